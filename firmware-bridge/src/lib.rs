@@ -1,0 +1,1 @@
+//! Serial GNSS and barcode scanner bridge (see issue 4).
