@@ -1,0 +1,1 @@
+//! Wire formats shared by the terminal and the escrow server.
