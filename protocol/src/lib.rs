@@ -1,1 +1,17 @@
-//! Wire formats shared by the terminal and the escrow server.
+//! Wire formats shared by the courier terminal and the escrow server.
+//!
+//! Everything here is pure (no I/O): canonical bytes, the signed event envelope,
+//! the signed manifest, the buyer-code verifier shape and the issuing side that
+//! creates codes and signs manifests. `docs/protocol.md` specifies the same bytes
+//! for third parties; the test vectors there are checked by this crate's tests.
+
+pub mod canonical;
+pub mod code_verifier;
+pub mod envelope;
+pub mod error;
+pub mod issuing;
+pub mod keys;
+pub mod manifest;
+pub mod vocabulary;
+
+pub use error::ProtocolError;

@@ -1,0 +1,185 @@
+//! The day's manifest for one device, as the escrow server signs it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ProtocolError;
+use crate::canonical::to_canonical_bytes;
+use crate::keys::{PublicKey, Signer, decode_hex_array};
+use crate::vocabulary::{CodePolicy, ParcelKind};
+
+/// Schema tag of manifest bodies.
+pub const MANIFEST_SCHEMA: &str = "courier.manifest.v1";
+/// Default wrong-code limit per parcel.
+pub const DEFAULT_ATTEMPT_LIMIT: u32 = 5;
+
+/// The buyer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// Name as the buyer gave it.
+    pub name: String,
+    /// Phone number to call or message.
+    pub phone: String,
+}
+
+/// Where to deliver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    /// Street address as printed on the label.
+    pub text: String,
+    /// City or commune.
+    pub city: String,
+    /// Latitude in 1e-7 degrees, when the server knows it.
+    pub lat_e7: Option<i64>,
+    /// Longitude in 1e-7 degrees, when the server knows it.
+    pub lon_e7: Option<i64>,
+}
+
+/// What to collect for an exchange or a pick-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collect {
+    /// What the item is.
+    pub description: String,
+    /// The label expected on the collected item, if it has one.
+    pub label: Option<String>,
+}
+
+/// Verifier material for one form of the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifierSpec {
+    /// Per-parcel salt, hex.
+    pub salt: String,
+    /// PBKDF2 iterations.
+    pub iterations: u32,
+    /// `V = HMAC(K, "verify")`, hex; absent for online-only parcels.
+    pub verifier: Option<String>,
+}
+
+/// The code material of a parcel: both forms share one shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeMaterial {
+    /// Number of digits of the numeric code.
+    pub digits: u8,
+    /// The numeric (SMS) form.
+    pub numeric: VerifierSpec,
+    /// The QR (e-mail, app) form.
+    pub qr: Option<VerifierSpec>,
+}
+
+/// One parcel of the day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestParcel {
+    /// Server's parcel id.
+    pub parcel_id: String,
+    /// Barcode on the parcel label.
+    pub label: String,
+    /// The merchant's order reference (what the buyer knows).
+    pub order_ref: String,
+    /// Delivery, exchange or pick-up.
+    pub kind: ParcelKind,
+    /// Position in the route, from 1.
+    pub route_order: u32,
+    /// The buyer.
+    pub recipient: Recipient,
+    /// The address.
+    pub address: Address,
+    /// Delivery instructions.
+    pub instructions: Option<String>,
+    /// Amount held in escrow, in minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Item to collect (exchange, pick-up).
+    pub collect: Option<Collect>,
+    /// Offline or online-only code check.
+    pub policy: CodePolicy,
+    /// Wrong-code limit.
+    pub attempt_limit: u32,
+    /// Code verifier material.
+    pub code: CodeMaterial,
+    /// Cancelled before dispatch: must go back to the depot.
+    pub withdrawn: bool,
+}
+
+/// Day-level settings the server sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestSettings {
+    /// Wait at the door before "no answer", seconds.
+    pub no_answer_wait_s: u32,
+    /// Radius around the address that counts as "at the address", metres.
+    pub no_answer_radius_m: u32,
+    /// Contact attempts (call, message) required before "no answer".
+    pub no_answer_contacts: u32,
+    /// A fix older than this is not evidence, seconds.
+    pub fix_max_age_s: u32,
+}
+
+impl Default for ManifestSettings {
+    fn default() -> Self {
+        ManifestSettings {
+            no_answer_wait_s: 600,
+            no_answer_radius_m: 150,
+            no_answer_contacts: 2,
+            fix_max_age_s: 10,
+        }
+    }
+}
+
+/// The signed content of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestBody {
+    /// Always [`MANIFEST_SCHEMA`].
+    pub schema: String,
+    /// Monotonic version for this device; lower versions are refused.
+    pub version: u64,
+    /// The device this manifest is for.
+    pub device_id: String,
+    /// Issue time, Unix milliseconds.
+    pub issued_at_ms: i64,
+    /// Expiry, Unix milliseconds.
+    pub expires_at_ms: i64,
+    /// Depot name.
+    pub depot: String,
+    /// Day settings.
+    pub settings: ManifestSettings,
+    /// The parcels, in any order (`route_order` orders them).
+    pub parcels: Vec<ManifestParcel>,
+}
+
+/// A manifest with the server's signature, as downloaded or loaded from a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedManifest {
+    /// The signed content.
+    pub body: ManifestBody,
+    /// Ed25519 signature of the canonical body by the server key, hex.
+    pub signature: String,
+}
+
+impl SignedManifest {
+    /// Signs a body with the server key.
+    pub fn sign(body: ManifestBody, signer: &dyn Signer) -> Result<Self, ProtocolError> {
+        let bytes = to_canonical_bytes(&body)?;
+        Ok(SignedManifest {
+            body,
+            signature: hex::encode(signer.sign(&bytes)),
+        })
+    }
+
+    /// Verifies the signature against the pinned server key and the schema tag.
+    pub fn verify(&self, server_key: &PublicKey) -> Result<&ManifestBody, ProtocolError> {
+        if self.body.schema != MANIFEST_SCHEMA {
+            return Err(ProtocolError::WrongSchema {
+                found: self.body.schema.clone(),
+                expected: MANIFEST_SCHEMA,
+            });
+        }
+        let bytes = to_canonical_bytes(&self.body)?;
+        let sig = decode_hex_array::<64>(&self.signature, "signature")?;
+        server_key.verify(&bytes, &sig, "manifest")?;
+        Ok(&self.body)
+    }
+
+    /// Parses JSON.
+    pub fn from_json(text: &str) -> Result<Self, ProtocolError> {
+        serde_json::from_str(text).map_err(|e| ProtocolError::Json(e.to_string()))
+    }
+}

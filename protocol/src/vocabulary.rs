@@ -1,0 +1,278 @@
+//! The shared vocabulary: parcel kinds, policies, outcomes, reasons and liability.
+//!
+//! All enums serialise as `snake_case` strings; those strings are part of the
+//! protocol and never change meaning.
+
+use serde::{Deserialize, Serialize};
+
+/// What the courier does with a parcel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParcelKind {
+    /// Hand over an item.
+    Delivery,
+    /// Hand over the new item and collect the old one.
+    Exchange,
+    /// Collect an item from the buyer.
+    Pickup,
+}
+
+/// How the buyer's code may be checked; chosen by the server per parcel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodePolicy {
+    /// The terminal may verify against the manifest's verifier.
+    OfflineAllowed,
+    /// Only the server may verify (the manifest carries no verifier).
+    OnlineOnly,
+}
+
+/// The one recorded result of a delivery attempt (design brief, section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Correct code after inspection: the money goes to the seller.
+    Delivered,
+    /// The buyer inspected the parcel and declined it for a product reason.
+    RefusedAfterInspection,
+    /// The buyer declined at the door without a product reason.
+    BuyerCancelled,
+    /// Nobody answered after the wait and the contact attempts.
+    NoAnswer,
+    /// The buyer could not give a valid code, or the parcel locked.
+    NoCode,
+    /// The carrier could not deliver (address, damage in transit, vehicle...).
+    CarrierProblem,
+}
+
+impl Outcome {
+    /// Every outcome, in the order the screens list them.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Delivered,
+        Outcome::RefusedAfterInspection,
+        Outcome::BuyerCancelled,
+        Outcome::NoAnswer,
+        Outcome::NoCode,
+        Outcome::CarrierProblem,
+    ];
+
+    /// Who pays the return fees for this outcome.
+    pub fn liability(self) -> Liability {
+        match self {
+            Outcome::Delivered => Liability::None,
+            Outcome::RefusedAfterInspection => Liability::Seller,
+            Outcome::BuyerCancelled | Outcome::NoAnswer => Liability::Buyer,
+            Outcome::NoCode => Liability::PerPolicy,
+            Outcome::CarrierProblem => Liability::Carrier,
+        }
+    }
+
+    /// The reasons a courier may give for this outcome (empty: no reason taken).
+    pub fn reasons(self) -> &'static [Reason] {
+        use Reason::*;
+        match self {
+            Outcome::Delivered => &[],
+            Outcome::RefusedAfterInspection => &[Damaged, NotAsDescribed, WrongItem, Other],
+            Outcome::BuyerCancelled => &[ChangedMind, Other],
+            Outcome::NoAnswer => &[Absent],
+            Outcome::NoCode => &[CodeUnknown, AttemptsExhausted, NeedsNetwork],
+            Outcome::CarrierProblem => &[AddressNotFound, DamagedInTransit, Vehicle, Other],
+        }
+    }
+
+    /// Protocol string of this outcome.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::RefusedAfterInspection => "refused_after_inspection",
+            Outcome::BuyerCancelled => "buyer_cancelled",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::NoCode => "no_code",
+            Outcome::CarrierProblem => "carrier_problem",
+        }
+    }
+
+    /// Parses a protocol string.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// Why an outcome happened; each outcome admits only some reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Product damaged.
+    Damaged,
+    /// Product not as described.
+    NotAsDescribed,
+    /// Wrong item in the parcel.
+    WrongItem,
+    /// Buyer changed their mind.
+    ChangedMind,
+    /// Nobody at the address.
+    Absent,
+    /// Buyer does not have the code.
+    CodeUnknown,
+    /// The wrong-code limit was reached.
+    AttemptsExhausted,
+    /// Online-only parcel and no network to verify.
+    NeedsNetwork,
+    /// Address not found.
+    AddressNotFound,
+    /// Parcel damaged in transit (carrier's fault).
+    DamagedInTransit,
+    /// Vehicle problem.
+    Vehicle,
+    /// Anything else (the courier adds a note).
+    Other,
+}
+
+impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 12] = [
+        Reason::Damaged,
+        Reason::NotAsDescribed,
+        Reason::WrongItem,
+        Reason::ChangedMind,
+        Reason::Absent,
+        Reason::CodeUnknown,
+        Reason::AttemptsExhausted,
+        Reason::NeedsNetwork,
+        Reason::AddressNotFound,
+        Reason::DamagedInTransit,
+        Reason::Vehicle,
+        Reason::Other,
+    ];
+
+    /// Protocol string of this reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Damaged => "damaged",
+            Reason::NotAsDescribed => "not_as_described",
+            Reason::WrongItem => "wrong_item",
+            Reason::ChangedMind => "changed_mind",
+            Reason::Absent => "absent",
+            Reason::CodeUnknown => "code_unknown",
+            Reason::AttemptsExhausted => "attempts_exhausted",
+            Reason::NeedsNetwork => "needs_network",
+            Reason::AddressNotFound => "address_not_found",
+            Reason::DamagedInTransit => "damaged_in_transit",
+            Reason::Vehicle => "vehicle",
+            Reason::Other => "other",
+        }
+    }
+
+    /// Parses a protocol string.
+    pub fn parse(s: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Who pays the return fees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Liability {
+    /// Nobody: the parcel was handed over.
+    None,
+    /// The buyer (no answer, cancelled at the door).
+    Buyer,
+    /// The seller (refused after inspection).
+    Seller,
+    /// The carrier (its own problem).
+    Carrier,
+    /// Decided by the server's return policy (re-attempt or return).
+    PerPolicy,
+}
+
+/// What kind of event an envelope records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A signed manifest was accepted.
+    ManifestAccepted,
+    /// The courier is at the address.
+    Arrived,
+    /// The courier offered the buyer to inspect the parcel.
+    InspectionOffered,
+    /// The courier tried to reach the buyer (call, message, doorbell).
+    ContactAttempt,
+    /// A code was entered and did not release the parcel.
+    CodeAttempt,
+    /// An item was collected (exchange or pick-up).
+    ItemCollected,
+    /// The attempt's one outcome.
+    Outcome,
+    /// A correction of an earlier event (never an edit).
+    Correction,
+    /// A parcel was checked back in at the depot.
+    ReturnCheckIn,
+    /// The depot supervisor closed the day.
+    DayClosed,
+}
+
+/// How the code reached the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryMode {
+    /// Typed on the keypad.
+    Keypad,
+    /// Scanned from the buyer's QR.
+    Qr,
+}
+
+/// Where the code was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckMode {
+    /// Against the manifest's verifier, on the device.
+    Offline,
+    /// By the escrow server.
+    Online,
+}
+
+/// The result of one code check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckResult {
+    /// The code matched.
+    Match,
+    /// The code did not match.
+    Mismatch,
+    /// The parcel is locked; the code was not checked.
+    Locked,
+    /// The parcel needs the server, which could not be reached.
+    Unreachable,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn liability_follows_the_brief() {
+        assert_eq!(Outcome::Delivered.liability(), Liability::None);
+        assert_eq!(Outcome::RefusedAfterInspection.liability(), Liability::Seller);
+        assert_eq!(Outcome::BuyerCancelled.liability(), Liability::Buyer);
+        assert_eq!(Outcome::NoAnswer.liability(), Liability::Buyer);
+        assert_eq!(Outcome::CarrierProblem.liability(), Liability::Carrier);
+    }
+
+    #[test]
+    fn strings_round_trip_and_match_serde() {
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+            assert_eq!(
+                serde_json::to_string(&o).expect("json"),
+                format!("\"{}\"", o.as_str())
+            );
+        }
+        for r in Reason::ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+            assert_eq!(
+                serde_json::to_string(&r).expect("json"),
+                format!("\"{}\"", r.as_str())
+            );
+        }
+    }
+}
