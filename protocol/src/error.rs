@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// What went wrong with a protocol object; each variant says what to check.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ProtocolError {
     /// The object holds a floating-point number, which canonical bytes forbid.
     #[error("canonical encoding refuses floating-point numbers (field {0}); use integers")]
