@@ -5,3 +5,11 @@
 //! is the one service the command line and the UI call.
 
 pub mod domain;
+pub mod storage;
+pub mod clock;
+pub mod device_key;
+pub mod position_source;
+pub mod terminal;
+pub mod sample_day;
+pub mod cli;
+pub mod soak;

@@ -64,7 +64,7 @@ pub enum DisplayState {
 }
 
 /// The current visit at the door (cleared by an outcome).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Visit {
     /// Device UTC at arrival, ms.
     pub arrived_utc_ms: i64,

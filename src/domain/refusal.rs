@@ -90,6 +90,9 @@ pub enum Refusal {
         /// Label scanned.
         scanned: String,
     },
+    /// Exchange or pick-up: the item must be collected before the code.
+    #[error("scan the item you collect from the buyer first")]
+    CollectFirst,
     /// A correction that is not allowed.
     #[error("cannot correct this event: {0}")]
     BadCorrection(String),

@@ -1,0 +1,181 @@
+//! A sample day in Algiers for the demo, the tests and the benchmarks.
+//!
+//! Codes come from [`CodeSeed::demo`], so anyone holding the demo secret can
+//! print them (`courier-terminal dev codes`); a real server uses fresh randomness.
+
+use std::num::NonZeroU32;
+
+use courier_protocol::ProtocolError;
+use courier_protocol::issuing::{CodeSeed, issue_codes};
+use courier_protocol::keys::Signer;
+use courier_protocol::manifest::{
+    Address, Collect, DEFAULT_ATTEMPT_LIMIT, MANIFEST_SCHEMA, ManifestBody, ManifestParcel, ManifestSettings, Recipient,
+    SignedManifest,
+};
+use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
+use serde::{Deserialize, Serialize};
+
+/// The demo secret the sample codes derive from.
+pub const DEMO_SECRET: &str = "courier-terminal-demo";
+
+/// A buyer's codes, as the demo prints them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SampleCode {
+    /// Parcel label.
+    pub label: String,
+    /// Order reference.
+    pub order_ref: String,
+    /// Numeric code (SMS).
+    pub numeric: String,
+    /// QR text (e-mail, app).
+    pub qr: String,
+    /// Policy of the parcel.
+    pub policy: CodePolicy,
+}
+
+/// A signed manifest and the buyers' codes.
+pub struct SampleDay {
+    /// The signed manifest.
+    pub manifest: SignedManifest,
+    /// The codes of every parcel.
+    pub codes: Vec<SampleCode>,
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SampleSpec<'a> {
+    /// Device the manifest is for.
+    pub device_id: &'a str,
+    /// Manifest version.
+    pub version: u64,
+    /// Issue time, ms.
+    pub issued_at_ms: i64,
+    /// Validity, ms.
+    pub valid_for_ms: i64,
+    /// Number of parcels.
+    pub parcels: usize,
+    /// PBKDF2 iterations for numeric codes.
+    pub iterations: u32,
+    /// Labels to mark withdrawn.
+    pub withdrawn: &'a [String],
+}
+
+const STREETS: [(&str, &str, f64, f64); 20] = [
+    ("12 rue Didouche Mourad", "Alger-Centre", 36.7640, 3.0510),
+    ("5 boulevard Zighout Youcef", "Alger-Centre", 36.7770, 3.0620),
+    ("23 rue Larbi Ben M'hidi", "Alger-Centre", 36.7740, 3.0580),
+    ("8 rue Hassiba Ben Bouali", "Sidi M'Hamed", 36.7610, 3.0600),
+    ("41 chemin Sfindja", "El Mouradia", 36.7480, 3.0450),
+    ("2 rue des Frères Bouadou", "Bir Mourad Raïs", 36.7360, 3.0500),
+    ("17 boulevard Krim Belkacem", "Télemly", 36.7600, 3.0420),
+    ("9 rue Mohamed Belouizdad", "Belouizdad", 36.7510, 3.0700),
+    ("30 avenue de l'ALN", "Hussein Dey", 36.7400, 3.0950),
+    ("14 cité des Annassers", "Kouba", 36.7250, 3.0800),
+    ("6 rue Ahmed Ouaked", "Dely Ibrahim", 36.7550, 2.9800),
+    ("21 boulevard des Martyrs", "El Biar", 36.7690, 3.0280),
+    ("3 place Émir Abdelkader", "Alger-Centre", 36.7750, 3.0570),
+    ("45 rue Ali Amar", "Bab El Oued", 36.7900, 3.0480),
+    ("11 cité Diar Es Saâda", "El Madania", 36.7450, 3.0680),
+    ("27 rue Tripoli", "Hussein Dey", 36.7380, 3.1000),
+    ("19 lotissement Ben Haddadi", "Chéraga", 36.7600, 2.9500),
+    ("7 rue Colonel Amirouche", "Alger-Centre", 36.7700, 3.0560),
+    ("33 boulevard Saïd Hamdine", "Hydra", 36.7420, 3.0230),
+    ("10 rue Abane Ramdane", "Alger-Centre", 36.7720, 3.0600),
+];
+
+const NAMES: [&str; 12] = [
+    "Amina Belkacem",
+    "Yacine Haddad",
+    "Sara Meziane",
+    "Karim Boudiaf",
+    "Nadia Cherif",
+    "Rachid Bensalah",
+    "Lina Ait Ahmed",
+    "Sofiane Kaci",
+    "Meriem Lounis",
+    "Walid Saadi",
+    "Imane Taleb",
+    "Samir Ouali",
+];
+
+/// Builds and signs the sample day.
+pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDay, ProtocolError> {
+    let iterations = NonZeroU32::new(spec.iterations).unwrap_or(NonZeroU32::MIN);
+    let mut parcels = Vec::with_capacity(spec.parcels);
+    let mut codes = Vec::with_capacity(spec.parcels);
+    for i in 0..spec.parcels {
+        let n = i + 1;
+        let label = format!("DZ{:08}", 40_000_000 + n * 37);
+        let order_ref = format!("CMD-{:05}", 10_000 + n * 13);
+        let kind = match n % 10 {
+            4 => ParcelKind::Exchange,
+            8 => ParcelKind::Pickup,
+            _ => ParcelKind::Delivery,
+        };
+        let policy = if n % 9 == 0 {
+            CodePolicy::OnlineOnly
+        } else {
+            CodePolicy::OfflineAllowed
+        };
+        let issued = issue_codes(&CodeSeed::demo(DEMO_SECRET, &order_ref), &order_ref, 6, iterations, policy)?;
+        let (street, city, lat, lon) = STREETS[i % STREETS.len()];
+        let jitter = (i / STREETS.len()) as f64 * 0.0007;
+        let with_coords = n % 12 != 0;
+        parcels.push(ManifestParcel {
+            parcel_id: format!("P-{n:04}"),
+            label: label.clone(),
+            order_ref: order_ref.clone(),
+            kind,
+            route_order: n as u32,
+            recipient: Recipient {
+                name: NAMES[i % NAMES.len()].to_owned(),
+                phone: format!("+213 5{:02} {:02} {:02} {:02}", (n * 7) % 100, (n * 3) % 100, (n * 11) % 100, n % 100),
+            },
+            address: Address {
+                text: street.to_owned(),
+                city: city.to_owned(),
+                lat_e7: with_coords.then(|| ((lat + jitter) * 1e7).round() as i64),
+                lon_e7: with_coords.then(|| ((lon + jitter) * 1e7).round() as i64),
+            },
+            instructions: (n % 3 == 0).then(|| "Appeler avant de monter, 3e étage".to_owned()),
+            amount_minor: ((1_500 + (n * 2_750) % 43_500) as i64) * 100,
+            currency: "DZD".into(),
+            collect: match kind {
+                ParcelKind::Delivery => None,
+                ParcelKind::Exchange => Some(Collect {
+                    description: "Article à échanger (taille M)".into(),
+                    label: Some(format!("RT{:08}", n)),
+                }),
+                ParcelKind::Pickup => Some(Collect {
+                    description: "Retour client : chaussures".into(),
+                    label: None,
+                }),
+            },
+            policy,
+            attempt_limit: DEFAULT_ATTEMPT_LIMIT,
+            code: issued.material,
+            withdrawn: spec.withdrawn.contains(&label),
+        });
+        codes.push(SampleCode {
+            label,
+            order_ref,
+            numeric: issued.numeric_code,
+            qr: issued.qr_text,
+            policy,
+        });
+    }
+    let body = ManifestBody {
+        schema: MANIFEST_SCHEMA.to_owned(),
+        version: spec.version,
+        device_id: spec.device_id.to_owned(),
+        issued_at_ms: spec.issued_at_ms,
+        expires_at_ms: spec.issued_at_ms + spec.valid_for_ms,
+        depot: "Dépôt Alger-Est".into(),
+        settings: ManifestSettings::default(),
+        parcels,
+    };
+    Ok(SampleDay {
+        manifest: SignedManifest::sign(body, server)?,
+        codes,
+    })
+}

@@ -1,0 +1,74 @@
+//! The schema as a versioned list of migrations; only ever append to it.
+
+use rusqlite_migration::{M, Migrations};
+
+/// Every schema version, oldest first.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE manifests (
+    version INTEGER PRIMARY KEY,
+    body_hash TEXT NOT NULL,
+    signed_json TEXT NOT NULL,
+    accepted_at_ms INTEGER NOT NULL
+);
+CREATE TABLE parcels (
+    parcel_id TEXT PRIMARY KEY,
+    label TEXT NOT NULL UNIQUE,
+    order_ref TEXT NOT NULL,
+    route_order INTEGER NOT NULL,
+    spec_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts_spent INTEGER NOT NULL DEFAULT 0,
+    visit_json TEXT,
+    collected_label TEXT,
+    updated_seq INTEGER
+);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    parcel_id TEXT,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE INDEX events_parcel ON events(parcel_id);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY REFERENCES events(seq),
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_try_ms INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    acked_status TEXT,
+    acked_reason TEXT,
+    acked_at_ms INTEGER
+);
+CREATE INDEX outbox_pending ON outbox(seq) WHERE acked_status IS NULL;
+CREATE TABLE receipts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at_ms INTEGER NOT NULL,
+    first_seq INTEGER,
+    last_seq INTEGER,
+    receipt_json TEXT NOT NULL
+);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+BEGIN SELECT RAISE(ABORT, 'the outbox is never dropped'); END;
+CREATE TRIGGER attempts_never_decrease BEFORE UPDATE OF attempts_spent ON parcels
+WHEN NEW.attempts_spent < OLD.attempts_spent
+BEGIN SELECT RAISE(ABORT, 'attempt counters never go back'); END;
+"#,
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+}

@@ -1,0 +1,1 @@
+//! Outbox and receipt queries (the sync engine adds to this).
