@@ -1,1 +1,6 @@
-//! Serial GNSS and barcode scanner bridge (see issue 4).
+//! tmp
+pub mod capture_check;
+pub mod fix_tracker;
+pub mod gnss_feed;
+pub mod nmea_decode;
+pub mod nmea_framing;
