@@ -34,6 +34,12 @@ pub const RULE_RECEIVER_NO_FIX: &str = "D3 receiver-declared no fix";
 /// accepted set (ZDA, GBS, GST, proprietary `P...`, other talkers).
 pub const RULE_UNUSED_SENTENCE: &str = "D4 sentence outside the accepted set";
 
+/// Divergence rule: gpsd's GPS week-rollover guess moved a pre-2017 date
+/// forward by exactly 1024 weeks; we keep the date the receiver sent.
+pub const RULE_WEEK_ROLLOVER: &str = "D5 gpsd 1024-week rollover guess";
+
+const WEEK_ROLLOVER_MS: i64 = 1024 * 7 * 86_400_000;
+
 /// One gpsd TPV report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GpsdTpv {
@@ -250,8 +256,11 @@ impl Comparer {
                 self.last_ok[i] = true;
                 continue;
             }
-            let rule = rule_for(fix)
-                .filter(|_| gpsd_fix && !fix.valid)
+            let rollover = i == 3
+                && matches!((tpv.time_ms, fix.gnss_utc_ms), (Some(g), Some(o)) if g - o == WEEK_ROLLOVER_MS);
+            let rule = rollover
+                .then_some(RULE_WEEK_ROLLOVER)
+                .or_else(|| rule_for(fix).filter(|_| gpsd_fix && !fix.valid))
                 .or_else(|| (!decoded && self.last_ok[i]).then_some(RULE_UNUSED_SENTENCE));
             match rule {
                 Some(r) => {

@@ -93,6 +93,7 @@ pub struct FixTracker {
     mode: FixMode,
     position: Option<Position>,
     alt_m: Option<f64>,
+    alt_held: bool,
     hdop: Option<f64>,
     satellites: Option<u8>,
     gga_sats: Option<u8>,
@@ -158,6 +159,23 @@ impl FixTracker {
         Some(d.days_since_epoch() * DAY_MS + i64::from(self.tod?))
     }
 
+    /// Set the mode, but (like gpsd) do not drop from 3D to 2D while an
+    /// altitude from a timed fix is held: receivers print 2D-ish sentences
+    /// (RMC, a thin GGA) inside a 3D cycle.
+    fn set_mode(&mut self, new: FixMode) {
+        let hold = self.mode == FixMode::ThreeD && new == FixMode::TwoD && self.alt_held;
+        if !hold {
+            self.mode = new;
+        }
+    }
+
+    fn note_alt(&mut self, alt: Option<f64>) {
+        self.alt_m = alt;
+        if alt.is_some() && self.gnss_utc_ms().is_some() {
+            self.alt_held = true;
+        }
+    }
+
     fn flag_epoch(&mut self, flag: Option<String>) {
         if flag.is_some() {
             self.epoch_flag = flag;
@@ -175,10 +193,11 @@ impl FixTracker {
             Observation::Gns(g) => self.gns(g, &d.talker),
             Observation::Gsa(g) => self.gsa(g),
             Observation::Gll(g) => self.gll(g, &d.talker),
+            Observation::Zda(z) => self.set_time(z.time, z.date),
             Observation::Vtg(_) => {}
         }
         self.prev_was_gsa = is_gsa;
-        if !matches!(d.observation, Observation::Vtg(_)) {
+        if !matches!(d.observation, Observation::Vtg(_) | Observation::Zda(_)) {
             self.updated_at_ms = Some(now_ms);
         }
         let fix = self.fix();
@@ -212,11 +231,12 @@ impl FixTracker {
             return;
         };
         self.position = Some(p);
-        self.mode = if self.gsa_used.len() > 3 || self.alt_m.is_some() || self.mode == FixMode::ThreeD {
+        let mode = if self.gsa_used.len() > 3 || self.alt_m.is_some() || self.mode == FixMode::ThreeD {
             FixMode::ThreeD
         } else {
             FixMode::TwoD
         };
+        self.set_mode(mode);
         self.status_reason = match r.faa_mode {
             Some(b'N') => Some("data not valid (RMC mode N)".into()),
             _ => None,
@@ -254,12 +274,13 @@ impl FixTracker {
         match g.position {
             Some(p) if self.status_reason.is_none() => {
                 self.position = Some(p);
-                self.alt_m = g.alt_m;
-                self.mode = if g.alt_m.is_some() && g.satellites.unwrap_or(0) >= 4 {
+                self.note_alt(g.alt_m);
+                let mode = if g.alt_m.is_some() && g.satellites.unwrap_or(0) >= 4 {
                     FixMode::ThreeD
                 } else {
                     FixMode::TwoD
                 };
+                self.set_mode(mode);
                 let gp_or_gn = talker == "GP" || talker == "GN";
                 if gp_or_gn && g.satellites.unwrap_or(0) < 3 {
                     self.mode = FixMode::NoFix;
@@ -302,12 +323,13 @@ impl FixTracker {
         match g.position {
             Some(p) => {
                 self.position = Some(p);
-                self.alt_m = g.alt_m;
-                self.mode = if g.alt_m.is_some() && g.satellites.unwrap_or(0) > 3 {
+                self.note_alt(g.alt_m);
+                let mode = if g.alt_m.is_some() && g.satellites.unwrap_or(0) > 3 {
                     FixMode::ThreeD
                 } else {
                     FixMode::TwoD
                 };
+                self.set_mode(mode);
                 self.status_reason = None;
             }
             None => {
@@ -335,7 +357,7 @@ impl FixTracker {
         }
         match g.fix_type {
             Some(1) => self.mode = FixMode::NoFix,
-            Some(2) => self.mode = FixMode::TwoD,
+            Some(2) => self.set_mode(FixMode::TwoD),
             Some(3) => self.mode = FixMode::ThreeD,
             _ => {}
         }
@@ -351,7 +373,7 @@ impl FixTracker {
                 if self.alt_m.is_some() || self.gsa_used.len() > 3 {
                     self.mode = FixMode::ThreeD;
                 } else if self.mode < FixMode::TwoD {
-                    self.mode = FixMode::TwoD;
+                    self.set_mode(FixMode::TwoD);
                 }
                 self.status_reason = None;
             }

@@ -151,6 +151,15 @@ pub struct Vtg {
     pub faa_mode: Option<u8>,
 }
 
+/// ZDA: time and date (used for time only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zda {
+    /// UTC time.
+    pub time: Option<TimeOfDayMs>,
+    /// Date.
+    pub date: Option<NmeaDate>,
+}
+
 /// A typed observation from one accepted sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {
@@ -166,6 +175,8 @@ pub enum Observation {
     Gll(Gll),
     /// VTG.
     Vtg(Vtg),
+    /// ZDA (time and date only).
+    Zda(Zda),
 }
 
 /// A decoded sentence with its talker.
@@ -373,6 +384,21 @@ impl NmeaDecoder {
                 speed_knots: num(f(5)),
                 faa_mode: first_byte(f(9)),
             }),
+            "ZDA" => {
+                let day: Option<u32> = f(2).parse().ok();
+                let month: Option<u32> = f(3).parse().ok();
+                let year: Option<i32> = f(4).parse().ok();
+                let date = match (day, month, year) {
+                    (Some(day @ 1..=31), Some(month @ 1..=12), Some(year @ 1980..=2200)) => {
+                        Some(NmeaDate { year, month, day })
+                    }
+                    _ => None,
+                };
+                Observation::Zda(Zda {
+                    time: parse_time(f(1)),
+                    date,
+                })
+            }
             _ => return Err(DecodeError::Skipped(addr.to_string())),
         };
         Ok(Decoded {
