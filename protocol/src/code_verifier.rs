@@ -126,9 +126,7 @@ pub fn parse_qr(text: &str) -> Option<(&str, &str)> {
             .is_ok_and(|bytes| bytes.len() == 16);
     let ref_ok = !order_ref.is_empty()
         && order_ref.len() <= 64
-        && order_ref
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b':');
+        && order_ref.bytes().all(|b| b.is_ascii_graphic() && b != b':');
     (token_ok && ref_ok).then_some((order_ref, token))
 }
 

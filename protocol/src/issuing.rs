@@ -96,8 +96,8 @@ pub fn issue_codes(
         width = usize::from(digits)
     );
     let qr_text = format_qr(order_ref, &seed.token);
-    let numeric_secret =
-        BuyerSecret::numeric(&numeric_code, digits).map_err(|e| ProtocolError::Json(e.to_string()))?;
+    let numeric_secret = BuyerSecret::numeric(&numeric_code, digits)
+        .map_err(|e| ProtocolError::Json(e.to_string()))?;
     let (_, qr_secret) =
         BuyerSecret::from_qr(&qr_text).map_err(|e| ProtocolError::Json(e.to_string()))?;
     let qr_iterations = NonZeroU32::new(QR_ITERATIONS).unwrap_or(NonZeroU32::MIN);

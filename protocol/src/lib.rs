@@ -5,6 +5,7 @@
 //! creates codes and signs manifests. `docs/protocol.md` specifies the same bytes
 //! for third parties; the test vectors there are checked by this crate's tests.
 
+pub mod api;
 pub mod canonical;
 pub mod code_verifier;
 pub mod envelope;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod issuing;
 pub mod keys;
 pub mod manifest;
+pub mod request_signing;
 pub mod vocabulary;
 
 pub use error::ProtocolError;

@@ -252,7 +252,10 @@ mod tests {
     #[test]
     fn liability_follows_the_brief() {
         assert_eq!(Outcome::Delivered.liability(), Liability::None);
-        assert_eq!(Outcome::RefusedAfterInspection.liability(), Liability::Seller);
+        assert_eq!(
+            Outcome::RefusedAfterInspection.liability(),
+            Liability::Seller
+        );
         assert_eq!(Outcome::BuyerCancelled.liability(), Liability::Buyer);
         assert_eq!(Outcome::NoAnswer.liability(), Liability::Buyer);
         assert_eq!(Outcome::CarrierProblem.liability(), Liability::Carrier);
