@@ -1,0 +1,452 @@
+//! Bodies of the device-facing HTTP API (`/v1/...`), shared by server and client.
+//!
+//! `docs/protocol.md` (section "HTTP API") and `docs/openapi.yaml` describe the
+//! same shapes for other implementers. Every answer, success or error, carries
+//! `server_time_ms`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ProtocolError;
+use crate::canonical::to_canonical_bytes;
+use crate::envelope::SignedEvent;
+use crate::keys::{PublicKey, Signer, decode_hex_array, sha256};
+use crate::manifest::{Address, Collect, Recipient, SignedManifest};
+use crate::vocabulary::{CodePolicy, ParcelKind};
+
+/// Version prefix of every path.
+pub const API_PREFIX: &str = "/v1";
+/// Schema tag of receipt bodies.
+pub const RECEIPT_SCHEMA: &str = "courier.receipt.v1";
+/// Schema tag of online code-check answers.
+pub const CODE_CHECK_SCHEMA: &str = "courier.code-check.v1";
+/// Most events the server takes in one upload.
+pub const MAX_BATCH_EVENTS: usize = 1_000;
+/// Domain tag of an online code-check proof.
+pub const ONLINE_CHECK_TAG: &[u8] = b"online-check";
+
+/// `POST /v1/enroll`: a new device presents its key with a one-time token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// One-time enrollment token issued by the fleet operator.
+    pub token: String,
+    /// The device's Ed25519 public key, hex.
+    pub device_public_key: PublicKey,
+    /// Free label for the fleet inventory (serial number, asset tag).
+    pub hardware_label: String,
+}
+
+/// Answer to a successful enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The id the device puts in every event and request.
+    pub device_id: String,
+    /// The server key the device pins for manifests, receipts and code checks.
+    pub server_public_key: PublicKey,
+    /// Server clock, Unix milliseconds.
+    pub server_time_ms: i64,
+}
+
+/// Answer to `GET /v1/manifest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestResponse {
+    /// The latest manifest issued to the device; `null` when none was issued yet.
+    pub manifest: Option<SignedManifest>,
+    /// Server clock, Unix milliseconds.
+    pub server_time_ms: i64,
+}
+
+/// `POST /v1/events`: events in sequence order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBatch {
+    /// Consecutive events of the signing device, lowest `seq` first.
+    pub events: Vec<SignedEvent>,
+}
+
+/// What the server did with one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// Stored now.
+    Accepted,
+    /// Already stored with the same hash: acknowledged, not stored twice.
+    Duplicate,
+    /// Not stored; see the reason.
+    Rejected,
+}
+
+/// Why an event was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The event id is already stored with a different hash.
+    Conflict,
+    /// `seq` is not the next one after the last stored event.
+    SequenceGap,
+    /// `prev_hash` is not the hash of the last stored event.
+    ChainBroken,
+    /// Schema, hash or signature does not verify with the device key.
+    BadSignature,
+    /// `device_id` in the body is not the signing device.
+    WrongDevice,
+    /// The parcel was never in a manifest issued to this device.
+    UnknownParcel,
+    /// The code proof does not verify against the order's code.
+    BadProof,
+    /// The body is inconsistent (e.g. a delivery without a proof).
+    Malformed,
+    /// Not examined because an earlier event of the batch was rejected.
+    NotProcessed,
+}
+
+impl RejectReason {
+    /// Whether re-sending the same bytes later could succeed (only
+    /// [`RejectReason::NotProcessed`] and [`RejectReason::SequenceGap`] when
+    /// the earlier events arrive first).
+    pub fn may_resolve_later(self) -> bool {
+        matches!(self, RejectReason::NotProcessed | RejectReason::SequenceGap)
+    }
+}
+
+/// The server's answer for one event, as listed in a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventResult {
+    /// The event's id.
+    pub event_id: String,
+    /// The event's sequence number.
+    pub seq: u64,
+    /// The event's hash as received, hex.
+    pub hash: String,
+    /// Accepted, duplicate or rejected.
+    pub status: EventStatus,
+    /// Set when rejected.
+    pub reason: Option<RejectReason>,
+}
+
+/// The signed content of a receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptBody {
+    /// Always [`RECEIPT_SCHEMA`].
+    pub schema: String,
+    /// The device whose events these are.
+    pub device_id: String,
+    /// One result per event of the batch, in the batch's order.
+    pub results: Vec<EventResult>,
+    /// Sequence number of the last event the server holds for the device.
+    pub last_seq: u64,
+    /// Hash of that event (64 zeros when none).
+    pub last_hash: String,
+    /// Server clock when the batch was processed, Unix milliseconds.
+    pub server_time_ms: i64,
+}
+
+/// A receipt: the server's signed acknowledgement of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedReceipt {
+    /// The signed content.
+    pub body: ReceiptBody,
+    /// Ed25519 signature of the canonical body by the server key, hex.
+    pub signature: String,
+}
+
+impl SignedReceipt {
+    /// Signs a receipt body with the server key.
+    pub fn sign(body: ReceiptBody, signer: &dyn Signer) -> Result<Self, ProtocolError> {
+        let bytes = to_canonical_bytes(&body)?;
+        Ok(SignedReceipt {
+            body,
+            signature: hex::encode(signer.sign(&bytes)),
+        })
+    }
+
+    /// Verifies schema and signature against the pinned server key.
+    pub fn verify(&self, server_key: &PublicKey) -> Result<&ReceiptBody, ProtocolError> {
+        if self.body.schema != RECEIPT_SCHEMA {
+            return Err(ProtocolError::WrongSchema {
+                found: self.body.schema.clone(),
+                expected: RECEIPT_SCHEMA,
+            });
+        }
+        let bytes = to_canonical_bytes(&self.body)?;
+        let sig = decode_hex_array::<64>(&self.signature, "signature")?;
+        server_key.verify(&bytes, &sig, "receipt")?;
+        Ok(&self.body)
+    }
+}
+
+/// Answer to `POST /v1/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsResponse {
+    /// Per-event results and the server's signature over them.
+    pub receipt: SignedReceipt,
+    /// Server clock, Unix milliseconds.
+    pub server_time_ms: i64,
+}
+
+/// Which form of the buyer's code an online check uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeFormWire {
+    /// The numeric (SMS) code.
+    Numeric,
+    /// The QR token.
+    Qr,
+}
+
+/// The digest an online check's proof binds to: `SHA-256("online-check" || nonce)`.
+pub fn online_check_digest(nonce: &[u8; 16]) -> [u8; 32] {
+    let mut msg = Vec::with_capacity(ONLINE_CHECK_TAG.len() + 16);
+    msg.extend_from_slice(ONLINE_CHECK_TAG);
+    msg.extend_from_slice(nonce);
+    sha256(&msg)
+}
+
+/// `POST /v1/code-checks`: the server checks a code of an `online_only` parcel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeCheckRequest {
+    /// The parcel.
+    pub parcel_id: String,
+    /// Numeric or QR form.
+    pub form: CodeFormWire,
+    /// 16 fresh random bytes, hex; binds the proof to this one check.
+    pub nonce: String,
+    /// `HMAC(K, "proof" || online_check_digest(nonce))`, hex.
+    pub proof: String,
+}
+
+/// The server's verdict on an online check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnlineCheckResult {
+    /// The code is right: hand over.
+    Match,
+    /// The code is wrong; one attempt spent.
+    Mismatch,
+    /// The parcel is locked; the code was not checked.
+    Locked,
+}
+
+/// The signed content of an online check answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeCheckBody {
+    /// Always [`CODE_CHECK_SCHEMA`].
+    pub schema: String,
+    /// The asking device.
+    pub device_id: String,
+    /// The parcel.
+    pub parcel_id: String,
+    /// The request's nonce, echoed so the answer cannot be replayed to another check.
+    pub nonce: String,
+    /// Match, mismatch or locked.
+    pub result: OnlineCheckResult,
+    /// Attempts the server has counted for this parcel, this one included.
+    pub attempts_spent: u32,
+    /// The parcel's wrong-code limit.
+    pub attempt_limit: u32,
+    /// Server clock, Unix milliseconds.
+    pub server_time_ms: i64,
+}
+
+/// A signed online check answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedCodeCheck {
+    /// The signed content.
+    pub body: CodeCheckBody,
+    /// Ed25519 signature of the canonical body by the server key, hex.
+    pub signature: String,
+}
+
+impl SignedCodeCheck {
+    /// Signs with the server key.
+    pub fn sign(body: CodeCheckBody, signer: &dyn Signer) -> Result<Self, ProtocolError> {
+        let bytes = to_canonical_bytes(&body)?;
+        Ok(SignedCodeCheck {
+            body,
+            signature: hex::encode(signer.sign(&bytes)),
+        })
+    }
+
+    /// Verifies schema and signature against the pinned server key.
+    pub fn verify(&self, server_key: &PublicKey) -> Result<&CodeCheckBody, ProtocolError> {
+        if self.body.schema != CODE_CHECK_SCHEMA {
+            return Err(ProtocolError::WrongSchema {
+                found: self.body.schema.clone(),
+                expected: CODE_CHECK_SCHEMA,
+            });
+        }
+        let bytes = to_canonical_bytes(&self.body)?;
+        let sig = decode_hex_array::<64>(&self.signature, "signature")?;
+        server_key.verify(&bytes, &sig, "code check")?;
+        Ok(&self.body)
+    }
+}
+
+/// Answer to `POST /v1/code-checks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeCheckResponse {
+    /// The signed verdict.
+    pub check: SignedCodeCheck,
+    /// Server clock, Unix milliseconds.
+    pub server_time_ms: i64,
+}
+
+/// Machine-readable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body or a parameter is malformed.
+    BadRequest,
+    /// Authentication headers missing or the signature does not verify.
+    BadRequestSignature,
+    /// The device id is not enrolled (or was revoked).
+    UnknownDevice,
+    /// The request timestamp is outside the accepted window.
+    StaleTimestamp,
+    /// The nonce was already used: a replayed request.
+    ReplayedNonce,
+    /// The enrollment token is unknown, used or expired.
+    InvalidToken,
+    /// The admin token is wrong or absent.
+    Forbidden,
+    /// Nothing there (unknown parcel, no such path).
+    NotFound,
+    /// The batch holds too many events.
+    BatchTooLarge,
+    /// The server is temporarily unable to answer.
+    Unavailable,
+    /// An unexpected server failure.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Whether the client may retry the same request later.
+    pub fn retryable(self) -> bool {
+        matches!(self, ErrorCode::Unavailable | ErrorCode::Internal)
+    }
+}
+
+/// The `error` member of an error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Machine-readable code.
+    pub code: ErrorCode,
+    /// What happened and what to do, for a person.
+    pub message: String,
+    /// Whether retrying the same request later can help.
+    pub retryable: bool,
+}
+
+/// Body of every non-2xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+    /// Server clock, Unix milliseconds.
+    pub server_time_ms: i64,
+}
+
+// ---- Admin API (loopback, `Authorization: Bearer <admin token>`) ----
+
+/// `POST /v1/admin/orders`: create an order and its codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateOrderRequest {
+    /// The merchant's order reference.
+    pub order_ref: String,
+    /// Barcode on the parcel label.
+    pub label: String,
+    /// Delivery, exchange or pick-up.
+    pub kind: ParcelKind,
+    /// Offline or online-only code check.
+    pub policy: CodePolicy,
+    /// The buyer.
+    pub recipient: Recipient,
+    /// The address.
+    pub address: Address,
+    /// Amount in escrow, minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Item to collect, for exchanges and pick-ups.
+    pub collect: Option<Collect>,
+    /// Digits of the numeric code (default 6).
+    pub digits: Option<u8>,
+    /// PBKDF2 iterations of the numeric form (default 600 000).
+    pub iterations: Option<u32>,
+    /// Wrong-code limit (default 5).
+    pub attempt_limit: Option<u32>,
+    /// Derive the codes from this demo secret instead of fresh randomness.
+    pub demo_secret: Option<String>,
+}
+
+/// The created order; the only time the codes leave the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateOrderResponse {
+    /// The server's parcel id.
+    pub parcel_id: String,
+    /// The order reference.
+    pub order_ref: String,
+    /// Numeric code to send to the buyer by SMS.
+    pub numeric_code: String,
+    /// QR text to send by e-mail or show in the app.
+    pub qr_text: String,
+}
+
+/// Answer to `POST /v1/admin/enrollment-tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollmentTokenResponse {
+    /// The one-time token.
+    pub token: String,
+    /// Expiry, Unix milliseconds.
+    pub expires_at_ms: i64,
+}
+
+/// `POST /v1/admin/manifests`: build and sign a device's next manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueManifestRequest {
+    /// The device.
+    pub device_id: String,
+    /// Parcels to include, by parcel id.
+    pub parcel_ids: Vec<String>,
+    /// Parcels to list as withdrawn.
+    #[serde(default)]
+    pub withdrawn: Vec<String>,
+    /// Depot name.
+    pub depot: String,
+    /// Validity from now, milliseconds.
+    pub valid_for_ms: i64,
+}
+
+/// Answer to `GET /v1/admin/devices/{device_id}/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceEventsResponse {
+    /// The device.
+    pub device_id: String,
+    /// Its enrolled key.
+    pub device_public_key: PublicKey,
+    /// Every stored event, in `seq` order.
+    pub events: Vec<SignedEvent>,
+}
+
+/// `POST /v1/admin/faults`: what the next requests should suffer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultPlan {
+    /// The next N device requests answer 500 without processing.
+    #[serde(default)]
+    pub fail_next: u32,
+    /// The next N device requests are delayed by `delay_ms` before processing.
+    #[serde(default)]
+    pub delay_next: u32,
+    /// The delay, milliseconds.
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// The next N device requests have their connection closed before processing.
+    #[serde(default)]
+    pub drop_next: u32,
+    /// The next N device requests are processed, then the connection is closed
+    /// without an answer (a lost answer).
+    #[serde(default)]
+    pub lose_answer_next: u32,
+    /// The next N event uploads are processed twice and the client gets the
+    /// second, all-`duplicate` answer (a duplicated answer).
+    #[serde(default)]
+    pub duplicate_next: u32,
+}

@@ -1,0 +1,170 @@
+//! Operator actions shared by the admin API and the command line: the server
+//! key, orders with their codes, enrollment tokens and manifests.
+
+use std::num::NonZeroU32;
+
+use courier_protocol::api::{
+    CreateOrderRequest, CreateOrderResponse, EnrollmentTokenResponse, IssueManifestRequest,
+};
+use courier_protocol::issuing::{CodeSeed, issue_codes};
+use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8, sha256};
+use courier_protocol::manifest::{
+    DEFAULT_ATTEMPT_LIMIT, MANIFEST_SCHEMA, ManifestBody, ManifestParcel, ManifestSettings,
+    SignedManifest,
+};
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::Ed25519KeyPair;
+
+use crate::ServerError;
+use crate::db::{OrderRow, ServerDb};
+
+/// Default PBKDF2 iterations of the numeric form.
+pub const DEFAULT_ITERATIONS: u32 = 600_000;
+/// Lifetime of an enrollment token.
+pub const TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
+
+/// Loads the server key from the database, creating it on first use.
+pub fn server_key(db: &ServerDb) -> Result<Ed25519KeyPair, ServerError> {
+    let pkcs8 = match db.meta("server_key_pkcs8")? {
+        Some(h) => hex::decode(h).map_err(|e| ServerError::Key(e.to_string()))?,
+        None => {
+            let k = generate_pkcs8().map_err(|e| ServerError::Key(e.to_string()))?;
+            db.set_meta("server_key_pkcs8", &hex::encode(&k))?;
+            k
+        }
+    };
+    keypair_from_pkcs8(&pkcs8).map_err(|e| ServerError::Key(e.to_string()))
+}
+
+/// Hash under which a token is stored (the token itself is never kept).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(sha256(token.as_bytes()))
+}
+
+/// Random bytes as hex.
+pub fn random_hex<const N: usize>() -> Result<String, ServerError> {
+    let mut b = [0u8; N];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| ServerError::Key("system random generator failed".into()))?;
+    Ok(hex::encode(b))
+}
+
+/// Issues a one-time enrollment token.
+pub fn issue_token(db: &ServerDb, now_ms: i64) -> Result<EnrollmentTokenResponse, ServerError> {
+    let token = random_hex::<16>()?;
+    let expires_at_ms = now_ms + TOKEN_LIFETIME_MS;
+    db.add_token(&token_hash(&token), expires_at_ms)?;
+    Ok(EnrollmentTokenResponse {
+        token,
+        expires_at_ms,
+    })
+}
+
+/// Creates an order and its codes; the codes are returned once and never stored.
+pub fn create_order(
+    db: &ServerDb,
+    req: &CreateOrderRequest,
+) -> Result<CreateOrderResponse, ServerError> {
+    if req.order_ref.is_empty() || req.order_ref.contains(':') || req.order_ref.len() > 64 {
+        return Err(ServerError::Invalid(
+            "order_ref must be 1-64 printable characters without ':'".into(),
+        ));
+    }
+    let digits = req.digits.unwrap_or(6);
+    if !(4..=12).contains(&digits) {
+        return Err(ServerError::Invalid(
+            "digits must be between 4 and 12".into(),
+        ));
+    }
+    let iterations = NonZeroU32::new(req.iterations.unwrap_or(DEFAULT_ITERATIONS))
+        .ok_or_else(|| ServerError::Invalid("iterations must be at least 1".into()))?;
+    let seed = match &req.demo_secret {
+        Some(s) => CodeSeed::demo(s, &req.order_ref),
+        None => CodeSeed::random().map_err(|e| ServerError::Key(e.to_string()))?,
+    };
+    let codes = issue_codes(&seed, &req.order_ref, digits, iterations, req.policy)
+        .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let parcel_id = format!("P-{}", uuid::Uuid::now_v7().simple());
+    let attempt_limit = req.attempt_limit.unwrap_or(DEFAULT_ATTEMPT_LIMIT);
+    let spec = ManifestParcel {
+        parcel_id: parcel_id.clone(),
+        label: req.label.clone(),
+        order_ref: req.order_ref.clone(),
+        kind: req.kind,
+        route_order: 0,
+        recipient: req.recipient.clone(),
+        address: req.address.clone(),
+        instructions: None,
+        amount_minor: req.amount_minor,
+        currency: req.currency.clone(),
+        collect: req.collect.clone(),
+        policy: req.policy,
+        attempt_limit,
+        code: codes.material.clone(),
+        withdrawn: false,
+    };
+    db.add_order(&OrderRow {
+        spec,
+        numeric_key: *codes.numeric_key.as_bytes(),
+        qr_key: *codes.qr_key.as_bytes(),
+        attempts_spent: 0,
+        attempt_limit,
+    })?;
+    Ok(CreateOrderResponse {
+        parcel_id,
+        order_ref: req.order_ref.clone(),
+        numeric_code: codes.numeric_code,
+        qr_text: codes.qr_text,
+    })
+}
+
+/// Builds, signs and stores a device's next manifest.
+pub fn issue_manifest(
+    db: &mut ServerDb,
+    key: &Ed25519KeyPair,
+    req: &IssueManifestRequest,
+    now_ms: i64,
+) -> Result<SignedManifest, ServerError> {
+    if db.device(&req.device_id)?.is_none() {
+        return Err(ServerError::NotFound(format!(
+            "device {} is not enrolled",
+            req.device_id
+        )));
+    }
+    let mut parcels = Vec::new();
+    let all = req.parcel_ids.iter().map(|p| (p, false));
+    let withdrawn = req.withdrawn.iter().map(|p| (p, true));
+    for (i, (pid, is_withdrawn)) in all.chain(withdrawn).enumerate() {
+        let order = db
+            .order(pid)?
+            .ok_or_else(|| ServerError::NotFound(format!("no order with parcel id {pid}")))?;
+        let mut spec = order.spec;
+        spec.route_order = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        spec.withdrawn = is_withdrawn;
+        parcels.push(spec);
+    }
+    let version = db
+        .latest_manifest(&req.device_id)?
+        .map_or(1, |(v, _)| v + 1);
+    let body = ManifestBody {
+        schema: MANIFEST_SCHEMA.into(),
+        version,
+        device_id: req.device_id.clone(),
+        issued_at_ms: now_ms,
+        expires_at_ms: now_ms + req.valid_for_ms,
+        depot: req.depot.clone(),
+        settings: ManifestSettings::default(),
+        parcels,
+    };
+    let signed = SignedManifest::sign(body, key).map_err(|e| ServerError::Key(e.to_string()))?;
+    let json = serde_json::to_string(&signed).map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let ids: Vec<String> = req
+        .parcel_ids
+        .iter()
+        .chain(&req.withdrawn)
+        .cloned()
+        .collect();
+    db.add_manifest(&req.device_id, version, &json, &ids)?;
+    Ok(signed)
+}

@@ -1,0 +1,188 @@
+//! `escrow-server`: run the reference escrow server, or act on its database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
+use courier_protocol::keys::Signer;
+use courier_protocol::manifest::{Address, Recipient};
+use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
+use escrow_reference_server::db::ServerDb;
+use escrow_reference_server::faults::Faults;
+use escrow_reference_server::{AppState, ServerConfig, admin, start, system_clock};
+
+/// Reference escrow server for courier terminals (see docs/protocol.md).
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// The server's SQLite file.
+    #[arg(long, env = "ESCROW_DB", default_value = "escrow-server.sqlite")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// Bearer token of the admin API (loopback only); absent disables it.
+        #[arg(long, env = "ESCROW_ADMIN_TOKEN")]
+        admin_token: Option<String>,
+    },
+    /// Print the server's public key (what devices pin).
+    PublicKey,
+    /// Issue a one-time enrollment token.
+    IssueToken,
+    /// Create a demo order and print its codes (the only time they are shown).
+    CreateOrder {
+        /// Order reference.
+        #[arg(long)]
+        order_ref: String,
+        /// Parcel label (barcode).
+        #[arg(long)]
+        label: String,
+        /// Require the server to check the code (no offline verifier).
+        #[arg(long)]
+        online_only: bool,
+        /// PBKDF2 iterations of the numeric form.
+        #[arg(long, default_value_t = admin::DEFAULT_ITERATIONS)]
+        iterations: u32,
+        /// Derive codes from this demo secret (reproducible demos).
+        #[arg(long)]
+        demo_secret: Option<String>,
+    },
+    /// Sign a device's next manifest with the given parcels.
+    IssueManifest {
+        /// The device id.
+        #[arg(long)]
+        device: String,
+        /// Parcel ids to include.
+        #[arg(long = "parcel", required = true)]
+        parcels: Vec<String>,
+        /// Depot name.
+        #[arg(long, default_value = "Depot")]
+        depot: String,
+        /// Validity in hours.
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let now = (system_clock())();
+    match cli.command {
+        Command::Serve {
+            listen,
+            admin_token,
+        } => {
+            let config = ServerConfig {
+                db_path: cli.db.clone(),
+                admin_token,
+                clock: system_clock(),
+            };
+            let state = AppState::open(&config, Arc::new(Faults::default()))
+                .with_context(|| format!("opening {}", cli.db.display()))?;
+            let server = start(state, listen).await?;
+            println!("listening on {}", server.url());
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = async { server.wait().await } => {}
+            }
+        }
+        Command::PublicKey => {
+            let db = ServerDb::open(&cli.db)?;
+            let key = admin::server_key(&db)?;
+            let pk = Signer::public_key(&key);
+            println!(
+                "{}\nfingerprint {}",
+                pk.to_hex(),
+                pk.fingerprint().grouped()
+            );
+        }
+        Command::IssueToken => {
+            let db = ServerDb::open(&cli.db)?;
+            let t = admin::issue_token(&db, now)?;
+            println!("{}", t.token);
+        }
+        Command::CreateOrder {
+            order_ref,
+            label,
+            online_only,
+            iterations,
+            demo_secret,
+        } => {
+            let db = ServerDb::open(&cli.db)?;
+            let created = admin::create_order(
+                &db,
+                &CreateOrderRequest {
+                    order_ref,
+                    label,
+                    kind: ParcelKind::Delivery,
+                    policy: if online_only {
+                        CodePolicy::OnlineOnly
+                    } else {
+                        CodePolicy::OfflineAllowed
+                    },
+                    recipient: Recipient {
+                        name: "Demo Buyer".into(),
+                        phone: "+000000000".into(),
+                    },
+                    address: Address {
+                        text: "1 Demo Street".into(),
+                        city: "Demo City".into(),
+                        lat_e7: None,
+                        lon_e7: None,
+                    },
+                    amount_minor: 10_000,
+                    currency: "EUR".into(),
+                    collect: None,
+                    digits: None,
+                    iterations: Some(iterations),
+                    attempt_limit: None,
+                    demo_secret,
+                },
+            )?;
+            println!(
+                "parcel_id {}\norder_ref {}\nnumeric_code {}\nqr_text {}",
+                created.parcel_id, created.order_ref, created.numeric_code, created.qr_text
+            );
+        }
+        Command::IssueManifest {
+            device,
+            parcels,
+            depot,
+            hours,
+        } => {
+            let mut db = ServerDb::open(&cli.db)?;
+            let key = admin::server_key(&db)?;
+            let m = admin::issue_manifest(
+                &mut db,
+                &key,
+                &IssueManifestRequest {
+                    device_id: device,
+                    parcel_ids: parcels,
+                    withdrawn: Vec::new(),
+                    depot,
+                    valid_for_ms: hours * 3600 * 1000,
+                },
+                now,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&m)?);
+        }
+    }
+    Ok(())
+}

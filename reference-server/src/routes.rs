@@ -1,0 +1,579 @@
+//! HTTP routes: the device API (`/v1/enroll`, `/v1/manifest`, `/v1/events`,
+//! `/v1/code-checks`) and the loopback admin API (`/v1/admin/...`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use courier_protocol::api::{
+    CODE_CHECK_SCHEMA, CodeCheckBody, CodeCheckRequest, CodeCheckResponse, CodeFormWire,
+    CreateOrderRequest, DeviceEventsResponse, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
+    ErrorDetail, EventBatch, EventsResponse, FaultPlan, IssueManifestRequest, MAX_BATCH_EVENTS,
+    ManifestResponse, OnlineCheckResult, RECEIPT_SCHEMA, ReceiptBody, SignedCodeCheck,
+    SignedReceipt, online_check_digest,
+};
+use courier_protocol::code_verifier::CodeKey;
+use courier_protocol::keys::{Signer, decode_hex_array, sha256};
+use courier_protocol::request_signing::{
+    HEADER_DEVICE_ID, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_MS, RequestAuth,
+    RequestAuthError,
+};
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::db::DeviceRow;
+use crate::faults::Fault;
+use crate::{AppState, ServerError, admin, ingest};
+
+/// Closes the request's connection without an answer (fault injection).
+#[derive(Clone)]
+pub struct ConnKill(pub Arc<Notify>);
+
+/// The peer's address, for the loopback check of the admin API.
+#[derive(Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// An error answer: status plus the documented error body.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+    server_time_ms: i64,
+}
+
+impl ApiError {
+    fn new(
+        state: &AppState,
+        status: StatusCode,
+        code: ErrorCode,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            server_time_ms: state.now_ms(),
+        }
+    }
+
+    fn from_server(state: &AppState, e: ServerError) -> Self {
+        let (status, code) = match &e {
+            ServerError::Conflict(_) | ServerError::Invalid(_) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
+            }
+            ServerError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e, "request failed");
+        }
+        ApiError::new(state, status, code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                retryable: self.code.retryable(),
+            },
+            server_time_ms: self.server_time_ms,
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn ok<T: Serialize>(value: T) -> ApiResult {
+    Ok((StatusCode::OK, axum::Json(value)).into_response())
+}
+
+/// The full router.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/enroll", post(enroll))
+        .route("/v1/manifest", get(manifest))
+        .route("/v1/events", post(events))
+        .route("/v1/code-checks", post(code_check))
+        .route("/v1/admin/orders", post(admin_order))
+        .route("/v1/admin/enrollment-tokens", post(admin_token))
+        .route("/v1/admin/manifests", post(admin_manifest))
+        .route("/v1/admin/faults", post(admin_faults).get(admin_faults_get))
+        .route(
+            "/v1/admin/devices/{device_id}/events",
+            get(admin_device_events),
+        )
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
+        .with_state(state)
+}
+
+async fn not_found(State(state): State<Arc<AppState>>) -> ApiError {
+    ApiError::new(
+        &state,
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "no such endpoint; this server speaks /v1",
+    )
+}
+
+fn parse<T: serde::de::DeserializeOwned>(state: &AppState, body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            state,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("malformed request body: {e}"),
+        )
+    })
+}
+
+/// Applies the fault plan before processing; returns the fault to apply after.
+async fn pre_fault(
+    state: &AppState,
+    kill: &ConnKill,
+    upload: bool,
+) -> Result<Option<Fault>, ApiError> {
+    match state.faults.next(upload) {
+        Some(Fault::Fail) => Err(ApiError::new(
+            state,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unavailable,
+            "injected fault: temporary failure",
+        )),
+        Some(Fault::Drop) => hang_up(kill).await,
+        Some(Fault::Delay(ms)) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            Ok(None)
+        }
+        other => Ok(other),
+    }
+}
+
+async fn hang_up<T>(kill: &ConnKill) -> T {
+    kill.0.notify_one();
+    std::future::pending().await
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, RequestAuthError> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(RequestAuthError::MissingHeader(name))
+}
+
+fn auth_error(state: &AppState, e: RequestAuthError) -> ApiError {
+    let code = match e {
+        RequestAuthError::StaleTimestamp { .. } => ErrorCode::StaleTimestamp,
+        _ => ErrorCode::BadRequestSignature,
+    };
+    ApiError::new(state, StatusCode::UNAUTHORIZED, code, e.to_string())
+}
+
+/// Verifies device, timestamp, signature and nonce freshness.
+fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<DeviceRow, ApiError> {
+    let parse_auth = || -> Result<RequestAuth, RequestAuthError> {
+        Ok(RequestAuth {
+            device_id: header(headers, HEADER_DEVICE_ID)?.to_owned(),
+            timestamp_ms: header(headers, HEADER_TIMESTAMP)?
+                .parse()
+                .map_err(|_| RequestAuthError::MissingHeader(HEADER_TIMESTAMP))?,
+            nonce: header(headers, HEADER_NONCE)?.to_owned(),
+            signature: header(headers, HEADER_SIGNATURE)?.to_owned(),
+        })
+    };
+    let auth = parse_auth().map_err(|e| auth_error(state, e))?;
+    let now = state.now_ms();
+    let db = state.db();
+    let device = db
+        .device(&auth.device_id)
+        .map_err(|e| ApiError::from_server(state, e))?
+        .ok_or_else(|| {
+            ApiError::new(
+                state,
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::UnknownDevice,
+                format!(
+                    "device {} is not enrolled; enroll it with a token",
+                    auth.device_id
+                ),
+            )
+        })?;
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    auth.verify(&device.public_key, method.as_str(), path, body, now)
+        .map_err(|e| auth_error(state, e))?;
+    let fresh = db
+        .use_nonce(&device.device_id, &auth.nonce, now, MAX_SKEW_MS)
+        .map_err(|e| ApiError::from_server(state, e))?;
+    if !fresh {
+        return Err(ApiError::new(
+            state,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::ReplayedNonce,
+            "this request nonce was already used: replayed request refused",
+        ));
+    }
+    Ok(device)
+}
+
+async fn enroll(
+    State(state): State<Arc<AppState>>,
+    Extension(kill): Extension<ConnKill>,
+    body: Bytes,
+) -> ApiResult {
+    let after = pre_fault(&state, &kill, false).await?;
+    let req: EnrollRequest = parse(&state, &body)?;
+    let now = state.now_ms();
+    let answer = {
+        let mut db = state.db();
+        let invalid =
+            |m: &str| ApiError::new(&state, StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, m);
+        let hash = admin::token_hash(&req.token);
+        let (expires, used_by) = db
+            .token(&hash)
+            .map_err(|e| ApiError::from_server(&state, e))?
+            .ok_or_else(|| {
+                invalid("unknown enrollment token; ask the fleet operator for a new one")
+            })?;
+        let device_id = match used_by {
+            Some(dev) => {
+                // Idempotent retry by the same key (its first answer was lost).
+                let same = db
+                    .device(&dev)
+                    .map_err(|e| ApiError::from_server(&state, e))?
+                    .is_some_and(|d| d.public_key == req.device_public_key);
+                if !same {
+                    return Err(invalid("this enrollment token was already used"));
+                }
+                dev
+            }
+            None => {
+                if expires < now {
+                    return Err(invalid("this enrollment token has expired"));
+                }
+                let dev = format!("dev-{}", uuid::Uuid::now_v7().simple());
+                db.enroll(
+                    &hash,
+                    &dev,
+                    &req.device_public_key,
+                    &req.hardware_label,
+                    now,
+                )
+                .map_err(|_| invalid("this device key is already enrolled"))?;
+                tracing::info!(device_id = %dev, "device enrolled");
+                dev
+            }
+        };
+        EnrollResponse {
+            device_id,
+            server_public_key: Signer::public_key(state.key()),
+            server_time_ms: now,
+        }
+    };
+    if after == Some(Fault::LoseAnswer) {
+        return hang_up(&kill).await;
+    }
+    ok(answer)
+}
+
+async fn manifest(
+    State(state): State<Arc<AppState>>,
+    Extension(kill): Extension<ConnKill>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult {
+    let after = pre_fault(&state, &kill, false).await?;
+    let device = authenticate(&state, &headers, &method, &uri, b"")?;
+    let latest = state
+        .db()
+        .latest_manifest(&device.device_id)
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    let manifest = latest
+        .map(|(_, json)| serde_json::from_str(&json))
+        .transpose()
+        .map_err(|e| ApiError::from_server(&state, ServerError::Database(e.to_string())))?;
+    if after == Some(Fault::LoseAnswer) {
+        return hang_up(&kill).await;
+    }
+    ok(ManifestResponse {
+        manifest,
+        server_time_ms: state.now_ms(),
+    })
+}
+
+async fn events(
+    State(state): State<Arc<AppState>>,
+    Extension(kill): Extension<ConnKill>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let after = pre_fault(&state, &kill, true).await?;
+    let device = authenticate(&state, &headers, &method, &uri, &body)?;
+    let batch: EventBatch = parse(&state, &body)?;
+    if batch.events.len() > MAX_BATCH_EVENTS {
+        return Err(ApiError::new(
+            &state,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BatchTooLarge,
+            format!("a batch holds at most {MAX_BATCH_EVENTS} events"),
+        ));
+    }
+    let now = state.now_ms();
+    let run = || {
+        let mut db = state.db();
+        let device = db
+            .device(&device.device_id)?
+            .ok_or_else(|| ServerError::NotFound("device vanished".into()))?;
+        ingest::ingest(&mut db, &device, &batch.events, now)
+    };
+    let mut outcome = run().map_err(|e| ApiError::from_server(&state, e))?;
+    if after == Some(Fault::Duplicate) {
+        outcome = run().map_err(|e| ApiError::from_server(&state, e))?;
+    }
+    let accepted = outcome
+        .results
+        .iter()
+        .filter(|r| r.status == courier_protocol::api::EventStatus::Accepted)
+        .count();
+    tracing::info!(device_id = %device.device_id, received = batch.events.len(), accepted, last_seq = outcome.tip.seq, "events ingested");
+    let receipt = SignedReceipt::sign(
+        ReceiptBody {
+            schema: RECEIPT_SCHEMA.into(),
+            device_id: device.device_id.clone(),
+            results: outcome.results,
+            last_seq: outcome.tip.seq,
+            last_hash: outcome.tip.hash,
+            server_time_ms: now,
+        },
+        state.key(),
+    )
+    .map_err(|e| ApiError::from_server(&state, ServerError::Key(e.to_string())))?;
+    if after == Some(Fault::LoseAnswer) {
+        return hang_up(&kill).await;
+    }
+    ok(EventsResponse {
+        receipt,
+        server_time_ms: now,
+    })
+}
+
+async fn code_check(
+    State(state): State<Arc<AppState>>,
+    Extension(kill): Extension<ConnKill>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let after = pre_fault(&state, &kill, false).await?;
+    let device = authenticate(&state, &headers, &method, &uri, &body)?;
+    let req: CodeCheckRequest = parse(&state, &body)?;
+    let bad = |m: &str| ApiError::new(&state, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m);
+    let nonce: [u8; 16] = decode_hex_array(&req.nonce, "nonce")
+        .map_err(|_| bad("nonce must be 32 hex characters"))?;
+    let proof = hex::decode(&req.proof).map_err(|_| bad("proof must be hex"))?;
+    let now = state.now_ms();
+    let body = {
+        let db = state.db();
+        let server = |e| ApiError::from_server(&state, e);
+        let not_issued = || {
+            ApiError::new(
+                &state,
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                format!(
+                    "parcel {} is not in a manifest of this device",
+                    req.parcel_id
+                ),
+            )
+        };
+        if !db
+            .parcel_issued_to(&device.device_id, &req.parcel_id)
+            .map_err(server)?
+        {
+            return Err(not_issued());
+        }
+        let order = db
+            .order(&req.parcel_id)
+            .map_err(server)?
+            .ok_or_else(not_issued)?;
+        let (result, spent) = if order.attempts_spent >= order.attempt_limit {
+            (OnlineCheckResult::Locked, order.attempts_spent)
+        } else {
+            // Count the attempt durably before comparing.
+            let spent = db.spend_attempt(&req.parcel_id).map_err(server)?;
+            let key = CodeKey::from_bytes(match req.form {
+                CodeFormWire::Numeric => order.numeric_key,
+                CodeFormWire::Qr => order.qr_key,
+            });
+            if key.verify_proof(&online_check_digest(&nonce), &proof) {
+                (OnlineCheckResult::Match, spent)
+            } else {
+                (OnlineCheckResult::Mismatch, spent)
+            }
+        };
+        let label = match result {
+            OnlineCheckResult::Match => "match",
+            OnlineCheckResult::Mismatch => "mismatch",
+            OnlineCheckResult::Locked => "locked",
+        };
+        db.log_code_check(&device.device_id, &req.parcel_id, &req.nonce, label, now)
+            .map_err(server)?;
+        CodeCheckBody {
+            schema: CODE_CHECK_SCHEMA.into(),
+            device_id: device.device_id.clone(),
+            parcel_id: req.parcel_id.clone(),
+            nonce: req.nonce.clone(),
+            result,
+            attempts_spent: spent,
+            attempt_limit: order.attempt_limit,
+            server_time_ms: now,
+        }
+    };
+    let check = SignedCodeCheck::sign(body, state.key())
+        .map_err(|e| ApiError::from_server(&state, ServerError::Key(e.to_string())))?;
+    if after == Some(Fault::LoseAnswer) {
+        return hang_up(&kill).await;
+    }
+    ok(CodeCheckResponse {
+        check,
+        server_time_ms: now,
+    })
+}
+
+fn require_admin(state: &AppState, headers: &HeaderMap, peer: PeerAddr) -> Result<(), ApiError> {
+    let forbidden = |m: &str| ApiError::new(state, StatusCode::FORBIDDEN, ErrorCode::Forbidden, m);
+    if !peer.0.ip().is_loopback() {
+        return Err(forbidden("the admin API answers on loopback only"));
+    }
+    let Some(expected) = state.admin_token.as_deref() else {
+        return Err(forbidden(
+            "the admin API is disabled (no admin token configured)",
+        ));
+    };
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let same = given.is_some_and(|g| sha256(g.as_bytes()) == sha256(expected.as_bytes()));
+    if same {
+        Ok(())
+    } else {
+        Err(forbidden("wrong or missing admin token"))
+    }
+}
+
+async fn admin_order(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let req: CreateOrderRequest = parse(&state, &body)?;
+    let created =
+        admin::create_order(&state.db(), &req).map_err(|e| ApiError::from_server(&state, e))?;
+    ok(created)
+}
+
+async fn admin_token(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let t = admin::issue_token(&state.db(), state.now_ms())
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(t)
+}
+
+async fn admin_manifest(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let req: IssueManifestRequest = parse(&state, &body)?;
+    let now = state.now_ms();
+    let m = admin::issue_manifest(&mut state.db(), state.key(), &req, now)
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(m)
+}
+
+#[derive(Serialize)]
+struct FaultStatus {
+    pending: FaultPlan,
+    device_requests: u64,
+    injected: u64,
+}
+
+async fn admin_faults(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let plan: FaultPlan = parse(&state, &body)?;
+    if plan == FaultPlan::default() {
+        state.faults.clear();
+    } else {
+        state.faults.add(&plan);
+    }
+    admin_faults_get(State(state), Extension(peer), headers).await
+}
+
+async fn admin_faults_get(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    ok(FaultStatus {
+        pending: state.faults.pending(),
+        device_requests: state.faults.device_requests(),
+        injected: state.faults.injected(),
+    })
+}
+
+async fn admin_device_events(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    Path(device_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let db = state.db();
+    let server = |e| ApiError::from_server(&state, e);
+    let device = db.device(&device_id).map_err(server)?.ok_or_else(|| {
+        ApiError::from_server(
+            &state,
+            ServerError::NotFound(format!("device {device_id} is not enrolled")),
+        )
+    })?;
+    let events = db.device_events(&device_id).map_err(server)?;
+    ok(DeviceEventsResponse {
+        device_id,
+        device_public_key: device.public_key,
+        events,
+    })
+}

@@ -1,0 +1,267 @@
+//! Helpers shared by the reference server's tests: a server on loopback, a
+//! signing device client and event builders.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use courier_protocol::api::{
+    CreateOrderRequest, CreateOrderResponse, EnrollRequest, EnrollResponse, ErrorBody, EventBatch,
+    EventsResponse, IssueManifestRequest,
+};
+use courier_protocol::envelope::{
+    ClockStamp, EVENT_SCHEMA, EventBody, GENESIS_PREV_HASH, PositionRecord, SignedEvent,
+};
+use courier_protocol::keys::{PublicKey, Signer, generate_pkcs8, keypair_from_pkcs8};
+use courier_protocol::manifest::{Address, Recipient, SignedManifest};
+use courier_protocol::request_signing::sign_request;
+use courier_protocol::vocabulary::{CodePolicy, EventKind, ParcelKind};
+use escrow_reference_server::faults::Faults;
+use escrow_reference_server::{AppState, RunningServer, ServerConfig, start};
+use ring::signature::Ed25519KeyPair;
+
+pub const ADMIN: &str = "admin-secret";
+pub const T0: i64 = 1_780_000_000_000;
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub server: RunningServer,
+    pub clock: Arc<AtomicI64>,
+    pub http: reqwest::Client,
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = Arc::new(AtomicI64::new(T0));
+        let c = clock.clone();
+        let config = ServerConfig {
+            db_path: dir.path().join("server.sqlite"),
+            admin_token: Some(ADMIN.into()),
+            clock: Arc::new(move || c.load(Ordering::SeqCst)),
+        };
+        let state = AppState::open(&config, Arc::new(Faults::default())).expect("open");
+        let server = start(state, "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("start");
+        Harness {
+            dir,
+            server,
+            clock,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    pub async fn admin_post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &T,
+    ) -> R {
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(ADMIN)
+            .json(body)
+            .send()
+            .await
+            .expect("admin call");
+        assert!(r.status().is_success(), "admin {path}: {}", r.status());
+        r.json().await.expect("admin json")
+    }
+
+    pub async fn order(&self, order_ref: &str, policy: CodePolicy) -> CreateOrderResponse {
+        self.admin_post(
+            "/v1/admin/orders",
+            &CreateOrderRequest {
+                order_ref: order_ref.into(),
+                label: format!("LBL-{order_ref}"),
+                kind: ParcelKind::Delivery,
+                policy,
+                recipient: Recipient {
+                    name: "B".into(),
+                    phone: "1".into(),
+                },
+                address: Address {
+                    text: "x".into(),
+                    city: "y".into(),
+                    lat_e7: None,
+                    lon_e7: None,
+                },
+                amount_minor: 100,
+                currency: "EUR".into(),
+                collect: None,
+                digits: None,
+                iterations: Some(1_000),
+                attempt_limit: Some(3),
+                demo_secret: None,
+            },
+        )
+        .await
+    }
+
+    pub async fn enroll(&self) -> Device {
+        let token: courier_protocol::api::EnrollmentTokenResponse = self
+            .admin_post("/v1/admin/enrollment-tokens", &serde_json::json!({}))
+            .await;
+        let key = keypair_from_pkcs8(&generate_pkcs8().expect("gen")).expect("key");
+        let r: EnrollResponse = self
+            .http
+            .post(self.url("/v1/enroll"))
+            .json(&EnrollRequest {
+                token: token.token,
+                device_public_key: Signer::public_key(&key),
+                hardware_label: "test".into(),
+            })
+            .send()
+            .await
+            .expect("enroll")
+            .json()
+            .await
+            .expect("json");
+        Device {
+            id: r.device_id,
+            key,
+            server_key: r.server_public_key,
+            seq: 0,
+            prev: GENESIS_PREV_HASH.into(),
+            nonce: 0,
+        }
+    }
+
+    pub async fn manifest(
+        &self,
+        device: &str,
+        parcels: &[&str],
+        valid_for_ms: i64,
+    ) -> SignedManifest {
+        self.admin_post(
+            "/v1/admin/manifests",
+            &IssueManifestRequest {
+                device_id: device.into(),
+                parcel_ids: parcels.iter().map(|s| s.to_string()).collect(),
+                withdrawn: vec![],
+                depot: "D".into(),
+                valid_for_ms,
+            },
+        )
+        .await
+    }
+
+    /// Sends a signed request; returns status and body text.
+    pub async fn signed(
+        &self,
+        device: &mut Device,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> (u16, String) {
+        device.nonce += 1;
+        let mut nonce = [0u8; 16];
+        nonce[..8].copy_from_slice(&device.nonce.to_le_bytes());
+        let now = self.clock.load(Ordering::SeqCst);
+        let auth = sign_request(&device.key, &device.id, method, path, &body, now, nonce);
+        self.send_with(&auth, method, path, body).await
+    }
+
+    pub async fn send_with(
+        &self,
+        auth: &courier_protocol::request_signing::RequestAuth,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> (u16, String) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let r = self
+            .http
+            .request(m, self.url(path))
+            .header("x-device-id", &auth.device_id)
+            .header("x-timestamp", auth.timestamp_ms.to_string())
+            .header("x-nonce", &auth.nonce)
+            .header("x-signature", &auth.signature)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("send");
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("text"))
+    }
+
+    pub async fn upload(&self, device: &mut Device, events: &[SignedEvent]) -> EventsResponse {
+        let body = serde_json::to_vec(&EventBatch {
+            events: events.to_vec(),
+        })
+        .expect("json");
+        let (status, text) = self.signed(device, "POST", "/v1/events", body).await;
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str(&text).expect("events response")
+    }
+}
+
+pub fn error_code(text: &str) -> String {
+    let e: ErrorBody = serde_json::from_str(text).expect("error body");
+    serde_json::to_value(e.error.code)
+        .expect("json")
+        .as_str()
+        .expect("str")
+        .to_owned()
+}
+
+pub struct Device {
+    pub id: String,
+    pub key: Ed25519KeyPair,
+    pub server_key: PublicKey,
+    pub seq: u64,
+    pub prev: String,
+    pub nonce: u64,
+}
+
+impl Device {
+    pub fn body(&self, seq: u64, prev: &str, kind: EventKind, parcel: Option<&str>) -> EventBody {
+        EventBody {
+            schema: EVENT_SCHEMA.into(),
+            event_id: uuid::Uuid::now_v7().to_string(),
+            device_id: self.id.clone(),
+            seq,
+            prev_hash: prev.into(),
+            kind,
+            parcel_id: parcel.map(str::to_owned),
+            order_ref: None,
+            outcome: None,
+            reason: None,
+            liability: None,
+            verification: None,
+            code_proof: None,
+            inspection_offered: None,
+            corrects: None,
+            detail: BTreeMap::new(),
+            position: PositionRecord::none(),
+            clock: ClockStamp {
+                device_utc_ms: T0,
+                monotonic_ms: 1,
+                boot_id: "b".into(),
+            },
+            gnss_utc_ms: None,
+            manifest_version: Some(1),
+            app_version: "test".into(),
+        }
+    }
+
+    /// Seals the next event of the chain and advances it.
+    pub fn next(&mut self, kind: EventKind, parcel: Option<&str>) -> SignedEvent {
+        let body = self.body(self.seq + 1, &self.prev.clone(), kind, parcel);
+        self.seal_next(body)
+    }
+
+    pub fn seal_next(&mut self, body: EventBody) -> SignedEvent {
+        let e = SignedEvent::seal(body, &self.key).expect("seal");
+        self.seq = e.body.seq;
+        self.prev = e.hash.clone();
+        e
+    }
+}
