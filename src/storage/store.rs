@@ -482,3 +482,108 @@ fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<(), StoreErro
     .map(|_| ())
     .map_err(classify(CTX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event_draft::{EventDraft, Recorder, Stamp, into_body};
+    use crate::domain::parcel::tests::spec;
+    use courier_protocol::envelope::{ClockStamp, PositionRecord};
+    use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
+    use courier_protocol::vocabulary::EventKind;
+
+    fn append(store: &mut Store, key: &ring::signature::Ed25519KeyPair, note_len: usize) -> Result<SignedEvent, StoreError> {
+        let parcel = Parcel {
+            spec: spec(5),
+            state: ParcelState::Pending,
+            attempts_spent: 0,
+            visit: None,
+            collected_label: None,
+        };
+        store.append_event(
+            |tip| {
+                let draft = EventDraft::new(EventKind::ContactAttempt).detail("note", "x".repeat(note_len));
+                let stamp = Stamp {
+                    position: PositionRecord::none(),
+                    clock: ClockStamp {
+                        device_utc_ms: 1,
+                        monotonic_ms: 1,
+                        boot_id: "b".into(),
+                    },
+                    gnss_utc_ms: None,
+                };
+                let recorder = Recorder {
+                    device_id: "D",
+                    manifest_version: None,
+                    app_version: "t",
+                };
+                let body = into_body(draft, format!("id-{}", tip.seq + 1), stamp, &recorder, tip);
+                Ok(SignedEvent::seal(body, key)?)
+            },
+            ParcelUpdate {
+                parcels: vec![&parcel],
+                ..ParcelUpdate::default()
+            },
+        )
+    }
+
+    #[test]
+    fn a_full_disk_refuses_the_new_event_and_keeps_every_old_one() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
+        let mut store = Store::open(&dir.path().join("t.db")).expect("open");
+        for _ in 0..3 {
+            append(&mut store, &key, 10).expect("room for small events");
+        }
+        let pages: i64 = store
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .expect("page count");
+        store
+            .conn
+            .execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+            .expect("cap size");
+        let err = append(&mut store, &key, 200_000).expect_err("no room");
+        assert!(matches!(err, StoreError::Full(_)), "{err:?}");
+        assert!(err.to_string().contains("storage is full"));
+        assert_eq!(store.chain_tip().expect("tip").seq, 3, "nothing half-written");
+        assert_eq!(store.pending_count().expect("outbox"), 3);
+        assert_eq!(store.integrity_check().expect("check"), "ok");
+        store
+            .conn
+            .execute_batch("PRAGMA max_page_count = 1000000")
+            .expect("free space");
+        assert_eq!(append(&mut store, &key, 200_000).expect("room again").body.seq, 4);
+    }
+
+    #[test]
+    fn a_read_only_database_says_so_and_loses_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("t.db");
+        let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
+        let mut store = Store::open(&path).expect("open");
+        append(&mut store, &key, 10).expect("append");
+        drop(store);
+        let mut ro = Store::open_read_only(&path).expect("open read-only");
+        let err = append(&mut ro, &key, 10).expect_err("read-only");
+        assert!(matches!(err, StoreError::ReadOnly(_)), "{err:?}");
+        assert_eq!(ro.chain_tip().expect("tip").seq, 1);
+    }
+
+    #[test]
+    fn events_cannot_be_edited_or_deleted_and_counters_never_drop() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
+        let mut store = Store::open(&dir.path().join("t.db")).expect("open");
+        append(&mut store, &key, 10).expect("append");
+        assert!(store.conn.execute("UPDATE events SET body = 'x'", []).is_err());
+        assert!(store.conn.execute("DELETE FROM events", []).is_err());
+        assert!(store.conn.execute("DELETE FROM outbox", []).is_err());
+        assert_eq!(store.spend_attempt("P1", 5).expect("spend"), Some(1));
+        assert!(store.conn.execute("UPDATE parcels SET attempts_spent = 0", []).is_err());
+        for _ in 0..4 {
+            store.spend_attempt("P1", 5).expect("spend");
+        }
+        assert_eq!(store.spend_attempt("P1", 5).expect("at limit"), None);
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Independent verification: record a small day with the real binary, export the
+# events, and verify them with Python from docs/protocol.md alone; then check that
+# an edited, a dropped and a reordered event are each caught.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${COURIER_BIN:-$here/../../target/debug/courier-terminal}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export COURIER_TERMINAL_DATA=$work/data
+
+server_pub=$("$bin" dev server-key --out "$work/server.key")
+"$bin" init --device-id CT-PYTHON-1 --server-key "$server_pub" >/dev/null
+"$bin" dev sample-manifest --server-key "$work/server.key" --device-id CT-PYTHON-1 \
+  --out "$work/m.json" --codes-out "$work/codes.json" --iterations 1000 --parcels 6 >/dev/null
+"$bin" manifest load "$work/m.json" >/dev/null
+code=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["numeric"])' "$work/codes.json")
+label=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["label"])' "$work/codes.json")
+"$bin" deliver "$label" --code 000000 >/dev/null || true
+"$bin" deliver "$label" --code "$code" >/dev/null
+label2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[1]["label"])' "$work/codes.json")
+"$bin" arrive "$label2" >/dev/null
+"$bin" attempt "$label2" --outcome buyer_cancelled --reason changed_mind --note "a changé d'avis" >/dev/null
+"$bin" events export --out "$work/events.jsonl" 2>/dev/null
+pub=$("$bin" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')
+
+python3 "$here/verify_events.py" "$work/events.jsonl" "$pub"
+
+expect_failure() {
+  if python3 "$here/verify_events.py" "$work/bad.jsonl" "$pub" >/dev/null; then
+    echo "FAILED: the Python verifier accepted $1"; exit 1
+  fi
+  echo "ok: $1 detected"
+}
+sed 's/"buyer_cancelled"/"refused_after_inspection"/' "$work/events.jsonl" > "$work/bad.jsonl"; expect_failure "an edited outcome"
+sed '2d' "$work/events.jsonl" > "$work/bad.jsonl"; expect_failure "a dropped event"
+{ sed -n '2p' "$work/events.jsonl"; sed -n '1p' "$work/events.jsonl"; sed '1,2d' "$work/events.jsonl"; } > "$work/bad.jsonl"; expect_failure "reordered events"
+echo "python verification: all checks passed"
