@@ -38,6 +38,10 @@ pub const RULE_UNUSED_SENTENCE: &str = "D4 sentence outside the accepted set";
 /// forward by exactly 1024 weeks; we keep the date the receiver sent.
 pub const RULE_WEEK_ROLLOVER: &str = "D5 gpsd 1024-week rollover guess";
 
+/// Divergence rule: gpsd's report right after a cycle-starting sentence
+/// carries mode 0 ("not seen yet in this cycle"); we keep the fix we hold.
+pub const RULE_CYCLE_CLEARED: &str = "D6 gpsd mode 0 (cycle just cleared)";
+
 const WEEK_ROLLOVER_MS: i64 = 1024 * 7 * 86_400_000;
 
 /// One gpsd TPV report.
@@ -260,6 +264,7 @@ impl Comparer {
                 && matches!((tpv.time_ms, fix.gnss_utc_ms), (Some(g), Some(o)) if g - o == WEEK_ROLLOVER_MS);
             let rule = rollover
                 .then_some(RULE_WEEK_ROLLOVER)
+                .or_else(|| (tpv.mode == 0 && i < 2).then_some(RULE_CYCLE_CLEARED))
                 .or_else(|| rule_for(fix).filter(|_| gpsd_fix && !fix.valid))
                 .or_else(|| (!decoded && self.last_ok[i]).then_some(RULE_UNUSED_SENTENCE));
             match rule {

@@ -1,6 +1,26 @@
-//! tmp
+//! Serial GNSS and barcode scanner bridge (see issue 4).
+//!
+//! Bytes first, then meaning: [`nmea_framing`] cuts the serial byte stream
+//! into checksummed sentences, [`nmea_decode`] types them, [`fix_tracker`]
+//! turns them into the current [`Fix`], and [`gnss_serial`] runs that on a
+//! port with reconnects, publishing a [`GnssSnapshot`] through a
+//! [`GnssHandle`]. The scanner path is [`scanner_framing`] →
+//! [`scan_classify`] → [`scanner_serial`]. [`simulator`] drives both over
+//! pseudo-terminals; [`capture_check`] holds the decoder to gpsd's record.
+
 pub mod capture_check;
 pub mod fix_tracker;
 pub mod gnss_feed;
+pub mod gnss_serial;
 pub mod nmea_decode;
 pub mod nmea_framing;
+pub mod scan_classify;
+pub mod scanner_framing;
+pub mod scanner_serial;
+pub mod simulator;
+
+pub use fix_tracker::{Fix, FixMode, FixTracker};
+pub use gnss_feed::{GnssFeed, GnssStats};
+pub use gnss_serial::{GnssConfig, GnssHandle, GnssSerial, GnssSnapshot, LinkState, MemoryGnss, PositionSource};
+pub use scan_classify::{ScanKind, classify};
+pub use scanner_serial::{ScanEvent, ScannerConfig, ScannerSerial};
