@@ -9,13 +9,17 @@ use firmware_bridge::GnssFeed;
 fn corpus() -> Vec<u8> {
     let dir = match std::env::var_os("NMEA_CORPUS") {
         Some(p) => std::path::PathBuf::from(p),
-        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/nmea-corpus/gpsd"),
+        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/nmea-corpus/gpsd"),
     };
     let mut all = Vec::new();
     if let Ok(rd) = std::fs::read_dir(&dir) {
         let mut paths: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for p in paths.iter().filter(|p| p.extension().is_some_and(|x| x == "log")) {
+        for p in paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        {
             if let Ok(b) = std::fs::read(p) {
                 all.extend(b);
             }

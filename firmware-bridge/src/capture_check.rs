@@ -108,7 +108,10 @@ pub fn parse_chk(text: &str) -> Vec<ChkEntry> {
             let tpv = GpsdTpv {
                 mode: v.get("mode").and_then(|m| m.as_u64()).unwrap_or(0) as u8,
                 status: v.get("status").and_then(|m| m.as_u64()).map(|s| s as u8),
-                time_ms: v.get("time").and_then(|t| t.as_str()).and_then(parse_iso_ms),
+                time_ms: v
+                    .get("time")
+                    .and_then(|t| t.as_str())
+                    .and_then(parse_iso_ms),
                 lat: v.get("lat").and_then(|x| x.as_f64()),
                 lon: v.get("lon").and_then(|x| x.as_f64()),
             };
@@ -145,7 +148,11 @@ impl FieldTally {
     /// Agreement in percent over the comparisons not covered by a rule.
     pub fn percent(&self) -> f64 {
         let n = self.compared - self.by_rule;
-        if n == 0 { 100.0 } else { 100.0 * self.agree as f64 / n as f64 }
+        if n == 0 {
+            100.0
+        } else {
+            100.0 * self.agree as f64 / n as f64
+        }
     }
 
     fn add(&mut self, o: &FieldTally) {
@@ -343,7 +350,11 @@ pub fn check_capture(log: &[u8], chk: Option<&str>) -> CaptureReport {
     CaptureReport {
         stats: feed.stats(),
         observations,
-        valid_fix_share: if observations == 0 { 0.0 } else { 100.0 * valid as f64 / observations as f64 },
+        valid_fix_share: if observations == 0 {
+            0.0
+        } else {
+            100.0 * valid as f64 / observations as f64
+        },
         fixes,
         agreement: chk.map(|_| cmp.agreement),
     }
@@ -412,7 +423,10 @@ mod tests {
 
     #[test]
     fn iso_time() {
-        assert_eq!(parse_iso_ms("2001-06-06T22:53:08.000Z"), Some(991_867_988_000));
+        assert_eq!(
+            parse_iso_ms("2001-06-06T22:53:08.000Z"),
+            Some(991_867_988_000)
+        );
         assert_eq!(parse_iso_ms("1970-01-01T00:00:01.5Z"), Some(1500));
     }
 

@@ -231,11 +231,12 @@ impl FixTracker {
             return;
         };
         self.position = Some(p);
-        let mode = if self.gsa_used.len() > 3 || self.alt_m.is_some() || self.mode == FixMode::ThreeD {
-            FixMode::ThreeD
-        } else {
-            FixMode::TwoD
-        };
+        let mode =
+            if self.gsa_used.len() > 3 || self.alt_m.is_some() || self.mode == FixMode::ThreeD {
+                FixMode::ThreeD
+            } else {
+                FixMode::TwoD
+            };
         self.set_mode(mode);
         self.status_reason = match r.faa_mode {
             Some(b'N') => Some("data not valid (RMC mode N)".into()),
@@ -311,10 +312,7 @@ impl FixTracker {
             return;
         }
         self.talker = talker.to_string();
-        let flag = g
-            .modes
-            .bytes()
-            .find_map(|m| faa_flag(Some(m), "GNS"));
+        let flag = g.modes.bytes().find_map(|m| faa_flag(Some(m), "GNS"));
         self.flag_epoch(flag);
         self.satellites = g.satellites;
         if let Some(h) = g.hdop {
@@ -388,13 +386,22 @@ impl FixTracker {
     /// The current fix (also when there is none: `valid` false, mode `NoFix`).
     pub fn fix(&self) -> Fix {
         let has_fix = self.mode != FixMode::NoFix && self.position.is_some();
-        let rejected = self.epoch_flag.clone().or_else(|| self.status_reason.clone());
+        let rejected = self
+            .epoch_flag
+            .clone()
+            .or_else(|| self.status_reason.clone());
         let valid = has_fix && rejected.is_none();
         Fix {
             valid,
             mode: self.mode,
-            lat_deg: self.position.filter(|_| self.mode != FixMode::NoFix).map(|p| p.lat_deg),
-            lon_deg: self.position.filter(|_| self.mode != FixMode::NoFix).map(|p| p.lon_deg),
+            lat_deg: self
+                .position
+                .filter(|_| self.mode != FixMode::NoFix)
+                .map(|p| p.lat_deg),
+            lon_deg: self
+                .position
+                .filter(|_| self.mode != FixMode::NoFix)
+                .map(|p| p.lon_deg),
             alt_m: self.alt_m.filter(|_| self.mode == FixMode::ThreeD),
             hdop: self.hdop,
             satellites: self.satellites,
@@ -429,11 +436,19 @@ mod tests {
     #[test]
     fn rmc_then_gga_gives_valid_3d_fix_with_time() {
         let mut t = FixTracker::new();
-        feed(&mut t, "GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E", 1000);
+        feed(
+            &mut t,
+            "GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E",
+            1000,
+        );
         let f = t.fix();
         assert!(f.valid);
         assert_eq!(f.mode, FixMode::TwoD);
-        feed(&mut t, "GPGGA,225308,4527.458,S,16709.165,E,1,05,2.1,14.7,M,1.1,M,,", 1100);
+        feed(
+            &mut t,
+            "GPGGA,225308,4527.458,S,16709.165,E,1,05,2.1,14.7,M,1.1,M,,",
+            1100,
+        );
         let f = t.fix();
         assert_eq!(f.mode, FixMode::ThreeD);
         assert_eq!(f.gnss_utc_ms, Some(991_867_988_000));
@@ -447,12 +462,23 @@ mod tests {
     #[test]
     fn simulator_and_manual_are_never_valid() {
         let mut t = FixTracker::new();
-        feed(&mut t, "GPGGA,125106,3854.5087,N,07726.4523,W,8,10,2.0,268.8,M,-33.9,M,,", 0);
+        feed(
+            &mut t,
+            "GPGGA,125106,3854.5087,N,07726.4523,W,8,10,2.0,268.8,M,-33.9,M,,",
+            0,
+        );
         let f = t.fix();
         assert!(!f.valid);
         assert_eq!(f.mode, FixMode::ThreeD);
-        assert_eq!(f.quality_rejected.as_deref(), Some("simulator (GGA quality 8)"));
-        feed(&mut t, "GPGGA,125107,3854.5087,N,07726.4523,W,7,10,2.0,268.8,M,-33.9,M,,", 0);
+        assert_eq!(
+            f.quality_rejected.as_deref(),
+            Some("simulator (GGA quality 8)")
+        );
+        feed(
+            &mut t,
+            "GPGGA,125107,3854.5087,N,07726.4523,W,7,10,2.0,268.8,M,-33.9,M,,",
+            0,
+        );
         assert!(!t.fix().valid);
         assert!(t.view(0).last_valid.is_none());
     }
@@ -460,7 +486,11 @@ mod tests {
     #[test]
     fn lost_fix_keeps_last_valid() {
         let mut t = FixTracker::new();
-        feed(&mut t, "GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E", 1000);
+        feed(
+            &mut t,
+            "GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E",
+            1000,
+        );
         feed(&mut t, "GPRMC,225309,V,,,,,,,060601,,", 2000);
         let v = t.view(3000);
         let cur = v.current.expect("current");
@@ -473,8 +503,16 @@ mod tests {
     #[test]
     fn midnight_rollover_without_new_rmc() {
         let mut t = FixTracker::new();
-        feed(&mut t, "GPRMC,235959,A,4527.458,S,16709.165,E,0,0,311299,,", 0);
-        feed(&mut t, "GPGGA,000000,4527.458,S,16709.165,E,1,05,2.1,14.7,M,1.1,M,,", 0);
+        feed(
+            &mut t,
+            "GPRMC,235959,A,4527.458,S,16709.165,E,0,0,311299,,",
+            0,
+        );
+        feed(
+            &mut t,
+            "GPGGA,000000,4527.458,S,16709.165,E,1,05,2.1,14.7,M,1.1,M,,",
+            0,
+        );
         assert_eq!(t.fix().gnss_utc_ms, Some(946_684_800_000));
     }
 }

@@ -220,7 +220,11 @@ impl GnssHandle {
 
     /// Block until `pred` holds for a snapshot or `timeout` passes (woken on
     /// every update; for tests and for apps that want to wait for a fix).
-    pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&GnssSnapshot) -> bool) -> Option<GnssSnapshot> {
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&GnssSnapshot) -> bool,
+    ) -> Option<GnssSnapshot> {
         let deadline = Instant::now() + timeout;
         let mut g = self.lock();
         loop {
@@ -255,7 +259,12 @@ impl MemoryGnss {
     /// New feed; the link reads as `Connected`.
     pub fn new(fresh_max_ms: i64, clock: Clock) -> Self {
         Self {
-            handle: GnssHandle::new(GnssFeed::default(), clock, fresh_max_ms, LinkState::Connected),
+            handle: GnssHandle::new(
+                GnssFeed::default(),
+                clock,
+                fresh_max_ms,
+                LinkState::Connected,
+            ),
         }
     }
 
@@ -351,7 +360,9 @@ fn set_disconnected(handle: &GnssHandle, error: String) {
 fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
     let end = Instant::now() + d;
     while !stop.load(Ordering::SeqCst) {
-        let Some(left) = end.checked_duration_since(Instant::now()) else { return };
+        let Some(left) = end.checked_duration_since(Instant::now()) else {
+            return;
+        };
         std::thread::sleep(left.min(Duration::from_millis(50)));
     }
 }
@@ -420,7 +431,10 @@ mod tests {
         };
         let mem = MemoryGnss::new(10_000, clock);
         let h = mem.handle();
-        mem.push(render_sentence("GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E").as_bytes());
+        mem.push(
+            render_sentence("GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E")
+                .as_bytes(),
+        );
         assert!(h.snapshot().fresh_fix().is_some());
         now.store(12_000, Ordering::SeqCst);
         let s = h.snapshot();

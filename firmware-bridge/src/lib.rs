@@ -21,6 +21,8 @@ pub mod simulator;
 
 pub use fix_tracker::{Fix, FixMode, FixTracker};
 pub use gnss_feed::{GnssFeed, GnssStats};
-pub use gnss_serial::{GnssConfig, GnssHandle, GnssSerial, GnssSnapshot, LinkState, MemoryGnss, PositionSource};
+pub use gnss_serial::{
+    GnssConfig, GnssHandle, GnssSerial, GnssSnapshot, LinkState, MemoryGnss, PositionSource,
+};
 pub use scan_classify::{ScanKind, classify};
 pub use scanner_serial::{ScanEvent, ScannerConfig, ScannerSerial};

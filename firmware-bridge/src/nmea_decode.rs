@@ -225,7 +225,9 @@ fn first_byte(f: &str) -> Option<u8> {
 
 fn digits2(b: &[u8]) -> Option<u32> {
     match b {
-        [a @ b'0'..=b'9', c @ b'0'..=b'9', ..] => Some(u32::from(a - b'0') * 10 + u32::from(c - b'0')),
+        [a @ b'0'..=b'9', c @ b'0'..=b'9', ..] => {
+            Some(u32::from(a - b'0') * 10 + u32::from(c - b'0'))
+        }
         _ => None,
     }
 }
@@ -279,7 +281,11 @@ fn parse_angle(f: &str) -> Option<f64> {
     let dot = f.find('.')?;
     let (int, frac) = f.split_at(dot);
     let int_val: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let frac_min: f64 = if frac.len() > 1 { frac.parse().ok()? } else { 0.0 };
+    let frac_min: f64 = if frac.len() > 1 {
+        frac.parse().ok()?
+    } else {
+        0.0
+    };
     let deg = int_val / 100;
     let minutes = (int_val - deg * 100) as f64 + frac_min;
     let v = deg as f64 + minutes / 60.0;
@@ -358,7 +364,11 @@ impl NmeaDecoder {
                 let n = fields.len();
                 // Tag, selection mode, fix type, then ids, then PDOP/HDOP/VDOP
                 // (and, from NMEA 4.1, a system id).
-                let dop_at = if n >= 19 && !f(n - 1).contains('.') { n - 4 } else { n.saturating_sub(3) };
+                let dop_at = if n >= 19 && !f(n - 1).contains('.') {
+                    n - 4
+                } else {
+                    n.saturating_sub(3)
+                };
                 let used = fields
                     .get(3..dop_at.max(3))
                     .unwrap_or_default()
@@ -417,7 +427,9 @@ mod tests {
         let d = NmeaDecoder::default()
             .decode("GPGGA,125106,3854.5087,N,07726.4523,W,8,10,2.0,268.8,M,-33.9,M,,")
             .expect("decodes");
-        let Observation::Gga(g) = d.observation else { panic!("not GGA") };
+        let Observation::Gga(g) = d.observation else {
+            panic!("not GGA")
+        };
         assert_eq!(g.quality, Some(8));
         assert_eq!(g.time, Some((12 * 3600 + 51 * 60 + 6) * 1000));
         let p = g.position.expect("position");
@@ -431,8 +443,17 @@ mod tests {
         let d = NmeaDecoder::default()
             .decode("GPRMC,005947.25,A,3715.6616,N,12157.6709,W,0.0,0.0,080710,,")
             .expect("decodes");
-        let Observation::Rmc(r) = d.observation else { panic!("not RMC") };
-        assert_eq!(r.date, Some(NmeaDate { year: 2010, month: 7, day: 8 }));
+        let Observation::Rmc(r) = d.observation else {
+            panic!("not RMC")
+        };
+        assert_eq!(
+            r.date,
+            Some(NmeaDate {
+                year: 2010,
+                month: 7,
+                day: 8
+            })
+        );
         assert_eq!(r.time, Some(59 * 60 * 1000 + 47_250));
         assert_eq!(r.status, b'A');
     }
@@ -440,9 +461,18 @@ mod tests {
     #[test]
     fn skips_other_sentences_and_talkers() {
         let dec = NmeaDecoder::default();
-        assert!(matches!(dec.decode("GPGSV,3,1,11"), Err(DecodeError::Skipped(_))));
-        assert!(matches!(dec.decode("PGRMZ,48,f,3"), Err(DecodeError::Skipped(_))));
-        assert!(matches!(dec.decode("IMGSA,A,3"), Err(DecodeError::Skipped(_))));
+        assert!(matches!(
+            dec.decode("GPGSV,3,1,11"),
+            Err(DecodeError::Skipped(_))
+        ));
+        assert!(matches!(
+            dec.decode("PGRMZ,48,f,3"),
+            Err(DecodeError::Skipped(_))
+        ));
+        assert!(matches!(
+            dec.decode("IMGSA,A,3"),
+            Err(DecodeError::Skipped(_))
+        ));
     }
 
     #[test]
@@ -450,6 +480,14 @@ mod tests {
         for days in [-1000i64, 0, 11_000, 19_999, 20_500] {
             assert_eq!(NmeaDate::from_days(days).days_since_epoch(), days);
         }
-        assert_eq!(NmeaDate { year: 2001, month: 6, day: 6 }.days_since_epoch(), 11_479);
+        assert_eq!(
+            NmeaDate {
+                year: 2001,
+                month: 6,
+                day: 6
+            }
+            .days_since_epoch(),
+            11_479
+        );
     }
 }

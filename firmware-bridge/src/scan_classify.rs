@@ -57,11 +57,20 @@ mod tests {
     #[test]
     fn classifies() {
         let known = |s: &str| s == "PKG-1";
-        assert_eq!(classify("PKG-1", &known), ScanKind::ParcelLabel("PKG-1".into()));
+        assert_eq!(
+            classify("PKG-1", &known),
+            ScanKind::ParcelLabel("PKG-1".into())
+        );
         let qr = "ESC1:ORD-9:AAECAwQFBgcICQoLDA0ODw";
         assert_eq!(classify(qr, &known), ScanKind::BuyerQr(qr.into()));
-        assert!(matches!(classify("ESC1:ORD-9:short", &known), ScanKind::Unknown(_)));
-        assert!(matches!(classify("ESC1::AAECAwQFBgcICQoLDA0ODw", &known), ScanKind::Unknown(_)));
+        assert!(matches!(
+            classify("ESC1:ORD-9:short", &known),
+            ScanKind::Unknown(_)
+        ));
+        assert!(matches!(
+            classify("ESC1::AAECAwQFBgcICQoLDA0ODw", &known),
+            ScanKind::Unknown(_)
+        ));
         assert!(matches!(classify("hello", &known), ScanKind::Unknown(_)));
     }
 }

@@ -119,12 +119,12 @@ impl ScannerFramer {
                 Terminator::Lf => b == b'\n',
                 Terminator::CrLf => b == b'\r' || (b == b'\n' && !self.last_was_cr),
             };
-            let swallowed_lf = self.cfg.terminator == Terminator::CrLf && b == b'\n' && self.last_was_cr;
+            let swallowed_lf =
+                self.cfg.terminator == Terminator::CrLf && b == b'\n' && self.last_was_cr;
             self.last_was_cr = b == b'\r';
             if ends {
                 self.finish(sink);
-            } else if swallowed_lf {
-            } else if self.overflowed {
+            } else if swallowed_lf || self.overflowed {
             } else if self.buf.len() >= self.cfg.max_frame_len {
                 self.overflowed = true;
                 self.buf.clear();
@@ -136,7 +136,11 @@ impl ScannerFramer {
 
     /// Feed key events from a keyboard-wedge scanner: each character typed;
     /// Enter is `'\r'`.
-    pub fn feed_keys(&mut self, keys: &str, sink: &mut dyn FnMut(Result<ScanFrame, ScanFrameError>)) {
+    pub fn feed_keys(
+        &mut self,
+        keys: &str,
+        sink: &mut dyn FnMut(Result<ScanFrame, ScanFrameError>),
+    ) {
         let mut tmp = [0u8; 4];
         for c in keys.chars() {
             self.feed(c.encode_utf8(&mut tmp).as_bytes(), sink);
@@ -174,7 +178,9 @@ fn parse_frame(raw: &[u8]) -> Result<ScanFrame, ScanFrameError> {
         Some(rest) => {
             let mut chars = rest.char_indices();
             match (chars.next(), chars.next()) {
-                (Some((_, a)), Some((i, m))) if a.is_ascii_alphabetic() && m.is_ascii_alphanumeric() => {
+                (Some((_, a)), Some((i, m)))
+                    if a.is_ascii_alphabetic() && m.is_ascii_alphanumeric() =>
+                {
                     (Some(rest[..i + 1].to_string()), &rest[i + 1..])
                 }
                 _ => return Err(ScanFrameError::Garbage),

@@ -85,7 +85,10 @@ pub struct ScannerSerial {
 
 impl ScannerSerial {
     /// Start reading; scans arrive on the returned receiver.
-    pub fn spawn(cfg: ScannerConfig, is_known_label: LabelLookup) -> std::io::Result<(Self, Receiver<ScanEvent>)> {
+    pub fn spawn(
+        cfg: ScannerConfig,
+        is_known_label: LabelLookup,
+    ) -> std::io::Result<(Self, Receiver<ScanEvent>)> {
         let (tx, rx) = channel();
         let counters = Arc::new(Mutex::new(ScannerCounters::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -176,7 +179,11 @@ fn run(
                         }
                     }
                 }
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => {
                     with(&counters, |c| {
                         c.connected = false;

@@ -43,12 +43,18 @@ fn agrees_with_gpsd_on_the_corpus() {
             eprintln!("{}: {ex}", log.display());
         }
         total.merge(&a);
-        let name = log.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = log
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         rows.push((name, a));
     }
     println!("{}", render_table(&rows));
     let overall = total.overall().percent();
-    assert!(total.aligned > 0 || logs.is_empty(), "no gpsd report could be aligned");
+    assert!(
+        total.aligned > 0 || logs.is_empty(),
+        "no gpsd report could be aligned"
+    );
     assert!(
         overall >= THRESHOLD_PERCENT,
         "overall agreement {overall:.3}% below {THRESHOLD_PERCENT}%"

@@ -13,7 +13,8 @@ const GUARD: Duration = Duration::from_secs(20);
 fn corpus_log(name: &str) -> Option<Vec<u8>> {
     let dir = match std::env::var_os("NMEA_CORPUS") {
         Some(p) => std::path::PathBuf::from(p),
-        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/nmea-corpus/gpsd"),
+        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/nmea-corpus/gpsd"),
     };
     std::fs::read(dir.join(name)).ok()
 }
@@ -52,7 +53,11 @@ fn replayed_log_over_pty_gives_same_fixes_as_direct_decoding() {
     while got.len() < expected.len() {
         match fixes.recv_timeout(GUARD) {
             Ok(f) => got.push(f),
-            Err(e) => panic!("only {} of {} fixes arrived: {e}", got.len(), expected.len()),
+            Err(e) => panic!(
+                "only {} of {} fixes arrived: {e}",
+                got.len(),
+                expected.len()
+            ),
         }
     }
     assert_eq!(got, expected);
@@ -82,15 +87,19 @@ fn reader_reports_vanished_port_and_reconnects() {
     cfg.reconnect_max = Duration::from_millis(200);
     let reader = GnssSerial::spawn(cfg).expect("reader");
     let h = reader.handle();
-    h.wait_for(GUARD, |s| s.link == LinkState::Connected).expect("connects");
+    h.wait_for(GUARD, |s| s.link == LinkState::Connected)
+        .expect("connects");
     sim.release();
     h.wait_for(GUARD, |s| matches!(s.link, LinkState::Disconnected { .. }))
         .expect("notices the vanished port");
     let s = h
-        .wait_for(GUARD, |s| s.link == LinkState::Connected && s.stats.connects >= 2)
+        .wait_for(GUARD, |s| {
+            s.link == LinkState::Connected && s.stats.connects >= 2
+        })
         .expect("reconnects");
     assert!(s.stats.connects >= 2);
-    h.wait_for(GUARD, |s| s.stats.sentences > 12).expect("reads again");
+    h.wait_for(GUARD, |s| s.stats.sentences > 12)
+        .expect("reads again");
     reader.stop();
 }
 
@@ -98,17 +107,22 @@ fn reader_reports_vanished_port_and_reconnects() {
 fn scanner_sim_types_codes_into_the_reader() {
     let sim = ScannerSim::new().expect("scanner sim");
     let known: firmware_bridge::scanner_serial::LabelLookup = Arc::new(|s: &str| s == "PKG-0001");
-    let (reader, rx) = ScannerSerial::spawn(ScannerConfig::new(sim.path(), 9600), known).expect("reader");
+    let (reader, rx) =
+        ScannerSerial::spawn(ScannerConfig::new(sim.path(), 9600), known).expect("reader");
     // The pty keeps what is typed until the reader opens it.
     sim.type_code(Some("]C0"), "PKG-0001").expect("type");
     sim.send_raw(b"\x01\x02garbage\r\n").expect("raw");
-    sim.type_code(Some("]Q1"), "ESC1:ORD-7:AAECAwQFBgcICQoLDA0ODw").expect("type");
+    sim.type_code(Some("]Q1"), "ESC1:ORD-7:AAECAwQFBgcICQoLDA0ODw")
+        .expect("type");
     sim.type_code(None, "whatever").expect("type");
     let a = rx.recv_timeout(GUARD).expect("first scan");
     assert_eq!(a.kind, ScanKind::ParcelLabel("PKG-0001".into()));
     assert_eq!(a.symbology.as_deref(), Some("C0"));
     let b = rx.recv_timeout(GUARD).expect("second scan");
-    assert_eq!(b.kind, ScanKind::BuyerQr("ESC1:ORD-7:AAECAwQFBgcICQoLDA0ODw".into()));
+    assert_eq!(
+        b.kind,
+        ScanKind::BuyerQr("ESC1:ORD-7:AAECAwQFBgcICQoLDA0ODw".into())
+    );
     let c = rx.recv_timeout(GUARD).expect("third scan");
     assert_eq!(c.kind, ScanKind::Unknown("whatever".into()));
     assert_eq!(reader.counters().framing.garbage, 1);

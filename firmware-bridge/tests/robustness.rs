@@ -8,8 +8,14 @@ use proptest::prelude::*;
 
 fn nmea_like() -> impl Strategy<Value = Vec<u8>> {
     let field = prop::string::string_regex("[0-9A-Z.,NSEW-]{0,12}").expect("regex");
-    let kinds = prop::sample::select(vec!["GPRMC", "GNGGA", "GPGSA", "GNGNS", "GPGLL", "GPVTG", "GPZDA", "GPGSV"]);
-    prop::collection::vec((kinds, prop::collection::vec(field, 0..16), any::<bool>()), 0..20).prop_map(|v| {
+    let kinds = prop::sample::select(vec![
+        "GPRMC", "GNGGA", "GPGSA", "GNGNS", "GPGLL", "GPVTG", "GPZDA", "GPGSV",
+    ]);
+    prop::collection::vec(
+        (kinds, prop::collection::vec(field, 0..16), any::<bool>()),
+        0..20,
+    )
+    .prop_map(|v| {
         let mut out = Vec::new();
         for (k, fields, good) in v {
             let body = format!("{k},{}", fields.join(","));

@@ -35,7 +35,10 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let live_skew: Option<i64> = None;
     let (name, bytes) = match (&args.file, &args.port) {
-        (Some(f), None) => (f.display().to_string(), std::fs::read(f).with_context(|| format!("read {}", f.display()))?),
+        (Some(f), None) => (
+            f.display().to_string(),
+            std::fs::read(f).with_context(|| format!("read {}", f.display()))?,
+        ),
         (None, Some(p)) => {
             // Record raw bytes through the real reader path, then decode them.
             let reader = GnssSerial::spawn(GnssConfig::new(p.clone(), args.baud))?;
@@ -43,17 +46,20 @@ fn main() -> anyhow::Result<()> {
             let rx = h.subscribe();
             let end = std::time::Instant::now() + Duration::from_secs(args.seconds);
             while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
-                if let Ok(fix) = rx.recv_timeout(left) {
-                    if !args.quiet {
-                        println!("{}", serde_json::to_string(&fix)?);
-                    }
+                if let Ok(fix) = rx.recv_timeout(left)
+                    && !args.quiet
+                {
+                    println!("{}", serde_json::to_string(&fix)?);
                 }
             }
             let snap = h.snapshot();
-            println!("{}", serde_json::to_string(&serde_json::json!({"summary": {
-                "port": p, "link": snap.link, "stats": snap.stats,
-                "clock_skew_ms": snap.clock_skew_ms,
-            }}))?);
+            println!(
+                "{}",
+                serde_json::to_string(&serde_json::json!({"summary": {
+                    "port": p, "link": snap.link, "stats": snap.stats,
+                    "clock_skew_ms": snap.clock_skew_ms,
+                }}))?
+            );
             reader.stop();
             return Ok(());
         }
@@ -64,7 +70,9 @@ fn main() -> anyhow::Result<()> {
         p.exists().then_some(p)
     });
     let chk = match &chk_path {
-        Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?),
+        Some(p) => {
+            Some(std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?)
+        }
         None => None,
     };
     let report = check_capture(&bytes, chk.as_deref());
@@ -73,7 +81,12 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(f)?);
         }
     }
-    let times: Vec<i64> = report.fixes.iter().filter(|f| f.valid).filter_map(|f| f.gnss_utc_ms).collect();
+    let times: Vec<i64> = report
+        .fixes
+        .iter()
+        .filter(|f| f.valid)
+        .filter_map(|f| f.gnss_utc_ms)
+        .collect();
     println!(
         "{}",
         serde_json::to_string(&serde_json::json!({"summary": {

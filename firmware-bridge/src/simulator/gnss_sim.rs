@@ -108,19 +108,21 @@ impl GnssSim {
         let (done_tx, done) = channel();
         let thread = {
             let (path, sent, stop, cfg) = (path.clone(), sent.clone(), stop.clone(), cfg.clone());
-            std::thread::Builder::new().name("gnss-sim".into()).spawn(move || {
-                if cfg.gated && gate_rx.recv().is_err() {
-                    return;
-                }
-                let port = replay(lines, cfg, master, slave, path, sent, stop.clone());
-                let _ = done_tx.send(());
-                // Keep the pty open (the reader may still be draining it)
-                // until the simulator is dropped.
-                while port.is_some() && !stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                drop(port);
-            })?
+            std::thread::Builder::new()
+                .name("gnss-sim".into())
+                .spawn(move || {
+                    if cfg.gated && gate_rx.recv().is_err() {
+                        return;
+                    }
+                    let port = replay(lines, cfg, master, slave, path, sent, stop.clone());
+                    let _ = done_tx.send(());
+                    // Keep the pty open (the reader may still be draining it)
+                    // until the simulator is dropped.
+                    while port.is_some() && !stop.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    drop(port);
+                })?
         };
         Ok(Self {
             path,
@@ -160,7 +162,10 @@ impl GnssSim {
 
     /// Wait until the log has been sent (false on timeout).
     pub fn wait_done(&self, timeout: Duration) -> bool {
-        !matches!(self.done.recv_timeout(timeout), Err(RecvTimeoutError::Timeout))
+        !matches!(
+            self.done.recv_timeout(timeout),
+            Err(RecvTimeoutError::Timeout)
+        )
     }
 }
 
@@ -185,7 +190,11 @@ fn write_all(master: &mut serialport::TTYPort, bytes: &[u8], stop: &AtomicBool) 
         }
         match master.write(rest) {
             Ok(n) => rest = &rest[n..],
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                ) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "GNSS simulator write failed");
                 return false;
@@ -215,7 +224,7 @@ fn replay(
             if cfg.vanish_after == Some(n) {
                 drop(port.take()); // both ends closed: the device node disappears
                 let _ = cfg.link_path.as_ref().map(std::fs::remove_file);
-                let Some(after) = cfg.reappear_after else { return None };
+                let after = cfg.reappear_after?;
                 std::thread::sleep(after);
                 match open_pty() {
                     Ok((m, s, p)) => {
@@ -234,10 +243,14 @@ fn replay(
                 }
             }
             let mut text = match body_of(line) {
-                Some(body) if cfg.drop_fix_after.is_some_and(|k| n > k) => render_sentence(&without_fix(body)),
+                Some(body) if cfg.drop_fix_after.is_some_and(|k| n > k) => {
+                    render_sentence(&without_fix(body))
+                }
                 _ => format!("{line}\r\n"),
             };
-            if cfg.corrupt_every.is_some_and(|k| k > 0 && n % k == 0)
+            if cfg
+                .corrupt_every
+                .is_some_and(|k| k > 0 && n.is_multiple_of(k))
                 && let Some(star) = text.rfind('*')
             {
                 // Flip the checksum's last digit.
@@ -247,7 +260,7 @@ fn replay(
                     text.replace_range(idx..idx + 1, flipped);
                 }
             }
-            let Some((master, _)) = port.as_mut() else { return None };
+            let (master, _) = port.as_mut()?;
             if !write_all(master, text.as_bytes(), &stop) {
                 return port;
             }

@@ -15,7 +15,9 @@ pub struct ScannerSim {
 
 impl std::fmt::Debug for ScannerSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScannerSim").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("ScannerSim")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
