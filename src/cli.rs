@@ -125,6 +125,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Enroll this device with the escrow server using a one-time token.
+    Enroll {
+        /// Server base URL, e.g. https://escrow.example.
+        #[arg(long)]
+        server: String,
+        /// One-time enrollment token from the fleet operator.
+        #[arg(long)]
+        token: String,
+        /// Label for the fleet inventory (serial number, asset tag).
+        #[arg(long, default_value = "")]
+        hardware_label: String,
+    },
+    /// Upload queued events and download the manifest; `--status` shows the queue.
+    Sync(crate::sync::commands::SyncArgs),
     /// Development and demo tools.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -274,8 +288,17 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Dev(dev) => run_dev(dev, &dir, position),
+        Command::Enroll { server, token, hardware_label } => {
+            crate::sync::commands::enroll(&dir, &server, &token, &hardware_label)
+        }
+        Command::Sync(args) => crate::sync::commands::sync(&dir, position, &args),
         command => {
             let mut t = Terminal::open(&dir, Arc::new(SystemClock::new()), position)?;
+            if matches!(command, Command::Deliver(_)) {
+                if let Some(online) = crate::sync::commands::online_checker(&dir)? {
+                    t.set_online_check(online);
+                }
+            }
             run_terminal(command, &mut t)
         }
     }
@@ -489,7 +512,7 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Init { .. } | Command::Dev(_) => Ok(2),
+        Command::Init { .. } | Command::Dev(_) | Command::Enroll { .. } | Command::Sync(_) => Ok(2),
     }
 }
 

@@ -13,3 +13,4 @@ pub mod terminal;
 pub mod sample_day;
 pub mod cli;
 pub mod soak;
+pub mod sync;

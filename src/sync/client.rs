@@ -1,0 +1,225 @@
+//! The HTTP client of the device API: signs every request with the device key.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use courier_protocol::api::{
+    CodeCheckRequest, CodeCheckResponse, EnrollRequest, EnrollResponse, ErrorBody, EventsResponse,
+    ManifestResponse,
+};
+use courier_protocol::envelope::SignedEvent;
+use courier_protocol::keys::{PublicKey, Signer};
+use courier_protocol::request_signing::{
+    HEADER_DEVICE_ID, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, sign_request,
+};
+use ring::rand::{SecureRandom, SystemRandom};
+use thiserror::Error;
+
+use super::backoff::{Retry, classify_status};
+
+/// A failed call, classified.
+#[derive(Debug, Clone, Error)]
+pub enum CallError {
+    /// No answer: connect error, reset, timeout.
+    #[error("no answer from the server ({0}); will retry")]
+    Transport(String),
+    /// The server answered with an error.
+    #[error("server answered {status} {code}: {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The error code from the body (or `unknown`).
+        code: String,
+        /// The server's message.
+        message: String,
+        /// Whether the server says retrying can help.
+        retryable: bool,
+    },
+    /// The answer could not be decoded.
+    #[error("unreadable answer from the server: {0}")]
+    Decode(String),
+    /// The request could not be built.
+    #[error("cannot build the request: {0}")]
+    Local(String),
+}
+
+impl CallError {
+    /// Temporary (retry with backoff) or permanent (surface to a person).
+    pub fn retry(&self) -> Retry {
+        match self {
+            CallError::Transport(_) | CallError::Decode(_) => Retry::Temporary,
+            CallError::Server {
+                status, retryable, ..
+            } => {
+                if *retryable {
+                    Retry::Temporary
+                } else {
+                    classify_status(Some(*status))
+                }
+            }
+            CallError::Local(_) => Retry::Permanent,
+        }
+    }
+}
+
+/// Device signer shared with the client.
+pub type SharedSigner = Arc<dyn Signer + Send + Sync>;
+
+/// Client of one escrow server for one device.
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    device_id: String,
+    signer: SharedSigner,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Builds the HTTP client (rustls, no proxies, bounded timeouts).
+pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, CallError> {
+    reqwest::Client::builder()
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout.min(Duration::from_secs(10)))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .user_agent(concat!("courier-terminal/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| CallError::Local(e.to_string()))
+}
+
+fn transport(e: reqwest::Error) -> CallError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "connection failed"
+    };
+    CallError::Transport(format!("{kind}: {e}"))
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(r: reqwest::Response) -> Result<T, CallError> {
+    let status = r.status().as_u16();
+    let bytes = r.bytes().await.map_err(transport)?;
+    if (200..300).contains(&status) {
+        return serde_json::from_slice(&bytes).map_err(|e| CallError::Decode(e.to_string()));
+    }
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(b) => Err(CallError::Server {
+            status,
+            code: serde_json::to_value(b.error.code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into()),
+            message: b.error.message,
+            retryable: b.error.retryable,
+        }),
+        Err(_) => Err(CallError::Server {
+            status,
+            code: "unknown".into(),
+            message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+            retryable: false,
+        }),
+    }
+}
+
+/// Enrolls a device (the only unsigned call).
+pub async fn enroll(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    key: PublicKey,
+    hardware_label: &str,
+) -> Result<EnrollResponse, CallError> {
+    let r = http
+        .post(format!("{}/v1/enroll", base.trim_end_matches('/')))
+        .json(&EnrollRequest {
+            token: token.to_owned(),
+            device_public_key: key,
+            hardware_label: hardware_label.to_owned(),
+        })
+        .send()
+        .await
+        .map_err(transport)?;
+    decode(r).await
+}
+
+impl ApiClient {
+    /// A client for `base` (e.g. `https://escrow.example`) signing as `device_id`.
+    pub fn new(http: reqwest::Client, base: &str, device_id: &str, signer: SharedSigner) -> Self {
+        ApiClient {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            device_id: device_id.to_owned(),
+            signer,
+        }
+    }
+
+    async fn signed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, CallError> {
+        let mut nonce = [0u8; 16];
+        SystemRandom::new()
+            .fill(&mut nonce)
+            .map_err(|_| CallError::Local("system random generator failed".into()))?;
+        let auth = sign_request(
+            self.signer.as_ref(),
+            &self.device_id,
+            method.as_str(),
+            path,
+            &body,
+            now_ms(),
+            nonce,
+        );
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(HEADER_DEVICE_ID, auth.device_id)
+            .header(HEADER_TIMESTAMP, auth.timestamp_ms.to_string())
+            .header(HEADER_NONCE, auth.nonce)
+            .header(HEADER_SIGNATURE, auth.signature);
+        if !body.is_empty() {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        req.send().await.map_err(transport)
+    }
+
+    /// Downloads the latest manifest (not yet verified).
+    pub async fn manifest(&self) -> Result<ManifestResponse, CallError> {
+        let r = self
+            .signed(reqwest::Method::GET, "/v1/manifest", Vec::new())
+            .await?;
+        decode(r).await
+    }
+
+    /// Uploads a batch of events.
+    pub async fn upload(&self, events: &[SignedEvent]) -> Result<EventsResponse, CallError> {
+        #[derive(serde::Serialize)]
+        struct Borrowed<'a> {
+            events: &'a [SignedEvent],
+        }
+        let body = serde_json::to_vec(&Borrowed { events })
+            .map_err(|e| CallError::Local(e.to_string()))?;
+        let r = self
+            .signed(reqwest::Method::POST, "/v1/events", body)
+            .await?;
+        decode(r).await
+    }
+
+    /// Asks the server to check a code of an online-only parcel.
+    pub async fn code_check(&self, req: &CodeCheckRequest) -> Result<CodeCheckResponse, CallError> {
+        let body = serde_json::to_vec(req).map_err(|e| CallError::Local(e.to_string()))?;
+        let r = self
+            .signed(reqwest::Method::POST, "/v1/code-checks", body)
+            .await?;
+        decode(r).await
+    }
+}

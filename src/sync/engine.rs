@@ -1,0 +1,360 @@
+//! The sync engine: uploads the outbox in seq order and in batches, keeps the
+//! server's signed receipts, backs off on temporary failures (persisted in the
+//! outbox) and stops on permanent ones. It uses its own SQLite connection and
+//! holds the write lock only to store a receipt, so the doorstep flow never waits.
+
+use std::time::{Duration, Instant};
+
+use courier_protocol::api::{EventStatus, EventsResponse, RejectReason};
+use courier_protocol::envelope::SignedEvent;
+use courier_protocol::keys::PublicKey;
+use courier_protocol::manifest::SignedManifest;
+use ring::rand::{SecureRandom, SystemRandom};
+use thiserror::Error;
+use tracing::{info, warn};
+
+use super::backoff::{Backoff, Retry};
+use super::client::{ApiClient, CallError, SharedSigner, http_client};
+use super::plan::{Step, next_step};
+use crate::device_key::{DeviceKey, KeyError};
+use crate::storage::outbox::Ack;
+use crate::storage::{Store, StoreError};
+use crate::terminal::DataDir;
+
+/// Meta key of the enrolled server's base URL.
+pub const META_SERVER_URL: &str = "server_url";
+/// Test hook: abort the process after this many batch answers, before the
+/// receipt is stored (the fault-matrix test's deterministic "kill mid-batch").
+pub const ENV_ABORT_AFTER_BATCHES: &str = "COURIER_TEST_ABORT_AFTER_BATCHES";
+
+/// How to sync.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Server base URL; `None` uses the one stored at enrollment.
+    pub server_url: Option<String>,
+    /// Events per upload.
+    pub batch_size: u32,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+    /// Retry backoff.
+    pub backoff: Backoff,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            server_url: None,
+            batch_size: 500,
+            request_timeout: Duration::from_secs(15),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Why sync stopped short.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// The device is not enrolled.
+    #[error(
+        "this device is not enrolled ({0}): run `courier-terminal enroll --server URL --token TOKEN`"
+    )]
+    NotEnrolled(&'static str),
+    /// Local storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The device key failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A temporary failure; the next try is scheduled.
+    #[error("{error}; next try at {next_try_ms} (Unix ms), the events stay queued")]
+    Temporary {
+        /// What failed.
+        error: CallError,
+        /// When the next try is due.
+        next_try_ms: i64,
+    },
+    /// A failure retrying cannot fix.
+    #[error("{0}; sync stopped: check the enrollment, the server address and the device clock")]
+    Permanent(CallError),
+    /// The server refused an event.
+    #[error(
+        "the server refused event seq {seq} ({reason}); later events wait behind it: call carrier IT"
+    )]
+    Blocked {
+        /// The refused event.
+        seq: u64,
+        /// The server's reason code.
+        reason: String,
+    },
+    /// The manifest does not verify with the pinned server key.
+    #[error("downloaded manifest refused: {0}")]
+    BadManifest(courier_protocol::ProtocolError),
+}
+
+/// What one sync run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Requests sent (answered or not).
+    pub requests: u32,
+    /// Batches acknowledged by a verified receipt.
+    pub batches: u32,
+    /// Events newly stored by the server.
+    pub accepted: u64,
+    /// Events the server already held.
+    pub duplicate: u64,
+    /// Events still waiting.
+    pub pending: u64,
+}
+
+/// The engine for one data directory.
+pub struct SyncEngine {
+    store: Store,
+    client: ApiClient,
+    server_key: PublicKey,
+    device_id: String,
+    config: SyncConfig,
+    abort_after: Option<u32>,
+    answers: u32,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    // On failure the jitter is zero: still a valid (earliest) retry time.
+    let _ = SystemRandom::new().fill(&mut b);
+    u64::from_le_bytes(b)
+}
+
+impl SyncEngine {
+    /// Opens the engine on its own connection to the terminal database.
+    pub fn open(dir: &DataDir, config: SyncConfig) -> Result<Self, SyncError> {
+        let store = Store::open(&dir.database())?;
+        let key = DeviceKey::load(&dir.key())?;
+        let device_id = store
+            .meta("device_id")?
+            .ok_or(SyncError::NotEnrolled("no device id"))?;
+        let server_key = store
+            .meta("server_public_key")?
+            .and_then(|h| PublicKey::from_hex(&h).ok())
+            .ok_or(SyncError::NotEnrolled("no pinned server key"))?;
+        let url = match &config.server_url {
+            Some(u) => u.clone(),
+            None => store
+                .meta(META_SERVER_URL)?
+                .ok_or(SyncError::NotEnrolled("no server address"))?,
+        };
+        let http = http_client(config.request_timeout).map_err(SyncError::Permanent)?;
+        let signer: SharedSigner = std::sync::Arc::new(key);
+        let client = ApiClient::new(http, &url, &device_id, signer);
+        let abort_after = std::env::var(ENV_ABORT_AFTER_BATCHES)
+            .ok()
+            .and_then(|v| v.parse().ok());
+        Ok(SyncEngine {
+            store,
+            client,
+            server_key,
+            device_id,
+            config,
+            abort_after,
+            answers: 0,
+        })
+    }
+
+    /// The engine's store connection (status queries).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The API client (online code checks share it).
+    pub fn client(&self) -> &ApiClient {
+        &self.client
+    }
+
+    /// Uploads until the outbox is empty, a permanent error, or `deadline`
+    /// (temporary failures are retried with backoff until then). `force`
+    /// ignores a pending backoff for the first try (a manual sync).
+    pub async fn upload_all(
+        &mut self,
+        force: bool,
+        deadline: Instant,
+    ) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        let mut force = force;
+        loop {
+            let head = self.store.outbox_head()?;
+            match next_step(&head, now_ms(), self.config.batch_size, force) {
+                Step::Idle => break,
+                Step::Blocked { seq, reason } => return Err(SyncError::Blocked { seq, reason }),
+                Step::Wait { until_ms } => {
+                    let wait =
+                        Duration::from_millis(u64::try_from(until_ms - now_ms()).unwrap_or(0));
+                    if Instant::now() + wait > deadline {
+                        let error = head
+                            .first
+                            .and_then(|f| f.last_error)
+                            .unwrap_or_else(|| "earlier failure".into());
+                        return Err(SyncError::Temporary {
+                            error: CallError::Transport(error),
+                            next_try_ms: until_ms,
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Step::Upload {
+                    from_seq,
+                    max_events,
+                } => {
+                    force = false;
+                    let batch = self.store.pending_events(from_seq, max_events)?;
+                    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+                        break;
+                    };
+                    let (first, last) = (first.body.seq, last.body.seq);
+                    report.requests += 1;
+                    match self.client.upload(&batch).await {
+                        Ok(answer) => {
+                            self.maybe_abort();
+                            match self.accept_receipt(&batch, &answer) {
+                                Ok((accepted, duplicate)) => {
+                                    report.batches += 1;
+                                    report.accepted += accepted;
+                                    report.duplicate += duplicate;
+                                }
+                                Err(SyncError::Temporary { error, .. }) => {
+                                    self.fail(first, last, &error)?;
+                                }
+                                Err(e) => return Err(e),
+                            }
+                        }
+                        Err(error) => match error.retry() {
+                            Retry::Temporary => {
+                                self.fail(first, last, &error)?;
+                            }
+                            Retry::Permanent => {
+                                self.store.record_sync_failure(
+                                    first,
+                                    last,
+                                    now_ms(),
+                                    &error.to_string(),
+                                )?;
+                                return Err(SyncError::Permanent(error));
+                            }
+                        },
+                    }
+                }
+            }
+        }
+        report.pending = self.store.pending_count()?;
+        Ok(report)
+    }
+
+    fn maybe_abort(&mut self) {
+        self.answers += 1;
+        if self.abort_after.is_some_and(|n| self.answers >= n) {
+            // Test hook: die after the server answered, before the receipt is stored.
+            std::process::abort();
+        }
+    }
+
+    fn fail(&mut self, first: u64, last: u64, error: &CallError) -> Result<(), SyncError> {
+        let tries = self
+            .store
+            .outbox_head()?
+            .first
+            .map_or(0, |f| f.tries)
+            .saturating_add(1);
+        let delay = self.config.backoff.delay_ms(tries, random_u64());
+        let next = now_ms().saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+        warn!(first, last, tries, delay_ms = delay, error = %error, "upload failed; will retry");
+        self.store
+            .record_sync_failure(first, last, next, &error.to_string())?;
+        Ok(())
+    }
+
+    /// Verifies a receipt against what was sent and stores it with its acks.
+    fn accept_receipt(
+        &mut self,
+        sent: &[SignedEvent],
+        answer: &EventsResponse,
+    ) -> Result<(u64, u64), SyncError> {
+        let bad = |why: String| SyncError::Temporary {
+            error: CallError::Decode(format!("receipt refused: {why}")),
+            next_try_ms: 0,
+        };
+        let body = answer
+            .receipt
+            .verify(&self.server_key)
+            .map_err(|e| bad(e.to_string()))?;
+        if body.device_id != self.device_id {
+            return Err(bad(format!("it names device {}", body.device_id)));
+        }
+        if body.results.len() != sent.len() {
+            return Err(bad("it does not list every event sent".into()));
+        }
+        let mut acks = Vec::with_capacity(sent.len());
+        let (mut accepted, mut duplicate) = (0, 0);
+        let mut blocked = None;
+        for (r, e) in body.results.iter().zip(sent) {
+            if r.event_id != e.body.event_id || r.seq != e.body.seq || r.hash != e.hash {
+                return Err(bad(format!(
+                    "result for seq {} does not match the event sent",
+                    r.seq
+                )));
+            }
+            match r.status {
+                EventStatus::Accepted => accepted += 1,
+                EventStatus::Duplicate => duplicate += 1,
+                EventStatus::Rejected => {
+                    let reason = r
+                        .reason
+                        .ok_or_else(|| bad("rejection without reason".into()))?;
+                    if reason != RejectReason::NotProcessed && blocked.is_none() {
+                        let code = serde_json::to_value(reason)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        blocked = Some((r.seq, code));
+                    }
+                }
+            }
+            acks.push(Ack {
+                seq: r.seq,
+                status: r.status,
+                reason: r.reason,
+            });
+        }
+        let server_time = body.server_time_ms;
+        self.store.store_receipt(&answer.receipt, &acks, now_ms())?;
+        self.store.raise_clock_floor(server_time)?;
+        info!(events = sent.len(), accepted, duplicate, "receipt stored");
+        if let Some((seq, reason)) = blocked {
+            return Err(SyncError::Blocked { seq, reason });
+        }
+        Ok((accepted, duplicate))
+    }
+
+    /// Downloads the latest manifest and verifies its signature with the pinned
+    /// key. The caller hands it to `Terminal::load_manifest`, which also checks
+    /// device, expiry and rollback and keeps the current one on refusal.
+    pub async fn pull_manifest(&mut self) -> Result<Option<SignedManifest>, SyncError> {
+        let answer = self.client.manifest().await.map_err(|e| match e.retry() {
+            Retry::Temporary => SyncError::Temporary {
+                error: e,
+                next_try_ms: now_ms(),
+            },
+            Retry::Permanent => SyncError::Permanent(e),
+        })?;
+        let Some(m) = answer.manifest else {
+            return Ok(None);
+        };
+        m.verify(&self.server_key).map_err(SyncError::BadManifest)?;
+        self.store.set_meta("last_sync_ms", &now_ms().to_string())?;
+        Ok(Some(m))
+    }
+}

@@ -1,0 +1,195 @@
+//! Shared set-up of the sync tests: the reference server on loopback and the
+//! real `courier-terminal` binary as the device.
+#![allow(dead_code, missing_docs)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::Arc;
+
+use courier_protocol::api::{
+    CreateOrderRequest, CreateOrderResponse, EnrollmentTokenResponse, IssueManifestRequest,
+};
+use courier_protocol::manifest::{Address, Recipient, SignedManifest};
+use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
+use escrow_reference_server::faults::Faults;
+use escrow_reference_server::{AppState, RunningServer, ServerConfig, admin, start, system_clock};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_courier-terminal");
+
+/// The reference server, restartable on the same file and port.
+pub struct Server {
+    pub tmp: tempfile::TempDir,
+    pub config: ServerConfig,
+    pub faults: Arc<Faults>,
+    pub addr: SocketAddr,
+    pub running: Option<RunningServer>,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let config = ServerConfig {
+            db_path: tmp.path().join("server.sqlite"),
+            admin_token: Some("admin".into()),
+            clock: system_clock(),
+        };
+        let faults = Arc::new(Faults::default());
+        let state = AppState::open(&config, faults.clone()).expect("open server");
+        let running = start(state, "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("start server");
+        Server {
+            tmp,
+            config,
+            faults,
+            addr: running.addr,
+            running: Some(running),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.running.as_ref().expect("server running").state
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    /// Starts again on the same SQLite file and port, with fresh state in memory.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let state = AppState::open(&self.config, self.faults.clone()).expect("reopen");
+        self.running = Some(
+            start(state, self.addr)
+                .await
+                .expect("restart on the same port"),
+        );
+    }
+
+    pub fn order(&self, order_ref: &str, policy: CodePolicy) -> CreateOrderResponse {
+        let db = self.state().db();
+        admin::create_order(
+            &db,
+            &CreateOrderRequest {
+                order_ref: order_ref.into(),
+                label: format!("L-{order_ref}"),
+                kind: ParcelKind::Delivery,
+                policy,
+                recipient: Recipient {
+                    name: "Buyer".into(),
+                    phone: "+1".into(),
+                },
+                address: Address {
+                    text: "1 Street".into(),
+                    city: "City".into(),
+                    lat_e7: None,
+                    lon_e7: None,
+                },
+                amount_minor: 1000,
+                currency: "EUR".into(),
+                collect: None,
+                digits: None,
+                iterations: Some(1_000),
+                attempt_limit: Some(3),
+                demo_secret: None,
+            },
+        )
+        .expect("create order")
+    }
+
+    pub fn token(&self) -> EnrollmentTokenResponse {
+        let now = self.state().now_ms();
+        admin::issue_token(&self.state().db(), now).expect("token")
+    }
+
+    pub fn manifest(&self, device_id: &str, parcels: &[&str], valid_for_ms: i64) -> SignedManifest {
+        let state = self.state();
+        let now = state.now_ms();
+        admin::issue_manifest(
+            &mut state.db(),
+            state.key(),
+            &IssueManifestRequest {
+                device_id: device_id.into(),
+                parcel_ids: parcels.iter().map(|p| p.to_string()).collect(),
+                withdrawn: vec![],
+                depot: "Depot".into(),
+                valid_for_ms,
+            },
+            now,
+        )
+        .expect("manifest")
+    }
+}
+
+/// Runs the terminal binary to completion (on a blocking thread).
+pub async fn term(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let data = data.to_owned();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(&args)
+            .envs(env)
+            .output()
+            .expect("run courier-terminal")
+    })
+    .await
+    .expect("join")
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Must succeed.
+pub async fn ok(data: &Path, args: &[&str]) -> String {
+    let o = term(data, args, &[]).await;
+    assert!(o.status.success(), "{args:?} failed: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Enrolls a fresh device; returns its id.
+pub async fn enroll(server: &Server, data: &Path) -> String {
+    let token = server.token().token;
+    let out = ok(
+        data,
+        &[
+            "enroll",
+            "--server",
+            &server.url(),
+            "--token",
+            &token,
+            "--hardware-label",
+            "test",
+        ],
+    )
+    .await;
+    out.lines()
+        .find_map(|l| l.strip_prefix("enrolled as"))
+        .map(|s| s.trim().to_owned())
+        .expect("device id printed")
+}
+
+/// Fast-retry sync flags for tests.
+pub const FAST: &[&str] = &["--backoff-base-ms", "5", "--request-timeout-ms", "700"];
+
+pub fn data_dir(tmp: &tempfile::TempDir) -> PathBuf {
+    tmp.path().join("device")
+}
