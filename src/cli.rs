@@ -139,6 +139,18 @@ pub enum Command {
     },
     /// Upload queued events and download the manifest; `--status` shows the queue.
     Sync(crate::sync::commands::SyncArgs),
+    /// Open the courier's screens on the data directory.
+    Ui {
+        /// Language at start: fr, ar or en.
+        #[arg(long, default_value = "fr")]
+        lang: String,
+    },
+    /// Draw every main screen to PNG files (French, Arabic, English) on a sample day.
+    Screenshots {
+        /// Output directory.
+        #[arg(long, default_value = "docs/screens")]
+        out: PathBuf,
+    },
     /// Development and demo tools.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -288,6 +300,13 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Dev(dev) => run_dev(dev, &dir, position),
+        Command::Ui { lang } => crate::ui::run_on_data_dir(&dir, position, &lang).map(|()| 0),
+        Command::Screenshots { out } => {
+            for path in crate::ui::screenshots::run(&out)? {
+                println!("{}", path.display());
+            }
+            Ok(0)
+        }
         Command::Enroll { server, token, hardware_label } => {
             crate::sync::commands::enroll(&dir, &server, &token, &hardware_label)
         }
@@ -512,7 +531,7 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Init { .. } | Command::Dev(_) | Command::Enroll { .. } | Command::Sync(_) => Ok(2),
+        Command::Init { .. } | Command::Dev(_) | Command::Enroll { .. } | Command::Sync(_) | Command::Ui { .. } | Command::Screenshots { .. } => Ok(2),
     }
 }
 

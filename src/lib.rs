@@ -14,3 +14,4 @@ pub mod sample_day;
 pub mod cli;
 pub mod soak;
 pub mod sync;
+pub mod ui;

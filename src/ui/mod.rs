@@ -1,0 +1,481 @@
+//! The courier's screens (Slint). This module is the one adapter layer between
+//! the generated Slint types and the rest: one `*_adapter.rs` per screen global,
+//! a worker thread that owns the [`Terminal`], and replies brought back to the UI
+//! thread with `upgrade_in_event_loop`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use courier_protocol::manifest::ManifestSettings;
+use slint::ComponentHandle;
+use tracing::{info, warn};
+
+use crate::domain::parcel::Parcel;
+use crate::position_source::PositionSource;
+use crate::terminal::{ContactChannel, Terminal};
+
+pub mod format;
+pub mod worker;
+mod about_adapter;
+mod code_entry_adapter;
+mod no_answer_adapter;
+mod outcome_adapter;
+mod parcel_adapter;
+mod route_list_adapter;
+pub mod screenshots;
+mod status_bar_adapter;
+
+/// The Slint code generated from `ui/app.slint`.
+#[allow(missing_docs, clippy::all, unused_qualifications)]
+pub mod generated {
+    slint::include_modules!();
+}
+
+pub use generated::{
+    AboutState, AppState, CodeEntryState, Dir, MainWindow, NoAnswerState, OutcomeState, ParcelViewState,
+    RouteListState, Screen, StatusBarState, Verdict,
+};
+use worker::{Command, Reply, Worker};
+
+/// The language of the screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    /// French (default).
+    #[default]
+    Fr,
+    /// Arabic, right to left.
+    Ar,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::Ar => "ar",
+            Language::En => "en",
+        }
+    }
+
+    /// Parses an ISO 639-1 code.
+    pub fn parse(code: &str) -> Option<Language> {
+        match code.trim().to_lowercase().as_str() {
+            "fr" => Some(Language::Fr),
+            "ar" => Some(Language::Ar),
+            "en" => Some(Language::En),
+            _ => None,
+        }
+    }
+
+    /// Whether the layout runs right to left.
+    pub fn rtl(self) -> bool {
+        self == Language::Ar
+    }
+}
+
+/// What the app needs: the terminal, the position feed, the scanner feed.
+pub struct AppConfig {
+    /// The terminal service; it moves to the worker thread.
+    pub terminal: Terminal,
+    /// The position feed the status bar and the no-answer screen read (the same
+    /// source the terminal records; wrap the GNSS handle in a `PositionSource`).
+    pub position: Arc<dyn PositionSource>,
+    /// Texts read by the barcode scanner (parcel labels, buyer QR codes, collected items).
+    pub scans: Option<mpsc::Receiver<String>>,
+    /// Language at start.
+    pub language: Language,
+    /// Local time offset for displayed times, minutes (Algiers: +60).
+    pub utc_offset_minutes: i32,
+}
+
+impl AppConfig {
+    /// A configuration with French, Algiers time and no scanner.
+    pub fn new(terminal: Terminal, position: Arc<dyn PositionSource>) -> Self {
+        AppConfig {
+            terminal,
+            position,
+            scans: None,
+            language: Language::Fr,
+            utc_offset_minutes: 60,
+        }
+    }
+}
+
+/// Opens the app and runs its event loop until the window closes.
+pub fn run_app(config: AppConfig) -> anyhow::Result<()> {
+    let app = App::new(config)?;
+    app.window().run()?;
+    Ok(())
+}
+
+enum Link {
+    Thread(mpsc::Sender<Command>),
+    Inline(RefCell<Worker>),
+}
+
+/// State the UI thread keeps beside the Slint properties.
+pub(crate) struct UiCtx {
+    link: Link,
+    weak: slint::Weak<MainWindow>,
+    position: Arc<dyn PositionSource>,
+    lang: Cell<Language>,
+    utc_offset_minutes: i32,
+    parcels: RefCell<Vec<Parcel>>,
+    current: RefCell<Option<(Parcel, ManifestSettings)>>,
+    contacts: RefCell<HashMap<String, Vec<(ContactChannel, i64)>>>,
+    before_about: Cell<Screen>,
+}
+
+thread_local! {
+    static CTX: RefCell<Option<Rc<UiCtx>>> = const { RefCell::new(None) };
+}
+
+impl UiCtx {
+    /// Sends a command to the worker (or runs it at once in inline mode).
+    pub(crate) fn send(&self, cmd: Command) {
+        match &self.link {
+            Link::Thread(tx) => {
+                if tx.send(cmd).is_err() {
+                    warn!("terminal worker is gone");
+                }
+            }
+            Link::Inline(worker) => {
+                let reply = worker.borrow_mut().handle(cmd);
+                if let Some(ui) = self.weak.upgrade() {
+                    apply(&ui, self, reply);
+                }
+            }
+        }
+    }
+
+    /// The label of the parcel on screen.
+    pub(crate) fn current_label(&self) -> Option<String> {
+        self.current.borrow().as_ref().map(|(p, _)| p.spec.label.clone())
+    }
+}
+
+/// The running app: the window, its adapters, the worker and the timers.
+pub struct App {
+    window: MainWindow,
+    ctx: Rc<UiCtx>,
+    _tick: slint::Timer,
+}
+
+impl App {
+    /// Builds the window and starts the worker thread and the scanner relay.
+    pub fn new(config: AppConfig) -> Result<App, slint::PlatformError> {
+        Self::build(config, false)
+    }
+
+    /// Builds the window with the terminal called inline on the UI thread
+    /// (screenshots and benchmarks only: the real app uses [`App::new`]).
+    pub fn new_inline(config: AppConfig) -> Result<App, slint::PlatformError> {
+        Self::build(config, true)
+    }
+
+    fn build(config: AppConfig, inline: bool) -> Result<App, slint::PlatformError> {
+        let window = MainWindow::new()?;
+        let weak = window.as_weak();
+        let worker = Worker::new(config.terminal);
+        let link = if inline {
+            Link::Inline(RefCell::new(worker))
+        } else {
+            let (tx, rx) = mpsc::channel();
+            let reply_to = weak.clone();
+            worker
+                .spawn(rx, move |reply| {
+                    let _ = reply_to.upgrade_in_event_loop(move |ui| {
+                        if let Some(ctx) = CTX.with(|c| c.borrow().clone()) {
+                            apply(&ui, &ctx, reply);
+                        }
+                    });
+                })
+                .map_err(|e| slint::PlatformError::Other(format!("cannot start the terminal worker: {e}")))?;
+            Link::Thread(tx)
+        };
+        let ctx = Rc::new(UiCtx {
+            link,
+            weak: weak.clone(),
+            position: config.position,
+            lang: Cell::new(config.language),
+            utc_offset_minutes: config.utc_offset_minutes,
+            parcels: RefCell::new(Vec::new()),
+            current: RefCell::new(None),
+            contacts: RefCell::new(HashMap::new()),
+            before_about: Cell::new(Screen::Route),
+        });
+        CTX.with(|c| *c.borrow_mut() = Some(ctx.clone()));
+
+        connect_app(&window, &ctx);
+        route_list_adapter::connect(&window, &ctx);
+        parcel_adapter::connect(&window, &ctx);
+        code_entry_adapter::connect(&window, &ctx);
+        outcome_adapter::connect(&window, &ctx);
+        no_answer_adapter::connect(&window, &ctx);
+
+        if let Some(scans) = config.scans {
+            let to = weak.clone();
+            std::thread::Builder::new()
+                .name("scanner-relay".into())
+                .spawn(move || {
+                    while let Ok(text) = scans.recv() {
+                        let sent = to.upgrade_in_event_loop(move |ui| {
+                            if let Some(ctx) = CTX.with(|c| c.borrow().clone()) {
+                                on_scan(&ui, &ctx, &text);
+                            }
+                        });
+                        if sent.is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|e| slint::PlatformError::Other(format!("cannot start the scanner relay: {e}")))?;
+        }
+
+        set_language(&window, &ctx, config.language);
+        status_bar_adapter::tick(&window, &ctx);
+        ctx.send(Command::Refresh);
+
+        let tick = slint::Timer::default();
+        let tick_weak = weak.clone();
+        let tick_ctx = Rc::downgrade(&ctx);
+        let seconds = Cell::new(0u32);
+        tick.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
+            if let (Some(ui), Some(ctx)) = (tick_weak.upgrade(), tick_ctx.upgrade()) {
+                status_bar_adapter::tick(&ui, &ctx);
+                no_answer_adapter::tick(&ui, &ctx);
+                let s = seconds.get().wrapping_add(1);
+                seconds.set(s);
+                if s % 5 == 0 {
+                    ctx.send(Command::Status);
+                }
+            }
+        });
+        Ok(App { window, ctx, _tick: tick })
+    }
+
+    /// The window (tests find elements in it).
+    pub fn window(&self) -> &MainWindow {
+        &self.window
+    }
+
+    /// Handles a scanned text as the scanner would.
+    pub fn scan(&self, text: &str) {
+        on_scan(&self.window, &self.ctx, text);
+    }
+
+    /// Switches the language.
+    pub fn set_language(&self, lang: Language) {
+        set_language(&self.window, &self.ctx, lang);
+    }
+
+    /// Reads the position feed and the clock into the status bar now.
+    pub fn refresh_status(&self) {
+        status_bar_adapter::tick(&self.window, &self.ctx);
+        no_answer_adapter::tick(&self.window, &self.ctx);
+        self.ctx.send(Command::Status);
+    }
+
+    /// Runs `f` on the UI thread once every command sent so far has been answered.
+    pub fn after_pending(&self, f: impl FnOnce() + Send + 'static) {
+        self.ctx.send(Command::Barrier(Box::new(f)));
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        CTX.with(|c| {
+            let mut slot = c.borrow_mut();
+            if slot.as_ref().is_some_and(|x| Rc::ptr_eq(x, &self.ctx)) {
+                *slot = None;
+            }
+        });
+    }
+}
+
+fn connect_app(ui: &MainWindow, ctx: &Rc<UiCtx>) {
+    let g = ui.global::<AppState>();
+    let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
+    g.on_set_language(move |code| {
+        if let (Some(ui), Some(ctx), Some(lang)) = (w.upgrade(), c.upgrade(), Language::parse(&code)) {
+            set_language(&ui, &ctx, lang);
+        }
+    });
+    let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
+    g.on_back(move || {
+        if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
+            go_back(&ui, &ctx);
+        }
+    });
+    let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
+    g.on_show_about(move || {
+        if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
+            let app = ui.global::<AppState>();
+            if app.get_screen() != Screen::About {
+                ctx.before_about.set(app.get_screen());
+            }
+            app.set_screen(Screen::About);
+            ctx.send(Command::About);
+        }
+    });
+    let w = ui.as_weak();
+    g.on_dismiss(move || {
+        if let Some(ui) = w.upgrade() {
+            clear_banner(&ui);
+        }
+    });
+}
+
+pub(crate) fn clear_banner(ui: &MainWindow) {
+    let app = ui.global::<AppState>();
+    app.set_error_kind("".into());
+    app.set_notice("".into());
+}
+
+/// Goes one screen back.
+pub(crate) fn go_back(ui: &MainWindow, ctx: &UiCtx) {
+    let app = ui.global::<AppState>();
+    clear_banner(ui);
+    let next = match app.get_screen() {
+        Screen::Route => Screen::Route,
+        Screen::Parcel => Screen::Route,
+        Screen::Code => {
+            ui.global::<CodeEntryState>().set_entered("".into());
+            Screen::Parcel
+        }
+        Screen::Outcome => Screen::Parcel,
+        Screen::NoAnswer => Screen::Outcome,
+        Screen::About => ctx.before_about.get(),
+    };
+    if next == Screen::Route {
+        ctx.current.borrow_mut().take();
+        ctx.send(Command::Refresh);
+    }
+    app.set_screen(next);
+}
+
+/// Routes a scanned text by the screen on show.
+pub(crate) fn on_scan(ui: &MainWindow, ctx: &UiCtx, text: &str) {
+    let text = text.trim();
+    if text.is_empty() {
+        return;
+    }
+    clear_banner(ui);
+    let screen = ui.global::<AppState>().get_screen();
+    let pv = ui.global::<ParcelViewState>();
+    match screen {
+        Screen::Code if ui.global::<CodeEntryState>().get_verdict() == Verdict::None => {
+            code_entry_adapter::submit_qr(ui, ctx, text);
+        }
+        Screen::Parcel if pv.get_needs_collect() && !pv.get_collected() && pv.get_open_for_delivery() => {
+            if let Some(label) = ctx.current_label() {
+                if text == label {
+                    return;
+                }
+                ctx.send(Command::Collect {
+                    label,
+                    item: text.to_owned(),
+                });
+            }
+        }
+        _ => ctx.send(Command::Open(text.to_owned())),
+    }
+}
+
+/// Selects a language: translations, direction, and numbers written its way.
+pub(crate) fn set_language(ui: &MainWindow, ctx: &UiCtx, lang: Language) {
+    if let Err(e) = slint::select_bundled_translation(lang.code()) {
+        warn!(language = lang.code(), error = %e, "translation not available");
+    }
+    ctx.lang.set(lang);
+    ui.global::<AppState>().set_language(lang.code().into());
+    ui.global::<Dir>().set_rtl(lang.rtl());
+    route_list_adapter::show(ui, ctx);
+    let current = ctx.current.borrow().clone();
+    if let Some((p, s)) = current {
+        parcel_adapter::show(ui, ctx, &p, &s);
+    }
+    info!(language = lang.code(), "language selected");
+}
+
+/// Applies a worker reply on the UI thread.
+pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
+    ui.global::<AppState>().set_busy(false);
+    match reply {
+        Reply::Route { parcels, status } => {
+            *ctx.parcels.borrow_mut() = parcels;
+            route_list_adapter::show(ui, ctx);
+            status_bar_adapter::apply_status(ui, ctx, &status);
+        }
+        Reply::Status(status) => status_bar_adapter::apply_status(ui, ctx, &status),
+        Reply::Parcel { parcel, settings, opened } => {
+            *ctx.current.borrow_mut() = Some((parcel.clone(), settings.clone()));
+            parcel_adapter::show(ui, ctx, &parcel, &settings);
+            no_answer_adapter::tick(ui, ctx);
+            if opened {
+                clear_banner(ui);
+                ui.global::<AppState>().set_screen(Screen::Parcel);
+            }
+        }
+        Reply::Code { parcel, verdict } => {
+            let settings = ctx.current.borrow().as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
+            *ctx.current.borrow_mut() = Some((parcel.clone(), settings.clone()));
+            parcel_adapter::show(ui, ctx, &parcel, &settings);
+            code_entry_adapter::show_verdict(ui, &parcel, verdict);
+        }
+        Reply::Contacted { parcel, channel, at_ms } => {
+            ctx.contacts
+                .borrow_mut()
+                .entry(parcel.spec.label.clone())
+                .or_default()
+                .push((channel, at_ms));
+            let settings = ctx.current.borrow().as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
+            *ctx.current.borrow_mut() = Some((parcel.clone(), settings.clone()));
+            parcel_adapter::show(ui, ctx, &parcel, &settings);
+        }
+        Reply::Recorded { outcome } => {
+            let app = ui.global::<AppState>();
+            app.set_error_kind("".into());
+            app.set_notice(outcome.as_str().into());
+            app.set_notice_liability(outcome_adapter::liability_code(outcome.liability()).into());
+            ctx.current.borrow_mut().take();
+            app.set_screen(Screen::Route);
+            ctx.send(Command::Refresh);
+        }
+        Reply::Refused(code) => {
+            let app = ui.global::<AppState>();
+            app.set_notice("".into());
+            app.set_error_kind(code.kind.into());
+            app.set_error_a(code.a);
+            app.set_error_b(code.b);
+        }
+        Reply::About { status, public_key_hex } => about_adapter::show(ui, &status, &public_key_hex),
+        Reply::Barrier(f) => f(),
+    }
+}
+
+/// `courier-terminal ui`: opens the screens on a data directory. Without a
+/// display it says so and returns an error that names what is missing.
+pub fn run_on_data_dir(dir: &crate::terminal::DataDir, position: Arc<dyn PositionSource>, lang: &str) -> anyhow::Result<()> {
+    let language = Language::parse(lang).ok_or_else(|| anyhow::anyhow!("unknown language {lang:?}: use fr, ar or en"))?;
+    if !has_display() {
+        anyhow::bail!("no display: set WAYLAND_DISPLAY or DISPLAY (or build with --features kiosk for Linux KMS)");
+    }
+    let terminal = Terminal::open(dir, Arc::new(crate::clock::SystemClock::new()), position.clone())?;
+    let mut config = AppConfig::new(terminal, position);
+    config.language = language;
+    run_app(config)
+}
+
+/// Whether a window system is reachable (Wayland or X11), or the KMS backend is built in.
+pub fn has_display() -> bool {
+    cfg!(feature = "kiosk")
+        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("DISPLAY").is_some_and(|v| !v.is_empty())
+}

@@ -1,0 +1,92 @@
+//! Parcel screen: recipient, address, what to collect, and the doorstep steps.
+
+use std::rc::Rc;
+
+use courier_protocol::manifest::ManifestSettings;
+use courier_protocol::vocabulary::ParcelKind;
+use slint::ComponentHandle;
+
+use super::worker::Command;
+use super::{AppState, CodeEntryState, MainWindow, OutcomeState, ParcelViewState, Screen, UiCtx, Verdict, format};
+use crate::domain::parcel::{Action, DisplayState, Parcel};
+
+pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
+    let g = ui.global::<ParcelViewState>();
+    let c = Rc::downgrade(ctx);
+    g.on_arrive(move || {
+        if let Some(ctx) = c.upgrade() {
+            if let Some(label) = ctx.current_label() {
+                ctx.send(Command::Arrive(label));
+            }
+        }
+    });
+    let c = Rc::downgrade(ctx);
+    g.on_offer_inspection(move || {
+        if let Some(ctx) = c.upgrade() {
+            if let Some(label) = ctx.current_label() {
+                ctx.send(Command::OfferInspection(label));
+            }
+        }
+    });
+    let c = Rc::downgrade(ctx);
+    g.on_collect(move |item| {
+        if let Some(ctx) = c.upgrade() {
+            if let Some(label) = ctx.current_label() {
+                ctx.send(Command::Collect {
+                    label,
+                    item: item.to_string(),
+                });
+            }
+        }
+    });
+    let w = ui.as_weak();
+    g.on_enter_code(move || {
+        if let Some(ui) = w.upgrade() {
+            let code = ui.global::<CodeEntryState>();
+            code.set_entered("".into());
+            code.set_verdict(Verdict::None);
+            ui.global::<AppState>().set_screen(Screen::Code);
+        }
+    });
+    let w = ui.as_weak();
+    g.on_cannot_deliver(move || {
+        if let Some(ui) = w.upgrade() {
+            let o = ui.global::<OutcomeState>();
+            o.set_selected(-1);
+            o.set_reason(-1);
+            o.set_reasons(slint::ModelRc::default());
+            ui.global::<AppState>().set_screen(Screen::Outcome);
+        }
+    });
+}
+
+/// Fills the parcel screen.
+pub(super) fn show(ui: &MainWindow, ctx: &UiCtx, p: &Parcel, _settings: &ManifestSettings) {
+    let g = ui.global::<ParcelViewState>();
+    let (state, outcome) = super::route_list_adapter::state_codes(p);
+    g.set_label(p.spec.label.as_str().into());
+    g.set_kind(super::route_list_adapter::kind_code(p.spec.kind).into());
+    g.set_name(p.spec.recipient.name.as_str().into());
+    g.set_phone(p.spec.recipient.phone.as_str().into());
+    g.set_address(format!("{}, {}", p.spec.address.text, p.spec.address.city).into());
+    g.set_instructions(p.spec.instructions.clone().unwrap_or_default().into());
+    g.set_amount(format::amount(p.spec.amount_minor, &p.spec.currency, ctx.lang.get()).into());
+    g.set_state(state.into());
+    g.set_outcome(outcome.into());
+    let collect = p.spec.collect.as_ref();
+    g.set_needs_collect(matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup) && collect.is_some());
+    g.set_collect_description(collect.map(|c| c.description.clone()).unwrap_or_default().into());
+    g.set_collect_label(collect.and_then(|c| c.label.clone()).unwrap_or_default().into());
+    g.set_collected(p.collected_label.is_some());
+    g.set_arrived(p.visit.is_some());
+    g.set_inspection_offered(p.visit.as_ref().is_some_and(|v| v.inspection_offered));
+    let open = match p.display_state() {
+        DisplayState::ToDo | DisplayState::AtDoor => true,
+        DisplayState::Failed(_) => p.check(&Action::Arrive).is_ok(),
+        _ => false,
+    };
+    g.set_open_for_delivery(open);
+    g.set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));
+    ui.global::<CodeEntryState>().set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));
+    ui.global::<CodeEntryState>().set_digits(i32::from(p.spec.code.digits));
+}

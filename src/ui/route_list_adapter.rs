@@ -1,0 +1,77 @@
+//! Route list: the day's parcels in route order, counts, and a typed or scanned label.
+
+use std::rc::Rc;
+
+use courier_protocol::vocabulary::ParcelKind;
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::generated::ParcelRow;
+use super::worker::Command;
+use super::{MainWindow, RouteListState, UiCtx, format};
+use crate::domain::parcel::{DisplayState, Parcel};
+
+pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
+    let g = ui.global::<RouteListState>();
+    let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
+    g.on_open(move |label| {
+        if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
+            ui.global::<RouteListState>().set_typed("".into());
+            if !label.trim().is_empty() {
+                super::clear_banner(&ui);
+                ctx.send(Command::Open(label.to_string()));
+            }
+        }
+    });
+}
+
+/// Protocol-free codes the screens translate.
+pub(super) fn kind_code(kind: ParcelKind) -> &'static str {
+    match kind {
+        ParcelKind::Delivery => "delivery",
+        ParcelKind::Exchange => "exchange",
+        ParcelKind::Pickup => "pickup",
+    }
+}
+
+/// The state code and outcome code of a parcel, as the route list shows it.
+pub(super) fn state_codes(p: &Parcel) -> (&'static str, &'static str) {
+    match p.display_state() {
+        DisplayState::ToDo => ("todo", ""),
+        DisplayState::AtDoor => ("at_door", ""),
+        DisplayState::Delivered => ("delivered", ""),
+        DisplayState::Failed(o) => ("failed", o.as_str()),
+        DisplayState::Withdrawn => ("withdrawn", ""),
+        DisplayState::Locked => ("locked", ""),
+        DisplayState::Returned => ("returned", ""),
+    }
+}
+
+pub(super) fn row(p: &Parcel, ctx: &UiCtx) -> ParcelRow {
+    let (state, outcome) = state_codes(p);
+    ParcelRow {
+        label: p.spec.label.as_str().into(),
+        seq: i32::try_from(p.spec.route_order).unwrap_or(i32::MAX),
+        kind: kind_code(p.spec.kind).into(),
+        name: p.spec.recipient.name.as_str().into(),
+        address: format!("{}, {}", p.spec.address.text, p.spec.address.city).into(),
+        amount: format::amount(p.spec.amount_minor, &p.spec.currency, ctx.lang.get()).into(),
+        state: state.into(),
+        outcome: outcome.into(),
+    }
+}
+
+/// Shows the last route the worker sent.
+pub(super) fn show(ui: &MainWindow, ctx: &UiCtx) {
+    let parcels = ctx.parcels.borrow();
+    let rows: Vec<ParcelRow> = parcels.iter().map(|p| row(p, ctx)).collect();
+    let count = |f: &dyn Fn(&DisplayState) -> bool| {
+        i32::try_from(parcels.iter().filter(|p| f(&p.display_state())).count()).unwrap_or(i32::MAX)
+    };
+    let g = ui.global::<RouteListState>();
+    g.set_total(i32::try_from(parcels.len()).unwrap_or(i32::MAX));
+    g.set_todo(count(&|s| matches!(s, DisplayState::ToDo | DisplayState::AtDoor)));
+    g.set_delivered(count(&|s| matches!(s, DisplayState::Delivered)));
+    g.set_failed(count(&|s| matches!(s, DisplayState::Failed(_) | DisplayState::Locked)));
+    g.set_withdrawn(count(&|s| matches!(s, DisplayState::Withdrawn | DisplayState::Returned)));
+    g.set_parcels(ModelRc::new(VecModel::from(rows)));
+}

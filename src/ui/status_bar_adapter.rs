@@ -1,0 +1,67 @@
+//! Status bar: GNSS fix and its age, events waiting to sync, last sync, clock skew.
+
+use slint::ComponentHandle;
+
+use super::{MainWindow, StatusBarState, UiCtx, format};
+use crate::domain::position::FixDimension;
+use crate::terminal::Status;
+
+/// Clock skew beyond which the bar warns, ms.
+pub const SKEW_WARNING_MS: i64 = 5_000;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Reads the position feed and the clock (UI thread, cheap: one mutex read).
+pub(super) fn tick(ui: &MainWindow, ctx: &UiCtx) {
+    let g = ui.global::<StatusBarState>();
+    let reading = ctx.position.reading();
+    let (fix, age_ms) = match &reading.current {
+        Some(f) => (
+            match f.fix.dimension {
+                FixDimension::ThreeD => "3d",
+                _ => "2d",
+            },
+            f.age_ms,
+        ),
+        None => ("none", reading.last_valid.as_ref().map(|f| f.age_ms).unwrap_or(0)),
+    };
+    set_if_changed(g.get_fix().as_str(), fix, |v| g.set_fix(v.into()));
+    let age_s = i32::try_from(age_ms / 1000).unwrap_or(i32::MAX);
+    if g.get_fix_age_s() != age_s {
+        g.set_fix_age_s(age_s);
+    }
+    let now = now_ms();
+    let skew = reading.gnss_utc_ms.map(|gnss| now - gnss);
+    let warn = skew.is_some_and(|s| s.abs() > SKEW_WARNING_MS);
+    if g.get_skew_warning() != warn {
+        g.set_skew_warning(warn);
+    }
+    g.set_skew_s(i32::try_from(skew.unwrap_or(0) / 1000).unwrap_or(i32::MAX));
+    let clock = format::clock(now, ctx.utc_offset_minutes);
+    set_if_changed(g.get_clock().as_str(), &clock, |v| g.set_clock(v.into()));
+}
+
+fn set_if_changed(old: &str, new: &str, set: impl FnOnce(&str)) {
+    if old != new {
+        set(new);
+    }
+}
+
+/// Shows what the terminal reports: events waiting to sync and the last sync.
+pub(super) fn apply_status(ui: &MainWindow, ctx: &UiCtx, status: &Status) {
+    let g = ui.global::<StatusBarState>();
+    let pending = i32::try_from(status.pending_sync).unwrap_or(i32::MAX);
+    if g.get_pending() != pending {
+        g.set_pending(pending);
+    }
+    let last = status
+        .last_sync_ms
+        .map(|ms| format::clock(ms, ctx.utc_offset_minutes))
+        .unwrap_or_default();
+    set_if_changed(g.get_last_sync().as_str(), &last, |v| g.set_last_sync(v.into()));
+}

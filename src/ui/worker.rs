@@ -1,0 +1,315 @@
+//! The worker thread: owns the [`Terminal`] and runs every domain and storage call
+//! off the UI thread. Commands come in over a channel; each reply is handed to the
+//! UI thread with `upgrade_in_event_loop`.
+
+use std::sync::mpsc;
+
+use courier_protocol::manifest::ManifestSettings;
+use courier_protocol::vocabulary::{Outcome, Reason};
+use tracing::{debug, warn};
+
+use crate::domain::code_check::CodeVerdict;
+use crate::domain::parcel::Parcel;
+use crate::domain::refusal::Refusal;
+use crate::terminal::{CodeEntry, ContactChannel, Status, Terminal, TerminalError};
+
+/// A code as entered on the screen. Kept in memory only, never logged.
+pub enum CodeInput {
+    /// Digits typed on the keypad.
+    Keypad(String),
+    /// The buyer's QR as the scanner read it.
+    Qr(String),
+}
+
+/// What the screens ask the terminal to do.
+pub enum Command {
+    /// Reload the route list and the status.
+    Refresh,
+    /// Reload only the status (events waiting to sync, last sync).
+    Status,
+    /// Open a parcel by its scanned or typed label (or a unique end of it).
+    Open(String),
+    /// Record arrival.
+    Arrive(String),
+    /// Record that inspection was offered.
+    OfferInspection(String),
+    /// Record the collected item.
+    Collect {
+        /// Parcel label.
+        label: String,
+        /// Scanned label of the collected item.
+        item: String,
+    },
+    /// Log a contact attempt.
+    Contact {
+        /// Parcel label.
+        label: String,
+        /// Call or message.
+        channel: ContactChannel,
+    },
+    /// Check the buyer's code.
+    Code {
+        /// Parcel label.
+        label: String,
+        /// Typed or scanned code.
+        input: CodeInput,
+    },
+    /// Record a non-delivery outcome.
+    Outcome {
+        /// Parcel label.
+        label: String,
+        /// Outcome.
+        outcome: Outcome,
+        /// Reason, if the outcome takes one.
+        reason: Option<Reason>,
+    },
+    /// Device identity for the about screen.
+    About,
+    /// Runs on the UI thread once every earlier command has been answered (tests).
+    Barrier(Box<dyn FnOnce() + Send>),
+}
+
+/// A refusal in codes the screens translate ([`Tr.refusal`] in `ui/widgets/texts.slint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusalCode {
+    /// Kind of refusal, e.g. `no_answer_too_far`.
+    pub kind: &'static str,
+    /// First number of the message.
+    pub a: i32,
+    /// Second number of the message.
+    pub b: i32,
+}
+
+/// What the terminal answered.
+pub enum Reply {
+    /// The route list and the status.
+    Route {
+        /// Parcels in route order.
+        parcels: Vec<Parcel>,
+        /// Status summary.
+        status: Status,
+    },
+    /// The status alone.
+    Status(Status),
+    /// A parcel to show (after opening it or after a step).
+    Parcel {
+        /// The parcel as stored now.
+        parcel: Parcel,
+        /// The settings of the manifest in force.
+        settings: ManifestSettings,
+        /// Whether this answers an `Open` (go to the parcel screen).
+        opened: bool,
+    },
+    /// A code answer, given only after its event is durably stored.
+    Code {
+        /// The parcel after the check.
+        parcel: Parcel,
+        /// What to tell the courier.
+        verdict: CodeVerdict,
+    },
+    /// A contact attempt was logged at this time.
+    Contacted {
+        /// The parcel after the contact.
+        parcel: Parcel,
+        /// Channel used.
+        channel: ContactChannel,
+        /// Device time of the event, ms.
+        at_ms: i64,
+    },
+    /// An outcome was recorded.
+    Recorded {
+        /// The outcome.
+        outcome: Outcome,
+    },
+    /// The action was refused.
+    Refused(RefusalCode),
+    /// Device identity.
+    About {
+        /// Status (device id, fingerprint, manifest version).
+        status: Status,
+        /// Full public key hex (the QR content).
+        public_key_hex: String,
+    },
+    /// A barrier reached.
+    Barrier(Box<dyn FnOnce() + Send>),
+}
+
+/// Owns the terminal and answers commands.
+pub struct Worker {
+    terminal: Terminal,
+}
+
+impl Worker {
+    /// Wraps a terminal.
+    pub fn new(terminal: Terminal) -> Self {
+        Worker { terminal }
+    }
+
+    /// Runs the worker loop on its own thread until the command channel closes.
+    pub fn spawn(mut self, commands: mpsc::Receiver<Command>, reply: impl Fn(Reply) + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new().name("terminal-worker".into()).spawn(move || {
+            while let Ok(cmd) = commands.recv() {
+                reply(self.handle(cmd));
+            }
+            debug!("terminal worker stopped");
+        })
+    }
+
+    /// Answers one command.
+    pub fn handle(&mut self, cmd: Command) -> Reply {
+        match self.try_handle(cmd) {
+            Ok(r) => r,
+            Err(e) => Reply::Refused(refusal_code(&e)),
+        }
+    }
+
+    fn settings(&self) -> ManifestSettings {
+        match self.terminal.store().current_manifest() {
+            Ok(Some(m)) => m.body.settings,
+            _ => ManifestSettings::default(),
+        }
+    }
+
+    fn parcel_reply(&self, label: &str, opened: bool) -> Result<Reply, TerminalError> {
+        Ok(Reply::Parcel {
+            parcel: self.terminal.parcel(label)?,
+            settings: self.settings(),
+            opened,
+        })
+    }
+
+    fn try_handle(&mut self, cmd: Command) -> Result<Reply, TerminalError> {
+        let t = &mut self.terminal;
+        match cmd {
+            Command::Refresh => Ok(Reply::Route {
+                parcels: t.parcels()?,
+                status: t.status()?,
+            }),
+            Command::Status => Ok(Reply::Status(t.status()?)),
+            Command::Open(text) => {
+                let label = resolve_label(t, &text)?;
+                self.parcel_reply(&label, true)
+            }
+            Command::Arrive(label) => {
+                t.arrive(&label)?;
+                self.parcel_reply(&label, false)
+            }
+            Command::OfferInspection(label) => {
+                let p = t.parcel(&label)?;
+                if p.visit.is_none() {
+                    t.arrive(&label)?;
+                }
+                t.offer_inspection(&label)?;
+                self.parcel_reply(&label, false)
+            }
+            Command::Collect { label, item } => {
+                t.collect(&label, &item)?;
+                self.parcel_reply(&label, false)
+            }
+            Command::Contact { label, channel } => {
+                let event = t.contact(&label, channel)?;
+                Ok(Reply::Contacted {
+                    parcel: t.parcel(&label)?,
+                    channel,
+                    at_ms: event.body.clock.device_utc_ms,
+                })
+            }
+            Command::Code { label, input } => {
+                let entry = match &input {
+                    CodeInput::Keypad(d) => CodeEntry::Keypad(d),
+                    CodeInput::Qr(q) => CodeEntry::Qr(q),
+                };
+                let answer = match t.submit_code(&label, entry) {
+                    Ok(a) => a,
+                    Err(TerminalError::Refused(Refusal::Locked { .. })) => {
+                        return Ok(Reply::Code {
+                            parcel: t.parcel(&label)?,
+                            verdict: CodeVerdict::Locked,
+                        });
+                    }
+                    Err(e) => return Err(e),
+                };
+                Ok(Reply::Code {
+                    parcel: t.parcel(&label)?,
+                    verdict: answer.verdict,
+                })
+            }
+            Command::Outcome { label, outcome, reason } => {
+                t.record_outcome(&label, outcome, reason, None)?;
+                Ok(Reply::Recorded { outcome })
+            }
+            Command::About => Ok(Reply::About {
+                status: t.status()?,
+                public_key_hex: t.public_key().to_hex(),
+            }),
+            Command::Barrier(f) => Ok(Reply::Barrier(f)),
+        }
+    }
+}
+
+/// The label of the parcel a scanned or typed text names: the label itself, or
+/// the one label that ends with the typed digits.
+fn resolve_label(t: &Terminal, text: &str) -> Result<String, TerminalError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(TerminalError::UnknownLabel(String::new()));
+    }
+    match t.parcel(text) {
+        Ok(p) => return Ok(p.spec.label),
+        Err(TerminalError::UnknownLabel(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let upper = text.to_uppercase();
+    let matches: Vec<String> = t
+        .parcels()?
+        .into_iter()
+        .map(|p| p.spec.label)
+        .filter(|l| l.ends_with(&upper))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(TerminalError::UnknownLabel(text.to_owned())),
+    }
+}
+
+/// Maps an error to the code the screens translate.
+pub fn refusal_code(e: &TerminalError) -> RefusalCode {
+    let code = |kind, a: u32, b: u32| RefusalCode {
+        kind,
+        a: i32::try_from(a).unwrap_or(i32::MAX),
+        b: i32::try_from(b).unwrap_or(i32::MAX),
+    };
+    match e {
+        TerminalError::Refused(r) => match r {
+            Refusal::AlreadyDelivered => code("already_delivered", 0, 0),
+            Refusal::Withdrawn => code("withdrawn", 0, 0),
+            Refusal::ReturnedToDepot => code("returned", 0, 0),
+            Refusal::Locked { limit } => code("locked", *limit, 0),
+            Refusal::NotArrived => code("not_arrived", 0, 0),
+            Refusal::AlreadyArrived => code("already_arrived", 0, 0),
+            Refusal::Final(_) => code("final", 0, 0),
+            Refusal::QrForOtherOrder { .. } => code("qr_other_order", 0, 0),
+            Refusal::NoQrForm => code("no_qr", 0, 0),
+            Refusal::DeliveredNeedsCode => code("needs_code", 0, 0),
+            Refusal::ReasonNotAllowed { .. } => code("reason", 0, 0),
+            Refusal::NoAnswerNeedsFix => code("no_answer_needs_fix", 0, 0),
+            Refusal::NoAnswerTooFar { distance_m, radius_m } => code("no_answer_too_far", *distance_m, *radius_m),
+            Refusal::NoAnswerWaitNotOver { remaining_s } => code("no_answer_wait", *remaining_s, 0),
+            Refusal::NoAnswerNeedsContacts { done, needed } => code("no_answer_contacts", *done, *needed),
+            Refusal::NothingToCollect => code("nothing_to_collect", 0, 0),
+            Refusal::WrongCollectedItem { .. } => code("wrong_item_collected", 0, 0),
+            Refusal::CollectFirst => code("collect_first", 0, 0),
+            #[allow(unreachable_patterns)]
+            other => {
+                warn!(refusal = %other, "refusal without its own screen text");
+                code("error", 0, 0)
+            }
+        },
+        TerminalError::CodeFormat(_) => code("bad_code", 0, 0),
+        TerminalError::UnknownLabel(_) => code("unknown_label", 0, 0),
+        other => {
+            warn!(error = %other, "terminal action failed");
+            code("error", 0, 0)
+        }
+    }
+}

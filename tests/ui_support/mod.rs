@@ -1,0 +1,115 @@
+//! Helpers for the headless UI tests: the testing backend's event loop driven
+//! until the worker has answered, elements found by accessible label.
+#![allow(dead_code, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use courier_terminal::domain::position::{AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind};
+use courier_terminal::ui::{App, MainWindow};
+use i_slint_backend_testing::ElementHandle;
+use slint::ComponentHandle;
+use slint::platform::{Key, WindowEvent};
+
+/// Longest a test waits for the worker (a failure guard, not a synchronisation).
+pub const GUARD: Duration = Duration::from_secs(30);
+
+/// Runs the event loop until every command sent so far has been answered.
+pub fn settle(app: &App) {
+    let done = Arc::new(AtomicBool::new(false));
+    let d = done.clone();
+    app.after_pending(move || {
+        d.store(true, Ordering::SeqCst);
+        let _ = slint::quit_event_loop();
+    });
+    let guard = slint::Timer::default();
+    guard.start(slint::TimerMode::SingleShot, GUARD, || {
+        let _ = slint::quit_event_loop();
+    });
+    slint::run_event_loop().expect("event loop");
+    assert!(done.load(Ordering::SeqCst), "the terminal worker did not answer within {GUARD:?}");
+}
+
+/// Runs the event loop until `cond` holds (checked on every loop turn).
+pub fn wait_until(ui: &MainWindow, what: &str, cond: impl Fn(&MainWindow) -> bool + 'static) {
+    if cond(ui) {
+        return;
+    }
+    let weak = ui.as_weak();
+    let start = Instant::now();
+    let ok = std::rc::Rc::new(std::cell::Cell::new(false));
+    let ok2 = ok.clone();
+    let poll = slint::Timer::default();
+    poll.start(slint::TimerMode::Repeated, Duration::from_millis(1), move || {
+        let met = weak.upgrade().is_some_and(|ui| cond(&ui));
+        if met || start.elapsed() > GUARD {
+            ok2.set(met);
+            let _ = slint::quit_event_loop();
+        }
+    });
+    slint::run_event_loop().expect("event loop");
+    assert!(ok.get(), "timed out waiting for: {what}");
+}
+
+/// The first element with this accessible label.
+pub fn find(ui: &MainWindow, label: &str) -> Option<ElementHandle> {
+    ElementHandle::find_by_accessible_label(ui, label).next()
+}
+
+/// Presses the button with this accessible label.
+pub fn press(ui: &MainWindow, label: &str) {
+    let e = find(ui, label).unwrap_or_else(|| panic!("no element labelled {label:?} on screen"));
+    assert_ne!(e.accessible_enabled(), Some(false), "{label:?} is disabled");
+    e.invoke_accessible_default_action();
+}
+
+/// The accessible value of the element with this label.
+pub fn value(ui: &MainWindow, label: &str) -> String {
+    find(ui, label)
+        .and_then(|e| e.accessible_value())
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| panic!("no value for {label:?}"))
+}
+
+/// Types text on the physical keys, then optionally Enter.
+pub fn type_keys(ui: &MainWindow, text: &str, enter: bool) {
+    let w = ui.window();
+    for c in text.chars() {
+        let t: slint::SharedString = c.to_string().into();
+        w.dispatch_event(WindowEvent::KeyPressed { text: t.clone() });
+        w.dispatch_event(WindowEvent::KeyReleased { text: t });
+    }
+    if enter {
+        let t: slint::SharedString = Key::Return.into();
+        w.dispatch_event(WindowEvent::KeyPressed { text: t.clone() });
+        w.dispatch_event(WindowEvent::KeyReleased { text: t });
+    }
+}
+
+/// A fresh GNSS reading at this place.
+pub fn fix(lat: f64, lon: f64, dimension: FixDimension) -> PositionReading {
+    let f = AgedFix {
+        fix: FixReading {
+            lat_deg: lat,
+            lon_deg: lon,
+            alt_m: Some(100.0),
+            hdop: Some(0.8),
+            satellites: Some(10),
+            dimension,
+            fix_utc_ms: None,
+        },
+        age_ms: 0,
+    };
+    PositionReading {
+        source: PositionSourceKind::Gnss,
+        current: Some(f.clone()),
+        last_valid: Some(f),
+        gnss_utc_ms: None,
+    }
+}
+
+/// Label of the n-th parcel of the sample day.
+pub fn label(n: usize) -> String {
+    format!("DZ{:08}", 40_000_000 + n * 37)
+}
