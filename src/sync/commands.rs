@@ -18,6 +18,8 @@ use crate::terminal::{self, DataDir, OnlineCodeCheck, Terminal};
 
 /// Exit code of a sync that left events queued after a temporary failure.
 pub const EXIT_SYNC_INCOMPLETE: u8 = 4;
+/// Exit code of a sync whose downloaded manifest was refused (the current one stays).
+pub const EXIT_MANIFEST_REFUSED: u8 = 5;
 
 /// Options of `sync`.
 #[derive(Debug, Clone, clap::Args)]
@@ -122,32 +124,43 @@ pub fn sync(dir: &DataDir, position: Arc<dyn PositionSource>, args: &SyncArgs) -
     let rt = runtime()?;
     let mut engine = SyncEngine::open(dir, config)?;
     let deadline = Instant::now() + Duration::from_secs(args.deadline_s);
+    let mut manifest_refused = false;
     let outcome = rt.block_on(async {
         let mut report = engine.upload_all(true, deadline).await?;
-        if !args.no_manifest {
-            if let Some(m) = engine.pull_manifest().await? {
-                let mut t = Terminal::open(dir, Arc::new(SystemClock::new()), position)?;
-                match t.load_manifest(&m) {
-                    Ok(c)
-                        if !c.added.is_empty()
-                            || !c.updated.is_empty()
-                            || !c.withdrawn.is_empty() =>
-                    {
-                        println!("manifest version {} loaded", m.body.version);
-                    }
-                    Ok(_) => {}
-                    Err(e) => eprintln!("manifest version {} refused: {e}", m.body.version),
-                }
-                drop(t);
-                let more = engine.upload_all(false, deadline).await?;
-                report.requests += more.requests;
-                report.batches += more.batches;
-                report.accepted += more.accepted;
-                report.duplicate += more.duplicate;
-                report.pending = more.pending;
-            }
+        if args.no_manifest {
+            return Ok::<_, anyhow::Error>(report);
         }
-        Ok::<_, anyhow::Error>(report)
+        let pulled = match engine.pull_manifest().await {
+            Err(SyncError::BadManifest(e)) => {
+                eprintln!("downloaded manifest refused: {e}; the current manifest stays in force");
+                manifest_refused = true;
+                None
+            }
+            other => other?,
+        };
+        if let Some(m) = pulled {
+            let mut t = Terminal::open(dir, Arc::new(SystemClock::new()), position)?;
+            match t.load_manifest(&m) {
+                Ok(c)
+                    if !c.added.is_empty() || !c.updated.is_empty() || !c.withdrawn.is_empty() =>
+                {
+                    println!("manifest version {} loaded", m.body.version);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    eprintln!("manifest version {} refused: {e}", m.body.version);
+                    manifest_refused = true;
+                }
+            }
+            drop(t);
+            let more = engine.upload_all(false, deadline).await?;
+            report.requests += more.requests;
+            report.batches += more.batches;
+            report.accepted += more.accepted;
+            report.duplicate += more.duplicate;
+            report.pending = more.pending;
+        }
+        Ok(report)
     });
     match outcome {
         Ok(r) => {
@@ -155,7 +168,11 @@ pub fn sync(dir: &DataDir, position: Arc<dyn PositionSource>, args: &SyncArgs) -
                 "synced: {} accepted, {} duplicate, {} pending ({} requests)",
                 r.accepted, r.duplicate, r.pending, r.requests
             );
-            Ok(0)
+            Ok(if manifest_refused {
+                EXIT_MANIFEST_REFUSED
+            } else {
+                0
+            })
         }
         Err(e) => match e.downcast::<SyncError>() {
             Ok(SyncError::Temporary { error, next_try_ms }) => {
