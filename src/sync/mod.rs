@@ -4,8 +4,10 @@
 //! [`plan`] decides what to do from the outbox alone and [`backoff`] how long to
 //! wait, both pure; [`client`] speaks HTTP; [`engine`] runs the plan;
 //! [`online_check`] answers online-only parcels at the door; [`commands`] holds
-//! the `enroll` and `sync` commands.
+//! the `enroll` and `sync` commands; [`background`] runs the engine beside
+//! the doorstep flow.
 
+pub mod background;
 pub mod backoff;
 pub mod client;
 pub mod commands;
