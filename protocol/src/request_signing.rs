@@ -176,11 +176,17 @@ mod tests {
     }
 
     #[test]
-    fn signing_string_matches_the_documented_shape() {
-        let s = signing_string("GET", "/v1/manifest", 42, "00ff", b"");
+    fn signing_string_matches_the_documented_example() {
+        let s = String::from_utf8(signing_string("GET", "/v1/manifest", 42, "00ff", b""))
+            .expect("utf8");
         assert_eq!(
-            String::from_utf8(s).expect("utf8"),
+            s,
             "courier-request-v1\nGET\n/v1/manifest\n42\n00ff\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        let doc = include_str!("../../docs/protocol.md");
+        assert!(
+            doc.contains(&format!("```\n{s}\n```")),
+            "docs/protocol.md shows this example"
         );
     }
 }
