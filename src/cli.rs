@@ -244,6 +244,15 @@ pub enum DevCommand {
         #[arg(long)]
         codes_out: Option<PathBuf>,
     },
+    /// Print the buyers' codes of the sample day (derived from the public demo secret).
+    Codes {
+        /// Parcels.
+        #[arg(long, default_value_t = 40)]
+        parcels: usize,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Crash-test worker: validations and attempts, printing each commit.
     Soak {
         /// Codes file from sample-manifest.
@@ -313,10 +322,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sync(args) => crate::sync::commands::sync(&dir, position, &args),
         command => {
             let mut t = Terminal::open(&dir, Arc::new(SystemClock::new()), position)?;
-            if matches!(command, Command::Deliver(_)) {
-                if let Some(online) = crate::sync::commands::online_checker(&dir)? {
-                    t.set_online_check(online);
-                }
+            if matches!(command, Command::Deliver(_))
+                && let Some(online) = crate::sync::commands::online_checker(&dir)?
+            {
+                t.set_online_check(online);
             }
             run_terminal(command, &mut t)
         }
@@ -484,9 +493,15 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
         }
         Command::CheckIn { label } => done(t.check_in(&label), "checked in at the depot"),
         Command::Events(EventsCommand::Export { out }) => {
-            let n = export(t, out.as_deref())?;
-            eprintln!("{n} events exported");
-            Ok(0)
+            match export(t, out.as_deref()) {
+                Ok(n) => {
+                    eprintln!("{n} events exported");
+                    Ok(0)
+                }
+                // A closed pipe (`| head`) is the reader's choice, not an error.
+                Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => Ok(0),
+                Err(e) => Err(e),
+            }
         }
         Command::Events(EventsCommand::Verify) => {
             let r = terminal::verify_log(t.store(), &t.public_key());
@@ -549,7 +564,8 @@ fn export(t: &Terminal, out: Option<&Path>) -> Result<u64> {
         let Some(last) = batch.last() else { break };
         next = last.body.seq + 1;
         for e in &batch {
-            serde_json::to_writer(&mut writer, e)?;
+            let line = serde_json::to_string(e)?;
+            writer.write_all(line.as_bytes())?;
             writer.write_all(b"\n")?;
             n += 1;
         }
@@ -614,6 +630,29 @@ fn run_dev(dev: DevCommand, dir: &DataDir, position: Arc<dyn PositionSource>) ->
                     .with_context(|| format!("cannot write {}", c.display()))?;
             }
             println!("manifest version {version} with {parcels} parcels for {device_id} written to {}", out.display());
+            Ok(0)
+        }
+        DevCommand::Codes { parcels, json } => {
+            let throwaway = keypair_from_pkcs8(&courier_protocol::keys::generate_pkcs8()?)?;
+            let day = sample_day(
+                &SampleSpec {
+                    device_id: "any",
+                    version: 1,
+                    issued_at_ms: 0,
+                    valid_for_ms: 1,
+                    parcels,
+                    iterations: 1,
+                    withdrawn: &[],
+                },
+                &throwaway,
+            )?;
+            for c in &day.codes {
+                if json {
+                    println!("{}", serde_json::to_string(c)?);
+                } else {
+                    println!("{:<12} {:<10} {}  {}", c.label, c.order_ref, c.numeric, c.qr);
+                }
+            }
             Ok(0)
         }
         DevCommand::Soak { codes, ops, seed } => crate::soak::run(dir, position, &codes, ops, seed),

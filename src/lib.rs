@@ -15,3 +15,5 @@ pub mod cli;
 pub mod soak;
 pub mod sync;
 pub mod ui;
+pub mod gnss_position;
+pub mod demo_route;

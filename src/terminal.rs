@@ -196,6 +196,8 @@ pub struct Terminal {
     clock: Arc<dyn Clock>,
     position: Arc<dyn PositionSource>,
     online: Option<Arc<dyn OnlineCodeCheck>>,
+    /// Settings and version of the manifest in force (cached: read on every event).
+    manifest: Option<(u64, ManifestSettings)>,
 }
 
 /// Sets up a data directory: key (0600), database, device id, pinned server key.
@@ -264,6 +266,9 @@ impl Terminal {
             .meta("server_public_key")?
             .map(|h| PublicKey::from_hex(&h))
             .transpose()?;
+        let manifest = store
+            .current_manifest()?
+            .map(|m| (m.body.version, m.body.settings));
         Ok(Terminal {
             store,
             key,
@@ -272,6 +277,7 @@ impl Terminal {
             clock,
             position,
             online: None,
+            manifest,
         })
     }
 
@@ -304,9 +310,9 @@ impl Terminal {
 
     fn settings(&self) -> Result<ManifestSettings, TerminalError> {
         Ok(self
-            .store
-            .current_manifest()?
-            .map(|m| m.body.settings)
+            .manifest
+            .as_ref()
+            .map(|(_, s)| s.clone())
             .unwrap_or_default())
     }
 
@@ -337,7 +343,7 @@ impl Terminal {
         update.meta.push(("clock_floor_ms", floor.to_string()));
         let manifest_version = match &update.manifest {
             Some(m) => Some(m.signed.body.version),
-            None => self.store.highest_manifest()?.map(|(v, _)| v),
+            None => self.manifest.as_ref().map(|(v, _)| *v),
         };
         let device_id = self.device_id.clone();
         let key = &self.key;
@@ -424,6 +430,7 @@ impl Terminal {
             meta: Vec::new(),
         };
         self.record(draft, None, update)?;
+        self.manifest = Some((signed.body.version, signed.body.settings.clone()));
         if !changes.withdrawn_after_delivery.is_empty() {
             warn!(parcels = ?changes.withdrawn_after_delivery, "server withdrew parcels already delivered");
         }
@@ -511,17 +518,14 @@ impl Terminal {
     ///
     /// Records arrival first if the courier had not. Malformed input spends no try.
     pub fn submit_code(&mut self, label: &str, entry: CodeEntry<'_>) -> Result<CodeAnswer, TerminalError> {
+        let mut p = self.parcel(label)?;
         let (secret, qr_order) = match entry {
-            CodeEntry::Keypad(typed) => {
-                let digits = self.parcel(label)?.spec.code.digits;
-                (BuyerSecret::numeric(typed, digits)?, None)
-            }
+            CodeEntry::Keypad(typed) => (BuyerSecret::numeric(typed, p.spec.code.digits)?, None),
             CodeEntry::Qr(text) => {
                 let (order, secret) = BuyerSecret::from_qr(text)?;
                 (secret, Some(order))
             }
         };
-        let mut p = self.parcel(label)?;
         if p.visit.is_none() {
             p.check(&Action::Arrive)?;
             self.arrive(label)?;
@@ -632,6 +636,9 @@ impl Terminal {
         let mut p = self.parcel(label)?;
         let next = p.next_state(&Action::RecordOutcome(outcome))?;
         check_reason(outcome, reason)?;
+        if outcome == Outcome::RefusedAfterInspection && !p.visit.as_ref().is_some_and(|v| v.inspection_offered) {
+            return Err(Refusal::InspectFirst.into());
+        }
         let settings = self.settings()?;
         if outcome == Outcome::NoAnswer {
             let stamp = self.stamp(&settings);

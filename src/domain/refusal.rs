@@ -93,6 +93,9 @@ pub enum Refusal {
     /// Exchange or pick-up: the item must be collected before the code.
     #[error("scan the item you collect from the buyer first")]
     CollectFirst,
+    /// "Refused after inspection" needs the inspection step first.
+    #[error("offer the buyer to inspect the parcel first: a refusal after inspection makes the seller pay")]
+    InspectFirst,
     /// A correction that is not allowed.
     #[error("cannot correct this event: {0}")]
     BadCorrection(String),
