@@ -52,3 +52,48 @@ impl<S: firmware_bridge::PositionSource> PositionSource for GnssPosition<S> {
         from_snapshot(&self.0.snapshot())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use courier_protocol::envelope::PositionRecord;
+    use firmware_bridge::MemoryGnss;
+
+    use crate::domain::position::to_record;
+
+    fn line(body: &str) -> Vec<u8> {
+        let sum = body.bytes().fold(0u8, |a, b| a ^ b);
+        format!("${body}*{sum:02X}\r\n").into_bytes()
+    }
+
+    #[test]
+    fn a_fix_found_lost_and_simulated_is_recorded_honestly() {
+        let now = Arc::new(AtomicI64::new(1_000_000));
+        let clock_now = now.clone();
+        let gnss = MemoryGnss::new(10_000, Arc::new(move || clock_now.load(Ordering::SeqCst)));
+        let source = GnssPosition(gnss.handle());
+        assert_eq!(to_record(&source.reading(), 10_000), PositionRecord { source: "gnss".into(), ..PositionRecord::none() });
+
+        gnss.push(&line("GPRMC,120000.00,A,3645.8400,N,00303.0600,E,0.0,0.0,231126,,,A"));
+        gnss.push(&line("GPGGA,120000.00,3645.8400,N,00303.0600,E,1,09,0.9,42.5,M,32.1,M,,"));
+        let rec = to_record(&source.reading(), 10_000);
+        assert_eq!(rec.status, "fix");
+        let fix = rec.fix.expect("fix");
+        assert_eq!((fix.lat_e7, fix.lon_e7), (367_640_000, 30_510_000));
+        assert_eq!(fix.satellites, Some(9));
+
+        // Eleven seconds without a sentence: no longer evidence, kept as last fix.
+        now.fetch_add(11_000, Ordering::SeqCst);
+        let rec = to_record(&source.reading(), 10_000);
+        assert_eq!(rec.status, "no_fix");
+        assert_eq!(rec.last_fix.map(|f| f.age_ms), Some(11_000));
+
+        // A simulated fix (GGA quality 8) is never evidence.
+        gnss.push(&line("GPGGA,120012.00,3645.9000,N,00303.1000,E,8,09,0.9,42.5,M,32.1,M,,"));
+        let rec = to_record(&source.reading(), 10_000);
+        assert_eq!(rec.status, "no_fix", "{rec:?}");
+    }
+}
