@@ -151,6 +151,9 @@ pub enum Command {
         #[arg(long, default_value = "docs/screens")]
         out: PathBuf,
     },
+    /// The whole system on this machine: local escrow server, simulated GNSS and
+    /// scanner, a sample day in Algiers, the screens (or a scripted round headless).
+    Demo(crate::demo::DemoArgs),
     /// Development and demo tools.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -320,6 +323,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             crate::sync::commands::enroll(&dir, &server, &token, &hardware_label)
         }
         Command::Sync(args) => crate::sync::commands::sync(&dir, position, &args),
+        Command::Demo(args) => crate::demo::run(&args),
         command => {
             let mut t = Terminal::open(&dir, Arc::new(SystemClock::new()), position)?;
             if matches!(command, Command::Deliver(_))
@@ -546,7 +550,7 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Init { .. } | Command::Dev(_) | Command::Enroll { .. } | Command::Sync(_) | Command::Ui { .. } | Command::Screenshots { .. } => Ok(2),
+        Command::Init { .. } | Command::Dev(_) | Command::Enroll { .. } | Command::Sync(_) | Command::Ui { .. } | Command::Screenshots { .. } | Command::Demo(_) => Ok(2),
     }
 }
 

@@ -17,3 +17,4 @@ pub mod sync;
 pub mod ui;
 pub mod gnss_position;
 pub mod demo_route;
+pub mod demo;

@@ -1,0 +1,334 @@
+//! `courier-terminal demo`: the whole system on one machine.
+//!
+//! Starts the reference escrow server on loopback, enrolls a fresh device,
+//! issues it the sample day (40 parcels in Algiers, one withdrawn), replays a GNSS
+//! route through a pseudo-terminal into the real serial reader, connects the
+//! scanner simulator the same way, runs background sync, and opens the app. With
+//! no display it runs a scripted doorstep round headless and prints each step.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
+use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
+use courier_protocol::vocabulary::{CodePolicy, Outcome, ParcelKind, Reason};
+use escrow_reference_server::faults::Faults;
+use escrow_reference_server::{AppState, ServerConfig, admin, start, system_clock};
+use firmware_bridge::simulator::gnss_sim::{GnssSim, GnssSimConfig};
+use firmware_bridge::simulator::scanner_sim::ScannerSim;
+use firmware_bridge::{GnssConfig, GnssSerial, ScanKind, ScannerConfig, ScannerSerial};
+
+use crate::clock::{Clock, SystemClock};
+use crate::demo_route::route_nmea;
+use crate::gnss_position::GnssPosition;
+use crate::position_source::PositionSource;
+use crate::sample_day::{DEMO_SECRET, SampleCode, SampleSpec, sample_day};
+use crate::sync::commands::{SyncArgs, enroll, online_checker, sync};
+use crate::terminal::{CodeEntry, DataDir, Terminal, TerminalError};
+
+/// Options of `demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Work directory (device data, server database); a fresh temporary one if absent.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Run the scripted doorstep round even if a display is available.
+    #[arg(long)]
+    pub headless: bool,
+    /// Language of the screens: fr, ar or en.
+    #[arg(long, default_value = "fr")]
+    pub lang: String,
+    /// Parcels in the sample day.
+    #[arg(long, default_value_t = 40)]
+    pub parcels: usize,
+}
+
+const DEMO_ITERATIONS: u32 = 100_000;
+
+/// Runs the demo; returns the exit code.
+pub fn run(args: &DemoArgs) -> Result<u8> {
+    let work = match &args.work_dir {
+        Some(w) => w.clone(),
+        None => std::env::temp_dir().join(format!("courier-demo-{}", std::process::id())),
+    };
+    if work.exists() {
+        std::fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    println!("demo work directory: {}", work.display());
+    let dir = DataDir(work.join("device"));
+
+    // 1. The reference escrow server, on loopback, in its own runtime thread.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the server runtime")?;
+    let state = AppState::open(
+        &ServerConfig {
+            db_path: work.join("server.db"),
+            admin_token: None,
+            clock: system_clock(),
+        },
+        Arc::new(Faults::default()),
+    )?;
+    let server = runtime.block_on(start(state.clone(), ([127, 0, 0, 1], 0).into()))?;
+    let url = server.url();
+    println!("escrow server:       {url}");
+
+    // 2. The sample day's orders, with codes from the public demo secret.
+    let template = sample_day(
+        &SampleSpec {
+            device_id: "template",
+            version: 1,
+            issued_at_ms: 0,
+            valid_for_ms: 1,
+            parcels: args.parcels,
+            iterations: 1,
+            withdrawn: &[],
+        },
+        &keypair_from_pkcs8(&generate_pkcs8()?)?,
+    )?;
+    let mut parcel_ids = Vec::new();
+    for p in &template.manifest.body.parcels {
+        let created = admin::create_order(
+            &state.db(),
+            &CreateOrderRequest {
+                order_ref: p.order_ref.clone(),
+                label: p.label.clone(),
+                kind: p.kind,
+                policy: p.policy,
+                recipient: p.recipient.clone(),
+                address: p.address.clone(),
+                amount_minor: p.amount_minor,
+                currency: p.currency.clone(),
+                collect: p.collect.clone(),
+                digits: Some(6),
+                iterations: Some(DEMO_ITERATIONS),
+                attempt_limit: Some(p.attempt_limit),
+                demo_secret: Some(DEMO_SECRET.to_owned()),
+            },
+        )?;
+        parcel_ids.push(created.parcel_id);
+    }
+
+    // 3. Enroll the device with a one-time token, then issue its manifest.
+    let token = admin::issue_token(&state.db(), now_ms())?.token;
+    enroll(&dir, &url, &token, "demo handheld")?;
+    let device_id = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(crate::position_source::NoPosition))?
+        .device_id()
+        .to_owned();
+    let withdrawn = parcel_ids.split_off(parcel_ids.len().min(6));
+    let (keep, withdrawn) = (
+        parcel_ids.into_iter().chain(withdrawn.iter().skip(1).cloned()).collect::<Vec<_>>(),
+        withdrawn.into_iter().take(1).collect::<Vec<_>>(),
+    );
+    admin::issue_manifest(
+        &mut state.db(),
+        state.key(),
+        &IssueManifestRequest {
+            device_id,
+            parcel_ids: keep,
+            withdrawn,
+            depot: "Dépôt Alger-Est".into(),
+            valid_for_ms: 18 * 3_600_000,
+        },
+        now_ms(),
+    )?;
+
+    // 4. GNSS: a route along the day's addresses, replayed at 4800 baud into the real reader.
+    let stops: Vec<(f64, f64)> = template
+        .manifest
+        .body
+        .parcels
+        .iter()
+        .filter_map(|p| Some((p.address.lat_e7? as f64 * 1e-7, p.address.lon_e7? as f64 * 1e-7)))
+        .collect();
+    let log = route_nmea(&stops, now_ms() / 1000);
+    let gnss_sim = GnssSim::start(
+        log.as_bytes(),
+        GnssSimConfig {
+            baud: 4800,
+            repeat: true,
+            ..GnssSimConfig::default()
+        },
+    )?;
+    let gnss = GnssSerial::spawn(GnssConfig::new(gnss_sim.port_path(), 4800))
+        .context("cannot open the simulated GNSS port")?;
+    let handle = gnss.handle();
+    let position: Arc<dyn PositionSource> = Arc::new(GnssPosition(handle.clone()));
+    println!("GNSS simulator:      {} (4800 baud)", gnss_sim.port_path());
+    // The reader needs the first epoch before the first event can carry a fix.
+    let _ = handle.wait_for(Duration::from_secs(5), |s| s.fresh_fix().is_some());
+
+    // 5. Download the manifest and upload what is there.
+    let sync_args = SyncArgs {
+        server: None,
+        status: false,
+        json: false,
+        deadline_s: 20,
+        batch_size: 500,
+        request_timeout_ms: 5_000,
+        backoff_base_ms: 200,
+        no_manifest: false,
+    };
+    sync(&dir, position.clone(), &sync_args)?;
+
+    // 6. The scanner simulator on its own pty, read by the real scanner reader.
+    let scanner_sim = ScannerSim::new()?;
+    println!("scanner simulator:   {}", scanner_sim.path());
+    let codes = template.codes.clone();
+    let mut terminal = Terminal::open(&dir, Arc::new(SystemClock::new()), position.clone())?;
+    if let Some(online) = online_checker(&dir)? {
+        terminal.set_online_check(online);
+    }
+    let labels: Arc<Vec<String>> = Arc::new(terminal.parcels()?.into_iter().map(|p| p.spec.label).collect());
+    let known = labels.clone();
+    let (_scanner, scan_events) = ScannerSerial::spawn(
+        ScannerConfig::new(scanner_sim.path(), 9600),
+        Arc::new(move |l: &str| known.iter().any(|k| k == l)),
+    )?;
+    let (scan_tx, scan_rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for event in scan_events {
+            let text = match event.kind {
+                ScanKind::ParcelLabel(t) | ScanKind::BuyerQr(t) | ScanKind::Unknown(t) => t,
+            };
+            if scan_tx.send(text).is_err() {
+                break;
+            }
+        }
+    });
+    println!("buyer codes:         cargo run --release -- dev codes   (demo secret: public)");
+
+    let code = if !args.headless && crate::ui::has_display() {
+        // Scan the first parcel's label, as a courier would at the van.
+        scanner_sim.type_code(Some("]C0"), &codes[0].label)?;
+        let mut config = crate::ui::AppConfig::new(terminal, position.clone());
+        config.scans = Some(scan_rx);
+        config.language = crate::ui::Language::parse(&args.lang).unwrap_or(crate::ui::Language::Fr);
+        crate::ui::run_app(config)?;
+        0
+    } else {
+        if !args.headless {
+            println!("no display (neither WAYLAND_DISPLAY nor DISPLAY is set): running a scripted doorstep round instead");
+        }
+        scripted_round(&mut terminal, &codes, &scanner_sim, &scan_rx)?
+    };
+    sync(&dir, position, &sync_args)?;
+    let stored = state.db().device_events(terminal_device(&dir)?.as_str())?.len();
+    println!("the escrow server holds {stored} events of this device");
+    gnss.stop();
+    runtime.block_on(server.stop());
+    Ok(code)
+}
+
+fn terminal_device(dir: &DataDir) -> Result<String> {
+    Ok(crate::storage::Store::open(&dir.database())?
+        .meta("device_id")?
+        .unwrap_or_default())
+}
+
+fn now_ms() -> i64 {
+    SystemClock::new().now().device_utc_ms
+}
+
+fn say(step: &str, r: &std::result::Result<String, TerminalError>) {
+    match r {
+        Ok(t) => println!("  {step:<44} → {t}"),
+        Err(e) => println!("  {step:<44} → REFUSED: {e}"),
+    }
+}
+
+fn event(r: std::result::Result<courier_protocol::envelope::SignedEvent, TerminalError>) -> std::result::Result<String, TerminalError> {
+    r.map(|e| {
+        let pos = match &e.body.position.fix {
+            Some(f) => format!("fix {:.5},{:.5}", f.lat_e7 as f64 * 1e-7, f.lon_e7 as f64 * 1e-7),
+            None => "no fix".to_owned(),
+        };
+        format!("event seq {} ({pos})", e.body.seq)
+    })
+}
+
+fn code(r: std::result::Result<crate::terminal::CodeAnswer, TerminalError>) -> std::result::Result<String, TerminalError> {
+    use crate::domain::code_check::CodeVerdict;
+    r.map(|a| match a.verdict {
+        CodeVerdict::Delivered => format!("DELIVERED: hand the parcel over (seq {})", a.event.body.seq),
+        CodeVerdict::WrongCode { tries_left } => format!("WRONG CODE: {tries_left} tries left"),
+        CodeVerdict::Locked => "LOCKED: too many wrong codes".to_owned(),
+        CodeVerdict::NeedsNetwork => "NEEDS NETWORK: do not hand over".to_owned(),
+    })
+}
+
+/// A scripted doorstep round through the real terminal service.
+fn scripted_round(
+    t: &mut Terminal,
+    codes: &[SampleCode],
+    scanner: &ScannerSim,
+    scans: &mpsc::Receiver<String>,
+) -> Result<u8> {
+    let parcels = t.parcels()?;
+    let find = |pred: &dyn Fn(&crate::domain::parcel::Parcel) -> bool| parcels.iter().find(|p| pred(p)).cloned();
+    let code_of = |label: &str| codes.iter().find(|c| c.label == label).cloned();
+    let plain = |p: &crate::domain::parcel::Parcel| {
+        p.spec.kind == ParcelKind::Delivery && p.spec.policy == CodePolicy::OfflineAllowed && !p.spec.withdrawn
+    };
+
+    println!("\nscripted doorstep round");
+    if let Some(first) = find(&plain) {
+        scanner.type_code(Some("]C0"), &first.spec.label)?;
+        let scanned = scans.recv_timeout(Duration::from_secs(5)).context("the scanner simulator sent nothing")?;
+        println!("  scanner read label {scanned}: opening {} for {}", first.spec.order_ref, first.spec.recipient.name);
+        let c = code_of(&first.spec.label).context("code of the first parcel")?;
+        say("arrive", &event(t.arrive(&scanned)));
+        say("offer inspection", &event(t.offer_inspection(&scanned)));
+        let wrong = if c.numeric == "000000" { "999999" } else { "000000" };
+        say(&format!("type a wrong code {wrong}"), &code(t.submit_code(&scanned, CodeEntry::Keypad(wrong))));
+        say("type the buyer's code", &code(t.submit_code(&scanned, CodeEntry::Keypad(&c.numeric))));
+    }
+    let done = |p: &crate::domain::parcel::Parcel| p.attempts_spent > 0 || p.visit.is_some();
+    if let Some(second) = parcels.iter().filter(|p| plain(p) && !done(p)).nth(1).cloned() {
+        let c = code_of(&second.spec.label).context("code")?;
+        println!("  parcel {} ({}): buyer scans the QR from the e-mail", second.spec.label, second.spec.order_ref);
+        scanner.type_code(Some("]Q1"), &c.qr)?;
+        let qr = scans.recv_timeout(Duration::from_secs(5)).context("the scanner simulator sent nothing")?;
+        say("scan the buyer's QR", &code(t.submit_code(&second.spec.label, CodeEntry::Qr(&qr))));
+    }
+    if let Some(third) = parcels.iter().filter(|p| plain(p)).nth(3).cloned() {
+        println!("  parcel {} ({}): the buyer inspects and refuses", third.spec.label, third.spec.order_ref);
+        say("arrive", &event(t.arrive(&third.spec.label)));
+        say("refuse without inspection", &event(t.record_outcome(&third.spec.label, Outcome::RefusedAfterInspection, Some(Reason::Damaged), None)));
+        say("offer inspection", &event(t.offer_inspection(&third.spec.label)));
+        say(
+            "refused after inspection: damaged (seller pays)",
+            &event(t.record_outcome(&third.spec.label, Outcome::RefusedAfterInspection, Some(Reason::Damaged), Some("écran fissuré"))),
+        );
+    }
+    if let Some(fourth) = parcels.iter().filter(|p| plain(p)).nth(4).cloned() {
+        println!("  parcel {} ({}): nobody answers", fourth.spec.label, fourth.spec.order_ref);
+        say("arrive", &event(t.arrive(&fourth.spec.label)));
+        say("call the buyer", &event(t.contact(&fourth.spec.label, crate::terminal::ContactChannel::Call)));
+        say("record no answer at once", &event(t.record_outcome(&fourth.spec.label, Outcome::NoAnswer, Some(Reason::Absent), None)));
+    }
+    if let Some(online) = find(&|p| p.spec.policy == CodePolicy::OnlineOnly && p.spec.kind == ParcelKind::Delivery) {
+        let c = code_of(&online.spec.label).context("code")?;
+        println!("  parcel {} ({}): online-only, checked by the server", online.spec.label, online.spec.order_ref);
+        say("type the buyer's code", &code(t.submit_code(&online.spec.label, CodeEntry::Keypad(&c.numeric))));
+    }
+    if let Some(w) = find(&|p| p.spec.withdrawn) {
+        let c = code_of(&w.spec.label).context("code")?;
+        println!("  parcel {} ({}): withdrawn by the server", w.spec.label, w.spec.order_ref);
+        say("type the buyer's code anyway", &code(t.submit_code(&w.spec.label, CodeEntry::Keypad(&c.numeric))));
+    }
+    let s = t.status()?;
+    println!(
+        "\nday so far: {} parcels, {} delivered, {} to do, {} not delivered; {} events, {} waiting to sync",
+        s.parcels_total, s.delivered, s.to_do, s.not_delivered, s.events, s.pending_sync
+    );
+    let report = crate::terminal::verify_log(t.store(), &t.public_key())?;
+    println!("evidence log: {} events, signatures and chain verify", report.events);
+    Ok(0)
+}
