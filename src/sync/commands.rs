@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use courier_protocol::keys::{PublicKey, Signer};
+use courier_protocol::keys::PublicKey;
 
 use super::backoff::Backoff;
 use super::client::{ApiClient, SharedSigner, enroll as enroll_call, http_client};
@@ -200,7 +200,6 @@ pub fn online_checker(dir: &DataDir) -> Result<Option<Arc<dyn OnlineCodeCheck>>>
     };
     let server_key = PublicKey::from_hex(&key_hex)?;
     let key = DeviceKey::load(&dir.key())?;
-    let _ = key.public_key();
     let signer: SharedSigner = Arc::new(key);
     let client = ApiClient::new(http_client(DEFAULT_TIMEOUT)?, &url, &device_id, signer);
     let check = HttpOnlineCheck::new(client, server_key, &device_id, DEFAULT_TIMEOUT)?;
