@@ -30,7 +30,7 @@ pub mod screenshots;
 mod status_bar_adapter;
 
 /// The Slint code generated from `ui/app.slint`.
-#[allow(missing_docs, clippy::all, unused_qualifications)]
+#[allow(missing_docs, clippy::all, clippy::unwrap_used, unused_qualifications)]
 pub mod generated {
     slint::include_modules!();
 }
@@ -116,7 +116,7 @@ pub fn run_app(config: AppConfig) -> anyhow::Result<()> {
 
 enum Link {
     Thread(mpsc::Sender<Command>),
-    Inline(RefCell<Worker>),
+    Inline(Box<RefCell<Worker>>),
 }
 
 /// State the UI thread keeps beside the Slint properties.
@@ -130,6 +130,8 @@ pub(crate) struct UiCtx {
     current: RefCell<Option<(Parcel, ManifestSettings)>>,
     contacts: RefCell<HashMap<String, Vec<(ContactChannel, i64)>>>,
     before_about: Cell<Screen>,
+    /// Events in the log at the last route refresh (a change means reload the route).
+    events_seen: Cell<u64>,
 }
 
 thread_local! {
@@ -184,7 +186,7 @@ impl App {
         let weak = window.as_weak();
         let worker = Worker::new(config.terminal);
         let link = if inline {
-            Link::Inline(RefCell::new(worker))
+            Link::Inline(Box::new(RefCell::new(worker)))
         } else {
             let (tx, rx) = mpsc::channel();
             let reply_to = weak.clone();
@@ -209,6 +211,7 @@ impl App {
             current: RefCell::new(None),
             contacts: RefCell::new(HashMap::new()),
             before_about: Cell::new(Screen::Route),
+            events_seen: Cell::new(0),
         });
         CTX.with(|c| *c.borrow_mut() = Some(ctx.clone()));
 
@@ -252,7 +255,7 @@ impl App {
                 no_answer_adapter::tick(&ui, &ctx);
                 let s = seconds.get().wrapping_add(1);
                 seconds.set(s);
-                if s % 5 == 0 {
+                if s.is_multiple_of(5) {
                     ctx.send(Command::Status);
                 }
             }
@@ -409,11 +412,19 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
     ui.global::<AppState>().set_busy(false);
     match reply {
         Reply::Route { parcels, status } => {
+            ctx.events_seen.set(status.events);
             *ctx.parcels.borrow_mut() = parcels;
             route_list_adapter::show(ui, ctx);
             status_bar_adapter::apply_status(ui, ctx, &status);
         }
-        Reply::Status(status) => status_bar_adapter::apply_status(ui, ctx, &status),
+        Reply::Status(status) => {
+            status_bar_adapter::apply_status(ui, ctx, &status);
+            // Something else (sync, a new manifest) changed the log: reload the route.
+            if status.events != ctx.events_seen.get() && ui.global::<AppState>().get_screen() == Screen::Route {
+                ctx.events_seen.set(status.events);
+                ctx.send(Command::Refresh);
+            }
+        }
         Reply::Parcel { parcel, settings, opened } => {
             *ctx.current.borrow_mut() = Some((parcel.clone(), settings.clone()));
             parcel_adapter::show(ui, ctx, &parcel, &settings);

@@ -18,10 +18,10 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     for (channel, is_call) in [(ContactChannel::Call, true), (ContactChannel::Message, false)] {
         let c = Rc::downgrade(ctx);
         let f = move || {
-            if let Some(ctx) = c.upgrade() {
-                if let Some(label) = ctx.current_label() {
-                    ctx.send(Command::Contact { label, channel });
-                }
+            if let Some(ctx) = c.upgrade()
+                && let Some(label) = ctx.current_label()
+            {
+                ctx.send(Command::Contact { label, channel });
             }
         };
         if is_call {
@@ -32,15 +32,15 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     }
     let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
     g.on_confirm(move || {
-        if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
-            if let Some(label) = ctx.current_label() {
-                super::clear_banner(&ui);
-                ctx.send(Command::Outcome {
-                    label,
-                    outcome: Outcome::NoAnswer,
-                    reason: Some(Reason::Absent),
-                });
-            }
+        if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade())
+            && let Some(label) = ctx.current_label()
+        {
+            super::clear_banner(&ui);
+            ctx.send(Command::Outcome {
+                label,
+                outcome: Outcome::NoAnswer,
+                reason: Some(Reason::Absent),
+            });
         }
     });
 }

@@ -100,10 +100,10 @@ fn confirm(ui: &MainWindow, ctx: &UiCtx) {
 pub(super) fn preselect(ui: &MainWindow, outcome: Outcome, reason: Option<Reason>) {
     if let Some(i) = CHOICES.iter().position(|o| *o == outcome) {
         select(ui, i32::try_from(i).unwrap_or(-1));
-        if let Some(r) = reason {
-            if let Some(j) = outcome.reasons().iter().position(|x| *x == r) {
-                ui.global::<OutcomeState>().set_reason(i32::try_from(j).unwrap_or(-1));
-            }
+        if let Some(r) = reason
+            && let Some(j) = outcome.reasons().iter().position(|x| *x == r)
+        {
+            ui.global::<OutcomeState>().set_reason(i32::try_from(j).unwrap_or(-1));
         }
     }
     ui.global::<AppState>().set_screen(Screen::Outcome);

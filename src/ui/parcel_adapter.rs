@@ -14,29 +14,29 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     let g = ui.global::<ParcelViewState>();
     let c = Rc::downgrade(ctx);
     g.on_arrive(move || {
-        if let Some(ctx) = c.upgrade() {
-            if let Some(label) = ctx.current_label() {
-                ctx.send(Command::Arrive(label));
-            }
+        if let Some(ctx) = c.upgrade()
+            && let Some(label) = ctx.current_label()
+        {
+            ctx.send(Command::Arrive(label));
         }
     });
     let c = Rc::downgrade(ctx);
     g.on_offer_inspection(move || {
-        if let Some(ctx) = c.upgrade() {
-            if let Some(label) = ctx.current_label() {
-                ctx.send(Command::OfferInspection(label));
-            }
+        if let Some(ctx) = c.upgrade()
+            && let Some(label) = ctx.current_label()
+        {
+            ctx.send(Command::OfferInspection(label));
         }
     });
     let c = Rc::downgrade(ctx);
     g.on_collect(move |item| {
-        if let Some(ctx) = c.upgrade() {
-            if let Some(label) = ctx.current_label() {
-                ctx.send(Command::Collect {
-                    label,
-                    item: item.to_string(),
-                });
-            }
+        if let Some(ctx) = c.upgrade()
+            && let Some(label) = ctx.current_label()
+        {
+            ctx.send(Command::Collect {
+                label,
+                item: item.to_string(),
+            });
         }
     });
     let w = ui.as_weak();

@@ -191,11 +191,14 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         go(ui, Screen::Route);
         shot("01-route-list", ui)?;
         // Exchange parcel at the door: inspection offered, item to collect.
+        go(ui, Screen::Route);
         app.scan("DZ40000148");
         ui.global::<super::ParcelViewState>().invoke_offer_inspection();
         shot("02-parcel", ui)?;
+        go(ui, Screen::Route);
         app.scan("DZ40000185");
         shot("03-withdrawn", ui)?;
+        go(ui, Screen::Route);
         app.scan("DZ40000222");
         ui.global::<super::ParcelViewState>().invoke_arrive();
         ui.global::<super::ParcelViewState>().invoke_enter_code();

@@ -57,9 +57,15 @@ pub fn find(ui: &MainWindow, label: &str) -> Option<ElementHandle> {
     ElementHandle::find_by_accessible_label(ui, label).next()
 }
 
+/// The first button with this accessible label.
+pub fn find_button(ui: &MainWindow, label: &str) -> Option<ElementHandle> {
+    ElementHandle::find_by_accessible_label(ui, label)
+        .find(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button))
+}
+
 /// Presses the button with this accessible label.
 pub fn press(ui: &MainWindow, label: &str) {
-    let e = find(ui, label).unwrap_or_else(|| panic!("no element labelled {label:?} on screen"));
+    let e = find_button(ui, label).unwrap_or_else(|| panic!("no button labelled {label:?} on screen"));
     assert_ne!(e.accessible_enabled(), Some(false), "{label:?} is disabled");
     e.invoke_accessible_default_action();
 }
