@@ -162,6 +162,32 @@ async fn every_event_arrives_exactly_once_through_every_fault() {
     let status = child.wait().expect("wait");
     assert_eq!(status.signal(), Some(9));
 
+    // 9. SIGKILLs at random moments (the delay is the fault, not a synchronisation).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    println!("random kill seed {seed}");
+    let mut x = u64::from(seed) | 1;
+    for _ in 0..4 {
+        record(&data, &labels[2], 3).await;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut child = std::process::Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["sync", "--batch-size", "2"])
+            .args(FAST)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        tokio::time::sleep(Duration::from_millis(x % 80)).await;
+        let _ = child.kill();
+        child.wait().expect("wait");
+    }
+
     // Clean sync: everything goes through.
     sync_ok(&data).await;
     let status = ok(&data, &["sync", "--status", "--json"]).await;
