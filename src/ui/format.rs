@@ -24,7 +24,9 @@ pub fn amount(minor: i64, currency: &str, lang: Language) -> String {
     let number = format!("{sign}{grouped}{decimal}{cents:02}");
     match (lang, currency) {
         (Language::Fr, "DZD") => format!("{number}\u{a0}DA"),
-        (Language::Ar, "DZD") => format!("{number}\u{a0}د.ج"),
+        // Currency first in logical order: the paragraph is then right to left and
+        // reads "4 500,00 د.ج" on screen.
+        (Language::Ar, "DZD") => format!("د.ج\u{a0}{number}"),
         (Language::En, "DZD") => format!("DZD\u{a0}{number}"),
         (Language::En, other) => format!("{other}\u{a0}{number}"),
         (_, other) => format!("{number}\u{a0}{other}"),

@@ -202,6 +202,7 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         app.scan("DZ40000222");
         ui.global::<super::ParcelViewState>().invoke_arrive();
         ui.global::<super::ParcelViewState>().invoke_enter_code();
+        super::clear_banner(ui);
         for d in ["4", "7", "1"] {
             ui.global::<CodeEntryState>().invoke_key(d.into());
         }
