@@ -128,6 +128,19 @@ fn wrong_code_shows_tries_left_then_right_code_delivers() {
     assert_eq!(value(ui, &l), "Delivered");
 }
 
+fn buyer_qr_scanned_on_the_keypad_delivers() {
+    let r = rig(12);
+    let ui = r.app.window();
+    let l = label(6);
+    to_keypad(&r, &l);
+    let qr = r.day.codes.iter().find(|c| c.label == l).expect("code").qr.clone();
+    r.scanner.send(qr).expect("scanner");
+    wait_until(ui, "the QR answer", |ui| {
+        ui.global::<courier_terminal::ui::CodeEntryState>().get_verdict() != courier_terminal::ui::Verdict::None
+    });
+    assert_eq!(value(ui, "Answer"), "Delivered: hand the parcel over");
+}
+
 fn attempts_limit_locks_the_parcel() {
     let r = rig(12);
     let ui = r.app.window();
@@ -242,9 +255,10 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
 #[test]
 fn doorstep_screens() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let scenarios: [(&str, fn()); 5] = [
+    let scenarios: [(&str, fn()); 6] = [
         ("scan_a_label_opens_the_parcel", scan_a_label_opens_the_parcel),
         ("wrong_code_shows_tries_left_then_right_code_delivers", wrong_code_shows_tries_left_then_right_code_delivers),
+        ("buyer_qr_scanned_on_the_keypad_delivers", buyer_qr_scanned_on_the_keypad_delivers),
         ("attempts_limit_locks_the_parcel", attempts_limit_locks_the_parcel),
         ("withdrawn_parcel_cannot_be_delivered", withdrawn_parcel_cannot_be_delivered),
         ("no_answer_is_refused_away_from_the_address_and_before_the_wait", no_answer_is_refused_away_from_the_address_and_before_the_wait),
