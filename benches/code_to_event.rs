@@ -80,6 +80,22 @@ fn kdf_only(iterations: u32, samples: usize) -> Vec<Duration> {
     times
 }
 
+/// One durable WAL commit (synchronous=FULL), the floor under every event.
+fn bare_commit(samples: usize) -> anyhow::Result<Vec<Duration>> {
+    let tmp = tempfile::tempdir()?;
+    let conn = rusqlite::Connection::open(tmp.path().join("c.db"))?;
+    conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+    conn.execute_batch("PRAGMA synchronous=FULL; CREATE TABLE t(x BLOB);")?;
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let start = Instant::now();
+        conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (randomblob(600)); COMMIT;")?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
 fn main() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--list") {
         println!("code_to_event: bench");
@@ -89,6 +105,8 @@ fn main() -> anyhow::Result<()> {
     let kdf = kdf_only(100_000, samples);
     let full = run(100_000, samples)?;
     let no_kdf = run(1, 1000)?;
+    let commit = bare_commit(1000)?;
+    println!("one durable WAL commit on this disk: p50 {:.2} ms  p99 {:.2} ms  (n={})", percentile(&commit, 0.5), percentile(&commit, 0.99), commit.len());
     println!("KDF alone, PBKDF2-HMAC-SHA256 100k: p50 {:.2} ms  p99 {:.2} ms  (n={})", percentile(&kdf, 0.5), percentile(&kdf, 0.99), kdf.len());
     println!("code entry to durable signed event, 100k iterations: p50 {:.2} ms  p99 {:.2} ms  (n={})", percentile(&full, 0.5), percentile(&full, 0.99), full.len());
     println!("code entry to durable signed event, KDF excluded (1 iteration): p50 {:.2} ms  p99 {:.2} ms  (n={})", percentile(&no_kdf, 0.5), percentile(&no_kdf, 0.99), no_kdf.len());

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use courier_protocol::ProtocolError;
-use courier_protocol::envelope::{ChainTip, EventBody, SignedEvent};
+use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::manifest::{ManifestParcel, SignedManifest};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use thiserror::Error;
@@ -341,44 +341,31 @@ impl Store {
 
     /// Events from `from_seq` on, at most `limit`, in sequence order.
     pub fn events(&self, from_seq: u64, limit: u32) -> Result<Vec<SignedEvent>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT body, hash, signature FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
-            )
-            .map_err(classify("reading events"))?;
-        let rows = stmt
-            .query_map(params![from_seq, limit], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-            })
-            .map_err(classify("reading events"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (body, hash, signature) = row.map_err(classify("reading events"))?;
-            let body: EventBody = decode("event", &body)?;
-            out.push(SignedEvent {
-                body,
-                hash,
-                signature,
-            });
-        }
-        Ok(out)
+        self.query_events("WHERE seq >= ?1 ORDER BY seq LIMIT ?2", params![from_seq, limit])
     }
 
     /// Events of one parcel, oldest first.
     pub fn parcel_events(&self, parcel_id: &str) -> Result<Vec<SignedEvent>, StoreError> {
+        self.query_events("WHERE parcel_id = ?1 ORDER BY seq", [parcel_id])
+    }
+
+    /// One event by id.
+    pub fn event_by_id(&self, event_id: &str) -> Result<Option<SignedEvent>, StoreError> {
+        Ok(self.query_events("WHERE event_id = ?1", [event_id])?.pop())
+    }
+
+    fn query_events<P: rusqlite::Params>(&self, tail: &str, params: P) -> Result<Vec<SignedEvent>, StoreError> {
+        const CTX: &str = "reading events";
         let mut stmt = self
             .conn
-            .prepare("SELECT body, hash, signature FROM events WHERE parcel_id = ?1 ORDER BY seq")
-            .map_err(classify("reading events"))?;
+            .prepare_cached(&format!("SELECT body, hash, signature FROM events {tail}"))
+            .map_err(classify(CTX))?;
         let rows = stmt
-            .query_map([parcel_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-            })
-            .map_err(classify("reading events"))?;
+            .query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(classify(CTX))?;
         let mut out = Vec::new();
         for row in rows {
-            let (body, hash, signature) = row.map_err(classify("reading events"))?;
+            let (body, hash, signature) = row.map_err(classify(CTX))?;
             out.push(SignedEvent {
                 body: decode("event", &body)?,
                 hash,
@@ -386,27 +373,6 @@ impl Store {
             });
         }
         Ok(out)
-    }
-
-    /// One event by id.
-    pub fn event_by_id(&self, event_id: &str) -> Result<Option<SignedEvent>, StoreError> {
-        let row: Option<(String, String, String)> = self
-            .conn
-            .query_row(
-                "SELECT body, hash, signature FROM events WHERE event_id = ?1",
-                [event_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(classify("reading events"))?;
-        row.map(|(body, hash, signature)| {
-            Ok(SignedEvent {
-                body: decode("event", &body)?,
-                hash,
-                signature,
-            })
-        })
-        .transpose()
     }
 
     /// Events not yet acknowledged by the server.
