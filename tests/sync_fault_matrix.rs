@@ -206,14 +206,16 @@ async fn every_event_arrives_exactly_once_through_every_fault() {
     let store = Store::open(&data.join("terminal.db")).expect("store");
     let local = store.events(1, 100_000).expect("local events");
     assert!(local.len() > 50, "recorded {}", local.len());
-    let db = server.state().db();
-    let remote = db.device_events(&device).expect("server events");
-    let key = db
-        .device(&device)
-        .expect("device")
-        .expect("enrolled")
-        .public_key;
-    drop(db);
+    let (remote, key) = {
+        let db = server.state().db();
+        let remote = db.device_events(&device).expect("server events");
+        let key = db
+            .device(&device)
+            .expect("device")
+            .expect("enrolled")
+            .public_key;
+        (remote, key)
+    };
     assert_eq!(remote, local, "server holds exactly the device's events");
     let ids: HashSet<_> = remote.iter().map(|e| e.body.event_id.clone()).collect();
     assert_eq!(ids.len(), remote.len(), "each event once");

@@ -205,7 +205,7 @@ async fn edited_event_is_refused() {
     e1.body
         .detail
         .insert("note".into(), "edited after signing".into());
-    let r = h.upload(&mut dev, &[e1.clone()]).await;
+    let r = h.upload(&mut dev, std::slice::from_ref(&e1)).await;
     assert_eq!(
         statuses(&r.receipt),
         vec![(EventStatus::Rejected, Some(RejectReason::BadSignature))]
@@ -264,7 +264,7 @@ async fn same_event_id_with_other_content_is_a_conflict() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
     let e1 = dev.next(EventKind::DayClosed, None);
-    h.upload(&mut dev, &[e1.clone()]).await;
+    h.upload(&mut dev, std::slice::from_ref(&e1)).await;
     let mut body = dev.body(2, &dev.prev.clone(), EventKind::DayClosed, None);
     body.event_id = e1.body.event_id.clone();
     let e2 = dev.seal_next(body);
