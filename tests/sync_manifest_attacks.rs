@@ -76,3 +76,41 @@ async fn expired_manifest_is_refused_and_the_current_one_kept() {
     let status: serde_json::Value = serde_json::from_str(&status).expect("json");
     assert_eq!(status["pending"], 0, "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipt_not_signed_by_the_pinned_key_acknowledges_nothing() {
+    let server = Server::start().await;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = data_dir(&tmp);
+    let order = server.order("MA-3", CodePolicy::OfflineAllowed);
+    let device = enroll(&server, &data).await;
+    server.manifest(&device, &[&order.parcel_id], 3_600_000);
+    let o = sync(&data).await;
+    assert!(o.status.success(), "{}", text(&o));
+    ok(&data, &["arrive", "L-MA-3"]).await;
+    let store = Store::open(&data.join("terminal.db")).expect("store");
+    let receipts = store.receipts().expect("receipts").len();
+    let other = keypair_from_pkcs8(&generate_pkcs8().expect("gen")).expect("key");
+    store
+        .set_meta("server_public_key", &other.public_key().to_hex())
+        .expect("pin other key");
+    let mut args = vec!["sync", "--no-manifest", "--deadline-s", "1"];
+    args.extend_from_slice(FAST);
+    let o = term(&data, &args, &[]).await;
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("receipt refused"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        store.pending_count().expect("pending"),
+        1,
+        "nothing acknowledged"
+    );
+    assert_eq!(
+        store.receipts().expect("receipts").len(),
+        receipts,
+        "no receipt kept"
+    );
+}
