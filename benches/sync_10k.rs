@@ -58,8 +58,16 @@ fn main() -> anyhow::Result<()> {
             label: "L-BENCH-1".into(),
             kind: ParcelKind::Delivery,
             policy: CodePolicy::OfflineAllowed,
-            recipient: Recipient { name: "B".into(), phone: "1".into() },
-            address: Address { text: "x".into(), city: "y".into(), lat_e7: None, lon_e7: None },
+            recipient: Recipient {
+                name: "B".into(),
+                phone: "1".into(),
+            },
+            address: Address {
+                text: "x".into(),
+                city: "y".into(),
+                lat_e7: None,
+                lon_e7: None,
+            },
             amount_minor: 1,
             currency: "EUR".into(),
             collect: None,
@@ -98,7 +106,13 @@ fn main() -> anyhow::Result<()> {
     // Reset the peak resident set so it measures the sync alone (Linux >= 4.0).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let requests_before = faults.device_requests();
-    let mut engine = SyncEngine::open(&dir, SyncConfig { batch_size: 500, ..SyncConfig::default() })?;
+    let mut engine = SyncEngine::open(
+        &dir,
+        SyncConfig {
+            batch_size: 500,
+            ..SyncConfig::default()
+        },
+    )?;
     let started = Instant::now();
     let report = rt.block_on(engine.upload_all(true, Instant::now() + Duration::from_secs(120)))?;
     let elapsed = started.elapsed();
@@ -107,7 +121,10 @@ fn main() -> anyhow::Result<()> {
     let stored = state.db().device_events(&report_device(&engine)?)?.len();
     assert_eq!(report.pending, 0, "everything synced");
     assert_eq!(stored, EVENTS, "server holds every event");
-    println!("sync_10k: {EVENTS} events queued (recorded in {:.1} s)", recording.as_secs_f64());
+    println!(
+        "sync_10k: {EVENTS} events queued (recorded in {:.1} s)",
+        recording.as_secs_f64()
+    );
     println!(
         "sync_10k: synced in {:.2} s, {} requests ({} batches, {} accepted), RSS before {} MiB, peak during sync {} MiB",
         elapsed.as_secs_f64(),
