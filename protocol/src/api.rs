@@ -450,3 +450,60 @@ pub struct FaultPlan {
     #[serde(default)]
     pub duplicate_next: u32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{generate_pkcs8, keypair_from_pkcs8};
+
+    fn receipt() -> ReceiptBody {
+        ReceiptBody {
+            schema: RECEIPT_SCHEMA.into(),
+            device_id: "dev-1".into(),
+            results: vec![EventResult {
+                event_id: "e1".into(),
+                seq: 1,
+                hash: "00".repeat(32),
+                status: EventStatus::Rejected,
+                reason: Some(RejectReason::SequenceGap),
+            }],
+            last_seq: 0,
+            last_hash: "00".repeat(32),
+            server_time_ms: 5,
+        }
+    }
+
+    #[test]
+    fn receipt_verifies_with_the_server_key_only_and_detects_edits() {
+        let server = keypair_from_pkcs8(&generate_pkcs8().expect("gen")).expect("key");
+        let other = keypair_from_pkcs8(&generate_pkcs8().expect("gen")).expect("key");
+        let signed = SignedReceipt::sign(receipt(), &server).expect("sign");
+        assert!(signed.verify(&Signer::public_key(&server)).is_ok());
+        assert!(signed.verify(&Signer::public_key(&other)).is_err());
+        let mut edited = signed.clone();
+        edited.body.results[0].status = EventStatus::Accepted;
+        assert!(edited.verify(&Signer::public_key(&server)).is_err());
+    }
+
+    #[test]
+    fn wire_names_are_the_documented_snake_case() {
+        let json = serde_json::to_value(receipt()).expect("json");
+        assert_eq!(json["results"][0]["status"], "rejected");
+        assert_eq!(json["results"][0]["reason"], "sequence_gap");
+        assert_eq!(
+            serde_json::to_value(ErrorCode::BadRequestSignature).expect("json"),
+            "bad_request_signature"
+        );
+        assert!(ErrorCode::Unavailable.retryable());
+        assert!(!ErrorCode::ReplayedNonce.retryable());
+    }
+
+    #[test]
+    fn online_check_digest_is_domain_separated() {
+        let d = online_check_digest(&[0u8; 16]);
+        let mut msg = b"online-check".to_vec();
+        msg.extend_from_slice(&[0u8; 16]);
+        assert_eq!(d, sha256(&msg));
+        assert_ne!(d, online_check_digest(&[1u8; 16]));
+    }
+}
