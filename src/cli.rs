@@ -1,7 +1,8 @@
 //! The command line: for carrier IT, scripts, tests and the demo.
 //!
 //! Exit codes: 0 done, 1 error (storage, setup, input), 2 usage, 3 refused by the
-//! doorstep rules (wrong code, locked, needs network, evidence missing).
+//! doorstep rules (wrong code, locked, needs network, evidence missing); `sync` also
+//! 4 incomplete (events stay queued, retried later) and 5 downloaded manifest refused.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
