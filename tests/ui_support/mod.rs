@@ -23,11 +23,15 @@ pub fn settle(app: &App) {
         d.store(true, Ordering::SeqCst);
         let _ = slint::quit_event_loop();
     });
+    let start = Instant::now();
     let guard = slint::Timer::default();
     guard.start(slint::TimerMode::SingleShot, GUARD, || {
         let _ = slint::quit_event_loop();
     });
-    slint::run_event_loop().expect("event loop");
+    // A quit left over from an earlier wait may end a turn early: run again.
+    while !done.load(Ordering::SeqCst) && start.elapsed() < GUARD {
+        slint::run_event_loop().expect("event loop");
+    }
     assert!(done.load(Ordering::SeqCst), "the terminal worker did not answer within {GUARD:?}");
 }
 
@@ -42,13 +46,19 @@ pub fn wait_until(ui: &MainWindow, what: &str, cond: impl Fn(&MainWindow) -> boo
     let ok2 = ok.clone();
     let poll = slint::Timer::default();
     poll.start(slint::TimerMode::Repeated, Duration::from_millis(1), move || {
+        if ok2.get() {
+            return; // already quitting
+        }
         let met = weak.upgrade().is_some_and(|ui| cond(&ui));
+        ok2.set(met);
         if met || start.elapsed() > GUARD {
-            ok2.set(met);
             let _ = slint::quit_event_loop();
         }
     });
-    slint::run_event_loop().expect("event loop");
+    while !ok.get() && start.elapsed() <= GUARD {
+        slint::run_event_loop().expect("event loop");
+    }
+    poll.stop();
     assert!(ok.get(), "timed out waiting for: {what}");
 }
 
