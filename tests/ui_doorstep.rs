@@ -141,6 +141,50 @@ fn buyer_qr_scanned_on_the_keypad_delivers() {
     assert_eq!(value(ui, "Answer"), "Delivered: hand the parcel over");
 }
 
+fn exchange_and_pickup_collect_the_item_first() {
+    let r = rig(12);
+    let ui = r.app.window();
+    let pv = || ui.global::<ParcelViewState>();
+    // Exchange (n = 4): the old item's label is scanned on the parcel screen.
+    let l = label(4);
+    r.app.scan(&l);
+    settle(&r.app);
+    press(ui, "I am at the address");
+    settle(&r.app);
+    press(ui, "Buyer inspects the parcel");
+    settle(&r.app);
+    assert!(pv().get_needs_collect() && !pv().get_collected());
+    assert_eq!(find_button(ui, "Scan the collected item first").and_then(|b| b.accessible_enabled()), Some(false));
+    r.app.scan("RT99999999");
+    settle(&r.app);
+    assert_eq!(ui.global::<AppState>().get_error_kind(), "wrong_item_collected");
+    press(ui, "OK");
+    r.app.scan("RT00000004");
+    settle(&r.app);
+    assert!(pv().get_collected());
+    press(ui, "Enter the code");
+    type_keys(ui, &code_of(&r.day, &l), true);
+    settle(&r.app);
+    assert_eq!(value(ui, "Answer"), "Delivered: hand the parcel over");
+    press(ui, "Next parcel");
+    settle(&r.app);
+    // Pick-up (n = 8): the item has no label; the courier confirms it by hand.
+    let l = label(8);
+    r.app.scan(&l);
+    settle(&r.app);
+    press(ui, "I am at the address");
+    settle(&r.app);
+    press(ui, "Buyer inspects the parcel");
+    settle(&r.app);
+    press(ui, "Item collected (no label to scan)");
+    settle(&r.app);
+    assert!(pv().get_collected());
+    press(ui, "Enter the code");
+    type_keys(ui, &code_of(&r.day, &l), true);
+    settle(&r.app);
+    assert_eq!(value(ui, "Answer"), "Delivered: hand the parcel over");
+}
+
 fn attempts_limit_locks_the_parcel() {
     let r = rig(12);
     let ui = r.app.window();
@@ -255,10 +299,11 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
 #[test]
 fn doorstep_screens() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let scenarios: [(&str, fn()); 6] = [
+    let scenarios: [(&str, fn()); 7] = [
         ("scan_a_label_opens_the_parcel", scan_a_label_opens_the_parcel),
         ("wrong_code_shows_tries_left_then_right_code_delivers", wrong_code_shows_tries_left_then_right_code_delivers),
         ("buyer_qr_scanned_on_the_keypad_delivers", buyer_qr_scanned_on_the_keypad_delivers),
+        ("exchange_and_pickup_collect_the_item_first", exchange_and_pickup_collect_the_item_first),
         ("attempts_limit_locks_the_parcel", attempts_limit_locks_the_parcel),
         ("withdrawn_parcel_cannot_be_delivered", withdrawn_parcel_cannot_be_delivered),
         ("no_answer_is_refused_away_from_the_address_and_before_the_wait", no_answer_is_refused_away_from_the_address_and_before_the_wait),
