@@ -229,7 +229,10 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         o.invoke_select(2);
         super::no_answer_adapter::open(ui, &app.ctx);
         ui.global::<super::NoAnswerState>().invoke_call();
-        position.set(PositionReading::none());
+        // Fix lost 95 s ago: the bar shows "no fix" with the age of the last one.
+        let mut lost = PositionReading::none();
+        lost.last_valid = fix_at(36.7640, 3.0510, 95_000).current;
+        position.set(lost);
         app.refresh_status();
         super::no_answer_adapter::tick(ui, &app.ctx);
         shot("10-no-answer-no-fix", ui)?;
