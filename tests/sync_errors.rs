@@ -52,3 +52,22 @@ async fn a_server_that_does_not_know_the_device_stops_sync_without_retrying() {
             .is_some_and(|e| e.contains("unknown_device"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_clock_an_hour_off_still_syncs_by_signing_with_server_time() {
+    let server = Server::start_with_clock_offset(3_600_000).await;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = data_dir(&tmp);
+    let order = server.order("ER-2", CodePolicy::OfflineAllowed);
+    let device = enroll(&server, &data).await;
+    server.manifest(&device, &[&order.parcel_id], 3_600_000);
+    let mut args = vec!["sync"];
+    args.extend_from_slice(FAST);
+    let o = term(&data, &args, &[]).await;
+    assert!(o.status.success(), "{}", text(&o));
+    ok(&data, &["arrive", "L-ER-2"]).await;
+    let o = term(&data, &args, &[]).await;
+    assert!(o.status.success(), "{}", text(&o));
+    let store = Store::open(&data.join("terminal.db")).expect("store");
+    assert_eq!(store.pending_count().expect("pending"), 0);
+}

@@ -1,6 +1,7 @@
 //! The HTTP client of the device API: signs every request with the device key.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use courier_protocol::api::{
@@ -34,6 +35,8 @@ pub enum CallError {
         message: String,
         /// Whether the server says retrying can help.
         retryable: bool,
+        /// The server clock from the error body, if it sent one.
+        server_time_ms: Option<i64>,
     },
     /// The answer could not be decoded.
     #[error("unreadable answer from the server: {0}")]
@@ -72,6 +75,8 @@ pub struct ApiClient {
     base: String,
     device_id: String,
     signer: SharedSigner,
+    /// Server clock minus device clock, learned from a `stale_timestamp` answer.
+    offset_ms: Arc<AtomicI64>,
 }
 
 fn now_ms() -> i64 {
@@ -118,12 +123,14 @@ async fn decode<T: serde::de::DeserializeOwned>(r: reqwest::Response) -> Result<
                 .unwrap_or_else(|| "unknown".into()),
             message: b.error.message,
             retryable: b.error.retryable,
+            server_time_ms: Some(b.server_time_ms),
         }),
         Err(_) => Err(CallError::Server {
             status,
             code: "unknown".into(),
             message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
             retryable: false,
+            server_time_ms: None,
         }),
     }
 }
@@ -157,6 +164,39 @@ impl ApiClient {
             base: base.trim_end_matches('/').to_owned(),
             device_id: device_id.to_owned(),
             signer,
+            offset_ms: Arc::new(AtomicI64::new(0)),
+        }
+    }
+
+    /// Sends a signed request and decodes the answer. A device clock more than
+    /// five minutes off gets `stale_timestamp` with the server time: the client
+    /// then signs with the server's time and tries once more (the signature and
+    /// the nonce still protect the request; only the window moves).
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<T, CallError> {
+        let mut adjusted = false;
+        loop {
+            let r = self.signed(method.clone(), path, body.clone()).await?;
+            match decode(r).await {
+                Err(CallError::Server {
+                    code,
+                    server_time_ms: Some(server),
+                    ..
+                }) if code == "stale_timestamp" && !adjusted => {
+                    let offset = server.saturating_sub(now_ms());
+                    tracing::warn!(
+                        offset_ms = offset,
+                        "device clock differs from server time; signing with server time"
+                    );
+                    self.offset_ms.store(offset, Ordering::Relaxed);
+                    adjusted = true;
+                }
+                other => return other,
+            }
         }
     }
 
@@ -176,7 +216,7 @@ impl ApiClient {
             method.as_str(),
             path,
             &body,
-            now_ms(),
+            now_ms().saturating_add(self.offset_ms.load(Ordering::Relaxed)),
             nonce,
         );
         let mut req = self
@@ -194,10 +234,8 @@ impl ApiClient {
 
     /// Downloads the latest manifest (not yet verified).
     pub async fn manifest(&self) -> Result<ManifestResponse, CallError> {
-        let r = self
-            .signed(reqwest::Method::GET, "/v1/manifest", Vec::new())
-            .await?;
-        decode(r).await
+        self.call(reqwest::Method::GET, "/v1/manifest", Vec::new())
+            .await
     }
 
     /// Uploads a batch of events.
@@ -208,18 +246,13 @@ impl ApiClient {
         }
         let body = serde_json::to_vec(&Borrowed { events })
             .map_err(|e| CallError::Local(e.to_string()))?;
-        let r = self
-            .signed(reqwest::Method::POST, "/v1/events", body)
-            .await?;
-        decode(r).await
+        self.call(reqwest::Method::POST, "/v1/events", body).await
     }
 
     /// Asks the server to check a code of an online-only parcel.
     pub async fn code_check(&self, req: &CodeCheckRequest) -> Result<CodeCheckResponse, CallError> {
         let body = serde_json::to_vec(req).map_err(|e| CallError::Local(e.to_string()))?;
-        let r = self
-            .signed(reqwest::Method::POST, "/v1/code-checks", body)
-            .await?;
-        decode(r).await
+        self.call(reqwest::Method::POST, "/v1/code-checks", body)
+            .await
     }
 }

@@ -28,11 +28,17 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Server {
+        Server::start_with_clock_offset(0).await
+    }
+
+    /// A server whose clock is `offset_ms` ahead of this machine's.
+    pub async fn start_with_clock_offset(offset_ms: i64) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
+        let system = system_clock();
         let config = ServerConfig {
             db_path: tmp.path().join("server.sqlite"),
             admin_token: Some("admin".into()),
-            clock: system_clock(),
+            clock: Arc::new(move || system() + offset_ms),
         };
         let faults = Arc::new(Faults::default());
         let state = AppState::open(&config, faults.clone()).expect("open server");
