@@ -27,7 +27,9 @@ fn run(iterations: u32, samples: usize) -> anyhow::Result<Vec<Duration>> {
     let dir = DataDir(tmp.path().join("data"));
     let server = keypair_from_pkcs8(&generate_pkcs8()?)?;
     let report = init(&dir, Some("CT-BENCH"), Some(server.public_key()))?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis() as i64;
     let day = sample_day(
         &SampleSpec {
             device_id: &report.device_id,
@@ -106,10 +108,30 @@ fn main() -> anyhow::Result<()> {
     let full = run(100_000, samples)?;
     let no_kdf = run(1, 1000)?;
     let commit = bare_commit(1000)?;
-    println!("one durable WAL commit on this disk: p50 {:.2} ms  p99 {:.2} ms  (n={})", percentile(&commit, 0.5), percentile(&commit, 0.99), commit.len());
-    println!("KDF alone, PBKDF2-HMAC-SHA256 100k: p50 {:.2} ms  p99 {:.2} ms  (n={})", percentile(&kdf, 0.5), percentile(&kdf, 0.99), kdf.len());
-    println!("code entry to durable signed event, 100k iterations: p50 {:.2} ms  p99 {:.2} ms  (n={})", percentile(&full, 0.5), percentile(&full, 0.99), full.len());
-    println!("code entry to durable signed event, KDF excluded (1 iteration): p50 {:.2} ms  p99 {:.2} ms  (n={})", percentile(&no_kdf, 0.5), percentile(&no_kdf, 0.99), no_kdf.len());
+    println!(
+        "one durable WAL commit on this disk: p50 {:.2} ms  p99 {:.2} ms  (n={})",
+        percentile(&commit, 0.5),
+        percentile(&commit, 0.99),
+        commit.len()
+    );
+    println!(
+        "KDF alone, PBKDF2-HMAC-SHA256 100k: p50 {:.2} ms  p99 {:.2} ms  (n={})",
+        percentile(&kdf, 0.5),
+        percentile(&kdf, 0.99),
+        kdf.len()
+    );
+    println!(
+        "code entry to durable signed event, 100k iterations: p50 {:.2} ms  p99 {:.2} ms  (n={})",
+        percentile(&full, 0.5),
+        percentile(&full, 0.99),
+        full.len()
+    );
+    println!(
+        "code entry to durable signed event, KDF excluded (1 iteration): p50 {:.2} ms  p99 {:.2} ms  (n={})",
+        percentile(&no_kdf, 0.5),
+        percentile(&no_kdf, 0.99),
+        no_kdf.len()
+    );
     println!(
         "overhead over the KDF at p99: {:.2} ms (target <= 5 ms)",
         percentile(&full, 0.99) - percentile(&kdf, 0.99)

@@ -26,7 +26,12 @@ use crate::terminal::{self, CodeEntry, ContactChannel, DataDir, Terminal, Termin
 #[command(name = "courier-terminal", version, about)]
 pub struct Cli {
     /// Data directory (database, device key).
-    #[arg(long, global = true, env = "COURIER_TERMINAL_DATA", default_value = "/var/lib/courier-terminal")]
+    #[arg(
+        long,
+        global = true,
+        env = "COURIER_TERMINAL_DATA",
+        default_value = "/var/lib/courier-terminal"
+    )]
     pub data_dir: PathBuf,
     /// A fixed position "LAT,LON" instead of a GNSS receiver (bench, depot).
     #[arg(long, global = true, value_name = "LAT,LON")]
@@ -297,7 +302,10 @@ pub fn run(cli: Cli) -> Result<u8> {
     let dir = DataDir(cli.data_dir.clone());
     let position = position_source(cli.fixed_position.as_deref())?;
     match cli.command {
-        Command::Init { device_id, server_key } => {
+        Command::Init {
+            device_id,
+            server_key,
+        } => {
             let server_key = server_key
                 .map(|k| PublicKey::from_hex(&k))
                 .transpose()
@@ -308,7 +316,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             println!("fingerprint: {}", r.public_key.fingerprint().grouped());
             println!(
                 "{}",
-                if r.key_created { "new device key created (mode 0600)" } else { "existing device key kept" }
+                if r.key_created {
+                    "new device key created (mode 0600)"
+                } else {
+                    "existing device key kept"
+                }
             );
             Ok(0)
         }
@@ -320,9 +332,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Enroll { server, token, hardware_label } => {
-            crate::sync::commands::enroll(&dir, &server, &token, &hardware_label)
-        }
+        Command::Enroll {
+            server,
+            token,
+            hardware_label,
+        } => crate::sync::commands::enroll(&dir, &server, &token, &hardware_label),
         Command::Sync(args) => crate::sync::commands::sync(&dir, position, &args),
         Command::Demo(args) => crate::demo::run(&args),
         command => {
@@ -346,7 +360,10 @@ fn position_source(fixed: Option<&str>) -> Result<Arc<dyn PositionSource>> {
         .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
         .filter(|(a, b)| a.abs() <= 90.0 && b.abs() <= 180.0)
         .context("--fixed-position must be LAT,LON in degrees, e.g. 36.7538,3.0588")?;
-    Ok(Arc::new(FixedPosition { lat_deg: lat, lon_deg: lon }))
+    Ok(Arc::new(FixedPosition {
+        lat_deg: lat,
+        lon_deg: lon,
+    }))
 }
 
 /// Prints a refusal and returns its exit code, or propagates other errors.
@@ -356,7 +373,9 @@ fn refused_or(e: TerminalError) -> Result<u8> {
             eprintln!("refused: {r}");
             Ok(EXIT_REFUSED)
         }
-        TerminalError::CodeFormat(_) | TerminalError::UnknownLabel(_) | TerminalError::Manifest(_) => {
+        TerminalError::CodeFormat(_)
+        | TerminalError::UnknownLabel(_)
+        | TerminalError::Manifest(_) => {
             eprintln!("refused: {e}");
             Ok(EXIT_REFUSED)
         }
@@ -365,13 +384,14 @@ fn refused_or(e: TerminalError) -> Result<u8> {
 }
 
 fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
-    let done = |r: Result<courier_protocol::envelope::SignedEvent, TerminalError>, what: &str| match r {
-        Ok(e) => {
-            println!("{what}: event {} (seq {})", e.body.event_id, e.body.seq);
-            Ok(0)
-        }
-        Err(e) => refused_or(e),
-    };
+    let done =
+        |r: Result<courier_protocol::envelope::SignedEvent, TerminalError>, what: &str| match r {
+            Ok(e) => {
+                println!("{what}: event {} (seq {})", e.body.event_id, e.body.seq);
+                Ok(0)
+            }
+            Err(e) => refused_or(e),
+        };
     match command {
         Command::Manifest(ManifestCommand::Load { file }) => {
             let text = std::fs::read_to_string(&file)
@@ -389,7 +409,9 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
                         c.withdrawn.len()
                     );
                     for id in &c.withdrawn_after_delivery {
-                        println!("warning: parcel {id} was withdrawn by the server but is already delivered here");
+                        println!(
+                            "warning: parcel {id} was withdrawn by the server but is already delivered here"
+                        );
                     }
                     Ok(0)
                 }
@@ -455,7 +477,10 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
             let entry = match (&args.code, &args.qr) {
                 (Some(c), _) if c == "-" => {
                     let mut line = String::new();
-                    std::io::stdin().lock().read_line(&mut line).context("cannot read the code from standard input")?;
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .context("cannot read the code from standard input")?;
                     typed = line;
                     CodeEntry::Keypad(typed.trim())
                 }
@@ -467,22 +492,35 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
                 Ok(answer) => {
                     let (text, code) = match answer.verdict {
                         CodeVerdict::Delivered => ("DELIVERED: hand the parcel over".to_owned(), 0),
-                        CodeVerdict::WrongCode { tries_left } => {
-                            (format!("WRONG CODE: {tries_left} tries left; do not hand over"), EXIT_REFUSED)
-                        }
-                        CodeVerdict::Locked => ("LOCKED: too many wrong codes; do not hand over".to_owned(), EXIT_REFUSED),
+                        CodeVerdict::WrongCode { tries_left } => (
+                            format!("WRONG CODE: {tries_left} tries left; do not hand over"),
+                            EXIT_REFUSED,
+                        ),
+                        CodeVerdict::Locked => (
+                            "LOCKED: too many wrong codes; do not hand over".to_owned(),
+                            EXIT_REFUSED,
+                        ),
                         CodeVerdict::NeedsNetwork => (
-                            "NEEDS NETWORK: cannot validate this parcel offline; do not hand over".to_owned(),
+                            "NEEDS NETWORK: cannot validate this parcel offline; do not hand over"
+                                .to_owned(),
                             EXIT_REFUSED,
                         ),
                     };
-                    println!("{text} (event {} seq {})", answer.event.body.event_id, answer.event.body.seq);
+                    println!(
+                        "{text} (event {} seq {})",
+                        answer.event.body.event_id, answer.event.body.seq
+                    );
                     Ok(code)
                 }
                 Err(e) => refused_or(e),
             }
         }
-        Command::Attempt { label, outcome, reason, note } => {
+        Command::Attempt {
+            label,
+            outcome,
+            reason,
+            note,
+        } => {
             let r = t.record_outcome(&label, outcome, reason, note.as_deref());
             if let Ok(e) = &r {
                 println!(
@@ -493,9 +531,15 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
             }
             done(r, "outcome")
         }
-        Command::Correct { event_id, outcome, reason, note } => {
-            done(t.correct(&event_id, outcome, reason, &note), "correction recorded")
-        }
+        Command::Correct {
+            event_id,
+            outcome,
+            reason,
+            note,
+        } => done(
+            t.correct(&event_id, outcome, reason, &note),
+            "correction recorded",
+        ),
         Command::CheckIn { label } => done(t.check_in(&label), "checked in at the depot"),
         Command::Events(EventsCommand::Export { out }) => {
             match export(t, out.as_deref()) {
@@ -504,7 +548,12 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
                     Ok(0)
                 }
                 // A closed pipe (`| head`) is the reader's choice, not an error.
-                Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => Ok(0),
+                Err(e)
+                    if e.downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+                {
+                    Ok(0)
+                }
                 Err(e) => Err(e),
             }
         }
@@ -512,7 +561,10 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
             let r = terminal::verify_log(t.store(), &t.public_key());
             match r {
                 Ok(r) => {
-                    println!("ok: {} events, signatures and chain verify, tip {}", r.events, r.tip_hash);
+                    println!(
+                        "ok: {} events, signatures and chain verify, tip {}",
+                        r.events, r.tip_hash
+                    );
                     println!("device public key: {}", t.public_key().to_hex());
                     Ok(0)
                 }
@@ -541,17 +593,27 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
                 println!("key           {}", s.key_fingerprint);
                 println!(
                     "manifest      {}",
-                    s.manifest_version.map_or("none loaded".into(), |v| format!("version {v}"))
+                    s.manifest_version
+                        .map_or("none loaded".into(), |v| format!("version {v}"))
                 );
                 println!(
                     "parcels       {} total, {} delivered, {} to do, {} not delivered",
                     s.parcels_total, s.delivered, s.to_do, s.not_delivered
                 );
-                println!("events        {} recorded, {} waiting to sync", s.events, s.pending_sync);
+                println!(
+                    "events        {} recorded, {} waiting to sync",
+                    s.events, s.pending_sync
+                );
             }
             Ok(0)
         }
-        Command::Init { .. } | Command::Dev(_) | Command::Enroll { .. } | Command::Sync(_) | Command::Ui { .. } | Command::Screenshots { .. } | Command::Demo(_) => Ok(2),
+        Command::Init { .. }
+        | Command::Dev(_)
+        | Command::Enroll { .. }
+        | Command::Sync(_)
+        | Command::Ui { .. }
+        | Command::Screenshots { .. }
+        | Command::Demo(_) => Ok(2),
     }
 }
 
@@ -596,7 +658,8 @@ fn run_dev(dev: DevCommand, dir: &DataDir, position: Arc<dyn PositionSource>) ->
     match dev {
         DevCommand::ServerKey { out } => {
             let pkcs8 = courier_protocol::keys::generate_pkcs8()?;
-            std::fs::write(&out, &pkcs8).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, &pkcs8)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             let pair = keypair_from_pkcs8(&pkcs8)?;
             println!("{}", Signer::public_key(&pair).to_hex());
             Ok(0)
@@ -612,7 +675,8 @@ fn run_dev(dev: DevCommand, dir: &DataDir, position: Arc<dyn PositionSource>) ->
             withdraw,
             codes_out,
         } => {
-            let pkcs8 = std::fs::read(&server_key).with_context(|| format!("cannot read {}", server_key.display()))?;
+            let pkcs8 = std::fs::read(&server_key)
+                .with_context(|| format!("cannot read {}", server_key.display()))?;
             let pair = keypair_from_pkcs8(&pkcs8)?;
             let now = SystemClock::new();
             let now_ms = crate::clock::Clock::now(&now).device_utc_ms;
@@ -634,7 +698,10 @@ fn run_dev(dev: DevCommand, dir: &DataDir, position: Arc<dyn PositionSource>) ->
                 std::fs::write(&c, serde_json::to_vec_pretty(&day.codes)?)
                     .with_context(|| format!("cannot write {}", c.display()))?;
             }
-            println!("manifest version {version} with {parcels} parcels for {device_id} written to {}", out.display());
+            println!(
+                "manifest version {version} with {parcels} parcels for {device_id} written to {}",
+                out.display()
+            );
             Ok(0)
         }
         DevCommand::Codes { parcels, json } => {
@@ -655,7 +722,10 @@ fn run_dev(dev: DevCommand, dir: &DataDir, position: Arc<dyn PositionSource>) ->
                 if json {
                     println!("{}", serde_json::to_string(c)?);
                 } else {
-                    println!("{:<12} {:<10} {}  {}", c.label, c.order_ref, c.numeric, c.qr);
+                    println!(
+                        "{:<12} {:<10} {}  {}",
+                        c.label, c.order_ref, c.numeric, c.qr
+                    );
                 }
             }
             Ok(0)

@@ -55,7 +55,8 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         None => std::env::temp_dir().join(format!("courier-demo-{}", std::process::id())),
     };
     if work.exists() {
-        std::fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
     }
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
     println!("demo work directory: {}", work.display());
@@ -118,12 +119,19 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     // 3. Enroll the device with a one-time token, then issue its manifest.
     let token = admin::issue_token(&state.db(), now_ms())?.token;
     enroll(&dir, &url, &token, "demo handheld")?;
-    let device_id = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(crate::position_source::NoPosition))?
-        .device_id()
-        .to_owned();
+    let device_id = Terminal::open(
+        &dir,
+        Arc::new(SystemClock::new()),
+        Arc::new(crate::position_source::NoPosition),
+    )?
+    .device_id()
+    .to_owned();
     let withdrawn = parcel_ids.split_off(parcel_ids.len().min(6));
     let (keep, withdrawn) = (
-        parcel_ids.into_iter().chain(withdrawn.iter().skip(1).cloned()).collect::<Vec<_>>(),
+        parcel_ids
+            .into_iter()
+            .chain(withdrawn.iter().skip(1).cloned())
+            .collect::<Vec<_>>(),
         withdrawn.into_iter().take(1).collect::<Vec<_>>(),
     );
     admin::issue_manifest(
@@ -145,7 +153,12 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         .body
         .parcels
         .iter()
-        .filter_map(|p| Some((p.address.lat_e7? as f64 * 1e-7, p.address.lon_e7? as f64 * 1e-7)))
+        .filter_map(|p| {
+            Some((
+                p.address.lat_e7? as f64 * 1e-7,
+                p.address.lon_e7? as f64 * 1e-7,
+            ))
+        })
         .collect();
     let log = route_nmea(&stops, now_ms() / 1000);
     let gnss_sim = GnssSim::start(
@@ -185,7 +198,13 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     if let Some(online) = online_checker(&dir)? {
         terminal.set_online_check(online);
     }
-    let labels: Arc<Vec<String>> = Arc::new(terminal.parcels()?.into_iter().map(|p| p.spec.label).collect());
+    let labels: Arc<Vec<String>> = Arc::new(
+        terminal
+            .parcels()?
+            .into_iter()
+            .map(|p| p.spec.label)
+            .collect(),
+    );
     let known = labels.clone();
     let (_scanner, scan_events) = ScannerSerial::spawn(
         ScannerConfig::new(scanner_sim.path(), 9600),
@@ -214,12 +233,17 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         0
     } else {
         if !args.headless {
-            println!("no display (neither WAYLAND_DISPLAY nor DISPLAY is set): running a scripted doorstep round instead");
+            println!(
+                "no display (neither WAYLAND_DISPLAY nor DISPLAY is set): running a scripted doorstep round instead"
+            );
         }
         scripted_round(&mut terminal, &codes, &scanner_sim, &scan_rx)?
     };
     sync(&dir, position, &sync_args)?;
-    let stored = state.db().device_events(terminal_device(&dir)?.as_str())?.len();
+    let stored = state
+        .db()
+        .device_events(terminal_device(&dir)?.as_str())?
+        .len();
     println!("the escrow server holds {stored} events of this device");
     gnss.stop();
     runtime.block_on(server.stop());
@@ -243,20 +267,30 @@ fn say(step: &str, r: &std::result::Result<String, TerminalError>) {
     }
 }
 
-fn event(r: std::result::Result<courier_protocol::envelope::SignedEvent, TerminalError>) -> std::result::Result<String, TerminalError> {
+fn event(
+    r: std::result::Result<courier_protocol::envelope::SignedEvent, TerminalError>,
+) -> std::result::Result<String, TerminalError> {
     r.map(|e| {
         let pos = match &e.body.position.fix {
-            Some(f) => format!("fix {:.5},{:.5}", f.lat_e7 as f64 * 1e-7, f.lon_e7 as f64 * 1e-7),
+            Some(f) => format!(
+                "fix {:.5},{:.5}",
+                f.lat_e7 as f64 * 1e-7,
+                f.lon_e7 as f64 * 1e-7
+            ),
             None => "no fix".to_owned(),
         };
         format!("event seq {} ({pos})", e.body.seq)
     })
 }
 
-fn code(r: std::result::Result<crate::terminal::CodeAnswer, TerminalError>) -> std::result::Result<String, TerminalError> {
+fn code(
+    r: std::result::Result<crate::terminal::CodeAnswer, TerminalError>,
+) -> std::result::Result<String, TerminalError> {
     use crate::domain::code_check::CodeVerdict;
     r.map(|a| match a.verdict {
-        CodeVerdict::Delivered => format!("DELIVERED: hand the parcel over (seq {})", a.event.body.seq),
+        CodeVerdict::Delivered => {
+            format!("DELIVERED: hand the parcel over (seq {})", a.event.body.seq)
+        }
         CodeVerdict::WrongCode { tries_left } => format!("WRONG CODE: {tries_left} tries left"),
         CodeVerdict::Locked => "LOCKED: too many wrong codes".to_owned(),
         CodeVerdict::NeedsNetwork => "NEEDS NETWORK: do not hand over".to_owned(),
@@ -271,57 +305,136 @@ fn scripted_round(
     scans: &mpsc::Receiver<String>,
 ) -> Result<u8> {
     let parcels = t.parcels()?;
-    let find = |pred: &dyn Fn(&crate::domain::parcel::Parcel) -> bool| parcels.iter().find(|p| pred(p)).cloned();
+    let find = |pred: &dyn Fn(&crate::domain::parcel::Parcel) -> bool| {
+        parcels.iter().find(|p| pred(p)).cloned()
+    };
     let code_of = |label: &str| codes.iter().find(|c| c.label == label).cloned();
     let plain = |p: &crate::domain::parcel::Parcel| {
-        p.spec.kind == ParcelKind::Delivery && p.spec.policy == CodePolicy::OfflineAllowed && !p.spec.withdrawn
+        p.spec.kind == ParcelKind::Delivery
+            && p.spec.policy == CodePolicy::OfflineAllowed
+            && !p.spec.withdrawn
     };
 
     println!("\nscripted doorstep round");
     if let Some(first) = find(&plain) {
         scanner.type_code(Some("]C0"), &first.spec.label)?;
-        let scanned = scans.recv_timeout(Duration::from_secs(5)).context("the scanner simulator sent nothing")?;
-        println!("  scanner read label {scanned}: opening {} for {}", first.spec.order_ref, first.spec.recipient.name);
+        let scanned = scans
+            .recv_timeout(Duration::from_secs(5))
+            .context("the scanner simulator sent nothing")?;
+        println!(
+            "  scanner read label {scanned}: opening {} for {}",
+            first.spec.order_ref, first.spec.recipient.name
+        );
         let c = code_of(&first.spec.label).context("code of the first parcel")?;
         say("arrive", &event(t.arrive(&scanned)));
         say("offer inspection", &event(t.offer_inspection(&scanned)));
-        let wrong = if c.numeric == "000000" { "999999" } else { "000000" };
-        say(&format!("type a wrong code {wrong}"), &code(t.submit_code(&scanned, CodeEntry::Keypad(wrong))));
-        say("type the buyer's code", &code(t.submit_code(&scanned, CodeEntry::Keypad(&c.numeric))));
+        let wrong = if c.numeric == "000000" {
+            "999999"
+        } else {
+            "000000"
+        };
+        say(
+            &format!("type a wrong code {wrong}"),
+            &code(t.submit_code(&scanned, CodeEntry::Keypad(wrong))),
+        );
+        say(
+            "type the buyer's code",
+            &code(t.submit_code(&scanned, CodeEntry::Keypad(&c.numeric))),
+        );
     }
     let done = |p: &crate::domain::parcel::Parcel| p.attempts_spent > 0 || p.visit.is_some();
-    if let Some(second) = parcels.iter().filter(|p| plain(p) && !done(p)).nth(1).cloned() {
+    if let Some(second) = parcels
+        .iter()
+        .filter(|p| plain(p) && !done(p))
+        .nth(1)
+        .cloned()
+    {
         let c = code_of(&second.spec.label).context("code")?;
-        println!("  parcel {} ({}): buyer scans the QR from the e-mail", second.spec.label, second.spec.order_ref);
+        println!(
+            "  parcel {} ({}): buyer scans the QR from the e-mail",
+            second.spec.label, second.spec.order_ref
+        );
         scanner.type_code(Some("]Q1"), &c.qr)?;
-        let qr = scans.recv_timeout(Duration::from_secs(5)).context("the scanner simulator sent nothing")?;
-        say("scan the buyer's QR", &code(t.submit_code(&second.spec.label, CodeEntry::Qr(&qr))));
+        let qr = scans
+            .recv_timeout(Duration::from_secs(5))
+            .context("the scanner simulator sent nothing")?;
+        say(
+            "scan the buyer's QR",
+            &code(t.submit_code(&second.spec.label, CodeEntry::Qr(&qr))),
+        );
     }
     if let Some(third) = parcels.iter().filter(|p| plain(p)).nth(3).cloned() {
-        println!("  parcel {} ({}): the buyer inspects and refuses", third.spec.label, third.spec.order_ref);
+        println!(
+            "  parcel {} ({}): the buyer inspects and refuses",
+            third.spec.label, third.spec.order_ref
+        );
         say("arrive", &event(t.arrive(&third.spec.label)));
-        say("refuse without inspection", &event(t.record_outcome(&third.spec.label, Outcome::RefusedAfterInspection, Some(Reason::Damaged), None)));
-        say("offer inspection", &event(t.offer_inspection(&third.spec.label)));
+        say(
+            "refuse without inspection",
+            &event(t.record_outcome(
+                &third.spec.label,
+                Outcome::RefusedAfterInspection,
+                Some(Reason::Damaged),
+                None,
+            )),
+        );
+        say(
+            "offer inspection",
+            &event(t.offer_inspection(&third.spec.label)),
+        );
         say(
             "refused after inspection: damaged (seller pays)",
-            &event(t.record_outcome(&third.spec.label, Outcome::RefusedAfterInspection, Some(Reason::Damaged), Some("écran fissuré"))),
+            &event(t.record_outcome(
+                &third.spec.label,
+                Outcome::RefusedAfterInspection,
+                Some(Reason::Damaged),
+                Some("écran fissuré"),
+            )),
         );
     }
     if let Some(fourth) = parcels.iter().filter(|p| plain(p)).nth(4).cloned() {
-        println!("  parcel {} ({}): nobody answers", fourth.spec.label, fourth.spec.order_ref);
+        println!(
+            "  parcel {} ({}): nobody answers",
+            fourth.spec.label, fourth.spec.order_ref
+        );
         say("arrive", &event(t.arrive(&fourth.spec.label)));
-        say("call the buyer", &event(t.contact(&fourth.spec.label, crate::terminal::ContactChannel::Call)));
-        say("record no answer at once", &event(t.record_outcome(&fourth.spec.label, Outcome::NoAnswer, Some(Reason::Absent), None)));
+        say(
+            "call the buyer",
+            &event(t.contact(&fourth.spec.label, crate::terminal::ContactChannel::Call)),
+        );
+        say(
+            "record no answer at once",
+            &event(t.record_outcome(
+                &fourth.spec.label,
+                Outcome::NoAnswer,
+                Some(Reason::Absent),
+                None,
+            )),
+        );
     }
-    if let Some(online) = find(&|p| p.spec.policy == CodePolicy::OnlineOnly && p.spec.kind == ParcelKind::Delivery) {
+    if let Some(online) =
+        find(&|p| p.spec.policy == CodePolicy::OnlineOnly && p.spec.kind == ParcelKind::Delivery)
+    {
         let c = code_of(&online.spec.label).context("code")?;
-        println!("  parcel {} ({}): online-only, checked by the server", online.spec.label, online.spec.order_ref);
-        say("type the buyer's code", &code(t.submit_code(&online.spec.label, CodeEntry::Keypad(&c.numeric))));
+        println!(
+            "  parcel {} ({}): online-only, checked by the server",
+            online.spec.label, online.spec.order_ref
+        );
+        say(
+            "type the buyer's code",
+            &code(t.submit_code(&online.spec.label, CodeEntry::Keypad(&c.numeric))),
+        );
     }
     if let Some(w) = find(&|p| p.spec.withdrawn) {
         let c = code_of(&w.spec.label).context("code")?;
-        println!("  parcel {} ({}): withdrawn by the server", w.spec.label, w.spec.order_ref);
-        say("type the buyer's code anyway", &code(t.submit_code(&w.spec.label, CodeEntry::Keypad(&c.numeric))));
+        println!(
+            "  parcel {} ({}): withdrawn by the server",
+            w.spec.label, w.spec.order_ref
+        );
+        say(
+            "type the buyer's code anyway",
+            &code(t.submit_code(&w.spec.label, CodeEntry::Keypad(&c.numeric))),
+        );
     }
     let s = t.status()?;
     println!(
@@ -329,6 +442,9 @@ fn scripted_round(
         s.parcels_total, s.delivered, s.to_do, s.not_delivered, s.events, s.pending_sync
     );
     let report = crate::terminal::verify_log(t.store(), &t.public_key())?;
-    println!("evidence log: {} events, signatures and chain verify", report.events);
+    println!(
+        "evidence log: {} events, signatures and chain verify",
+        report.events
+    );
     Ok(0)
 }

@@ -20,19 +20,35 @@ fn sentence(out: &mut String, body: &str) {
 fn lat(deg: f64) -> String {
     let a = deg.abs();
     let d = a.trunc();
-    format!("{:02}{:07.4},{}", d as u32, (a - d) * 60.0, if deg >= 0.0 { 'N' } else { 'S' })
+    format!(
+        "{:02}{:07.4},{}",
+        d as u32,
+        (a - d) * 60.0,
+        if deg >= 0.0 { 'N' } else { 'S' }
+    )
 }
 
 fn lon(deg: f64) -> String {
     let a = deg.abs();
     let d = a.trunc();
-    format!("{:03}{:07.4},{}", d as u32, (a - d) * 60.0, if deg >= 0.0 { 'E' } else { 'W' })
+    format!(
+        "{:03}{:07.4},{}",
+        d as u32,
+        (a - d) * 60.0,
+        if deg >= 0.0 { 'E' } else { 'W' }
+    )
 }
 
 fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     crate::domain::position::distance_m(
-        (crate::domain::position::to_e7(a.0), crate::domain::position::to_e7(a.1)),
-        (crate::domain::position::to_e7(b.0), crate::domain::position::to_e7(b.1)),
+        (
+            crate::domain::position::to_e7(a.0),
+            crate::domain::position::to_e7(a.1),
+        ),
+        (
+            crate::domain::position::to_e7(b.0),
+            crate::domain::position::to_e7(b.1),
+        ),
     )
 }
 
@@ -45,13 +61,31 @@ fn epoch(out: &mut String, utc_s: i64, pos: (f64, f64), speed_knots: f64) {
     let t = format!("{h:02}{m:02}{s:02}.00");
     let date = format!("{d:02}{mo:02}{:02}", y % 100);
     let (la, lo) = (lat(pos.0), lon(pos.1));
-    sentence(out, &format!("GPRMC,{t},A,{la},{lo},{speed_knots:.1},0.0,{date},,,A"));
-    sentence(out, &format!("GPGGA,{t},{la},{lo},1,09,0.9,42.5,M,32.1,M,,"));
+    sentence(
+        out,
+        &format!("GPRMC,{t},A,{la},{lo},{speed_knots:.1},0.0,{date},,,A"),
+    );
+    sentence(
+        out,
+        &format!("GPGGA,{t},{la},{lo},1,09,0.9,42.5,M,32.1,M,,"),
+    );
     sentence(out, "GPGSA,A,3,02,05,07,09,13,15,18,20,30,,,,1.6,0.9,1.3");
-    sentence(out, &format!("GPVTG,0.0,T,,M,{speed_knots:.1},N,{:.1},K,A", speed_knots * 1.852));
+    sentence(
+        out,
+        &format!(
+            "GPVTG,0.0,T,,M,{speed_knots:.1},N,{:.1},K,A",
+            speed_knots * 1.852
+        ),
+    );
     sentence(out, &format!("GPGLL,{la},{lo},{t},A,A"));
-    sentence(out, "GPGSV,3,1,11,02,45,120,38,05,62,045,42,07,18,300,31,09,33,210,36");
-    sentence(out, "GPGSV,3,2,11,13,71,330,44,15,25,090,35,18,12,160,29,20,48,270,40");
+    sentence(
+        out,
+        "GPGSV,3,1,11,02,45,120,38,05,62,045,42,07,18,300,31,09,33,210,36",
+    );
+    sentence(
+        out,
+        "GPGSV,3,2,11,13,71,330,44,15,25,090,35,18,12,160,29,20,48,270,40",
+    );
     sentence(out, "GPGSV,3,3,11,30,39,010,37,23,05,200,,26,08,250,");
 }
 
@@ -82,7 +116,10 @@ pub fn route_nmea(stops: &[(f64, f64)], start_utc_s: i64) -> String {
             let steps = (distance_m(*stop, *next) / SPEED_MPS).ceil().max(1.0) as u32;
             for k in 1..=steps {
                 let f = f64::from(k) / f64::from(steps);
-                let p = (stop.0 + (next.0 - stop.0) * f, stop.1 + (next.1 - stop.1) * f);
+                let p = (
+                    stop.0 + (next.0 - stop.0) * f,
+                    stop.1 + (next.1 - stop.1) * f,
+                );
                 epoch(&mut out, t, p, SPEED_MPS / 0.514_444);
                 t += 1;
             }
@@ -101,7 +138,10 @@ mod tests {
         assert_eq!(civil_from_days(20_415), (2025, 11, 23));
         let log = route_nmea(&[(36.764, 3.051), (36.777, 3.062)], 1_763_856_000);
         let first = log.lines().next().expect("a sentence");
-        assert!(first.starts_with("$GPRMC,000000.00,A,3645.8400,N,00303.0600,E"), "{first}");
+        assert!(
+            first.starts_with("$GPRMC,000000.00,A,3645.8400,N,00303.0600,E"),
+            "{first}"
+        );
         let body = &first[1..first.len() - 3];
         assert_eq!(&first[first.len() - 2..], format!("{:02X}", checksum(body)));
         let epochs = log.lines().filter(|l| l.starts_with("$GPRMC")).count();

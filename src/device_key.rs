@@ -115,6 +115,9 @@ mod tests {
         assert_eq!(k.public_key(), again.public_key());
         assert!(DeviceKey::create(&path).is_err(), "never overwrites a key");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
-        assert!(matches!(DeviceKey::load(&path), Err(KeyError::Permissions(_, 0o644))));
+        assert!(matches!(
+            DeviceKey::load(&path),
+            Err(KeyError::Permissions(_, 0o644))
+        ));
     }
 }

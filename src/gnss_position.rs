@@ -2,7 +2,9 @@
 
 use firmware_bridge::{Fix, FixMode, GnssSnapshot};
 
-use crate::domain::position::{AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind};
+use crate::domain::position::{
+    AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind,
+};
 use crate::position_source::PositionSource;
 
 /// Adapts anything that gives GNSS snapshots (the serial reader, the in-memory feed).
@@ -33,8 +35,14 @@ fn reading(fix: &Fix, age_ms: Option<i64>) -> Option<AgedFix> {
 
 /// Converts a snapshot: only valid fixes with a position count; time is extrapolated by age.
 pub fn from_snapshot(s: &GnssSnapshot) -> PositionReading {
-    let current = s.current.as_ref().and_then(|f| reading(f, s.current_age_ms));
-    let last_valid = s.last_valid.as_ref().and_then(|f| reading(f, s.last_valid_age_ms));
+    let current = s
+        .current
+        .as_ref()
+        .and_then(|f| reading(f, s.current_age_ms));
+    let last_valid = s
+        .last_valid
+        .as_ref()
+        .and_then(|f| reading(f, s.last_valid_age_ms));
     let gnss_utc_ms = s
         .current
         .as_ref()
@@ -75,10 +83,20 @@ mod tests {
         let clock_now = now.clone();
         let gnss = MemoryGnss::new(10_000, Arc::new(move || clock_now.load(Ordering::SeqCst)));
         let source = GnssPosition(gnss.handle());
-        assert_eq!(to_record(&source.reading(), 10_000), PositionRecord { source: "gnss".into(), ..PositionRecord::none() });
+        assert_eq!(
+            to_record(&source.reading(), 10_000),
+            PositionRecord {
+                source: "gnss".into(),
+                ..PositionRecord::none()
+            }
+        );
 
-        gnss.push(&line("GPRMC,120000.00,A,3645.8400,N,00303.0600,E,0.0,0.0,231126,,,A"));
-        gnss.push(&line("GPGGA,120000.00,3645.8400,N,00303.0600,E,1,09,0.9,42.5,M,32.1,M,,"));
+        gnss.push(&line(
+            "GPRMC,120000.00,A,3645.8400,N,00303.0600,E,0.0,0.0,231126,,,A",
+        ));
+        gnss.push(&line(
+            "GPGGA,120000.00,3645.8400,N,00303.0600,E,1,09,0.9,42.5,M,32.1,M,,",
+        ));
         let rec = to_record(&source.reading(), 10_000);
         assert_eq!(rec.status, "fix");
         let fix = rec.fix.expect("fix");
@@ -92,7 +110,9 @@ mod tests {
         assert_eq!(rec.last_fix.map(|f| f.age_ms), Some(11_000));
 
         // A simulated fix (GGA quality 8) is never evidence.
-        gnss.push(&line("GPGGA,120012.00,3645.9000,N,00303.1000,E,8,09,0.9,42.5,M,32.1,M,,"));
+        gnss.push(&line(
+            "GPGGA,120012.00,3645.9000,N,00303.1000,E,8,09,0.9,42.5,M,32.1,M,,",
+        ));
         let rec = to_record(&source.reading(), 10_000);
         assert_eq!(rec.status, "no_fix", "{rec:?}");
     }

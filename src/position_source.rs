@@ -2,7 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::domain::position::{AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind};
+use crate::domain::position::{
+    AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind,
+};
 
 /// Gives the position at the moment of an event.
 pub trait PositionSource: Send + Sync {

@@ -9,8 +9,8 @@ use courier_protocol::ProtocolError;
 use courier_protocol::issuing::{CodeSeed, issue_codes};
 use courier_protocol::keys::Signer;
 use courier_protocol::manifest::{
-    Address, Collect, DEFAULT_ATTEMPT_LIMIT, MANIFEST_SCHEMA, ManifestBody, ManifestParcel, ManifestSettings, Recipient,
-    SignedManifest,
+    Address, Collect, DEFAULT_ATTEMPT_LIMIT, MANIFEST_SCHEMA, ManifestBody, ManifestParcel,
+    ManifestSettings, Recipient, SignedManifest,
 };
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use serde::{Deserialize, Serialize};
@@ -62,11 +62,21 @@ pub struct SampleSpec<'a> {
 
 const STREETS: [(&str, &str, f64, f64); 20] = [
     ("12 rue Didouche Mourad", "Alger-Centre", 36.7640, 3.0510),
-    ("5 boulevard Zighout Youcef", "Alger-Centre", 36.7770, 3.0620),
+    (
+        "5 boulevard Zighout Youcef",
+        "Alger-Centre",
+        36.7770,
+        3.0620,
+    ),
     ("23 rue Larbi Ben M'hidi", "Alger-Centre", 36.7740, 3.0580),
     ("8 rue Hassiba Ben Bouali", "Sidi M'Hamed", 36.7610, 3.0600),
     ("41 chemin Sfindja", "El Mouradia", 36.7480, 3.0450),
-    ("2 rue des Frères Bouadou", "Bir Mourad Raïs", 36.7360, 3.0500),
+    (
+        "2 rue des Frères Bouadou",
+        "Bir Mourad Raïs",
+        36.7360,
+        3.0500,
+    ),
     ("17 boulevard Krim Belkacem", "Télemly", 36.7600, 3.0420),
     ("9 rue Mohamed Belouizdad", "Belouizdad", 36.7510, 3.0700),
     ("30 avenue de l'ALN", "Hussein Dey", 36.7400, 3.0950),
@@ -117,7 +127,13 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
         } else {
             CodePolicy::OfflineAllowed
         };
-        let issued = issue_codes(&CodeSeed::demo(DEMO_SECRET, &order_ref), &order_ref, 6, iterations, policy)?;
+        let issued = issue_codes(
+            &CodeSeed::demo(DEMO_SECRET, &order_ref),
+            &order_ref,
+            6,
+            iterations,
+            policy,
+        )?;
         let (street, city, lat, lon) = STREETS[i % STREETS.len()];
         let jitter = (i / STREETS.len()) as f64 * 0.0007;
         let with_coords = n % 12 != 0;
@@ -129,7 +145,13 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
             route_order: n as u32,
             recipient: Recipient {
                 name: NAMES[i % NAMES.len()].to_owned(),
-                phone: format!("+213 5{:02} {:02} {:02} {:02}", (n * 7) % 100, (n * 3) % 100, (n * 11) % 100, n % 100),
+                phone: format!(
+                    "+213 5{:02} {:02} {:02} {:02}",
+                    (n * 7) % 100,
+                    (n * 3) % 100,
+                    (n * 11) % 100,
+                    n % 100
+                ),
             },
             address: Address {
                 text: street.to_owned(),

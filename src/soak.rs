@@ -33,10 +33,19 @@ impl Prng {
 }
 
 /// Runs `ops` operations; returns exit code 0 when done or when no parcel is left.
-pub fn run(dir: &DataDir, position: Arc<dyn PositionSource>, codes: &Path, ops: u64, seed: u64) -> Result<u8> {
-    let text = std::fs::read_to_string(codes).with_context(|| format!("cannot read {}", codes.display()))?;
-    let codes: Vec<SampleCode> = serde_json::from_str(&text).context("codes file is not valid JSON")?;
-    let by_label: HashMap<&str, &SampleCode> = codes.iter().map(|c| (c.label.as_str(), c)).collect();
+pub fn run(
+    dir: &DataDir,
+    position: Arc<dyn PositionSource>,
+    codes: &Path,
+    ops: u64,
+    seed: u64,
+) -> Result<u8> {
+    let text = std::fs::read_to_string(codes)
+        .with_context(|| format!("cannot read {}", codes.display()))?;
+    let codes: Vec<SampleCode> =
+        serde_json::from_str(&text).context("codes file is not valid JSON")?;
+    let by_label: HashMap<&str, &SampleCode> =
+        codes.iter().map(|c| (c.label.as_str(), c)).collect();
     let mut t = Terminal::open(dir, Arc::new(SystemClock::new()), position)?;
     let mut rng = Prng(seed | 1);
     let out = std::io::stdout();
@@ -44,9 +53,18 @@ pub fn run(dir: &DataDir, position: Arc<dyn PositionSource>, codes: &Path, ops: 
         let open: Vec<_> = t
             .parcels()?
             .into_iter()
-            .filter(|p| matches!(p.display_state(), DisplayState::ToDo | DisplayState::AtDoor | DisplayState::Locked))
+            .filter(|p| {
+                matches!(
+                    p.display_state(),
+                    DisplayState::ToDo | DisplayState::AtDoor | DisplayState::Locked
+                )
+            })
             .filter(|p| p.spec.collect.is_none())
-            .filter(|p| by_label.get(p.spec.label.as_str()).is_some_and(|c| c.policy == courier_protocol::vocabulary::CodePolicy::OfflineAllowed))
+            .filter(|p| {
+                by_label.get(p.spec.label.as_str()).is_some_and(|c| {
+                    c.policy == courier_protocol::vocabulary::CodePolicy::OfflineAllowed
+                })
+            })
             .collect();
         let Some(p) = open.get(rng.below(open.len() as u64) as usize) else {
             writeln!(out.lock(), "DONE no parcel left")?;
@@ -54,15 +72,26 @@ pub fn run(dir: &DataDir, position: Arc<dyn PositionSource>, codes: &Path, ops: 
         };
         let label = p.spec.label.clone();
         let event = if p.is_locked() {
-            t.record_outcome(&label, Outcome::NoCode, Some(Reason::AttemptsExhausted), None)?
+            t.record_outcome(
+                &label,
+                Outcome::NoCode,
+                Some(Reason::AttemptsExhausted),
+                None,
+            )?
         } else {
-            let right = by_label.get(label.as_str()).map(|c| c.numeric.clone()).unwrap_or_default();
+            let right = by_label
+                .get(label.as_str())
+                .map(|c| c.numeric.clone())
+                .unwrap_or_default();
             let code = if rng.below(4) == 0 {
                 right
             } else {
                 let mut wrong = format!("{:06}", rng.below(1_000_000));
                 if wrong == right {
-                    wrong = format!("{:06}", (rng.below(999_999) + 1 + right.parse::<u64>().unwrap_or(0)) % 1_000_000);
+                    wrong = format!(
+                        "{:06}",
+                        (rng.below(999_999) + 1 + right.parse::<u64>().unwrap_or(0)) % 1_000_000
+                    );
                 }
                 wrong
             };

@@ -13,7 +13,9 @@ use courier_protocol::code_verifier::{BuyerSecret, CodeForm, CodeFormatError, Co
 use courier_protocol::envelope::{ChainTip, SignedEvent, Verification, verify_chain};
 use courier_protocol::keys::{PublicKey, Signer, sha256};
 use courier_protocol::manifest::{ManifestSettings, SignedManifest};
-use courier_protocol::vocabulary::{CheckMode, CheckResult, EventKind, Outcome, ParcelKind, Reason};
+use courier_protocol::vocabulary::{
+    CheckMode, CheckResult, EventKind, Outcome, ParcelKind, Reason,
+};
 use courier_protocol::{ProtocolError, canonical::to_canonical_bytes};
 use thiserror::Error;
 use tracing::{info, warn};
@@ -22,7 +24,9 @@ use crate::clock::Clock;
 use crate::device_key::{DeviceKey, KeyError};
 use crate::domain::code_check::{self, BadCodeMaterial, CheckPlan, CodeVerdict};
 use crate::domain::event_draft::{EventDraft, Recorder, Stamp, into_body};
-use crate::domain::manifest_acceptance::{self, Acceptance, AcceptanceContext, ManifestChanges, ManifestRefusal};
+use crate::domain::manifest_acceptance::{
+    self, Acceptance, AcceptanceContext, ManifestChanges, ManifestRefusal,
+};
 use crate::domain::no_answer::{self, NoAnswerContext};
 use crate::domain::parcel::{Action, Parcel, ParcelState, Visit};
 use crate::domain::position::to_record;
@@ -124,7 +128,8 @@ pub struct OnlineAnswer {
 /// Checks a code with the escrow server (online-only parcels).
 pub trait OnlineCodeCheck: Send + Sync {
     /// Asks the server; `Err` means it could not be reached in time.
-    fn check(&self, parcel: &Parcel, form: CodeForm, key: &CodeKey) -> Result<OnlineAnswer, String>;
+    fn check(&self, parcel: &Parcel, form: CodeForm, key: &CodeKey)
+    -> Result<OnlineAnswer, String>;
 }
 
 /// The answer to a code, after the event is durably stored.
@@ -230,7 +235,10 @@ pub fn init(
         }
         (_, Some(new)) => new.to_owned(),
         (Some(old), None) => old,
-        (None, None) => format!("CT-{}", &public_key.fingerprint().to_hex()[..12].to_uppercase()),
+        (None, None) => format!(
+            "CT-{}",
+            &public_key.fingerprint().to_hex()[..12].to_uppercase()
+        ),
     };
     store.set_meta("device_id", &device_id)?;
     if let Some(k) = server_key {
@@ -368,7 +376,10 @@ impl Terminal {
     }
 
     /// Checks and loads a signed manifest; the current one stays on refusal.
-    pub fn load_manifest(&mut self, signed: &SignedManifest) -> Result<ManifestChanges, TerminalError> {
+    pub fn load_manifest(
+        &mut self,
+        signed: &SignedManifest,
+    ) -> Result<ManifestChanges, TerminalError> {
         let server_key = self.server_key.ok_or_else(|| {
             TerminalError::NotInitialised("no server key is pinned; enroll the device".into())
         })?;
@@ -379,7 +390,11 @@ impl Terminal {
             server_key: &server_key,
             device_id: &self.device_id,
             highest: self.store.highest_manifest()?,
-            trusted_now_ms: trusted_clock::trusted_now(self.store.clock_floor()?, clock.device_utc_ms, gnss),
+            trusted_now_ms: trusted_clock::trusted_now(
+                self.store.clock_floor()?,
+                clock.device_utc_ms,
+                gnss,
+            ),
         };
         let verdict = manifest_acceptance::check(signed, body_hash, &ctx);
         let acceptance = match verdict {
@@ -405,13 +420,13 @@ impl Terminal {
                 collected_label: None,
             });
             p.spec = spec.clone();
-            if spec.withdrawn {
-                if let Ok(next) = p.next_state(&Action::Withdraw) {
-                    if next == ParcelState::Withdrawn {
-                        p.visit = None;
-                    }
-                    p.state = next;
+            if spec.withdrawn
+                && let Ok(next) = p.next_state(&Action::Withdraw)
+            {
+                if next == ParcelState::Withdrawn {
+                    p.visit = None;
                 }
+                p.state = next;
             }
             rows.push(p);
         }
@@ -419,7 +434,10 @@ impl Terminal {
             .detail("parcels", signed.body.parcels.len().to_string())
             .detail("added", changes.added.len().to_string())
             .detail("withdrawn", changes.withdrawn.join(","))
-            .detail("withdrawn_after_delivery", changes.withdrawn_after_delivery.join(","));
+            .detail(
+                "withdrawn_after_delivery",
+                changes.withdrawn_after_delivery.join(","),
+            );
         let update = ParcelUpdate {
             parcels: rows.iter().collect(),
             manifest: Some(ManifestRow {
@@ -464,7 +482,8 @@ impl Terminal {
             contacts: 0,
             inspection_offered: false,
         });
-        let draft = EventDraft::new(EventKind::Arrived).parcel(&p.spec.parcel_id, &p.spec.order_ref);
+        let draft =
+            EventDraft::new(EventKind::Arrived).parcel(&p.spec.parcel_id, &p.spec.order_ref);
         self.record(draft, None, one(&p))
     }
 
@@ -475,13 +494,18 @@ impl Terminal {
         if let Some(v) = p.visit.as_mut() {
             v.inspection_offered = true;
         }
-        let mut draft = EventDraft::new(EventKind::InspectionOffered).parcel(&p.spec.parcel_id, &p.spec.order_ref);
+        let mut draft = EventDraft::new(EventKind::InspectionOffered)
+            .parcel(&p.spec.parcel_id, &p.spec.order_ref);
         draft.inspection_offered = Some(true);
         self.record(draft, None, one(&p))
     }
 
     /// Logs an attempt to reach the buyer.
-    pub fn contact(&mut self, label: &str, channel: ContactChannel) -> Result<SignedEvent, TerminalError> {
+    pub fn contact(
+        &mut self,
+        label: &str,
+        channel: ContactChannel,
+    ) -> Result<SignedEvent, TerminalError> {
         let mut p = self.parcel(label)?;
         p.check(&Action::Contact)?;
         if let Some(v) = p.visit.as_mut() {
@@ -498,14 +522,14 @@ impl Terminal {
         let mut p = self.parcel(label)?;
         p.check(&Action::Collect)?;
         let scanned = scanned.trim();
-        if let Some(expected) = p.spec.collect.as_ref().and_then(|c| c.label.as_ref()) {
-            if expected != scanned {
-                return Err(Refusal::WrongCollectedItem {
-                    expected: expected.clone(),
-                    scanned: scanned.to_owned(),
-                }
-                .into());
+        if let Some(expected) = p.spec.collect.as_ref().and_then(|c| c.label.as_ref())
+            && expected != scanned
+        {
+            return Err(Refusal::WrongCollectedItem {
+                expected: expected.clone(),
+                scanned: scanned.to_owned(),
             }
+            .into());
         }
         p.collected_label = Some(scanned.to_owned());
         let draft = EventDraft::new(EventKind::ItemCollected)
@@ -517,7 +541,11 @@ impl Terminal {
     /// Checks the buyer's code; answers only after the event is durably stored.
     ///
     /// Records arrival first if the courier had not. Malformed input spends no try.
-    pub fn submit_code(&mut self, label: &str, entry: CodeEntry<'_>) -> Result<CodeAnswer, TerminalError> {
+    pub fn submit_code(
+        &mut self,
+        label: &str,
+        entry: CodeEntry<'_>,
+    ) -> Result<CodeAnswer, TerminalError> {
         let mut p = self.parcel(label)?;
         let (secret, qr_order) = match entry {
             CodeEntry::Keypad(typed) => (BuyerSecret::numeric(typed, p.spec.code.digits)?, None),
@@ -531,7 +559,9 @@ impl Terminal {
             self.arrive(label)?;
             p = self.parcel(label)?;
         }
-        if matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup) && p.collected_label.is_none() {
+        if matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup)
+            && p.collected_label.is_none()
+        {
             return Err(Refusal::CollectFirst.into());
         }
         let plan = code_check::plan(&p, &secret, qr_order.as_deref())??;
@@ -541,7 +571,12 @@ impl Terminal {
         }
     }
 
-    fn check_offline(&mut self, mut p: Parcel, plan: &CheckPlan, secret: &BuyerSecret) -> Result<CodeAnswer, TerminalError> {
+    fn check_offline(
+        &mut self,
+        mut p: Parcel,
+        plan: &CheckPlan,
+        secret: &BuyerSecret,
+    ) -> Result<CodeAnswer, TerminalError> {
         let limit = p.spec.attempt_limit;
         // Spend the try durably before comparing, like a card's PIN counter.
         let Some(spent) = self.store.spend_attempt(&p.spec.parcel_id, limit)? else {
@@ -550,10 +585,21 @@ impl Terminal {
         p.attempts_spent = spent;
         let key = plan.derive(secret);
         let matched = plan.compare(&key);
-        self.finish_check(p, plan, matched, spent, if matched { Some(&key) } else { None })
+        self.finish_check(
+            p,
+            plan,
+            matched,
+            spent,
+            if matched { Some(&key) } else { None },
+        )
     }
 
-    fn check_online(&mut self, mut p: Parcel, plan: &CheckPlan, secret: &BuyerSecret) -> Result<CodeAnswer, TerminalError> {
+    fn check_online(
+        &mut self,
+        mut p: Parcel,
+        plan: &CheckPlan,
+        secret: &BuyerSecret,
+    ) -> Result<CodeAnswer, TerminalError> {
         let key = plan.derive(secret);
         let answer = match &self.online {
             Some(online) => online.check(&p, secret.form(), &key),
@@ -565,7 +611,13 @@ impl Terminal {
                 if spent > p.attempts_spent {
                     p.attempts_spent = spent;
                 }
-                self.finish_check(p, plan, a.matched, spent, if a.matched { Some(&key) } else { None })
+                self.finish_check(
+                    p,
+                    plan,
+                    a.matched,
+                    spent,
+                    if a.matched { Some(&key) } else { None },
+                )
             }
             Err(why) => {
                 warn!(reason = %why, "online code check unavailable");
@@ -576,7 +628,8 @@ impl Terminal {
                     attempt: p.attempts_spent,
                     attempt_limit: p.spec.attempt_limit,
                 };
-                let mut draft = EventDraft::new(EventKind::CodeAttempt).parcel(&p.spec.parcel_id, &p.spec.order_ref);
+                let mut draft = EventDraft::new(EventKind::CodeAttempt)
+                    .parcel(&p.spec.parcel_id, &p.spec.order_ref);
                 draft.verification = Some(verification);
                 let event = self.record(draft, None, one(&p))?;
                 Ok(CodeAnswer {
@@ -599,7 +652,11 @@ impl Terminal {
         let verification = Verification {
             entry: plan.entry,
             check: plan.check,
-            result: if matched { CheckResult::Match } else { CheckResult::Mismatch },
+            result: if matched {
+                CheckResult::Match
+            } else {
+                CheckResult::Mismatch
+            },
             attempt: spent,
             attempt_limit: limit,
         };
@@ -613,7 +670,8 @@ impl Terminal {
             d.inspection_offered = inspection;
             (d, CodeVerdict::Delivered)
         } else {
-            let d = EventDraft::new(EventKind::CodeAttempt).parcel(&p.spec.parcel_id, &p.spec.order_ref);
+            let d = EventDraft::new(EventKind::CodeAttempt)
+                .parcel(&p.spec.parcel_id, &p.spec.order_ref);
             (d, code_check::verdict_after_mismatch(spent, limit))
         };
         let mut draft = draft;
@@ -636,7 +694,9 @@ impl Terminal {
         let mut p = self.parcel(label)?;
         let next = p.next_state(&Action::RecordOutcome(outcome))?;
         check_reason(outcome, reason)?;
-        if outcome == Outcome::RefusedAfterInspection && !p.visit.as_ref().is_some_and(|v| v.inspection_offered) {
+        if outcome == Outcome::RefusedAfterInspection
+            && !p.visit.as_ref().is_some_and(|v| v.inspection_offered)
+        {
             return Err(Refusal::InspectFirst.into());
         }
         let settings = self.settings()?;
@@ -683,10 +743,14 @@ impl Terminal {
             .ok_or_else(|| TerminalError::UnknownEvent(event_id.to_owned()))?;
         let bad = |m: &str| TerminalError::Refused(Refusal::BadCorrection(m.to_owned()));
         if old.body.kind != EventKind::Outcome {
-            return Err(bad("only outcomes are corrected; other events stand as recorded"));
+            return Err(bad(
+                "only outcomes are corrected; other events stand as recorded",
+            ));
         }
         if old.body.outcome == Some(Outcome::Delivered) || outcome == Outcome::Delivered {
-            return Err(bad("a delivery is proved by the buyer's code and cannot be corrected from the terminal"));
+            return Err(bad(
+                "a delivery is proved by the buyer's code and cannot be corrected from the terminal",
+            ));
         }
         if note.trim().is_empty() {
             return Err(bad("a correction needs a note saying why"));
@@ -731,7 +795,10 @@ impl Terminal {
         let manifest = self.store.current_manifest()?;
         let reading = self.position.reading();
         let clock = self.clock.now();
-        let delivered = parcels.iter().filter(|p| p.state == ParcelState::Delivered).count();
+        let delivered = parcels
+            .iter()
+            .filter(|p| p.state == ParcelState::Delivered)
+            .count();
         let to_do = parcels
             .iter()
             .filter(|p| p.state == ParcelState::Pending)
@@ -747,7 +814,10 @@ impl Terminal {
             not_delivered: parcels.len() - delivered - to_do,
             events: self.store.chain_tip()?.seq,
             pending_sync: self.store.pending_count()?,
-            last_sync_ms: self.store.meta("last_sync_ms")?.and_then(|v| v.parse().ok()),
+            last_sync_ms: self
+                .store
+                .meta("last_sync_ms")?
+                .and_then(|v| v.parse().ok()),
             clock_skew_ms: trusted_clock::skew_ms(clock.device_utc_ms, reading.gnss_utc_ms),
         })
     }

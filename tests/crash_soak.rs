@@ -53,13 +53,22 @@ fn sigkill_at_random_moments_loses_nothing_committed() {
         rng
     };
     let mut commits: Vec<Commit> = Vec::new();
-    let mut previous_attempts = attempts_by_label(&Store::open(&day.dir.database()).expect("store"));
+    let mut previous_attempts =
+        attempts_by_label(&Store::open(&day.dir.database()).expect("store"));
     let mut kills = 0;
     let mut finished = false;
     while commits.len() < TARGET && !finished {
         let mut child = Command::new(common::bin())
             .env("COURIER_TERMINAL_DATA", &day.dir.0)
-            .args(["dev", "soak", "--codes", day.codes_file.to_str().expect("utf8"), "--ops", "100000", "--seed"])
+            .args([
+                "dev",
+                "soak",
+                "--codes",
+                day.codes_file.to_str().expect("utf8"),
+                "--ops",
+                "100000",
+                "--seed",
+            ])
             .arg(next().to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -95,11 +104,18 @@ fn sigkill_at_random_moments_loses_nothing_committed() {
         let now = attempts_by_label(&store);
         for (label, before) in &previous_attempts {
             let after = now.get(label).copied().unwrap_or(0);
-            assert!(after >= *before, "attempt counter of {label} went back from {before} to {after}");
+            assert!(
+                after >= *before,
+                "attempt counter of {label} went back from {before} to {after}"
+            );
         }
         previous_attempts = now;
     }
-    assert!(commits.len() >= TARGET, "only {} commits (finished: {finished})", commits.len());
+    assert!(
+        commits.len() >= TARGET,
+        "only {} commits (finished: {finished})",
+        commits.len()
+    );
     assert!(kills >= 10, "the child was killed only {kills} times");
 
     let store = Store::open(&day.dir.database()).expect("store");
@@ -107,14 +123,29 @@ fn sigkill_at_random_moments_loses_nothing_committed() {
     let report = verify_log(&store, &public_key).expect("chain verifies");
     let mut seen_ids = HashMap::new();
     for c in &commits {
-        let e = store.event_by_id(&c.event_id).expect("query").unwrap_or_else(|| panic!("reported event {} lost", c.event_id));
+        let e = store
+            .event_by_id(&c.event_id)
+            .expect("query")
+            .unwrap_or_else(|| panic!("reported event {} lost", c.event_id));
         assert_eq!(e.body.seq, c.seq, "event {} moved", c.event_id);
-        assert!(seen_ids.insert(c.event_id.clone(), c.seq).is_none(), "event {} reported twice", c.event_id);
+        assert!(
+            seen_ids.insert(c.event_id.clone(), c.seq).is_none(),
+            "event {} reported twice",
+            c.event_id
+        );
         assert!(report.events >= c.seq);
     }
     let final_attempts = attempts_by_label(&store);
     for c in &commits {
-        assert!(final_attempts[&c.label] >= c.attempts, "counter of {} below a reported value", c.label);
+        assert!(
+            final_attempts[&c.label] >= c.attempts,
+            "counter of {} below a reported value",
+            c.label
+        );
     }
-    println!("{} commits reported, {kills} kills, {} events in the chain", commits.len(), report.events);
+    println!(
+        "{} commits reported, {kills} kills, {} events in the chain",
+        commits.len(),
+        report.events
+    );
 }

@@ -15,16 +15,38 @@ fn demo_runs_a_scripted_round_end_to_end() {
         .output()
         .expect("run demo");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("scanner read label DZ"), "{text}");
     assert!(text.contains("WRONG CODE: 4 tries left"), "{text}");
-    assert!(text.matches("DELIVERED: hand the parcel over").count() >= 3, "keypad, QR and online-only: {text}");
-    assert!(text.contains("offer the buyer to inspect the parcel first"), "{text}");
-    assert!(text.contains("do not deliver, return it to the depot"), "{text}");
+    assert!(
+        text.matches("DELIVERED: hand the parcel over").count() >= 3,
+        "keypad, QR and online-only: {text}"
+    );
+    assert!(
+        text.contains("offer the buyer to inspect the parcel first"),
+        "{text}"
+    );
+    assert!(
+        text.contains("do not deliver, return it to the depot"),
+        "{text}"
+    );
     assert!(text.contains("signatures and chain verify"), "{text}");
     let recorded: u64 = text
         .lines()
-        .find_map(|l| l.strip_prefix("evidence log: ")?.split(' ').next()?.parse().ok())
+        .find_map(|l| {
+            l.strip_prefix("evidence log: ")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
         .expect("event count");
-    assert!(text.contains(&format!("the escrow server holds {recorded} events")), "{text}");
+    assert!(
+        text.contains(&format!("the escrow server holds {recorded} events")),
+        "{text}"
+    );
 }

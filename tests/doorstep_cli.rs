@@ -7,14 +7,24 @@ use std::process::Output;
 use courier_protocol::vocabulary::CodePolicy;
 
 fn run(day: &common::Day, args: &[&str]) -> Output {
-    common::cli(&day.dir.0).args(args).output().expect("run courier-terminal")
+    common::cli(&day.dir.0)
+        .args(args)
+        .output()
+        .expect("run courier-terminal")
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
-fn first_plain_offline(day: &common::Day, skip: usize) -> &courier_terminal::sample_day::SampleCode {
+fn first_plain_offline(
+    day: &common::Day,
+    skip: usize,
+) -> &courier_terminal::sample_day::SampleCode {
     day.codes
         .iter()
         .enumerate()
@@ -28,11 +38,19 @@ fn first_plain_offline(day: &common::Day, skip: usize) -> &courier_terminal::sam
 fn wrong_code_counts_down_locks_and_right_code_delivers() {
     let day = common::day(20);
     let a = first_plain_offline(&day, 0);
-    let wrong = if a.numeric == "000000" { "111111" } else { "000000" };
+    let wrong = if a.numeric == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     for left in (1..5).rev() {
         let o = run(&day, &["deliver", &a.label, "--code", wrong]);
         assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-        assert!(text(&o).contains(&format!("WRONG CODE: {left} tries left")), "{}", text(&o));
+        assert!(
+            text(&o).contains(&format!("WRONG CODE: {left} tries left")),
+            "{}",
+            text(&o)
+        );
     }
     let o = run(&day, &["deliver", &a.label, "--code", wrong]);
     assert!(text(&o).contains("LOCKED"), "{}", text(&o));
@@ -40,7 +58,17 @@ fn wrong_code_counts_down_locks_and_right_code_delivers() {
     let o = run(&day, &["deliver", &a.label, "--code", &a.numeric]);
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).contains("locked"), "{}", text(&o));
-    let o = run(&day, &["attempt", &a.label, "--outcome", "no_code", "--reason", "attempts_exhausted"]);
+    let o = run(
+        &day,
+        &[
+            "attempt",
+            &a.label,
+            "--outcome",
+            "no_code",
+            "--reason",
+            "attempts_exhausted",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("PerPolicy"), "{}", text(&o));
 
@@ -63,7 +91,11 @@ fn malformed_code_spends_no_try_and_qr_works() {
     let a = first_plain_offline(&day, 0);
     let o = run(&day, &["deliver", &a.label, "--code", "12ab56"]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(text(&o).contains("digits only") && text(&o).contains("no try was used"), "{}", text(&o));
+    assert!(
+        text(&o).contains("digits only") && text(&o).contains("no try was used"),
+        "{}",
+        text(&o)
+    );
     let o = run(&day, &["parcels", "--json"]);
     let line = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -79,33 +111,87 @@ fn malformed_code_spends_no_try_and_qr_works() {
 fn outcomes_need_arrival_reasons_and_record_liability() {
     let day = common::day(10);
     let a = first_plain_offline(&day, 0);
-    let o = run(&day, &["attempt", &a.label, "--outcome", "buyer_cancelled", "--reason", "changed_mind"]);
+    let o = run(
+        &day,
+        &[
+            "attempt",
+            &a.label,
+            "--outcome",
+            "buyer_cancelled",
+            "--reason",
+            "changed_mind",
+        ],
+    );
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).contains("arrival"), "{}", text(&o));
     assert_eq!(run(&day, &["arrive", &a.label]).status.code(), Some(0));
-    let o = run(&day, &["attempt", &a.label, "--outcome", "buyer_cancelled", "--reason", "damaged"]);
+    let o = run(
+        &day,
+        &[
+            "attempt",
+            &a.label,
+            "--outcome",
+            "buyer_cancelled",
+            "--reason",
+            "damaged",
+        ],
+    );
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).contains("does not apply"), "{}", text(&o));
     let o = run(&day, &["attempt", &a.label, "--outcome", "delivered"]);
     assert_eq!(o.status.code(), Some(3));
-    let o = run(&day, &["attempt", &a.label, "--outcome", "buyer_cancelled", "--reason", "changed_mind"]);
+    let o = run(
+        &day,
+        &[
+            "attempt",
+            &a.label,
+            "--outcome",
+            "buyer_cancelled",
+            "--reason",
+            "changed_mind",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("Buyer"));
     let export = run(&day, &["events", "export"]);
-    let last = String::from_utf8_lossy(&export.stdout).lines().last().map(str::to_owned).expect("events");
+    let last = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .last()
+        .map(str::to_owned)
+        .expect("events");
     let v: serde_json::Value = serde_json::from_str(&last).expect("json");
     assert_eq!(v["body"]["outcome"], "buyer_cancelled");
     assert_eq!(v["body"]["liability"], "buyer");
     // Correction: a new event pointing to the old one, never an edit.
     let id = v["body"]["event_id"].as_str().expect("id").to_owned();
-    let o = run(&day, &["correct", &id, "--outcome", "carrier_problem", "--reason", "address_not_found", "--note", "wrong building"]);
+    let o = run(
+        &day,
+        &[
+            "correct",
+            &id,
+            "--outcome",
+            "carrier_problem",
+            "--reason",
+            "address_not_found",
+            "--note",
+            "wrong building",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let export = run(&day, &["events", "export"]);
-    let lines: Vec<String> = String::from_utf8_lossy(&export.stdout).lines().map(str::to_owned).collect();
+    let lines: Vec<String> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
     let corr: serde_json::Value = serde_json::from_str(lines.last().expect("last")).expect("json");
     assert_eq!(corr["body"]["corrects"], id.as_str());
     assert_eq!(corr["body"]["liability"], "carrier");
-    assert!(lines.iter().any(|l| l.contains(&id) && l.contains("\"buyer_cancelled\"")), "original kept");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&id) && l.contains("\"buyer_cancelled\"")),
+        "original kept"
+    );
 }
 
 #[test]
@@ -116,8 +202,18 @@ fn forged_other_device_expired_and_rollback_manifests_are_refused_and_current_ke
     let make = |name: &str, extra: &[&str], key: &str, device: &str| {
         let out = dir.join(name);
         let mut args = vec![
-            "dev", "sample-manifest", "--server-key", key, "--device-id", device, "--out",
-            out.to_str().expect("utf8"), "--iterations", "1000", "--parcels", "5",
+            "dev",
+            "sample-manifest",
+            "--server-key",
+            key,
+            "--device-id",
+            device,
+            "--out",
+            out.to_str().expect("utf8"),
+            "--iterations",
+            "1000",
+            "--parcels",
+            "5",
         ];
         args.extend_from_slice(extra);
         let o = run(&day, &args);
@@ -125,18 +221,53 @@ fn forged_other_device_expired_and_rollback_manifests_are_refused_and_current_ke
         out
     };
     let other_key = dir.join("other.key");
-    assert!(run(&day, &["dev", "server-key", "--out", other_key.to_str().expect("utf8")]).status.success());
-    let forged = make("forged.json", &["--version", "2"], other_key.to_str().expect("utf8"), &day.device_id);
+    assert!(
+        run(
+            &day,
+            &[
+                "dev",
+                "server-key",
+                "--out",
+                other_key.to_str().expect("utf8")
+            ]
+        )
+        .status
+        .success()
+    );
+    let forged = make(
+        "forged.json",
+        &["--version", "2"],
+        other_key.to_str().expect("utf8"),
+        &day.device_id,
+    );
     let other_dev = make("other.json", &["--version", "2"], sk, "CT-SOMEONE-ELSE");
-    let expired = make("expired.json", &["--version", "2", "--valid-hours", "-1"], sk, &day.device_id);
-    let v3 = make("v3.json", &["--version", "3", "--withdraw", &day.codes[0].label], sk, &day.device_id);
+    let expired = make(
+        "expired.json",
+        &["--version", "2", "--valid-hours", "-1"],
+        sk,
+        &day.device_id,
+    );
+    let v3 = make(
+        "v3.json",
+        &["--version", "3", "--withdraw", &day.codes[0].label],
+        sk,
+        &day.device_id,
+    );
     let v2 = make("v2.json", &["--version", "2"], sk, &day.device_id);
-    for (file, why) in [(&forged, "not issued by the server"), (&other_dev, "for device CT-SOMEONE-ELSE"), (&expired, "expired")] {
+    for (file, why) in [
+        (&forged, "not issued by the server"),
+        (&other_dev, "for device CT-SOMEONE-ELSE"),
+        (&expired, "expired"),
+    ] {
         let o = run(&day, &["manifest", "load", file.to_str().expect("utf8")]);
         assert_eq!(o.status.code(), Some(3), "{}", text(&o));
         assert!(text(&o).contains(why), "{}", text(&o));
         let show = run(&day, &["manifest", "show"]);
-        assert!(text(&show).contains("version 1"), "current manifest kept: {}", text(&show));
+        assert!(
+            text(&show).contains("version 1"),
+            "current manifest kept: {}",
+            text(&show)
+        );
     }
     let o = run(&day, &["manifest", "load", v3.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -156,7 +287,10 @@ fn forged_other_device_expired_and_rollback_manifests_are_refused_and_current_ke
 #[test]
 fn uninitialised_device_says_how_to_fix() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let o = common::cli(&tmp.path().join("nothing")).args(["parcels"]).output().expect("run");
+    let o = common::cli(&tmp.path().join("nothing"))
+        .args(["parcels"])
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("courier-terminal init"), "{}", text(&o));
 }

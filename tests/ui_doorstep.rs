@@ -30,13 +30,20 @@ struct Rig {
 fn rig(parcels: usize) -> Rig {
     let day = common::day(parcels);
     let position = SharedPosition::new();
-    let terminal = Terminal::open(&day.dir, Arc::new(SystemClock::new()), Arc::new(position.clone())).expect("open");
+    let terminal = Terminal::open(
+        &day.dir,
+        Arc::new(SystemClock::new()),
+        Arc::new(position.clone()),
+    )
+    .expect("open");
     let (scanner, scans) = mpsc::channel();
     let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
     config.scans = Some(scans);
     config.language = Language::En;
     let app = App::new(config).expect("app");
-    app.window().window().set_size(slint::LogicalSize::new(400.0, 900.0));
+    app.window()
+        .window()
+        .set_size(slint::LogicalSize::new(400.0, 900.0));
     app.window().show().expect("show");
     settle(&app);
     Rig {
@@ -48,11 +55,20 @@ fn rig(parcels: usize) -> Rig {
 }
 
 fn code_of(day: &common::Day, label: &str) -> String {
-    day.codes.iter().find(|c| c.label == label).expect("code").numeric.clone()
+    day.codes
+        .iter()
+        .find(|c| c.label == label)
+        .expect("code")
+        .numeric
+        .clone()
 }
 
 fn wrong_code(right: &str) -> String {
-    if right == "000000" { "111111".into() } else { "000000".into() }
+    if right == "000000" {
+        "111111".into()
+    } else {
+        "000000".into()
+    }
 }
 
 /// Opens a parcel by scanning it, marks arrival and inspection, opens the keypad.
@@ -64,7 +80,10 @@ fn to_keypad(r: &Rig, label: &str) {
     press(r.app.window(), "Buyer inspects the parcel");
     settle(&r.app);
     press(r.app.window(), "Enter the code");
-    assert_eq!(r.app.window().global::<AppState>().get_screen(), Screen::Code);
+    assert_eq!(
+        r.app.window().global::<AppState>().get_screen(),
+        Screen::Code
+    );
 }
 
 fn scan_a_label_opens_the_parcel() {
@@ -77,7 +96,10 @@ fn scan_a_label_opens_the_parcel() {
         ui.global::<AppState>().get_screen() == Screen::Parcel
     });
     assert_eq!(ui.global::<ParcelViewState>().get_label(), label(3));
-    assert!(find_button(ui, "I am at the address").is_some(), "the next step is arrival");
+    assert!(
+        find_button(ui, "I am at the address").is_some(),
+        "the next step is arrival"
+    );
     // Typed on the physical keys: the last digits are enough when unique.
     press(ui, "Back");
     settle(&r.app);
@@ -113,7 +135,10 @@ fn wrong_code_shows_tries_left_then_right_code_delivers() {
     settle(&r.app);
     assert_eq!(value(ui, "Answer"), "Delivered: hand the parcel over");
     // The screen said delivered: the event is already in the store.
-    let t = common::open(&r.day.dir, Arc::new(courier_terminal::position_source::NoPosition));
+    let t = common::open(
+        &r.day.dir,
+        Arc::new(courier_terminal::position_source::NoPosition),
+    );
     assert_eq!(t.parcel(&l).expect("parcel").state, ParcelState::Delivered);
     let events = t.store().events(1, 1000).expect("events");
     assert!(
@@ -133,10 +158,19 @@ fn buyer_qr_scanned_on_the_keypad_delivers() {
     let ui = r.app.window();
     let l = label(6);
     to_keypad(&r, &l);
-    let qr = r.day.codes.iter().find(|c| c.label == l).expect("code").qr.clone();
+    let qr = r
+        .day
+        .codes
+        .iter()
+        .find(|c| c.label == l)
+        .expect("code")
+        .qr
+        .clone();
     r.scanner.send(qr).expect("scanner");
     wait_until(ui, "the QR answer", |ui| {
-        ui.global::<courier_terminal::ui::CodeEntryState>().get_verdict() != courier_terminal::ui::Verdict::None
+        ui.global::<courier_terminal::ui::CodeEntryState>()
+            .get_verdict()
+            != courier_terminal::ui::Verdict::None
     });
     assert_eq!(value(ui, "Answer"), "Delivered: hand the parcel over");
 }
@@ -154,10 +188,16 @@ fn exchange_and_pickup_collect_the_item_first() {
     press(ui, "Buyer inspects the parcel");
     settle(&r.app);
     assert!(pv().get_needs_collect() && !pv().get_collected());
-    assert_eq!(find_button(ui, "Scan the collected item first").and_then(|b| b.accessible_enabled()), Some(false));
+    assert_eq!(
+        find_button(ui, "Scan the collected item first").and_then(|b| b.accessible_enabled()),
+        Some(false)
+    );
     r.app.scan("RT99999999");
     settle(&r.app);
-    assert_eq!(ui.global::<AppState>().get_error_kind(), "wrong_item_collected");
+    assert_eq!(
+        ui.global::<AppState>().get_error_kind(),
+        "wrong_item_collected"
+    );
     press(ui, "OK");
     r.app.scan("RT00000004");
     settle(&r.app);
@@ -194,7 +234,13 @@ fn attempts_limit_locks_the_parcel() {
     for left in (1..=4).rev() {
         type_keys(ui, &wrong, true);
         settle(&r.app);
-        assert_eq!(value(ui, "Answer"), format!("Wrong code: {left} {} left", if left == 1 { "try" } else { "tries" }));
+        assert_eq!(
+            value(ui, "Answer"),
+            format!(
+                "Wrong code: {left} {} left",
+                if left == 1 { "try" } else { "tries" }
+            )
+        );
         press(ui, "Try again");
     }
     type_keys(ui, &wrong, true);
@@ -229,9 +275,12 @@ fn withdrawn_parcel_cannot_be_delivered() {
         &r.day.server,
     )
     .expect("sample day v2");
-    common::open(&r.day.dir, Arc::new(courier_terminal::position_source::NoPosition))
-        .load_manifest(&v2.manifest)
-        .expect("load v2");
+    common::open(
+        &r.day.dir,
+        Arc::new(courier_terminal::position_source::NoPosition),
+    )
+    .load_manifest(&v2.manifest)
+    .expect("load v2");
     // The app notices the new manifest in the log and reloads the route.
     r.app.refresh_status();
     settle(&r.app);
@@ -241,9 +290,15 @@ fn withdrawn_parcel_cannot_be_delivered() {
     settle(&r.app);
     assert_eq!(ui.global::<AppState>().get_screen(), Screen::Parcel);
     assert_eq!(value(ui, "Parcel state"), "withdrawn");
-    assert!(find_button(ui, "I am at the address").is_none(), "no arrival step");
+    assert!(
+        find_button(ui, "I am at the address").is_none(),
+        "no arrival step"
+    );
     assert!(find_button(ui, "Enter the code").is_none(), "no code entry");
-    assert!(find_button(ui, "Cannot deliver").is_none(), "nothing to record at the door");
+    assert!(
+        find_button(ui, "Cannot deliver").is_none(),
+        "nothing to record at the door"
+    );
 }
 
 fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
@@ -263,12 +318,18 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
     r.app.refresh_status();
     press(ui, "Confirm: no answer");
     settle(&r.app);
-    assert_eq!(ui.global::<AppState>().get_error_kind(), "no_answer_too_far");
+    assert_eq!(
+        ui.global::<AppState>().get_error_kind(),
+        "no_answer_too_far"
+    );
     assert!(value(ui, "Refused").contains("no_answer_too_far"));
     // At the door now, but the wait is not over (10 minutes by default).
     r.position.set(fix(36.7740, 3.0580, FixDimension::ThreeD));
     r.app.refresh_status();
-    assert!(value(ui, "At the address").starts_with("0 m"), "evidence follows the fix");
+    assert!(
+        value(ui, "At the address").starts_with("0 m"),
+        "evidence follows the fix"
+    );
     press(ui, "Call");
     settle(&r.app);
     press(ui, "OK");
@@ -276,7 +337,10 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
     settle(&r.app);
     assert_eq!(ui.global::<AppState>().get_error_kind(), "no_answer_wait");
     let remaining = ui.global::<AppState>().get_error_a();
-    assert!((590..=600).contains(&remaining), "about 10 minutes left, got {remaining} s");
+    assert!(
+        (590..=600).contains(&remaining),
+        "about 10 minutes left, got {remaining} s"
+    );
     // The timer survives leaving the screen: it counts from the stored arrival.
     press(ui, "OK");
     press(ui, "Back");
@@ -290,9 +354,16 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
     press(ui, "Show the no-answer evidence");
     let g = ui.global::<courier_terminal::ui::NoAnswerState>();
     assert!(g.get_remaining_s() <= remaining && g.get_remaining_s() > 0);
-    assert_eq!(slint::Model::row_count(&g.get_contacts()), 1, "the call is still logged with its time");
+    assert_eq!(
+        slint::Model::row_count(&g.get_contacts()),
+        1,
+        "the call is still logged with its time"
+    );
     // Nothing was recorded.
-    let t = common::open(&r.day.dir, Arc::new(courier_terminal::position_source::NoPosition));
+    let t = common::open(
+        &r.day.dir,
+        Arc::new(courier_terminal::position_source::NoPosition),
+    );
     assert_eq!(t.parcel(&l).expect("parcel").state, ParcelState::Pending);
 }
 
@@ -300,13 +371,34 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
 fn doorstep_screens() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let scenarios: [(&str, fn()); 7] = [
-        ("scan_a_label_opens_the_parcel", scan_a_label_opens_the_parcel),
-        ("wrong_code_shows_tries_left_then_right_code_delivers", wrong_code_shows_tries_left_then_right_code_delivers),
-        ("buyer_qr_scanned_on_the_keypad_delivers", buyer_qr_scanned_on_the_keypad_delivers),
-        ("exchange_and_pickup_collect_the_item_first", exchange_and_pickup_collect_the_item_first),
-        ("attempts_limit_locks_the_parcel", attempts_limit_locks_the_parcel),
-        ("withdrawn_parcel_cannot_be_delivered", withdrawn_parcel_cannot_be_delivered),
-        ("no_answer_is_refused_away_from_the_address_and_before_the_wait", no_answer_is_refused_away_from_the_address_and_before_the_wait),
+        (
+            "scan_a_label_opens_the_parcel",
+            scan_a_label_opens_the_parcel,
+        ),
+        (
+            "wrong_code_shows_tries_left_then_right_code_delivers",
+            wrong_code_shows_tries_left_then_right_code_delivers,
+        ),
+        (
+            "buyer_qr_scanned_on_the_keypad_delivers",
+            buyer_qr_scanned_on_the_keypad_delivers,
+        ),
+        (
+            "exchange_and_pickup_collect_the_item_first",
+            exchange_and_pickup_collect_the_item_first,
+        ),
+        (
+            "attempts_limit_locks_the_parcel",
+            attempts_limit_locks_the_parcel,
+        ),
+        (
+            "withdrawn_parcel_cannot_be_delivered",
+            withdrawn_parcel_cannot_be_delivered,
+        ),
+        (
+            "no_answer_is_refused_away_from_the_address_and_before_the_wait",
+            no_answer_is_refused_away_from_the_address_and_before_the_wait,
+        ),
     ];
     for (name, run) in scenarios {
         eprintln!("ui scenario: {name}");

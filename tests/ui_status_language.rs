@@ -15,11 +15,18 @@ use slint::ComponentHandle;
 use ui_support::*;
 
 fn app(position: &SharedPosition, day: &common::Day) -> App {
-    let terminal = Terminal::open(&day.dir, Arc::new(SystemClock::new()), Arc::new(position.clone())).expect("open");
+    let terminal = Terminal::open(
+        &day.dir,
+        Arc::new(SystemClock::new()),
+        Arc::new(position.clone()),
+    )
+    .expect("open");
     let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
     config.language = Language::En;
     let app = App::new(config).expect("app");
-    app.window().window().set_size(slint::LogicalSize::new(400.0, 800.0));
+    app.window()
+        .window()
+        .set_size(slint::LogicalSize::new(400.0, 800.0));
     app.window().show().expect("show");
     settle(&app);
     app
@@ -36,14 +43,20 @@ fn status_bar_follows_a_fix_lost_and_found() {
     assert_eq!(value(ui, "GNSS"), "3d");
     // Lost: the receiver keeps the last fix, but there is no current one.
     let mut lost = PositionReading::none();
-    lost.last_valid = fix(36.7640, 3.0510, FixDimension::ThreeD).current.map(|mut f| {
-        f.age_ms = 42_000;
-        f
-    });
+    lost.last_valid = fix(36.7640, 3.0510, FixDimension::ThreeD)
+        .current
+        .map(|mut f| {
+            f.age_ms = 42_000;
+            f
+        });
     position.set(lost);
     app.refresh_status();
     assert_eq!(value(ui, "GNSS"), "none");
-    assert_eq!(ui.global::<StatusBarState>().get_fix_age_s(), 42, "the age of the last fix is kept");
+    assert_eq!(
+        ui.global::<StatusBarState>().get_fix_age_s(),
+        42,
+        "the age of the last fix is kept"
+    );
     position.set(fix(36.7640, 3.0510, FixDimension::TwoD));
     app.refresh_status();
     assert_eq!(value(ui, "GNSS"), "2d");
@@ -65,22 +78,36 @@ fn switching_to_arabic_flips_the_layout() {
     let app = app(&position, &day);
     let ui = app.window();
     let width = 400.0;
-    let lang_x = |label: &str| find(ui, label).expect("language button").absolute_position().x;
+    let lang_x = |label: &str| {
+        find(ui, label)
+            .expect("language button")
+            .absolute_position()
+            .x
+    };
     // Left to right: the language button sits at the end (right) of the bar.
     assert!(lang_x("Language") > width / 2.0);
     assert!(!ui.global::<Dir>().get_rtl());
     press(ui, "Language"); // en -> fr
     assert_eq!(ui.global::<AppState>().get_language(), "fr");
-    assert!(find(ui, "Langue").is_some(), "French words from the bundled translation");
+    assert!(
+        find(ui, "Langue").is_some(),
+        "French words from the bundled translation"
+    );
     press(ui, "Langue"); // fr -> ar
     assert_eq!(ui.global::<AppState>().get_language(), "ar");
     assert!(ui.global::<Dir>().get_rtl());
     // Right to left: the same button is now at the left, labelled in Arabic.
     let x = lang_x("اللغة");
-    assert!(x < width / 2.0, "language button at x={x} should be on the left in Arabic");
+    assert!(
+        x < width / 2.0,
+        "language button at x={x} should be on the left in Arabic"
+    );
     // Rows mirror too: a parcel's state is on the left of its row in Arabic.
     let row = find(ui, &label(1)).expect("route row");
-    assert_eq!(row.accessible_value().map(|v| v.to_string()).as_deref(), Some("للتنفيذ"));
+    assert_eq!(
+        row.accessible_value().map(|v| v.to_string()).as_deref(),
+        Some("للتنفيذ")
+    );
     app.set_language(Language::En);
     assert!(!ui.global::<Dir>().get_rtl());
     assert!(lang_x("Language") > width / 2.0);
@@ -90,8 +117,14 @@ fn switching_to_arabic_flips_the_layout() {
 fn status_bar_and_languages() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let scenarios: [(&str, fn()); 2] = [
-        ("status_bar_follows_a_fix_lost_and_found", status_bar_follows_a_fix_lost_and_found),
-        ("switching_to_arabic_flips_the_layout", switching_to_arabic_flips_the_layout),
+        (
+            "status_bar_follows_a_fix_lost_and_found",
+            status_bar_follows_a_fix_lost_and_found,
+        ),
+        (
+            "switching_to_arabic_flips_the_layout",
+            switching_to_arabic_flips_the_layout,
+        ),
     ];
     for (name, run) in scenarios {
         eprintln!("ui scenario: {name}");

@@ -4,9 +4,14 @@ use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 
 use courier_protocol::code_verifier::BuyerSecret;
-use courier_protocol::envelope::{ClockStamp, EVENT_SCHEMA, EventBody, FixRecord, GENESIS_PREV_HASH, PositionRecord, SignedEvent, Verification};
+use courier_protocol::envelope::{
+    ClockStamp, EVENT_SCHEMA, EventBody, FixRecord, GENESIS_PREV_HASH, PositionRecord, SignedEvent,
+    Verification,
+};
 use courier_protocol::keys::{Signer, sha256};
-use courier_protocol::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome};
+use courier_protocol::vocabulary::{
+    CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome,
+};
 use ring::signature::Ed25519KeyPair;
 
 fn device_key() -> Ed25519KeyPair {
@@ -101,10 +106,20 @@ fn published_vectors_match_the_code() {
     let v = compute();
     assert_eq!(v.hash, hex::encode(sha256(v.canonical.as_bytes())));
     if std::env::var_os("PRINT_VECTORS").is_some() {
-        println!("public_key {}\nK {}\nV {}\nproof_digest {}\nproof {}\ncanonical {}\nhash {}\nsignature {}",
-            v.public_key, v.code_key, v.verifier, v.proof_digest, v.proof, v.canonical, v.hash, v.signature);
+        println!(
+            "public_key {}\nK {}\nV {}\nproof_digest {}\nproof {}\ncanonical {}\nhash {}\nsignature {}",
+            v.public_key,
+            v.code_key,
+            v.verifier,
+            v.proof_digest,
+            v.proof,
+            v.canonical,
+            v.hash,
+            v.signature
+        );
     }
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md")).expect("docs/protocol.md");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md"))
+        .expect("docs/protocol.md");
     for (name, value) in [
         ("public key", &v.public_key),
         ("K", &v.code_key),
@@ -115,6 +130,9 @@ fn published_vectors_match_the_code() {
         ("hash", &v.hash),
         ("signature", &v.signature),
     ] {
-        assert!(doc.contains(value.as_str()), "docs/protocol.md lacks the {name} vector {value}");
+        assert!(
+            doc.contains(value.as_str()),
+            "docs/protocol.md lacks the {name} vector {value}"
+        );
     }
 }

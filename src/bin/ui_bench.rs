@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use courier_terminal::clock::SystemClock;
-use courier_terminal::domain::position::{AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind};
+use courier_terminal::domain::position::{
+    AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind,
+};
 use courier_terminal::position_source::SharedPosition;
 use courier_terminal::terminal::Terminal;
 use courier_terminal::ui::screenshots::{OffscreenPlatform, render, sample_device};
@@ -49,7 +51,12 @@ fn cpu_time() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // Fields after the command: state is 0, utime is 11, stime is 12; 100 ticks a second.
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
@@ -65,7 +72,11 @@ fn rss_kib() -> u64 {
 
 fn open_app(dir: &Path, parcels: usize, position: &SharedPosition) -> Result<App> {
     let device = sample_device(dir, parcels, &[])?;
-    let terminal = Terminal::open(&device.dir, Arc::new(SystemClock::new()), Arc::new(position.clone()))?;
+    let terminal = Terminal::open(
+        &device.dir,
+        Arc::new(SystemClock::new()),
+        Arc::new(position.clone()),
+    )?;
     let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
     config.language = Language::Fr;
     Ok(App::new_inline(config)?)
@@ -96,8 +107,14 @@ fn main() -> Result<()> {
     app.window().show()?;
     let frame = render(&window, W, H);
     let cold = t0.elapsed();
-    assert!(frame.iter().any(|p| p.r != 0 || p.g != 0 || p.b != 0), "a frame was drawn");
-    let rows = app.window().global::<courier_terminal::ui::RouteListState>().get_total();
+    assert!(
+        frame.iter().any(|p| p.r != 0 || p.g != 0 || p.b != 0),
+        "a frame was drawn"
+    );
+    let rows = app
+        .window()
+        .global::<courier_terminal::ui::RouteListState>()
+        .get_total();
     drop(app);
 
     // A 200-parcel day on screen: resident memory.
@@ -107,7 +124,10 @@ fn main() -> Result<()> {
     let rss = rss_kib();
 
     // Idle: the position feed changes every second; the UI only runs its timers.
-    let idle_secs = std::env::var("UI_BENCH_IDLE_S").ok().and_then(|v| v.parse().ok()).unwrap_or(20u64);
+    let idle_secs = std::env::var("UI_BENCH_IDLE_S")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20u64);
     let cpu0 = cpu_time();
     let wall0 = Instant::now();
     let mut next_fix = Instant::now();
@@ -126,7 +146,8 @@ fn main() -> Result<()> {
             drew = true;
         });
         frames += u32::from(drew);
-        let until_timer = slint::platform::duration_until_next_timer_update().unwrap_or(Duration::from_secs(1));
+        let until_timer =
+            slint::platform::duration_until_next_timer_update().unwrap_or(Duration::from_secs(1));
         let until_fix = next_fix.saturating_duration_since(Instant::now());
         std::thread::sleep(until_timer.min(until_fix));
     }
@@ -162,9 +183,21 @@ fn main() -> Result<()> {
 
     println!("| figure | target | measured |");
     println!("|---|---|---|");
-    println!("| cold start to a drawn route list, {rows} parcels | ≤ 300 ms | {:.0} ms |", cold.as_secs_f64() * 1000.0);
-    println!("| resident memory, 200-parcel day on screen | ≤ 40 MB | {:.1} MB |", rss as f64 / 1024.0);
-    println!("| idle CPU, position feed at 1 Hz, {idle_secs} s ({frames} frames drawn) | ≤ 0.3 % | {cpu:.2} % |");
-    println!("| key press to redrawn frame (keypad, 600x1200 px) | ≤ 16 ms | median {:.1} ms, p95 {:.1} ms |", median.as_secs_f64() * 1000.0, p95.as_secs_f64() * 1000.0);
+    println!(
+        "| cold start to a drawn route list, {rows} parcels | ≤ 300 ms | {:.0} ms |",
+        cold.as_secs_f64() * 1000.0
+    );
+    println!(
+        "| resident memory, 200-parcel day on screen | ≤ 40 MB | {:.1} MB |",
+        rss as f64 / 1024.0
+    );
+    println!(
+        "| idle CPU, position feed at 1 Hz, {idle_secs} s ({frames} frames drawn) | ≤ 0.3 % | {cpu:.2} % |"
+    );
+    println!(
+        "| key press to redrawn frame (keypad, 600x1200 px) | ≤ 16 ms | median {:.1} ms, p95 {:.1} ms |",
+        median.as_secs_f64() * 1000.0,
+        p95.as_secs_f64() * 1000.0
+    );
     Ok(())
 }

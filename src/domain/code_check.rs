@@ -56,13 +56,13 @@ pub fn plan(
     qr_order_ref: Option<&str>,
 ) -> Result<Result<CheckPlan, BadCodeMaterial>, Refusal> {
     parcel.check(&Action::CheckCode)?;
-    if let Some(scanned) = qr_order_ref {
-        if scanned != parcel.spec.order_ref {
-            return Err(Refusal::QrForOtherOrder {
-                scanned: scanned.to_owned(),
-                expected: parcel.spec.order_ref.clone(),
-            });
-        }
+    if let Some(scanned) = qr_order_ref
+        && scanned != parcel.spec.order_ref
+    {
+        return Err(Refusal::QrForOtherOrder {
+            scanned: scanned.to_owned(),
+            expected: parcel.spec.order_ref.clone(),
+        });
     }
     let (entry, spec) = match secret.form() {
         CodeForm::Numeric => (EntryMode::Keypad, &parcel.spec.code.numeric),
@@ -75,13 +75,15 @@ pub fn plan(
         CodePolicy::OfflineAllowed => CheckMode::Offline,
         CodePolicy::OnlineOnly => CheckMode::Online,
     };
-    Ok(material(spec, check).map(|(salt, iterations, verifier)| CheckPlan {
-        entry,
-        check,
-        salt,
-        iterations,
-        verifier,
-    }))
+    Ok(
+        material(spec, check).map(|(salt, iterations, verifier)| CheckPlan {
+            entry,
+            check,
+            salt,
+            iterations,
+            verifier,
+        }),
+    )
 }
 
 type Material = (Vec<u8>, NonZeroU32, Option<[u8; 32]>);

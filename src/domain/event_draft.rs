@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use courier_protocol::envelope::{ChainTip, ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord, Verification};
+use courier_protocol::envelope::{
+    ChainTip, ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord, Verification,
+};
 use courier_protocol::vocabulary::{EventKind, Liability, Outcome, Reason};
 
 /// Everything about an event except its id, sequence and chain link.

@@ -14,7 +14,9 @@ use super::parcel::{Action, Parcel, ParcelState};
 #[derive(Debug, Clone, Error, PartialEq)]
 pub enum ManifestRefusal {
     /// Bad signature or key.
-    #[error("manifest refused: {0}. It was not issued by the server this device is enrolled with; keep the current manifest and ask the depot for a fresh one")]
+    #[error(
+        "manifest refused: {0}. It was not issued by the server this device is enrolled with; keep the current manifest and ask the depot for a fresh one"
+    )]
     Signature(ProtocolError),
     /// Another device's manifest.
     #[error("manifest refused: it is for device {for_device}, this device is {this_device}")]
@@ -25,7 +27,9 @@ pub enum ManifestRefusal {
         this_device: String,
     },
     /// Expired by the trusted clock.
-    #[error("manifest refused: it expired at {expired_at_ms} (Unix ms), trusted time is {now_ms}; download today's manifest")]
+    #[error(
+        "manifest refused: it expired at {expired_at_ms} (Unix ms), trusted time is {now_ms}; download today's manifest"
+    )]
     Expired {
         /// Expiry.
         expired_at_ms: i64,
@@ -33,7 +37,9 @@ pub enum ManifestRefusal {
         now_ms: i64,
     },
     /// Rollback to an older version.
-    #[error("manifest refused: version {offered} is older than version {highest} already accepted (rollback)")]
+    #[error(
+        "manifest refused: version {offered} is older than version {highest} already accepted (rollback)"
+    )]
     Rollback {
         /// Version offered.
         offered: u64,
@@ -125,11 +131,17 @@ fn validate(body: &ManifestBody) -> Result<(), ManifestRefusal> {
             return invalid(format!("parcel {} has an attempt limit of 0", p.parcel_id));
         }
         if !(4..=12).contains(&p.code.digits) {
-            return invalid(format!("parcel {} has {}-digit codes", p.parcel_id, p.code.digits));
+            return invalid(format!(
+                "parcel {} has {}-digit codes",
+                p.parcel_id, p.code.digits
+            ));
         }
         for spec in std::iter::once(&p.code.numeric).chain(p.code.qr.as_ref()) {
             if spec.iterations == 0 || hex::decode(&spec.salt).map_or(true, |s| s.len() < 8) {
-                return invalid(format!("parcel {} has unusable KDF parameters", p.parcel_id));
+                return invalid(format!(
+                    "parcel {} has unusable KDF parameters",
+                    p.parcel_id
+                ));
             }
             let has_v = spec.verifier.is_some();
             if has_v != (p.policy == CodePolicy::OfflineAllowed) {
@@ -160,7 +172,10 @@ pub struct ManifestChanges {
 
 /// Plans the change from the parcels held to a new manifest body.
 pub fn plan_changes(held: &[Parcel], body: &ManifestBody) -> ManifestChanges {
-    let by_id: HashMap<&str, &Parcel> = held.iter().map(|p| (p.spec.parcel_id.as_str(), p)).collect();
+    let by_id: HashMap<&str, &Parcel> = held
+        .iter()
+        .map(|p| (p.spec.parcel_id.as_str(), p))
+        .collect();
     let mut changes = ManifestChanges::default();
     for p in &body.parcels {
         match by_id.get(p.parcel_id.as_str()) {

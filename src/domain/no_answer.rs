@@ -37,7 +37,8 @@ pub fn waited_ms(ctx: &NoAnswerContext<'_>) -> i64 {
 pub fn check(ctx: &NoAnswerContext<'_>, settings: &ManifestSettings) -> Result<(), Refusal> {
     if let (Some(lat), Some(lon)) = (ctx.address.lat_e7, ctx.address.lon_e7) {
         let here = ctx.position_now.fix.as_ref().map(|f| (f.lat_e7, f.lon_e7));
-        let candidates: Vec<(i64, i64)> = here.into_iter().chain(ctx.visit.arrival_fix_e7).collect();
+        let candidates: Vec<(i64, i64)> =
+            here.into_iter().chain(ctx.visit.arrival_fix_e7).collect();
         if candidates.is_empty() {
             return Err(Refusal::NoAnswerNeedsFix);
         }
@@ -127,7 +128,10 @@ mod tests {
             utc_ms: 0,
             boot_id: "boot",
         };
-        assert!(matches!(check(&ctx, &s), Err(Refusal::NoAnswerTooFar { .. })));
+        assert!(matches!(
+            check(&ctx, &s),
+            Err(Refusal::NoAnswerTooFar { .. })
+        ));
         ctx.position_now = &near;
         ctx.monotonic_ms = 5_000 + 60_000;
         assert_eq!(

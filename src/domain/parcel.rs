@@ -311,11 +311,11 @@ pub(crate) mod tests {
                     prop_assert!(matches!(p.state, ParcelState::Withdrawn | ParcelState::ReturnedToDepot));
                 }
                 // Refused or cancelled are final for the day.
-                if let ParcelState::Failed(o) = before.state {
-                    if !retryable(o) && before.visit.is_none() {
-                        prop_assert!(matches!(p.state, ParcelState::Failed(_) | ParcelState::Withdrawn | ParcelState::ReturnedToDepot));
-                        prop_assert!(p.visit.is_none());
-                    }
+                if let ParcelState::Failed(o) = before.state
+                    && !retryable(o) && before.visit.is_none()
+                {
+                    prop_assert!(matches!(p.state, ParcelState::Failed(_) | ParcelState::Withdrawn | ParcelState::ReturnedToDepot));
+                    prop_assert!(p.visit.is_none());
                 }
             }
         }

@@ -184,7 +184,10 @@ mod tests {
         );
         assert_eq!(fresh.status, "fix");
         let f = fresh.fix.expect("fix");
-        assert_eq!((f.lat_e7, f.lon_e7, f.alt_cm), (367_538_000, 30_588_000, Some(1235)));
+        assert_eq!(
+            (f.lat_e7, f.lon_e7, f.alt_cm),
+            (367_538_000, 30_588_000, Some(1235))
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ pub enum Refusal {
     #[error("this parcel is already delivered; nothing more to do")]
     AlreadyDelivered,
     /// The parcel was withdrawn by the server.
-    #[error("this parcel was withdrawn (cancelled before dispatch): do not deliver, return it to the depot")]
+    #[error(
+        "this parcel was withdrawn (cancelled before dispatch): do not deliver, return it to the depot"
+    )]
     Withdrawn,
     /// The parcel is back at the depot.
     #[error("this parcel was checked back in at the depot")]
@@ -94,7 +96,9 @@ pub enum Refusal {
     #[error("scan the item you collect from the buyer first")]
     CollectFirst,
     /// "Refused after inspection" needs the inspection step first.
-    #[error("offer the buyer to inspect the parcel first: a refusal after inspection makes the seller pay")]
+    #[error(
+        "offer the buyer to inspect the parcel first: a refusal after inspection makes the seller pay"
+    )]
     InspectFirst,
     /// A correction that is not allowed.
     #[error("cannot correct this event: {0}")]

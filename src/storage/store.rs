@@ -15,16 +15,24 @@ use crate::domain::parcel::{Parcel, ParcelState, Visit};
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The disk is full.
-    #[error("storage is full while {0}: free space on the device (old logs, exports); everything recorded before is safe, and this step was NOT recorded")]
+    #[error(
+        "storage is full while {0}: free space on the device (old logs, exports); everything recorded before is safe, and this step was NOT recorded"
+    )]
     Full(&'static str),
     /// The database cannot be written.
-    #[error("storage is read-only while {0}: check the data directory's permissions and mount; nothing recorded is lost, and this step was NOT recorded")]
+    #[error(
+        "storage is read-only while {0}: check the data directory's permissions and mount; nothing recorded is lost, and this step was NOT recorded"
+    )]
     ReadOnly(&'static str),
     /// The database file is damaged.
-    #[error("the database is damaged ({0}): stop using this device and call carrier IT (run `courier-terminal diagnose`)")]
+    #[error(
+        "the database is damaged ({0}): stop using this device and call carrier IT (run `courier-terminal diagnose`)"
+    )]
     Corrupt(&'static str),
     /// Another process holds the database.
-    #[error("the database is busy while {0}: another courier-terminal process is running; close it and retry")]
+    #[error(
+        "the database is busy while {0}: another courier-terminal process is running; close it and retry"
+    )]
     Busy(&'static str),
     /// The database is newer than this app or migration failed.
     #[error("cannot prepare the database schema: {0}")]
@@ -214,7 +222,9 @@ impl Store {
 
     /// A parcel by id.
     pub fn parcel_by_id(&self, parcel_id: &str) -> Result<Option<Parcel>, StoreError> {
-        Ok(self.query_parcels("WHERE parcel_id = ?1", [parcel_id])?.pop())
+        Ok(self
+            .query_parcels("WHERE parcel_id = ?1", [parcel_id])?
+            .pop())
     }
 
     fn query_parcels<P: rusqlite::Params>(
@@ -225,7 +235,10 @@ impl Store {
         let sql = format!(
             "SELECT spec_json, state, attempts_spent, visit_json, collected_label FROM parcels {tail}"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(classify("reading parcels"))?;
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(classify("reading parcels"))?;
         let rows = stmt
             .query_map(params, |r| {
                 Ok((
@@ -260,7 +273,11 @@ impl Store {
     ///
     /// Committed (fsync) before the code is compared, so a crash never gives a
     /// free try. Returns `None` when the parcel is already at its limit.
-    pub fn spend_attempt(&mut self, parcel_id: &str, limit: u32) -> Result<Option<u32>, StoreError> {
+    pub fn spend_attempt(
+        &mut self,
+        parcel_id: &str,
+        limit: u32,
+    ) -> Result<Option<u32>, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -341,7 +358,10 @@ impl Store {
 
     /// Events from `from_seq` on, at most `limit`, in sequence order.
     pub fn events(&self, from_seq: u64, limit: u32) -> Result<Vec<SignedEvent>, StoreError> {
-        self.query_events("WHERE seq >= ?1 ORDER BY seq LIMIT ?2", params![from_seq, limit])
+        self.query_events(
+            "WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+            params![from_seq, limit],
+        )
     }
 
     /// Events of one parcel, oldest first.
@@ -354,14 +374,20 @@ impl Store {
         Ok(self.query_events("WHERE event_id = ?1", [event_id])?.pop())
     }
 
-    fn query_events<P: rusqlite::Params>(&self, tail: &str, params: P) -> Result<Vec<SignedEvent>, StoreError> {
+    fn query_events<P: rusqlite::Params>(
+        &self,
+        tail: &str,
+        params: P,
+    ) -> Result<Vec<SignedEvent>, StoreError> {
         const CTX: &str = "reading events";
         let mut stmt = self
             .conn
             .prepare_cached(&format!("SELECT body, hash, signature FROM events {tail}"))
             .map_err(classify(CTX))?;
         let rows = stmt
-            .query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))
+            .query_map(params, |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+            })
             .map_err(classify(CTX))?;
         let mut out = Vec::new();
         for row in rows {
@@ -458,7 +484,11 @@ mod tests {
     use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
     use courier_protocol::vocabulary::EventKind;
 
-    fn append(store: &mut Store, key: &ring::signature::Ed25519KeyPair, note_len: usize) -> Result<SignedEvent, StoreError> {
+    fn append(
+        store: &mut Store,
+        key: &ring::signature::Ed25519KeyPair,
+        note_len: usize,
+    ) -> Result<SignedEvent, StoreError> {
         let parcel = Parcel {
             spec: spec(5),
             state: ParcelState::Pending,
@@ -468,7 +498,8 @@ mod tests {
         };
         store.append_event(
             |tip| {
-                let draft = EventDraft::new(EventKind::ContactAttempt).detail("note", "x".repeat(note_len));
+                let draft =
+                    EventDraft::new(EventKind::ContactAttempt).detail("note", "x".repeat(note_len));
                 let stamp = Stamp {
                     position: PositionRecord::none(),
                     clock: ClockStamp {
@@ -512,14 +543,24 @@ mod tests {
         let err = append(&mut store, &key, 200_000).expect_err("no room");
         assert!(matches!(err, StoreError::Full(_)), "{err:?}");
         assert!(err.to_string().contains("storage is full"));
-        assert_eq!(store.chain_tip().expect("tip").seq, 3, "nothing half-written");
+        assert_eq!(
+            store.chain_tip().expect("tip").seq,
+            3,
+            "nothing half-written"
+        );
         assert_eq!(store.pending_count().expect("outbox"), 3);
         assert_eq!(store.integrity_check().expect("check"), "ok");
         store
             .conn
             .execute_batch("PRAGMA max_page_count = 1000000")
             .expect("free space");
-        assert_eq!(append(&mut store, &key, 200_000).expect("room again").body.seq, 4);
+        assert_eq!(
+            append(&mut store, &key, 200_000)
+                .expect("room again")
+                .body
+                .seq,
+            4
+        );
     }
 
     #[test]
@@ -542,11 +583,21 @@ mod tests {
         let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
         let mut store = Store::open(&dir.path().join("t.db")).expect("open");
         append(&mut store, &key, 10).expect("append");
-        assert!(store.conn.execute("UPDATE events SET body = 'x'", []).is_err());
+        assert!(
+            store
+                .conn
+                .execute("UPDATE events SET body = 'x'", [])
+                .is_err()
+        );
         assert!(store.conn.execute("DELETE FROM events", []).is_err());
         assert!(store.conn.execute("DELETE FROM outbox", []).is_err());
         assert_eq!(store.spend_attempt("P1", 5).expect("spend"), Some(1));
-        assert!(store.conn.execute("UPDATE parcels SET attempts_spent = 0", []).is_err());
+        assert!(
+            store
+                .conn
+                .execute("UPDATE parcels SET attempts_spent = 0", [])
+                .is_err()
+        );
         for _ in 0..4 {
             store.spend_attempt("P1", 5).expect("spend");
         }

@@ -43,7 +43,13 @@ pub fn qr_image(text: &str, scale: u32) -> Option<Image> {
 pub(super) fn show(ui: &MainWindow, status: &Status, public_key_hex: &str) {
     let g = ui.global::<AboutState>();
     g.set_device_id(status.device_id.as_str().into());
-    g.set_manifest_version(status.manifest_version.map(|v| v.to_string()).unwrap_or_else(|| "-".into()).into());
+    g.set_manifest_version(
+        status
+            .manifest_version
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "-".into())
+            .into(),
+    );
     g.set_app_version(APP_VERSION.into());
     g.set_fingerprint(status.key_fingerprint.as_str().into());
     if let Some(img) = qr_image(&inventory_text(status, public_key_hex), 4) {

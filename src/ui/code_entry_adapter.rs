@@ -96,8 +96,12 @@ fn done(ui: &MainWindow, ctx: &UiCtx) {
             ui.global::<AppState>().set_screen(Screen::Route);
             ctx.send(Command::Refresh);
         }
-        Verdict::Locked => super::outcome_adapter::preselect(ui, Outcome::NoCode, Some(Reason::AttemptsExhausted)),
-        Verdict::Network => super::outcome_adapter::preselect(ui, Outcome::NoCode, Some(Reason::NeedsNetwork)),
+        Verdict::Locked => {
+            super::outcome_adapter::preselect(ui, Outcome::NoCode, Some(Reason::AttemptsExhausted))
+        }
+        Verdict::Network => {
+            super::outcome_adapter::preselect(ui, Outcome::NoCode, Some(Reason::NeedsNetwork))
+        }
         Verdict::Wrong | Verdict::None => {}
     }
 }

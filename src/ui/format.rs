@@ -46,9 +46,15 @@ mod tests {
 
     #[test]
     fn dzd_amounts_per_language() {
-        assert_eq!(amount(450_000, "DZD", Language::Fr), "4\u{a0}500,00\u{a0}DA");
+        assert_eq!(
+            amount(450_000, "DZD", Language::Fr),
+            "4\u{a0}500,00\u{a0}DA"
+        );
         assert_eq!(amount(450_000, "DZD", Language::En), "DZD\u{a0}4,500.00");
-        assert_eq!(amount(12_345_678, "DZD", Language::Fr), "123\u{a0}456,78\u{a0}DA");
+        assert_eq!(
+            amount(12_345_678, "DZD", Language::Fr),
+            "123\u{a0}456,78\u{a0}DA"
+        );
         assert_eq!(amount(5, "DZD", Language::Fr), "0,05\u{a0}DA");
     }
 

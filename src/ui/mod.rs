@@ -18,16 +18,16 @@ use crate::domain::parcel::Parcel;
 use crate::position_source::PositionSource;
 use crate::terminal::{ContactChannel, Terminal};
 
-pub mod format;
-pub mod worker;
 mod about_adapter;
 mod code_entry_adapter;
+pub mod format;
 mod no_answer_adapter;
 mod outcome_adapter;
 mod parcel_adapter;
 mod route_list_adapter;
 pub mod screenshots;
 mod status_bar_adapter;
+pub mod worker;
 
 /// The Slint code generated from `ui/app.slint`.
 #[allow(missing_docs, clippy::all, clippy::unwrap_used, unused_qualifications)]
@@ -36,8 +36,8 @@ pub mod generated {
 }
 
 pub use generated::{
-    AboutState, AppState, CodeEntryState, Dir, MainWindow, NoAnswerState, OutcomeState, ParcelViewState,
-    RouteListState, Screen, StatusBarState, Verdict,
+    AboutState, AppState, CodeEntryState, Dir, MainWindow, NoAnswerState, OutcomeState,
+    ParcelViewState, RouteListState, Screen, StatusBarState, Verdict,
 };
 use worker::{Command, Reply, Worker};
 
@@ -158,7 +158,10 @@ impl UiCtx {
 
     /// The label of the parcel on screen.
     pub(crate) fn current_label(&self) -> Option<String> {
-        self.current.borrow().as_ref().map(|(p, _)| p.spec.label.clone())
+        self.current
+            .borrow()
+            .as_ref()
+            .map(|(p, _)| p.spec.label.clone())
     }
 }
 
@@ -198,7 +201,9 @@ impl App {
                         }
                     });
                 })
-                .map_err(|e| slint::PlatformError::Other(format!("cannot start the terminal worker: {e}")))?;
+                .map_err(|e| {
+                    slint::PlatformError::Other(format!("cannot start the terminal worker: {e}"))
+                })?;
             Link::Thread(tx)
         };
         let ctx = Rc::new(UiCtx {
@@ -238,7 +243,9 @@ impl App {
                         }
                     }
                 })
-                .map_err(|e| slint::PlatformError::Other(format!("cannot start the scanner relay: {e}")))?;
+                .map_err(|e| {
+                    slint::PlatformError::Other(format!("cannot start the scanner relay: {e}"))
+                })?;
         }
 
         set_language(&window, &ctx, config.language);
@@ -249,18 +256,26 @@ impl App {
         let tick_weak = weak.clone();
         let tick_ctx = Rc::downgrade(&ctx);
         let seconds = Cell::new(0u32);
-        tick.start(slint::TimerMode::Repeated, Duration::from_secs(1), move || {
-            if let (Some(ui), Some(ctx)) = (tick_weak.upgrade(), tick_ctx.upgrade()) {
-                status_bar_adapter::tick(&ui, &ctx);
-                no_answer_adapter::tick(&ui, &ctx);
-                let s = seconds.get().wrapping_add(1);
-                seconds.set(s);
-                if s.is_multiple_of(5) {
-                    ctx.send(Command::Status);
+        tick.start(
+            slint::TimerMode::Repeated,
+            Duration::from_secs(1),
+            move || {
+                if let (Some(ui), Some(ctx)) = (tick_weak.upgrade(), tick_ctx.upgrade()) {
+                    status_bar_adapter::tick(&ui, &ctx);
+                    no_answer_adapter::tick(&ui, &ctx);
+                    let s = seconds.get().wrapping_add(1);
+                    seconds.set(s);
+                    if s.is_multiple_of(5) {
+                        ctx.send(Command::Status);
+                    }
                 }
-            }
-        });
-        Ok(App { window, ctx, _tick: tick })
+            },
+        );
+        Ok(App {
+            window,
+            ctx,
+            _tick: tick,
+        })
     }
 
     /// The window (tests find elements in it).
@@ -306,7 +321,9 @@ fn connect_app(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     let g = ui.global::<AppState>();
     let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
     g.on_set_language(move |code| {
-        if let (Some(ui), Some(ctx), Some(lang)) = (w.upgrade(), c.upgrade(), Language::parse(&code)) {
+        if let (Some(ui), Some(ctx), Some(lang)) =
+            (w.upgrade(), c.upgrade(), Language::parse(&code))
+        {
             set_language(&ui, &ctx, lang);
         }
     });
@@ -376,7 +393,9 @@ pub(crate) fn on_scan(ui: &MainWindow, ctx: &UiCtx, text: &str) {
         Screen::Code if ui.global::<CodeEntryState>().get_verdict() == Verdict::None => {
             code_entry_adapter::submit_qr(ui, ctx, text);
         }
-        Screen::Parcel if pv.get_needs_collect() && !pv.get_collected() && pv.get_open_for_delivery() => {
+        Screen::Parcel
+            if pv.get_needs_collect() && !pv.get_collected() && pv.get_open_for_delivery() =>
+        {
             if let Some(label) = ctx.current_label() {
                 if text == label {
                     return;
@@ -420,12 +439,18 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
         Reply::Status(status) => {
             status_bar_adapter::apply_status(ui, ctx, &status);
             // Something else (sync, a new manifest) changed the log: reload the route.
-            if status.events != ctx.events_seen.get() && ui.global::<AppState>().get_screen() == Screen::Route {
+            if status.events != ctx.events_seen.get()
+                && ui.global::<AppState>().get_screen() == Screen::Route
+            {
                 ctx.events_seen.set(status.events);
                 ctx.send(Command::Refresh);
             }
         }
-        Reply::Parcel { parcel, settings, opened } => {
+        Reply::Parcel {
+            parcel,
+            settings,
+            opened,
+        } => {
             *ctx.current.borrow_mut() = Some((parcel.clone(), settings.clone()));
             parcel_adapter::show(ui, ctx, &parcel, &settings);
             no_answer_adapter::tick(ui, ctx);
@@ -435,18 +460,32 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
             }
         }
         Reply::Code { parcel, verdict } => {
-            let settings = ctx.current.borrow().as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
+            let settings = ctx
+                .current
+                .borrow()
+                .as_ref()
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default();
             *ctx.current.borrow_mut() = Some((parcel.clone(), settings.clone()));
             parcel_adapter::show(ui, ctx, &parcel, &settings);
             code_entry_adapter::show_verdict(ui, &parcel, verdict);
         }
-        Reply::Contacted { parcel, channel, at_ms } => {
+        Reply::Contacted {
+            parcel,
+            channel,
+            at_ms,
+        } => {
             ctx.contacts
                 .borrow_mut()
                 .entry(parcel.spec.label.clone())
                 .or_default()
                 .push((channel, at_ms));
-            let settings = ctx.current.borrow().as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
+            let settings = ctx
+                .current
+                .borrow()
+                .as_ref()
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default();
             *ctx.current.borrow_mut() = Some((parcel.clone(), settings.clone()));
             parcel_adapter::show(ui, ctx, &parcel, &settings);
         }
@@ -466,19 +505,33 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
             app.set_error_a(code.a);
             app.set_error_b(code.b);
         }
-        Reply::About { status, public_key_hex } => about_adapter::show(ui, &status, &public_key_hex),
+        Reply::About {
+            status,
+            public_key_hex,
+        } => about_adapter::show(ui, &status, &public_key_hex),
         Reply::Barrier(f) => f(),
     }
 }
 
 /// `courier-terminal ui`: opens the screens on a data directory. Without a
 /// display it says so and returns an error that names what is missing.
-pub fn run_on_data_dir(dir: &crate::terminal::DataDir, position: Arc<dyn PositionSource>, lang: &str) -> anyhow::Result<()> {
-    let language = Language::parse(lang).ok_or_else(|| anyhow::anyhow!("unknown language {lang:?}: use fr, ar or en"))?;
+pub fn run_on_data_dir(
+    dir: &crate::terminal::DataDir,
+    position: Arc<dyn PositionSource>,
+    lang: &str,
+) -> anyhow::Result<()> {
+    let language = Language::parse(lang)
+        .ok_or_else(|| anyhow::anyhow!("unknown language {lang:?}: use fr, ar or en"))?;
     if !has_display() {
-        anyhow::bail!("no display: set WAYLAND_DISPLAY or DISPLAY (or build with --features kiosk for Linux KMS)");
+        anyhow::bail!(
+            "no display: set WAYLAND_DISPLAY or DISPLAY (or build with --features kiosk for Linux KMS)"
+        );
     }
-    let terminal = Terminal::open(dir, Arc::new(crate::clock::SystemClock::new()), position.clone())?;
+    let terminal = Terminal::open(
+        dir,
+        Arc::new(crate::clock::SystemClock::new()),
+        position.clone(),
+    )?;
     let mut config = AppConfig::new(terminal, position);
     config.language = language;
     run_app(config)

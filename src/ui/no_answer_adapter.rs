@@ -15,7 +15,10 @@ use crate::terminal::ContactChannel;
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     let g = ui.global::<NoAnswerState>();
-    for (channel, is_call) in [(ContactChannel::Call, true), (ContactChannel::Message, false)] {
+    for (channel, is_call) in [
+        (ContactChannel::Call, true),
+        (ContactChannel::Message, false),
+    ] {
         let c = Rc::downgrade(ctx);
         let f = move || {
             if let Some(ctx) = c.upgrade()
@@ -78,18 +81,32 @@ pub(super) fn tick(ui: &MainWindow, ctx: &UiCtx) {
     let coords = address.lat_e7.zip(address.lon_e7);
     g.set_has_coords(coords.is_some());
     let reading = ctx.position.reading();
-    let here = reading.current.as_ref().map(|f| (to_e7(f.fix.lat_deg), to_e7(f.fix.lon_deg)));
+    let here = reading
+        .current
+        .as_ref()
+        .map(|f| (to_e7(f.fix.lat_deg), to_e7(f.fix.lon_deg)));
     g.set_has_fix(here.is_some());
     if let (Some(here), Some(there)) = (here, coords) {
         let d = distance_m(here, there).round();
-        g.set_distance_m(if d.is_finite() && d < f64::from(i32::MAX) { d as i32 } else { i32::MAX });
+        g.set_distance_m(if d.is_finite() && d < f64::from(i32::MAX) {
+            d as i32
+        } else {
+            i32::MAX
+        });
     } else {
         g.set_distance_m(-1);
     }
     let contacts = ctx.contacts.borrow();
-    let logged = contacts.get(&parcel.spec.label).map(Vec::as_slice).unwrap_or(&[]);
+    let logged = contacts
+        .get(&parcel.spec.label)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     // The terminal counts every contact of the visit; times are known for those made here.
-    let stored = parcel.visit.as_ref().map(|v| v.contacts as usize).unwrap_or(0);
+    let stored = parcel
+        .visit
+        .as_ref()
+        .map(|v| v.contacts as usize)
+        .unwrap_or(0);
     let mut rows: Vec<ContactRow> = logged
         .iter()
         .rev()

@@ -31,7 +31,9 @@ pub(super) fn liability_code(l: Liability) -> &'static str {
 }
 
 fn selected(g: &OutcomeState<'_>) -> Option<Outcome> {
-    usize::try_from(g.get_selected()).ok().and_then(|i| CHOICES.get(i).copied())
+    usize::try_from(g.get_selected())
+        .ok()
+        .and_then(|i| CHOICES.get(i).copied())
 }
 
 fn select(ui: &MainWindow, index: i32) {
@@ -39,7 +41,12 @@ fn select(ui: &MainWindow, index: i32) {
     g.set_selected(index);
     g.set_reason(-1);
     let reasons: Vec<SharedString> = selected(&g)
-        .map(|o| o.reasons().iter().map(|r| SharedString::from(r.as_str())).collect())
+        .map(|o| {
+            o.reasons()
+                .iter()
+                .map(|r| SharedString::from(r.as_str()))
+                .collect()
+        })
         .unwrap_or_default();
     if reasons.len() == 1 {
         g.set_reason(0);
@@ -93,7 +100,11 @@ fn confirm(ui: &MainWindow, ctx: &UiCtx) {
         return;
     };
     super::clear_banner(ui);
-    ctx.send(Command::Outcome { label, outcome, reason });
+    ctx.send(Command::Outcome {
+        label,
+        outcome,
+        reason,
+    });
 }
 
 /// Opens the outcome screen with an outcome and reason already chosen.
@@ -103,7 +114,8 @@ pub(super) fn preselect(ui: &MainWindow, outcome: Outcome, reason: Option<Reason
         if let Some(r) = reason
             && let Some(j) = outcome.reasons().iter().position(|x| *x == r)
         {
-            ui.global::<OutcomeState>().set_reason(i32::try_from(j).unwrap_or(-1));
+            ui.global::<OutcomeState>()
+                .set_reason(i32::try_from(j).unwrap_or(-1));
         }
     }
     ui.global::<AppState>().set_screen(Screen::Outcome);

@@ -7,7 +7,10 @@ use courier_protocol::vocabulary::ParcelKind;
 use slint::ComponentHandle;
 
 use super::worker::Command;
-use super::{AppState, CodeEntryState, MainWindow, OutcomeState, ParcelViewState, Screen, UiCtx, Verdict, format};
+use super::{
+    AppState, CodeEntryState, MainWindow, OutcomeState, ParcelViewState, Screen, UiCtx, Verdict,
+    format,
+};
 use crate::domain::parcel::{Action, DisplayState, Parcel};
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
@@ -74,9 +77,21 @@ pub(super) fn show(ui: &MainWindow, ctx: &UiCtx, p: &Parcel, _settings: &Manifes
     g.set_state(state.into());
     g.set_outcome(outcome.into());
     let collect = p.spec.collect.as_ref();
-    g.set_needs_collect(matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup) && collect.is_some());
-    g.set_collect_description(collect.map(|c| c.description.clone()).unwrap_or_default().into());
-    g.set_collect_label(collect.and_then(|c| c.label.clone()).unwrap_or_default().into());
+    g.set_needs_collect(
+        matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup) && collect.is_some(),
+    );
+    g.set_collect_description(
+        collect
+            .map(|c| c.description.clone())
+            .unwrap_or_default()
+            .into(),
+    );
+    g.set_collect_label(
+        collect
+            .and_then(|c| c.label.clone())
+            .unwrap_or_default()
+            .into(),
+    );
     g.set_collected(p.collected_label.is_some());
     g.set_arrived(p.visit.is_some());
     g.set_inspection_offered(p.visit.as_ref().is_some_and(|v| v.inspection_offered));
@@ -87,6 +102,8 @@ pub(super) fn show(ui: &MainWindow, ctx: &UiCtx, p: &Parcel, _settings: &Manifes
     };
     g.set_open_for_delivery(open);
     g.set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));
-    ui.global::<CodeEntryState>().set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));
-    ui.global::<CodeEntryState>().set_digits(i32::from(p.spec.code.digits));
+    ui.global::<CodeEntryState>()
+        .set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));
+    ui.global::<CodeEntryState>()
+        .set_digits(i32::from(p.spec.code.digits));
 }

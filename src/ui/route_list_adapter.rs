@@ -69,9 +69,15 @@ pub(super) fn show(ui: &MainWindow, ctx: &UiCtx) {
     };
     let g = ui.global::<RouteListState>();
     g.set_total(i32::try_from(parcels.len()).unwrap_or(i32::MAX));
-    g.set_todo(count(&|s| matches!(s, DisplayState::ToDo | DisplayState::AtDoor)));
+    g.set_todo(count(&|s| {
+        matches!(s, DisplayState::ToDo | DisplayState::AtDoor)
+    }));
     g.set_delivered(count(&|s| matches!(s, DisplayState::Delivered)));
-    g.set_failed(count(&|s| matches!(s, DisplayState::Failed(_) | DisplayState::Locked)));
-    g.set_withdrawn(count(&|s| matches!(s, DisplayState::Withdrawn | DisplayState::Returned)));
+    g.set_failed(count(&|s| {
+        matches!(s, DisplayState::Failed(_) | DisplayState::Locked)
+    }));
+    g.set_withdrawn(count(&|s| {
+        matches!(s, DisplayState::Withdrawn | DisplayState::Returned)
+    }));
     g.set_parcels(ModelRc::new(VecModel::from(rows)));
 }

@@ -13,9 +13,13 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel};
 
-use super::{App, AppConfig, AppState, CodeEntryState, Language, MainWindow, OutcomeState, Screen, Verdict};
+use super::{
+    App, AppConfig, AppState, CodeEntryState, Language, MainWindow, OutcomeState, Screen, Verdict,
+};
 use crate::clock::SystemClock;
-use crate::domain::position::{AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind};
+use crate::domain::position::{
+    AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind,
+};
 use crate::position_source::SharedPosition;
 use crate::sample_day::{SampleCode, SampleSpec, sample_day};
 use crate::terminal::{CodeEntry, DataDir, Terminal, init};
@@ -61,7 +65,8 @@ pub fn render(window: &MinimalSoftwareWindow, width: u32, height: u32) -> Vec<Rg
 
 /// Writes an RGB buffer as PNG.
 pub fn write_png(path: &Path, width: u32, height: u32, pixels: &[Rgb8Pixel]) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
@@ -104,7 +109,11 @@ pub fn sample_device(root: &Path, parcels: usize, withdrawn: &[String]) -> Resul
         },
         &server,
     )?;
-    let mut t = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(SharedPosition::new()))?;
+    let mut t = Terminal::open(
+        &dir,
+        Arc::new(SystemClock::new()),
+        Arc::new(SharedPosition::new()),
+    )?;
     t.load_manifest(&day.manifest)?;
     Ok(SampleDevice {
         tmp: root.to_owned(),
@@ -151,20 +160,44 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
     position.set(fix_at(36.7640, 3.0510, 800));
     // Some history so the route list shows every state.
     {
-        let mut t = Terminal::open(&device.dir, Arc::new(SystemClock::new()), Arc::new(position.clone()))?;
-        let code = |label: &str| device.codes.iter().find(|c| c.label == label).map(|c| c.numeric.clone());
+        let mut t = Terminal::open(
+            &device.dir,
+            Arc::new(SystemClock::new()),
+            Arc::new(position.clone()),
+        )?;
+        let code = |label: &str| {
+            device
+                .codes
+                .iter()
+                .find(|c| c.label == label)
+                .map(|c| c.numeric.clone())
+        };
         if let Some(c) = code("DZ40000037") {
             t.arrive("DZ40000037")?;
             t.offer_inspection("DZ40000037")?;
             t.submit_code("DZ40000037", CodeEntry::Keypad(&c))?;
         }
         t.arrive("DZ40000074")?;
-        t.record_outcome("DZ40000074", Outcome::CarrierProblem, Some(Reason::AddressNotFound), None)?;
+        t.record_outcome(
+            "DZ40000074",
+            Outcome::CarrierProblem,
+            Some(Reason::AddressNotFound),
+            None,
+        )?;
         t.arrive("DZ40000111")?;
         t.offer_inspection("DZ40000111")?;
-        t.record_outcome("DZ40000111", Outcome::RefusedAfterInspection, Some(Reason::Damaged), None)?;
+        t.record_outcome(
+            "DZ40000111",
+            Outcome::RefusedAfterInspection,
+            Some(Reason::Damaged),
+            None,
+        )?;
     }
-    let terminal = Terminal::open(&device.dir, Arc::new(SystemClock::new()), Arc::new(position.clone()))?;
+    let terminal = Terminal::open(
+        &device.dir,
+        Arc::new(SystemClock::new()),
+        Arc::new(position.clone()),
+    )?;
     let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
     config.language = Language::Fr;
     let app = App::new_inline(config)?;
@@ -173,7 +206,9 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         (LOGICAL.0 as f32 * SCALE) as u32,
         (LOGICAL.1 as f32 * SCALE) as u32,
     );
-    window.dispatch_event(WindowEvent::ScaleFactorChanged { scale_factor: SCALE });
+    window.dispatch_event(WindowEvent::ScaleFactorChanged {
+        scale_factor: SCALE,
+    });
     window.set_size(PhysicalSize::new(w, h));
     ui.show()?;
     let mut written = Vec::new();
@@ -193,7 +228,8 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         // Exchange parcel at the door: inspection offered, item to collect.
         go(ui, Screen::Route);
         app.scan("DZ40000148");
-        ui.global::<super::ParcelViewState>().invoke_offer_inspection();
+        ui.global::<super::ParcelViewState>()
+            .invoke_offer_inspection();
         shot("02-parcel", ui)?;
         go(ui, Screen::Route);
         app.scan("DZ40000185");
@@ -221,7 +257,8 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         code.set_verdict(Verdict::None);
         code.set_entered("".into());
         go(ui, Screen::Parcel);
-        ui.global::<super::ParcelViewState>().invoke_cannot_deliver();
+        ui.global::<super::ParcelViewState>()
+            .invoke_cannot_deliver();
         let o = ui.global::<OutcomeState>();
         o.invoke_select(0);
         o.invoke_select_reason(1);

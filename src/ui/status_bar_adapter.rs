@@ -28,7 +28,10 @@ pub(super) fn tick(ui: &MainWindow, ctx: &UiCtx) {
             },
             f.age_ms,
         ),
-        None => ("none", reading.last_valid.as_ref().map(|f| f.age_ms).unwrap_or(0)),
+        None => (
+            "none",
+            reading.last_valid.as_ref().map(|f| f.age_ms).unwrap_or(0),
+        ),
     };
     set_if_changed(g.get_fix().as_str(), fix, |v| g.set_fix(v.into()));
     let age_s = i32::try_from(age_ms / 1000).unwrap_or(i32::MAX);
@@ -63,5 +66,7 @@ pub(super) fn apply_status(ui: &MainWindow, ctx: &UiCtx, status: &Status) {
         .last_sync_ms
         .map(|ms| format::clock(ms, ctx.utc_offset_minutes))
         .unwrap_or_default();
-    set_if_changed(g.get_last_sync().as_str(), &last, |v| g.set_last_sync(v.into()));
+    set_if_changed(g.get_last_sync().as_str(), &last, |v| {
+        g.set_last_sync(v.into())
+    });
 }

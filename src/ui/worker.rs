@@ -146,13 +146,19 @@ impl Worker {
     }
 
     /// Runs the worker loop on its own thread until the command channel closes.
-    pub fn spawn(mut self, commands: mpsc::Receiver<Command>, reply: impl Fn(Reply) + Send + 'static) -> std::io::Result<std::thread::JoinHandle<()>> {
-        std::thread::Builder::new().name("terminal-worker".into()).spawn(move || {
-            while let Ok(cmd) = commands.recv() {
-                reply(self.handle(cmd));
-            }
-            debug!("terminal worker stopped");
-        })
+    pub fn spawn(
+        mut self,
+        commands: mpsc::Receiver<Command>,
+        reply: impl Fn(Reply) + Send + 'static,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("terminal-worker".into())
+            .spawn(move || {
+                while let Ok(cmd) = commands.recv() {
+                    reply(self.handle(cmd));
+                }
+                debug!("terminal worker stopped");
+            })
     }
 
     /// Answers one command.
@@ -234,7 +240,11 @@ impl Worker {
                     verdict: answer.verdict,
                 })
             }
-            Command::Outcome { label, outcome, reason } => {
+            Command::Outcome {
+                label,
+                outcome,
+                reason,
+            } => {
                 t.record_outcome(&label, outcome, reason, None)?;
                 Ok(Reply::Recorded { outcome })
             }
@@ -293,9 +303,14 @@ pub fn refusal_code(e: &TerminalError) -> RefusalCode {
             Refusal::DeliveredNeedsCode => code("needs_code", 0, 0),
             Refusal::ReasonNotAllowed { .. } => code("reason", 0, 0),
             Refusal::NoAnswerNeedsFix => code("no_answer_needs_fix", 0, 0),
-            Refusal::NoAnswerTooFar { distance_m, radius_m } => code("no_answer_too_far", *distance_m, *radius_m),
+            Refusal::NoAnswerTooFar {
+                distance_m,
+                radius_m,
+            } => code("no_answer_too_far", *distance_m, *radius_m),
             Refusal::NoAnswerWaitNotOver { remaining_s } => code("no_answer_wait", *remaining_s, 0),
-            Refusal::NoAnswerNeedsContacts { done, needed } => code("no_answer_contacts", *done, *needed),
+            Refusal::NoAnswerNeedsContacts { done, needed } => {
+                code("no_answer_contacts", *done, *needed)
+            }
             Refusal::NothingToCollect => code("nothing_to_collect", 0, 0),
             Refusal::WrongCollectedItem { .. } => code("wrong_item_collected", 0, 0),
             Refusal::CollectFirst => code("collect_first", 0, 0),

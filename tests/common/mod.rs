@@ -55,9 +55,17 @@ pub fn day(parcels: usize) -> Day {
     )
     .expect("sample day");
     let manifest_file = tmp.path().join("manifest.json");
-    std::fs::write(&manifest_file, serde_json::to_vec(&sample.manifest).expect("json")).expect("write");
+    std::fs::write(
+        &manifest_file,
+        serde_json::to_vec(&sample.manifest).expect("json"),
+    )
+    .expect("write");
     let codes_file = tmp.path().join("codes.json");
-    std::fs::write(&codes_file, serde_json::to_vec(&sample.codes).expect("json")).expect("write");
+    std::fs::write(
+        &codes_file,
+        serde_json::to_vec(&sample.codes).expect("json"),
+    )
+    .expect("write");
     let mut t = open(&dir, Arc::new(NoPosition));
     t.load_manifest(&sample.manifest).expect("load manifest");
     Day {

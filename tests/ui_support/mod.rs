@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use courier_terminal::domain::position::{AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind};
+use courier_terminal::domain::position::{
+    AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind,
+};
 use courier_terminal::ui::{App, MainWindow};
 use i_slint_backend_testing::ElementHandle;
 use slint::ComponentHandle;
@@ -32,7 +34,10 @@ pub fn settle(app: &App) {
     while !done.load(Ordering::SeqCst) && start.elapsed() < GUARD {
         slint::run_event_loop().expect("event loop");
     }
-    assert!(done.load(Ordering::SeqCst), "the terminal worker did not answer within {GUARD:?}");
+    assert!(
+        done.load(Ordering::SeqCst),
+        "the terminal worker did not answer within {GUARD:?}"
+    );
 }
 
 /// Runs the event loop until `cond` holds (checked on every loop turn).
@@ -45,16 +50,20 @@ pub fn wait_until(ui: &MainWindow, what: &str, cond: impl Fn(&MainWindow) -> boo
     let ok = std::rc::Rc::new(std::cell::Cell::new(false));
     let ok2 = ok.clone();
     let poll = slint::Timer::default();
-    poll.start(slint::TimerMode::Repeated, Duration::from_millis(1), move || {
-        if ok2.get() {
-            return; // already quitting
-        }
-        let met = weak.upgrade().is_some_and(|ui| cond(&ui));
-        ok2.set(met);
-        if met || start.elapsed() > GUARD {
-            let _ = slint::quit_event_loop();
-        }
-    });
+    poll.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(1),
+        move || {
+            if ok2.get() {
+                return; // already quitting
+            }
+            let met = weak.upgrade().is_some_and(|ui| cond(&ui));
+            ok2.set(met);
+            if met || start.elapsed() > GUARD {
+                let _ = slint::quit_event_loop();
+            }
+        },
+    );
     while !ok.get() && start.elapsed() <= GUARD {
         slint::run_event_loop().expect("event loop");
     }
@@ -75,7 +84,8 @@ pub fn find_button(ui: &MainWindow, label: &str) -> Option<ElementHandle> {
 
 /// Presses the button with this accessible label.
 pub fn press(ui: &MainWindow, label: &str) {
-    let e = find_button(ui, label).unwrap_or_else(|| panic!("no button labelled {label:?} on screen"));
+    let e =
+        find_button(ui, label).unwrap_or_else(|| panic!("no button labelled {label:?} on screen"));
     assert_ne!(e.accessible_enabled(), Some(false), "{label:?} is disabled");
     e.invoke_accessible_default_action();
 }
