@@ -2,7 +2,9 @@
 
 fn main() {
     // Debug info lets the UI tests find elements; release builds leave it out.
-    let debug_info = std::env::var("PROFILE").map(|p| p == "debug").unwrap_or(false)
+    let debug_info = std::env::var("PROFILE")
+        .map(|p| p == "debug")
+        .unwrap_or(false)
         || std::env::var_os("SLINT_EMIT_DEBUG_INFO").is_some();
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent-light".into())
