@@ -229,6 +229,14 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         let mut config = crate::ui::AppConfig::new(terminal, position.clone());
         config.scans = Some(scan_rx);
         config.language = crate::ui::Language::parse(&args.lang).unwrap_or(crate::ui::Language::Fr);
+        let _sync = crate::sync::commands::start_background(
+            &dir,
+            position.clone(),
+            crate::sync::background::Schedule {
+                poll: Duration::from_secs(5),
+                manifest_every: Duration::from_secs(60),
+            },
+        )?;
         crate::ui::run_app(config)?;
         0
     } else {

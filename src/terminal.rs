@@ -316,7 +316,16 @@ impl Terminal {
         Ok(())
     }
 
-    fn settings(&self) -> Result<ManifestSettings, TerminalError> {
+    /// Settings of the manifest in force. Another process (the sync task) may
+    /// have loaded a newer one: a cheap version check refreshes the cache.
+    fn settings(&mut self) -> Result<ManifestSettings, TerminalError> {
+        let newest = self.store.highest_manifest_version()?;
+        if newest != self.manifest.as_ref().map(|(v, _)| *v) {
+            self.manifest = self
+                .store
+                .current_manifest()?
+                .map(|m| (m.body.version, m.body.settings));
+        }
         Ok(self
             .manifest
             .as_ref()

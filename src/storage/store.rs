@@ -196,6 +196,13 @@ impl Store {
         .transpose()
     }
 
+    /// Version of the manifest in force (no JSON decoding).
+    pub fn highest_manifest_version(&self) -> Result<Option<u64>, StoreError> {
+        self.conn
+            .query_row("SELECT MAX(version) FROM manifests", [], |r| r.get(0))
+            .map_err(classify("reading manifests"))
+    }
+
     /// The manifest in force.
     pub fn current_manifest(&self) -> Result<Option<SignedManifest>, StoreError> {
         let text: Option<String> = self

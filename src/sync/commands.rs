@@ -205,3 +205,39 @@ pub fn online_checker(dir: &DataDir) -> Result<Option<Arc<dyn OnlineCodeCheck>>>
     let check = HttpOnlineCheck::new(client, server_key, &device_id, DEFAULT_TIMEOUT)?;
     Ok(Some(Arc::new(check)))
 }
+
+/// Starts background sync for the app when the device is enrolled (`None` otherwise).
+///
+/// Downloaded manifests are loaded through their own [`Terminal`] on the sync
+/// thread; the app's terminal sees them at its next event (WAL, one writer at a time).
+pub fn start_background(
+    dir: &DataDir,
+    position: Arc<dyn PositionSource>,
+    schedule: super::background::Schedule,
+) -> Result<Option<super::background::BackgroundSync>> {
+    if Store::open(&dir.database())?
+        .meta(META_SERVER_URL)?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let loader =
+        std::sync::Mutex::new(Terminal::open(dir, Arc::new(SystemClock::new()), position)?);
+    let sink: super::background::ManifestSink = Box::new(move |manifest| {
+        let mut t = loader.lock().unwrap_or_else(|e| e.into_inner());
+        match t.load_manifest(&manifest) {
+            Ok(c) => tracing::info!(
+                version = manifest.body.version,
+                added = c.added.len(),
+                withdrawn = c.withdrawn.len(),
+                "manifest loaded"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "downloaded manifest refused; the current one stays")
+            }
+        }
+    });
+    let sync =
+        super::background::BackgroundSync::spawn(dir, SyncConfig::default(), schedule, Some(sink))?;
+    Ok(Some(sync))
+}

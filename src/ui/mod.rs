@@ -527,11 +527,15 @@ pub fn run_on_data_dir(
             "no display: set WAYLAND_DISPLAY or DISPLAY (or build with --features kiosk for Linux KMS)"
         );
     }
-    let terminal = Terminal::open(
+    let mut terminal = Terminal::open(
         dir,
         Arc::new(crate::clock::SystemClock::new()),
         position.clone(),
     )?;
+    if let Some(online) = crate::sync::commands::online_checker(dir)? {
+        terminal.set_online_check(online);
+    }
+    let _sync = crate::sync::commands::start_background(dir, position.clone(), Default::default())?;
     let mut config = AppConfig::new(terminal, position);
     config.language = language;
     run_app(config)
