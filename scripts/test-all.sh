@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite: independent Python verification of exported evidence,
 # then every Rust test of the workspace (unit, property, integration, UI).
+# Ends with one line "N passed, N failed" summed over every test binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cargo build --workspace --bins
 bash tests/external/verify_with_python.sh
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f + 0 }' "$log"
+exit "$status"
