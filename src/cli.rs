@@ -122,6 +122,9 @@ pub enum Command {
         /// Parcel label.
         label: String,
     },
+    /// Depot supervisor: the day's reconciliation and its signed close.
+    #[command(subcommand)]
+    Depot(DepotCommand),
     /// The evidence log.
     #[command(subcommand)]
     Events(EventsCommand),
@@ -199,6 +202,23 @@ pub enum ManifestCommand {
     },
     /// Show the manifest in force.
     Show,
+}
+
+/// Depot subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DepotCommand {
+    /// Delivered, returned, missing and never attempted parcels, with who pays each return.
+    Report {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the signed end of the day (refused while parcels are unaccounted for).
+    Close {
+        /// Close anyway, recording the missing parcels in the event.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Event log subcommands.
@@ -541,6 +561,42 @@ fn run_terminal(command: Command, t: &mut Terminal) -> Result<u8> {
             "correction recorded",
         ),
         Command::CheckIn { label } => done(t.check_in(&label), "checked in at the depot"),
+        Command::Depot(DepotCommand::Report { json }) => {
+            let r = t.reconciliation()?;
+            let sections = [
+                ("delivered", &r.delivered),
+                ("returned", &r.returned),
+                ("missing", &r.missing),
+                ("not_attempted", &r.not_attempted),
+            ];
+            for (name, lines) in sections {
+                for l in lines.iter() {
+                    let pays = l
+                        .liability
+                        .map_or("-".to_owned(), |x| format!("{x:?}").to_lowercase());
+                    if json {
+                        let v = serde_json::json!({"section": name, "label": l.label, "order_ref": l.order_ref, "return_fees": pays});
+                        println!("{v}");
+                    } else {
+                        println!(
+                            "{name:<14} {:<12} {:<12} return fees: {pays}",
+                            l.label, l.order_ref
+                        );
+                    }
+                }
+            }
+            if !json {
+                println!(
+                    "{} delivered, {} returned, {} missing, {} never attempted",
+                    r.delivered.len(),
+                    r.returned.len(),
+                    r.missing.len(),
+                    r.not_attempted.len()
+                );
+            }
+            Ok(0)
+        }
+        Command::Depot(DepotCommand::Close { force }) => done(t.close_day(force), "day closed"),
         Command::Events(EventsCommand::Export { out }) => {
             match export(t, out.as_deref()) {
                 Ok(n) => {

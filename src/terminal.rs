@@ -30,6 +30,7 @@ use crate::domain::manifest_acceptance::{
 use crate::domain::no_answer::{self, NoAnswerContext};
 use crate::domain::parcel::{Action, Parcel, ParcelState, Visit};
 use crate::domain::position::to_record;
+use crate::domain::reconciliation::{DayLine, Reconciliation, reconcile};
 use crate::domain::refusal::Refusal;
 use crate::domain::trusted_clock;
 use crate::position_source::PositionSource;
@@ -796,6 +797,54 @@ impl Terminal {
             draft.liability = Some(o.liability());
         }
         self.record(draft, None, one(&p))
+    }
+
+    /// The day's reconciliation for the depot supervisor, with who pays each return.
+    pub fn reconciliation(&self) -> Result<Reconciliation, TerminalError> {
+        let parcels = self.store.parcels()?;
+        let mut liabilities = std::collections::HashMap::new();
+        for p in &parcels {
+            let last = self
+                .store
+                .parcel_events(&p.spec.parcel_id)?
+                .into_iter()
+                .rev()
+                .find_map(|e| match e.body.kind {
+                    EventKind::Outcome | EventKind::Correction | EventKind::ReturnCheckIn => {
+                        e.body.liability
+                    }
+                    _ => None,
+                });
+            liabilities.insert(p.spec.parcel_id.clone(), last);
+        }
+        Ok(reconcile(&parcels, |p| {
+            liabilities.get(&p.spec.parcel_id).copied().flatten()
+        }))
+    }
+
+    /// Closes the day with a signed summary; refuses unaccounted parcels unless forced.
+    pub fn close_day(&mut self, force: bool) -> Result<SignedEvent, TerminalError> {
+        let r = self.reconciliation()?;
+        if !r.is_clean() && !force {
+            return Err(Refusal::DayNotReconciled {
+                missing: r.missing.len(),
+                pending: r.not_attempted.len(),
+            }
+            .into());
+        }
+        let labels = |v: &[DayLine]| {
+            v.iter()
+                .map(|l| l.label.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let draft = EventDraft::new(EventKind::DayClosed)
+            .detail("delivered", r.delivered.len().to_string())
+            .detail("returned", r.returned.len().to_string())
+            .detail("missing", labels(&r.missing))
+            .detail("not_attempted", labels(&r.not_attempted))
+            .detail("forced", (!r.is_clean()).to_string());
+        self.record(draft, None, ParcelUpdate::default())
     }
 
     /// The status summary.

@@ -294,3 +294,71 @@ fn uninitialised_device_says_how_to_fix() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("courier-terminal init"), "{}", text(&o));
 }
+
+#[test]
+fn depot_reconciles_the_day_and_closes_it_signed() {
+    let day = common::day(10);
+    let a = first_plain_offline(&day, 0);
+    let b = first_plain_offline(&day, 1);
+    assert_eq!(
+        run(&day, &["deliver", &a.label, "--code", &a.numeric])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(run(&day, &["arrive", &b.label]).status.code(), Some(0));
+    assert_eq!(run(&day, &["inspect", &b.label]).status.code(), Some(0));
+    let o = run(
+        &day,
+        &[
+            "attempt",
+            &b.label,
+            "--outcome",
+            "refused_after_inspection",
+            "--reason",
+            "wrong_item",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let report = text(&run(&day, &["depot", "report"]));
+    assert!(
+        report.contains(&format!("delivered      {}", a.label)),
+        "{report}"
+    );
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("missing") && l.contains(&b.label) && l.contains("seller")),
+        "{report}"
+    );
+    assert!(
+        report.contains("1 delivered, 0 returned, 1 missing, 8 never attempted"),
+        "{report}"
+    );
+
+    let o = run(&day, &["depot", "close"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        text(&o).contains("1 parcel(s) not checked back in and 8 never attempted"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(run(&day, &["check-in", &b.label]).status.code(), Some(0));
+    let report = text(&run(&day, &["depot", "report"]));
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("returned") && l.contains(&b.label) && l.contains("seller")),
+        "{report}"
+    );
+    let o = run(&day, &["depot", "close", "--force"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let export = String::from_utf8_lossy(&run(&day, &["events", "export"]).stdout).to_string();
+    let last: serde_json::Value =
+        serde_json::from_str(export.lines().last().expect("events")).expect("json");
+    assert_eq!(last["body"]["kind"], "day_closed");
+    assert_eq!(last["body"]["detail"]["returned"], "1");
+    assert_eq!(last["body"]["detail"]["forced"], "true");
+    assert_eq!(run(&day, &["events", "verify"]).status.code(), Some(0));
+}

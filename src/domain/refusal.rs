@@ -100,6 +100,16 @@ pub enum Refusal {
         "offer the buyer to inspect the parcel first: a refusal after inspection makes the seller pay"
     )]
     InspectFirst,
+    /// The day cannot close while parcels are unaccounted for.
+    #[error(
+        "cannot close the day: {missing} parcel(s) not checked back in and {pending} never attempted; check them in, or close with --force to record the discrepancy"
+    )]
+    DayNotReconciled {
+        /// Failed or withdrawn parcels not checked in.
+        missing: usize,
+        /// Parcels never ended.
+        pending: usize,
+    },
     /// A correction that is not allowed.
     #[error("cannot correct this event: {0}")]
     BadCorrection(String),
