@@ -28,7 +28,7 @@ use crate::domain::manifest_acceptance::{
     self, Acceptance, AcceptanceContext, ManifestChanges, ManifestRefusal,
 };
 use crate::domain::no_answer::{self, NoAnswerContext};
-use crate::domain::parcel::{Action, Parcel, ParcelState, Visit};
+use crate::domain::parcel::{Action, ContactLog, Parcel, ParcelState, Visit};
 use crate::domain::position::to_record;
 use crate::domain::reconciliation::{DayLine, Reconciliation, reconcile};
 use crate::domain::refusal::Refusal;
@@ -489,7 +489,7 @@ impl Terminal {
             arrived_monotonic_ms: stamp.clock.monotonic_ms,
             boot_id: stamp.clock.boot_id.clone(),
             arrival_fix_e7: stamp.position.fix.as_ref().map(|f| (f.lat_e7, f.lon_e7)),
-            contacts: 0,
+            contacts: Vec::new(),
             inspection_offered: false,
         });
         let draft =
@@ -518,8 +518,12 @@ impl Terminal {
     ) -> Result<SignedEvent, TerminalError> {
         let mut p = self.parcel(label)?;
         p.check(&Action::Contact)?;
+        let at_utc_ms = self.clock.now().device_utc_ms;
         if let Some(v) = p.visit.as_mut() {
-            v.contacts += 1;
+            v.contacts.push(ContactLog {
+                channel: channel.as_str().to_owned(),
+                at_utc_ms,
+            });
         }
         let draft = EventDraft::new(EventKind::ContactAttempt)
             .parcel(&p.spec.parcel_id, &p.spec.order_ref)
@@ -729,7 +733,7 @@ impl Terminal {
             .outcome(outcome, reason);
         if let Some(v) = &p.visit {
             draft.inspection_offered = Some(v.inspection_offered);
-            draft = draft.detail("contacts", v.contacts.to_string());
+            draft = draft.detail("contacts", v.contacts.len().to_string());
         }
         if let Some(n) = note.filter(|n| !n.trim().is_empty()) {
             draft = draft.detail("note", n.trim());

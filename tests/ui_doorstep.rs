@@ -359,6 +359,13 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
         1,
         "the call is still logged with its time"
     );
+    let call = slint::Model::row_data(&g.get_contacts(), 0).expect("the call row");
+    assert_eq!(call.channel.as_str(), "call");
+    assert_ne!(
+        call.time.as_str(),
+        "--:--",
+        "the time comes from the stored visit"
+    );
     // Nothing was recorded.
     let t = common::open(
         &r.day.dir,

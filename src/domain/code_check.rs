@@ -144,7 +144,7 @@ mod tests {
                 arrived_monotonic_ms: 0,
                 boot_id: "b".into(),
                 arrival_fix_e7: None,
-                contacts: 0,
+                contacts: Vec::new(),
                 inspection_offered: true,
             }),
             collected_label: None,

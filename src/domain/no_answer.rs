@@ -61,9 +61,10 @@ pub fn check(ctx: &NoAnswerContext<'_>, settings: &ManifestSettings) -> Result<(
             remaining_s: u32::try_from(remaining).unwrap_or(u32::MAX),
         });
     }
-    if ctx.visit.contacts < settings.no_answer_contacts {
+    let done = u32::try_from(ctx.visit.contacts.len()).unwrap_or(u32::MAX);
+    if done < settings.no_answer_contacts {
         return Err(Refusal::NoAnswerNeedsContacts {
-            done: ctx.visit.contacts,
+            done,
             needed: settings.no_answer_contacts,
         });
     }
@@ -73,6 +74,7 @@ pub fn check(ctx: &NoAnswerContext<'_>, settings: &ManifestSettings) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::parcel::ContactLog;
     use courier_protocol::envelope::FixRecord;
 
     fn address() -> Address {
@@ -108,7 +110,12 @@ mod tests {
             arrived_monotonic_ms: 5_000,
             boot_id: "boot".into(),
             arrival_fix_e7: None,
-            contacts,
+            contacts: (0..contacts)
+                .map(|i| ContactLog {
+                    channel: "call".into(),
+                    at_utc_ms: 1_000_000 + i64::from(i),
+                })
+                .collect(),
             inspection_offered: false,
         }
     }

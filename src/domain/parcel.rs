@@ -74,10 +74,19 @@ pub struct Visit {
     pub boot_id: String,
     /// Fix at arrival, 1e-7 degrees, if there was a fresh one.
     pub arrival_fix_e7: Option<(i64, i64)>,
-    /// Contact attempts logged during this visit.
-    pub contacts: u32,
+    /// Contact attempts logged during this visit, oldest first.
+    pub contacts: Vec<ContactLog>,
     /// Whether the courier offered inspection.
     pub inspection_offered: bool,
+}
+
+/// One attempt to reach the buyer during a visit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContactLog {
+    /// `call`, `message` or `doorbell`.
+    pub channel: String,
+    /// Device UTC time of the attempt, ms.
+    pub at_utc_ms: i64,
 }
 
 /// A parcel with its day state.
@@ -240,7 +249,7 @@ pub(crate) mod tests {
             arrived_monotonic_ms: 0,
             boot_id: "b".into(),
             arrival_fix_e7: None,
-            contacts: 0,
+            contacts: Vec::new(),
             inspection_offered: false,
         }
     }

@@ -4,7 +4,6 @@
 //! thread with `upgrade_in_event_loop`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -16,7 +15,7 @@ use tracing::{info, warn};
 
 use crate::domain::parcel::Parcel;
 use crate::position_source::PositionSource;
-use crate::terminal::{ContactChannel, Terminal};
+use crate::terminal::Terminal;
 
 mod about_adapter;
 mod code_entry_adapter;
@@ -128,7 +127,6 @@ pub(crate) struct UiCtx {
     utc_offset_minutes: i32,
     parcels: RefCell<Vec<Parcel>>,
     current: RefCell<Option<(Parcel, ManifestSettings)>>,
-    contacts: RefCell<HashMap<String, Vec<(ContactChannel, i64)>>>,
     before_about: Cell<Screen>,
     /// Events in the log at the last route refresh (a change means reload the route).
     events_seen: Cell<u64>,
@@ -214,7 +212,6 @@ impl App {
             utc_offset_minutes: config.utc_offset_minutes,
             parcels: RefCell::new(Vec::new()),
             current: RefCell::new(None),
-            contacts: RefCell::new(HashMap::new()),
             before_about: Cell::new(Screen::Route),
             events_seen: Cell::new(0),
         });
@@ -470,16 +467,7 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
             parcel_adapter::show(ui, ctx, &parcel, &settings);
             code_entry_adapter::show_verdict(ui, &parcel, verdict);
         }
-        Reply::Contacted {
-            parcel,
-            channel,
-            at_ms,
-        } => {
-            ctx.contacts
-                .borrow_mut()
-                .entry(parcel.spec.label.clone())
-                .or_default()
-                .push((channel, at_ms));
+        Reply::Contacted { parcel } => {
             let settings = ctx
                 .current
                 .borrow()

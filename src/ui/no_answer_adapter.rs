@@ -96,35 +96,15 @@ pub(super) fn tick(ui: &MainWindow, ctx: &UiCtx) {
     } else {
         g.set_distance_m(-1);
     }
-    let contacts = ctx.contacts.borrow();
-    let logged = contacts
-        .get(&parcel.spec.label)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    // The terminal counts every contact of the visit; times are known for those made here.
-    let stored = parcel
+    // The visit keeps every contact with its time, across screens and restarts.
+    let rows: Vec<ContactRow> = parcel
         .visit
-        .as_ref()
-        .map(|v| v.contacts as usize)
-        .unwrap_or(0);
-    let mut rows: Vec<ContactRow> = logged
         .iter()
-        .rev()
-        .take(stored)
-        .rev()
-        .map(|(ch, at)| ContactRow {
-            channel: ch.as_str().into(),
-            time: format::clock(*at, ctx.utc_offset_minutes).into(),
+        .flat_map(|v| &v.contacts)
+        .map(|c| ContactRow {
+            channel: c.channel.as_str().into(),
+            time: format::clock(c.at_utc_ms, ctx.utc_offset_minutes).into(),
         })
         .collect();
-    while rows.len() < stored {
-        rows.insert(
-            0,
-            ContactRow {
-                channel: "earlier".into(),
-                time: "--:--".into(),
-            },
-        );
-    }
     g.set_contacts(ModelRc::new(VecModel::from(rows)));
 }

@@ -107,14 +107,10 @@ pub enum Reply {
         /// What to tell the courier.
         verdict: CodeVerdict,
     },
-    /// A contact attempt was logged at this time.
+    /// A contact attempt was logged (the parcel's visit holds it with its time).
     Contacted {
         /// The parcel after the contact.
         parcel: Parcel,
-        /// Channel used.
-        channel: ContactChannel,
-        /// Device time of the event, ms.
-        at_ms: i64,
     },
     /// An outcome was recorded.
     Recorded {
@@ -213,11 +209,9 @@ impl Worker {
                 self.parcel_reply(&label, false)
             }
             Command::Contact { label, channel } => {
-                let event = t.contact(&label, channel)?;
+                t.contact(&label, channel)?;
                 Ok(Reply::Contacted {
                     parcel: t.parcel(&label)?,
-                    channel,
-                    at_ms: event.body.clock.device_utc_ms,
                 })
             }
             Command::Code { label, input } => {
