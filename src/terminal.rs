@@ -193,6 +193,24 @@ pub struct Status {
     pub clock_skew_ms: Option<i64>,
 }
 
+/// What the terminal keeps of the manifest in force, read on every event.
+#[derive(Debug, Clone)]
+struct ManifestInForce {
+    version: u64,
+    expires_at_ms: i64,
+    settings: ManifestSettings,
+}
+
+impl ManifestInForce {
+    fn of(m: &SignedManifest) -> Self {
+        ManifestInForce {
+            version: m.body.version,
+            expires_at_ms: m.body.expires_at_ms,
+            settings: m.body.settings.clone(),
+        }
+    }
+}
+
 /// The terminal service.
 pub struct Terminal {
     store: Store,
@@ -203,7 +221,7 @@ pub struct Terminal {
     position: Arc<dyn PositionSource>,
     online: Option<Arc<dyn OnlineCodeCheck>>,
     /// Settings and version of the manifest in force (cached: read on every event).
-    manifest: Option<(u64, ManifestSettings)>,
+    manifest: Option<ManifestInForce>,
 }
 
 /// Sets up a data directory: key (0600), database, device id, pinned server key.
@@ -275,9 +293,7 @@ impl Terminal {
             .meta("server_public_key")?
             .map(|h| PublicKey::from_hex(&h))
             .transpose()?;
-        let manifest = store
-            .current_manifest()?
-            .map(|m| (m.body.version, m.body.settings));
+        let manifest = store.current_manifest()?.as_ref().map(ManifestInForce::of);
         Ok(Terminal {
             store,
             key,
@@ -319,19 +335,28 @@ impl Terminal {
 
     /// Settings of the manifest in force. Another process (the sync task) may
     /// have loaded a newer one: a cheap version check refreshes the cache.
-    fn settings(&mut self) -> Result<ManifestSettings, TerminalError> {
-        let newest = self.store.highest_manifest_version()?;
-        if newest != self.manifest.as_ref().map(|(v, _)| *v) {
-            self.manifest = self
-                .store
-                .current_manifest()?
-                .map(|m| (m.body.version, m.body.settings));
-        }
+    /// Settings of the manifest in force (defaults before any manifest).
+    pub fn settings(&mut self) -> Result<ManifestSettings, TerminalError> {
+        self.refresh_manifest()?;
         Ok(self
             .manifest
             .as_ref()
-            .map(|(_, s)| s.clone())
+            .map(|m| m.settings.clone())
             .unwrap_or_default())
+    }
+
+    /// Re-reads the manifest only when another process (the sync task) stored a
+    /// newer version; otherwise a single-integer query.
+    fn refresh_manifest(&mut self) -> Result<(), TerminalError> {
+        let newest = self.store.highest_manifest_version()?;
+        if newest != self.manifest.as_ref().map(|m| m.version) {
+            self.manifest = self
+                .store
+                .current_manifest()?
+                .as_ref()
+                .map(ManifestInForce::of);
+        }
+        Ok(())
     }
 
     fn stamp(&self, settings: &ManifestSettings) -> Stamp {
@@ -361,7 +386,7 @@ impl Terminal {
         update.meta.push(("clock_floor_ms", floor.to_string()));
         let manifest_version = match &update.manifest {
             Some(m) => Some(m.signed.body.version),
-            None => self.manifest.as_ref().map(|(v, _)| *v),
+            None => self.manifest.as_ref().map(|m| m.version),
         };
         let device_id = self.device_id.clone();
         let key = &self.key;
@@ -458,7 +483,7 @@ impl Terminal {
             meta: Vec::new(),
         };
         self.record(draft, None, update)?;
-        self.manifest = Some((signed.body.version, signed.body.settings.clone()));
+        self.manifest = Some(ManifestInForce::of(signed));
         if !changes.withdrawn_after_delivery.is_empty() {
             warn!(parcels = ?changes.withdrawn_after_delivery, "server withdrew parcels already delivered");
         }
@@ -852,9 +877,10 @@ impl Terminal {
     }
 
     /// The status summary.
-    pub fn status(&self) -> Result<Status, TerminalError> {
+    pub fn status(&mut self) -> Result<Status, TerminalError> {
+        self.refresh_manifest()?;
         let parcels = self.store.parcels()?;
-        let manifest = self.store.current_manifest()?;
+        let manifest = self.manifest.as_ref();
         let reading = self.position.reading();
         let clock = self.clock.now();
         let delivered = parcels
@@ -868,8 +894,8 @@ impl Terminal {
         Ok(Status {
             device_id: self.device_id.clone(),
             key_fingerprint: self.key.public_key().fingerprint().grouped(),
-            manifest_version: manifest.as_ref().map(|m| m.body.version),
-            manifest_expires_at_ms: manifest.as_ref().map(|m| m.body.expires_at_ms),
+            manifest_version: manifest.map(|m| m.version),
+            manifest_expires_at_ms: manifest.map(|m| m.expires_at_ms),
             parcels_total: parcels.len(),
             delivered,
             to_do,

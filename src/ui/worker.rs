@@ -165,14 +165,11 @@ impl Worker {
         }
     }
 
-    fn settings(&self) -> ManifestSettings {
-        match self.terminal.store().current_manifest() {
-            Ok(Some(m)) => m.body.settings,
-            _ => ManifestSettings::default(),
-        }
+    fn settings(&mut self) -> ManifestSettings {
+        self.terminal.settings().unwrap_or_default()
     }
 
-    fn parcel_reply(&self, label: &str, opened: bool) -> Result<Reply, TerminalError> {
+    fn parcel_reply(&mut self, label: &str, opened: bool) -> Result<Reply, TerminalError> {
         Ok(Reply::Parcel {
             parcel: self.terminal.parcel(label)?,
             settings: self.settings(),
