@@ -9,12 +9,12 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use courier_devtools::sample_day::{SampleSpec, sample_day};
 use courier_protocol::code_verifier::BuyerSecret;
 use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use courier_terminal::clock::SystemClock;
 use courier_terminal::position_source::NoPosition;
-use courier_terminal::sample_day::{SampleSpec, sample_day};
 use courier_terminal::terminal::{CodeEntry, DataDir, Terminal, init};
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -32,7 +32,7 @@ fn run(iterations: u32, samples: usize) -> anyhow::Result<Vec<Duration>> {
         .as_millis() as i64;
     let day = sample_day(
         &SampleSpec {
-            device_id: &report.device_id,
+            device_id: report.device_id.as_str(),
             version: 1,
             issued_at_ms: now,
             valid_for_ms: 3_600_000,

@@ -17,6 +17,7 @@ use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use courier_terminal::clock::SystemClock;
 use courier_terminal::position_source::NoPosition;
+use courier_terminal::storage::Reads;
 use courier_terminal::sync::{SyncConfig, SyncEngine};
 use courier_terminal::terminal::{ContactChannel, DataDir, Terminal};
 use escrow_reference_server::faults::Faults;
@@ -79,13 +80,13 @@ fn main() -> anyhow::Result<()> {
     )?;
     let token = admin::issue_token(&state.db(), state.now_ms())?;
     let dir = DataDir(tmp.path().join("device"));
-    courier_terminal::sync::commands::enroll(&dir, &url, &token.token, "bench")?;
+    courier_terminal::sync::enrollment::enroll(&dir, &url, &token.token, "bench")?;
     let mut t = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))?;
     let manifest = admin::issue_manifest(
         &mut state.db(),
         state.key(),
         &IssueManifestRequest {
-            device_id: t.device_id().to_owned(),
+            device_id: t.device_id().to_string(),
             parcel_ids: vec![order.parcel_id.clone()],
             withdrawn: vec![],
             depot: "D".into(),
@@ -141,6 +142,7 @@ fn main() -> anyhow::Result<()> {
 fn report_device(engine: &SyncEngine) -> anyhow::Result<String> {
     engine
         .store()
-        .meta("device_id")?
+        .identity()?
+        .map(|i| i.device_id.to_string())
         .ok_or_else(|| anyhow::anyhow!("no device id"))
 }

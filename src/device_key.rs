@@ -13,7 +13,9 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum KeyError {
     /// The key file is missing.
-    #[error("no device key at {0}: run `courier-terminal init` first")]
+    #[error(
+        "no device key at {0}: a new device is set up with `courier-terminal enroll`; if this device had a key, it is lost and the device must be re-enrolled (README, \"Re-enrollment\")"
+    )]
     Missing(PathBuf),
     /// The key file is readable by others.
     #[error("the device key {path} has mode {mode:o}; it must be 600: run `chmod 600 {path}`", path = .0.display(), mode = .1)]

@@ -55,7 +55,7 @@ pub fn from_snapshot(s: &GnssSnapshot) -> PositionReading {
     }
 }
 
-impl<S: firmware_bridge::PositionSource> PositionSource for GnssPosition<S> {
+impl<S: firmware_bridge::SnapshotSource> PositionSource for GnssPosition<S> {
     fn reading(&self) -> PositionReading {
         from_snapshot(&self.0.snapshot())
     }

@@ -24,7 +24,7 @@ fn text(o: &Output) -> String {
 fn first_plain_offline(
     day: &common::Day,
     skip: usize,
-) -> &courier_terminal::sample_day::SampleCode {
+) -> &courier_devtools::sample_day::SampleCode {
     day.codes
         .iter()
         .enumerate()

@@ -10,7 +10,7 @@ use courier_protocol::api::FaultPlan;
 use courier_protocol::vocabulary::CodePolicy;
 use courier_terminal::clock::SystemClock;
 use courier_terminal::position_source::NoPosition;
-use courier_terminal::storage::Store;
+use courier_terminal::storage::{Reads, Store};
 use courier_terminal::sync::SyncConfig;
 use courier_terminal::sync::background::{BackgroundSync, Schedule};
 use courier_terminal::sync::backoff::Backoff;
@@ -41,6 +41,7 @@ async fn recording_never_waits_for_a_slow_upload() {
                 base_ms: 5,
                 cap_ms: 200,
             },
+            ..SyncConfig::default()
         },
         Schedule {
             poll: Duration::from_millis(50),

@@ -4,7 +4,7 @@
 mod sync_support;
 
 use courier_protocol::vocabulary::CodePolicy;
-use courier_terminal::storage::Store;
+use courier_terminal::storage::{Reads, Store};
 use sync_support::{FAST, Server, data_dir, enroll, ok, term, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use courier_protocol::api::{EventStatus, FaultPlan};
 use courier_protocol::envelope::{ChainTip, verify_chain};
 use courier_protocol::vocabulary::CodePolicy;
-use courier_terminal::storage::Store;
+use courier_terminal::storage::{Reads, Store};
 use sync_support::{BIN, FAST, Server, data_dir, enroll, ok, term, text};
 
 /// Records `n` contact attempts on `label` through the real binary.

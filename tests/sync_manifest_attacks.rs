@@ -5,7 +5,7 @@ mod sync_support;
 
 use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
 use courier_protocol::vocabulary::CodePolicy;
-use courier_terminal::storage::Store;
+use courier_terminal::storage::{Reads, Store};
 use sync_support::{FAST, Server, data_dir, enroll, ok, term, text};
 
 async fn sync(data: &std::path::Path) -> std::process::Output {
@@ -39,7 +39,7 @@ async fn manifest_signed_by_another_key_is_refused_and_the_current_one_kept() {
     let other = keypair_from_pkcs8(&generate_pkcs8().expect("gen")).expect("key");
     Store::open(&data.join("terminal.db"))
         .expect("store")
-        .set_meta("server_public_key", &other.public_key().to_hex())
+        .pin_server_key(&other.public_key())
         .expect("pin other key");
     server.manifest(&device, &[&order.parcel_id], 3_600_000);
     let o = sync(&data).await;
@@ -92,7 +92,7 @@ async fn receipt_not_signed_by_the_pinned_key_acknowledges_nothing() {
     let receipts = store.receipts().expect("receipts").len();
     let other = keypair_from_pkcs8(&generate_pkcs8().expect("gen")).expect("key");
     store
-        .set_meta("server_public_key", &other.public_key().to_hex())
+        .pin_server_key(&other.public_key())
         .expect("pin other key");
     let mut args = vec!["sync", "--no-manifest", "--deadline-s", "1"];
     args.extend_from_slice(FAST);

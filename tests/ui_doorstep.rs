@@ -9,12 +9,14 @@ mod ui_support;
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use courier_devtools::sample_day::{SampleSpec, sample_day};
 use courier_protocol::vocabulary::{EventKind, Outcome};
+use courier_terminal::assembly::Feeds;
 use courier_terminal::clock::SystemClock;
 use courier_terminal::domain::parcel::ParcelState;
 use courier_terminal::domain::position::FixDimension;
 use courier_terminal::position_source::SharedPosition;
-use courier_terminal::sample_day::{SampleSpec, sample_day};
+use courier_terminal::storage::Reads;
 use courier_terminal::terminal::Terminal;
 use courier_terminal::ui::{App, AppConfig, AppState, Language, ParcelViewState, Screen};
 use slint::ComponentHandle;
@@ -37,7 +39,7 @@ fn rig(parcels: usize) -> Rig {
     )
     .expect("open");
     let (scanner, scans) = mpsc::channel();
-    let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
+    let mut config = AppConfig::new(terminal, Feeds::of_position(Arc::new(position.clone())));
     config.scans = Some(scans);
     config.language = Language::En;
     let app = App::new(config).expect("app");

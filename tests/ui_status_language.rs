@@ -6,6 +6,7 @@ mod ui_support;
 
 use std::sync::Arc;
 
+use courier_terminal::assembly::Feeds;
 use courier_terminal::clock::SystemClock;
 use courier_terminal::domain::position::{FixDimension, PositionReading};
 use courier_terminal::position_source::SharedPosition;
@@ -21,7 +22,7 @@ fn app(position: &SharedPosition, day: &common::Day) -> App {
         Arc::new(position.clone()),
     )
     .expect("open");
-    let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
+    let mut config = AppConfig::new(terminal, Feeds::of_position(Arc::new(position.clone())));
     config.language = Language::En;
     let app = App::new(config).expect("app");
     app.window()

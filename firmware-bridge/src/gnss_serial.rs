@@ -75,8 +75,8 @@ impl GnssSnapshot {
     }
 }
 
-/// The position input the app's doorstep core consumes.
-pub trait PositionSource: Send + Sync {
+/// Anything that gives GNSS snapshots: the serial reader's handle, the in-memory feed.
+pub trait SnapshotSource: Send + Sync {
     /// Current snapshot.
     fn snapshot(&self) -> GnssSnapshot;
 }
@@ -243,7 +243,7 @@ impl GnssHandle {
     }
 }
 
-impl PositionSource for GnssHandle {
+impl SnapshotSource for GnssHandle {
     fn snapshot(&self) -> GnssSnapshot {
         GnssHandle::snapshot(self)
     }

@@ -5,8 +5,8 @@
 //! turns them into the current [`Fix`], and [`gnss_serial`] runs that on a
 //! port with reconnects, publishing a [`GnssSnapshot`] through a
 //! [`GnssHandle`]. The scanner path is [`scanner_framing`] →
-//! [`scan_classify`] → [`scanner_serial`]. [`simulator`] drives both over
-//! pseudo-terminals; [`capture_check`] holds the decoder to gpsd's record.
+//! [`scan_classify`] → [`scanner_serial`]. [`simulator`] (feature `simulator`, for the dev tools and tests,
+//! not the product) drives both over pseudo-terminals; [`capture_check`] holds the decoder to gpsd's record.
 
 pub mod capture_check;
 pub mod fix_tracker;
@@ -17,12 +17,13 @@ pub mod nmea_framing;
 pub mod scan_classify;
 pub mod scanner_framing;
 pub mod scanner_serial;
+#[cfg(feature = "simulator")]
 pub mod simulator;
 
 pub use fix_tracker::{Fix, FixMode, FixTracker};
 pub use gnss_feed::{GnssFeed, GnssStats};
 pub use gnss_serial::{
-    GnssConfig, GnssHandle, GnssSerial, GnssSnapshot, LinkState, MemoryGnss, PositionSource,
+    GnssConfig, GnssHandle, GnssSerial, GnssSnapshot, LinkState, MemoryGnss, SnapshotSource,
 };
 pub use scan_classify::{ScanKind, classify};
 pub use scanner_serial::{ScanEvent, ScannerConfig, ScannerSerial};

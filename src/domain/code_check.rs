@@ -128,6 +128,43 @@ pub fn verdict_after_mismatch(attempts_spent: u32, limit: u32) -> CodeVerdict {
     }
 }
 
+/// What a checked code does to the parcel as committed when its event is written.
+///
+/// The try was spent and the code compared without a lock held; meanwhile
+/// another writer may have delivered, withdrawn, returned the parcel or ended
+/// the visit. The answer is taken on that committed state, never on the copy
+/// read before the comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settlement {
+    /// The code is right and the parcel can still be handed over.
+    Deliver,
+    /// The code is wrong: the verdict to show.
+    Mismatch(CodeVerdict),
+    /// The parcel moved on meanwhile: record the try, hand nothing over.
+    MovedOn(Refusal),
+}
+
+/// Settles a checked code on the committed parcel (`attempts_spent` includes this try).
+pub fn settle(parcel: &Parcel, matched: bool, attempts_spent: u32) -> Settlement {
+    use super::parcel::ParcelState;
+    let moved_on = match parcel.state {
+        ParcelState::Delivered => Some(Refusal::AlreadyDelivered),
+        ParcelState::Withdrawn => Some(Refusal::Withdrawn),
+        ParcelState::ReturnedToDepot => Some(Refusal::ReturnedToDepot),
+        ParcelState::Failed(o) if parcel.visit.is_none() => Some(Refusal::Final(o)),
+        ParcelState::Pending if parcel.visit.is_none() => Some(Refusal::NotArrived),
+        ParcelState::Pending | ParcelState::Failed(_) => None,
+    };
+    match (moved_on, matched) {
+        (Some(r), _) => Settlement::MovedOn(r),
+        (None, true) => Settlement::Deliver,
+        (None, false) => Settlement::Mismatch(verdict_after_mismatch(
+            attempts_spent,
+            parcel.spec.attempt_limit,
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +223,33 @@ mod tests {
         let plan = plan(&p, &s, None).expect("allowed").expect("material");
         assert_eq!(plan.check, CheckMode::Online);
         assert_eq!(plan.verifier, None);
+    }
+
+    #[test]
+    fn a_right_code_on_a_parcel_delivered_or_withdrawn_meanwhile_hands_nothing_over() {
+        let mut p = at_door(5, 1);
+        assert_eq!(settle(&p, true, 1), Settlement::Deliver);
+        p.state = ParcelState::Delivered;
+        assert_eq!(
+            settle(&p, true, 1),
+            Settlement::MovedOn(Refusal::AlreadyDelivered)
+        );
+        p.state = ParcelState::Withdrawn;
+        p.visit = None;
+        assert_eq!(settle(&p, true, 1), Settlement::MovedOn(Refusal::Withdrawn));
+        assert_eq!(
+            settle(&p, false, 1),
+            Settlement::MovedOn(Refusal::Withdrawn)
+        );
+    }
+
+    #[test]
+    fn the_last_try_right_still_delivers_and_wrong_locks() {
+        let p = at_door(3, 3);
+        assert_eq!(settle(&p, true, 3), Settlement::Deliver);
+        assert_eq!(
+            settle(&p, false, 3),
+            Settlement::Mismatch(CodeVerdict::Locked)
+        );
     }
 }

@@ -4,7 +4,10 @@
 //! tested with pinned inputs.
 
 pub mod code_check;
+pub mod day_counts;
+pub mod digits;
 pub mod event_draft;
+pub mod identity;
 pub mod manifest_acceptance;
 pub mod no_answer;
 pub mod parcel;

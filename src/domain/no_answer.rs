@@ -33,42 +33,93 @@ pub fn waited_ms(ctx: &NoAnswerContext<'_>) -> i64 {
     }
 }
 
+/// Where the courier stands with the "no answer" rule: what the evidence screen
+/// shows and whether the outcome may be recorded, computed once, here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoAnswerReadiness {
+    /// The wait the manifest asks for, seconds.
+    pub wait_total_s: u32,
+    /// Seconds still to wait (monotonic within a boot, wall clock across).
+    pub remaining_s: u32,
+    /// The radius around the address, metres.
+    pub radius_m: u32,
+    /// Whether the manifest gives the address's coordinates.
+    pub has_coords: bool,
+    /// Whether a position counts: the current fix or the fix at arrival.
+    pub has_fix: bool,
+    /// Distance to the address from the nearer of the current and arrival fixes.
+    pub distance_m: Option<u32>,
+    /// Contact attempts logged during this visit.
+    pub contacts_done: u32,
+    /// Contact attempts the manifest asks for.
+    pub contacts_needed: u32,
+    /// The position part of the rule holds (or the address has no coordinates).
+    pub near: bool,
+    /// The waiting part of the rule holds.
+    pub waited: bool,
+    /// The contact part of the rule holds.
+    pub contacted: bool,
+    /// The rule's answer: `Ok` when "no answer" may be recorded now.
+    pub verdict: Result<(), Refusal>,
+}
+
+/// Computes the readiness of "no answer" for the visit under way.
+pub fn readiness(ctx: &NoAnswerContext<'_>, settings: &ManifestSettings) -> NoAnswerReadiness {
+    let coords = ctx.address.lat_e7.zip(ctx.address.lon_e7);
+    let here = ctx.position_now.fix.as_ref().map(|f| (f.lat_e7, f.lon_e7));
+    let candidates: Vec<(i64, i64)> = here.into_iter().chain(ctx.visit.arrival_fix_e7).collect();
+    let nearest = coords.and_then(|there| {
+        candidates
+            .iter()
+            .map(|p| distance_m(*p, there))
+            .reduce(f64::min)
+    });
+    let distance_m = nearest.map(|d| d.round().clamp(0.0, f64::from(u32::MAX)) as u32);
+    let wait_ms = i64::from(settings.no_answer_wait_s) * 1000;
+    let remaining_ms = (wait_ms - waited_ms(ctx)).max(0);
+    let remaining_s = u32::try_from((remaining_ms + 999) / 1000).unwrap_or(u32::MAX);
+    let contacts_done = u32::try_from(ctx.visit.contacts.len()).unwrap_or(u32::MAX);
+    let too_far = nearest.filter(|d| *d > f64::from(settings.no_answer_radius_m));
+    let needs_fix = coords.is_some() && candidates.is_empty();
+    let near = !needs_fix && too_far.is_none();
+    let waited = remaining_s == 0;
+    let contacted = contacts_done >= settings.no_answer_contacts;
+    let verdict = if needs_fix {
+        Err(Refusal::NoAnswerNeedsFix)
+    } else if let Some(d) = too_far {
+        Err(Refusal::NoAnswerTooFar {
+            distance_m: d.round().min(f64::from(u32::MAX)) as u32,
+            radius_m: settings.no_answer_radius_m,
+        })
+    } else if !waited {
+        Err(Refusal::NoAnswerWaitNotOver { remaining_s })
+    } else if !contacted {
+        Err(Refusal::NoAnswerNeedsContacts {
+            done: contacts_done,
+            needed: settings.no_answer_contacts,
+        })
+    } else {
+        Ok(())
+    };
+    NoAnswerReadiness {
+        wait_total_s: settings.no_answer_wait_s,
+        remaining_s,
+        radius_m: settings.no_answer_radius_m,
+        has_coords: coords.is_some(),
+        has_fix: !candidates.is_empty(),
+        distance_m,
+        contacts_done,
+        contacts_needed: settings.no_answer_contacts,
+        near,
+        waited,
+        contacted,
+        verdict,
+    }
+}
+
 /// Checks the evidence rule for "no answer".
 pub fn check(ctx: &NoAnswerContext<'_>, settings: &ManifestSettings) -> Result<(), Refusal> {
-    if let (Some(lat), Some(lon)) = (ctx.address.lat_e7, ctx.address.lon_e7) {
-        let here = ctx.position_now.fix.as_ref().map(|f| (f.lat_e7, f.lon_e7));
-        let candidates: Vec<(i64, i64)> =
-            here.into_iter().chain(ctx.visit.arrival_fix_e7).collect();
-        if candidates.is_empty() {
-            return Err(Refusal::NoAnswerNeedsFix);
-        }
-        let nearest = candidates
-            .iter()
-            .map(|p| distance_m(*p, (lat, lon)))
-            .fold(f64::INFINITY, f64::min);
-        if nearest > f64::from(settings.no_answer_radius_m) {
-            return Err(Refusal::NoAnswerTooFar {
-                distance_m: nearest.round().min(f64::from(u32::MAX)) as u32,
-                radius_m: settings.no_answer_radius_m,
-            });
-        }
-    }
-    let wait_ms = i64::from(settings.no_answer_wait_s) * 1000;
-    let waited = waited_ms(ctx);
-    if waited < wait_ms {
-        let remaining = (wait_ms - waited + 999) / 1000;
-        return Err(Refusal::NoAnswerWaitNotOver {
-            remaining_s: u32::try_from(remaining).unwrap_or(u32::MAX),
-        });
-    }
-    let done = u32::try_from(ctx.visit.contacts.len()).unwrap_or(u32::MAX);
-    if done < settings.no_answer_contacts {
-        return Err(Refusal::NoAnswerNeedsContacts {
-            done,
-            needed: settings.no_answer_contacts,
-        });
-    }
-    Ok(())
+    readiness(ctx, settings).verdict
 }
 
 #[cfg(test)]

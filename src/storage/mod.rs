@@ -2,11 +2,19 @@
 //!
 //! One file in WAL mode with `synchronous=FULL`: a commit is on disk when it
 //! returns. Every event, its parcel's new state and its outbox row are one
-//! transaction.
+//! transaction, and the decision behind the event is taken inside it
+//! ([`Store::append`]): reads go through [`Reads`], the same on the store and on
+//! an open transaction.
 
+mod append;
+mod identity;
 mod migrations;
 pub mod outbox;
+mod reads;
 mod store;
 
+pub use append::{Append, ManifestRow};
+pub use identity::MetaKey;
 pub use migrations::migrations;
-pub use store::{ManifestRow, ParcelUpdate, Store, StoreError};
+pub use reads::{Reads, Tx};
+pub use store::{Store, StoreError};

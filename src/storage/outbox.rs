@@ -9,7 +9,7 @@ use courier_protocol::api::{EventStatus, RejectReason, SignedReceipt};
 use courier_protocol::envelope::{EventBody, SignedEvent};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Store, StoreError};
+use super::{Reads, Store, StoreError};
 
 fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { context, source }
@@ -60,7 +60,7 @@ pub struct Ack {
 }
 
 /// What `sync status` shows.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct SyncStatus {
     /// Events waiting to sync.
     pub pending: u64,
@@ -263,7 +263,7 @@ impl Store {
         Ok(SyncStatus {
             pending: head.pending,
             rejected,
-            last_sync_ms: self.meta("last_sync_ms")?.and_then(|v| v.parse().ok()),
+            last_sync_ms: self.last_sync_ms()?,
             last_error: head.first.as_ref().and_then(|f| f.last_error.clone()),
             next_try_ms: head.first.map(|f| f.next_try_ms),
             receipts,

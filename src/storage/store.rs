@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use courier_protocol::ProtocolError;
-use courier_protocol::envelope::{ChainTip, SignedEvent};
-use courier_protocol::manifest::{ManifestParcel, SignedManifest};
+use courier_protocol::envelope::ChainTip;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use thiserror::Error;
 
-use crate::domain::parcel::{Parcel, ParcelState, Visit};
+use super::MetaKey;
+use super::reads::{Connected, Reads};
+use crate::domain::parcel::Parcel;
 
 /// A storage failure, phrased for the person who must fix it.
 #[derive(Debug, Error)]
@@ -29,6 +30,11 @@ pub enum StoreError {
         "the database is damaged ({0}): stop using this device and call carrier IT (run `courier-terminal diagnose`)"
     )]
     Corrupt(&'static str),
+    /// The database file is missing or empty.
+    #[error(
+        "no usable database at {0}: the device is not set up here (`courier-terminal enroll`), or its database was lost (README, \"Re-enrollment\")"
+    )]
+    Missing(PathBuf),
     /// Another process holds the database.
     #[error(
         "the database is busy while {0}: another courier-terminal process is running; close it and retry"
@@ -54,7 +60,7 @@ pub enum StoreError {
 }
 
 /// Maps SQLite errors to the few the screen must tell apart.
-fn classify(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(super) fn classify(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |e| match e.sqlite_error_code() {
         Some(ErrorCode::DiskFull) => StoreError::Full(context),
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(context),
@@ -64,33 +70,15 @@ fn classify(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Decode(format!("{what}: {e}")))
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+pub(super) fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Decode(e.to_string()))
-}
-
-/// A manifest to record together with an event.
-pub struct ManifestRow<'a> {
-    /// The signed manifest.
-    pub signed: &'a SignedManifest,
-    /// SHA-256 of its canonical body.
-    pub body_hash: [u8; 32],
-    /// Acceptance time, ms.
-    pub accepted_at_ms: i64,
-}
-
-/// What else an appended event changes, in the same transaction.
-#[derive(Default)]
-pub struct ParcelUpdate<'a> {
-    /// Parcel rows to write (inserted or replaced; counters can only rise).
-    pub parcels: Vec<&'a Parcel>,
-    /// A manifest accepted by this event.
-    pub manifest: Option<ManifestRow<'a>>,
-    /// Meta keys to set.
-    pub meta: Vec<(&'static str, String)>,
 }
 
 /// The terminal's database.
@@ -99,10 +87,33 @@ pub struct Store {
     path: PathBuf,
 }
 
+impl Connected for Store {
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Reads for Store {}
+
 impl Store {
-    /// Opens (creating if needed) and migrates the database.
+    /// Opens and migrates an existing database. A missing or empty file is
+    /// refused (never silently given a new schema): see [`Store::create`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut conn = Connection::open(path).map_err(classify("opening the database"))?;
+        refuse_missing_or_empty(path)?;
+        Self::open_and_migrate(path)
+    }
+
+    /// Creates the schema in a new, empty database file (set-up only).
+    pub fn create(path: &Path) -> Result<Store, StoreError> {
+        Self::open_and_migrate(path)
+    }
+
+    fn open_and_migrate(path: &Path) -> Result<Store, StoreError> {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(classify("opening the database"))?;
         configure(&conn)?;
         crate::storage::migrations()
             .to_latest(&mut conn)
@@ -118,6 +129,7 @@ impl Store {
 
     /// Opens an existing database read-only (export, verify, diagnose).
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        refuse_missing_or_empty(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -136,20 +148,12 @@ impl Store {
         &self.path
     }
 
-    /// Reads a meta value.
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(classify("reading settings"))
-    }
-
     /// Writes a meta value durably.
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    pub fn set_meta(&self, key: MetaKey, value: &str) -> Result<(), StoreError> {
         self.conn
             .execute(
                 "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![key, value],
+                params![key.as_str(), value],
             )
             .map(|_| ())
             .map_err(classify("saving settings"))
@@ -159,121 +163,10 @@ impl Store {
     pub fn raise_clock_floor(&self, ms: i64) -> Result<i64, StoreError> {
         let current = self.clock_floor()?;
         if ms > current {
-            self.set_meta("clock_floor_ms", &ms.to_string())?;
+            self.set_meta(MetaKey::ClockFloorMs, &ms.to_string())?;
             return Ok(ms);
         }
         Ok(current)
-    }
-
-    /// The stored clock floor, ms.
-    pub fn clock_floor(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .meta("clock_floor_ms")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
-    }
-
-    /// The last event's seq and hash.
-    pub fn chain_tip(&self) -> Result<ChainTip, StoreError> {
-        tip(&self.conn)
-    }
-
-    /// Highest manifest version accepted, with its body hash.
-    pub fn highest_manifest(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        let row: Option<(i64, String)> = self
-            .conn
-            .query_row(
-                "SELECT version, body_hash FROM manifests ORDER BY version DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(classify("reading manifests"))?;
-        row.map(|(v, h)| {
-            let hash = courier_protocol::keys::decode_hex_array::<32>(&h, "body_hash")?;
-            Ok((u64::try_from(v).unwrap_or(0), hash))
-        })
-        .transpose()
-    }
-
-    /// Version of the manifest in force (no JSON decoding).
-    pub fn highest_manifest_version(&self) -> Result<Option<u64>, StoreError> {
-        self.conn
-            .query_row("SELECT MAX(version) FROM manifests", [], |r| r.get(0))
-            .map_err(classify("reading manifests"))
-    }
-
-    /// The manifest in force.
-    pub fn current_manifest(&self) -> Result<Option<SignedManifest>, StoreError> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT signed_json FROM manifests ORDER BY version DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(classify("reading manifests"))?;
-        text.map(|t| decode("manifest", &t)).transpose()
-    }
-
-    /// All parcels in route order.
-    pub fn parcels(&self) -> Result<Vec<Parcel>, StoreError> {
-        self.query_parcels("ORDER BY route_order, label", [])
-    }
-
-    /// A parcel by its label barcode.
-    pub fn parcel_by_label(&self, label: &str) -> Result<Option<Parcel>, StoreError> {
-        Ok(self.query_parcels("WHERE label = ?1", [label])?.pop())
-    }
-
-    /// A parcel by id.
-    pub fn parcel_by_id(&self, parcel_id: &str) -> Result<Option<Parcel>, StoreError> {
-        Ok(self
-            .query_parcels("WHERE parcel_id = ?1", [parcel_id])?
-            .pop())
-    }
-
-    fn query_parcels<P: rusqlite::Params>(
-        &self,
-        tail: &str,
-        params: P,
-    ) -> Result<Vec<Parcel>, StoreError> {
-        let sql = format!(
-            "SELECT spec_json, state, attempts_spent, visit_json, collected_label FROM parcels {tail}"
-        );
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(classify("reading parcels"))?;
-        let rows = stmt
-            .query_map(params, |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            })
-            .map_err(classify("reading parcels"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (spec, state, attempts_spent, visit, collected_label) =
-                row.map_err(classify("reading parcels"))?;
-            let spec: ManifestParcel = decode("parcel", &spec)?;
-            let state = ParcelState::from_db(&state)
-                .ok_or_else(|| StoreError::Decode(format!("parcel state {state}")))?;
-            let visit: Option<Visit> = visit.map(|v| decode("visit", &v)).transpose()?;
-            out.push(Parcel {
-                spec,
-                state,
-                attempts_spent,
-                visit,
-                collected_label,
-            });
-        }
-        Ok(out)
     }
 
     /// Spends one code attempt durably and returns the attempts now spent.
@@ -302,128 +195,22 @@ impl Store {
         Ok(spent)
     }
 
-    /// Appends one event and its effects in a single durable transaction.
-    ///
-    /// `build` receives the chain tip and returns the sealed event; it runs
-    /// inside the transaction so the sequence is gapless.
-    pub fn append_event(
-        &mut self,
-        build: impl FnOnce(&ChainTip) -> Result<SignedEvent, StoreError>,
-        update: ParcelUpdate<'_>,
-    ) -> Result<SignedEvent, StoreError> {
-        const CTX: &str = "recording the event";
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify(CTX))?;
-        let tip = tip(&tx)?;
-        let event = build(&tip)?;
-        let body = String::from_utf8(event.body.canonical_bytes()?)
-            .map_err(|e| StoreError::Decode(e.to_string()))?;
-        let kind = encode(&event.body.kind)?;
-        tx.execute(
-            "INSERT INTO events(seq, event_id, parcel_id, kind, body, hash, signature)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                event.body.seq,
-                event.body.event_id,
-                event.body.parcel_id,
-                kind.trim_matches('"'),
-                body,
-                event.hash,
-                event.signature
-            ],
-        )
-        .map_err(classify(CTX))?;
-        tx.execute("INSERT INTO outbox(seq) VALUES (?1)", [event.body.seq])
-            .map_err(classify(CTX))?;
-        for parcel in update.parcels {
-            write_parcel(&tx, parcel, event.body.seq)?;
-        }
-        if let Some(m) = update.manifest {
-            tx.execute(
-                "INSERT INTO manifests(version, body_hash, signed_json, accepted_at_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    m.signed.body.version,
-                    hex::encode(m.body_hash),
-                    encode(m.signed)?,
-                    m.accepted_at_ms
-                ],
-            )
-            .map_err(classify(CTX))?;
-        }
-        for (key, value) in update.meta {
-            tx.execute(
-                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )
-            .map_err(classify(CTX))?;
-        }
-        tx.commit().map_err(classify(CTX))?;
-        Ok(event)
-    }
-
-    /// Events from `from_seq` on, at most `limit`, in sequence order.
-    pub fn events(&self, from_seq: u64, limit: u32) -> Result<Vec<SignedEvent>, StoreError> {
-        self.query_events(
-            "WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
-            params![from_seq, limit],
-        )
-    }
-
-    /// Events of one parcel, oldest first.
-    pub fn parcel_events(&self, parcel_id: &str) -> Result<Vec<SignedEvent>, StoreError> {
-        self.query_events("WHERE parcel_id = ?1 ORDER BY seq", [parcel_id])
-    }
-
-    /// One event by id.
-    pub fn event_by_id(&self, event_id: &str) -> Result<Option<SignedEvent>, StoreError> {
-        Ok(self.query_events("WHERE event_id = ?1", [event_id])?.pop())
-    }
-
-    fn query_events<P: rusqlite::Params>(
-        &self,
-        tail: &str,
-        params: P,
-    ) -> Result<Vec<SignedEvent>, StoreError> {
-        const CTX: &str = "reading events";
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT body, hash, signature FROM events {tail}"))
-            .map_err(classify(CTX))?;
-        let rows = stmt
-            .query_map(params, |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-            })
-            .map_err(classify(CTX))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (body, hash, signature) = row.map_err(classify(CTX))?;
-            out.push(SignedEvent {
-                body: decode("event", &body)?,
-                hash,
-                signature,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Events not yet acknowledged by the server.
-    pub fn pending_count(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FROM outbox WHERE acked_status IS NULL",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(classify("counting the outbox"))
-    }
-
     /// SQLite's own consistency check (`ok` when healthy).
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         self.conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(classify("checking integrity"))
+    }
+}
+
+fn refuse_missing_or_empty(path: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > 0 => Ok(()),
+        Ok(_) => Err(StoreError::Missing(path.to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(StoreError::Missing(path.to_owned()))
+        }
+        Err(_) => Err(StoreError::ReadOnly("opening the database")),
     }
 }
 
@@ -443,7 +230,7 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
         .map_err(classify(CTX))
 }
 
-fn tip(conn: &Connection) -> Result<ChainTip, StoreError> {
+pub(super) fn tip(conn: &Connection) -> Result<ChainTip, StoreError> {
     let row: Option<(u64, String)> = conn
         .query_row(
             "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
@@ -455,7 +242,7 @@ fn tip(conn: &Connection) -> Result<ChainTip, StoreError> {
     Ok(row.map_or_else(ChainTip::genesis, |(seq, hash)| ChainTip { seq, hash }))
 }
 
-fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<(), StoreError> {
+pub(super) fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<(), StoreError> {
     const CTX: &str = "saving the parcel";
     let visit = p.visit.as_ref().map(encode).transpose()?;
     conn.execute(
@@ -486,7 +273,10 @@ fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<(), StoreErro
 mod tests {
     use super::*;
     use crate::domain::event_draft::{EventDraft, Recorder, Stamp, into_body};
+    use crate::domain::parcel::ParcelState;
     use crate::domain::parcel::tests::spec;
+    use crate::storage::Append;
+    use courier_protocol::envelope::SignedEvent;
     use courier_protocol::envelope::{ClockStamp, PositionRecord};
     use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
     use courier_protocol::vocabulary::EventKind;
@@ -503,39 +293,45 @@ mod tests {
             visit: None,
             collected_label: None,
         };
-        store.append_event(
-            |tip| {
-                let draft =
-                    EventDraft::new(EventKind::ContactAttempt).detail("note", "x".repeat(note_len));
-                let stamp = Stamp {
-                    position: PositionRecord::none(),
-                    clock: ClockStamp {
-                        device_utc_ms: 1,
-                        monotonic_ms: 1,
-                        boot_id: "b".into(),
-                    },
-                    gnss_utc_ms: None,
-                };
-                let recorder = Recorder {
-                    device_id: "D",
-                    manifest_version: None,
-                    app_version: "t",
-                };
-                let body = into_body(draft, format!("id-{}", tip.seq + 1), stamp, &recorder, tip);
-                Ok(SignedEvent::seal(body, key)?)
-            },
-            ParcelUpdate {
-                parcels: vec![&parcel],
-                ..ParcelUpdate::default()
-            },
-        )
+        store.append(|tx| {
+            let tip = tx.chain_tip()?;
+            let draft =
+                EventDraft::new(EventKind::ContactAttempt).detail("note", "x".repeat(note_len));
+            let stamp = Stamp {
+                position: PositionRecord::none(),
+                clock: ClockStamp {
+                    device_utc_ms: 1,
+                    monotonic_ms: 1,
+                    boot_id: "b".into(),
+                },
+                gnss_utc_ms: None,
+            };
+            let recorder = Recorder {
+                device_id: "D",
+                manifest_version: None,
+                app_version: "t",
+            };
+            let body = into_body(draft, format!("id-{}", tip.seq + 1), stamp, &recorder, &tip);
+            Ok::<_, StoreError>(Append {
+                event: SignedEvent::seal(body, key)?,
+                parcels: vec![parcel],
+                manifest: None,
+                meta: Vec::new(),
+            })
+        })
+    }
+
+    fn new_store(dir: &Path) -> Store {
+        let path = dir.join("t.db");
+        std::fs::File::create(&path).expect("create");
+        Store::create(&path).expect("open")
     }
 
     #[test]
     fn a_full_disk_refuses_the_new_event_and_keeps_every_old_one() {
         let dir = tempfile::tempdir().expect("tmp");
         let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
-        let mut store = Store::open(&dir.path().join("t.db")).expect("open");
+        let mut store = new_store(dir.path());
         for _ in 0..3 {
             append(&mut store, &key, 10).expect("room for small events");
         }
@@ -575,7 +371,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("t.db");
         let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
-        let mut store = Store::open(&path).expect("open");
+        let mut store = new_store(dir.path());
         append(&mut store, &key, 10).expect("append");
         drop(store);
         let mut ro = Store::open_read_only(&path).expect("open read-only");
@@ -588,7 +384,7 @@ mod tests {
     fn events_cannot_be_edited_or_deleted_and_counters_never_drop() {
         let dir = tempfile::tempdir().expect("tmp");
         let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
-        let mut store = Store::open(&dir.path().join("t.db")).expect("open");
+        let mut store = new_store(dir.path());
         append(&mut store, &key, 10).expect("append");
         assert!(
             store

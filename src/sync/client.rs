@@ -17,6 +17,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use thiserror::Error;
 
 use super::backoff::{Retry, classify_status};
+use crate::clock::Clock;
 
 /// A failed call, classified.
 #[derive(Debug, Clone, Error)]
@@ -77,13 +78,7 @@ pub struct ApiClient {
     signer: SharedSigner,
     /// Server clock minus device clock, learned from a `stale_timestamp` answer.
     offset_ms: Arc<AtomicI64>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    clock: Arc<dyn Clock>,
 }
 
 /// Builds the HTTP client (rustls, no proxies, bounded timeouts).
@@ -158,14 +153,25 @@ pub async fn enroll(
 
 impl ApiClient {
     /// A client for `base` (e.g. `https://escrow.example`) signing as `device_id`.
-    pub fn new(http: reqwest::Client, base: &str, device_id: &str, signer: SharedSigner) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        base: &str,
+        device_id: &str,
+        signer: SharedSigner,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         ApiClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
             device_id: device_id.to_owned(),
             signer,
             offset_ms: Arc::new(AtomicI64::new(0)),
+            clock,
         }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().device_utc_ms
     }
 
     /// Sends a signed request and decodes the answer. A device clock more than
@@ -187,7 +193,7 @@ impl ApiClient {
                     server_time_ms: Some(server),
                     ..
                 }) if code == "stale_timestamp" && !adjusted => {
-                    let offset = server.saturating_sub(now_ms());
+                    let offset = server.saturating_sub(self.now_ms());
                     tracing::warn!(
                         offset_ms = offset,
                         "device clock differs from server time; signing with server time"
@@ -216,7 +222,8 @@ impl ApiClient {
             method.as_str(),
             path,
             &body,
-            now_ms().saturating_add(self.offset_ms.load(Ordering::Relaxed)),
+            self.now_ms()
+                .saturating_add(self.offset_ms.load(Ordering::Relaxed)),
             nonce,
         );
         let mut req = self

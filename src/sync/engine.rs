@@ -3,6 +3,7 @@
 //! outbox) and stops on permanent ones. It uses its own SQLite connection and
 //! holds the write lock only to store a receipt, so the doorstep flow never waits.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courier_protocol::api::{EventStatus, EventsResponse, RejectReason};
@@ -16,19 +17,14 @@ use tracing::{info, warn};
 use super::backoff::{Backoff, Retry};
 use super::client::{ApiClient, CallError, SharedSigner, http_client};
 use super::plan::{Step, next_step};
+use crate::clock::{Clock, SystemClock};
 use crate::device_key::{DeviceKey, KeyError};
 use crate::storage::outbox::Ack;
-use crate::storage::{Store, StoreError};
+use crate::storage::{MetaKey, Reads, Store, StoreError};
 use crate::terminal::DataDir;
 
-/// Meta key of the enrolled server's base URL.
-pub const META_SERVER_URL: &str = "server_url";
-/// Test hook: abort the process after this many batch answers, before the
-/// receipt is stored (the fault-matrix test's deterministic "kill mid-batch").
-pub const ENV_ABORT_AFTER_BATCHES: &str = "COURIER_TEST_ABORT_AFTER_BATCHES";
-
 /// How to sync.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SyncConfig {
     /// Server base URL; `None` uses the one stored at enrollment.
     pub server_url: Option<String>,
@@ -38,6 +34,19 @@ pub struct SyncConfig {
     pub request_timeout: Duration,
     /// Retry backoff.
     pub backoff: Backoff,
+    /// The device clock (request times, backoff, last sync).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SyncConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncConfig")
+            .field("server_url", &self.server_url)
+            .field("batch_size", &self.batch_size)
+            .field("request_timeout", &self.request_timeout)
+            .field("backoff", &self.backoff)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for SyncConfig {
@@ -47,6 +56,7 @@ impl Default for SyncConfig {
             batch_size: 500,
             request_timeout: Duration::from_secs(15),
             backoff: Backoff::default(),
+            clock: Arc::new(SystemClock::new()),
         }
     }
 }
@@ -113,15 +123,6 @@ pub struct SyncEngine {
     server_key: PublicKey,
     device_id: String,
     config: SyncConfig,
-    abort_after: Option<u32>,
-    answers: u32,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 fn random_u64() -> u64 {
@@ -136,33 +137,26 @@ impl SyncEngine {
     pub fn open(dir: &DataDir, config: SyncConfig) -> Result<Self, SyncError> {
         let store = Store::open(&dir.database())?;
         let key = DeviceKey::load(&dir.key())?;
-        let device_id = store
-            .meta("device_id")?
+        let identity = store
+            .identity()?
             .ok_or(SyncError::NotEnrolled("no device id"))?;
-        let server_key = store
-            .meta("server_public_key")?
-            .and_then(|h| PublicKey::from_hex(&h).ok())
+        let device_id = identity.device_id.to_string();
+        let server_key = identity
+            .server_key
             .ok_or(SyncError::NotEnrolled("no pinned server key"))?;
-        let url = match &config.server_url {
-            Some(u) => u.clone(),
-            None => store
-                .meta(META_SERVER_URL)?
-                .ok_or(SyncError::NotEnrolled("no server address"))?,
+        let url = match config.server_url.clone().or(identity.server_url) {
+            Some(u) => u,
+            None => return Err(SyncError::NotEnrolled("no server address")),
         };
         let http = http_client(config.request_timeout).map_err(SyncError::Permanent)?;
         let signer: SharedSigner = std::sync::Arc::new(key);
-        let client = ApiClient::new(http, &url, &device_id, signer);
-        let abort_after = std::env::var(ENV_ABORT_AFTER_BATCHES)
-            .ok()
-            .and_then(|v| v.parse().ok());
+        let client = ApiClient::new(http, &url, &device_id, signer, config.clock.clone());
         Ok(SyncEngine {
             store,
             client,
             server_key,
             device_id,
             config,
-            abort_after,
-            answers: 0,
         })
     }
 
@@ -188,12 +182,12 @@ impl SyncEngine {
         let mut force = force;
         loop {
             let head = self.store.outbox_head()?;
-            match next_step(&head, now_ms(), self.config.batch_size, force) {
+            match next_step(&head, self.now_ms(), self.config.batch_size, force) {
                 Step::Idle => break,
                 Step::Blocked { seq, reason } => return Err(SyncError::Blocked { seq, reason }),
                 Step::Wait { until_ms } => {
                     let wait =
-                        Duration::from_millis(u64::try_from(until_ms - now_ms()).unwrap_or(0));
+                        Duration::from_millis(u64::try_from(until_ms - self.now_ms()).unwrap_or(0));
                     if Instant::now() + wait > deadline {
                         let error = head
                             .first
@@ -218,20 +212,17 @@ impl SyncEngine {
                     let (first, last) = (first.body.seq, last.body.seq);
                     report.requests += 1;
                     match self.client.upload(&batch).await {
-                        Ok(answer) => {
-                            self.maybe_abort();
-                            match self.accept_receipt(&batch, &answer) {
-                                Ok((accepted, duplicate)) => {
-                                    report.batches += 1;
-                                    report.accepted += accepted;
-                                    report.duplicate += duplicate;
-                                }
-                                Err(SyncError::Temporary { error, .. }) => {
-                                    self.fail(first, last, &error)?;
-                                }
-                                Err(e) => return Err(e),
+                        Ok(answer) => match self.accept_receipt(&batch, &answer) {
+                            Ok((accepted, duplicate)) => {
+                                report.batches += 1;
+                                report.accepted += accepted;
+                                report.duplicate += duplicate;
                             }
-                        }
+                            Err(SyncError::Temporary { error, .. }) => {
+                                self.fail(first, last, &error)?;
+                            }
+                            Err(e) => return Err(e),
+                        },
                         Err(error) => match error.retry() {
                             Retry::Temporary => {
                                 self.fail(first, last, &error)?;
@@ -240,7 +231,7 @@ impl SyncEngine {
                                 self.store.record_sync_failure(
                                     first,
                                     last,
-                                    now_ms(),
+                                    self.now_ms(),
                                     &error.to_string(),
                                 )?;
                                 return Err(SyncError::Permanent(error));
@@ -254,12 +245,8 @@ impl SyncEngine {
         Ok(report)
     }
 
-    fn maybe_abort(&mut self) {
-        self.answers += 1;
-        if self.abort_after.is_some_and(|n| self.answers >= n) {
-            // Test hook: die after the server answered, before the receipt is stored.
-            std::process::abort();
-        }
+    fn now_ms(&self) -> i64 {
+        self.config.clock.now().device_utc_ms
     }
 
     fn fail(&mut self, first: u64, last: u64, error: &CallError) -> Result<(), SyncError> {
@@ -270,7 +257,9 @@ impl SyncEngine {
             .map_or(0, |f| f.tries)
             .saturating_add(1);
         let delay = self.config.backoff.delay_ms(tries, random_u64());
-        let next = now_ms().saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+        let next = self
+            .now_ms()
+            .saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
         warn!(first, last, tries, delay_ms = delay, error = %error, "upload failed; will retry");
         self.store
             .record_sync_failure(first, last, next, &error.to_string())?;
@@ -330,7 +319,8 @@ impl SyncEngine {
             });
         }
         let server_time = body.server_time_ms;
-        self.store.store_receipt(&answer.receipt, &acks, now_ms())?;
+        self.store
+            .store_receipt(&answer.receipt, &acks, self.now_ms())?;
         self.store.raise_clock_floor(server_time)?;
         info!(events = sent.len(), accepted, duplicate, "receipt stored");
         if let Some((seq, reason)) = blocked {
@@ -346,7 +336,7 @@ impl SyncEngine {
         let answer = self.client.manifest().await.map_err(|e| match e.retry() {
             Retry::Temporary => SyncError::Temporary {
                 error: e,
-                next_try_ms: now_ms(),
+                next_try_ms: self.now_ms(),
             },
             Retry::Permanent => SyncError::Permanent(e),
         })?;
@@ -354,7 +344,8 @@ impl SyncEngine {
             return Ok(None);
         };
         m.verify(&self.server_key).map_err(SyncError::BadManifest)?;
-        self.store.set_meta("last_sync_ms", &now_ms().to_string())?;
+        self.store
+            .set_meta(MetaKey::LastSyncMs, &self.now_ms().to_string())?;
         Ok(Some(m))
     }
 }

@@ -3,16 +3,17 @@
 //!
 //! [`plan`] decides what to do from the outbox alone and [`backoff`] how long to
 //! wait, both pure; [`client`] speaks HTTP; [`engine`] runs the plan;
-//! [`online_check`] answers online-only parcels at the door; [`commands`] holds
-//! the `enroll` and `sync` commands; [`background`] runs the engine beside
-//! the doorstep flow.
+//! [`online_check`] answers online-only parcels at the door; [`enrollment`]
+//! and [`run_once`] are what the `enroll` and `sync` commands do (the command
+//! line prints them); [`background`] runs the engine beside the doorstep flow.
 
 pub mod background;
 pub mod backoff;
 pub mod client;
-pub mod commands;
 pub mod engine;
+pub mod enrollment;
 pub mod online_check;
 pub mod plan;
+pub mod run_once;
 
 pub use engine::{SyncConfig, SyncEngine, SyncError, SyncReport};

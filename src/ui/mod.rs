@@ -13,6 +13,8 @@ use courier_protocol::manifest::ManifestSettings;
 use slint::ComponentHandle;
 use tracing::{info, warn};
 
+use crate::assembly::Feeds;
+use crate::clock::Clock;
 use crate::domain::parcel::Parcel;
 use crate::position_source::PositionSource;
 use crate::terminal::Terminal;
@@ -21,10 +23,10 @@ mod about_adapter;
 mod code_entry_adapter;
 pub mod format;
 mod no_answer_adapter;
+pub mod notice;
 mod outcome_adapter;
 mod parcel_adapter;
 mod route_list_adapter;
-pub mod screenshots;
 mod status_bar_adapter;
 pub mod worker;
 
@@ -78,13 +80,14 @@ impl Language {
     }
 }
 
-/// What the app needs: the terminal, the position feed, the scanner feed.
+/// What the app needs: the terminal and the feeds the assembly built beside it.
 pub struct AppConfig {
     /// The terminal service; it moves to the worker thread.
     pub terminal: Terminal,
-    /// The position feed the status bar and the no-answer screen read (the same
-    /// source the terminal records; wrap the GNSS handle in a `PositionSource`).
+    /// The position feed the status bar reads (the same source the terminal records).
     pub position: Arc<dyn PositionSource>,
+    /// The clock the status bar shows (the same the terminal stamps events with).
+    pub clock: Arc<dyn Clock>,
     /// Texts read by the barcode scanner (parcel labels, buyer QR codes, collected items).
     pub scans: Option<mpsc::Receiver<String>>,
     /// Language at start.
@@ -94,12 +97,13 @@ pub struct AppConfig {
 }
 
 impl AppConfig {
-    /// A configuration with French, Algiers time and no scanner.
-    pub fn new(terminal: Terminal, position: Arc<dyn PositionSource>) -> Self {
+    /// A configuration with French and Algiers time, on what the assembly built.
+    pub fn new(terminal: Terminal, feeds: Feeds) -> Self {
         AppConfig {
             terminal,
-            position,
-            scans: None,
+            position: feeds.position,
+            clock: feeds.clock,
+            scans: feeds.scans,
             language: Language::Fr,
             utc_offset_minutes: 60,
         }
@@ -123,6 +127,7 @@ pub(crate) struct UiCtx {
     link: Link,
     weak: slint::Weak<MainWindow>,
     position: Arc<dyn PositionSource>,
+    clock: Arc<dyn Clock>,
     lang: Cell<Language>,
     utc_offset_minutes: i32,
     parcels: RefCell<Vec<Parcel>>,
@@ -208,6 +213,7 @@ impl App {
             link,
             weak: weak.clone(),
             position: config.position,
+            clock: config.clock,
             lang: Cell::new(config.language),
             utc_offset_minutes: config.utc_offset_minutes,
             parcels: RefCell::new(Vec::new()),
@@ -486,12 +492,15 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
             app.set_screen(Screen::Route);
             ctx.send(Command::Refresh);
         }
-        Reply::Refused(code) => {
+        Reply::Refused(notice) => {
             let app = ui.global::<AppState>();
             app.set_notice("".into());
-            app.set_error_kind(code.kind.into());
-            app.set_error_a(code.a);
-            app.set_error_b(code.b);
+            app.set_error_kind(notice.kind.code().into());
+            app.set_error_a(notice.a);
+            app.set_error_b(notice.b);
+        }
+        Reply::NoAnswer { parcel, readiness } => {
+            no_answer_adapter::show(ui, ctx, &parcel, readiness.as_ref());
         }
         Reply::About {
             status,
@@ -499,34 +508,6 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
         } => about_adapter::show(ui, &status, &public_key_hex),
         Reply::Barrier(f) => f(),
     }
-}
-
-/// `courier-terminal ui`: opens the screens on a data directory. Without a
-/// display it says so and returns an error that names what is missing.
-pub fn run_on_data_dir(
-    dir: &crate::terminal::DataDir,
-    position: Arc<dyn PositionSource>,
-    lang: &str,
-) -> anyhow::Result<()> {
-    let language = Language::parse(lang)
-        .ok_or_else(|| anyhow::anyhow!("unknown language {lang:?}: use fr, ar or en"))?;
-    if !has_display() {
-        anyhow::bail!(
-            "no display: set WAYLAND_DISPLAY or DISPLAY (or build with --features kiosk for Linux KMS)"
-        );
-    }
-    let mut terminal = Terminal::open(
-        dir,
-        Arc::new(crate::clock::SystemClock::new()),
-        position.clone(),
-    )?;
-    if let Some(online) = crate::sync::commands::online_checker(dir)? {
-        terminal.set_online_check(online);
-    }
-    let _sync = crate::sync::commands::start_background(dir, position.clone(), Default::default())?;
-    let mut config = AppConfig::new(terminal, position);
-    config.language = language;
-    run_app(config)
 }
 
 /// Whether a window system is reachable (Wayland or X11), or the KMS backend is built in.

@@ -1,6 +1,6 @@
-//! "No answer" evidence: position near the address, the wait (counted from the
-//! arrival the terminal stored, so it survives leaving the screen), and the contact
-//! attempts with their times.
+//! "No answer" evidence: what the rule says now (position near the address, the
+//! wait, the contacts), computed by the domain on the worker and only mapped
+//! here, so the screen can never say "ready" while the rule refuses.
 
 use std::rc::Rc;
 
@@ -10,7 +10,8 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::generated::ContactRow;
 use super::worker::Command;
 use super::{AppState, MainWindow, NoAnswerState, Screen, UiCtx, format};
-use crate::domain::position::{distance_m, to_e7};
+use crate::domain::no_answer::NoAnswerReadiness;
+use crate::domain::parcel::Parcel;
 use crate::terminal::ContactChannel;
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
@@ -50,53 +51,48 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
 
 /// Opens the evidence screen for the parcel on show.
 pub(super) fn open(ui: &MainWindow, ctx: &UiCtx) {
-    tick(ui, ctx);
     ui.global::<AppState>().set_screen(Screen::NoAnswer);
+    tick(ui, ctx);
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// Recomputes the evidence from the stored visit, the position feed and the clock.
+/// Asks the worker for the rule's answer now (every second on this screen).
 pub(super) fn tick(ui: &MainWindow, ctx: &UiCtx) {
-    let current = ctx.current.borrow();
-    let Some((parcel, settings)) = current.as_ref() else {
+    if ui.global::<AppState>().get_screen() != Screen::NoAnswer {
         return;
-    };
-    let g = ui.global::<NoAnswerState>();
-    let wait_s = i64::from(settings.no_answer_wait_s);
-    let remaining = match &parcel.visit {
-        Some(v) => (wait_s - (now_ms() - v.arrived_utc_ms) / 1000).max(0),
-        None => wait_s,
-    };
-    g.set_wait_total_s(i32::try_from(wait_s).unwrap_or(i32::MAX));
-    g.set_remaining_s(i32::try_from(remaining).unwrap_or(i32::MAX));
-    g.set_radius_m(i32::try_from(settings.no_answer_radius_m).unwrap_or(i32::MAX));
-    g.set_contacts_needed(i32::try_from(settings.no_answer_contacts).unwrap_or(i32::MAX));
-    let address = &parcel.spec.address;
-    let coords = address.lat_e7.zip(address.lon_e7);
-    g.set_has_coords(coords.is_some());
-    let reading = ctx.position.reading();
-    let here = reading
-        .current
-        .as_ref()
-        .map(|f| (to_e7(f.fix.lat_deg), to_e7(f.fix.lon_deg)));
-    g.set_has_fix(here.is_some());
-    if let (Some(here), Some(there)) = (here, coords) {
-        let d = distance_m(here, there).round();
-        g.set_distance_m(if d.is_finite() && d < f64::from(i32::MAX) {
-            d as i32
-        } else {
-            i32::MAX
-        });
-    } else {
-        g.set_distance_m(-1);
     }
-    // The visit keeps every contact with its time, across screens and restarts.
+    if let Some(label) = ctx.current_label() {
+        ctx.send(Command::NoAnswer(label));
+    }
+}
+
+fn int(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// Shows the rule's answer and the visit's contacts.
+pub(super) fn show(
+    ui: &MainWindow,
+    ctx: &UiCtx,
+    parcel: &Parcel,
+    readiness: Option<&NoAnswerReadiness>,
+) {
+    let g = ui.global::<NoAnswerState>();
+    if let Some(r) = readiness {
+        g.set_near(r.near);
+        g.set_waited(r.waited);
+        g.set_contacted(r.contacted);
+        g.set_has_coords(r.has_coords);
+        g.set_has_fix(r.has_fix);
+        g.set_distance_m(r.distance_m.map_or(-1, int));
+        g.set_radius_m(int(r.radius_m));
+        g.set_wait_total_s(int(r.wait_total_s));
+        g.set_remaining_s(int(r.remaining_s));
+        g.set_contacts_needed(int(r.contacts_needed));
+    } else {
+        g.set_near(false);
+        g.set_waited(false);
+        g.set_contacted(false);
+    }
     let rows: Vec<ContactRow> = parcel
         .visit
         .iter()

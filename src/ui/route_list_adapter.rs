@@ -8,6 +8,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::generated::ParcelRow;
 use super::worker::Command;
 use super::{MainWindow, RouteListState, UiCtx, format};
+use crate::domain::day_counts::DayCounts;
 use crate::domain::parcel::{DisplayState, Parcel};
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
@@ -64,20 +65,13 @@ pub(super) fn row(p: &Parcel, ctx: &UiCtx) -> ParcelRow {
 pub(super) fn show(ui: &MainWindow, ctx: &UiCtx) {
     let parcels = ctx.parcels.borrow();
     let rows: Vec<ParcelRow> = parcels.iter().map(|p| row(p, ctx)).collect();
-    let count = |f: &dyn Fn(&DisplayState) -> bool| {
-        i32::try_from(parcels.iter().filter(|p| f(&p.display_state())).count()).unwrap_or(i32::MAX)
-    };
+    let c = DayCounts::of(&parcels);
+    let int = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
     let g = ui.global::<RouteListState>();
-    g.set_total(i32::try_from(parcels.len()).unwrap_or(i32::MAX));
-    g.set_todo(count(&|s| {
-        matches!(s, DisplayState::ToDo | DisplayState::AtDoor)
-    }));
-    g.set_delivered(count(&|s| matches!(s, DisplayState::Delivered)));
-    g.set_failed(count(&|s| {
-        matches!(s, DisplayState::Failed(_) | DisplayState::Locked)
-    }));
-    g.set_withdrawn(count(&|s| {
-        matches!(s, DisplayState::Withdrawn | DisplayState::Returned)
-    }));
+    g.set_total(int(c.total));
+    g.set_todo(int(c.to_do));
+    g.set_delivered(int(c.delivered));
+    g.set_failed(int(c.failed));
+    g.set_withdrawn(int(c.withdrawn_or_returned));
     g.set_parcels(ModelRc::new(VecModel::from(rows)));
 }

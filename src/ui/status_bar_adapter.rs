@@ -4,17 +4,8 @@ use slint::ComponentHandle;
 
 use super::{MainWindow, StatusBarState, UiCtx, format};
 use crate::domain::position::FixDimension;
+use crate::domain::trusted_clock;
 use crate::terminal::Status;
-
-/// Clock skew beyond which the bar warns, ms.
-pub const SKEW_WARNING_MS: i64 = 5_000;
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// Reads the position feed and the clock (UI thread, cheap: one mutex read).
 pub(super) fn tick(ui: &MainWindow, ctx: &UiCtx) {
@@ -38,9 +29,9 @@ pub(super) fn tick(ui: &MainWindow, ctx: &UiCtx) {
     if g.get_fix_age_s() != age_s {
         g.set_fix_age_s(age_s);
     }
-    let now = now_ms();
-    let skew = reading.gnss_utc_ms.map(|gnss| now - gnss);
-    let warn = skew.is_some_and(|s| s.abs() > SKEW_WARNING_MS);
+    let now = ctx.clock.now().device_utc_ms;
+    let skew = trusted_clock::skew_ms(now, reading.gnss_utc_ms);
+    let warn = trusted_clock::skew_warning(skew);
     if g.get_skew_warning() != warn {
         g.set_skew_warning(warn);
     }

@@ -8,7 +8,9 @@ use courier_protocol::manifest::ManifestSettings;
 use courier_protocol::vocabulary::{Outcome, Reason};
 use tracing::{debug, warn};
 
+use super::notice::{Notice, notice};
 use crate::domain::code_check::CodeVerdict;
+use crate::domain::no_answer::NoAnswerReadiness;
 use crate::domain::parcel::Parcel;
 use crate::domain::refusal::Refusal;
 use crate::terminal::{CodeEntry, ContactChannel, Status, Terminal, TerminalError};
@@ -63,21 +65,12 @@ pub enum Command {
         /// Reason, if the outcome takes one.
         reason: Option<Reason>,
     },
+    /// Where the parcel stands with the "no answer" rule (evidence screen).
+    NoAnswer(String),
     /// Device identity for the about screen.
     About,
     /// Runs on the UI thread once every earlier command has been answered (tests).
     Barrier(Box<dyn FnOnce() + Send>),
-}
-
-/// A refusal in codes the screens translate ([`Tr.refusal`] in `ui/widgets/texts.slint`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RefusalCode {
-    /// Kind of refusal, e.g. `no_answer_too_far`.
-    pub kind: &'static str,
-    /// First number of the message.
-    pub a: i32,
-    /// Second number of the message.
-    pub b: i32,
 }
 
 /// What the terminal answered.
@@ -112,13 +105,20 @@ pub enum Reply {
         /// The parcel after the contact.
         parcel: Parcel,
     },
+    /// The "no answer" rule's answer for the parcel on show.
+    NoAnswer {
+        /// The parcel as stored now (its visit holds the contacts).
+        parcel: Parcel,
+        /// The rule's answer (`None` outside a visit).
+        readiness: Option<NoAnswerReadiness>,
+    },
     /// An outcome was recorded.
     Recorded {
         /// The outcome.
         outcome: Outcome,
     },
-    /// The action was refused.
-    Refused(RefusalCode),
+    /// The action was refused: what to tell the courier.
+    Refused(Notice),
     /// Device identity.
     About {
         /// Status (device id, fingerprint, manifest version).
@@ -161,7 +161,10 @@ impl Worker {
     pub fn handle(&mut self, cmd: Command) -> Reply {
         match self.try_handle(cmd) {
             Ok(r) => r,
-            Err(e) => Reply::Refused(refusal_code(&e)),
+            Err(e) => {
+                warn!(error = %e, "terminal action refused");
+                Reply::Refused(notice(&e))
+            }
         }
     }
 
@@ -239,6 +242,10 @@ impl Worker {
                 t.record_outcome(&label, outcome, reason, None)?;
                 Ok(Reply::Recorded { outcome })
             }
+            Command::NoAnswer(label) => Ok(Reply::NoAnswer {
+                readiness: t.no_answer_readiness(&label)?,
+                parcel: t.parcel(&label)?,
+            }),
             Command::About => Ok(Reply::About {
                 status: t.status()?,
                 public_key_hex: t.public_key().to_hex(),
@@ -269,53 +276,10 @@ fn resolve_label(t: &Terminal, text: &str) -> Result<String, TerminalError> {
         .collect();
     match matches.as_slice() {
         [one] => Ok(one.clone()),
-        _ => Err(TerminalError::UnknownLabel(text.to_owned())),
-    }
-}
-
-/// Maps an error to the code the screens translate.
-pub fn refusal_code(e: &TerminalError) -> RefusalCode {
-    let code = |kind, a: u32, b: u32| RefusalCode {
-        kind,
-        a: i32::try_from(a).unwrap_or(i32::MAX),
-        b: i32::try_from(b).unwrap_or(i32::MAX),
-    };
-    match e {
-        TerminalError::Refused(r) => match r {
-            Refusal::AlreadyDelivered => code("already_delivered", 0, 0),
-            Refusal::Withdrawn => code("withdrawn", 0, 0),
-            Refusal::ReturnedToDepot => code("returned", 0, 0),
-            Refusal::Locked { limit } => code("locked", *limit, 0),
-            Refusal::NotArrived => code("not_arrived", 0, 0),
-            Refusal::AlreadyArrived => code("already_arrived", 0, 0),
-            Refusal::Final(_) => code("final", 0, 0),
-            Refusal::QrForOtherOrder { .. } => code("qr_other_order", 0, 0),
-            Refusal::NoQrForm => code("no_qr", 0, 0),
-            Refusal::DeliveredNeedsCode => code("needs_code", 0, 0),
-            Refusal::ReasonNotAllowed { .. } => code("reason", 0, 0),
-            Refusal::NoAnswerNeedsFix => code("no_answer_needs_fix", 0, 0),
-            Refusal::NoAnswerTooFar {
-                distance_m,
-                radius_m,
-            } => code("no_answer_too_far", *distance_m, *radius_m),
-            Refusal::NoAnswerWaitNotOver { remaining_s } => code("no_answer_wait", *remaining_s, 0),
-            Refusal::NoAnswerNeedsContacts { done, needed } => {
-                code("no_answer_contacts", *done, *needed)
-            }
-            Refusal::NothingToCollect => code("nothing_to_collect", 0, 0),
-            Refusal::WrongCollectedItem { .. } => code("wrong_item_collected", 0, 0),
-            Refusal::CollectFirst => code("collect_first", 0, 0),
-            #[allow(unreachable_patterns)]
-            other => {
-                warn!(refusal = %other, "refusal without its own screen text");
-                code("error", 0, 0)
-            }
-        },
-        TerminalError::CodeFormat(_) => code("bad_code", 0, 0),
-        TerminalError::UnknownLabel(_) => code("unknown_label", 0, 0),
-        other => {
-            warn!(error = %other, "terminal action failed");
-            code("error", 0, 0)
-        }
+        [] => Err(TerminalError::UnknownLabel(text.to_owned())),
+        many => Err(TerminalError::AmbiguousLabel {
+            text: text.to_owned(),
+            matches: many.len(),
+        }),
     }
 }

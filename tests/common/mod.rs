@@ -1,88 +1,10 @@
-//! Shared set-up for integration tests: a data directory with a pinned server key
-//! and a signed sample manifest.
+//! Shared set-up for integration tests: the fixture day of the dev tools, and
+//! the product binary.
 #![allow(dead_code, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
-use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
-use courier_terminal::clock::SystemClock;
-use courier_terminal::position_source::{NoPosition, PositionSource};
-use courier_terminal::sample_day::{SampleCode, SampleSpec, sample_day};
-use courier_terminal::terminal::{DataDir, Terminal, init};
-use ring::signature::Ed25519KeyPair;
-
-pub const TEST_ITERATIONS: u32 = 1_000;
-
-pub struct Day {
-    pub tmp: tempfile::TempDir,
-    pub dir: DataDir,
-    pub server: Ed25519KeyPair,
-    pub server_key_file: PathBuf,
-    pub manifest_file: PathBuf,
-    pub codes_file: PathBuf,
-    pub codes: Vec<SampleCode>,
-    pub device_id: String,
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
-}
-
-/// A fresh device with a loaded manifest of `parcels` parcels.
-pub fn day(parcels: usize) -> Day {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = DataDir(tmp.path().join("data"));
-    let pkcs8 = generate_pkcs8().expect("server key");
-    let server_key_file = tmp.path().join("server.key");
-    std::fs::write(&server_key_file, &pkcs8).expect("write server key");
-    let server = keypair_from_pkcs8(&pkcs8).expect("server key");
-    let report = init(&dir, Some("CT-TEST-1"), Some(server.public_key())).expect("init");
-    let sample = sample_day(
-        &SampleSpec {
-            device_id: &report.device_id,
-            version: 1,
-            issued_at_ms: now_ms(),
-            valid_for_ms: 12 * 3_600_000,
-            parcels,
-            iterations: TEST_ITERATIONS,
-            withdrawn: &[],
-        },
-        &server,
-    )
-    .expect("sample day");
-    let manifest_file = tmp.path().join("manifest.json");
-    std::fs::write(
-        &manifest_file,
-        serde_json::to_vec(&sample.manifest).expect("json"),
-    )
-    .expect("write");
-    let codes_file = tmp.path().join("codes.json");
-    std::fs::write(
-        &codes_file,
-        serde_json::to_vec(&sample.codes).expect("json"),
-    )
-    .expect("write");
-    let mut t = open(&dir, Arc::new(NoPosition));
-    t.load_manifest(&sample.manifest).expect("load manifest");
-    Day {
-        tmp,
-        dir,
-        server,
-        server_key_file,
-        manifest_file,
-        codes_file,
-        codes: sample.codes,
-        device_id: report.device_id,
-    }
-}
-
-pub fn open(dir: &DataDir, position: Arc<dyn PositionSource>) -> Terminal {
-    Terminal::open(dir, Arc::new(SystemClock::new()), position).expect("open terminal")
-}
+pub use courier_devtools::fixture::*;
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_courier-terminal")

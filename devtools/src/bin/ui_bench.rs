@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use courier_devtools::screenshots::{OffscreenPlatform, render, sample_device};
+use courier_terminal::assembly::Feeds;
 use courier_terminal::clock::SystemClock;
 use courier_terminal::domain::position::{
     AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind,
 };
 use courier_terminal::position_source::SharedPosition;
 use courier_terminal::terminal::Terminal;
-use courier_terminal::ui::screenshots::{OffscreenPlatform, render, sample_device};
 use courier_terminal::ui::{App, AppConfig, AppState, CodeEntryState, Language, Screen};
 use slint::ComponentHandle;
 use slint::platform::WindowEvent;
@@ -77,7 +78,7 @@ fn open_app(dir: &Path, parcels: usize, position: &SharedPosition) -> Result<App
         Arc::new(SystemClock::new()),
         Arc::new(position.clone()),
     )?;
-    let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
+    let mut config = AppConfig::new(terminal, Feeds::of_position(Arc::new(position.clone())));
     config.language = Language::Fr;
     Ok(App::new_inline(config)?)
 }
@@ -101,7 +102,7 @@ fn main() -> Result<()> {
         Arc::new(SystemClock::new()),
         Arc::new(position.clone()),
     )?;
-    let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
+    let mut config = AppConfig::new(terminal, Feeds::of_position(Arc::new(position.clone())));
     config.language = Language::Fr;
     let app = App::new_inline(config)?;
     app.window().show()?;

@@ -1,21 +1,22 @@
-//! Crash-test worker (`courier-terminal dev soak`): code validations and attempts
+//! Crash-test worker (`courier-devtools soak`): code validations and attempts
 //! in a loop, printing one line per committed event so a test can kill it at any
 //! moment and check that nothing reported was lost.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use courier_protocol::vocabulary::{Outcome, Reason};
 
-use crate::clock::SystemClock;
-use crate::domain::code_check::CodeVerdict;
-use crate::domain::parcel::DisplayState;
-use crate::position_source::PositionSource;
+use courier_terminal::clock::SystemClock;
+use courier_terminal::domain::code_check::CodeVerdict;
+use courier_terminal::domain::parcel::DisplayState;
+use courier_terminal::position_source::NoPosition;
+use courier_terminal::terminal::{CodeEntry, DataDir, Terminal, TerminalError};
+
 use crate::sample_day::SampleCode;
-use crate::terminal::{CodeEntry, DataDir, Terminal};
 
 /// A small deterministic generator (xorshift64*); not for secrets.
 struct Prng(u64);
@@ -32,21 +33,37 @@ impl Prng {
     }
 }
 
+/// Options of `soak`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SoakArgs {
+    /// Data directory of the terminal under test.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Codes file from sample-manifest.
+    #[arg(long)]
+    pub codes: PathBuf,
+    /// Operations to perform.
+    #[arg(long)]
+    pub ops: u64,
+    /// Random seed.
+    #[arg(long)]
+    pub seed: u64,
+}
+
 /// Runs `ops` operations; returns exit code 0 when done or when no parcel is left.
-pub fn run(
-    dir: &DataDir,
-    position: Arc<dyn PositionSource>,
-    codes: &Path,
-    ops: u64,
-    seed: u64,
-) -> Result<u8> {
+///
+/// Several workers may run on one data directory at once: a refusal caused by
+/// another writer (already delivered, locked meanwhile) is printed and skipped.
+pub fn run(args: &SoakArgs) -> Result<u8> {
+    let dir = DataDir(args.data_dir.clone());
+    let (codes, ops, seed) = (&args.codes, args.ops, args.seed);
     let text = std::fs::read_to_string(codes)
         .with_context(|| format!("cannot read {}", codes.display()))?;
     let codes: Vec<SampleCode> =
         serde_json::from_str(&text).context("codes file is not valid JSON")?;
     let by_label: HashMap<&str, &SampleCode> =
         codes.iter().map(|c| (c.label.as_str(), c)).collect();
-    let mut t = Terminal::open(dir, Arc::new(SystemClock::new()), position)?;
+    let mut t = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))?;
     let mut rng = Prng(seed | 1);
     let out = std::io::stdout();
     for _ in 0..ops {
@@ -72,12 +89,19 @@ pub fn run(
         };
         let label = p.spec.label.clone();
         let event = if p.is_locked() {
-            t.record_outcome(
+            match t.record_outcome(
                 &label,
                 Outcome::NoCode,
                 Some(Reason::AttemptsExhausted),
                 None,
-            )?
+            ) {
+                Ok(e) => e,
+                Err(TerminalError::Refused(r)) => {
+                    writeln!(out.lock(), "REFUSED {label} {r}")?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
         } else {
             let right = by_label
                 .get(label.as_str())
@@ -95,7 +119,14 @@ pub fn run(
                 }
                 wrong
             };
-            let answer = t.submit_code(&label, CodeEntry::Keypad(&code))?;
+            let answer = match t.submit_code(&label, CodeEntry::Keypad(&code)) {
+                Ok(a) => a,
+                Err(TerminalError::Refused(r)) => {
+                    writeln!(out.lock(), "REFUSED {label} {r}")?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             if answer.verdict == CodeVerdict::Delivered {
                 writeln!(out.lock(), "DELIVERED {label}")?;
             }

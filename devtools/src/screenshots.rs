@@ -13,16 +13,19 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel};
 
-use super::{
-    App, AppConfig, AppState, CodeEntryState, Language, MainWindow, OutcomeState, Screen, Verdict,
-};
-use crate::clock::SystemClock;
-use crate::domain::position::{
+use courier_terminal::assembly::Feeds;
+use courier_terminal::clock::SystemClock;
+use courier_terminal::domain::position::{
     AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind,
 };
-use crate::position_source::SharedPosition;
+use courier_terminal::position_source::SharedPosition;
+use courier_terminal::terminal::{CodeEntry, DataDir, Terminal, init};
+use courier_terminal::ui::{
+    App, AppConfig, AppState, CodeEntryState, Language, MainWindow, NoAnswerState, OutcomeState,
+    ParcelViewState, Screen, Verdict,
+};
+
 use crate::sample_day::{SampleCode, SampleSpec, sample_day};
-use crate::terminal::{CodeEntry, DataDir, Terminal, init};
 
 /// A platform with one software-rendered window and no event loop.
 pub struct OffscreenPlatform {
@@ -99,7 +102,7 @@ pub fn sample_device(root: &Path, parcels: usize, withdrawn: &[String]) -> Resul
         .unwrap_or(0);
     let day = sample_day(
         &SampleSpec {
-            device_id: &report.device_id,
+            device_id: report.device_id.as_str(),
             version: 3,
             issued_at_ms: now,
             valid_for_ms: 14 * 3_600_000,
@@ -198,7 +201,7 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         Arc::new(SystemClock::new()),
         Arc::new(position.clone()),
     )?;
-    let mut config = AppConfig::new(terminal, Arc::new(position.clone()));
+    let mut config = AppConfig::new(terminal, Feeds::of_position(Arc::new(position.clone())));
     config.language = Language::Fr;
     let app = App::new_inline(config)?;
     let ui = app.window();
@@ -228,17 +231,16 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         // Exchange parcel at the door: inspection offered, item to collect.
         go(ui, Screen::Route);
         app.scan("DZ40000148");
-        ui.global::<super::ParcelViewState>()
-            .invoke_offer_inspection();
+        ui.global::<ParcelViewState>().invoke_offer_inspection();
         shot("02-parcel", ui)?;
         go(ui, Screen::Route);
         app.scan("DZ40000185");
         shot("03-withdrawn", ui)?;
         go(ui, Screen::Route);
         app.scan("DZ40000222");
-        ui.global::<super::ParcelViewState>().invoke_arrive();
-        ui.global::<super::ParcelViewState>().invoke_enter_code();
-        super::clear_banner(ui);
+        ui.global::<ParcelViewState>().invoke_arrive();
+        ui.global::<ParcelViewState>().invoke_enter_code();
+        ui.global::<AppState>().invoke_dismiss();
         for d in ["4", "7", "1"] {
             ui.global::<CodeEntryState>().invoke_key(d.into());
         }
@@ -257,28 +259,25 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
         code.set_verdict(Verdict::None);
         code.set_entered("".into());
         go(ui, Screen::Parcel);
-        ui.global::<super::ParcelViewState>()
-            .invoke_cannot_deliver();
+        ui.global::<ParcelViewState>().invoke_cannot_deliver();
         let o = ui.global::<OutcomeState>();
         o.invoke_select(0);
         o.invoke_select_reason(1);
         shot("09-outcome", ui)?;
         o.invoke_select(2);
-        super::no_answer_adapter::open(ui, &app.ctx);
-        ui.global::<super::NoAnswerState>().invoke_call();
+        ui.global::<NoAnswerState>().invoke_call();
         // Fix lost 95 s ago: the bar shows "no fix" with the age of the last one.
         let mut lost = PositionReading::none();
         lost.last_valid = fix_at(36.7640, 3.0510, 95_000).current;
         position.set(lost);
         app.refresh_status();
-        super::no_answer_adapter::tick(ui, &app.ctx);
         shot("10-no-answer-no-fix", ui)?;
         ui.global::<AppState>().invoke_show_about();
         shot("11-about", ui)?;
         go(ui, Screen::Route);
         app.scan("DZ40000000");
         shot("12-refusal", ui)?;
-        super::clear_banner(ui);
+        ui.global::<AppState>().invoke_dismiss();
     }
     drop(app);
     let _ = std::fs::remove_dir_all(&tmp);
@@ -286,6 +285,6 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn go(ui: &MainWindow, screen: Screen) {
-    super::clear_banner(ui);
+    ui.global::<AppState>().invoke_dismiss();
     ui.global::<AppState>().set_screen(screen);
 }

@@ -15,19 +15,25 @@ use anyhow::{Context, Result};
 use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
 use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
 use courier_protocol::vocabulary::{CodePolicy, Outcome, ParcelKind, Reason};
+use courier_terminal::assembly::{DeviceConfig, FrameEnd, PositionInput, ScannerInput};
+use courier_terminal::clock::{Clock, SystemClock};
+use courier_terminal::domain::code_check::CodeVerdict;
+use courier_terminal::domain::parcel::Parcel;
+use courier_terminal::position_source::NoPosition;
+use courier_terminal::storage::{Reads, Store};
+use courier_terminal::sync::background::Schedule;
+use courier_terminal::sync::enrollment::enroll;
+use courier_terminal::sync::run_once::{RunOptions, run_once};
+use courier_terminal::terminal::{
+    CodeAnswer, CodeEntry, ContactChannel, DataDir, Terminal, TerminalError, verify_log,
+};
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::{AppState, ServerConfig, admin, start, system_clock};
 use firmware_bridge::simulator::gnss_sim::{GnssSim, GnssSimConfig};
 use firmware_bridge::simulator::scanner_sim::ScannerSim;
-use firmware_bridge::{GnssConfig, GnssSerial, ScanKind, ScannerConfig, ScannerSerial};
 
-use crate::clock::{Clock, SystemClock};
 use crate::demo_route::route_nmea;
-use crate::gnss_position::GnssPosition;
-use crate::position_source::PositionSource;
 use crate::sample_day::{DEMO_SECRET, SampleCode, SampleSpec, sample_day};
-use crate::sync::commands::{SyncArgs, enroll, online_checker, sync};
-use crate::terminal::{CodeEntry, DataDir, Terminal, TerminalError};
 
 /// Options of `demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -118,14 +124,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
 
     // 3. Enroll the device with a one-time token, then issue its manifest.
     let token = admin::issue_token(&state.db(), now_ms())?.token;
-    enroll(&dir, &url, &token, "demo handheld")?;
-    let device_id = Terminal::open(
-        &dir,
-        Arc::new(SystemClock::new()),
-        Arc::new(crate::position_source::NoPosition),
-    )?
-    .device_id()
-    .to_owned();
+    let enrolled = enroll(&dir, &url, &token, "demo handheld")?;
     let withdrawn = parcel_ids.split_off(parcel_ids.len().min(6));
     let (keep, withdrawn) = (
         parcel_ids
@@ -138,7 +137,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         &mut state.db(),
         state.key(),
         &IssueManifestRequest {
-            device_id,
+            device_id: enrolled.device_id.clone(),
             parcel_ids: keep,
             withdrawn,
             depot: "Dépôt Alger-Est".into(),
@@ -147,7 +146,8 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         now_ms(),
     )?;
 
-    // 4. GNSS: a route along the day's addresses, replayed at 4800 baud into the real reader.
+    // 4. The simulators: a GNSS route along the day's addresses at 4800 baud, and
+    //    a scanner, each on its own pseudo-terminal.
     let stops: Vec<(f64, f64)> = template
         .manifest
         .body
@@ -169,75 +169,53 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             ..GnssSimConfig::default()
         },
     )?;
-    let gnss = GnssSerial::spawn(GnssConfig::new(gnss_sim.port_path(), 4800))
-        .context("cannot open the simulated GNSS port")?;
-    let handle = gnss.handle();
-    let position: Arc<dyn PositionSource> = Arc::new(GnssPosition(handle.clone()));
-    println!("GNSS simulator:      {} (4800 baud)", gnss_sim.port_path());
-    // The reader needs the first epoch before the first event can carry a fix.
-    let _ = handle.wait_for(Duration::from_secs(5), |s| s.fresh_fix().is_some());
-
-    // 5. Download the manifest and upload what is there.
-    let sync_args = SyncArgs {
-        server: None,
-        status: false,
-        json: false,
-        deadline_s: 20,
-        batch_size: 500,
-        request_timeout_ms: 5_000,
-        backoff_base_ms: 200,
-        no_manifest: false,
-    };
-    sync(&dir, position.clone(), &sync_args)?;
-
-    // 6. The scanner simulator on its own pty, read by the real scanner reader.
     let scanner_sim = ScannerSim::new()?;
+    println!("GNSS simulator:      {} (4800 baud)", gnss_sim.port_path());
     println!("scanner simulator:   {}", scanner_sim.path());
-    let codes = template.codes.clone();
-    let mut terminal = Terminal::open(&dir, Arc::new(SystemClock::new()), position.clone())?;
-    if let Some(online) = online_checker(&dir)? {
-        terminal.set_online_check(online);
-    }
-    let labels: Arc<Vec<String>> = Arc::new(
-        terminal
-            .parcels()?
-            .into_iter()
-            .map(|p| p.spec.label)
-            .collect(),
+    println!(
+        "buyer codes:         cargo run --release -p courier-devtools -- codes   (demo secret: public)"
     );
-    let known = labels.clone();
-    let (_scanner, scan_events) = ScannerSerial::spawn(
-        ScannerConfig::new(scanner_sim.path(), 9600),
-        Arc::new(move |l: &str| known.iter().any(|k| k == l)),
-    )?;
-    let (scan_tx, scan_rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for event in scan_events {
-            let text = match event.kind {
-                ScanKind::ParcelLabel(t) | ScanKind::BuyerQr(t) | ScanKind::Unknown(t) => t,
-            };
-            if scan_tx.send(text).is_err() {
-                break;
-            }
-        }
-    });
-    println!("buyer codes:         cargo run --release -- dev codes   (demo secret: public)");
 
-    let code = if !args.headless && crate::ui::has_display() {
+    // 5. The product, assembled exactly as on a handheld, on the simulators' ports.
+    let mut config = DeviceConfig::new(dir.0.clone());
+    config.position = PositionInput::SerialGnss {
+        port: gnss_sim.port_path().into(),
+        baud: 4800,
+    };
+    config.first_fix_wait = Duration::from_secs(5);
+    config.scanner = ScannerInput::Serial {
+        port: scanner_sim.path().into(),
+        baud: 9600,
+        frame_end: FrameEnd::CrLf,
+    };
+    config.online_check = true;
+    let options = sync_options();
+    // The one-shot sync's manifest loader records the manifest with no fix: the
+    // serial port belongs to the app's reader.
+    let sync_now = || -> Result<()> {
+        let r = run_once(&dir, &options, || {
+            Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))
+        })?;
+        println!(
+            "sync:                {} accepted, {} pending",
+            r.upload.accepted, r.upload.pending
+        );
+        Ok(())
+    };
+    sync_now()?;
+    let code = if !args.headless && courier_terminal::ui::has_display() {
+        config.background_sync = Some(Schedule {
+            poll: Duration::from_secs(5),
+            manifest_every: Duration::from_secs(60),
+        });
+        let device = config.assemble()?;
         // Scan the first parcel's label, as a courier would at the van.
-        scanner_sim.type_code(Some("]C0"), &codes[0].label)?;
-        let mut config = crate::ui::AppConfig::new(terminal, position.clone());
-        config.scans = Some(scan_rx);
-        config.language = crate::ui::Language::parse(&args.lang).unwrap_or(crate::ui::Language::Fr);
-        let _sync = crate::sync::commands::start_background(
-            &dir,
-            position.clone(),
-            crate::sync::background::Schedule {
-                poll: Duration::from_secs(5),
-                manifest_every: Duration::from_secs(60),
-            },
-        )?;
-        crate::ui::run_app(config)?;
+        scanner_sim.type_code(Some("]C0"), &template.codes[0].label)?;
+        let mut app = courier_terminal::ui::AppConfig::new(device.terminal, device.feeds);
+        app.language = courier_terminal::ui::Language::parse(&args.lang)
+            .unwrap_or(courier_terminal::ui::Language::Fr);
+        courier_terminal::ui::run_app(app)?;
+        drop(device.parts);
         0
     } else {
         if !args.headless {
@@ -245,26 +223,48 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
                 "no display (neither WAYLAND_DISPLAY nor DISPLAY is set): running a scripted doorstep round instead"
             );
         }
-        scripted_round(&mut terminal, &codes, &scanner_sim, &scan_rx)?
+        let mut device = config.assemble()?;
+        let scans = device
+            .feeds
+            .scans
+            .take()
+            .context("the scanner reader did not start")?;
+        let code = scripted_round(&mut device.terminal, &template.codes, &scanner_sim, &scans)?;
+        drop(device);
+        code
     };
-    sync(&dir, position, &sync_args)?;
+    sync_now()?;
     let stored = state
         .db()
         .device_events(terminal_device(&dir)?.as_str())?
         .len();
     println!("the escrow server holds {stored} events of this device");
-    gnss.stop();
+    drop(gnss_sim);
     runtime.block_on(server.stop());
     Ok(code)
 }
 
+/// The one-shot sync the demo runs before and after the round.
+fn sync_options() -> RunOptions {
+    RunOptions {
+        server: None,
+        deadline: Duration::from_secs(20),
+        batch_size: 500,
+        request_timeout: Duration::from_secs(5),
+        backoff_base_ms: 200,
+        no_manifest: false,
+    }
+}
+
 fn terminal_device(dir: &DataDir) -> Result<String> {
-    Ok(crate::storage::Store::open(&dir.database())?
-        .meta("device_id")?
+    Ok(Store::open_read_only(&dir.database())?
+        .identity()?
+        .map(|i| i.device_id.to_string())
         .unwrap_or_default())
 }
 
-fn now_ms() -> i64 {
+/// Now, device clock, Unix ms.
+pub fn now_ms() -> i64 {
     SystemClock::new().now().device_utc_ms
 }
 
@@ -292,9 +292,8 @@ fn event(
 }
 
 fn code(
-    r: std::result::Result<crate::terminal::CodeAnswer, TerminalError>,
+    r: std::result::Result<CodeAnswer, TerminalError>,
 ) -> std::result::Result<String, TerminalError> {
-    use crate::domain::code_check::CodeVerdict;
     r.map(|a| match a.verdict {
         CodeVerdict::Delivered => {
             format!("DELIVERED: hand the parcel over (seq {})", a.event.body.seq)
@@ -313,11 +312,9 @@ fn scripted_round(
     scans: &mpsc::Receiver<String>,
 ) -> Result<u8> {
     let parcels = t.parcels()?;
-    let find = |pred: &dyn Fn(&crate::domain::parcel::Parcel) -> bool| {
-        parcels.iter().find(|p| pred(p)).cloned()
-    };
+    let find = |pred: &dyn Fn(&Parcel) -> bool| parcels.iter().find(|p| pred(p)).cloned();
     let code_of = |label: &str| codes.iter().find(|c| c.label == label).cloned();
-    let plain = |p: &crate::domain::parcel::Parcel| {
+    let plain = |p: &Parcel| {
         p.spec.kind == ParcelKind::Delivery
             && p.spec.policy == CodePolicy::OfflineAllowed
             && !p.spec.withdrawn
@@ -350,7 +347,7 @@ fn scripted_round(
             &code(t.submit_code(&scanned, CodeEntry::Keypad(&c.numeric))),
         );
     }
-    let done = |p: &crate::domain::parcel::Parcel| p.attempts_spent > 0 || p.visit.is_some();
+    let done = |p: &Parcel| p.attempts_spent > 0 || p.visit.is_some();
     if let Some(second) = parcels
         .iter()
         .filter(|p| plain(p) && !done(p))
@@ -408,7 +405,7 @@ fn scripted_round(
         say("arrive", &event(t.arrive(&fourth.spec.label)));
         say(
             "call the buyer",
-            &event(t.contact(&fourth.spec.label, crate::terminal::ContactChannel::Call)),
+            &event(t.contact(&fourth.spec.label, ContactChannel::Call)),
         );
         say(
             "record no answer at once",
@@ -447,9 +444,14 @@ fn scripted_round(
     let s = t.status()?;
     println!(
         "\nday so far: {} parcels, {} delivered, {} to do, {} not delivered; {} events, {} waiting to sync",
-        s.parcels_total, s.delivered, s.to_do, s.not_delivered, s.events, s.pending_sync
+        s.counts.total,
+        s.counts.delivered,
+        s.counts.to_do,
+        s.counts.not_delivered(),
+        s.events,
+        s.pending_sync
     );
-    let report = crate::terminal::verify_log(t.store(), &t.public_key())?;
+    let report = verify_log(t.store(), &t.public_key())?;
     println!(
         "evidence log: {} events, signatures and chain verify",
         report.events

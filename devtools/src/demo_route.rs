@@ -40,14 +40,14 @@ fn lon(deg: f64) -> String {
 }
 
 fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    crate::domain::position::distance_m(
+    courier_terminal::domain::position::distance_m(
         (
-            crate::domain::position::to_e7(a.0),
-            crate::domain::position::to_e7(a.1),
+            courier_terminal::domain::position::to_e7(a.0),
+            courier_terminal::domain::position::to_e7(a.1),
         ),
         (
-            crate::domain::position::to_e7(b.0),
-            crate::domain::position::to_e7(b.1),
+            courier_terminal::domain::position::to_e7(b.0),
+            courier_terminal::domain::position::to_e7(b.1),
         ),
     )
 }

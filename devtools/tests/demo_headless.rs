@@ -2,12 +2,10 @@
 //! through the real server, serial readers and store, and the server ends up
 //! holding the device's events.
 
-mod common;
-
 #[test]
 fn demo_runs_a_scripted_round_end_to_end() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let out = std::process::Command::new(common::bin())
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_courier-devtools"))
         .args(["demo", "--headless", "--parcels", "20", "--work-dir"])
         .arg(tmp.path().join("demo"))
         .env_remove("DISPLAY")

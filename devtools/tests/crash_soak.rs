@@ -2,7 +2,7 @@
 //! random moments and restart it. Nothing it reported as committed may be lost,
 //! the chain must verify, SQLite must be intact and no attempt counter may go back.
 
-mod common;
+use courier_devtools::fixture as common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use courier_protocol::keys::PublicKey;
 use courier_terminal::position_source::NoPosition;
-use courier_terminal::storage::Store;
+use courier_terminal::storage::{Reads, Store};
 use courier_terminal::terminal::verify_log;
 
 struct Commit {
@@ -58,11 +58,11 @@ fn sigkill_at_random_moments_loses_nothing_committed() {
     let mut kills = 0;
     let mut finished = false;
     while commits.len() < TARGET && !finished {
-        let mut child = Command::new(common::bin())
-            .env("COURIER_TERMINAL_DATA", &day.dir.0)
+        let mut child = Command::new(env!("CARGO_BIN_EXE_courier-devtools"))
+            .arg("soak")
+            .arg("--data-dir")
+            .arg(&day.dir.0)
             .args([
-                "dev",
-                "soak",
                 "--codes",
                 day.codes_file.to_str().expect("utf8"),
                 "--ops",

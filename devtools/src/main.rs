@@ -1,0 +1,154 @@
+//! `courier-devtools`: the tools around the terminal that never ship on a
+//! device. `courier-devtools demo` runs the whole system on one machine.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use courier_devtools::{demo, dev_commands, screenshots, soak};
+use tracing_subscriber::EnvFilter;
+
+/// Courier terminal dev tools: demo, screenshots, sample manifests, crash tests.
+#[derive(Debug, Parser)]
+#[command(name = "courier-devtools", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The whole system on this machine: local escrow server, simulated GNSS and
+    /// scanner, a sample day in Algiers, the screens (or a scripted round headless).
+    Demo(demo::DemoArgs),
+    /// Draw every main screen to PNG files (French, Arabic, English) on a sample day.
+    Screenshots {
+        /// Output directory.
+        #[arg(long, default_value = "docs/screens")]
+        out: PathBuf,
+    },
+    /// Create a server signing key (PKCS#8, mode 0600) and print its public key.
+    ServerKey {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a sample manifest (Algiers) for a device.
+    SampleManifest {
+        /// Server key file (PKCS#8).
+        #[arg(long)]
+        server_key: PathBuf,
+        /// Device id.
+        #[arg(long)]
+        device_id: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Parcels.
+        #[arg(long, default_value_t = 40)]
+        parcels: usize,
+        /// Version.
+        #[arg(long, default_value_t = 1)]
+        version: u64,
+        /// PBKDF2 iterations of numeric codes.
+        #[arg(long, default_value_t = 100_000)]
+        iterations: u32,
+        /// Validity in hours (negative: already expired).
+        #[arg(long, default_value_t = 18, allow_negative_numbers = true)]
+        valid_hours: i64,
+        /// Labels to mark withdrawn.
+        #[arg(long)]
+        withdraw: Vec<String>,
+        /// Also write the buyers' codes here (JSON).
+        #[arg(long)]
+        codes_out: Option<PathBuf>,
+    },
+    /// Print the buyers' codes of the sample day (derived from the public demo secret).
+    Codes {
+        /// Parcels.
+        #[arg(long, default_value_t = 40)]
+        parcels: usize,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Crash-test worker: validations and attempts, printing each commit.
+    Soak(soak::SoakArgs),
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Screenshots { out } => {
+            for path in screenshots::run(&out)? {
+                println!("{}", path.display());
+            }
+            Ok(0)
+        }
+        Command::ServerKey { out } => {
+            println!("{}", dev_commands::server_key(&out)?);
+            Ok(0)
+        }
+        Command::SampleManifest {
+            server_key,
+            device_id,
+            out,
+            parcels,
+            version,
+            iterations,
+            valid_hours,
+            withdraw,
+            codes_out,
+        } => {
+            dev_commands::sample_manifest(&dev_commands::SampleManifestArgs {
+                server_key: &server_key,
+                device_id: &device_id,
+                out: &out,
+                parcels,
+                version,
+                iterations,
+                valid_hours,
+                withdraw: &withdraw,
+                codes_out: codes_out.as_deref(),
+                now_ms: demo::now_ms(),
+            })?;
+            println!(
+                "manifest version {version} with {parcels} parcels for {device_id} written to {}",
+                out.display()
+            );
+            Ok(0)
+        }
+        Command::Codes { parcels, json } => {
+            for c in dev_commands::codes(parcels)? {
+                if json {
+                    println!("{}", serde_json::to_string(&c)?);
+                } else {
+                    println!(
+                        "{:<12} {:<10} {}  {}",
+                        c.label, c.order_ref, c.numeric, c.qr
+                    );
+                }
+            }
+            Ok(0)
+        }
+        Command::Soak(args) => soak::run(&args),
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("COURIER_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

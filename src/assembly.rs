@@ -1,0 +1,398 @@
+//! The one place a running terminal is put together, from a typed configuration.
+//!
+//! The app, every command and the dev tools' demo call [`DeviceConfig::assemble`];
+//! they differ only in what they configure: the handheld's serial GNSS module and
+//! scanner, a fixed position at a depot bench, or the demo's simulators on
+//! pseudo-terminals. Nothing here knows which.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use firmware_bridge::scanner_framing::{ScannerFramingConfig, Terminator};
+use firmware_bridge::{GnssConfig, GnssSerial, ScanKind, ScannerConfig, ScannerSerial};
+use thiserror::Error;
+use tracing::{info, warn};
+
+use crate::clock::{Clock, SystemClock};
+use crate::device_key::DeviceKey;
+use crate::gnss_position::GnssPosition;
+use crate::position_source::{FixedPosition, NoPosition, PositionSource};
+use crate::storage::{Reads, Store};
+use crate::sync::background::{BackgroundSync, ManifestSink, Schedule};
+use crate::sync::client::{ApiClient, SharedSigner, http_client};
+use crate::sync::online_check::{DEFAULT_TIMEOUT, HttpOnlineCheck};
+use crate::sync::{SyncConfig, SyncError};
+use crate::terminal::{DataDir, OnlineCodeCheck, Terminal, TerminalError};
+
+/// Where the position recorded with every event comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PositionInput {
+    /// A GNSS module on a serial port (NMEA), read by the firmware bridge.
+    SerialGnss {
+        /// Serial device, e.g. `/dev/courier-gnss`.
+        port: PathBuf,
+        /// Baud rate.
+        baud: u32,
+    },
+    /// A fixed position (a depot bench), recorded as source "fixed".
+    Fixed {
+        /// Latitude, degrees.
+        lat_deg: f64,
+        /// Longitude, degrees.
+        lon_deg: f64,
+    },
+    /// No receiver: every event records "no fix", honestly.
+    None,
+}
+
+/// Which bytes end a scanner frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FrameEnd {
+    /// Carriage return.
+    Cr,
+    /// Line feed.
+    Lf,
+    /// CR then LF (a lone CR or LF also ends the frame).
+    #[default]
+    CrLf,
+}
+
+/// Where scanned labels and buyer QR codes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScannerInput {
+    /// A barcode scanner on a serial port (or a USB CDC-ACM one).
+    Serial {
+        /// Serial device, e.g. `/dev/courier-scanner`.
+        port: PathBuf,
+        /// Baud rate.
+        baud: u32,
+        /// What ends a frame.
+        frame_end: FrameEnd,
+    },
+    /// A scanner that types into the focused window, ending with Enter: the
+    /// screens' text fields receive it, nothing to open here.
+    KeyboardWedge,
+    /// No scanner: labels are typed.
+    None,
+}
+
+/// Everything a running terminal is made of, as configured.
+#[derive(Debug, Clone)]
+pub struct DeviceConfig {
+    /// Data directory (database, device key).
+    pub data_dir: PathBuf,
+    /// Position source.
+    pub position: PositionInput,
+    /// How long to wait for a first GNSS fix before the first event (a one-shot
+    /// command); zero for the app, whose status bar shows the fix when it comes.
+    pub first_fix_wait: Duration,
+    /// Scanner.
+    pub scanner: ScannerInput,
+    /// Ask the escrow server for online-only parcels (when enrolled).
+    pub online_check: bool,
+    /// Sync in the background while running (when enrolled); `None` for commands.
+    pub background_sync: Option<Schedule>,
+    /// Open the store read-only (reading commands: they work on a full or
+    /// read-only disk and never write).
+    pub read_only: bool,
+}
+
+impl DeviceConfig {
+    /// A configuration with no position source, no scanner, no network.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        DeviceConfig {
+            data_dir: data_dir.into(),
+            position: PositionInput::None,
+            first_fix_wait: Duration::ZERO,
+            scanner: ScannerInput::None,
+            online_check: false,
+            background_sync: None,
+            read_only: false,
+        }
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> DataDir {
+        DataDir(self.data_dir.clone())
+    }
+}
+
+/// What can stop the assembly, naming the part and what to fix.
+#[derive(Debug, Error)]
+pub enum AssemblyError {
+    /// The terminal cannot open.
+    #[error(transparent)]
+    Terminal(#[from] TerminalError),
+    /// The GNSS port cannot be opened.
+    #[error(
+        "cannot open the GNSS module on {port}: {source} (check the cable, the udev rule and `gnss.port` in the configuration)"
+    )]
+    Gnss {
+        /// The port.
+        port: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The scanner port cannot be opened.
+    #[error(
+        "cannot open the scanner on {port}: {source} (check the cable, the udev rule and `scanner.port` in the configuration)"
+    )]
+    Scanner {
+        /// The port.
+        port: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The sync task or the online check cannot start.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// A thread could not be started.
+    #[error("cannot start the {0} thread: {1}")]
+    Thread(&'static str, std::io::Error),
+}
+
+/// A terminal and the parts that feed it, running as configured. Dropping it
+/// stops the readers and the sync task.
+pub struct Device {
+    /// The terminal service.
+    pub terminal: Terminal,
+    /// What the screens read beside the terminal.
+    pub feeds: Feeds,
+    /// The readers and the sync task.
+    pub parts: RunningParts,
+}
+
+/// The inputs the screens read beside the terminal.
+pub struct Feeds {
+    /// The position feed (the same the terminal records).
+    pub position: Arc<dyn PositionSource>,
+    /// The clock the terminal stamps events with.
+    pub clock: Arc<dyn Clock>,
+    /// Texts read by a serial scanner (labels, buyer QR codes, collected items).
+    pub scans: Option<mpsc::Receiver<String>>,
+    /// Whether a keyboard-wedge scanner types into the screens.
+    pub keyboard_wedge: bool,
+}
+
+impl Feeds {
+    /// Feeds of a position source alone (system clock, no scanner): for screens
+    /// driven by tests and screenshot tools.
+    pub fn of_position(position: Arc<dyn PositionSource>) -> Self {
+        Feeds {
+            position,
+            clock: Arc::new(SystemClock::new()),
+            scans: None,
+            keyboard_wedge: false,
+        }
+    }
+}
+
+/// The readers and the sync task; they stop when this is dropped.
+pub struct RunningParts {
+    gnss: Option<GnssSerial>,
+    scanner: Option<ScannerSerial>,
+    sync: Option<BackgroundSync>,
+}
+
+impl RunningParts {
+    /// The background sync task, when running.
+    pub fn background_sync(&self) -> Option<&BackgroundSync> {
+        self.sync.as_ref()
+    }
+}
+
+impl Drop for RunningParts {
+    fn drop(&mut self) {
+        drop(self.sync.take());
+        if let Some(s) = self.scanner.take() {
+            s.stop();
+        }
+        if let Some(g) = self.gnss.take() {
+            g.stop();
+        }
+    }
+}
+
+impl DeviceConfig {
+    /// Builds the running terminal: position source, terminal, online check,
+    /// scanner reader and background sync, as configured.
+    pub fn assemble(&self) -> Result<Device, AssemblyError> {
+        let dir = self.dir();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+        let (position, gnss) = self.open_position()?;
+        let mut terminal = if self.read_only {
+            Terminal::open_read_only(&dir, clock.clone(), position.clone())?
+        } else {
+            Terminal::open(&dir, clock.clone(), position.clone())?
+        };
+        if self.online_check
+            && let Some(online) = online_checker(&dir, clock.clone())?
+        {
+            terminal.set_online_check(online);
+        }
+        let (scans, scanner) = match &self.scanner {
+            ScannerInput::Serial {
+                port,
+                baud,
+                frame_end,
+            } => {
+                let (reader, rx) = open_scanner(port, *baud, *frame_end)?;
+                (Some(rx), Some(reader))
+            }
+            ScannerInput::KeyboardWedge | ScannerInput::None => (None, None),
+        };
+        let sync = match self.background_sync {
+            Some(schedule) => start_background(&dir, clock.clone(), position.clone(), schedule)?,
+            None => None,
+        };
+        info!(
+            data_dir = %self.data_dir.display(),
+            position = ?self.position,
+            scanner = ?self.scanner,
+            online_check = self.online_check,
+            background_sync = sync.is_some(),
+            "terminal assembled"
+        );
+        Ok(Device {
+            terminal,
+            feeds: Feeds {
+                position,
+                clock,
+                scans,
+                keyboard_wedge: self.scanner == ScannerInput::KeyboardWedge,
+            },
+            parts: RunningParts {
+                gnss,
+                scanner,
+                sync,
+            },
+        })
+    }
+
+    fn open_position(
+        &self,
+    ) -> Result<(Arc<dyn PositionSource>, Option<GnssSerial>), AssemblyError> {
+        match &self.position {
+            PositionInput::None => Ok((Arc::new(NoPosition), None)),
+            PositionInput::Fixed { lat_deg, lon_deg } => Ok((
+                Arc::new(FixedPosition {
+                    lat_deg: *lat_deg,
+                    lon_deg: *lon_deg,
+                }),
+                None,
+            )),
+            PositionInput::SerialGnss { port, baud } => {
+                let name = port.display().to_string();
+                let gnss = GnssSerial::spawn(GnssConfig::new(name.clone(), *baud))
+                    .map_err(|source| AssemblyError::Gnss { port: name, source })?;
+                let handle = gnss.handle();
+                if !self.first_fix_wait.is_zero()
+                    && handle
+                        .wait_for(self.first_fix_wait, |s| s.fresh_fix().is_some())
+                        .is_none()
+                {
+                    warn!(port = %port.display(), "no GNSS fix yet: events record \"no fix\" until one comes");
+                }
+                Ok((Arc::new(GnssPosition(handle)), Some(gnss)))
+            }
+        }
+    }
+}
+
+fn open_scanner(
+    port: &std::path::Path,
+    baud: u32,
+    frame_end: FrameEnd,
+) -> Result<(ScannerSerial, mpsc::Receiver<String>), AssemblyError> {
+    let name = port.display().to_string();
+    let mut config = ScannerConfig::new(name.clone(), baud);
+    config.framing = ScannerFramingConfig {
+        terminator: match frame_end {
+            FrameEnd::Cr => Terminator::Cr,
+            FrameEnd::Lf => Terminator::Lf,
+            FrameEnd::CrLf => Terminator::CrLf,
+        },
+        ..ScannerFramingConfig::default()
+    };
+    // Every text goes to the screens, which route it by what is on show.
+    let (reader, events) = ScannerSerial::spawn(config, Arc::new(|_: &str| true))
+        .map_err(|source| AssemblyError::Scanner { port: name, source })?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("scanner-texts".into())
+        .spawn(move || {
+            for event in events {
+                let text = match event.kind {
+                    ScanKind::ParcelLabel(t) | ScanKind::BuyerQr(t) | ScanKind::Unknown(t) => t,
+                };
+                if tx.send(text).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| AssemblyError::Thread("scanner", e))?;
+    Ok((reader, rx))
+}
+
+/// The online code check, when the device is enrolled (`None` otherwise).
+pub fn online_checker(
+    dir: &DataDir,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<Arc<dyn OnlineCodeCheck>>, AssemblyError> {
+    let store = Store::open(&dir.database()).map_err(TerminalError::from)?;
+    let Some(identity) = store.identity().map_err(TerminalError::from)? else {
+        return Ok(None);
+    };
+    let (Some(url), Some(server_key)) = (identity.server_url, identity.server_key) else {
+        return Ok(None);
+    };
+    let key = DeviceKey::load(&dir.key()).map_err(TerminalError::from)?;
+    let signer: SharedSigner = Arc::new(key);
+    let device_id = identity.device_id.to_string();
+    let http = http_client(DEFAULT_TIMEOUT).map_err(SyncError::Permanent)?;
+    let client = ApiClient::new(http, &url, &device_id, signer, clock);
+    let check = HttpOnlineCheck::new(client, server_key, &device_id, DEFAULT_TIMEOUT)
+        .map_err(|e| AssemblyError::Thread("online check", e))?;
+    Ok(Some(Arc::new(check)))
+}
+
+/// Starts background sync when the device is enrolled (`None` otherwise).
+///
+/// Downloaded manifests are loaded through their own [`Terminal`] on the sync
+/// thread, decided on committed state like every other write.
+fn start_background(
+    dir: &DataDir,
+    clock: Arc<dyn Clock>,
+    position: Arc<dyn PositionSource>,
+    schedule: Schedule,
+) -> Result<Option<BackgroundSync>, AssemblyError> {
+    let store = Store::open(&dir.database()).map_err(TerminalError::from)?;
+    if store
+        .identity()
+        .map_err(TerminalError::from)?
+        .and_then(|i| i.server_url)
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let loader = Mutex::new(Terminal::open(dir, clock, position)?);
+    let sink: ManifestSink = Box::new(move |manifest| {
+        let mut t = loader.lock().unwrap_or_else(|e| e.into_inner());
+        match t.load_manifest(&manifest) {
+            Ok(c) => info!(
+                version = manifest.body.version,
+                added = c.added.len(),
+                withdrawn = c.withdrawn.len(),
+                "manifest loaded"
+            ),
+            Err(e) => warn!(error = %e, "downloaded manifest refused; the current one stays"),
+        }
+    });
+    Ok(Some(BackgroundSync::spawn(
+        dir,
+        SyncConfig::default(),
+        schedule,
+        Some(sink),
+    )?))
+}

@@ -1,0 +1,88 @@
+//! `manifest load` and `manifest show`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use courier_protocol::manifest::SignedManifest;
+
+use super::output::refused_or;
+use super::{Cli, Use, open};
+use crate::storage::Reads;
+use crate::terminal::manifest::MAX_MANIFEST_BYTES;
+
+/// Manifest subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Verify and load a signed manifest file.
+    Load {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Show the manifest in force.
+    Show,
+}
+
+pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
+    match command {
+        ManifestCommand::Load { file } => {
+            let text = read_capped(file)?;
+            let signed = SignedManifest::from_json(&text)
+                .with_context(|| format!("{} is not a signed manifest", file.display()))?;
+            let (mut t, _feeds, _parts) = open(cli, Use::Record)?;
+            match t.load_manifest(&signed) {
+                Ok(c) => {
+                    println!(
+                        "manifest version {} loaded: {} parcels, {} new, {} updated, {} withdrawn",
+                        signed.body.version,
+                        signed.body.parcels.len(),
+                        c.added.len(),
+                        c.updated.len(),
+                        c.withdrawn.len()
+                    );
+                    for id in &c.withdrawn_after_delivery {
+                        println!(
+                            "warning: parcel {id} was withdrawn by the server but is already delivered here"
+                        );
+                    }
+                    Ok(0)
+                }
+                Err(e) => refused_or(e),
+            }
+        }
+        ManifestCommand::Show => {
+            let store = super::reader(cli)?;
+            match store.current_manifest()? {
+                Some(m) => println!(
+                    "version {} for {} ({} parcels), depot {}, expires at {} ms",
+                    m.body.version,
+                    m.body.device_id,
+                    m.body.parcels.len(),
+                    m.body.depot,
+                    m.body.expires_at_ms
+                ),
+                None => println!("no manifest loaded"),
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Reads a manifest file, refusing one larger than any real day.
+fn read_capped(file: &PathBuf) -> Result<String> {
+    let f = std::fs::File::open(file)
+        .with_context(|| format!("cannot read manifest file {}", file.display()))?;
+    let mut text = String::new();
+    f.take(MAX_MANIFEST_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read manifest file {}", file.display()))?;
+    if text.len() > MAX_MANIFEST_BYTES {
+        bail!(
+            "{} is larger than {} MiB: no day's manifest is that large; it was refused and the current one stays in force",
+            file.display(),
+            MAX_MANIFEST_BYTES / (1024 * 1024)
+        );
+    }
+    Ok(text)
+}

@@ -1,0 +1,221 @@
+//! The command line: for carrier IT, scripts, tests and the depot.
+//!
+//! Exit codes: 0 done, 1 error (storage, setup, input), 2 usage, 3 refused by the
+//! doorstep rules (wrong code, locked, needs network, evidence missing); `sync` also
+//! 4 incomplete (events stay queued, retried later) and 5 downloaded manifest refused.
+//!
+//! One file per subcommand group; each prints what the library computed, from
+//! `Serialize` types for `--json`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::assembly::{DeviceConfig, Feeds, FrameEnd, PositionInput, ScannerInput};
+use crate::sync::background::Schedule;
+use crate::terminal::{DataDir, Terminal};
+
+mod depot;
+mod doorstep;
+mod events;
+mod manifest;
+mod output;
+mod parcels;
+mod setup;
+mod status;
+mod sync;
+mod ui;
+
+pub use output::{EXIT_REFUSED, display_name};
+
+/// Courier terminal: escrow code check and signed delivery evidence.
+#[derive(Debug, Parser)]
+#[command(name = "courier-terminal", version, about)]
+pub struct Cli {
+    /// Data directory (database, device key).
+    #[arg(
+        long,
+        global = true,
+        env = "COURIER_TERMINAL_DATA",
+        default_value = "/var/lib/courier-terminal"
+    )]
+    pub data_dir: PathBuf,
+    /// Serial port of the GNSS module (NMEA), e.g. /dev/courier-gnss.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PORT",
+        conflicts_with = "fixed_position"
+    )]
+    pub gnss: Option<PathBuf>,
+    /// Baud rate of the GNSS module.
+    #[arg(long, global = true, default_value_t = 9600)]
+    pub gnss_baud: u32,
+    /// A fixed position "LAT,LON" instead of a GNSS receiver (depot bench).
+    #[arg(long, global = true, value_name = "LAT,LON")]
+    pub fixed_position: Option<String>,
+    /// Serial port of the barcode scanner, or "wedge" for a keyboard-wedge scanner.
+    #[arg(long, global = true, value_name = "PORT|wedge")]
+    pub scanner: Option<String>,
+    /// Baud rate of a serial scanner.
+    #[arg(long, global = true, default_value_t = 9600)]
+    pub scanner_baud: u32,
+    /// What ends a scanner frame.
+    #[arg(long, global = true, value_enum, default_value = "crlf")]
+    pub scanner_frame_end: FrameEndArg,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Scanner frame endings.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FrameEndArg {
+    /// Carriage return.
+    Cr,
+    /// Line feed.
+    Lf,
+    /// CR then LF.
+    Crlf,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory, the device key (0600) and the database (refuses
+    /// over existing data: a lost key or database is a re-enrollment).
+    Init(setup::InitArgs),
+    /// Enroll this device with the escrow server using a one-time token.
+    Enroll(setup::EnrollArgs),
+    /// Manifests.
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCommand),
+    /// List the day's parcels with their state.
+    Parcels(parcels::ParcelsArgs),
+    /// Record arrival at the address (starts the no-answer wait).
+    Arrive(doorstep::LabelArg),
+    /// Record that the buyer was offered to inspect the parcel.
+    Inspect(doorstep::LabelArg),
+    /// Log an attempt to reach the buyer.
+    Contact(doorstep::ContactArgs),
+    /// Scan the item collected from the buyer (exchange, pick-up).
+    Collect(doorstep::CollectArgs),
+    /// Check the buyer's code; delivered only if it is right.
+    Deliver(doorstep::DeliverArgs),
+    /// Record a non-delivery outcome.
+    Attempt(doorstep::AttemptArgs),
+    /// Correct the latest outcome of a parcel (a new event pointing to it).
+    Correct(doorstep::CorrectArgs),
+    /// Depot: check a returned parcel in.
+    CheckIn(doorstep::LabelArg),
+    /// Depot supervisor: the day's reconciliation and its signed close.
+    #[command(subcommand)]
+    Depot(depot::DepotCommand),
+    /// The evidence log.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
+    /// Device, manifest, parcels and sync summary.
+    Status(status::StatusArgs),
+    /// Upload queued events and download the manifest; `--status` shows the queue.
+    Sync(sync::SyncArgs),
+    /// Open the courier's screens (GNSS, scanner and background sync as configured).
+    Ui(ui::UiArgs),
+}
+
+impl Cli {
+    /// The device configuration these options describe.
+    pub fn device_config(&self) -> Result<DeviceConfig> {
+        let mut config = DeviceConfig::new(&self.data_dir);
+        config.position = match (&self.gnss, &self.fixed_position) {
+            (Some(port), _) => PositionInput::SerialGnss {
+                port: port.clone(),
+                baud: self.gnss_baud,
+            },
+            (None, Some(text)) => parse_fixed(text)?,
+            (None, None) => PositionInput::None,
+        };
+        config.scanner = match self.scanner.as_deref() {
+            None => ScannerInput::None,
+            Some("wedge") => ScannerInput::KeyboardWedge,
+            Some(port) => ScannerInput::Serial {
+                port: PathBuf::from(port),
+                baud: self.scanner_baud,
+                frame_end: match self.scanner_frame_end {
+                    FrameEndArg::Cr => FrameEnd::Cr,
+                    FrameEndArg::Lf => FrameEnd::Lf,
+                    FrameEndArg::Crlf => FrameEnd::CrLf,
+                },
+            },
+        };
+        Ok(config)
+    }
+}
+
+fn parse_fixed(text: &str) -> Result<PositionInput> {
+    let (lat_deg, lon_deg) = text
+        .split_once(',')
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+        .filter(|(a, b)| a.abs() <= 90.0 && b.abs() <= 180.0)
+        .context("--fixed-position must be LAT,LON in degrees, e.g. 36.7538,3.0588")?;
+    Ok(PositionInput::Fixed { lat_deg, lon_deg })
+}
+
+/// How a one-shot command uses the device: which parts it needs.
+#[derive(Debug, Clone, Copy)]
+enum Use {
+    /// Only reads: the store is opened read-only (works on a full or read-only disk).
+    Read,
+    /// Records events: waits briefly for a first GNSS fix.
+    Record,
+    /// Checks codes: also asks the server for online-only parcels.
+    CheckCode,
+}
+
+/// Opens the terminal for a one-shot command, assembled like the app but with
+/// no scanner and no background sync.
+fn open(cli: &Cli, use_: Use) -> Result<(Terminal, Feeds, crate::assembly::RunningParts)> {
+    let mut config = cli.device_config()?;
+    config.scanner = ScannerInput::None;
+    config.background_sync = None;
+    config.first_fix_wait = match use_ {
+        Use::Read => Duration::ZERO,
+        Use::Record | Use::CheckCode => Duration::from_secs(3),
+    };
+    config.online_check = matches!(use_, Use::CheckCode);
+    config.read_only = matches!(use_, Use::Read);
+    let device = config.assemble()?;
+    Ok((device.terminal, device.feeds, device.parts))
+}
+
+/// Runs a parsed command and returns the process exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let dir = DataDir(cli.data_dir.clone());
+    match &cli.command {
+        Command::Init(args) => setup::init(&dir, args),
+        Command::Enroll(args) => setup::enroll(&dir, args),
+        Command::Sync(args) => sync::run(&cli, &dir, args),
+        Command::Ui(args) => ui::run(&cli, args, Schedule::default()),
+        Command::Manifest(c) => manifest::run(&cli, c),
+        Command::Parcels(args) => parcels::run(&cli, args),
+        Command::Arrive(_)
+        | Command::Inspect(_)
+        | Command::Contact(_)
+        | Command::Collect(_)
+        | Command::Deliver(_)
+        | Command::Attempt(_)
+        | Command::Correct(_)
+        | Command::CheckIn(_) => doorstep::run(&cli),
+        Command::Depot(c) => depot::run(&cli, c),
+        Command::Events(c) => events::run(&cli, c),
+        Command::Status(args) => status::run(&cli, args),
+    }
+}
+
+/// Opens the store read-only: reading commands work on a read-only or full disk.
+fn reader(cli: &Cli) -> Result<crate::storage::Store> {
+    Ok(crate::storage::Store::open_read_only(
+        &DataDir(cli.data_dir.clone()).database(),
+    )?)
+}

@@ -1,0 +1,110 @@
+//! `sync`: upload the outbox, download the manifest; `--status` reads the queue.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::{Cli, Use, open, reader};
+use crate::sync::run_once::{ManifestResult, RunError, RunOptions, run_once};
+use crate::terminal::DataDir;
+
+/// Exit code of a sync that left events queued after a temporary failure.
+pub const EXIT_SYNC_INCOMPLETE: u8 = 4;
+/// Exit code of a sync whose downloaded manifest was refused (the current one stays).
+pub const EXIT_MANIFEST_REFUSED: u8 = 5;
+
+/// Options of `sync`.
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// Server base URL (default: the one given at enrollment).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Only print the pending count and the last success (no network).
+    #[arg(long)]
+    pub status: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Give up retrying temporary failures after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub deadline_s: u64,
+    /// Events per upload.
+    #[arg(long, default_value_t = 500, hide = true)]
+    pub batch_size: u32,
+    /// Request timeout, milliseconds.
+    #[arg(long, default_value_t = 15_000, hide = true)]
+    pub request_timeout_ms: u64,
+    /// First backoff step, milliseconds.
+    #[arg(long, default_value_t = 1_000, hide = true)]
+    pub backoff_base_ms: u64,
+    /// Skip the manifest download.
+    #[arg(long)]
+    pub no_manifest: bool,
+}
+
+pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
+    if args.status {
+        let s = reader(cli)?.sync_status()?;
+        if args.json {
+            println!("{}", serde_json::to_string(&s)?);
+        } else {
+            println!("pending       {}", s.pending);
+            println!("rejected      {}", s.rejected);
+            println!(
+                "last sync     {}",
+                s.last_sync_ms
+                    .map_or("never".into(), |t| format!("{t} (Unix ms)"))
+            );
+            if let Some(e) = s.last_error {
+                println!("last error    {e}");
+            }
+        }
+        return Ok(0);
+    }
+    let options = RunOptions {
+        server: args.server.clone(),
+        deadline: Duration::from_secs(args.deadline_s),
+        batch_size: args.batch_size,
+        request_timeout: Duration::from_millis(args.request_timeout_ms),
+        backoff_base_ms: args.backoff_base_ms,
+        no_manifest: args.no_manifest,
+    };
+    let mut parts = None;
+    let report = run_once(dir, &options, || {
+        let (t, _feeds, running) = open(cli, Use::Record)
+            .map_err(|e| crate::terminal::TerminalError::NotInitialised(format!("{e:#}")))?;
+        parts = Some(running);
+        Ok(t)
+    });
+    match report {
+        Ok(r) => {
+            if args.json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                match &r.manifest {
+                    ManifestResult::Loaded { version } => {
+                        println!("manifest version {version} loaded");
+                    }
+                    ManifestResult::Refused { reason } => eprintln!(
+                        "downloaded manifest refused: {reason}; the current manifest stays in force"
+                    ),
+                    ManifestResult::None | ManifestResult::Unchanged { .. } => {}
+                }
+                println!(
+                    "synced: {} accepted, {} duplicate, {} pending ({} requests)",
+                    r.upload.accepted, r.upload.duplicate, r.upload.pending, r.upload.requests
+                );
+            }
+            Ok(match r.manifest {
+                ManifestResult::Refused { .. } => EXIT_MANIFEST_REFUSED,
+                _ => 0,
+            })
+        }
+        Err(e @ RunError::Incomplete { .. }) => {
+            eprintln!("{e}");
+            Ok(EXIT_SYNC_INCOMPLETE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,122 @@
+//! Appending an event: one durable transaction in which the decision is taken on
+//! committed state, the event sealed at the chain tip, and its effects written.
+
+use courier_protocol::envelope::SignedEvent;
+use courier_protocol::manifest::SignedManifest;
+use rusqlite::{TransactionBehavior, params};
+
+use super::reads::Tx;
+use super::store::{classify, encode, write_parcel};
+use super::{MetaKey, Store, StoreError};
+use crate::domain::parcel::Parcel;
+
+/// A manifest to record together with the event that accepts it.
+pub struct ManifestRow<'a> {
+    /// The signed manifest.
+    pub signed: &'a SignedManifest,
+    /// SHA-256 of its canonical body.
+    pub body_hash: [u8; 32],
+    /// Acceptance time, ms.
+    pub accepted_at_ms: i64,
+}
+
+/// What one event is and changes, decided inside the write transaction.
+pub struct Append<'a> {
+    /// The sealed event; its sequence follows the tip read in the same transaction.
+    pub event: SignedEvent,
+    /// Parcel rows to write (inserted or replaced; attempt counters can only rise).
+    pub parcels: Vec<Parcel>,
+    /// A manifest accepted by this event.
+    pub manifest: Option<ManifestRow<'a>>,
+    /// Meta keys to set.
+    pub meta: Vec<(MetaKey, String)>,
+}
+
+impl Append<'_> {
+    /// An event with no other effect.
+    pub fn event(event: SignedEvent) -> Self {
+        Append {
+            event,
+            parcels: Vec::new(),
+            manifest: None,
+            meta: Vec::new(),
+        }
+    }
+}
+
+impl Store {
+    /// Appends one event and its effects in a single durable transaction.
+    ///
+    /// The write lock is taken first (`BEGIN IMMEDIATE`), then `decide` reads
+    /// what it needs through the transaction, applies the rules and seals the
+    /// event: whatever another writer (the sync thread, a second process)
+    /// committed before is seen, and nothing can be committed in between.
+    /// Nothing is written when `decide` refuses.
+    pub fn append<'m, E: From<StoreError>>(
+        &mut self,
+        decide: impl FnOnce(&Tx<'_>) -> Result<Append<'m>, E>,
+    ) -> Result<SignedEvent, E> {
+        self.append_if(|tx| decide(tx).map(Some))?
+            .ok_or_else(|| StoreError::Decode("no event was decided".into()).into())
+    }
+
+    /// Like [`Store::append`], but `decide` may find there is nothing to record
+    /// (`None`): the transaction is then rolled back and nothing is written.
+    pub fn append_if<'m, E: From<StoreError>>(
+        &mut self,
+        decide: impl FnOnce(&Tx<'_>) -> Result<Option<Append<'m>>, E>,
+    ) -> Result<Option<SignedEvent>, E> {
+        const CTX: &str = "recording the event";
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(classify(CTX))?;
+        let Some(append) = decide(&Tx(&tx))? else {
+            return Ok(None);
+        };
+        let event = append.event;
+        let body = String::from_utf8(event.body.canonical_bytes().map_err(StoreError::from)?)
+            .map_err(|e| StoreError::Decode(e.to_string()))?;
+        let kind = encode(&event.body.kind)?;
+        tx.execute(
+            "INSERT INTO events(seq, event_id, parcel_id, kind, body, hash, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                event.body.seq,
+                event.body.event_id,
+                event.body.parcel_id,
+                kind.trim_matches('"'),
+                body,
+                event.hash,
+                event.signature
+            ],
+        )
+        .map_err(classify(CTX))?;
+        tx.execute("INSERT INTO outbox(seq) VALUES (?1)", [event.body.seq])
+            .map_err(classify(CTX))?;
+        for parcel in &append.parcels {
+            write_parcel(&tx, parcel, event.body.seq)?;
+        }
+        if let Some(m) = append.manifest {
+            tx.execute(
+                "INSERT INTO manifests(version, body_hash, signed_json, accepted_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    m.signed.body.version,
+                    hex::encode(m.body_hash),
+                    encode(m.signed)?,
+                    m.accepted_at_ms
+                ],
+            )
+            .map_err(classify(CTX))?;
+        }
+        for (key, value) in append.meta {
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key.as_str(), value],
+            )
+            .map_err(classify(CTX))?;
+        }
+        tx.commit().map_err(classify(CTX))?;
+        Ok(Some(event))
+    }
+}

@@ -1,0 +1,213 @@
+//! The buyer's code at the door. The order is the evidence: spend the try
+//! durably, derive and compare with no lock held, then settle the answer on the
+//! parcel as committed (another writer may have delivered or withdrawn it
+//! meanwhile) in the transaction that writes the event, and only then answer.
+
+use courier_protocol::code_verifier::{BuyerSecret, CodeForm, CodeKey};
+use courier_protocol::envelope::{SignedEvent, Verification};
+use courier_protocol::vocabulary::{CheckMode, CheckResult, EventKind, Outcome, ParcelKind};
+use tracing::warn;
+
+use super::{Decision, Terminal, TerminalError};
+use crate::domain::code_check::{self, CheckPlan, CodeVerdict, Settlement};
+use crate::domain::digits::ascii_digits;
+use crate::domain::event_draft::EventDraft;
+use crate::domain::parcel::{Action, Parcel, ParcelState};
+use crate::domain::refusal::Refusal;
+
+/// A code as the courier typed or scanned it.
+#[derive(Debug, Clone, Copy)]
+pub enum CodeEntry<'a> {
+    /// Typed on the keypad (any Unicode decimal digits, e.g. Arabic-Indic).
+    Keypad(&'a str),
+    /// Scanned QR text.
+    Qr(&'a str),
+}
+
+/// The server's answer to an online code check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnlineAnswer {
+    /// Whether the code matched.
+    pub matched: bool,
+    /// Attempts the server has counted for this parcel.
+    pub attempts_spent: u32,
+}
+
+/// Checks a code with the escrow server (online-only parcels).
+pub trait OnlineCodeCheck: Send + Sync {
+    /// Asks the server; `Err` means it could not be reached in time.
+    fn check(&self, parcel: &Parcel, form: CodeForm, key: &CodeKey)
+    -> Result<OnlineAnswer, String>;
+}
+
+/// The answer to a code, after the event is durably stored.
+#[derive(Debug, Clone)]
+pub struct CodeAnswer {
+    /// What to tell the courier.
+    pub verdict: CodeVerdict,
+    /// The recorded event.
+    pub event: SignedEvent,
+}
+
+impl Terminal {
+    /// Checks the buyer's code; answers only after the event is durably stored.
+    ///
+    /// Records arrival first if the courier had not. Malformed input spends no try.
+    pub fn submit_code(
+        &mut self,
+        label: &str,
+        entry: CodeEntry<'_>,
+    ) -> Result<CodeAnswer, TerminalError> {
+        let mut p = self.parcel(label)?;
+        let (secret, qr_order) = match entry {
+            CodeEntry::Keypad(typed) => (
+                BuyerSecret::numeric(&ascii_digits(typed), p.spec.code.digits)?,
+                None,
+            ),
+            CodeEntry::Qr(text) => {
+                let (order, secret) = BuyerSecret::from_qr(text)?;
+                (secret, Some(order))
+            }
+        };
+        if p.visit.is_none() {
+            p.check(&Action::Arrive)?;
+            self.arrive(label)?;
+            p = self.parcel(label)?;
+        }
+        if matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup)
+            && p.collected_label.is_none()
+        {
+            return Err(Refusal::CollectFirst.into());
+        }
+        let plan = code_check::plan(&p, &secret, qr_order.as_deref())??;
+        match plan.check {
+            CheckMode::Offline => self.check_offline(&p, &plan, &secret),
+            CheckMode::Online => self.check_online(&p, &plan, &secret),
+        }
+    }
+
+    fn check_offline(
+        &mut self,
+        p: &Parcel,
+        plan: &CheckPlan,
+        secret: &BuyerSecret,
+    ) -> Result<CodeAnswer, TerminalError> {
+        let limit = p.spec.attempt_limit;
+        // Spend the try durably before comparing, like a card's PIN counter.
+        let Some(spent) = self.store.spend_attempt(&p.spec.parcel_id, limit)? else {
+            return Err(Refusal::Locked { limit }.into());
+        };
+        let key = plan.derive(secret);
+        let matched = plan.compare(&key);
+        self.settle_check(&p.spec.label, plan, plan.check, matched, spent, key)
+    }
+
+    fn check_online(
+        &mut self,
+        p: &Parcel,
+        plan: &CheckPlan,
+        secret: &BuyerSecret,
+    ) -> Result<CodeAnswer, TerminalError> {
+        let key = plan.derive(secret);
+        let answer = match &self.online {
+            Some(online) => online.check(p, secret.form(), &key),
+            None => Err("no server connection configured".to_owned()),
+        };
+        match answer {
+            Ok(a) => {
+                let spent = a.attempts_spent.max(p.attempts_spent);
+                self.settle_check(
+                    &p.spec.label,
+                    plan,
+                    CheckMode::Online,
+                    a.matched,
+                    spent,
+                    key,
+                )
+            }
+            Err(why) => {
+                warn!(reason = %why, "online code check unavailable");
+                let entry = plan.entry;
+                let event = self.record_on(&p.spec.label, |p, _, _| {
+                    p.check(&Action::CheckCode)?;
+                    let mut draft = EventDraft::new(EventKind::CodeAttempt)
+                        .parcel(&p.spec.parcel_id, &p.spec.order_ref);
+                    draft.verification = Some(Verification {
+                        entry,
+                        check: CheckMode::Online,
+                        result: CheckResult::Unreachable,
+                        attempt: p.attempts_spent,
+                        attempt_limit: p.spec.attempt_limit,
+                    });
+                    Ok(Decision::on(draft, p))
+                })?;
+                Ok(CodeAnswer {
+                    verdict: CodeVerdict::NeedsNetwork,
+                    event,
+                })
+            }
+        }
+    }
+
+    /// Records the checked code, settled on the parcel as committed now.
+    fn settle_check(
+        &mut self,
+        label: &str,
+        plan: &CheckPlan,
+        check: CheckMode,
+        matched: bool,
+        spent: u32,
+        key: CodeKey,
+    ) -> Result<CodeAnswer, TerminalError> {
+        let entry = plan.entry;
+        let mut settled = None;
+        let event = self.record_on(label, |mut p, _, _| {
+            p.attempts_spent = p.attempts_spent.max(spent);
+            let settlement = code_check::settle(&p, matched, p.attempts_spent);
+            let verification = Verification {
+                entry,
+                check,
+                result: if matched {
+                    CheckResult::Match
+                } else {
+                    CheckResult::Mismatch
+                },
+                attempt: spent,
+                attempt_limit: p.spec.attempt_limit,
+            };
+            let mut draft = match &settlement {
+                Settlement::Deliver => {
+                    let mut d = EventDraft::new(EventKind::Outcome)
+                        .parcel(&p.spec.parcel_id, &p.spec.order_ref)
+                        .outcome(Outcome::Delivered, None);
+                    d.inspection_offered = p.visit.as_ref().map(|v| v.inspection_offered);
+                    p.state = ParcelState::Delivered;
+                    p.visit = None;
+                    d
+                }
+                Settlement::Mismatch(_) => EventDraft::new(EventKind::CodeAttempt)
+                    .parcel(&p.spec.parcel_id, &p.spec.order_ref),
+                Settlement::MovedOn(refusal) => EventDraft::new(EventKind::CodeAttempt)
+                    .parcel(&p.spec.parcel_id, &p.spec.order_ref)
+                    .detail("not_handed_over", refusal.to_string()),
+            };
+            draft.verification = Some(verification);
+            if let Some(collected) = &p.collected_label {
+                draft = draft.detail("collected_label", collected.clone());
+            }
+            settled = Some(settlement);
+            let mut decision = Decision::on(draft, p);
+            decision.code_key = matched.then_some(key);
+            Ok(decision)
+        })?;
+        match settled {
+            Some(Settlement::Deliver) => Ok(CodeAnswer {
+                verdict: CodeVerdict::Delivered,
+                event,
+            }),
+            Some(Settlement::Mismatch(verdict)) => Ok(CodeAnswer { verdict, event }),
+            Some(Settlement::MovedOn(refusal)) => Err(refusal.into()),
+            None => Err(crate::storage::StoreError::Decode("code check not settled".into()).into()),
+        }
+    }
+}

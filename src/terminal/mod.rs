@@ -1,0 +1,383 @@
+//! The terminal service: the one API the command line and the screens call.
+//!
+//! It joins the pure domain with the edges (store, key, clock, position) and
+//! keeps the order that makes the evidence trustworthy: spend the attempt
+//! durably, then compare; decide on what is committed, inside the transaction
+//! that writes the event; commit, then answer. One file per use case:
+//! [`setup`], [`manifest`], [`doorstep`], [`code_check`], [`depot`], [`log`],
+//! [`status`].
+
+use std::sync::Arc;
+
+use courier_protocol::ProtocolError;
+use courier_protocol::code_verifier::{CodeFormatError, CodeKey};
+use courier_protocol::envelope::SignedEvent;
+use courier_protocol::keys::{PublicKey, Signer};
+use courier_protocol::manifest::{ManifestSettings, SignedManifest};
+use thiserror::Error;
+use tracing::info;
+
+use crate::clock::Clock;
+use crate::device_key::{DeviceKey, KeyError};
+use crate::domain::code_check::BadCodeMaterial;
+use crate::domain::event_draft::{EventDraft, Recorder, Stamp, into_body};
+use crate::domain::identity::{DeviceId, Identity};
+use crate::domain::manifest_acceptance::ManifestRefusal;
+use crate::domain::parcel::Parcel;
+use crate::domain::position::to_record;
+use crate::domain::refusal::Refusal;
+use crate::domain::trusted_clock;
+use crate::position_source::PositionSource;
+use crate::storage::{Append, ManifestRow, MetaKey, Reads, Store, StoreError, Tx};
+
+pub mod code_check;
+pub mod depot;
+pub mod doorstep;
+pub mod log;
+pub mod manifest;
+pub mod setup;
+pub mod status;
+
+pub use code_check::{CodeAnswer, CodeEntry, OnlineAnswer, OnlineCodeCheck};
+pub use doorstep::ContactChannel;
+pub use log::{VerifyReport, verify_log};
+pub use setup::{DataDir, InitReport, init, record_enrollment};
+pub use status::Status;
+
+/// The app version recorded in every event.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Everything that can stop a terminal action, each with what to do.
+#[derive(Debug, Error)]
+pub enum TerminalError {
+    /// The doorstep rules refuse the action.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The manifest is refused.
+    #[error(transparent)]
+    Manifest(#[from] ManifestRefusal),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The device key failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The typed or scanned code is malformed (no attempt was spent).
+    #[error("{0} (no try was used)")]
+    CodeFormat(#[from] CodeFormatError),
+    /// The manifest's code material is unusable.
+    #[error(transparent)]
+    BadCodeMaterial(#[from] BadCodeMaterial),
+    /// No parcel has that label.
+    #[error("no parcel with label {0} in today's manifest: check the label or load the manifest")]
+    UnknownLabel(String),
+    /// Several parcels end with the typed characters.
+    #[error("{matches} parcels end with {text:?}: type more of the label")]
+    AmbiguousLabel {
+        /// What was typed.
+        text: String,
+        /// How many labels end with it.
+        matches: usize,
+    },
+    /// No event with that id.
+    #[error("no event {0} on this device")]
+    UnknownEvent(String),
+    /// The device is not initialised.
+    #[error(
+        "this device is not set up ({0}): run `courier-terminal init` or `courier-terminal enroll`"
+    )]
+    NotInitialised(String),
+    /// A manifest or event could not be encoded.
+    #[error("protocol encoding failed: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// The action would replace or fork this device's identity.
+    #[error("{0}")]
+    Identity(String),
+    /// Setup failed.
+    #[error("cannot set up {path}: {source}")]
+    Setup {
+        /// Path concerned.
+        path: std::path::PathBuf,
+        /// I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// What the terminal keeps of the manifest in force, read on every event.
+#[derive(Debug, Clone)]
+struct ManifestInForce {
+    version: u64,
+    expires_at_ms: i64,
+    settings: ManifestSettings,
+}
+
+impl ManifestInForce {
+    fn of(m: &SignedManifest) -> Self {
+        ManifestInForce {
+            version: m.body.version,
+            expires_at_ms: m.body.expires_at_ms,
+            settings: m.body.settings.clone(),
+        }
+    }
+}
+
+/// What an action decided on the state it read inside the write transaction.
+pub(crate) struct Decision<'m> {
+    /// The event to record.
+    pub draft: EventDraft,
+    /// The parcel rows it changes.
+    pub parcels: Vec<Parcel>,
+    /// The code key whose proof the event carries (a matched code).
+    pub code_key: Option<CodeKey>,
+    /// A manifest accepted by this event.
+    pub manifest: Option<ManifestRow<'m>>,
+}
+
+impl Decision<'_> {
+    /// An event that changes one parcel.
+    pub fn on(draft: EventDraft, parcel: Parcel) -> Self {
+        Decision {
+            draft,
+            parcels: vec![parcel],
+            code_key: None,
+            manifest: None,
+        }
+    }
+
+    /// An event that changes no parcel.
+    pub fn event(draft: EventDraft) -> Self {
+        Decision {
+            draft,
+            parcels: Vec::new(),
+            code_key: None,
+            manifest: None,
+        }
+    }
+}
+
+/// The terminal service.
+pub struct Terminal {
+    store: Store,
+    key: DeviceKey,
+    identity: Identity,
+    clock: Arc<dyn Clock>,
+    position: Arc<dyn PositionSource>,
+    online: Option<Arc<dyn OnlineCodeCheck>>,
+    /// Settings and version of the manifest in force (cached: read on every event).
+    manifest: Option<ManifestInForce>,
+}
+
+impl Terminal {
+    /// Opens an initialised data directory.
+    pub fn open(
+        dir: &DataDir,
+        clock: Arc<dyn Clock>,
+        position: Arc<dyn PositionSource>,
+    ) -> Result<Terminal, TerminalError> {
+        Self::open_with(dir, clock, position, false)
+    }
+
+    /// Opens an initialised data directory for reading only: status and
+    /// reports work on a full or read-only disk; any write is refused by SQLite.
+    pub fn open_read_only(
+        dir: &DataDir,
+        clock: Arc<dyn Clock>,
+        position: Arc<dyn PositionSource>,
+    ) -> Result<Terminal, TerminalError> {
+        Self::open_with(dir, clock, position, true)
+    }
+
+    fn open_with(
+        dir: &DataDir,
+        clock: Arc<dyn Clock>,
+        position: Arc<dyn PositionSource>,
+        read_only: bool,
+    ) -> Result<Terminal, TerminalError> {
+        if !dir.database().exists() {
+            return Err(TerminalError::NotInitialised(format!(
+                "no database in {}",
+                dir.0.display()
+            )));
+        }
+        let key = DeviceKey::load(&dir.key())?;
+        let store = if read_only {
+            Store::open_read_only(&dir.database())?
+        } else {
+            Store::open(&dir.database())?
+        };
+        let identity = store
+            .identity()?
+            .ok_or_else(|| TerminalError::NotInitialised("no device id".into()))?;
+        let manifest = store.current_manifest()?.as_ref().map(ManifestInForce::of);
+        Ok(Terminal {
+            store,
+            key,
+            identity,
+            clock,
+            position,
+            online: None,
+            manifest,
+        })
+    }
+
+    /// Plugs in the online code check (sync engine).
+    pub fn set_online_check(&mut self, online: Arc<dyn OnlineCodeCheck>) {
+        self.online = Some(online);
+    }
+
+    /// The store (read access for status screens, export, sync).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// This device's id.
+    pub fn device_id(&self) -> &DeviceId {
+        &self.identity.device_id
+    }
+
+    /// Who this device is and whom it trusts.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// This device's public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public_key()
+    }
+
+    /// Pins the server key (enrollment).
+    pub fn pin_server_key(&mut self, key: PublicKey) -> Result<(), TerminalError> {
+        self.store.pin_server_key(&key)?;
+        self.identity.server_key = Some(key);
+        Ok(())
+    }
+
+    /// Settings of the manifest in force (defaults before any manifest).
+    ///
+    /// Another writer (the sync thread) may have loaded a newer manifest: a
+    /// one-integer query tells, and only then is the manifest read again.
+    pub fn settings(&mut self) -> Result<ManifestSettings, TerminalError> {
+        self.refresh_manifest()?;
+        Ok(self
+            .manifest
+            .as_ref()
+            .map(|m| m.settings.clone())
+            .unwrap_or_default())
+    }
+
+    fn refresh_manifest(&mut self) -> Result<(), TerminalError> {
+        let newest = self.store.highest_manifest_version()?;
+        if newest != self.manifest.as_ref().map(|m| m.version) {
+            self.manifest = self
+                .store
+                .current_manifest()?
+                .as_ref()
+                .map(ManifestInForce::of);
+        }
+        Ok(())
+    }
+
+    /// The moment of an event: position and clocks, read once.
+    fn stamp(&self, settings: &ManifestSettings) -> Stamp {
+        let reading = self.position.reading();
+        Stamp {
+            position: to_record(&reading, i64::from(settings.fix_max_age_s) * 1000),
+            gnss_utc_ms: reading.gnss_utc_ms,
+            clock: self.clock.now(),
+        }
+    }
+
+    /// Records one event, decided by `decide` on the state committed when the
+    /// write transaction starts; nothing is written when it refuses.
+    fn record<'m>(
+        &mut self,
+        decide: impl FnOnce(&Tx<'_>, &Stamp, &ManifestSettings) -> Result<Decision<'m>, TerminalError>,
+    ) -> Result<SignedEvent, TerminalError> {
+        self.record_if(|tx, stamp, settings| decide(tx, stamp, settings).map(Some))?
+            .ok_or_else(|| StoreError::Decode("no event was decided".into()).into())
+    }
+
+    /// Like [`Terminal::record`], but `decide` may find there is nothing to
+    /// record (`None`), and nothing is written.
+    fn record_if<'m>(
+        &mut self,
+        decide: impl FnOnce(
+            &Tx<'_>,
+            &Stamp,
+            &ManifestSettings,
+        ) -> Result<Option<Decision<'m>>, TerminalError>,
+    ) -> Result<Option<SignedEvent>, TerminalError> {
+        let settings = self.settings()?;
+        let stamp = self.stamp(&settings);
+        let key = &self.key;
+        let device_id = self.identity.device_id.as_str();
+        let event = self.store.append_if(|tx| {
+            let Some(decision) = decide(tx, &stamp, &settings)? else {
+                return Ok(None);
+            };
+            let floor = trusted_clock::trusted_now(
+                tx.clock_floor()?,
+                stamp.clock.device_utc_ms,
+                stamp.gnss_utc_ms,
+            );
+            let manifest_version = match &decision.manifest {
+                Some(m) => Some(m.signed.body.version),
+                None => tx.highest_manifest_version()?,
+            };
+            let recorder = Recorder {
+                device_id,
+                manifest_version,
+                app_version: APP_VERSION,
+            };
+            let tip = tx.chain_tip()?;
+            let event_id = uuid::Uuid::now_v7().to_string();
+            let mut body = into_body(decision.draft, event_id, stamp.clone(), &recorder, &tip);
+            if let Some(k) = &decision.code_key {
+                body.code_proof = Some(hex::encode(k.proof(&body.proof_digest()?)));
+            }
+            let event = SignedEvent::seal(body, key)?;
+            Ok::<_, TerminalError>(Some(Append {
+                event,
+                parcels: decision.parcels,
+                manifest: decision.manifest,
+                meta: vec![(MetaKey::ClockFloorMs, floor.to_string())],
+            }))
+        })?;
+        if let Some(event) = &event {
+            info!(seq = event.body.seq, kind = ?event.body.kind, parcel = ?event.body.parcel_id, "event recorded");
+        }
+        Ok(event)
+    }
+
+    /// Records an event about the parcel with `label`, decided by `decide` on
+    /// the parcel as committed when the write transaction starts.
+    fn record_on(
+        &mut self,
+        label: &str,
+        decide: impl FnOnce(
+            Parcel,
+            &Stamp,
+            &ManifestSettings,
+        ) -> Result<Decision<'static>, TerminalError>,
+    ) -> Result<SignedEvent, TerminalError> {
+        let label = label.trim().to_owned();
+        self.record(|tx, stamp, settings| {
+            let parcel = tx
+                .parcel_by_label(&label)?
+                .ok_or_else(|| TerminalError::UnknownLabel(label.clone()))?;
+            decide(parcel, stamp, settings)
+        })
+    }
+
+    /// All parcels in route order.
+    pub fn parcels(&self) -> Result<Vec<Parcel>, TerminalError> {
+        Ok(self.store.parcels()?)
+    }
+
+    /// The parcel with this label.
+    pub fn parcel(&self, label: &str) -> Result<Parcel, TerminalError> {
+        self.store
+            .parcel_by_label(label.trim())?
+            .ok_or_else(|| TerminalError::UnknownLabel(label.trim().to_owned()))
+    }
+}

@@ -1,0 +1,219 @@
+//! Every refusal and error, as the courier reads it: each maps, by an
+//! exhaustive match, to a [`NoticeKind`] whose words (fr, ar, en) live in
+//! `ui/widgets/texts.slint` (`Tr.refusal`) and the `.po` files. A new variant
+//! anywhere below fails to compile until it has its words.
+
+use crate::device_key::KeyError;
+use crate::domain::manifest_acceptance::ManifestRefusal;
+use crate::domain::refusal::Refusal;
+use crate::storage::StoreError;
+use crate::terminal::TerminalError;
+
+/// What the banner says, one kind per sentence the courier can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum NoticeKind {
+    /// Already delivered.
+    AlreadyDelivered,
+    /// Withdrawn before dispatch.
+    Withdrawn,
+    /// Back at the depot.
+    Returned,
+    /// Too many wrong codes (`a` = the limit).
+    Locked,
+    /// Arrival first.
+    NotArrived,
+    /// Arrival already recorded.
+    AlreadyArrived,
+    /// The day's outcome is final.
+    Final,
+    /// The QR is for another order.
+    QrOtherOrder,
+    /// The parcel has no QR form.
+    NoQr,
+    /// "Delivered" only by a code.
+    NeedsCode,
+    /// The reason does not fit the outcome.
+    Reason,
+    /// No answer needs a fix.
+    NoAnswerNeedsFix,
+    /// No answer too far (`a` m, radius `b` m).
+    NoAnswerTooFar,
+    /// No answer before the wait (`a` s left).
+    NoAnswerWait,
+    /// No answer before the contacts (`a` of `b`).
+    NoAnswerContacts,
+    /// Nothing to collect.
+    NothingToCollect,
+    /// Not the item to collect.
+    WrongItemCollected,
+    /// Collect the item first.
+    CollectFirst,
+    /// Offer inspection before a refusal after inspection.
+    InspectFirst,
+    /// The day has unaccounted parcels (`a` missing, `b` never attempted).
+    DayNotReconciled,
+    /// A correction that is not allowed.
+    BadCorrection,
+    /// The code is not in the right form (no try used).
+    BadCode,
+    /// No parcel with this label.
+    UnknownLabel,
+    /// Several parcels end with these characters.
+    AmbiguousLabel,
+    /// No such event.
+    UnknownEvent,
+    /// The manifest was refused; the current one stays.
+    ManifestRefused,
+    /// The manifest has expired.
+    ManifestExpired,
+    /// The manifest's code material is unusable.
+    CodeMaterial,
+    /// Storage is full: nothing recorded.
+    StorageFull,
+    /// Storage is read-only: nothing recorded.
+    StorageReadOnly,
+    /// The database is damaged.
+    StorageDamaged,
+    /// Another process holds the database.
+    StorageBusy,
+    /// Storage failed otherwise.
+    StorageError,
+    /// The device key is missing, damaged or readable by others.
+    KeyProblem,
+    /// The device is not set up or enrolled.
+    NotSetUp,
+    /// The action would replace this device's identity.
+    IdentityAtRisk,
+    /// An internal encoding failure.
+    Internal,
+}
+
+/// A notice: its kind and the numbers its sentence takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    /// Which sentence.
+    pub kind: NoticeKind,
+    /// First number of the sentence.
+    pub a: i32,
+    /// Second number of the sentence.
+    pub b: i32,
+}
+
+impl NoticeKind {
+    /// The code the screens translate.
+    pub fn code(self) -> &'static str {
+        self.into()
+    }
+}
+
+fn n(v: impl TryInto<i32>) -> i32 {
+    v.try_into().unwrap_or(i32::MAX)
+}
+
+fn plain(kind: NoticeKind) -> Notice {
+    Notice { kind, a: 0, b: 0 }
+}
+
+/// The notice for an error.
+pub fn notice(e: &TerminalError) -> Notice {
+    use NoticeKind as K;
+    match e {
+        TerminalError::Refused(r) => refusal(r),
+        TerminalError::Manifest(m) => match m {
+            ManifestRefusal::Expired { .. } => plain(K::ManifestExpired),
+            ManifestRefusal::Signature(_)
+            | ManifestRefusal::OtherDevice { .. }
+            | ManifestRefusal::Rollback { .. }
+            | ManifestRefusal::VersionReused(_)
+            | ManifestRefusal::Invalid(_) => plain(K::ManifestRefused),
+        },
+        TerminalError::Store(s) => storage(s),
+        TerminalError::Key(k) => match k {
+            KeyError::Missing(_)
+            | KeyError::Permissions(..)
+            | KeyError::Damaged(_)
+            | KeyError::Io { .. }
+            | KeyError::Random => plain(K::KeyProblem),
+        },
+        TerminalError::CodeFormat(_) => plain(K::BadCode),
+        TerminalError::BadCodeMaterial(_) => plain(K::CodeMaterial),
+        TerminalError::UnknownLabel(_) => plain(K::UnknownLabel),
+        TerminalError::AmbiguousLabel { matches, .. } => Notice {
+            kind: K::AmbiguousLabel,
+            a: n(*matches),
+            b: 0,
+        },
+        TerminalError::UnknownEvent(_) => plain(K::UnknownEvent),
+        TerminalError::NotInitialised(_) => plain(K::NotSetUp),
+        TerminalError::Identity(_) => plain(K::IdentityAtRisk),
+        TerminalError::Protocol(_) => plain(K::Internal),
+        TerminalError::Setup { .. } => plain(K::StorageError),
+    }
+}
+
+fn storage(s: &StoreError) -> Notice {
+    use NoticeKind as K;
+    match s {
+        StoreError::Full(_) => plain(K::StorageFull),
+        StoreError::ReadOnly(_) => plain(K::StorageReadOnly),
+        StoreError::Corrupt(_) | StoreError::Decode(_) | StoreError::Schema(_) => {
+            plain(K::StorageDamaged)
+        }
+        StoreError::Missing(_) => plain(K::NotSetUp),
+        StoreError::Busy(_) => plain(K::StorageBusy),
+        StoreError::Protocol(_) => plain(K::Internal),
+        StoreError::Sqlite { .. } => plain(K::StorageError),
+    }
+}
+
+/// The notice for a refusal by the doorstep rules.
+pub fn refusal(r: &Refusal) -> Notice {
+    use NoticeKind as K;
+    match r {
+        Refusal::AlreadyDelivered => plain(K::AlreadyDelivered),
+        Refusal::Withdrawn => plain(K::Withdrawn),
+        Refusal::ReturnedToDepot => plain(K::Returned),
+        Refusal::Locked { limit } => Notice {
+            kind: K::Locked,
+            a: n(*limit),
+            b: 0,
+        },
+        Refusal::NotArrived => plain(K::NotArrived),
+        Refusal::AlreadyArrived => plain(K::AlreadyArrived),
+        Refusal::Final(_) => plain(K::Final),
+        Refusal::QrForOtherOrder { .. } => plain(K::QrOtherOrder),
+        Refusal::NoQrForm => plain(K::NoQr),
+        Refusal::DeliveredNeedsCode => plain(K::NeedsCode),
+        Refusal::ReasonNotAllowed { .. } => plain(K::Reason),
+        Refusal::NoAnswerNeedsFix => plain(K::NoAnswerNeedsFix),
+        Refusal::NoAnswerTooFar {
+            distance_m,
+            radius_m,
+        } => Notice {
+            kind: K::NoAnswerTooFar,
+            a: n(*distance_m),
+            b: n(*radius_m),
+        },
+        Refusal::NoAnswerWaitNotOver { remaining_s } => Notice {
+            kind: K::NoAnswerWait,
+            a: n(*remaining_s),
+            b: 0,
+        },
+        Refusal::NoAnswerNeedsContacts { done, needed } => Notice {
+            kind: K::NoAnswerContacts,
+            a: n(*done),
+            b: n(*needed),
+        },
+        Refusal::NothingToCollect => plain(K::NothingToCollect),
+        Refusal::WrongCollectedItem { .. } => plain(K::WrongItemCollected),
+        Refusal::CollectFirst => plain(K::CollectFirst),
+        Refusal::InspectFirst => plain(K::InspectFirst),
+        Refusal::DayNotReconciled { missing, pending } => Notice {
+            kind: K::DayNotReconciled,
+            a: n(*missing),
+            b: n(*pending),
+        },
+        Refusal::BadCorrection(_) => plain(K::BadCorrection),
+    }
+}
