@@ -201,39 +201,33 @@ fn forged_other_device_expired_and_rollback_manifests_are_refused_and_current_ke
     let sk = day.server_key_file.to_str().expect("utf8");
     let make = |name: &str, extra: &[&str], key: &str, device: &str| {
         let out = dir.join(name);
-        let mut args = vec![
-            "dev",
-            "sample-manifest",
-            "--server-key",
-            key,
-            "--device-id",
-            device,
-            "--out",
-            out.to_str().expect("utf8"),
-            "--iterations",
-            "1000",
-            "--parcels",
-            "5",
-        ];
-        args.extend_from_slice(extra);
-        let o = run(&day, &args);
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let flag = |f: &str| {
+            extra
+                .iter()
+                .position(|e| *e == f)
+                .and_then(|i| extra.get(i + 1))
+                .map(|v| (*v).to_owned())
+        };
+        let withdraw: Vec<String> = flag("--withdraw").into_iter().collect();
+        courier_devtools::dev_commands::sample_manifest(
+            &courier_devtools::dev_commands::SampleManifestArgs {
+                server_key: std::path::Path::new(key),
+                device_id: device,
+                out: &out,
+                parcels: 5,
+                version: flag("--version").map_or(1, |v| v.parse().expect("version")),
+                iterations: 1000,
+                valid_hours: flag("--valid-hours").map_or(18, |v| v.parse().expect("hours")),
+                withdraw: &withdraw,
+                codes_out: None,
+                now_ms: common::now_ms(),
+            },
+        )
+        .expect("sample manifest");
         out
     };
     let other_key = dir.join("other.key");
-    assert!(
-        run(
-            &day,
-            &[
-                "dev",
-                "server-key",
-                "--out",
-                other_key.to_str().expect("utf8")
-            ]
-        )
-        .status
-        .success()
-    );
+    courier_devtools::dev_commands::server_key(&other_key).expect("other server key");
     let forged = make(
         "forged.json",
         &["--version", "2"],

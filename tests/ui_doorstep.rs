@@ -328,6 +328,7 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
     // At the door now, but the wait is not over (10 minutes by default).
     r.position.set(fix(36.7740, 3.0580, FixDimension::ThreeD));
     r.app.refresh_status();
+    settle(&r.app);
     assert!(
         value(ui, "At the address").starts_with("0 m"),
         "evidence follows the fix"
@@ -354,6 +355,7 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
     press(ui, "Cannot deliver");
     press(ui, "No answer");
     press(ui, "Show the no-answer evidence");
+    settle(&r.app);
     let g = ui.global::<courier_terminal::ui::NoAnswerState>();
     assert!(g.get_remaining_s() <= remaining && g.get_remaining_s() > 0);
     assert_eq!(

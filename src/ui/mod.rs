@@ -38,7 +38,7 @@ pub mod generated {
 
 pub use generated::{
     AboutState, AppState, CodeEntryState, Dir, MainWindow, NoAnswerState, OutcomeState,
-    ParcelViewState, RouteListState, Screen, StatusBarState, Verdict,
+    ParcelViewState, RouteListState, Screen, StatusBarState, Tr, Verdict,
 };
 use worker::{Command, Reply, Worker};
 

@@ -101,6 +101,11 @@ pub struct Notice {
 }
 
 impl NoticeKind {
+    /// Every kind, for tests that check each has its words.
+    pub fn all() -> impl Iterator<Item = NoticeKind> {
+        <NoticeKind as strum::IntoEnumIterator>::iter()
+    }
+
     /// The code the screens translate.
     pub fn code(self) -> &'static str {
         self.into()

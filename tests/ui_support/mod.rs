@@ -139,3 +139,32 @@ pub fn fix(lat: f64, lon: f64, dimension: FixDimension) -> PositionReading {
 pub fn label(n: usize) -> String {
     format!("DZ{:08}", 40_000_000 + n * 37)
 }
+
+/// A clock the test sets: wall time and monotonic time move independently.
+pub struct ManualClock(std::sync::Mutex<courier_protocol::envelope::ClockStamp>);
+
+impl ManualClock {
+    /// Starts at `utc_ms`, monotonic 1 000 000 ms, boot "test-boot".
+    pub fn new(utc_ms: i64) -> Arc<Self> {
+        Arc::new(ManualClock(std::sync::Mutex::new(
+            courier_protocol::envelope::ClockStamp {
+                device_utc_ms: utc_ms,
+                monotonic_ms: 1_000_000,
+                boot_id: "test-boot".into(),
+            },
+        )))
+    }
+
+    /// Moves the wall clock by `utc_ms` and the monotonic clock by `mono_ms`.
+    pub fn advance(&self, utc_ms: i64, mono_ms: i64) {
+        let mut c = self.0.lock().expect("clock");
+        c.device_utc_ms += utc_ms;
+        c.monotonic_ms += mono_ms;
+    }
+}
+
+impl courier_terminal::clock::Clock for ManualClock {
+    fn now(&self) -> courier_protocol::envelope::ClockStamp {
+        self.0.lock().expect("clock").clone()
+    }
+}
