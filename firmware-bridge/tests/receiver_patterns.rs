@@ -105,55 +105,135 @@ fn good_epoch() -> GnssFeed {
     feed
 }
 
-/// The hostile sentence changes nothing: not the current fix, not the last
-/// valid one.
-fn assert_ignored(hostile: &str) {
+/// The hostile sentence changes nothing (not the current fix, not the last
+/// valid one) and is counted under `key` (sentence and field).
+fn assert_ignored(hostile: &str, key: &str) {
     let mut feed = good_epoch();
     let before = fix(&feed);
     let last_before = feed.tracker().view(0).last_valid;
+    let stats_before = feed.stats();
     push(&mut feed, hostile);
     let after = fix(&feed);
     assert_eq!(after, before, "`{hostile}` changed the fix");
     assert_eq!(feed.tracker().view(0).last_valid, last_before);
+    let stats = feed.stats();
+    assert_eq!(stats.out_of_range, stats_before.out_of_range + 1);
+    assert_eq!(stats.out_of_range_by_field.get(key), Some(&1), "{stats:?}");
+    assert_eq!(stats.decoded, stats_before.decoded, "not half-applied");
 }
 
 #[test]
 fn altitude_1e308_is_ignored() {
-    assert_ignored("GNGGA,120001.00,4807.0380,N,01131.0000,E,1,08,0.9,1e308,M,46.9,M,,");
+    assert_ignored(
+        "GNGGA,120001.00,4807.0380,N,01131.0000,E,1,08,0.9,1e308,M,46.9,M,,",
+        "GGA altitude",
+    );
+}
+
+#[test]
+fn altitude_above_10_km_is_ignored() {
+    assert_ignored(
+        "GNGNS,120001.00,4807.0380,N,01131.0000,E,AA,08,0.9,12000.0,46.9,,,S",
+        "GNS altitude",
+    );
 }
 
 #[test]
 fn latitude_with_an_exponent_is_ignored() {
-    assert_ignored("GNGGA,120001.00,0000.5e3,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,");
+    assert_ignored(
+        "GNGGA,120001.00,0000.5e3,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,",
+        "GGA position",
+    );
 }
 
 #[test]
 fn negative_latitude_with_north_is_ignored() {
-    assert_ignored("GNRMC,120001.00,A,-4807.038,N,01131.0000,E,0.0,0.0,241126,,,A");
+    assert_ignored(
+        "GNRMC,120001.00,A,-4807.038,N,01131.0000,E,0.0,0.0,241126,,,A",
+        "RMC position",
+    );
 }
 
 #[test]
 fn latitude_minutes_of_99_are_ignored() {
-    assert_ignored("GNGGA,120001.00,4899.0000,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,");
+    assert_ignored(
+        "GNGGA,120001.00,4899.0000,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,",
+        "GGA position",
+    );
 }
 
 #[test]
 fn longitude_minutes_of_60_are_ignored() {
-    assert_ignored("GNGLL,4807.0380,N,01160.0000,E,120001.00,A,A");
+    assert_ignored(
+        "GNGLL,4807.0380,N,01160.0000,E,120001.00,A,A",
+        "GLL position",
+    );
 }
 
 #[test]
 fn rmc_dated_31_february_is_ignored() {
-    assert_ignored("GNRMC,120001.00,A,4807.0380,N,01131.0000,E,0.0,0.0,310226,,,A");
+    assert_ignored(
+        "GNRMC,120001.00,A,4807.0380,N,01131.0000,E,0.0,0.0,310226,,,A",
+        "RMC date",
+    );
 }
 
 #[test]
 fn zda_year_2200_is_ignored() {
-    assert_ignored("GNZDA,120001.00,24,11,2200,00,00");
+    assert_ignored("GNZDA,120001.00,24,11,2200,00,00", "ZDA year");
+}
+
+#[test]
+fn rmc_from_a_week_rollover_year_is_ignored() {
+    // 1024 weeks before 2026-11-24: a receiver with the rollover bug.
+    assert_ignored(
+        "GNRMC,120001.00,A,4807.0380,N,01131.0000,E,0.0,0.0,100407,,,A",
+        "RMC year",
+    );
 }
 
 #[test]
 fn gga_with_an_invalid_time_is_ignored() {
     // 12:61:99 moves the position (different latitude) under the old time.
-    assert_ignored("GNGGA,126199.00,4808.0000,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,");
+    assert_ignored(
+        "GNGGA,126199.00,4808.0000,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,",
+        "GGA time",
+    );
+}
+
+#[test]
+fn a_reason_never_outlives_its_epoch() {
+    let mut feed = good_epoch();
+    // The receiver says "no fix" for 12:00:01 ...
+    push(
+        &mut feed,
+        "GNGGA,120001.00,4807.0380,N,01131.0000,E,0,08,0.9,545.4,M,46.9,M,,",
+    );
+    assert!(!fix(&feed).valid);
+    // ... and has a fix again at 12:00:02: GNS alone re-derives validity.
+    push(
+        &mut feed,
+        "GNGNS,120002.00,4807.0380,N,01131.0000,E,AA,08,0.9,545.4,46.9,,,S",
+    );
+    let f = fix(&feed);
+    assert!(f.valid, "{f:?}");
+    // A simulator flag of one epoch does not taint the next.
+    push(
+        &mut feed,
+        "GNGGA,120003.00,4807.0380,N,01131.0000,E,8,08,0.9,545.4,M,46.9,M,,",
+    );
+    assert!(!fix(&feed).valid);
+    push(
+        &mut feed,
+        "GNGGA,120004.00,4807.0380,N,01131.0000,E,1,08,0.9,545.4,M,46.9,M,,",
+    );
+    assert!(fix(&feed).valid);
+    // A new epoch with no status sentence yet (ZDA first) is not evidence.
+    push(&mut feed, "GNZDA,120005.00,24,11,2026,00,00");
+    let f = fix(&feed);
+    assert!(!f.valid);
+    assert_eq!(
+        f.quality_rejected.as_deref(),
+        Some("no fix status yet in this epoch")
+    );
 }
