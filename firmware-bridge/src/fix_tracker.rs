@@ -3,11 +3,14 @@
 //! reads a clock.
 //!
 //! Mode derivation follows gpsd's NMEA driver closely (so the conformance
-//! check can hold us to gpsd's record); validity is our own, stricter rule:
-//! a fix is valid only with RMC status `A` / GGA quality 1-6 / a GNS or GLL
-//! mode that is not `N`, and never when any sentence of the same epoch says
-//! "simulator" (GGA 8, FAA `S`) or "manual input" (GGA 7, FAA `M`).
-//! See `docs/gnss.md`.
+//! check can hold us to gpsd's record); validity is our own, stricter rule,
+//! judged per epoch (one UTC time of day): the epoch's latest status
+//! statement (RMC status `A` / GGA quality 1-6 / a GNS mode with any
+//! constellation fixed / GLL `A`) must say "fix", no sentence of the epoch may
+//! say "simulator" (GGA 8, mode `S`) or "manual input" (GGA 7, mode `M`), and
+//! there must be a 2D/3D mode and a position. Every reason is cleared when a
+//! new epoch starts. Dates outside the [`YearWindow`] are refused before
+//! anything is applied. See `docs/gnss.md`.
 
 use serde::Serialize;
 

@@ -4,6 +4,9 @@
 //! Fields are parsed here rather than with the `nmea` crate because its types
 //! fold away information the fix tracker needs (GGA quality 7/8, the RMC
 //! status next to the FAA mode indicator, non-advancing GGA time stamps).
+//! Every field that can become evidence goes through [`nmea_fields`]: a value
+//! no receiver can produce makes the whole sentence a
+//! [`DecodeError::Implausible`], never a half-decoded observation.
 
 use thiserror::Error;
 
@@ -245,18 +248,6 @@ impl Default for NmeaDecoder {
 
 fn first_byte(f: &str) -> Option<u8> {
     f.as_bytes().first().copied()
-}
-
-/// Parse `hhmmss[.sss]` into milliseconds after midnight (`None` when empty
-/// or not a valid time of day).
-pub fn parse_time(f: &str) -> Option<TimeOfDayMs> {
-    nmea_fields::time_of_day(f).ok().flatten()
-}
-
-/// Parse `ddmmyy` (years below 69 are 20xx, as gpsd does); `None` when empty
-/// or not a calendar date.
-pub fn parse_date(f: &str) -> Option<NmeaDate> {
-    nmea_fields::date_ddmmyy(f).ok().flatten()
 }
 
 /// Field access for one sentence: each lookup names the field, so an
