@@ -12,6 +12,7 @@ pub mod capture_check;
 pub mod fix_tracker;
 pub mod gnss_feed;
 pub mod gnss_serial;
+pub mod gpsd_record;
 pub mod nmea_decode;
 pub mod nmea_fields;
 pub mod nmea_framing;
