@@ -4,7 +4,12 @@
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use firmware_bridge::GnssFeed;
+use firmware_bridge::{GnssFeed, YearWindow};
+
+/// The corpus is a recording: judge its dates as the capture check does.
+fn feed() -> GnssFeed {
+    GnssFeed::default().with_years(YearWindow::historic())
+}
 
 fn corpus() -> Vec<u8> {
     let dir = match std::env::var_os("NMEA_CORPUS") {
@@ -34,14 +39,14 @@ fn bench(c: &mut Criterion) {
         eprintln!("SKIPPED: no corpus");
         return;
     }
-    let mut probe = GnssFeed::default();
+    let mut probe = feed();
     probe.push(&data, 0);
     let sentences = probe.stats().sentences;
     let mut g = c.benchmark_group("nmea");
     g.throughput(Throughput::Elements(sentences));
     g.bench_function("corpus_frame_decode_track", |b| {
         b.iter(|| {
-            let mut f = GnssFeed::default();
+            let mut f = feed();
             f.push(std::hint::black_box(&data), 0);
             f.stats().sentences
         })
@@ -50,7 +55,7 @@ fn bench(c: &mut Criterion) {
     // One hour at 10 sentences/s = 36 000 sentences: time it directly.
     let per_sentence = {
         let t = Instant::now();
-        let mut f = GnssFeed::default();
+        let mut f = feed();
         let mut n = 0u64;
         while n < 36_000 {
             f.push(&data, 0);

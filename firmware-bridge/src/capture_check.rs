@@ -10,18 +10,21 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::BufRead;
 
 use serde::Serialize;
+use thiserror::Error;
 
 use crate::fix_tracker::{Fix, FixTracker};
 use crate::gnss_feed::{FeedEvent, GnssFeed, GnssStats};
-use crate::nmea_decode::NmeaDate;
+use crate::gpsd_record::ChkStream;
+pub use crate::gpsd_record::{
+    ALIGN_LOOKAHEAD, ChkEntry, GpsdTpv, MAX_CHK_LINE, parse_chk, parse_iso_ms,
+};
+use crate::year_window::YearWindow;
 
 /// Position agreement tolerance, degrees.
 pub const POSITION_TOLERANCE_DEG: f64 = 1e-6;
-
-/// How far ahead in the `.chk` an echo is searched for.
-const ALIGN_LOOKAHEAD: usize = 400;
 
 /// Divergence rule: we never accept a simulated fix (GGA quality 8, FAA mode S).
 pub const RULE_SIMULATED: &str = "D1 simulated fix is not evidence";
@@ -42,90 +45,22 @@ pub const RULE_WEEK_ROLLOVER: &str = "D5 gpsd 1024-week rollover guess";
 /// carries mode 0 ("not seen yet in this cycle"); we keep the fix we hold.
 pub const RULE_CYCLE_CLEARED: &str = "D6 gpsd mode 0 (cycle just cleared)";
 
+/// Divergence rule: gpsd reports a 2D/3D mode (from GSA) before any
+/// position; a fix without a position is never evidence for us.
+pub const RULE_NO_POSITION: &str = "D7 gpsd fix without a position";
+
+/// Divergence rule: we ignored a sentence holding an implausible value
+/// (out of range, not a calendar date, year outside the window) that gpsd used.
+pub const RULE_IMPLAUSIBLE: &str = "D8 implausible sentence ignored";
+
 const WEEK_ROLLOVER_MS: i64 = 1024 * 7 * 86_400_000;
 
-/// One gpsd TPV report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GpsdTpv {
-    /// gpsd mode: 0/1 no fix, 2 2D, 3 3D.
-    pub mode: u8,
-    /// gpsd status, when reported (2 DGPS, 7 surveyed/manual, 8 simulated...).
-    pub status: Option<u8>,
-    /// Time, unix ms.
-    pub time_ms: Option<i64>,
-    /// Latitude.
-    pub lat: Option<f64>,
-    /// Longitude.
-    pub lon: Option<f64>,
-}
-
-/// An echoed input line with the TPV reports gpsd emitted after it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChkEntry {
-    /// Sentence body as echoed (no `$`, no checksum).
-    pub echo: String,
-    /// TPV reports that followed it.
-    pub tpvs: Vec<GpsdTpv>,
-}
-
-/// Parse an ISO 8601 UTC time as gpsd prints it (`2001-06-06T22:53:08.000Z`).
-pub fn parse_iso_ms(s: &str) -> Option<i64> {
-    let s = s.strip_suffix('Z')?;
-    let (date, time) = s.split_once('T')?;
-    let mut d = date.split('-');
-    let year: i32 = d.next()?.parse().ok()?;
-    let month: u32 = d.next()?.parse().ok()?;
-    let day: u32 = d.next()?.parse().ok()?;
-    let mut t = time.split(':');
-    let h: i64 = t.next()?.parse().ok()?;
-    let m: i64 = t.next()?.parse().ok()?;
-    let sec: f64 = t.next()?.parse().ok()?;
-    let days = NmeaDate { year, month, day }.days_since_epoch();
-    Some(days * 86_400_000 + (h * 3600 + m * 60) * 1000 + (sec * 1000.0).round() as i64)
-}
-
-fn sentence_body(line: &str) -> &str {
-    let l = line.trim_end();
-    let l = l.strip_prefix(['$', '!']).unwrap_or(l);
-    match l.rfind('*') {
-        Some(i) if l.len() - i <= 3 => &l[..i],
-        _ => l,
-    }
-}
-
-/// Parse a gpsd `.chk` file.
-pub fn parse_chk(text: &str) -> Vec<ChkEntry> {
-    let mut out: Vec<ChkEntry> = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        if line.starts_with('{') {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if v.get("class").and_then(|c| c.as_str()) != Some("TPV") {
-                continue;
-            }
-            let tpv = GpsdTpv {
-                mode: v.get("mode").and_then(|m| m.as_u64()).unwrap_or(0) as u8,
-                status: v.get("status").and_then(|m| m.as_u64()).map(|s| s as u8),
-                time_ms: v
-                    .get("time")
-                    .and_then(|t| t.as_str())
-                    .and_then(parse_iso_ms),
-                lat: v.get("lat").and_then(|x| x.as_f64()),
-                lon: v.get("lon").and_then(|x| x.as_f64()),
-            };
-            if let Some(last) = out.last_mut() {
-                last.tpvs.push(tpv);
-            }
-        } else if !line.is_empty() && !line.starts_with('#') {
-            out.push(ChkEntry {
-                echo: sentence_body(line).to_string(),
-                tpvs: Vec::new(),
-            });
-        }
-    }
-    out
+/// Reading the capture or gpsd's record failed.
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    /// The `.chk` could not be read.
+    #[error("cannot read gpsd's .chk record: {0}")]
+    ReadChk(#[source] std::io::Error),
 }
 
 /// Agreement on one field.
@@ -172,22 +107,33 @@ pub struct Agreement {
     pub tpv_reports: u64,
     /// TPV reports that followed a sentence we could align.
     pub aligned: u64,
-    /// Per field, in the order of [`FIELDS`].
+    /// Per field over every aligned report, in the order of [`FIELDS`].
     pub fields: [FieldTally; 4],
+    /// Per field over the aligned reports where gpsd has a fix (mode 2 or 3).
+    pub fields_with_fix: [FieldTally; 4],
     /// Rule-covered differences by rule.
     pub rules: BTreeMap<String, u64>,
     /// First few unexplained differences, for the humans.
     pub examples: Vec<String>,
 }
 
+fn overall_of(fields: &[FieldTally; 4]) -> FieldTally {
+    let mut t = FieldTally::default();
+    for f in fields {
+        t.add(f);
+    }
+    t
+}
+
 impl Agreement {
-    /// Sum of all fields.
+    /// Sum of all fields over every report.
     pub fn overall(&self) -> FieldTally {
-        let mut t = FieldTally::default();
-        for f in &self.fields {
-            t.add(f);
-        }
-        t
+        overall_of(&self.fields)
+    }
+
+    /// Sum of all fields over the reports where gpsd has a fix.
+    pub fn overall_with_fix(&self) -> FieldTally {
+        overall_of(&self.fields_with_fix)
     }
 
     /// Add another log's agreement.
@@ -197,25 +143,47 @@ impl Agreement {
         for (a, b) in self.fields.iter_mut().zip(o.fields.iter()) {
             a.add(b);
         }
+        for (a, b) in self
+            .fields_with_fix
+            .iter_mut()
+            .zip(o.fields_with_fix.iter())
+        {
+            a.add(b);
+        }
         for (k, v) in &o.rules {
             *self.rules.entry(k.clone()).or_default() += v;
         }
     }
 }
 
-/// Result of decoding one capture.
+/// Result of decoding one capture (no list of fixes: those are streamed).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CaptureReport {
-    /// Pipeline counters.
+    /// Pipeline counters (every kind of rejected input included).
     pub stats: GnssStats,
     /// Observations decoded.
     pub observations: u64,
     /// Share of observations after which the fix was valid, percent.
     pub valid_fix_share: f64,
-    /// Distinct fixes, in order (consecutive duplicates dropped).
-    pub fixes: Vec<Fix>,
+    /// Distinct fixes (consecutive duplicates dropped).
+    pub distinct_fixes: u64,
+    /// GNSS time of the first valid fix, unix ms.
+    pub first_valid_time_ms: Option<i64>,
+    /// GNSS time of the last valid fix, unix ms.
+    pub last_valid_time_ms: Option<i64>,
+    /// `.chk` lines longer than [`MAX_CHK_LINE`], skipped.
+    pub chk_lines_too_long: u64,
     /// Agreement with gpsd, when a `.chk` was given.
     pub agreement: Option<Agreement>,
+}
+
+/// A capture checked in memory, with every distinct fix.
+#[derive(Debug, Clone, Default)]
+pub struct CheckedCapture {
+    /// The report.
+    pub report: CaptureReport,
+    /// Distinct fixes, in order.
+    pub fixes: Vec<Fix>,
 }
 
 fn rule_for(fix: &Fix) -> Option<&'static str> {
@@ -231,6 +199,14 @@ fn rule_for(fix: &Fix) -> Option<&'static str> {
     }
 }
 
+/// What the pipeline did with the sentence a report followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handled {
+    Decoded,
+    Skipped,
+    Implausible,
+}
+
 struct Comparer {
     agreement: Agreement,
     /// Per field: did the previous comparison agree?
@@ -238,7 +214,7 @@ struct Comparer {
 }
 
 impl Comparer {
-    fn compare(&mut self, body: &str, decoded: bool, fix: &Fix, tpv: &GpsdTpv) {
+    fn compare(&mut self, body: &str, handled: Handled, fix: &Fix, tpv: &GpsdTpv) {
         let a = &mut self.agreement;
         a.aligned += 1;
         let gpsd_fix = tpv.mode >= 2;
@@ -260,23 +236,40 @@ impl Comparer {
         ];
         for (i, c) in checks.iter().enumerate() {
             let Some(ok) = *c else { continue };
-            let tally = &mut a.fields[i];
-            tally.compared += 1;
+            let mut tallies = vec![&mut a.fields[i]];
+            if gpsd_fix {
+                tallies.push(&mut a.fields_with_fix[i]);
+            }
+            for t in &mut tallies {
+                t.compared += 1;
+            }
             if ok {
-                tally.agree += 1;
+                for t in &mut tallies {
+                    t.agree += 1;
+                }
                 self.last_ok[i] = true;
                 continue;
             }
             let rollover = i == 3
-                && matches!((tpv.time_ms, fix.gnss_utc_ms), (Some(g), Some(o)) if g - o == WEEK_ROLLOVER_MS);
+                && matches!((tpv.time_ms, fix.gnss_utc_ms), (Some(g), Some(o)) if g.checked_sub(o) == Some(WEEK_ROLLOVER_MS));
+            let no_position =
+                i == 0 && gpsd_fix && tpv.lat.is_none() && fix.lat_deg.is_none() && !fix.valid;
             let rule = rollover
                 .then_some(RULE_WEEK_ROLLOVER)
                 .or_else(|| (tpv.mode == 0 && i < 2).then_some(RULE_CYCLE_CLEARED))
+                .or_else(|| no_position.then_some(RULE_NO_POSITION))
                 .or_else(|| rule_for(fix).filter(|_| gpsd_fix && !fix.valid))
-                .or_else(|| (!decoded && self.last_ok[i]).then_some(RULE_UNUSED_SENTENCE));
+                .or_else(|| {
+                    (handled == Handled::Implausible && self.last_ok[i]).then_some(RULE_IMPLAUSIBLE)
+                })
+                .or_else(|| {
+                    (handled == Handled::Skipped && self.last_ok[i]).then_some(RULE_UNUSED_SENTENCE)
+                });
             match rule {
                 Some(r) => {
-                    tally.by_rule += 1;
+                    for t in &mut tallies {
+                        t.by_rule += 1;
+                    }
                     *a.rules.entry(r.to_string()).or_default() += 1;
                 }
                 None => {
@@ -305,62 +298,197 @@ impl Comparer {
     }
 }
 
-/// Decode a capture (raw bytes of a `.log` or a live recording) and, with
-/// gpsd's `.chk` text, compare.
-pub fn check_capture(log: &[u8], chk: Option<&str>) -> CaptureReport {
-    let entries = chk.map(parse_chk).unwrap_or_default();
-    let mut cmp = Comparer {
-        agreement: Agreement {
-            tpv_reports: entries.iter().map(|e| e.tpvs.len() as u64).sum(),
-            ..Agreement::default()
-        },
-        last_ok: [true; 4],
-    };
-    let mut cursor = 0usize;
-    let mut feed = GnssFeed::default();
-    let mut fixes: Vec<Fix> = Vec::new();
-    let mut on_event = |ev: FeedEvent<'_>, tracker: &FixTracker| {
-        let (body, decoded) = match ev {
-            FeedEvent::Decoded { body, .. } => (body, true),
-            FeedEvent::Skipped { body } => (body, false),
-            FeedEvent::Rejected(_) => return,
-        };
-        let fix = tracker.fix();
-        if decoded && fixes.last() != Some(&fix) {
-            fixes.push(fix.clone());
+/// Streaming check of one capture: push the capture's bytes in chunks of
+/// any size; memory stays bounded (the framer's buffer, a look-ahead of
+/// [`ALIGN_LOOKAHEAD`] `.chk` entries, one `.chk` line of at most
+/// [`MAX_CHK_LINE`] bytes) whatever the capture's size. Lines starting with
+/// `#` (corpus headers) are not receiver output and are skipped. Receiver
+/// dates are judged with [`YearWindow::historic`]: captures are recordings.
+pub struct CaptureCheck<R> {
+    feed: GnssFeed,
+    chk: Option<ChkStream<R>>,
+    cmp: Comparer,
+    at_line_start: bool,
+    in_comment: bool,
+    last_fix: Option<Fix>,
+    distinct_fixes: u64,
+    first_valid_time_ms: Option<i64>,
+    last_valid_time_ms: Option<i64>,
+}
+
+impl<R: BufRead> CaptureCheck<R> {
+    /// A check, compared with gpsd's `.chk` record when given.
+    pub fn new(chk: Option<R>) -> Self {
+        Self {
+            feed: GnssFeed::default().with_years(YearWindow::historic()),
+            chk: chk.map(ChkStream::new),
+            cmp: Comparer {
+                agreement: Agreement::default(),
+                last_ok: [true; 4],
+            },
+            at_line_start: true,
+            in_comment: false,
+            last_fix: None,
+            distinct_fixes: 0,
+            first_valid_time_ms: None,
+            last_valid_time_ms: None,
         }
-        let end = (cursor + ALIGN_LOOKAHEAD).min(entries.len());
-        if let Some(j) = entries[cursor..end].iter().position(|e| e.echo == body) {
-            let j = cursor + j;
-            for tpv in &entries[j].tpvs {
-                cmp.compare(body, decoded, &fix, tpv);
-            }
-            cursor = j + 1;
-        }
-    };
-    // Comment lines of a corpus log are not receiver output.
-    for line in log.split_inclusive(|&b| b == b'\n') {
-        if line.first() == Some(&b'#') {
-            continue;
-        }
-        feed.push_observed(line, 0, &mut on_event);
     }
-    let observations = feed.tracker().stats().observations;
-    let valid = feed.tracker().stats().valid_observations;
-    CaptureReport {
-        stats: feed.stats(),
-        observations,
-        valid_fix_share: if observations == 0 {
-            0.0
-        } else {
-            100.0 * valid as f64 / observations as f64
-        },
-        fixes,
-        agreement: chk.map(|_| cmp.agreement),
+
+    /// Feed the next bytes of the capture; `on_fix` sees every new distinct
+    /// fix (after a decoded sentence) as it happens.
+    pub fn push(&mut self, bytes: &[u8], on_fix: &mut dyn FnMut(&Fix)) -> Result<(), CaptureError> {
+        let mut i = 0;
+        while i < bytes.len() {
+            let rest = &bytes[i..];
+            let line_end = rest.iter().position(|&b| b == b'\n').map(|j| j + 1);
+            if self.in_comment || (self.at_line_start && rest[0] == b'#') {
+                match line_end {
+                    Some(n) => {
+                        self.in_comment = false;
+                        self.at_line_start = true;
+                        i += n;
+                    }
+                    None => {
+                        self.in_comment = true;
+                        self.at_line_start = false;
+                        return Ok(());
+                    }
+                }
+                continue;
+            }
+            let n = line_end.unwrap_or(rest.len());
+            self.push_line(&rest[..n], on_fix)?;
+            self.at_line_start = line_end.is_some();
+            i += n;
+        }
+        Ok(())
+    }
+
+    fn push_line(&mut self, line: &[u8], on_fix: &mut dyn FnMut(&Fix)) -> Result<(), CaptureError> {
+        let Self {
+            feed,
+            chk,
+            cmp,
+            last_fix,
+            distinct_fixes,
+            first_valid_time_ms,
+            last_valid_time_ms,
+            ..
+        } = self;
+        let mut failed: Option<std::io::Error> = None;
+        let mut on_event = |ev: FeedEvent<'_>, tracker: &FixTracker| {
+            let (body, handled) = match ev {
+                FeedEvent::Decoded { body, .. } => (body, Handled::Decoded),
+                FeedEvent::Skipped { body } => (body, Handled::Skipped),
+                FeedEvent::Implausible { body, .. } => (body, Handled::Implausible),
+                FeedEvent::Rejected(_) => return,
+            };
+            let fix = tracker.fix();
+            if handled == Handled::Decoded && last_fix.as_ref() != Some(&fix) {
+                *distinct_fixes += 1;
+                if fix.valid
+                    && let Some(t) = fix.gnss_utc_ms
+                {
+                    first_valid_time_ms.get_or_insert(t);
+                    *last_valid_time_ms = Some(t);
+                }
+                on_fix(&fix);
+                *last_fix = Some(fix.clone());
+            }
+            let Some(chk) = chk.as_mut() else { return };
+            if failed.is_some() {
+                return;
+            }
+            match chk.align(body) {
+                Ok(Some(entry)) => {
+                    for tpv in &entry.tpvs {
+                        cmp.compare(body, handled, &fix, tpv);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => failed = Some(e),
+            }
+        };
+        feed.push_observed(line, 0, &mut on_event);
+        match failed {
+            Some(e) => Err(CaptureError::ReadChk(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Finish: read the rest of the `.chk` (counting its reports) and report.
+    pub fn finish(self) -> Result<CaptureReport, CaptureError> {
+        let observations = self.feed.tracker().stats().observations;
+        let valid = self.feed.tracker().stats().valid_observations;
+        let (agreement, long_lines) = match self.chk {
+            Some(mut chk) => {
+                chk.drain().map_err(CaptureError::ReadChk)?;
+                let mut a = self.cmp.agreement;
+                a.tpv_reports = chk.tpv_reports;
+                (Some(a), chk.long_lines)
+            }
+            None => (None, 0),
+        };
+        Ok(CaptureReport {
+            stats: self.feed.stats(),
+            observations,
+            valid_fix_share: if observations == 0 {
+                0.0
+            } else {
+                100.0 * valid as f64 / observations as f64
+            },
+            distinct_fixes: self.distinct_fixes,
+            first_valid_time_ms: self.first_valid_time_ms,
+            last_valid_time_ms: self.last_valid_time_ms,
+            chk_lines_too_long: long_lines,
+            agreement,
+        })
     }
 }
 
-/// A per-log table (and total line) for the conformance test and `nmea-check`.
+/// Decode a capture held in memory (raw bytes of a `.log` or a live
+/// recording) and, with gpsd's `.chk` text, compare; keeps every distinct fix.
+pub fn check_capture(log: &[u8], chk: Option<&str>) -> CheckedCapture {
+    let mut check = CaptureCheck::new(chk.map(str::as_bytes));
+    let mut fixes = Vec::new();
+    // Reading from memory cannot fail.
+    let pushed = check.push(log, &mut |f| fixes.push(f.clone()));
+    let report = pushed.and_then(|()| check.finish()).unwrap_or_default();
+    CheckedCapture { report, fixes }
+}
+
+fn table_line(out: &mut String, name: &str, aligned: u64, fields: &[FieldTally; 4], tail: &str) {
+    let _ = writeln!(
+        out,
+        "{:<36} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2}  {}",
+        name,
+        aligned,
+        fields[0].percent(),
+        fields[1].percent(),
+        fields[2].percent(),
+        fields[3].percent(),
+        tail
+    );
+}
+
+fn field_lines(out: &mut String, fields: &[FieldTally; 4]) {
+    for (i, f) in fields.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {:<9} compared {:>6}  agree {:>6}  disagree {:>4}  rule-covered {:>4}  agreement {:>7.3}%",
+            FIELDS[i],
+            f.compared,
+            f.agree,
+            f.disagree(),
+            f.by_rule,
+            f.percent()
+        );
+    }
+}
+
+/// A per-log table (and total lines, over every report and over the reports
+/// where gpsd has a fix) for the conformance test and `nmea-check`.
 pub fn render_table(rows: &[(String, Agreement)]) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -371,41 +499,31 @@ pub fn render_table(rows: &[(String, Agreement)]) -> String {
     let mut total = Agreement::default();
     for (name, a) in rows {
         total.merge(a);
-        let _ = writeln!(
-            out,
-            "{:<36} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2}  {}",
-            name,
-            a.aligned,
-            a.fields[0].percent(),
-            a.fields[1].percent(),
-            a.fields[2].percent(),
-            a.fields[3].percent(),
-            a.fields.iter().map(|f| f.by_rule).sum::<u64>()
-        );
+        let covered = a.fields.iter().map(|f| f.by_rule).sum::<u64>().to_string();
+        table_line(&mut out, name, a.aligned, &a.fields, &covered);
     }
     let _ = writeln!(out, "{}", "-".repeat(90));
-    let _ = writeln!(
-        out,
-        "{:<36} {:>5} {:>8.2} {:>8.2} {:>8.2} {:>8.2}  overall {:.3}%",
-        "TOTAL",
+    let tail = format!("overall {:.3}%", total.overall().percent());
+    table_line(
+        &mut out,
+        "TOTAL (every report)",
         total.aligned,
-        total.fields[0].percent(),
-        total.fields[1].percent(),
-        total.fields[2].percent(),
-        total.fields[3].percent(),
-        total.overall().percent()
+        &total.fields,
+        &tail,
     );
-    for (i, f) in total.fields.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "  {:<9} compared {:>6}  agree {:>6}  disagree {:>4}  rule-covered {:>4}",
-            FIELDS[i],
-            f.compared,
-            f.agree,
-            f.disagree(),
-            f.by_rule
-        );
-    }
+    let with_fix = total.fields_with_fix[0].compared;
+    let tail = format!("overall {:.3}%", total.overall_with_fix().percent());
+    table_line(
+        &mut out,
+        "TOTAL (reports where gpsd has a fix)",
+        with_fix,
+        &total.fields_with_fix,
+        &tail,
+    );
+    let _ = writeln!(out, "every report:");
+    field_lines(&mut out, &total.fields);
+    let _ = writeln!(out, "reports where gpsd has a fix:");
+    field_lines(&mut out, &total.fields_with_fix);
     for (rule, n) in &total.rules {
         let _ = writeln!(out, "  {rule}: {n}");
     }
@@ -422,22 +540,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn iso_time() {
-        assert_eq!(
-            parse_iso_ms("2001-06-06T22:53:08.000Z"),
-            Some(991_867_988_000)
+    fn comment_lines_are_skipped_across_chunk_boundaries() {
+        let good = crate::nmea_framing::render_sentence(
+            "GPRMC,120000.00,A,4807.0380,N,01131.0000,E,0.0,0.0,241126,,,A",
         );
-        assert_eq!(parse_iso_ms("1970-01-01T00:00:01.5Z"), Some(1500));
-    }
-
-    #[test]
-    fn chk_parse_attaches_reports_to_echo() {
-        let chk = "$GPRMC,1*00\n{\"class\":\"TPV\",\"mode\":2,\"lat\":1.5,\"lon\":2.5}\n{\"class\":\"SKY\"}\n$GPGSV,2*11\n";
-        let e = parse_chk(chk);
-        assert_eq!(e.len(), 2);
-        assert_eq!(e[0].echo, "GPRMC,1");
-        assert_eq!(e[0].tpvs.len(), 1);
-        assert_eq!(e[0].tpvs[0].lat, Some(1.5));
-        assert!(e[1].tpvs.is_empty());
+        let bad = crate::nmea_framing::render_sentence(
+            "GPRMC,120001.00,A,4907.0380,N,01131.0000,E,0.0,0.0,241126,,,A",
+        );
+        let log = format!("# header {bad}{good}# more {bad}");
+        let mut check = CaptureCheck::new(None::<&[u8]>);
+        let mut fixes = Vec::new();
+        for chunk in log.as_bytes().chunks(7) {
+            check
+                .push(chunk, &mut |f| fixes.push(f.clone()))
+                .expect("memory");
+        }
+        let report = check.finish().expect("memory");
+        assert_eq!(report.stats.sentences, 1);
+        assert_eq!(fixes.len(), 1);
+        assert!(fixes[0].lat_deg.is_some_and(|l| l < 49.0));
     }
 }

@@ -3,15 +3,19 @@
 //! reads a clock.
 //!
 //! Mode derivation follows gpsd's NMEA driver closely (so the conformance
-//! check can hold us to gpsd's record); validity is our own, stricter rule:
-//! a fix is valid only with RMC status `A` / GGA quality 1-6 / a GNS or GLL
-//! mode that is not `N`, and never when any sentence of the same epoch says
-//! "simulator" (GGA 8, FAA `S`) or "manual input" (GGA 7, FAA `M`).
-//! See `docs/gnss.md`.
+//! check can hold us to gpsd's record); validity is our own, stricter rule,
+//! judged per epoch (one UTC time of day): the epoch's latest status
+//! statement (RMC status `A` / GGA quality 1-6 / a GNS mode with any
+//! constellation fixed / GLL `A`) must say "fix", no sentence of the epoch may
+//! say "simulator" (GGA 8, mode `S`) or "manual input" (GGA 7, mode `M`), and
+//! there must be a 2D/3D mode and a position. Every reason is cleared when a
+//! new epoch starts. Dates outside the [`YearWindow`] are refused before
+//! anything is applied. See `docs/gnss.md`.
 
 use serde::Serialize;
 
 use crate::nmea_decode::{Decoded, NmeaDate, Observation, Position, TimeOfDayMs};
+use crate::year_window::{YearOutOfWindow, YearWindow};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -87,31 +91,46 @@ pub struct TrackerView {
     pub clock_skew_ms: Option<i64>,
 }
 
+/// What the receiver has said about the current epoch (one UTC time of day).
+/// Cleared when a sentence brings a new time of day: no reason outlives the
+/// epoch that produced it.
+#[derive(Debug, Clone, Default)]
+struct Epoch {
+    /// The epoch's time of day.
+    tod: Option<TimeOfDayMs>,
+    /// Simulator / manual input, sticky for the epoch.
+    flag: Option<String>,
+    /// The latest status statement of the epoch: `Ok` the receiver says it
+    /// has a fix, `Err(why)` it says it has none; `None` nothing said yet.
+    status: Option<Result<(), String>>,
+}
+
 /// Turns observations into the current [`Fix`].
 #[derive(Debug, Clone, Default)]
 pub struct FixTracker {
     mode: FixMode,
+    /// Why `mode` is `NoFix` (derived, e.g. too few satellites in GGA);
+    /// cleared whenever a sentence sets a 2D/3D mode.
+    mode_reason: Option<String>,
     position: Option<Position>,
     alt_m: Option<f64>,
     alt_held: bool,
     hdop: Option<f64>,
     satellites: Option<u8>,
-    gga_sats: Option<u8>,
     gsa_used: Vec<u16>,
     prev_was_gsa: bool,
     last_gga: Option<(String, String)>,
     latched: bool,
     date: Option<NmeaDate>,
-    tod: Option<TimeOfDayMs>,
-    /// Sticky for the epoch: simulator / manual input.
-    epoch_flag: Option<String>,
-    /// From the latest status-bearing sentence: why there is no fix.
-    status_reason: Option<String>,
+    /// Latest time of day seen (the epoch's, kept across epochs).
+    last_tod: Option<TimeOfDayMs>,
+    epoch: Epoch,
     talker: String,
     seen: bool,
     updated_at_ms: Option<i64>,
     last_valid: Option<(Fix, i64)>,
     skew_ms: Option<i64>,
+    years: YearWindow,
     stats: TrackerStats,
 }
 
@@ -123,10 +142,36 @@ fn faa_flag(m: Option<u8>, what: &str) -> Option<String> {
     }
 }
 
+/// GNS mode letters that mean "this constellation has a fix".
+fn gns_fix_letter(m: u8) -> bool {
+    matches!(m, b'A' | b'D' | b'P' | b'R' | b'F' | b'E' | b'M' | b'S')
+}
+
 impl FixTracker {
-    /// Empty tracker.
+    /// Empty tracker accepting the live terminal's years ([`YearWindow::live`]).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Empty tracker accepting dates in `years`.
+    pub fn with_years(years: YearWindow) -> Self {
+        Self {
+            years,
+            ..Self::default()
+        }
+    }
+
+    /// The accepted years.
+    pub fn years(&self) -> YearWindow {
+        self.years
+    }
+
+    /// The terminal's trusted clock (never running backwards) reads `unix_ms`:
+    /// a live year window re-anchors on it.
+    pub fn note_trusted_time(&mut self, unix_ms: i64) {
+        if let Some(d) = NmeaDate::from_days(unix_ms.div_euclid(DAY_MS)) {
+            self.years.note_trusted_year(d.year);
+        }
     }
 
     /// Counters.
@@ -136,30 +181,40 @@ impl FixTracker {
 
     fn set_time(&mut self, tod: Option<TimeOfDayMs>, date: Option<NmeaDate>) {
         let Some(tod) = tod else { return };
-        if self.tod != Some(tod) {
-            // A new epoch: simulator/manual flags belong to the old one.
-            self.epoch_flag = None;
+        if self.epoch.tod != Some(tod) {
+            // A new epoch: every reason of the old one is re-derived.
+            self.epoch = Epoch {
+                tod: Some(tod),
+                ..Epoch::default()
+            };
         }
         match date {
             Some(d) => self.date = Some(d),
             None => {
-                if let (Some(prev), Some(d)) = (self.tod, self.date) {
+                if let (Some(prev), Some(d)) = (self.tod(), self.date) {
                     // Midnight passed before the next RMC brought the new date.
                     if i64::from(prev) - i64::from(tod) > DAY_MS / 2 {
-                        self.date = Some(NmeaDate::from_days(d.days_since_epoch() + 1));
+                        self.date = NmeaDate::from_days(d.days_since_epoch() + 1)
+                            .filter(|n| self.years.check(n.year).is_ok());
                     }
                 }
             }
         }
-        self.tod = Some(tod);
+        self.last_tod = Some(tod);
+    }
+
+    fn tod(&self) -> Option<TimeOfDayMs> {
+        self.last_tod
     }
 
     fn gnss_utc_ms(&self) -> Option<i64> {
         let d = self.date?;
-        Some(d.days_since_epoch() * DAY_MS + i64::from(self.tod?))
+        d.days_since_epoch()
+            .checked_mul(DAY_MS)?
+            .checked_add(i64::from(self.tod()?))
     }
 
-    /// Set the mode, but (like gpsd) do not drop from 3D to 2D while an
+    /// Set a 2D/3D mode, but (like gpsd) do not drop from 3D to 2D while an
     /// altitude from a timed fix is held: receivers print 2D-ish sentences
     /// (RMC, a thin GGA) inside a 3D cycle.
     fn set_mode(&mut self, new: FixMode) {
@@ -167,23 +222,52 @@ impl FixTracker {
         if !hold {
             self.mode = new;
         }
+        if self.mode != FixMode::NoFix {
+            self.mode_reason = None;
+        }
+    }
+
+    fn no_fix(&mut self, why: &str) {
+        self.mode = FixMode::NoFix;
+        self.mode_reason = Some(why.to_string());
     }
 
     fn note_alt(&mut self, alt: Option<f64>) {
         self.alt_m = alt;
-        if alt.is_some() && self.gnss_utc_ms().is_some() {
+        if alt.is_some() && self.tod().is_some() {
             self.alt_held = true;
         }
     }
 
     fn flag_epoch(&mut self, flag: Option<String>) {
         if flag.is_some() {
-            self.epoch_flag = flag;
+            self.epoch.flag = flag;
         }
     }
 
-    /// Apply one decoded sentence received at system time `now_ms`.
-    pub fn observe(&mut self, d: &Decoded, now_ms: i64) {
+    fn status(&mut self, s: Result<(), String>) {
+        self.epoch.status = Some(s);
+    }
+
+    /// The date a sentence would apply, checked against the accepted years.
+    fn check_years(&self, d: &Decoded) -> Result<(), YearOutOfWindow> {
+        let date = match &d.observation {
+            // gpsd (and we) take the date from RMC only with status A.
+            Observation::Rmc(r) if r.status == b'A' => r.date,
+            Observation::Zda(z) => z.date,
+            _ => None,
+        };
+        match date {
+            Some(date) => self.years.check(date.year),
+            None => Ok(()),
+        }
+    }
+
+    /// Apply one decoded sentence received at system time `now_ms`. A
+    /// sentence whose date lies outside the accepted years changes nothing
+    /// and is returned as an error (the feed counts it).
+    pub fn observe(&mut self, d: &Decoded, now_ms: i64) -> Result<(), YearOutOfWindow> {
+        self.check_years(d)?;
         self.seen = true;
         self.stats.observations += 1;
         let is_gsa = matches!(d.observation, Observation::Gsa(_));
@@ -204,17 +288,18 @@ impl FixTracker {
         if fix.valid {
             self.stats.valid_observations += 1;
             if let Some(t) = fix.gnss_utc_ms {
-                self.skew_ms = Some(now_ms - t);
+                self.skew_ms = now_ms.checked_sub(t);
             }
             self.last_valid = Some((fix, now_ms));
         }
+        Ok(())
     }
 
     fn rmc(&mut self, r: &crate::nmea_decode::Rmc, talker: &str) {
         if r.status != b'A' {
-            self.mode = FixMode::NoFix;
             self.position = None;
-            self.status_reason = Some("no fix (RMC status V)".into());
+            self.no_fix("no fix (RMC status V)");
+            self.status(Err("no fix (RMC status V)".into()));
             self.flag_epoch(faa_flag(r.faa_mode, "RMC"));
             return;
         }
@@ -225,9 +310,9 @@ impl FixTracker {
         self.flag_epoch(faa_flag(r.faa_mode, "RMC"));
         self.talker = talker.to_string();
         let Some(p) = r.position else {
-            self.mode = FixMode::NoFix;
             self.position = None;
-            self.status_reason = Some("no position in RMC".into());
+            self.no_fix("no position in RMC");
+            self.status(Err("no position in RMC".into()));
             return;
         };
         self.position = Some(p);
@@ -238,10 +323,10 @@ impl FixTracker {
                 FixMode::TwoD
             };
         self.set_mode(mode);
-        self.status_reason = match r.faa_mode {
-            Some(b'N') => Some("data not valid (RMC mode N)".into()),
-            _ => None,
-        };
+        self.status(match r.faa_mode {
+            Some(b'N') => Err("data not valid (RMC mode N)".into()),
+            _ => Ok(()),
+        });
     }
 
     fn gga(&mut self, g: &crate::nmea_decode::Gga, talker: &str) {
@@ -251,29 +336,29 @@ impl FixTracker {
         self.latched = self.last_gga.as_ref().is_some_and(|k| *k == key);
         self.last_gga = Some(key);
         self.set_time(g.time, None);
-        self.gga_sats = g.satellites;
         self.satellites = g.satellites;
         if let Some(h) = g.hdop.filter(|h| (0.01..=89.99).contains(h)) {
             self.hdop = Some(h);
         }
         self.talker = talker.to_string();
-        let (reason, flag) = match g.quality {
-            Some(1..=6) => (None, None),
-            Some(0) => (Some("no fix (GGA quality 0)".to_string()), None),
-            Some(7) => (None, Some("manual input (GGA quality 7)".to_string())),
-            Some(8) => (None, Some("simulator (GGA quality 8)".to_string())),
-            Some(q) => (Some(format!("unknown GGA quality {q}")), None),
-            None => (Some("GGA quality missing".to_string()), None),
+        let (status, flag) = match g.quality {
+            Some(1..=6) => (Ok(()), None),
+            Some(0) => (Err("no fix (GGA quality 0)".to_string()), None),
+            Some(7) => (Ok(()), Some("manual input (GGA quality 7)".to_string())),
+            Some(8) => (Ok(()), Some("simulator (GGA quality 8)".to_string())),
+            Some(q) => (Err(format!("unknown GGA quality {q}")), None),
+            None => (Err("GGA quality missing".to_string()), None),
         };
         self.flag_epoch(flag);
-        self.status_reason = reason;
         if self.latched {
-            self.mode = FixMode::NoFix;
-            self.status_reason = Some("GGA time stamp not advancing".into());
+            self.no_fix("GGA time stamp not advancing");
+            self.status(Err("GGA time stamp not advancing".into()));
             return;
         }
+        let says_fix = status.is_ok();
+        self.status(status);
         match g.position {
-            Some(p) if self.status_reason.is_none() => {
+            Some(p) if says_fix => {
                 self.position = Some(p);
                 self.note_alt(g.alt_m);
                 let mode = if g.alt_m.is_some() && g.satellites.unwrap_or(0) >= 4 {
@@ -282,18 +367,26 @@ impl FixTracker {
                     FixMode::TwoD
                 };
                 self.set_mode(mode);
+                // gpsd's heuristic: a GP/GN GGA with fewer than 3 satellites
+                // used is no fix. It only sets the mode: a GSA (or any later
+                // sentence) of the same epoch that reports a fix overrides
+                // it, as some receivers send "00" here (Furuno, Haicom).
                 let gp_or_gn = talker == "GP" || talker == "GN";
                 if gp_or_gn && g.satellites.unwrap_or(0) < 3 {
-                    self.mode = FixMode::NoFix;
-                    self.status_reason = Some("fewer than 3 satellites used (GGA)".into());
+                    self.no_fix("fewer than 3 satellites used (GGA)");
                 }
             }
-            _ => {
-                self.mode = FixMode::NoFix;
+            Some(_) => {
                 self.position = None;
                 self.alt_m = None;
-                if self.status_reason.is_none() {
-                    self.status_reason = Some("no position in GGA".into());
+                self.no_fix("no fix in GGA");
+            }
+            None => {
+                self.position = None;
+                self.alt_m = None;
+                self.no_fix("no position in GGA");
+                if says_fix {
+                    self.status(Err("no position in GGA".into()));
                 }
             }
         }
@@ -301,11 +394,12 @@ impl FixTracker {
 
     fn gns(&mut self, g: &crate::nmea_decode::Gns, talker: &str) {
         self.set_time(g.time, None);
-        let first = g.modes.as_bytes().first().copied();
-        if first.is_none() || first == Some(b'N') {
-            self.mode = FixMode::NoFix;
+        // One mode letter per constellation (GPS, GLONASS, Galileo, BeiDou,
+        // QZSS, NavIC): a fix when any of them has one.
+        if !g.modes.bytes().any(gns_fix_letter) {
             self.position = None;
-            self.status_reason = Some("no fix (GNS mode N)".into());
+            self.no_fix("no fix (GNS mode N)");
+            self.status(Err("no fix (GNS mode N)".into()));
             return;
         }
         if matches!(g.nav_status, Some(b'U' | b'V')) {
@@ -315,7 +409,7 @@ impl FixTracker {
         let flag = g.modes.bytes().find_map(|m| faa_flag(Some(m), "GNS"));
         self.flag_epoch(flag);
         self.satellites = g.satellites;
-        if let Some(h) = g.hdop {
+        if let Some(h) = g.hdop.filter(|h| (0.01..=89.99).contains(h)) {
             self.hdop = Some(h);
         }
         match g.position {
@@ -328,12 +422,12 @@ impl FixTracker {
                     FixMode::TwoD
                 };
                 self.set_mode(mode);
-                self.status_reason = None;
+                self.status(Ok(()));
             }
             None => {
-                self.mode = FixMode::NoFix;
                 self.position = None;
-                self.status_reason = Some("no position in GNS".into());
+                self.no_fix("no position in GNS");
+                self.status(Err("no position in GNS".into()));
             }
         }
     }
@@ -354,9 +448,9 @@ impl FixTracker {
             return;
         }
         match g.fix_type {
-            Some(1) => self.mode = FixMode::NoFix,
+            Some(1) => self.no_fix("no fix (GSA fix type 1)"),
             Some(2) => self.set_mode(FixMode::TwoD),
-            Some(3) => self.mode = FixMode::ThreeD,
+            Some(3) => self.set_mode(FixMode::ThreeD),
             _ => {}
         }
     }
@@ -369,28 +463,47 @@ impl FixTracker {
                 self.flag_epoch(faa_flag(faa, "GLL"));
                 self.position = Some(p);
                 if self.alt_m.is_some() || self.gsa_used.len() > 3 {
-                    self.mode = FixMode::ThreeD;
+                    self.set_mode(FixMode::ThreeD);
                 } else if self.mode < FixMode::TwoD {
                     self.set_mode(FixMode::TwoD);
                 }
-                self.status_reason = None;
+                self.status(Ok(()));
             }
             _ => {
-                self.mode = FixMode::NoFix;
                 self.position = None;
-                self.status_reason = Some("no fix (GLL status V or mode N)".into());
+                self.no_fix("no fix (GLL status V or mode N)");
+                self.status(Err("no fix (GLL status V or mode N)".into()));
             }
         }
     }
 
+    /// Why the current state is not evidence, if it is not.
+    fn rejection(&self) -> Option<String> {
+        if let Some(f) = &self.epoch.flag {
+            return Some(f.clone());
+        }
+        match &self.epoch.status {
+            Some(Err(why)) => return Some(why.clone()),
+            None => return Some("no fix status yet in this epoch".into()),
+            Some(Ok(())) => {}
+        }
+        if self.mode == FixMode::NoFix {
+            return Some(
+                self.mode_reason
+                    .clone()
+                    .unwrap_or_else(|| "no fix".to_string()),
+            );
+        }
+        if self.position.is_none() {
+            return Some("no position".into());
+        }
+        None
+    }
+
     /// The current fix (also when there is none: `valid` false, mode `NoFix`).
     pub fn fix(&self) -> Fix {
-        let has_fix = self.mode != FixMode::NoFix && self.position.is_some();
-        let rejected = self
-            .epoch_flag
-            .clone()
-            .or_else(|| self.status_reason.clone());
-        let valid = has_fix && rejected.is_none();
+        let rejected = self.rejection();
+        let valid = rejected.is_none();
         Fix {
             valid,
             mode: self.mode,
@@ -407,7 +520,7 @@ impl FixTracker {
             satellites: self.satellites,
             gnss_utc_ms: self.gnss_utc_ms(),
             talker: self.talker.clone(),
-            quality_rejected: if valid { None } else { rejected },
+            quality_rejected: rejected,
         }
     }
 
@@ -415,9 +528,12 @@ impl FixTracker {
     pub fn view(&self, now_ms: i64) -> TrackerView {
         TrackerView {
             current: self.seen.then(|| self.fix()),
-            current_age_ms: self.updated_at_ms.map(|t| now_ms - t),
+            current_age_ms: self.updated_at_ms.map(|t| now_ms.saturating_sub(t)),
             last_valid: self.last_valid.as_ref().map(|(f, _)| f.clone()),
-            last_valid_age_ms: self.last_valid.as_ref().map(|(_, t)| now_ms - t),
+            last_valid_age_ms: self
+                .last_valid
+                .as_ref()
+                .map(|(_, t)| now_ms.saturating_sub(*t)),
             clock_skew_ms: self.skew_ms,
         }
     }
@@ -430,12 +546,12 @@ mod tests {
 
     fn feed(t: &mut FixTracker, body: &str, now: i64) {
         let d = NmeaDecoder::default().decode(body).expect("decodes");
-        t.observe(&d, now);
+        t.observe(&d, now).expect("date in the accepted years");
     }
 
     #[test]
     fn rmc_then_gga_gives_valid_3d_fix_with_time() {
-        let mut t = FixTracker::new();
+        let mut t = FixTracker::with_years(YearWindow::historic());
         feed(
             &mut t,
             "GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E",
@@ -461,7 +577,7 @@ mod tests {
 
     #[test]
     fn simulator_and_manual_are_never_valid() {
-        let mut t = FixTracker::new();
+        let mut t = FixTracker::with_years(YearWindow::historic());
         feed(
             &mut t,
             "GPGGA,125106,3854.5087,N,07726.4523,W,8,10,2.0,268.8,M,-33.9,M,,",
@@ -485,7 +601,7 @@ mod tests {
 
     #[test]
     fn lost_fix_keeps_last_valid() {
-        let mut t = FixTracker::new();
+        let mut t = FixTracker::with_years(YearWindow::historic());
         feed(
             &mut t,
             "GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E",
@@ -501,8 +617,20 @@ mod tests {
     }
 
     #[test]
-    fn midnight_rollover_without_new_rmc() {
+    fn a_date_outside_the_live_window_changes_nothing() {
         let mut t = FixTracker::new();
+        let d = NmeaDecoder::default()
+            .decode("GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E")
+            .expect("decodes");
+        let e = t.observe(&d, 0).expect_err("2001 is before the build");
+        assert_eq!(e.year, 2001);
+        assert!(t.view(0).current.is_none());
+        assert_eq!(t.stats().observations, 0);
+    }
+
+    #[test]
+    fn midnight_rollover_without_new_rmc() {
+        let mut t = FixTracker::with_years(YearWindow::historic());
         feed(
             &mut t,
             "GPRMC,235959,A,4527.458,S,16709.165,E,0,0,311299,,",

@@ -8,6 +8,17 @@ use serde::Serialize;
 use crate::fix_tracker::FixTracker;
 use crate::nmea_decode::{DecodeError, Decoded, NmeaDecoder};
 use crate::nmea_framing::{FrameError, FramerConfig, NmeaFramer};
+use crate::year_window::YearWindow;
+
+/// Counts one more under `key` in a map of at most 64 keys.
+fn bump(map: &mut BTreeMap<String, u64>, key: String) {
+    let n = map.len();
+    if let Some(c) = map.get_mut(&key) {
+        *c += 1;
+    } else if n < 64 {
+        map.insert(key, 1);
+    }
+}
 
 /// Counters of the whole GNSS path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -32,6 +43,12 @@ pub struct GnssStats {
     pub malformed: u64,
     /// Bytes outside any sentence.
     pub garbage_bytes: u64,
+    /// Well-formed sentences ignored because a field holds a value no
+    /// receiver can produce (out of range, not a calendar date, a year
+    /// outside the accepted window...).
+    pub out_of_range: u64,
+    /// The same, by sentence and field (e.g. `GGA altitude`, `ZDA year`).
+    pub out_of_range_by_field: BTreeMap<String, u64>,
     /// Observations after which the fix was valid.
     pub valid_observations: u64,
     /// Times the serial link was (re)opened.
@@ -55,6 +72,13 @@ pub enum FeedEvent<'a> {
     },
     /// A rejected frame.
     Rejected(&'a FrameError),
+    /// A good sentence ignored because a value in it is implausible.
+    Implausible {
+        /// Sentence body.
+        body: &'a str,
+        /// Why, e.g. `GGA altitude: altitude outside -500 m .. 10 km; sentence ignored`.
+        reason: &'a str,
+    },
 }
 
 /// Framer + decoder + tracker.
@@ -81,6 +105,18 @@ impl GnssFeed {
             tracker: FixTracker::new(),
             stats: GnssStats::default(),
         }
+    }
+
+    /// The same pipeline accepting receiver dates in `years` (e.g.
+    /// [`YearWindow::historic`] to replay old captures).
+    pub fn with_years(mut self, years: YearWindow) -> Self {
+        self.tracker = FixTracker::with_years(years);
+        self
+    }
+
+    /// The terminal's trusted clock reads `unix_ms` (see [`FixTracker::note_trusted_time`]).
+    pub fn note_trusted_time(&mut self, unix_ms: i64) {
+        self.tracker.note_trusted_time(unix_ms);
     }
 
     /// The tracker.
@@ -130,30 +166,55 @@ impl GnssFeed {
         } = self;
         framer.feed(data, &mut |r| match r {
             Ok(s) => match decoder.decode(s.body) {
-                Ok(d) => {
-                    stats.decoded += 1;
-                    tracker.observe(&d, now_ms);
-                    observe(
-                        FeedEvent::Decoded {
-                            body: s.body,
-                            decoded: &d,
-                        },
-                        tracker,
-                    );
-                }
+                Ok(d) => match tracker.observe(&d, now_ms) {
+                    Ok(()) => {
+                        stats.decoded += 1;
+                        observe(
+                            FeedEvent::Decoded {
+                                body: s.body,
+                                decoded: &d,
+                            },
+                            tracker,
+                        );
+                    }
+                    Err(e) => {
+                        stats.out_of_range += 1;
+                        let kind = s.body.get(2..5).unwrap_or_default();
+                        bump(&mut stats.out_of_range_by_field, format!("{kind} year"));
+                        let reason = format!("{kind} {e}");
+                        tracing::debug!(%reason, "GNSS sentence ignored");
+                        observe(
+                            FeedEvent::Implausible {
+                                body: s.body,
+                                reason: &reason,
+                            },
+                            tracker,
+                        );
+                    }
+                },
                 Err(DecodeError::Skipped(kind)) => {
                     stats.skipped += 1;
-                    let n = stats.skipped_by_type.len();
-                    if let Some(c) = stats.skipped_by_type.get_mut(&kind) {
-                        *c += 1;
-                    } else if n < 64 {
-                        stats.skipped_by_type.insert(kind, 1);
-                    }
+                    bump(&mut stats.skipped_by_type, kind);
                     observe(FeedEvent::Skipped { body: s.body }, tracker);
                 }
                 Err(DecodeError::BadAddress) => {
                     stats.malformed += 1;
                     observe(FeedEvent::Skipped { body: s.body }, tracker);
+                }
+                Err(e @ DecodeError::Implausible { .. }) => {
+                    stats.out_of_range += 1;
+                    if let Some(key) = e.implausible_key() {
+                        bump(&mut stats.out_of_range_by_field, key);
+                    }
+                    let reason = e.to_string();
+                    tracing::debug!(%reason, "GNSS sentence ignored");
+                    observe(
+                        FeedEvent::Implausible {
+                            body: s.body,
+                            reason: &reason,
+                        },
+                        tracker,
+                    );
                 }
             },
             Err(e) => observe(FeedEvent::Rejected(&e), tracker),

@@ -15,6 +15,7 @@ use crate::fix_tracker::Fix;
 use crate::gnss_feed::{FeedEvent, GnssFeed, GnssStats};
 use crate::nmea_decode::{DEFAULT_TALKERS, NmeaDecoder};
 use crate::nmea_framing::{DEFAULT_MAX_SENTENCE_LEN, FramerConfig};
+use crate::year_window::YearWindow;
 
 /// A clock returning unix milliseconds (injected so tests can pin time).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -98,6 +99,9 @@ pub struct GnssConfig {
     pub talkers: Vec<String>,
     /// Longest accepted sentence.
     pub max_sentence_len: usize,
+    /// Years a receiver date may carry ([`YearWindow::live`]; use
+    /// [`YearWindow::historic`] to replay old captures).
+    pub years: YearWindow,
 }
 
 impl GnssConfig {
@@ -111,6 +115,7 @@ impl GnssConfig {
             reconnect_max: Duration::from_secs(5),
             talkers: DEFAULT_TALKERS.iter().map(|s| s.to_string()).collect(),
             max_sentence_len: DEFAULT_MAX_SENTENCE_LEN,
+            years: YearWindow::live(),
         }
     }
 }
@@ -212,6 +217,13 @@ impl GnssHandle {
         rx
     }
 
+    /// The terminal's trusted clock (never running backwards) reads
+    /// `unix_ms`: receiver dates are then judged against it as well as the
+    /// build year.
+    pub fn note_trusted_time(&self, unix_ms: i64) {
+        self.update(|s, _| s.feed.note_trusted_time(unix_ms));
+    }
+
     /// Current snapshot.
     pub fn snapshot(&self) -> GnssSnapshot {
         let g = self.lock();
@@ -306,7 +318,8 @@ impl GnssSerial {
                 ..FramerConfig::default()
             },
             NmeaDecoder::new(cfg.talkers.clone()),
-        );
+        )
+        .with_years(cfg.years);
         let handle = GnssHandle::new(feed, clock, cfg.fresh_max_ms, LinkState::Connecting);
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -432,7 +445,7 @@ mod tests {
         let mem = MemoryGnss::new(10_000, clock);
         let h = mem.handle();
         mem.push(
-            render_sentence("GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,060601,024.1,E")
+            render_sentence("GPRMC,225308,A,4527.458,S,16709.165,E,000.0,094.5,241126,024.1,E")
                 .as_bytes(),
         );
         assert!(h.snapshot().fresh_fix().is_some());
@@ -440,7 +453,7 @@ mod tests {
         let s = h.snapshot();
         assert!(s.fresh_fix().is_none(), "stale after 11 s");
         assert_eq!(s.last_valid_age_ms, Some(11_000));
-        mem.push(render_sentence("GPRMC,225320,V,,,,,,,060601,,").as_bytes());
+        mem.push(render_sentence("GPRMC,225320,V,,,,,,,241126,,").as_bytes());
         let s = h.snapshot();
         assert!(!s.current.as_ref().is_some_and(|f| f.valid));
         assert!(s.last_valid.is_some());

@@ -12,13 +12,16 @@ pub mod capture_check;
 pub mod fix_tracker;
 pub mod gnss_feed;
 pub mod gnss_serial;
+pub mod gpsd_record;
 pub mod nmea_decode;
+pub mod nmea_fields;
 pub mod nmea_framing;
 pub mod scan_classify;
 pub mod scanner_framing;
 pub mod scanner_serial;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+pub mod year_window;
 
 pub use fix_tracker::{Fix, FixMode, FixTracker};
 pub use gnss_feed::{GnssFeed, GnssStats};
@@ -27,3 +30,4 @@ pub use gnss_serial::{
 };
 pub use scan_classify::{ScanKind, classify};
 pub use scanner_serial::{ScanEvent, ScannerConfig, ScannerSerial};
+pub use year_window::YearWindow;

@@ -4,8 +4,13 @@
 //! Fields are parsed here rather than with the `nmea` crate because its types
 //! fold away information the fix tracker needs (GGA quality 7/8, the RMC
 //! status next to the FAA mode indicator, non-advancing GGA time stamps).
+//! Every field that can become evidence goes through [`nmea_fields`]: a value
+//! no receiver can produce makes the whole sentence a
+//! [`DecodeError::Implausible`], never a half-decoded observation.
 
 use thiserror::Error;
+
+use crate::nmea_fields::{self, FieldError};
 
 /// Talkers accepted by default: GPS, multi-GNSS, GLONASS, Galileo, BeiDou
 /// (NMEA 4.11 `GB` and the older `BD`) and QZSS.
@@ -37,18 +42,25 @@ impl NmeaDate {
         era * 146_097 + doe - 719_468
     }
 
-    /// The date `days` after 1970-01-01.
-    pub fn from_days(days: i64) -> Self {
-        let z = days + 719_468;
+    /// The date `days` after 1970-01-01; `None` when its year does not fit
+    /// an `i32` (never an arithmetic overflow).
+    pub fn from_days(days: i64) -> Option<Self> {
+        let z = days.checked_add(719_468)?;
         let era = z.div_euclid(146_097);
         let doe = z - era * 146_097;
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
         let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
         let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Self { year, month, day }
+        let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).ok()?;
+        let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).ok()?;
+        let year = era
+            .checked_mul(400)?
+            .checked_add(yoe + i64::from(month <= 2))?;
+        Some(Self {
+            year: i32::try_from(year).ok()?,
+            month,
+            day,
+        })
     }
 }
 
@@ -197,6 +209,29 @@ pub enum DecodeError {
     /// The address field is not `TTSSS`.
     #[error("malformed address field")]
     BadAddress,
+    /// A field holds a value no receiver can produce; the whole sentence is
+    /// ignored (and counted), never half-applied.
+    #[error("{sentence} {field}: {problem}; sentence ignored")]
+    Implausible {
+        /// Sentence type, e.g. `GGA`.
+        sentence: &'static str,
+        /// Field name, e.g. `altitude`.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: FieldError,
+    },
+}
+
+impl DecodeError {
+    /// For an implausible sentence, `"GGA altitude"`-style key for counters.
+    pub fn implausible_key(&self) -> Option<String> {
+        match self {
+            DecodeError::Implausible {
+                sentence, field, ..
+            } => Some(format!("{sentence} {field}")),
+            _ => None,
+        }
+    }
 }
 
 /// Decoder with a configurable set of accepted talkers.
@@ -211,105 +246,51 @@ impl Default for NmeaDecoder {
     }
 }
 
-fn opt(f: &str) -> Option<&str> {
-    if f.is_empty() { None } else { Some(f) }
-}
-
-fn num(f: &str) -> Option<f64> {
-    opt(f)?.trim().parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
 fn first_byte(f: &str) -> Option<u8> {
     f.as_bytes().first().copied()
 }
 
-fn digits2(b: &[u8]) -> Option<u32> {
-    match b {
-        [a @ b'0'..=b'9', c @ b'0'..=b'9', ..] => {
-            Some(u32::from(a - b'0') * 10 + u32::from(c - b'0'))
-        }
-        _ => None,
-    }
+/// Field access for one sentence: each lookup names the field, so an
+/// implausible value becomes a [`DecodeError::Implausible`] naming it.
+struct Fields<'a> {
+    sentence: &'static str,
+    fields: Vec<&'a str>,
 }
 
-/// Parse `hhmmss[.sss]` into milliseconds after midnight.
-pub fn parse_time(f: &str) -> Option<TimeOfDayMs> {
-    let b = f.as_bytes();
-    if b.len() < 6 {
-        return None;
+impl<'a> Fields<'a> {
+    fn raw(&self, i: usize) -> &'a str {
+        self.fields.get(i).copied().unwrap_or_default()
     }
-    let h = digits2(&b[0..2])?;
-    let m = digits2(&b[2..4])?;
-    let s = digits2(&b[4..6])?;
-    if h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    let mut ms = 0u32;
-    if b.len() > 7 && b[6] == b'.' {
-        let mut scale = 100u32;
-        for &d in &b[7..] {
-            if !d.is_ascii_digit() {
-                return None;
-            }
-            ms += u32::from(d - b'0') * scale;
-            scale /= 10;
-        }
-    } else if b.len() > 6 && b[6] != b'.' {
-        return None;
-    }
-    Some(((h * 60 + m) * 60 + s) * 1000 + ms)
-}
 
-/// Parse `ddmmyy` (years below 69 are 20xx, as gpsd does).
-pub fn parse_date(f: &str) -> Option<NmeaDate> {
-    let b = f.as_bytes();
-    if b.len() != 6 {
-        return None;
+    fn get<T>(
+        &self,
+        i: usize,
+        field: &'static str,
+        parse: impl FnOnce(&'a str) -> Result<T, FieldError>,
+    ) -> Result<T, DecodeError> {
+        parse(self.raw(i)).map_err(|problem| DecodeError::Implausible {
+            sentence: self.sentence,
+            field,
+            problem,
+        })
     }
-    let day = digits2(&b[0..2])?;
-    let month = digits2(&b[2..4])?;
-    let yy = digits2(&b[4..6])? as i32;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let year = if yy < 69 { 2000 + yy } else { 1900 + yy };
-    Some(NmeaDate { year, month, day })
-}
 
-/// Parse `dddmm.mmmm` into degrees. A decimal point is required.
-fn parse_angle(f: &str) -> Option<f64> {
-    let dot = f.find('.')?;
-    let (int, frac) = f.split_at(dot);
-    let int_val: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let frac_min: f64 = if frac.len() > 1 {
-        frac.parse().ok()?
-    } else {
-        0.0
-    };
-    let deg = int_val / 100;
-    let minutes = (int_val - deg * 100) as f64 + frac_min;
-    let v = deg as f64 + minutes / 60.0;
-    v.is_finite().then_some(v)
-}
+    fn time(&self, i: usize) -> Result<Option<TimeOfDayMs>, DecodeError> {
+        self.get(i, "time", nmea_fields::time_of_day)
+    }
 
-/// Parse four fields `lat,N/S,lon,E/W`; all must be non-empty.
-fn parse_position(f: &[&str]) -> Option<Position> {
-    let [lat, ns, lon, ew] = f else { return None };
-    if lat.is_empty() || ns.is_empty() || lon.is_empty() || ew.is_empty() {
-        return None;
+    fn position(&self, i: usize) -> Result<Option<Position>, DecodeError> {
+        let four = self.fields.get(i..i + 4).unwrap_or_default();
+        nmea_fields::position(four).map_err(|problem| DecodeError::Implausible {
+            sentence: self.sentence,
+            field: "position",
+            problem,
+        })
     }
-    let mut lat_deg = parse_angle(lat)?;
-    let mut lon_deg = parse_angle(lon)?;
-    if ns.starts_with('S') {
-        lat_deg = -lat_deg;
+
+    fn decimal(&self, i: usize, field: &'static str) -> Result<Option<f64>, DecodeError> {
+        self.get(i, field, nmea_fields::decimal)
     }
-    if ew.starts_with('W') {
-        lon_deg = -lon_deg;
-    }
-    if lat_deg.abs() > 90.0 || lon_deg.abs() > 180.0 {
-        return None;
-    }
-    Some(Position { lat_deg, lon_deg })
 }
 
 impl NmeaDecoder {
@@ -332,44 +313,54 @@ impl NmeaDecoder {
         if !self.talkers.iter().any(|t| t == talker) {
             return Err(DecodeError::Skipped(addr.to_string()));
         }
-        let f = |i: usize| fields.get(i).copied().unwrap_or_default();
-        let pos = |i: usize| fields.get(i..i + 4).and_then(parse_position);
-        let observation = match kind {
+        let sentence = match kind {
+            "RMC" => "RMC",
+            "GGA" => "GGA",
+            "GNS" => "GNS",
+            "GSA" => "GSA",
+            "GLL" => "GLL",
+            "VTG" => "VTG",
+            "ZDA" => "ZDA",
+            _ => return Err(DecodeError::Skipped(addr.to_string())),
+        };
+        let f = Fields { sentence, fields };
+        let observation = match sentence {
             "RMC" => Observation::Rmc(Rmc {
-                time: parse_time(f(1)),
-                status: first_byte(f(2)).unwrap_or(b'V'),
-                position: pos(3),
-                date: parse_date(f(9)),
-                faa_mode: first_byte(f(12)),
+                time: f.time(1)?,
+                status: first_byte(f.raw(2)).unwrap_or(b'V'),
+                position: f.position(3)?,
+                date: f.get(9, "date", nmea_fields::date_ddmmyy)?,
+                faa_mode: first_byte(f.raw(12)),
             }),
             "GGA" => Observation::Gga(Gga {
-                time: parse_time(f(1)),
-                raw_time: f(1).to_string(),
-                position: pos(2),
-                quality: f(6).trim().parse().ok(),
-                satellites: f(7).trim().parse().ok(),
-                hdop: num(f(8)),
-                alt_m: num(f(9)),
+                time: f.time(1)?,
+                raw_time: f.raw(1).to_string(),
+                position: f.position(2)?,
+                quality: f.raw(6).trim().parse().ok(),
+                satellites: f.get(7, "satellites", nmea_fields::count)?,
+                hdop: f.decimal(8, "HDOP")?,
+                alt_m: f.get(9, "altitude", nmea_fields::altitude)?,
             }),
             "GNS" => Observation::Gns(Gns {
-                time: parse_time(f(1)),
-                position: pos(2),
-                modes: f(6).to_string(),
-                satellites: f(7).trim().parse().ok(),
-                hdop: num(f(8)),
-                alt_m: num(f(9)),
-                nav_status: first_byte(f(13)),
+                time: f.time(1)?,
+                position: f.position(2)?,
+                modes: f.raw(6).to_string(),
+                satellites: f.get(7, "satellites", nmea_fields::count)?,
+                hdop: f.decimal(8, "HDOP")?,
+                alt_m: f.get(9, "altitude", nmea_fields::altitude)?,
+                nav_status: first_byte(f.raw(13)),
             }),
             "GSA" => {
-                let n = fields.len();
+                let n = f.fields.len();
                 // Tag, selection mode, fix type, then ids, then PDOP/HDOP/VDOP
                 // (and, from NMEA 4.1, a system id).
-                let dop_at = if n >= 19 && !f(n - 1).contains('.') {
+                let dop_at = if n >= 19 && !f.raw(n - 1).contains('.') {
                     n - 4
                 } else {
                     n.saturating_sub(3)
                 };
-                let used = fields
+                let used = f
+                    .fields
                     .get(3..dop_at.max(3))
                     .unwrap_or_default()
                     .iter()
@@ -377,39 +368,57 @@ impl NmeaDecoder {
                     .filter(|&p| p > 0)
                     .collect();
                 Observation::Gsa(Gsa {
-                    fix_type: f(2).trim().parse().ok(),
+                    fix_type: f.raw(2).trim().parse().ok(),
                     used,
-                    pdop: num(f(dop_at)),
-                    hdop: num(f(dop_at + 1)),
+                    pdop: f.decimal(dop_at, "PDOP")?,
+                    hdop: f.decimal(dop_at + 1, "HDOP")?,
                 })
             }
             "GLL" => Observation::Gll(Gll {
-                position: pos(1),
-                time: parse_time(f(5)),
-                status: first_byte(f(6)),
-                faa_mode: first_byte(f(7)),
+                position: f.position(1)?,
+                time: f.time(5)?,
+                status: first_byte(f.raw(6)),
+                faa_mode: first_byte(f.raw(7)),
             }),
             "VTG" => Observation::Vtg(Vtg {
-                course_deg: num(f(1)),
-                speed_knots: num(f(5)),
-                faa_mode: first_byte(f(9)),
+                course_deg: f.decimal(1, "course").ok().flatten(),
+                speed_knots: f.decimal(5, "speed").ok().flatten(),
+                faa_mode: first_byte(f.raw(9)),
             }),
-            "ZDA" => {
-                let day: Option<u32> = f(2).parse().ok();
-                let month: Option<u32> = f(3).parse().ok();
-                let year: Option<i32> = f(4).parse().ok();
-                let date = match (day, month, year) {
-                    (Some(day @ 1..=31), Some(month @ 1..=12), Some(year @ 1980..=2200)) => {
-                        Some(NmeaDate { year, month, day })
+            _ => {
+                let part = |i: usize| -> Result<Option<u32>, DecodeError> {
+                    let r = f.raw(i);
+                    if r.is_empty() {
+                        return Ok(None);
                     }
-                    _ => None,
+                    f.get(i, "date", |s| {
+                        let b = s.as_bytes();
+                        if b.len() > 4 || !b.iter().all(u8::is_ascii_digit) {
+                            return Err(FieldError::Format);
+                        }
+                        s.parse::<u32>().map_err(|_| FieldError::Format)
+                    })
+                    .map(Some)
+                };
+                let date = match (part(2)?, part(3)?, part(4)?) {
+                    (Some(day), Some(month), Some(year)) => Some(f.get(2, "date", |_| {
+                        let year = i32::try_from(year).map_err(|_| FieldError::Calendar)?;
+                        nmea_fields::calendar_date(year, month, day)
+                    })?),
+                    (None, None, None) => None,
+                    _ => {
+                        return Err(DecodeError::Implausible {
+                            sentence,
+                            field: "date",
+                            problem: FieldError::Partial,
+                        });
+                    }
                 };
                 Observation::Zda(Zda {
-                    time: parse_time(f(1)),
+                    time: f.time(1)?,
                     date,
                 })
             }
-            _ => return Err(DecodeError::Skipped(addr.to_string())),
         };
         Ok(Decoded {
             talker: talker.to_string(),
@@ -476,9 +485,30 @@ mod tests {
     }
 
     #[test]
+    fn implausible_fields_name_the_sentence_and_field() {
+        let e = NmeaDecoder::default()
+            .decode("GPGGA,120000,4807.038,N,01131.000,E,1,08,0.9,1e308,M,46.9,M,,")
+            .expect_err("rejected");
+        assert_eq!(e.implausible_key().as_deref(), Some("GGA altitude"));
+        assert_eq!(
+            e.to_string(),
+            "GGA altitude: not in the NMEA format of this field; sentence ignored"
+        );
+        assert!(
+            NmeaDecoder::default()
+                .decode("GPZDA,120000.00,31,02,2026,00,00")
+                .is_err()
+        );
+        assert_eq!(NmeaDate::from_days(i64::MAX), None);
+    }
+
+    #[test]
     fn date_roundtrip() {
         for days in [-1000i64, 0, 11_000, 19_999, 20_500] {
-            assert_eq!(NmeaDate::from_days(days).days_since_epoch(), days);
+            assert_eq!(
+                NmeaDate::from_days(days).map(|d| d.days_since_epoch()),
+                Some(days)
+            );
         }
         assert_eq!(
             NmeaDate {

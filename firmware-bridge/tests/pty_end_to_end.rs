@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use firmware_bridge::capture_check::check_capture;
 use firmware_bridge::simulator::{GnssSim, GnssSimConfig, ScannerSim};
-use firmware_bridge::{GnssConfig, GnssSerial, LinkState, ScanKind, ScannerConfig, ScannerSerial};
+use firmware_bridge::{
+    GnssConfig, GnssSerial, LinkState, ScanKind, ScannerConfig, ScannerSerial, YearWindow,
+};
 
 const GUARD: Duration = Duration::from_secs(20);
 
@@ -42,7 +44,12 @@ fn replayed_log_over_pty_gives_same_fixes_as_direct_decoding() {
         },
     )
     .expect("simulator");
-    let reader = GnssSerial::spawn(GnssConfig::new(sim.port_path(), 115_200)).expect("reader");
+    // The corpus log is a recording: judge its dates as the capture check does.
+    let cfg = GnssConfig {
+        years: YearWindow::historic(),
+        ..GnssConfig::new(sim.port_path(), 115_200)
+    };
+    let reader = GnssSerial::spawn(cfg).expect("reader");
     let handle = reader.handle();
     let fixes = handle.subscribe();
     handle
@@ -83,6 +90,7 @@ fn reader_reports_vanished_port_and_reconnects() {
     )
     .expect("simulator");
     let mut cfg = GnssConfig::new(link.to_string_lossy(), 115_200);
+    cfg.years = YearWindow::historic();
     cfg.reconnect_min = Duration::from_millis(50);
     cfg.reconnect_max = Duration::from_millis(200);
     let reader = GnssSerial::spawn(cfg).expect("reader");

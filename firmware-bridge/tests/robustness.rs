@@ -2,6 +2,7 @@
 //! stay bounded.
 
 use firmware_bridge::GnssFeed;
+use firmware_bridge::nmea_fields::{MAX_ALTITUDE_M, MIN_ALTITUDE_M};
 use firmware_bridge::nmea_framing::{DEFAULT_MAX_SENTENCE_LEN, NmeaFramer, render_sentence};
 use firmware_bridge::scanner_framing::ScannerFramer;
 use proptest::prelude::*;
@@ -53,6 +54,9 @@ proptest! {
         let fix = feed.tracker().fix();
         if let (Some(lat), Some(lon)) = (fix.lat_deg, fix.lon_deg) {
             prop_assert!(lat.abs() <= 90.0 && lon.abs() <= 180.0);
+        }
+        if let Some(alt) = fix.alt_m {
+            prop_assert!((MIN_ALTITUDE_M..=MAX_ALTITUDE_M).contains(&alt));
         }
     }
 

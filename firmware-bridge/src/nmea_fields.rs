@@ -1,0 +1,304 @@
+//! Strict NMEA field parsers with range checks. A field is either empty
+//! (`Ok(None)`) or a value a receiver can produce (`Ok(Some)`); anything else
+//! is a [`FieldError`] and the whole sentence is ignored (counted by the
+//! feed), never half-applied. See docs/gnss.md, "Range checks".
+//!
+//! No arithmetic here can overflow: every number is built from a bounded
+//! count of digits.
+
+use thiserror::Error;
+
+use crate::nmea_decode::{NmeaDate, Position, TimeOfDayMs};
+
+/// Lowest altitude accepted, metres above mean sea level (the Dead Sea shore
+/// is at -430 m).
+pub const MIN_ALTITUDE_M: f64 = -500.0;
+/// Highest altitude accepted, metres: what a handheld terminal can see.
+pub const MAX_ALTITUDE_M: f64 = 10_000.0;
+
+/// Longest digit run accepted in a decimal number (integer or fraction part).
+const MAX_DIGITS: usize = 12;
+
+/// Why a non-empty field is not a value a receiver can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum FieldError {
+    /// Not of the form the field requires (e.g. an exponent, a sign, letters).
+    #[error("not in the NMEA format of this field")]
+    Format,
+    /// A time of day with hours above 23, minutes above 59 or seconds above 60.
+    #[error("not a time of day (hhmmss.sss)")]
+    TimeOfDay,
+    /// A date that is not on the calendar (e.g. 31 February).
+    #[error("not a calendar date (ddmmyy)")]
+    Calendar,
+    /// Minutes of arc of 60 or more.
+    #[error("minutes of arc are 60 or more")]
+    Minutes,
+    /// Latitude beyond 90° or longitude beyond 180°.
+    #[error("beyond 90° latitude or 180° longitude")]
+    Degrees,
+    /// Hemisphere letter missing or not `N`/`S` (latitude), `E`/`W` (longitude).
+    #[error("hemisphere letter missing or wrong")]
+    Hemisphere,
+    /// Coordinates given in part only (some of the four fields empty).
+    #[error("coordinates given in part only")]
+    Partial,
+    /// Altitude outside [`MIN_ALTITUDE_M`]..=[`MAX_ALTITUDE_M`].
+    #[error("altitude outside -500 m .. 10 km")]
+    Altitude,
+    /// A count (satellites) that is not a small whole number.
+    #[error("not a satellite count")]
+    Count,
+}
+
+fn all_digits(b: &[u8]) -> bool {
+    b.len() <= MAX_DIGITS && b.iter().all(u8::is_ascii_digit)
+}
+
+fn digits_value(b: &[u8]) -> u64 {
+    // At most MAX_DIGITS digits: below 10^12, no overflow.
+    b.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'))
+}
+
+fn two_digits(b: &[u8]) -> u32 {
+    digits_value(&b[..2]) as u32
+}
+
+/// An unsigned decimal `ddd[.ddd]`: digits only, at most one point, no sign,
+/// no exponent. Returns (integer part, fraction as a value in [0, 1)).
+fn unsigned_decimal(f: &str) -> Result<(u64, f64), FieldError> {
+    let (int, frac) = match f.split_once('.') {
+        Some((i, fr)) => (i.as_bytes(), fr.as_bytes()),
+        None => (f.as_bytes(), &b""[..]),
+    };
+    if (int.is_empty() && frac.is_empty()) || !all_digits(int) || !all_digits(frac) {
+        return Err(FieldError::Format);
+    }
+    let frac_v = if frac.is_empty() {
+        0.0
+    } else {
+        digits_value(frac) as f64 / 10f64.powi(frac.len() as i32)
+    };
+    Ok((digits_value(int), frac_v))
+}
+
+/// A signed decimal `[-]ddd[.ddd]` (altitude, DOP). No exponent, no `inf`/`nan`.
+pub fn decimal(f: &str) -> Result<Option<f64>, FieldError> {
+    let f = f.trim();
+    if f.is_empty() {
+        return Ok(None);
+    }
+    let (neg, rest) = match f.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, f.strip_prefix('+').unwrap_or(f)),
+    };
+    let (int, frac) = unsigned_decimal(rest)?;
+    let v = int as f64 + frac;
+    Ok(Some(if neg { -v } else { v }))
+}
+
+/// Altitude in metres, within [`MIN_ALTITUDE_M`]..=[`MAX_ALTITUDE_M`].
+pub fn altitude(f: &str) -> Result<Option<f64>, FieldError> {
+    match decimal(f)? {
+        Some(a) if !(MIN_ALTITUDE_M..=MAX_ALTITUDE_M).contains(&a) => Err(FieldError::Altitude),
+        a => Ok(a),
+    }
+}
+
+/// A satellite count: up to three digits (NMEA sends two; some send "00").
+pub fn count(f: &str) -> Result<Option<u8>, FieldError> {
+    let f = f.trim();
+    if f.is_empty() {
+        return Ok(None);
+    }
+    let b = f.as_bytes();
+    if b.len() > 3 || !all_digits(b) {
+        return Err(FieldError::Count);
+    }
+    u8::try_from(digits_value(b))
+        .map(Some)
+        .map_err(|_| FieldError::Count)
+}
+
+/// `hhmmss[.sss]` into milliseconds after midnight (second 60 is a leap second).
+pub fn time_of_day(f: &str) -> Result<Option<TimeOfDayMs>, FieldError> {
+    if f.is_empty() {
+        return Ok(None);
+    }
+    let b = f.as_bytes();
+    let (hms, frac) = match f.split_once('.') {
+        Some((a, fr)) => (a.as_bytes(), fr.as_bytes()),
+        None => (b, &b""[..]),
+    };
+    if hms.len() != 6 || !all_digits(hms) || !all_digits(frac) {
+        return Err(FieldError::Format);
+    }
+    let (h, m, s) = (
+        two_digits(hms),
+        two_digits(&hms[2..]),
+        two_digits(&hms[4..]),
+    );
+    if h > 23 || m > 59 || s > 60 {
+        return Err(FieldError::TimeOfDay);
+    }
+    let mut ms = 0u32;
+    let mut scale = 100u32;
+    for &d in frac.iter().take(3) {
+        ms += u32::from(d - b'0') * scale;
+        scale /= 10;
+    }
+    Ok(Some(((h * 60 + m) * 60 + s) * 1000 + ms))
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// A calendar date from its parts, or [`FieldError::Calendar`].
+pub fn calendar_date(year: i32, month: u32, day: u32) -> Result<NmeaDate, FieldError> {
+    if (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month) {
+        Ok(NmeaDate { year, month, day })
+    } else {
+        Err(FieldError::Calendar)
+    }
+}
+
+/// `ddmmyy` (years below 69 are 20xx, as gpsd reads them); a real calendar date.
+pub fn date_ddmmyy(f: &str) -> Result<Option<NmeaDate>, FieldError> {
+    if f.is_empty() {
+        return Ok(None);
+    }
+    let b = f.as_bytes();
+    if b.len() != 6 || !all_digits(b) {
+        return Err(FieldError::Format);
+    }
+    let (day, month, yy) = (
+        two_digits(b),
+        two_digits(&b[2..]),
+        two_digits(&b[4..]) as i32,
+    );
+    let year = if yy < 69 { 2000 + yy } else { 1900 + yy };
+    calendar_date(year, month, day).map(Some)
+}
+
+/// `dddmm.mmmm` into degrees: digits and one decimal point only, minutes
+/// below 60, at most `max_deg` degrees.
+fn angle(f: &str, max_deg: u64) -> Result<f64, FieldError> {
+    if !f.contains('.') {
+        return Err(FieldError::Format);
+    }
+    let (int, frac) = unsigned_decimal(f)?;
+    let (deg, min) = (int / 100, int % 100);
+    if min >= 60 {
+        return Err(FieldError::Minutes);
+    }
+    let v = deg as f64 + (min as f64 + frac) / 60.0;
+    if v > max_deg as f64 {
+        return Err(FieldError::Degrees);
+    }
+    Ok(v)
+}
+
+/// Four fields `lat,N/S,lon,E/W`: all empty is no position; all present and
+/// in range is a position; anything else is an error.
+pub fn position(f: &[&str]) -> Result<Option<Position>, FieldError> {
+    let [lat, ns, lon, ew] = f else {
+        // Sentence cut before its position fields: no position.
+        return Ok(None);
+    };
+    let empty = [lat, ns, lon, ew].iter().filter(|s| s.is_empty()).count();
+    if empty == 4 {
+        return Ok(None);
+    }
+    if lat.is_empty() || lon.is_empty() {
+        return Err(FieldError::Partial);
+    }
+    let mut lat_deg = angle(lat, 90)?;
+    let mut lon_deg = angle(lon, 180)?;
+    match *ns {
+        "N" => {}
+        "S" => lat_deg = -lat_deg,
+        _ => return Err(FieldError::Hemisphere),
+    }
+    match *ew {
+        "E" => {}
+        "W" => lon_deg = -lon_deg,
+        _ => return Err(FieldError::Hemisphere),
+    }
+    Ok(Some(Position { lat_deg, lon_deg }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn angles() {
+        let p = position(&["4807.038", "N", "01131.000", "E"])
+            .expect("ok")
+            .expect("some");
+        assert!((p.lat_deg - 48.1173).abs() < 1e-9);
+        assert!((p.lon_deg - 11.516_666_666).abs() < 1e-8);
+        assert_eq!(
+            position(&["0000.5e3", "N", "01131.000", "E"]),
+            Err(FieldError::Format)
+        );
+        assert_eq!(
+            position(&["-4807.038", "N", "01131.000", "E"]),
+            Err(FieldError::Format)
+        );
+        assert_eq!(
+            position(&["4899.000", "N", "01131.000", "E"]),
+            Err(FieldError::Minutes)
+        );
+        assert_eq!(
+            position(&["9100.000", "N", "01131.000", "E"]),
+            Err(FieldError::Degrees)
+        );
+        assert_eq!(
+            position(&["4807.038", "X", "01131.000", "E"]),
+            Err(FieldError::Hemisphere)
+        );
+        assert_eq!(position(&["", "", "", ""]), Ok(None));
+        assert_eq!(
+            position(&["4807.038", "N", "", ""]),
+            Err(FieldError::Partial)
+        );
+    }
+
+    #[test]
+    fn times_and_dates() {
+        assert_eq!(time_of_day("123519"), Ok(Some(45_319_000)));
+        assert_eq!(time_of_day("123519.5"), Ok(Some(45_319_500)));
+        assert_eq!(time_of_day("126199"), Err(FieldError::TimeOfDay));
+        assert_eq!(time_of_day("12:35:19"), Err(FieldError::Format));
+        assert_eq!(date_ddmmyy("310226"), Err(FieldError::Calendar));
+        assert_eq!(
+            date_ddmmyy("290224"),
+            Ok(Some(NmeaDate {
+                year: 2024,
+                month: 2,
+                day: 29
+            }))
+        );
+        assert_eq!(date_ddmmyy("290225"), Err(FieldError::Calendar));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(altitude("1e308"), Err(FieldError::Format));
+        assert_eq!(altitude("10000.1"), Err(FieldError::Altitude));
+        assert_eq!(altitude("-12.5"), Ok(Some(-12.5)));
+        assert_eq!(decimal("inf"), Err(FieldError::Format));
+        assert_eq!(count("00"), Ok(Some(0)));
+        assert_eq!(count("999"), Err(FieldError::Count));
+        assert_eq!(count("1e2"), Err(FieldError::Count));
+    }
+}
