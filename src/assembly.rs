@@ -226,6 +226,10 @@ impl DeviceConfig {
         } else {
             Terminal::open(&dir, clock.clone(), position.clone())?
         };
+        if let Some(g) = &gnss {
+            // Receiver dates are judged against the clock that never goes back.
+            g.handle().note_trusted_time(terminal.trusted_now_ms()?);
+        }
         if self.online_check
             && let Some(online) = online_checker(&dir, clock.clone())?
         {

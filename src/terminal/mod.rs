@@ -252,6 +252,17 @@ impl Terminal {
         Ok(())
     }
 
+    /// The latest time this device has evidence for (device clock, GNSS time,
+    /// every server time seen): a clock that never goes back.
+    pub fn trusted_now_ms(&self) -> Result<i64, TerminalError> {
+        let reading = self.position.reading();
+        Ok(trusted_clock::trusted_now(
+            self.store.clock_floor()?,
+            self.clock.now().device_utc_ms,
+            reading.gnss_utc_ms,
+        ))
+    }
+
     /// Settings of the manifest in force (defaults before any manifest).
     ///
     /// Another writer (the sync thread) may have loaded a newer manifest: a
