@@ -243,6 +243,10 @@ pub enum CheckResult {
     Locked,
     /// The parcel needs the server, which could not be reached.
     Unreachable,
+    /// The try was spent, then the terminal stopped (power cut, crash) before
+    /// the answer was recorded: recorded at the next start, so the log counts
+    /// every spent try. The code's result is unknown and nothing was handed over.
+    Interrupted,
 }
 
 #[cfg(test)]

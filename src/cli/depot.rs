@@ -58,15 +58,17 @@ pub(super) fn run(cli: &Cli, command: &DepotCommand) -> Result<u8> {
                     if *json {
                         json_line(&mut out, &line)?;
                     } else {
-                        println!(
+                        outln!(
                             "{section:<14} {:<12} {:<12} return fees: {}",
-                            line.label, line.order_ref, line.return_fees
+                            line.label,
+                            line.order_ref,
+                            line.return_fees
                         );
                     }
                 }
             }
             if !json {
-                println!(
+                outln!(
                     "{} delivered, {} returned, {} missing, {} never attempted",
                     r.delivered.len(),
                     r.returned.len(),

@@ -134,7 +134,7 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
         Command::Attempt(a) => {
             let r = t.record_outcome(&a.label, a.outcome, a.reason, a.note.as_deref());
             if let Ok(e) = &r {
-                println!(
+                outln!(
                     "{} recorded; return fees: {}",
                     a.outcome.as_str(),
                     wire_name(&e.body.liability.unwrap_or(a.outcome.liability()))
@@ -185,9 +185,10 @@ fn deliver(t: &mut crate::terminal::Terminal, args: &DeliverArgs) -> Result<u8> 
                     EXIT_REFUSED,
                 ),
             };
-            println!(
+            outln!(
                 "{text} (event {} seq {})",
-                answer.event.body.event_id, answer.event.body.seq
+                answer.event.body.event_id,
+                answer.event.body.seq
             );
             Ok(code)
         }

@@ -39,15 +39,16 @@ pub(super) fn run(cli: &Cli, command: &EventsCommand) -> Result<u8> {
             let key = device_public_key(&store, &DataDir(cli.data_dir.clone()))?;
             match verify_log(&store, &key) {
                 Ok(r) => {
-                    println!(
+                    outln!(
                         "ok: {} events, signatures and chain verify, tip {}",
-                        r.events, r.tip_hash
+                        r.events,
+                        r.tip_hash
                     );
-                    println!("device public key: {}", key.to_hex());
+                    outln!("device public key: {}", key.to_hex());
                     Ok(0)
                 }
                 Err(e) => {
-                    println!("FAILED: {e}");
+                    outln!("FAILED: {e}");
                     Ok(1)
                 }
             }

@@ -33,7 +33,7 @@ pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
             let (mut t, _feeds, _parts) = open(cli, Use::Record)?;
             match t.load_manifest(&signed) {
                 Ok(c) => {
-                    println!(
+                    outln!(
                         "manifest version {} loaded: {} parcels, {} new, {} updated, {} withdrawn",
                         signed.body.version,
                         signed.body.parcels.len(),
@@ -42,7 +42,7 @@ pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
                         c.withdrawn.len()
                     );
                     for id in &c.withdrawn_after_delivery {
-                        println!(
+                        outln!(
                             "warning: parcel {id} was withdrawn by the server but is already delivered here"
                         );
                     }
@@ -54,7 +54,7 @@ pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
         ManifestCommand::Show => {
             let store = super::reader(cli)?;
             match store.current_manifest()? {
-                Some(m) => println!(
+                Some(m) => outln!(
                     "version {} for {} ({} parcels), depot {}, expires at {} ms",
                     m.body.version,
                     m.body.device_id,
@@ -62,7 +62,7 @@ pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
                     m.body.depot,
                     m.body.expires_at_ms
                 ),
-                None => println!("no manifest loaded"),
+                None => outln!("no manifest loaded"),
             }
             Ok(0)
         }

@@ -17,6 +17,15 @@ use crate::assembly::{DeviceConfig, Feeds, FrameEnd, PositionInput, ScannerInput
 use crate::sync::background::Schedule;
 use crate::terminal::{DataDir, Terminal};
 
+/// `println!` that returns the write error (a closed pipe ends the command
+/// quietly in `main`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
+
 mod depot;
 mod doorstep;
 mod events;

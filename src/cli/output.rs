@@ -32,7 +32,7 @@ pub fn refused_or(e: TerminalError) -> Result<u8> {
 pub fn recorded(r: Result<SignedEvent, TerminalError>, what: &str) -> Result<u8> {
     match r {
         Ok(e) => {
-            println!("{what}: event {} (seq {})", e.body.event_id, e.body.seq);
+            outln!("{what}: event {} (seq {})", e.body.event_id, e.body.seq);
             Ok(0)
         }
         Err(e) => refused_or(e),

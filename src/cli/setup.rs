@@ -43,21 +43,21 @@ pub(super) fn init(dir: &DataDir, args: &InitArgs) -> Result<u8> {
         .transpose()
         .context("--server-key must be 64 hex characters")?;
     let r = terminal::init(dir, args.device_id.as_deref(), server_key)?;
-    println!("device id:   {}", r.device_id);
-    println!("public key:  {}", r.public_key.to_hex());
-    println!("fingerprint: {}", r.public_key.fingerprint().grouped());
-    println!("new device key created (mode 0600)");
+    outln!("device id:   {}", r.device_id);
+    outln!("public key:  {}", r.public_key.to_hex());
+    outln!("fingerprint: {}", r.public_key.fingerprint().grouped());
+    outln!("new device key created (mode 0600)");
     Ok(0)
 }
 
 pub(super) fn enroll(dir: &DataDir, args: &EnrollArgs) -> Result<u8> {
     let e = enrollment::enroll(dir, &args.server, &args.token, &args.hardware_label)?;
     if args.json {
-        println!("{}", serde_json::to_string(&e)?);
+        outln!("{}", serde_json::to_string(&e)?);
     } else {
-        println!("enrolled as   {}", e.device_id);
-        println!("device key    {}", e.device_fingerprint);
-        println!("server key    {} (pinned)", e.server_fingerprint);
+        outln!("enrolled as   {}", e.device_id);
+        outln!("device key    {}", e.device_fingerprint);
+        outln!("server key    {} (pinned)", e.server_fingerprint);
     }
     Ok(0)
 }

@@ -17,26 +17,27 @@ pub(super) fn run(cli: &Cli, args: &StatusArgs) -> Result<u8> {
     let (mut t, _feeds, _parts) = open(cli, Use::Read)?;
     let s = t.status()?;
     if args.json {
-        println!("{}", serde_json::to_string(&s)?);
+        outln!("{}", serde_json::to_string(&s)?);
     } else {
         let c = s.counts;
-        println!("device        {}", s.device_id);
-        println!("key           {}", s.key_fingerprint);
-        println!(
+        outln!("device        {}", s.device_id);
+        outln!("key           {}", s.key_fingerprint);
+        outln!(
             "manifest      {}",
             s.manifest_version
                 .map_or("none loaded".into(), |v| format!("version {v}"))
         );
-        println!(
+        outln!(
             "parcels       {} total, {} delivered, {} to do, {} not delivered",
             c.total,
             c.delivered,
             c.to_do,
             c.not_delivered()
         );
-        println!(
+        outln!(
             "events        {} recorded, {} waiting to sync",
-            s.events, s.pending_sync
+            s.events,
+            s.pending_sync
         );
     }
     Ok(0)

@@ -47,17 +47,17 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
     if args.status {
         let s = reader(cli)?.sync_status()?;
         if args.json {
-            println!("{}", serde_json::to_string(&s)?);
+            outln!("{}", serde_json::to_string(&s)?);
         } else {
-            println!("pending       {}", s.pending);
-            println!("rejected      {}", s.rejected);
-            println!(
+            outln!("pending       {}", s.pending);
+            outln!("rejected      {}", s.rejected);
+            outln!(
                 "last sync     {}",
                 s.last_sync_ms
                     .map_or("never".into(), |t| format!("{t} (Unix ms)"))
             );
             if let Some(e) = s.last_error {
-                println!("last error    {e}");
+                outln!("last error    {e}");
             }
         }
         return Ok(0);
@@ -80,20 +80,23 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
     match report {
         Ok(r) => {
             if args.json {
-                println!("{}", serde_json::to_string(&r)?);
+                outln!("{}", serde_json::to_string(&r)?);
             } else {
                 match &r.manifest {
                     ManifestResult::Loaded { version } => {
-                        println!("manifest version {version} loaded");
+                        outln!("manifest version {version} loaded");
                     }
                     ManifestResult::Refused { reason } => eprintln!(
                         "downloaded manifest refused: {reason}; the current manifest stays in force"
                     ),
                     ManifestResult::None | ManifestResult::Unchanged { .. } => {}
                 }
-                println!(
+                outln!(
                     "synced: {} accepted, {} duplicate, {} pending ({} requests)",
-                    r.upload.accepted, r.upload.duplicate, r.upload.pending, r.upload.requests
+                    r.upload.accepted,
+                    r.upload.duplicate,
+                    r.upload.pending,
+                    r.upload.requests
                 );
             }
             Ok(match r.manifest {

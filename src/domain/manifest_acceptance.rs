@@ -116,8 +116,17 @@ pub fn check(
     Ok(Acceptance::New)
 }
 
+/// The most parcels one manifest may list (a courier's day is a few hundred).
+pub const MAX_PARCELS: usize = 2_000;
+
 fn validate(body: &ManifestBody) -> Result<(), ManifestRefusal> {
     let invalid = |m: String| Err(ManifestRefusal::Invalid(m));
+    if body.parcels.len() > MAX_PARCELS {
+        return invalid(format!(
+            "{} parcels, more than the {MAX_PARCELS} one manifest may list",
+            body.parcels.len()
+        ));
+    }
     let mut ids = BTreeSet::new();
     let mut labels = BTreeSet::new();
     for p in &body.parcels {

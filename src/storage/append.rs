@@ -6,7 +6,7 @@ use courier_protocol::manifest::SignedManifest;
 use rusqlite::{TransactionBehavior, params};
 
 use super::reads::Tx;
-use super::store::{classify, encode, write_parcel};
+use super::store::{classify, encode, refine, write_parcel};
 use super::{MetaKey, Store, StoreError};
 use crate::domain::parcel::Parcel;
 
@@ -30,6 +30,8 @@ pub struct Append<'a> {
     pub manifest: Option<ManifestRow<'a>>,
     /// Meta keys to set.
     pub meta: Vec<(MetaKey, String)>,
+    /// The try in flight this event answers (parcel id, attempt).
+    pub settles_try: Option<(String, u32)>,
 }
 
 impl Append<'_> {
@@ -40,6 +42,7 @@ impl Append<'_> {
             parcels: Vec::new(),
             manifest: None,
             meta: Vec::new(),
+            settles_try: None,
         }
     }
 }
@@ -67,56 +70,76 @@ impl Store {
         decide: impl FnOnce(&Tx<'_>) -> Result<Option<Append<'m>>, E>,
     ) -> Result<Option<SignedEvent>, E> {
         const CTX: &str = "recording the event";
+        let path = self.path().to_owned();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify(CTX))?;
+            .map_err(classify(CTX))
+            .map_err(|e| refine(e, &path))?;
         let Some(append) = decide(&Tx(&tx))? else {
             return Ok(None);
         };
-        let event = append.event;
-        let body = String::from_utf8(event.body.canonical_bytes().map_err(StoreError::from)?)
-            .map_err(|e| StoreError::Decode(e.to_string()))?;
-        let kind = encode(&event.body.kind)?;
-        tx.execute(
-            "INSERT INTO events(seq, event_id, parcel_id, kind, body, hash, signature)
+        let event = write(&tx, append)
+            .and_then(|event| tx.commit().map(|()| event).map_err(classify(CTX)))
+            .map_err(|e| refine(e, &path))?;
+        Ok(Some(event))
+    }
+}
+
+/// Writes the event and its effects in the open transaction.
+fn write(tx: &rusqlite::Transaction<'_>, append: Append<'_>) -> Result<SignedEvent, StoreError> {
+    const CTX: &str = "recording the event";
+    let event = append.event;
+    let body = String::from_utf8(event.body.canonical_bytes().map_err(StoreError::from)?)
+        .map_err(|e| StoreError::Decode(e.to_string()))?;
+    let kind = encode(&event.body.kind)?;
+    tx.execute(
+        "INSERT INTO events(seq, event_id, parcel_id, kind, body, hash, signature)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                event.body.seq,
-                event.body.event_id,
-                event.body.parcel_id,
-                kind.trim_matches('"'),
-                body,
-                event.hash,
-                event.signature
-            ],
-        )
+        params![
+            event.body.seq,
+            event.body.event_id,
+            event.body.parcel_id,
+            kind.trim_matches('"'),
+            body,
+            event.hash,
+            event.signature
+        ],
+    )
+    .map_err(classify(CTX))?;
+    tx.execute("INSERT INTO outbox(seq) VALUES (?1)", [event.body.seq])
         .map_err(classify(CTX))?;
-        tx.execute("INSERT INTO outbox(seq) VALUES (?1)", [event.body.seq])
-            .map_err(classify(CTX))?;
-        for parcel in &append.parcels {
-            write_parcel(&tx, parcel, event.body.seq)?;
-        }
-        if let Some(m) = append.manifest {
-            tx.execute(
-                "INSERT INTO manifests(version, body_hash, signed_json, accepted_at_ms) VALUES (?1, ?2, ?3, ?4)",
+    for parcel in &append.parcels {
+        write_parcel(&tx, parcel, event.body.seq)?;
+    }
+    if let Some(m) = append.manifest {
+        tx.execute(
+                "INSERT INTO manifests(version, body_hash, signed_json, accepted_at_ms, expires_at_ms, settings_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     m.signed.body.version,
                     hex::encode(m.body_hash),
                     encode(m.signed)?,
-                    m.accepted_at_ms
+                    m.accepted_at_ms,
+                    m.signed.body.expires_at_ms,
+                    encode(&m.signed.body.settings)?
                 ],
             )
             .map_err(classify(CTX))?;
-        }
-        for (key, value) in append.meta {
-            tx.execute(
+    }
+    if let Some((parcel_id, attempt)) = &append.settles_try {
+        tx.execute(
+            "DELETE FROM tries_in_flight WHERE parcel_id = ?1 AND attempt = ?2",
+            params![parcel_id, attempt],
+        )
+        .map_err(classify(CTX))?;
+    }
+    for (key, value) in append.meta {
+        tx.execute(
                 "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 params![key.as_str(), value],
             )
             .map_err(classify(CTX))?;
-        }
-        tx.commit().map_err(classify(CTX))?;
-        Ok(Some(event))
     }
+    Ok(event)
 }

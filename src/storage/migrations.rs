@@ -4,8 +4,9 @@ use rusqlite_migration::{M, Migrations};
 
 /// Every schema version, oldest first.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE manifests (
     version INTEGER PRIMARY KEY,
@@ -62,7 +63,31 @@ CREATE TRIGGER attempts_never_decrease BEFORE UPDATE OF attempts_spent ON parcel
 WHEN NEW.attempts_spent < OLD.attempts_spent
 BEGIN SELECT RAISE(ABORT, 'attempt counters never go back'); END;
 "#,
-    )])
+        ),
+        // 2: tries spent but not yet answered (so a crash mid-check still reaches
+        // the log), and the manifest's expiry and settings beside its JSON (so
+        // opening never decodes a whole manifest).
+        M::up(
+            r#"
+CREATE TABLE tries_in_flight (
+    parcel_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    entry TEXT NOT NULL,
+    check_mode TEXT NOT NULL,
+    attempt_limit INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    spent_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (parcel_id, attempt)
+);
+ALTER TABLE manifests ADD COLUMN expires_at_ms INTEGER;
+ALTER TABLE manifests ADD COLUMN settings_json TEXT;
+UPDATE manifests SET
+    expires_at_ms = json_extract(signed_json, '$.body.expires_at_ms'),
+    settings_json = json_extract(signed_json, '$.body.settings');
+"#,
+        ),
+    ])
 }
 
 #[cfg(test)]

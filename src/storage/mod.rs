@@ -12,9 +12,11 @@ mod migrations;
 pub mod outbox;
 mod reads;
 mod store;
+mod tries;
 
 pub use append::{Append, ManifestRow};
 pub use identity::MetaKey;
 pub use migrations::migrations;
 pub use reads::{Reads, Tx};
 pub use store::{Store, StoreError};
+pub use tries::{TryInFlight, TryOwner, TrySpec};

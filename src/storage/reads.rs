@@ -144,6 +144,37 @@ pub trait Reads: Connected {
         Ok(query_events(self.conn(), "WHERE event_id = ?1", [event_id])?.pop())
     }
 
+    /// Tries spent and not yet answered by an event, oldest first.
+    fn tries_in_flight(&self) -> Result<Vec<super::TryInFlight>, StoreError> {
+        super::tries::tries_in_flight(self)
+    }
+
+    /// Version, expiry and settings of the manifest in force, without decoding it.
+    fn manifest_in_force(
+        &self,
+    ) -> Result<Option<(u64, i64, courier_protocol::manifest::ManifestSettings)>, StoreError> {
+        let row: Option<(u64, Option<i64>, Option<String>)> = self
+            .conn()
+            .query_row(
+                "SELECT version, expires_at_ms, settings_json FROM manifests ORDER BY version DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(classify("reading manifests"))?;
+        row.map(|(version, expires, settings)| {
+            Ok((
+                version,
+                expires.unwrap_or(0),
+                match settings {
+                    Some(s) => decode("manifest settings", &s)?,
+                    None => Default::default(),
+                },
+            ))
+        })
+        .transpose()
+    }
+
     /// Events not yet acknowledged by the server.
     fn pending_count(&self) -> Result<u64, StoreError> {
         self.conn()

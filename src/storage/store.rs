@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use courier_protocol::ProtocolError;
 use courier_protocol::envelope::ChainTip;
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use thiserror::Error;
 
 use super::MetaKey;
@@ -27,7 +27,7 @@ pub enum StoreError {
     ReadOnly(&'static str),
     /// The database file is damaged.
     #[error(
-        "the database is damaged ({0}): stop using this device and call carrier IT (run `courier-terminal diagnose`)"
+        "the database is damaged ({0}): stop using this device and call carrier IT; nothing will be recorded until it is repaired"
     )]
     Corrupt(&'static str),
     /// The database file is missing or empty.
@@ -44,7 +44,7 @@ pub enum StoreError {
     #[error("cannot prepare the database schema: {0}")]
     Schema(String),
     /// A stored row does not decode.
-    #[error("stored data is unreadable ({0}); run `courier-terminal diagnose`")]
+    #[error("stored data is unreadable ({0}): call carrier IT")]
     Decode(String),
     /// Building or signing the event failed.
     #[error("could not build the event: {0}")]
@@ -100,7 +100,7 @@ impl Store {
     /// refused (never silently given a new schema): see [`Store::create`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         refuse_missing_or_empty(path)?;
-        Self::open_and_migrate(path)
+        Self::open_and_migrate(path).map_err(|e| refine(e, path))
     }
 
     /// Creates the schema in a new, empty database file (set-up only).
@@ -128,15 +128,36 @@ impl Store {
     }
 
     /// Opens an existing database read-only (export, verify, diagnose).
+    ///
+    /// It works on a full disk or a read-only mount: when the shared-memory
+    /// index of the WAL cannot be created there, it reads again in exclusive
+    /// locking mode, which keeps that index in memory.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        const CTX: &str = "opening the database read-only";
         refuse_missing_or_empty(path)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(classify("opening the database read-only"))?;
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(classify("opening the database read-only"))?;
+        let open = |exclusive: bool| -> Result<Connection, StoreError> {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(classify(CTX))?;
+            conn.busy_timeout(Duration::from_secs(5))
+                .map_err(classify(CTX))?;
+            if exclusive {
+                conn.execute_batch("PRAGMA locking_mode=EXCLUSIVE")
+                    .map_err(classify(CTX))?;
+            }
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(classify(CTX))?;
+            Ok(conn)
+        };
+        let conn = match open(false) {
+            Ok(c) => c,
+            Err(e @ (StoreError::Busy(_) | StoreError::Corrupt(_))) => return Err(e),
+            Err(_) => open(true).map_err(|e| refine(e, path))?,
+        };
         Ok(Store {
             conn,
             path: path.to_owned(),
@@ -157,6 +178,7 @@ impl Store {
             )
             .map(|_| ())
             .map_err(classify("saving settings"))
+            .map_err(|e| refine(e, &self.path))
     }
 
     /// Raises the stored clock floor (never lowers it).
@@ -169,37 +191,39 @@ impl Store {
         Ok(current)
     }
 
-    /// Spends one code attempt durably and returns the attempts now spent.
-    ///
-    /// Committed (fsync) before the code is compared, so a crash never gives a
-    /// free try. Returns `None` when the parcel is already at its limit.
-    pub fn spend_attempt(
-        &mut self,
-        parcel_id: &str,
-        limit: u32,
-    ) -> Result<Option<u32>, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(classify("counting the attempt"))?;
-        let spent: Option<u32> = tx
-            .query_row(
-                "UPDATE parcels SET attempts_spent = attempts_spent + 1
-                 WHERE parcel_id = ?1 AND attempts_spent < ?2 RETURNING attempts_spent",
-                params![parcel_id, limit],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(classify("counting the attempt"))?;
-        tx.commit().map_err(classify("counting the attempt"))?;
-        Ok(spent)
-    }
-
     /// SQLite's own consistency check (`ok` when healthy).
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         self.conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(classify("checking integrity"))
+    }
+}
+
+/// Names an I/O failure by the state of the file system the database is on:
+/// SQLite says "disk I/O error" (for example when the WAL index cannot grow)
+/// where the person in front of the screen needs "full" or "read-only".
+pub(super) fn refine(e: StoreError, db: &Path) -> StoreError {
+    let context = match &e {
+        StoreError::Sqlite { context, source }
+            if matches!(
+                source.sqlite_error_code(),
+                Some(ErrorCode::SystemIoFailure | ErrorCode::CannotOpen)
+            ) =>
+        {
+            *context
+        }
+        _ => return e,
+    };
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match rustix::fs::statvfs(dir) {
+        Ok(fs) if fs.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) => {
+            StoreError::ReadOnly(context)
+        }
+        Ok(fs) if fs.f_bavail == 0 => StoreError::Full(context),
+        _ => e,
     }
 }
 
@@ -317,6 +341,7 @@ mod tests {
                 parcels: vec![parcel],
                 manifest: None,
                 meta: Vec::new(),
+                settles_try: None,
             })
         })
     }
@@ -394,7 +419,18 @@ mod tests {
         );
         assert!(store.conn.execute("DELETE FROM events", []).is_err());
         assert!(store.conn.execute("DELETE FROM outbox", []).is_err());
-        assert_eq!(store.spend_attempt("P1", 5).expect("spend"), Some(1));
+        let spec = crate::storage::TrySpec {
+            parcel_id: "P1",
+            limit: 5,
+            entry: "keypad",
+            check_mode: "offline",
+        };
+        let owner = crate::storage::TryOwner {
+            pid: 1,
+            boot_id: "b".into(),
+            at_ms: 1,
+        };
+        assert_eq!(store.spend_attempt(&spec, &owner).expect("spend"), Some(1));
         assert!(
             store
                 .conn
@@ -402,8 +438,8 @@ mod tests {
                 .is_err()
         );
         for _ in 0..4 {
-            store.spend_attempt("P1", 5).expect("spend");
+            store.spend_attempt(&spec, &owner).expect("spend");
         }
-        assert_eq!(store.spend_attempt("P1", 5).expect("at limit"), None);
+        assert_eq!(store.spend_attempt(&spec, &owner).expect("at limit"), None);
     }
 }

@@ -103,9 +103,31 @@ fn transport(e: reqwest::Error) -> CallError {
     CallError::Transport(format!("{kind}: {e}"))
 }
 
-async fn decode<T: serde::de::DeserializeOwned>(r: reqwest::Response) -> Result<T, CallError> {
+/// The largest answer read from the server: a day's manifest is well below it
+/// (see `terminal::manifest::MAX_MANIFEST_BYTES`); anything larger is refused
+/// before it is held in memory.
+pub const MAX_ANSWER_BYTES: usize = crate::terminal::manifest::MAX_MANIFEST_BYTES + 64 * 1024;
+
+async fn decode<T: serde::de::DeserializeOwned>(mut r: reqwest::Response) -> Result<T, CallError> {
     let status = r.status().as_u16();
-    let bytes = r.bytes().await.map_err(transport)?;
+    let too_large = || {
+        CallError::Decode(format!(
+            "the answer is larger than {} MiB; refused",
+            MAX_ANSWER_BYTES / (1024 * 1024)
+        ))
+    };
+    if r.content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = r.chunk().await.map_err(transport)? {
+        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     if (200..300).contains(&status) {
         return serde_json::from_slice(&bytes).map_err(|e| CallError::Decode(e.to_string()));
     }

@@ -5,7 +5,9 @@
 
 use courier_protocol::code_verifier::{BuyerSecret, CodeForm, CodeKey};
 use courier_protocol::envelope::{SignedEvent, Verification};
-use courier_protocol::vocabulary::{CheckMode, CheckResult, EventKind, Outcome, ParcelKind};
+use courier_protocol::vocabulary::{
+    CheckMode, CheckResult, EntryMode, EventKind, Outcome, ParcelKind,
+};
 use tracing::warn;
 
 use super::{Decision, Terminal, TerminalError};
@@ -14,6 +16,7 @@ use crate::domain::digits::ascii_digits;
 use crate::domain::event_draft::EventDraft;
 use crate::domain::parcel::{Action, Parcel, ParcelState};
 use crate::domain::refusal::Refusal;
+use crate::storage::{Reads, TryInFlight, TryOwner, TrySpec};
 
 /// A code as the courier typed or scanned it.
 #[derive(Debug, Clone, Copy)]
@@ -93,8 +96,21 @@ impl Terminal {
         secret: &BuyerSecret,
     ) -> Result<CodeAnswer, TerminalError> {
         let limit = p.spec.attempt_limit;
-        // Spend the try durably before comparing, like a card's PIN counter.
-        let Some(spent) = self.store.spend_attempt(&p.spec.parcel_id, limit)? else {
+        let clock = self.clock.now();
+        let owner = TryOwner {
+            pid: std::process::id(),
+            boot_id: clock.boot_id,
+            at_ms: clock.device_utc_ms,
+        };
+        let spec = TrySpec {
+            parcel_id: &p.spec.parcel_id,
+            limit,
+            entry: entry_name(plan.entry),
+            check_mode: check_name(plan.check),
+        };
+        // Spend the try durably before comparing, like a card's PIN counter; it
+        // stays marked in flight until the event that answers it is committed.
+        let Some(spent) = self.store.spend_attempt(&spec, &owner)? else {
             return Err(Refusal::Locked { limit }.into());
         };
         let key = plan.derive(secret);
@@ -196,8 +212,12 @@ impl Terminal {
                 draft = draft.detail("collected_label", collected.clone());
             }
             settled = Some(settlement);
+            let parcel_id = p.spec.parcel_id.clone();
             let mut decision = Decision::on(draft, p);
             decision.code_key = matched.then_some(key);
+            if check == CheckMode::Offline {
+                decision.settles_try = Some((parcel_id, spent));
+            }
             Ok(decision)
         })?;
         match settled {
@@ -209,5 +229,94 @@ impl Terminal {
             Some(Settlement::MovedOn(refusal)) => Err(refusal.into()),
             None => Err(crate::storage::StoreError::Decode("code check not settled".into()).into()),
         }
+    }
+}
+
+fn entry_name(e: EntryMode) -> &'static str {
+    match e {
+        EntryMode::Keypad => "keypad",
+        EntryMode::Qr => "qr",
+    }
+}
+
+fn check_name(c: CheckMode) -> &'static str {
+    match c {
+        CheckMode::Offline => "offline",
+        CheckMode::Online => "online",
+    }
+}
+
+/// Whether the process that spent a try can no longer answer it.
+fn abandoned(t: &TryInFlight, boot_id: &str) -> bool {
+    if t.owner.boot_id != boot_id {
+        return true;
+    }
+    if t.owner.pid == std::process::id() {
+        return false;
+    }
+    let Some(pid) = i32::try_from(t.owner.pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return true;
+    };
+    matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+impl Terminal {
+    /// Records every try a stopped process spent without recording its answer
+    /// (power cut, crash, kill mid-check), as an interrupted attempt: the log
+    /// and the server then count every try the counter counts.
+    pub(crate) fn record_interrupted_tries(&mut self) -> Result<(), TerminalError> {
+        let boot_id = self.clock.now().boot_id;
+        let stale: Vec<TryInFlight> = self
+            .store
+            .tries_in_flight()?
+            .into_iter()
+            .filter(|t| abandoned(t, &boot_id))
+            .collect();
+        for t in stale {
+            let entry = t.entry.clone();
+            let check = t.check_mode.clone();
+            self.record_if(|tx, _, _| {
+                // Another process may have recorded it meanwhile.
+                if !tx
+                    .tries_in_flight()?
+                    .iter()
+                    .any(|x| x.parcel_id == t.parcel_id && x.attempt == t.attempt)
+                {
+                    return Ok(None);
+                }
+                let Some(p) = tx.parcel_by_id(&t.parcel_id)? else {
+                    return Ok(None);
+                };
+                let mut draft = EventDraft::new(EventKind::CodeAttempt)
+                    .parcel(&p.spec.parcel_id, &p.spec.order_ref)
+                    .detail("interrupted_at_ms", t.owner.at_ms.to_string());
+                draft.verification = Some(Verification {
+                    entry: if entry == entry_name(EntryMode::Qr) {
+                        EntryMode::Qr
+                    } else {
+                        EntryMode::Keypad
+                    },
+                    check: if check == check_name(CheckMode::Online) {
+                        CheckMode::Online
+                    } else {
+                        CheckMode::Offline
+                    },
+                    result: CheckResult::Interrupted,
+                    attempt: t.attempt,
+                    attempt_limit: t.attempt_limit,
+                });
+                let mut d = Decision::event(draft);
+                d.settles_try = Some((t.parcel_id.clone(), t.attempt));
+                Ok(Some(d))
+            })?;
+            warn!(parcel = %t.parcel_id, attempt = t.attempt, "an interrupted code try was recorded");
+        }
+        Ok(())
     }
 }

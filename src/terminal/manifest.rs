@@ -17,8 +17,6 @@ use crate::storage::{ManifestRow, Reads};
 
 /// The largest signed manifest the terminal accepts, in bytes of JSON.
 pub const MAX_MANIFEST_BYTES: usize = 8 * 1024 * 1024;
-/// The most parcels one manifest may list.
-pub const MAX_MANIFEST_PARCELS: usize = 2_000;
 
 impl Terminal {
     /// Checks and loads a signed manifest; the current one stays on refusal.
@@ -70,6 +68,7 @@ impl Terminal {
                     body_hash,
                     accepted_at_ms: stamp.clock.device_utc_ms,
                 }),
+                settles_try: None,
             }))
         })?;
         if recorded.is_some() {

@@ -119,6 +119,17 @@ impl ManifestInForce {
             settings: m.body.settings.clone(),
         }
     }
+
+    /// The manifest in force as stored, read without decoding the manifest.
+    fn read(store: &Store) -> Result<Option<Self>, StoreError> {
+        Ok(store
+            .manifest_in_force()?
+            .map(|(version, expires_at_ms, settings)| ManifestInForce {
+                version,
+                expires_at_ms,
+                settings,
+            }))
+    }
 }
 
 /// What an action decided on the state it read inside the write transaction.
@@ -131,6 +142,8 @@ pub(crate) struct Decision<'m> {
     pub code_key: Option<CodeKey>,
     /// A manifest accepted by this event.
     pub manifest: Option<ManifestRow<'m>>,
+    /// The try in flight this event answers (parcel id, attempt).
+    pub settles_try: Option<(String, u32)>,
 }
 
 impl Decision<'_> {
@@ -141,6 +154,7 @@ impl Decision<'_> {
             parcels: vec![parcel],
             code_key: None,
             manifest: None,
+            settles_try: None,
         }
     }
 
@@ -151,6 +165,7 @@ impl Decision<'_> {
             parcels: Vec::new(),
             code_key: None,
             manifest: None,
+            settles_try: None,
         }
     }
 }
@@ -208,8 +223,8 @@ impl Terminal {
         let identity = store
             .identity()?
             .ok_or_else(|| TerminalError::NotInitialised("no device id".into()))?;
-        let manifest = store.current_manifest()?.as_ref().map(ManifestInForce::of);
-        Ok(Terminal {
+        let manifest = ManifestInForce::read(&store)?;
+        let mut terminal = Terminal {
             store,
             key,
             identity,
@@ -217,7 +232,11 @@ impl Terminal {
             position,
             online: None,
             manifest,
-        })
+        };
+        if !read_only {
+            terminal.record_interrupted_tries()?;
+        }
+        Ok(terminal)
     }
 
     /// Plugs in the online code check (sync engine).
@@ -279,11 +298,7 @@ impl Terminal {
     fn refresh_manifest(&mut self) -> Result<(), TerminalError> {
         let newest = self.store.highest_manifest_version()?;
         if newest != self.manifest.as_ref().map(|m| m.version) {
-            self.manifest = self
-                .store
-                .current_manifest()?
-                .as_ref()
-                .map(ManifestInForce::of);
+            self.manifest = ManifestInForce::read(&self.store)?;
         }
         Ok(())
     }
@@ -352,6 +367,7 @@ impl Terminal {
                 parcels: decision.parcels,
                 manifest: decision.manifest,
                 meta: vec![(MetaKey::ClockFloorMs, floor.to_string())],
+                settles_try: decision.settles_try,
             }))
         })?;
         if let Some(event) = &event {
