@@ -2,7 +2,10 @@
 # Installs the .deb on this machine (root, dpkg; systemd need not be running)
 # and checks what a handheld would live through:
 #   install      files, modes, conffile, service user, private data directory;
-#   upgrade      to a second build while events wait: the database is untouched;
+#   enroll       against the reference server on loopback, then events recorded
+#                offline;
+#   upgrade      to a second build while events wait: the database is untouched,
+#                then the events sync once;
 #   remove       keeps the data and leaves a note saying what waits;
 #   purge        with waiting events keeps the data directory and says where;
 #   purge        after a removal with nothing waiting deletes it.
@@ -22,11 +25,12 @@ if [[ -d $DATA && ! -e $DATA/$MARK ]]; then
 fi
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-# The workspace's own build of the binary makes the sample manifest (dev tools).
-DEV_TOOL=${DEV_TOOL:-"$target_dir/debug/courier-terminal dev"}
+# The workspace's reference escrow server (dev tools), run on loopback.
+ESCROW_SERVER=${ESCROW_SERVER:-"$target_dir/debug/escrow-server"}
 work=$(mktemp -d)
 chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
+server_pid=""
+trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 checks=0
 # cargo-deb (second build below) may clean its output directory: keep a copy.
 cp "$deb" "$work/first.deb"
@@ -57,22 +61,46 @@ getent passwd courier-terminal | grep -q ':/var/lib/courier-terminal:/usr/sbin/n
 [[ -f /usr/lib/udev/rules.d/60-courier-terminal.rules ]] || fail "udev rules not installed"
 ok "install: binary, conffile, unit, udev rules, user and private data directory"
 
-# --- events waiting --------------------------------------------------------
-key_hex=$($DEV_TOOL server-key --out "$work/server.pk8" | grep -o '[0-9a-f]\{64\}' | sed -n 1p)
-as_service init --device-id dev-install-test --server-key "$key_hex" >/dev/null
-$DEV_TOOL sample-manifest --server-key "$work/server.pk8" --device-id dev-install-test \
-  --out "$work/manifest.json" --parcels 3 --iterations 1000 >/dev/null
-chmod 644 "$work/manifest.json"
-as_service manifest load "$work/manifest.json" >/dev/null
-label=$(as_service parcels --json | sed -n '1s/.*"label":"\([^"]*\)".*/\1/p')
-as_service --fixed-position 36.7538,3.0588 arrive "$label" >/dev/null
+# --- enrolled against a reference server on loopback, events waiting --------
+starts=0
+start_server() {
+  starts=$((starts + 1))
+  server_log="$work/server-$starts.log"
+  : >"$server_log"
+  $ESCROW_SERVER --db "$work/server.sqlite" serve --listen 127.0.0.1:0 >"$server_log" 2>/dev/null &
+  server_pid=$!
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^listening on //p' "$server_log")
+    [[ -n $url ]] && return 0
+    kill -0 "$server_pid" 2>/dev/null || fail "reference server did not start"
+    sleep 0.1
+  done
+  fail "reference server not listening after 10 s"
+}
+stop_server() {
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+token=$($ESCROW_SERVER --db "$work/server.sqlite" issue-token)
+parcel=$($ESCROW_SERVER --db "$work/server.sqlite" create-order --order-ref CMD-IT-1 \
+  --label DZIT0001 --iterations 1000 | sed -n 's/^parcel_id //p')
+start_server
+as_service enroll --server "$url" --token "$token" --hardware-label install-test >"$work/enroll.log"
+device=$(sed -n 's/^enrolled as *//p' "$work/enroll.log")
+[[ -n $device ]] || fail "enrollment printed no device id"
+$ESCROW_SERVER --db "$work/server.sqlite" issue-manifest --device "$device" --parcel "$parcel" >/dev/null
+as_service sync >/dev/null || fail "first sync"
+stop_server
+as_service --fixed-position 36.7538,3.0588 arrive DZIT0001 >/dev/null
+as_service --fixed-position 36.7538,3.0588 contact DZIT0001 >/dev/null
 waiting=$(pending)
 [[ $waiting -ge 2 ]] || fail "expected events waiting, found ${waiting:-none}"
 [[ $(mode_owner "$DATA/device.key") == "600 courier-terminal:courier-terminal" ]] ||
   fail "device key: $(mode_owner "$DATA/device.key")"
 echo "# carrier edit" >>/etc/courier-terminal/config.toml
 before=$(db_sum)
-ok "$waiting events wait to sync"
+ok "enrolled as $device on $url; server stopped; $waiting events wait to sync"
 
 # --- upgrade to a second build ----------------------------------------------
 cargo deb --no-build --profile dev --strip --fast --quiet --deb-version 0.1.0-2 \
@@ -86,6 +114,18 @@ tail -1 /etc/courier-terminal/config.toml | grep -q '^# carrier edit$' ||
   fail "the upgrade replaced the carrier's config.toml"
 as_service events verify >/dev/null || fail "evidence log does not verify after upgrade"
 ok "upgrade: database, key, $waiting waiting events and the edited config kept"
+
+# --- the waiting events sync once after the upgrade ------------------------
+start_server
+as_service sync --server "$url" >/dev/null || fail "sync after upgrade"
+[[ $(pending) == 0 ]] || fail "events still waiting after sync"
+as_service sync --server "$url" --status --json | grep -q '"rejected":0' || fail "events rejected"
+stop_server
+ok "after the upgrade the $waiting events synced, none rejected"
+as_service --fixed-position 36.7538,3.0588 contact DZIT0001 >/dev/null
+waiting=$(pending)
+[[ $waiting == 1 ]] || fail "expected 1 event waiting, found ${waiting:-none}"
+before=$(db_sum)
 
 # --- remove ----------------------------------------------------------------
 dpkg -r "$PKG" >"$work/remove.log" 2>&1 || { cat "$work/remove.log"; fail "remove"; }

@@ -144,6 +144,7 @@ systemd-analyze security --offline=yes --root="$root" \
 # dpkg on this machine, as root (CI is root); PACKAGE_INSTALL_TEST=0 skips it.
 if [[ $(id -u) == 0 && ${PACKAGE_INSTALL_TEST:-1} == 1 ]]; then
   step "install test"
+  cargo build --quiet --locked -p escrow-reference-server --bin escrow-server
   bash scripts/package-install-test.sh "$deb"
 fi
 
