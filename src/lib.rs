@@ -4,11 +4,12 @@
 //! [`device_key`], [`clock`], [`position_source`] and [`sync`] are the edges;
 //! [`terminal`] is the one service the command line and the screens call;
 //! [`assembly`] is the one place that builds a running terminal from a typed
-//! configuration; [`cli`] and [`ui`] only map what the terminal computed.
+//! configuration ([`config`] reads it from `/etc/courier-terminal/config.toml`); [`cli`] and [`ui`] only map what the terminal computed.
 
 pub mod assembly;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod device_key;
 pub mod domain;
 pub mod gnss_position;

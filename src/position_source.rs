@@ -23,7 +23,7 @@ impl PositionSource for NoPosition {
 }
 
 /// A configured fixed position (bench or depot terminal), recorded as source "fixed".
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FixedPosition {
     /// Latitude, degrees.
     pub lat_deg: f64,
