@@ -46,18 +46,6 @@ pub enum PositionInput {
     None,
 }
 
-/// Which bytes end a scanner frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FrameEnd {
-    /// Carriage return.
-    Cr,
-    /// Line feed.
-    Lf,
-    /// CR then LF (a lone CR or LF also ends the frame).
-    #[default]
-    CrLf,
-}
-
 /// Where scanned labels and buyer QR codes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScannerInput {
@@ -68,7 +56,7 @@ pub enum ScannerInput {
         /// Baud rate.
         baud: u32,
         /// What ends a frame.
-        frame_end: FrameEnd,
+        frame_end: Terminator,
     },
     /// A scanner that types into the focused window, ending with Enter: the
     /// screens' text fields receive it, nothing to open here.
@@ -307,16 +295,12 @@ impl DeviceConfig {
 fn open_scanner(
     port: &std::path::Path,
     baud: u32,
-    frame_end: FrameEnd,
+    frame_end: Terminator,
 ) -> Result<(ScannerSerial, mpsc::Receiver<String>), AssemblyError> {
     let name = port.display().to_string();
     let mut config = ScannerConfig::new(name.clone(), baud);
     config.framing = ScannerFramingConfig {
-        terminator: match frame_end {
-            FrameEnd::Cr => Terminator::Cr,
-            FrameEnd::Lf => Terminator::Lf,
-            FrameEnd::CrLf => Terminator::CrLf,
-        },
+        terminator: frame_end,
         ..ScannerFramingConfig::default()
     };
     // Every text goes to the screens, which route it by what is on show.

@@ -36,7 +36,7 @@ pub(super) fn run(cli: &Cli, command: &EventsCommand) -> Result<u8> {
             Ok(0)
         }
         EventsCommand::Verify => {
-            let key = device_public_key(&store, &DataDir(cli.data_dir.clone()))?;
+            let key = device_public_key(&store, &cli.data_dir()?)?;
             match verify_log(&store, &key) {
                 Ok(r) => {
                     outln!(

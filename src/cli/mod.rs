@@ -13,8 +13,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::assembly::{DeviceConfig, Feeds, FrameEnd, PositionInput, ScannerInput};
-use crate::sync::background::Schedule;
+use crate::assembly::{DeviceConfig, Feeds, PositionInput, ScannerInput};
+use crate::config::{self, Config, ConfigError, PositionSetting, Terminator};
 use crate::terminal::{DataDir, Terminal};
 
 /// `println!` that returns the write error (a closed pipe ends the command
@@ -39,18 +39,29 @@ mod ui;
 
 pub use output::{EXIT_REFUSED, display_name};
 
+/// Where the configuration file is when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "/etc/courier-terminal/config.toml";
+
 /// Courier terminal: escrow code check and signed delivery evidence.
+///
+/// Settings come from the configuration file (`--config`, default
+/// /etc/courier-terminal/config.toml when present); an option given here wins
+/// over the file.
 #[derive(Debug, Parser)]
 #[command(name = "courier-terminal", version, about)]
 pub struct Cli {
-    /// Data directory (database, device key).
+    /// Configuration file (TOML); an absent file at the default path means defaults.
     #[arg(
         long,
         global = true,
-        env = "COURIER_TERMINAL_DATA",
-        default_value = "/var/lib/courier-terminal"
+        env = "COURIER_TERMINAL_CONFIG",
+        value_name = "FILE"
     )]
-    pub data_dir: PathBuf,
+    pub config: Option<PathBuf>,
+    /// Data directory (database, device key) [default: from the configuration,
+    /// /var/lib/courier-terminal].
+    #[arg(long, global = true, env = "COURIER_TERMINAL_DATA", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Serial port of the GNSS module (NMEA), e.g. /dev/courier-gnss.
     #[arg(
         long,
@@ -60,8 +71,8 @@ pub struct Cli {
     )]
     pub gnss: Option<PathBuf>,
     /// Baud rate of the GNSS module.
-    #[arg(long, global = true, default_value_t = 9600)]
-    pub gnss_baud: u32,
+    #[arg(long, global = true)]
+    pub gnss_baud: Option<u32>,
     /// A fixed position "LAT,LON" instead of a GNSS receiver (depot bench).
     #[arg(long, global = true, value_name = "LAT,LON")]
     pub fixed_position: Option<String>,
@@ -69,11 +80,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PORT|wedge")]
     pub scanner: Option<String>,
     /// Baud rate of a serial scanner.
-    #[arg(long, global = true, default_value_t = 9600)]
-    pub scanner_baud: u32,
+    #[arg(long, global = true)]
+    pub scanner_baud: Option<u32>,
     /// What ends a scanner frame.
-    #[arg(long, global = true, value_enum, default_value = "crlf")]
-    pub scanner_frame_end: FrameEndArg,
+    #[arg(long, global = true, value_enum)]
+    pub scanner_frame_end: Option<FrameEndArg>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -134,30 +145,77 @@ pub enum Command {
 }
 
 impl Cli {
-    /// The device configuration these options describe.
+    /// The configuration file's settings (defaults when no file is at the
+    /// default path; an explicit path must exist).
+    pub fn file_config(&self) -> Result<Config> {
+        let (path, explicit) = match &self.config {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG), false),
+        };
+        match Config::load(&path) {
+            Ok(c) => Ok(c),
+            Err(ConfigError::NotFound { .. }) if !explicit => Ok(Config::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The data directory: `--data-dir`, else the configuration's.
+    pub fn data_dir(&self) -> Result<DataDir> {
+        Ok(DataDir(match &self.data_dir {
+            Some(d) => d.clone(),
+            None => self.file_config()?.storage.data_dir,
+        }))
+    }
+
+    /// The device configuration: the file's settings, with the options given here on top.
     pub fn device_config(&self) -> Result<DeviceConfig> {
-        let mut config = DeviceConfig::new(&self.data_dir);
-        config.position = match (&self.gnss, &self.fixed_position) {
-            (Some(port), _) => PositionInput::SerialGnss {
+        let file = self.file_config()?;
+        let data_dir = self.data_dir.clone().unwrap_or(file.storage.data_dir);
+        let mut config = DeviceConfig::new(data_dir);
+        config.position = match (&self.gnss, &self.fixed_position, &file.gnss.source) {
+            (Some(port), _, file_source) => PositionInput::SerialGnss {
                 port: port.clone(),
-                baud: self.gnss_baud,
+                baud: self.gnss_baud.unwrap_or(match file_source {
+                    PositionSetting::Receiver { baud, .. } => baud.get(),
+                    _ => 9600,
+                }),
             },
-            (None, Some(text)) => parse_fixed(text)?,
-            (None, None) => PositionInput::None,
+            (None, Some(text), _) => parse_fixed(text)?,
+            (None, None, PositionSetting::Receiver { port, baud }) => PositionInput::SerialGnss {
+                port: port.clone(),
+                baud: self.gnss_baud.unwrap_or(baud.get()),
+            },
+            (None, None, PositionSetting::Fixed(p)) => PositionInput::Fixed {
+                lat_deg: p.lat_deg,
+                lon_deg: p.lon_deg,
+            },
+            (None, None, PositionSetting::None) => PositionInput::None,
         };
-        config.scanner = match self.scanner.as_deref() {
-            None => ScannerInput::None,
-            Some("wedge") => ScannerInput::KeyboardWedge,
-            Some(port) => ScannerInput::Serial {
+        let frame_end = match self.scanner_frame_end {
+            Some(FrameEndArg::Cr) => Terminator::Cr,
+            Some(FrameEndArg::Lf) => Terminator::Lf,
+            Some(FrameEndArg::Crlf) => Terminator::CrLf,
+            None => file.scanner.frame_end,
+        };
+        config.scanner = match (self.scanner.as_deref(), &file.scanner.input) {
+            (Some("wedge"), _) => ScannerInput::KeyboardWedge,
+            (Some(port), file_input) => ScannerInput::Serial {
                 port: PathBuf::from(port),
-                baud: self.scanner_baud,
-                frame_end: match self.scanner_frame_end {
-                    FrameEndArg::Cr => FrameEnd::Cr,
-                    FrameEndArg::Lf => FrameEnd::Lf,
-                    FrameEndArg::Crlf => FrameEnd::CrLf,
-                },
+                baud: self.scanner_baud.unwrap_or(match file_input {
+                    config::ScannerInput::Serial { baud, .. } => baud.get(),
+                    _ => 9600,
+                }),
+                frame_end,
             },
+            (None, config::ScannerInput::Serial { port, baud }) => ScannerInput::Serial {
+                port: port.clone(),
+                baud: self.scanner_baud.unwrap_or(baud.get()),
+                frame_end,
+            },
+            (None, config::ScannerInput::Keyboard) => ScannerInput::KeyboardWedge,
+            (None, config::ScannerInput::None) => ScannerInput::None,
         };
+        config.online_check = file.server.online_check;
         Ok(config)
     }
 }
@@ -192,7 +250,7 @@ fn open(cli: &Cli, use_: Use) -> Result<(Terminal, Feeds, crate::assembly::Runni
         Use::Read => Duration::ZERO,
         Use::Record | Use::CheckCode => Duration::from_secs(3),
     };
-    config.online_check = matches!(use_, Use::CheckCode);
+    config.online_check = config.online_check && matches!(use_, Use::CheckCode);
     config.read_only = matches!(use_, Use::Read);
     let device = config.assemble()?;
     Ok((device.terminal, device.feeds, device.parts))
@@ -200,12 +258,12 @@ fn open(cli: &Cli, use_: Use) -> Result<(Terminal, Feeds, crate::assembly::Runni
 
 /// Runs a parsed command and returns the process exit code.
 pub fn run(cli: Cli) -> Result<u8> {
-    let dir = DataDir(cli.data_dir.clone());
+    let dir = cli.data_dir()?;
     match &cli.command {
         Command::Init(args) => setup::init(&dir, args),
         Command::Enroll(args) => setup::enroll(&dir, args),
         Command::Sync(args) => sync::run(&cli, &dir, args),
-        Command::Ui(args) => ui::run(&cli, args, Schedule::default()),
+        Command::Ui(args) => ui::run(&cli, args),
         Command::Manifest(c) => manifest::run(&cli, c),
         Command::Parcels(args) => parcels::run(&cli, args),
         Command::Arrive(_)
@@ -225,6 +283,6 @@ pub fn run(cli: Cli) -> Result<u8> {
 /// Opens the store read-only: reading commands work on a read-only or full disk.
 fn reader(cli: &Cli) -> Result<crate::storage::Store> {
     Ok(crate::storage::Store::open_read_only(
-        &DataDir(cli.data_dir.clone()).database(),
+        &cli.data_dir()?.database(),
     )?)
 }

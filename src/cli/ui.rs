@@ -11,14 +11,19 @@ use crate::ui::{AppConfig, Language};
 /// Options of `ui`.
 #[derive(Debug, Args)]
 pub struct UiArgs {
-    /// Language at start: fr, ar or en.
-    #[arg(long, default_value = "fr")]
-    pub lang: String,
+    /// Language at start: fr, ar or en [default: from the configuration, fr].
+    #[arg(long)]
+    pub lang: Option<String>,
 }
 
-pub(super) fn run(cli: &Cli, args: &UiArgs, schedule: Schedule) -> Result<u8> {
-    let Some(language) = Language::parse(&args.lang) else {
-        bail!("unknown language {:?}: use fr, ar or en", args.lang);
+pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
+    let file = cli.file_config()?;
+    let language = match &args.lang {
+        Some(code) => match Language::parse(code) {
+            Some(l) => l,
+            None => bail!("unknown language {code:?}: use fr, ar or en"),
+        },
+        None => file.ui.language,
     };
     if !crate::ui::has_display() {
         bail!(
@@ -26,8 +31,7 @@ pub(super) fn run(cli: &Cli, args: &UiArgs, schedule: Schedule) -> Result<u8> {
         );
     }
     let mut config = cli.device_config()?;
-    config.online_check = true;
-    config.background_sync = Some(schedule);
+    config.background_sync = file.server.background_sync.then(Schedule::default);
     let device = config.assemble()?;
     let (terminal, feeds, parts) = (device.terminal, device.feeds, device.parts);
     let mut app = AppConfig::new(terminal, feeds);
