@@ -279,7 +279,10 @@ impl DeviceConfig {
                 let gnss = GnssSerial::spawn(GnssConfig::new(name.clone(), *baud))
                     .map_err(|source| AssemblyError::Gnss { port: name, source })?;
                 let handle = gnss.handle();
-                if !self.first_fix_wait.is_zero()
+                if !port.exists() {
+                    // The reader keeps trying (a module plugged in later is read).
+                    warn!(port = %port.display(), "no GNSS module at this port: events record \"no fix\" until one is connected");
+                } else if !self.first_fix_wait.is_zero()
                     && handle
                         .wait_for(self.first_fix_wait, |s| s.fresh_fix().is_some())
                         .is_none()

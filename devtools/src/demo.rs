@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
 use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
 use courier_protocol::vocabulary::{CodePolicy, Outcome, ParcelKind, Reason};
-use courier_terminal::assembly::{DeviceConfig, FrameEnd, PositionInput, ScannerInput};
+use courier_terminal::assembly::{DeviceConfig, PositionInput, ScannerInput};
 use courier_terminal::clock::{Clock, SystemClock};
 use courier_terminal::domain::code_check::CodeVerdict;
 use courier_terminal::domain::parcel::Parcel;
@@ -29,6 +29,7 @@ use courier_terminal::terminal::{
 };
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::{AppState, ServerConfig, admin, start, system_clock};
+use firmware_bridge::scanner_framing::Terminator;
 use firmware_bridge::simulator::gnss_sim::{GnssSim, GnssSimConfig};
 use firmware_bridge::simulator::scanner_sim::ScannerSim;
 
@@ -186,7 +187,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     config.scanner = ScannerInput::Serial {
         port: scanner_sim.path().into(),
         baud: 9600,
-        frame_end: FrameEnd::CrLf,
+        frame_end: Terminator::CrLf,
     };
     config.online_check = true;
     let options = sync_options();

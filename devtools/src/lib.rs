@@ -8,6 +8,7 @@
 //! PNG), [`soak`] (the crash-test worker) and [`dev_commands`] (key and manifest
 //! helpers).
 
+pub mod crash_campaign;
 pub mod demo;
 pub mod demo_route;
 pub mod dev_commands;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use courier_devtools::{demo, dev_commands, screenshots, soak};
+use courier_devtools::{crash_campaign, demo, dev_commands, screenshots, soak};
 use tracing_subscriber::EnvFilter;
 
 /// Courier terminal dev tools: demo, screenshots, sample manifests, crash tests.
@@ -75,6 +75,9 @@ enum Command {
     },
     /// Crash-test worker: validations and attempts, printing each commit.
     Soak(soak::SoakArgs),
+    /// Two soak workers on one data directory, SIGKILLed at seeded moments;
+    /// checks after every cycle that nothing committed was lost or doubled.
+    CrashCampaign(crash_campaign::CampaignArgs),
 }
 
 fn run(cli: Cli) -> Result<u8> {
@@ -133,6 +136,7 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Soak(args) => soak::run(&args),
+        Command::CrashCampaign(args) => crash_campaign::run(&args).map(|_| 0),
     }
 }
 
