@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod device_key;
+pub mod diagnosis;
 pub mod domain;
 pub mod gnss_position;
 pub mod position_source;

@@ -27,6 +27,7 @@ macro_rules! outln {
 }
 
 mod depot;
+mod diagnose;
 mod doorstep;
 mod events;
 mod manifest;
@@ -142,6 +143,8 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// Open the courier's screens (GNSS, scanner and background sync as configured).
     Ui(ui::UiArgs),
+    /// Check storage, key, clock, GNSS, scanner, server and outbox; say what to fix.
+    Diagnose(diagnose::DiagnoseArgs),
 }
 
 impl Cli {
@@ -277,6 +280,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Depot(c) => depot::run(&cli, c),
         Command::Events(c) => events::run(&cli, c),
         Command::Status(args) => status::run(&cli, args),
+        Command::Diagnose(args) => diagnose::run(&cli, args),
     }
 }
 
