@@ -87,6 +87,11 @@ pub fn create_order(
         .map_err(|e| ServerError::Invalid(e.to_string()))?;
     let parcel_id = format!("P-{}", uuid::Uuid::now_v7().simple());
     let attempt_limit = req.attempt_limit.unwrap_or(DEFAULT_ATTEMPT_LIMIT);
+    if attempt_limit == 0 {
+        return Err(ServerError::Invalid(
+            "attempt_limit must be at least 1: a terminal refuses a limit of 0".into(),
+        ));
+    }
     let spec = ManifestParcel {
         parcel_id: parcel_id.clone(),
         label: req.label.clone(),
@@ -126,6 +131,19 @@ pub fn issue_manifest(
     req: &IssueManifestRequest,
     now_ms: i64,
 ) -> Result<SignedManifest, ServerError> {
+    if req.valid_for_ms <= 0 {
+        return Err(ServerError::Invalid(
+            "valid_for_ms must be positive: a terminal refuses an expired manifest".into(),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for p in req.parcel_ids.iter().chain(&req.withdrawn) {
+        if !seen.insert(p) {
+            return Err(ServerError::Invalid(format!(
+                "parcel {p} is named twice (listed twice, or both listed and withdrawn); a terminal refuses such a manifest"
+            )));
+        }
+    }
     if db.device(&req.device_id)?.is_none() {
         return Err(ServerError::NotFound(format!(
             "device {} is not enrolled",
@@ -152,11 +170,14 @@ pub fn issue_manifest(
         version,
         device_id: req.device_id.clone(),
         issued_at_ms: now_ms,
-        expires_at_ms: now_ms + req.valid_for_ms,
+        expires_at_ms: now_ms.saturating_add(req.valid_for_ms),
         depot: req.depot.clone(),
         settings: ManifestSettings::default(),
         parcels,
     };
+    body.check_content().map_err(|why| {
+        ServerError::Invalid(format!("a terminal would refuse this manifest: {why}"))
+    })?;
     let signed = SignedManifest::sign(body, key).map_err(|e| ServerError::Key(e.to_string()))?;
     let json = serde_json::to_string(&signed).map_err(|e| ServerError::Invalid(e.to_string()))?;
     let ids: Vec<String> = req
@@ -165,6 +186,6 @@ pub fn issue_manifest(
         .chain(&req.withdrawn)
         .cloned()
         .collect();
-    db.add_manifest(&req.device_id, version, &json, &ids)?;
+    db.add_manifest(&req.device_id, version, &json, &ids, &req.withdrawn)?;
     Ok(signed)
 }
