@@ -17,7 +17,9 @@ use crate::manifest::ManifestParcel;
 use crate::vocabulary::{CheckMode, CheckResult, EventKind, Outcome};
 
 use super::correction::check_correction;
-use super::outcome_rules::{CountRule, check_attempt, check_liability, check_reason};
+use super::outcome_rules::{
+    CountRule, check_attempt, check_liability, code_check_step, record_outcome_step,
+};
 use super::parcel::{Action, Parcel, ParcelState, Visit};
 use super::refusal::Refusal;
 
@@ -182,7 +184,6 @@ impl ParcelLedger {
                     .verification
                     .as_ref()
                     .ok_or_else(|| missing("verification"))?;
-                check_attempt(v, spec.attempt_limit)?;
                 match v.result {
                     CheckResult::Match => {
                         return Err(RuleViolation::Inconsistent(
@@ -190,7 +191,8 @@ impl ParcelLedger {
                         ));
                     }
                     CheckResult::Mismatch => {
-                        p.next_state(&Action::CheckCode)?;
+                        code_check_step(&p)?;
+                        check_attempt(v, spec.attempt_limit)?;
                         next.attempts_recorded = next.attempts_recorded.max(v.attempt);
                         if v.check == CheckMode::Offline {
                             effect = CounterEffect::AtLeast(v.attempt);
@@ -200,6 +202,7 @@ impl ParcelLedger {
                         if p.visit.is_none() {
                             return Err(Refusal::NotArrived.into());
                         }
+                        check_attempt(v, spec.attempt_limit)?;
                     }
                 }
             }
@@ -217,24 +220,15 @@ impl ParcelLedger {
                         .as_ref()
                         .filter(|v| v.result == CheckResult::Match)
                         .ok_or_else(|| missing("a matching verification"))?;
-                    check_attempt(v, spec.attempt_limit)?;
-                    next.state = p.next_state(&Action::CheckCode)?;
-                    if matches!(
-                        spec.kind,
-                        crate::vocabulary::ParcelKind::Exchange
-                            | crate::vocabulary::ParcelKind::Pickup
-                    ) && next.collected_label.is_none()
-                    {
-                        return Err(Refusal::CollectFirst.into());
+                    if body.code_proof.is_none() {
+                        return Err(missing("a code proof"));
                     }
+                    code_check_step(&p)?;
+                    check_attempt(v, spec.attempt_limit)?;
                     next.state = ParcelState::Delivered;
                     effect = CounterEffect::NeedsProof;
                 } else {
-                    check_reason(outcome, body.reason)?;
-                    if outcome == Outcome::RefusedAfterInspection && !next.inspection_offered {
-                        return Err(Refusal::InspectFirst.into());
-                    }
-                    next.state = p.next_state(&Action::RecordOutcome(outcome))?;
+                    next.state = record_outcome_step(&p, outcome, body.reason)?;
                 }
                 next.at_door = false;
                 next.inspection_offered = false;

@@ -12,4 +12,6 @@ pub mod refusal;
 
 pub use correction::check_correction;
 pub use ledger::{CounterEffect, ParcelLedger, RuleViolation};
-pub use outcome_rules::{check_attempt, check_liability, check_reason};
+pub use outcome_rules::{
+    check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
+};

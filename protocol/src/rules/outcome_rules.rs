@@ -2,9 +2,41 @@
 //! both the terminal (when it records) and the server (when it ingests) apply them.
 
 use crate::envelope::Verification;
-use crate::vocabulary::{CheckMode, CheckResult, Liability, Outcome, Reason};
+use crate::vocabulary::{CheckMode, CheckResult, Liability, Outcome, ParcelKind, Reason};
 
+use super::parcel::{Action, Parcel, ParcelState};
 use super::refusal::Refusal;
+
+/// Whether a non-delivery outcome may be recorded now, with this reason: the
+/// state machine, the reason table, and "refused after inspection" only after
+/// inspection was offered. Returns the parcel's next state.
+pub fn record_outcome_step(
+    p: &Parcel,
+    outcome: Outcome,
+    reason: Option<Reason>,
+) -> Result<ParcelState, Refusal> {
+    let next = p.next_state(&Action::RecordOutcome(outcome))?;
+    check_reason(outcome, reason)?;
+    if outcome == Outcome::RefusedAfterInspection
+        && !p.visit.as_ref().is_some_and(|v| v.inspection_offered)
+    {
+        return Err(Refusal::InspectFirst);
+    }
+    Ok(next)
+}
+
+/// Whether a code may be checked now: the state machine (arrived, not locked,
+/// not delivered or withdrawn) and, for exchanges and pick-ups, the item
+/// collected first. Returns the parcel's state if the code is wrong.
+pub fn code_check_step(p: &Parcel) -> Result<ParcelState, Refusal> {
+    let next = p.next_state(&Action::CheckCode)?;
+    if matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup)
+        && p.collected_label.is_none()
+    {
+        return Err(Refusal::CollectFirst);
+    }
+    Ok(next)
+}
 
 /// Whether `reason` may go with `outcome` (an outcome with exactly one
 /// reason, or none, may also be recorded without one).
