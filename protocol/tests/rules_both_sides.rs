@@ -132,6 +132,7 @@ fn verification(result: CheckResult, attempt: u32, limit: u32) -> Option<Verific
 
 /// The terminal's step: the event it would record and the parcel after it,
 /// or `Err(event)` with the event a rogue device would send anyway.
+#[allow(clippy::result_large_err)] // a test helper: the Err is the rogue event itself
 fn terminal_step(p: &Parcel, step: &Step, n: u64) -> Result<(EventBody, Parcel), EventBody> {
     let limit = p.spec.attempt_limit;
     let mut next = p.clone();
