@@ -551,3 +551,49 @@ async fn the_admin_api_refuses_manifests_a_terminal_would_refuse() {
     let v: Value = serde_json::from_str(&text).expect("json");
     assert!(v["manifest"].is_null(), "nothing refused is served: {v}");
 }
+
+#[tokio::test]
+async fn a_log_cut_short_or_forked_is_detected_against_the_checkpoint() {
+    use courier_protocol::checkpoint::{CheckpointVerdict, verify_log_against_checkpoint};
+    let h = Harness::new().await;
+    let mut dev = h.enroll().await;
+    let events: Vec<_> = (0..5)
+        .map(|_| dev.next(EventKind::DayClosed, None))
+        .collect();
+    let body = serde_json::to_vec(&EventBatch {
+        events: events.clone(),
+    })
+    .expect("json");
+    let (_, v) = upload_raw(&h, &mut dev, body).await;
+    let cp: courier_protocol::checkpoint::SignedCheckpoint =
+        serde_json::from_value(v["checkpoint"].clone()).expect("checkpoint");
+    let device_key = courier_protocol::keys::Signer::public_key(&dev.key);
+    let server_key = dev.server_key;
+    let check = |log: &[SignedEvent]| {
+        verify_log_against_checkpoint(log, &device_key, &cp, &server_key).expect("verifies")
+    };
+    assert!(check(&events).is_consistent());
+    assert_eq!(
+        check(&events[..3]),
+        CheckpointVerdict::Truncated {
+            log_seq: 3,
+            checkpoint_seq: 5
+        }
+    );
+    // The device rewrites its last two events: a valid chain, but not the one the server signed.
+    let mut forked = events[..3].to_vec();
+    dev.seq = 3;
+    dev.prev = events[2].hash.clone();
+    forked.push(dev.next(EventKind::DayClosed, None));
+    forked.push(dev.next(EventKind::DayClosed, None));
+    assert!(matches!(
+        check(&forked),
+        CheckpointVerdict::Forked { seq: 5, .. }
+    ));
+    // A checkpoint signed by anyone but the server does not verify.
+    let mut forged = cp.clone();
+    forged.body.seq = 3;
+    assert!(
+        verify_log_against_checkpoint(&events[..3], &device_key, &forged, &server_key).is_err()
+    );
+}
