@@ -20,6 +20,8 @@ use crate::db::{OrderRow, ServerDb};
 
 /// Default PBKDF2 iterations of the numeric form.
 pub const DEFAULT_ITERATIONS: u32 = 600_000;
+/// Most PBKDF2 iterations an order may ask for (each check costs the terminal that much).
+pub const MAX_ITERATIONS: u32 = 2_000_000;
 /// Lifetime of an enrollment token.
 pub const TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
@@ -77,7 +79,13 @@ pub fn create_order(
             "digits must be between 4 and 12".into(),
         ));
     }
-    let iterations = NonZeroU32::new(req.iterations.unwrap_or(DEFAULT_ITERATIONS))
+    let iterations = req.iterations.unwrap_or(DEFAULT_ITERATIONS);
+    if iterations > MAX_ITERATIONS {
+        return Err(ServerError::Invalid(format!(
+            "iterations must be at most {MAX_ITERATIONS}"
+        )));
+    }
+    let iterations = NonZeroU32::new(iterations)
         .ok_or_else(|| ServerError::Invalid("iterations must be at least 1".into()))?;
     let seed = match &req.demo_secret {
         Some(s) => CodeSeed::demo(s, &req.order_ref),

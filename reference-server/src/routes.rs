@@ -582,7 +582,12 @@ fn require_admin(state: &AppState, headers: &HeaderMap, peer: PeerAddr) -> Resul
     if same {
         Ok(())
     } else {
-        Err(forbidden("wrong or missing admin token"))
+        Err(ApiError::new(
+            state,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden,
+            "wrong or missing admin token (Authorization: Bearer <token>)",
+        ))
     }
 }
 

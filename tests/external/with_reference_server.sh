@@ -6,6 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${ESCROW_BIN:-${CARGO_TARGET_DIR:-$here/../../target}/debug/escrow-server}
 work=$(mktemp -d)
 export ADMIN_TOKEN=admin-$RANDOM$RANDOM
+: > "$work/server.out"
 "$bin" --db "$work/server.sqlite" serve --listen 127.0.0.1:0 --admin-token "$ADMIN_TOKEN" \
   > "$work/server.out" 2> "$work/server.log" &
 server=$!
