@@ -243,7 +243,7 @@ pub struct CodeCheckRequest {
 pub enum OnlineCheckResult {
     /// The code is right: hand over.
     Match,
-    /// The code is wrong; one attempt spent.
+    /// The code is wrong; one try of the parcel's counter spent.
     Mismatch,
     /// The parcel is locked; the code was not checked.
     Locked,
@@ -262,7 +262,9 @@ pub struct CodeCheckBody {
     pub nonce: String,
     /// Match, mismatch or locked.
     pub result: OnlineCheckResult,
-    /// Attempts the server has counted for this parcel, this one included.
+    /// Wrong codes the server has counted for this parcel, by every path
+    /// (online checks and delivered events at ingest); a right code gives its
+    /// own try back, so after a match this is the count before it.
     pub attempts_spent: u32,
     /// The parcel's wrong-code limit.
     pub attempt_limit: u32,
