@@ -11,16 +11,18 @@ if ! python3 -c 'import schemathesis' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
 fi
 cargo build --quiet -p escrow-reference-server --bins
+# Run from the scratch directory so schemathesis leaves no cache in the tree.
+export REPO=$PWD
 exec tests/external/with_reference_server.sh bash -c '
   set -euo pipefail
-  python3 tests/external/signing_proxy.py "$BASE_URL" "$ADMIN_TOKEN" "$WORKDIR/proxy.port" &
+  cd "$WORKDIR"
+  python3 "$REPO/tests/external/signing_proxy.py" "$BASE_URL" "$ADMIN_TOKEN" "$WORKDIR/proxy.port" &
   proxy=$!
   trap "kill $proxy 2>/dev/null || true" EXIT
-  : > "$WORKDIR/proxy.port.wait"
   exec 4< <(tail -F "$WORKDIR/proxy.port" --pid "$proxy" 2>/dev/null)
   read -r -t 30 port <&4 || { echo "the signing proxy did not start"; exit 1; }
   run_st() {
-    schemathesis run docs/openapi.yaml \
+    schemathesis run "$REPO/docs/openapi.yaml" \
       --url "http://127.0.0.1:$port" \
       --header "Authorization: Bearer $ADMIN_TOKEN" \
       --exclude-path /v1/admin/faults \
@@ -28,6 +30,7 @@ exec tests/external/with_reference_server.sh bash -c '
       --max-examples "${ST_MAX_EXAMPLES:-25}" \
       --seed "${ST_SEED:-11}" \
       --workers 1 \
+      --generation-database none \
       --no-color "$@"
   }
   checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,missing_required_header,unsupported_method

@@ -162,8 +162,7 @@ fn compute_more() -> MoreVectors {
 
     let seed = CodeSeed::demo("vector-secret", "CMD-10013");
     let it = NonZeroU32::new(1000).expect("nz");
-    let codes =
-        issue_codes(&seed, "CMD-10013", 6, it, CodePolicy::OfflineAllowed).expect("issue");
+    let codes = issue_codes(&seed, "CMD-10013", 6, it, CodePolicy::OfflineAllowed).expect("issue");
     // The QR form: K from the 22 ASCII characters of the token, as scanned.
     let (_, token) = courier_protocol::code_verifier::parse_qr(&codes.qr_text).expect("qr");
     let qr_salt = hex::decode(&codes.material.qr.as_ref().expect("qr").salt).expect("hex");
