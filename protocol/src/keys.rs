@@ -242,6 +242,14 @@ mod tests {
             sig[0] = 1;
             assert!(pk.verify(b"any message", &sig, "test").is_err(), "{k}");
         }
+        // y = p + 3 encodes the point with y = 3 non-canonically.
+        let non_canonical =
+            PublicKey::from_hex("f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")
+                .expect("hex");
+        assert!(matches!(
+            non_canonical.check_strong(),
+            Err(ProtocolError::WeakKey(why)) if why.starts_with("non-canonical")
+        ));
         // y = 2 is not on the curve.
         let mut off = [0u8; 32];
         off[0] = 2;

@@ -278,6 +278,7 @@ async fn weak_device_keys_are_refused_at_enrollment() {
         "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
         "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
         "0200000000000000000000000000000000000000000000000000000000000000",
+        "f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
     ] {
         let token: courier_protocol::api::EnrollmentTokenResponse = h
             .admin_post("/v1/admin/enrollment-tokens", &json!({}))
