@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite: independent Python verification of exported evidence,
-# then every Rust test of the workspace (unit, property, integration, UI).
+# The whole test suite: independent Python verification of exported evidence
+# and of the server's checkpoints, schema-driven testing of the reference server
+# (schemathesis, bounded to about a minute and a half), then every Rust test of the workspace (unit, property, integration, UI).
 # Ends with one line "N passed, N failed" summed over every test binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cargo build --workspace --bins
 bash tests/external/verify_with_python.sh
+bash tests/external/verify_checkpoint_with_python.sh
+bash scripts/schemathesis.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -23,6 +23,8 @@ pub const CODE_CHECK_SCHEMA: &str = "courier.code-check.v1";
 pub const MAX_BATCH_EVENTS: usize = 1_000;
 /// Domain tag of an online code-check proof.
 pub const ONLINE_CHECK_TAG: &[u8] = b"online-check";
+/// Fewest events in one upload.
+pub const MIN_BATCH_EVENTS: usize = 1;
 
 /// `POST /v1/enroll`: a new device presents its key with a one-time token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,10 +94,28 @@ pub enum RejectReason {
     UnknownParcel,
     /// The code proof does not verify against the order's code.
     BadProof,
-    /// The body is inconsistent (e.g. a delivery without a proof).
+    /// The event does not parse, breaks the wire form (UUIDv7 id, lower-case
+    /// hex), repeats a JSON key, or is inconsistent (e.g. a delivery without a proof).
     Malformed,
     /// Not examined because an earlier event of the batch was rejected.
     NotProcessed,
+    /// The parcel was withdrawn by a manifest the event's `manifest_version` covers.
+    ParcelWithdrawn,
+    /// The parcel is already delivered (a second delivery, or a step after it).
+    AlreadyDelivered,
+    /// The parcel's try counter reached its limit: no code is checked any more.
+    ParcelLocked,
+    /// The parcel state machine refuses this step now (e.g. an outcome before
+    /// arrival, a second outcome after a final one, a step after check-in).
+    NotAllowedNow,
+    /// The reason does not belong to the outcome.
+    ReasonNotAllowed,
+    /// The liability is not the one the outcome gives.
+    WrongLiability,
+    /// The attempt numbers are impossible (past the limit, or another limit).
+    BadAttempt,
+    /// The correction is not allowed (a delivery, a non-outcome, no note).
+    BadCorrection,
 }
 
 impl RejectReason {
@@ -178,6 +198,10 @@ impl SignedReceipt {
 pub struct EventsResponse {
     /// Per-event results and the server's signature over them.
     pub receipt: SignedReceipt,
+    /// The server's signed checkpoint of the device's log after the batch
+    /// (absent from servers that predate checkpoints).
+    #[serde(default)]
+    pub checkpoint: Option<crate::checkpoint::SignedCheckpoint>,
     /// Server clock, Unix milliseconds.
     pub server_time_ms: i64,
 }
@@ -219,7 +243,7 @@ pub struct CodeCheckRequest {
 pub enum OnlineCheckResult {
     /// The code is right: hand over.
     Match,
-    /// The code is wrong; one attempt spent.
+    /// The code is wrong; one try of the parcel's counter spent.
     Mismatch,
     /// The parcel is locked; the code was not checked.
     Locked,
@@ -238,7 +262,9 @@ pub struct CodeCheckBody {
     pub nonce: String,
     /// Match, mismatch or locked.
     pub result: OnlineCheckResult,
-    /// Attempts the server has counted for this parcel, this one included.
+    /// Wrong codes the server has counted for this parcel, by every path
+    /// (online checks and delivered events at ingest); a right code gives its
+    /// own try back, so after a match this is the count before it.
     pub attempts_spent: u32,
     /// The parcel's wrong-code limit.
     pub attempt_limit: u32,
@@ -309,8 +335,12 @@ pub enum ErrorCode {
     Forbidden,
     /// Nothing there (unknown parcel, no such path).
     NotFound,
-    /// The batch holds too many events.
+    /// The batch holds too many events, or the body is too large.
     BatchTooLarge,
+    /// The method is not allowed on this path.
+    MethodNotAllowed,
+    /// The device key is not a strong Ed25519 key (small order, not canonical, not on the curve).
+    WeakKey,
     /// The server is temporarily unable to answer.
     Unavailable,
     /// An unexpected server failure.

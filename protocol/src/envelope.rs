@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
-use crate::keys::{PublicKey, Signer, decode_hex_array, sha256};
+use crate::keys::{
+    PublicKey, Signer, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
+};
 use crate::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome, Reason};
 
 /// Schema tag of event bodies.
@@ -175,6 +177,38 @@ impl SignedEvent {
             hash,
             signature,
         })
+    }
+
+    /// Checks the wire form a server insists on: the event id is a UUIDv7 and
+    /// every hex field is lower-case of the right length.
+    pub fn check_wire_form(&self) -> Result<(), ProtocolError> {
+        let not = |field, expected| Err(ProtocolError::NotWireForm { field, expected });
+        if !is_uuid_v7(&self.body.event_id) {
+            return not("event_id", "a lower-case hyphenated UUIDv7");
+        }
+        if decode_lower_hex_array::<32>(&self.hash, "hash").is_err() {
+            return not("hash", "64 lower-case hex characters");
+        }
+        if decode_lower_hex_array::<64>(&self.signature, "signature").is_err() {
+            return not("signature", "128 lower-case hex characters");
+        }
+        if decode_lower_hex_array::<32>(&self.body.prev_hash, "prev_hash").is_err() {
+            return not("prev_hash", "64 lower-case hex characters");
+        }
+        if let Some(p) = &self.body.code_proof
+            && decode_lower_hex_array::<32>(p, "code_proof").is_err()
+        {
+            return not("code_proof", "64 lower-case hex characters");
+        }
+        if let Some(c) = &self.body.corrects
+            && !is_uuid_v7(c)
+        {
+            return not("corrects", "a lower-case hyphenated UUIDv7");
+        }
+        if self.body.seq == 0 {
+            return not("seq", "a sequence number from 1");
+        }
+        Ok(())
     }
 
     /// Checks schema, hash and signature (not the chain).

@@ -47,6 +47,20 @@ pub enum ProtocolError {
         /// Schema expected.
         expected: &'static str,
     },
+    /// A JSON object repeats a key (a reader keeping the first would see other content).
+    #[error("JSON object repeats the key {0}; every key must appear once")]
+    DuplicateKey(String),
+    /// A field breaks the wire form (UUIDv7, lower-case hex, lengths).
+    #[error("field {field} is not in wire form: {expected}")]
+    NotWireForm {
+        /// Field name.
+        field: &'static str,
+        /// What the field must look like.
+        expected: &'static str,
+    },
+    /// A public key is valid Ed25519 encoding but weak, or not a point at all.
+    #[error("weak or invalid Ed25519 public key: {0}")]
+    WeakKey(&'static str),
     /// Randomness could not be obtained from the operating system.
     #[error("the system random generator failed")]
     Random,

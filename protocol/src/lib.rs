@@ -2,11 +2,13 @@
 //!
 //! Everything here is pure (no I/O): canonical bytes, the signed event envelope,
 //! the signed manifest, the buyer-code verifier shape and the issuing side that
-//! creates codes and signs manifests. `docs/protocol.md` specifies the same bytes
+//! creates codes and signs manifests, the doorstep rules both the terminal and
+//! the server apply ([`rules`]), and server checkpoints of device logs. `docs/protocol.md` specifies the same bytes
 //! for third parties; the test vectors there are checked by this crate's tests.
 
 pub mod api;
 pub mod canonical;
+pub mod checkpoint;
 pub mod code_verifier;
 pub mod envelope;
 pub mod error;
@@ -14,6 +16,8 @@ pub mod issuing;
 pub mod keys;
 pub mod manifest;
 pub mod request_signing;
+pub mod rules;
+pub mod strict_json;
 pub mod vocabulary;
 
 pub use error::ProtocolError;

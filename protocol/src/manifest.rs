@@ -1,5 +1,7 @@
 //! The day's manifest for one device, as the escrow server signs it.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ProtocolError;
@@ -178,8 +180,56 @@ impl SignedManifest {
         Ok(&self.body)
     }
 
-    /// Parses JSON.
+    /// Parses JSON, refusing repeated keys.
     pub fn from_json(text: &str) -> Result<Self, ProtocolError> {
-        serde_json::from_str(text).map_err(|e| ProtocolError::Json(e.to_string()))
+        crate::strict_json::from_slice_strict(text.as_bytes())
+    }
+}
+
+impl ManifestBody {
+    /// The content checks a terminal makes before accepting a manifest (after
+    /// its signature, device and version): the issuing side runs the same ones
+    /// before signing, so it never signs what every terminal would refuse.
+    pub fn check_content(&self) -> Result<(), String> {
+        if self.schema != MANIFEST_SCHEMA {
+            return Err(format!("schema must be {MANIFEST_SCHEMA}"));
+        }
+        if self.expires_at_ms <= self.issued_at_ms {
+            return Err("it expires before it is issued".into());
+        }
+        let mut ids = BTreeSet::new();
+        let mut labels = BTreeSet::new();
+        for p in &self.parcels {
+            if !ids.insert(&p.parcel_id) {
+                return Err(format!("parcel id {} appears twice", p.parcel_id));
+            }
+            if !labels.insert(&p.label) {
+                return Err(format!("label {} appears twice", p.label));
+            }
+            if p.attempt_limit == 0 {
+                return Err(format!("parcel {} has an attempt limit of 0", p.parcel_id));
+            }
+            if !(4..=12).contains(&p.code.digits) {
+                return Err(format!(
+                    "parcel {} has {}-digit codes",
+                    p.parcel_id, p.code.digits
+                ));
+            }
+            for spec in std::iter::once(&p.code.numeric).chain(p.code.qr.as_ref()) {
+                if spec.iterations == 0 || hex::decode(&spec.salt).map_or(true, |s| s.len() < 8) {
+                    return Err(format!(
+                        "parcel {} has unusable KDF parameters",
+                        p.parcel_id
+                    ));
+                }
+                if spec.verifier.is_some() != (p.policy == CodePolicy::OfflineAllowed) {
+                    return Err(format!(
+                        "parcel {}: verifier presence does not match its policy",
+                        p.parcel_id
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -136,3 +136,110 @@ fn published_vectors_match_the_code() {
         );
     }
 }
+
+/// Vectors of the issuing side and the online check: the manifest's `code`
+/// object, `K` of the QR form, the online-check digest over the raw nonce
+/// bytes, and a server checkpoint.
+struct MoreVectors {
+    numeric_code: String,
+    qr_text: String,
+    code_object: String,
+    k_numeric: String,
+    k_qr: String,
+    online_digest: String,
+    online_proof: String,
+    checkpoint_canonical: String,
+    checkpoint_signature: String,
+    server_public_key: String,
+}
+
+fn compute_more() -> MoreVectors {
+    use courier_protocol::api::online_check_digest;
+    use courier_protocol::checkpoint::SignedCheckpoint;
+    use courier_protocol::envelope::ChainTip;
+    use courier_protocol::issuing::{CodeSeed, issue_codes};
+    use courier_protocol::vocabulary::CodePolicy;
+
+    let seed = CodeSeed::demo("vector-secret", "CMD-10013");
+    let it = NonZeroU32::new(1000).expect("nz");
+    let codes = issue_codes(&seed, "CMD-10013", 6, it, CodePolicy::OfflineAllowed).expect("issue");
+    // The QR form: K from the 22 ASCII characters of the token, as scanned.
+    let (_, token) = courier_protocol::code_verifier::parse_qr(&codes.qr_text).expect("qr");
+    let qr_salt = hex::decode(&codes.material.qr.as_ref().expect("qr").salt).expect("hex");
+    let k_qr = BuyerSecret::from_qr(&codes.qr_text)
+        .expect("qr")
+        .1
+        .derive_key(&qr_salt, it);
+    assert_eq!(k_qr.as_bytes(), codes.qr_key.as_bytes());
+    assert_eq!(token.len(), 22);
+    let nonce: [u8; 16] = std::array::from_fn(|i| i as u8);
+    let digest = online_check_digest(&nonce);
+    let server = Ed25519KeyPair::from_seed_unchecked(&[9u8; 32]).expect("seed");
+    let cp = SignedCheckpoint::sign(
+        "CT-DEMO-0001",
+        &ChainTip {
+            seq: 1,
+            hash: compute().hash,
+        },
+        1_795_464_001_000,
+        &server,
+    )
+    .expect("sign");
+    MoreVectors {
+        numeric_code: codes.numeric_code.clone(),
+        qr_text: codes.qr_text.clone(),
+        code_object: String::from_utf8(
+            courier_protocol::canonical::to_canonical_bytes(&codes.material).expect("bytes"),
+        )
+        .expect("utf8"),
+        k_numeric: hex::encode(codes.numeric_key.as_bytes()),
+        k_qr: hex::encode(k_qr.as_bytes()),
+        online_digest: hex::encode(digest),
+        online_proof: hex::encode(codes.numeric_key.proof(&digest)),
+        checkpoint_canonical: String::from_utf8(
+            courier_protocol::canonical::to_canonical_bytes(&cp.body).expect("bytes"),
+        )
+        .expect("utf8"),
+        checkpoint_signature: cp.signature,
+        server_public_key: server.public_key().to_hex(),
+    }
+}
+
+#[test]
+fn issuing_online_check_and_checkpoint_vectors_match_the_document() {
+    let v = compute_more();
+    if std::env::var_os("PRINT_VECTORS").is_some() {
+        println!(
+            "numeric_code {}\nqr_text {}\ncode {}\nK_numeric {}\nK_qr {}\nonline_digest {}\nonline_proof {}\ncheckpoint {}\ncheckpoint_sig {}\nserver_pk {}",
+            v.numeric_code,
+            v.qr_text,
+            v.code_object,
+            v.k_numeric,
+            v.k_qr,
+            v.online_digest,
+            v.online_proof,
+            v.checkpoint_canonical,
+            v.checkpoint_signature,
+            v.server_public_key
+        );
+    }
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md"))
+        .expect("docs/protocol.md");
+    for (name, value) in [
+        ("numeric code", &v.numeric_code),
+        ("QR text", &v.qr_text),
+        ("code object", &v.code_object),
+        ("K numeric", &v.k_numeric),
+        ("K QR", &v.k_qr),
+        ("online-check digest", &v.online_digest),
+        ("online-check proof", &v.online_proof),
+        ("checkpoint canonical bytes", &v.checkpoint_canonical),
+        ("checkpoint signature", &v.checkpoint_signature),
+        ("server public key", &v.server_public_key),
+    ] {
+        assert!(
+            doc.contains(value.as_str()),
+            "docs/protocol.md lacks the {name} vector {value}"
+        );
+    }
+}

@@ -20,6 +20,8 @@ use crate::db::{OrderRow, ServerDb};
 
 /// Default PBKDF2 iterations of the numeric form.
 pub const DEFAULT_ITERATIONS: u32 = 600_000;
+/// Most PBKDF2 iterations an order may ask for (each check costs the terminal that much).
+pub const MAX_ITERATIONS: u32 = 2_000_000;
 /// Lifetime of an enrollment token.
 pub const TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
@@ -77,7 +79,13 @@ pub fn create_order(
             "digits must be between 4 and 12".into(),
         ));
     }
-    let iterations = NonZeroU32::new(req.iterations.unwrap_or(DEFAULT_ITERATIONS))
+    let iterations = req.iterations.unwrap_or(DEFAULT_ITERATIONS);
+    if iterations > MAX_ITERATIONS {
+        return Err(ServerError::Invalid(format!(
+            "iterations must be at most {MAX_ITERATIONS}"
+        )));
+    }
+    let iterations = NonZeroU32::new(iterations)
         .ok_or_else(|| ServerError::Invalid("iterations must be at least 1".into()))?;
     let seed = match &req.demo_secret {
         Some(s) => CodeSeed::demo(s, &req.order_ref),
@@ -87,6 +95,11 @@ pub fn create_order(
         .map_err(|e| ServerError::Invalid(e.to_string()))?;
     let parcel_id = format!("P-{}", uuid::Uuid::now_v7().simple());
     let attempt_limit = req.attempt_limit.unwrap_or(DEFAULT_ATTEMPT_LIMIT);
+    if attempt_limit == 0 {
+        return Err(ServerError::Invalid(
+            "attempt_limit must be at least 1: a terminal refuses a limit of 0".into(),
+        ));
+    }
     let spec = ManifestParcel {
         parcel_id: parcel_id.clone(),
         label: req.label.clone(),
@@ -119,13 +132,49 @@ pub fn create_order(
     })
 }
 
-/// Builds, signs and stores a device's next manifest.
+/// Builds, signs and stores a device's next manifest, refusing one that a
+/// terminal would refuse (see [`ManifestBody::check_content`]).
 pub fn issue_manifest(
     db: &mut ServerDb,
     key: &Ed25519KeyPair,
     req: &IssueManifestRequest,
     now_ms: i64,
 ) -> Result<SignedManifest, ServerError> {
+    issue(db, key, req, now_ms, true)
+}
+
+/// Like [`issue_manifest`] without the content checks: for tests that need a
+/// manifest every terminal must refuse (expired, repeated parcels). Never
+/// reachable through the HTTP API.
+pub fn issue_manifest_unchecked(
+    db: &mut ServerDb,
+    key: &Ed25519KeyPair,
+    req: &IssueManifestRequest,
+    now_ms: i64,
+) -> Result<SignedManifest, ServerError> {
+    issue(db, key, req, now_ms, false)
+}
+
+fn issue(
+    db: &mut ServerDb,
+    key: &Ed25519KeyPair,
+    req: &IssueManifestRequest,
+    now_ms: i64,
+    checked: bool,
+) -> Result<SignedManifest, ServerError> {
+    if checked && req.valid_for_ms <= 0 {
+        return Err(ServerError::Invalid(
+            "valid_for_ms must be positive: a terminal refuses an expired manifest".into(),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for p in req.parcel_ids.iter().chain(&req.withdrawn) {
+        if checked && !seen.insert(p) {
+            return Err(ServerError::Invalid(format!(
+                "parcel {p} is named twice (listed twice, or both listed and withdrawn); a terminal refuses such a manifest"
+            )));
+        }
+    }
     if db.device(&req.device_id)?.is_none() {
         return Err(ServerError::NotFound(format!(
             "device {} is not enrolled",
@@ -152,11 +201,16 @@ pub fn issue_manifest(
         version,
         device_id: req.device_id.clone(),
         issued_at_ms: now_ms,
-        expires_at_ms: now_ms + req.valid_for_ms,
+        expires_at_ms: now_ms.saturating_add(req.valid_for_ms),
         depot: req.depot.clone(),
         settings: ManifestSettings::default(),
         parcels,
     };
+    if checked {
+        body.check_content().map_err(|why| {
+            ServerError::Invalid(format!("a terminal would refuse this manifest: {why}"))
+        })?;
+    }
     let signed = SignedManifest::sign(body, key).map_err(|e| ServerError::Key(e.to_string()))?;
     let json = serde_json::to_string(&signed).map_err(|e| ServerError::Invalid(e.to_string()))?;
     let ids: Vec<String> = req
@@ -165,6 +219,6 @@ pub fn issue_manifest(
         .chain(&req.withdrawn)
         .cloned()
         .collect();
-    db.add_manifest(&req.device_id, version, &json, &ids)?;
+    db.add_manifest(&req.device_id, version, &json, &ids, &req.withdrawn)?;
     Ok(signed)
 }

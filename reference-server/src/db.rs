@@ -60,6 +60,22 @@ CREATE TABLE IF NOT EXISTS nonces (
     ts_ms INTEGER NOT NULL,
     PRIMARY KEY (device_id, nonce)
 );
+CREATE TABLE IF NOT EXISTS withdrawals (
+    device_id TEXT NOT NULL,
+    parcel_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (device_id, parcel_id, version)
+);
+CREATE TABLE IF NOT EXISTS parcel_ledgers (
+    device_id TEXT NOT NULL,
+    parcel_id TEXT NOT NULL,
+    ledger_json TEXT NOT NULL,
+    PRIMARY KEY (device_id, parcel_id)
+);
+CREATE TABLE IF NOT EXISTS proof_failures (
+    event_hash TEXT PRIMARY KEY,
+    parcel_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS code_checks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     device_id TEXT NOT NULL,
@@ -269,8 +285,12 @@ impl ServerDb {
 
     /// Looks an order up by parcel id.
     pub fn order(&self, parcel_id: &str) -> Result<Option<OrderRow>, ServerError> {
-        let row: Option<(String, String, String, u32, u32)> = self
-            .conn
+        Self::order_in(&self.conn, parcel_id)
+    }
+
+    /// Looks an order up by parcel id on a connection or transaction.
+    pub fn order_in(conn: &Connection, parcel_id: &str) -> Result<Option<OrderRow>, ServerError> {
+        let row: Option<(String, String, String, u32, u32)> = conn
             .query_row(
                 "SELECT spec_json, numeric_key, qr_key, attempts_spent, attempt_limit FROM orders WHERE parcel_id = ?1",
                 [parcel_id],
@@ -291,6 +311,18 @@ impl ServerDb {
             })
         })
         .transpose()
+    }
+
+    /// Gives a correct code its try back (never below zero); returns the count.
+    pub fn restore_attempt(&self, parcel_id: &str) -> Result<u32, ServerError> {
+        self.conn
+            .query_row(
+                "UPDATE orders SET attempts_spent = MAX(attempts_spent - 1, 0) WHERE parcel_id = ?1
+                 RETURNING attempts_spent",
+                [parcel_id],
+                |r| r.get(0),
+            )
+            .map_err(db_err)
     }
 
     /// Counts one online attempt durably; returns the new count.
@@ -336,15 +368,23 @@ impl ServerDb {
             .map(|o| o.map(|(v, s)| (u64::try_from(v).unwrap_or(0), s)))
     }
 
-    /// Stores a signed manifest and the parcels it gives the device.
+    /// Stores a signed manifest, the parcels it gives the device and those it withdraws.
     pub fn add_manifest(
         &mut self,
         device_id: &str,
         version: u64,
         signed_json: &str,
         parcel_ids: &[String],
+        withdrawn: &[String],
     ) -> Result<(), ServerError> {
         let tx = self.conn.transaction().map_err(db_err)?;
+        for p in withdrawn {
+            tx.execute(
+                "INSERT OR IGNORE INTO withdrawals(device_id, parcel_id, version) VALUES (?1, ?2, ?3)",
+                params![device_id, p, i64::try_from(version).unwrap_or(i64::MAX)],
+            )
+            .map_err(db_err)?;
+        }
         tx.execute(
             "INSERT INTO manifests(device_id, version, signed_json) VALUES (?1, ?2, ?3)",
             params![

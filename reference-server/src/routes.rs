@@ -13,17 +13,27 @@ use axum::routing::{get, post};
 use courier_protocol::api::{
     CODE_CHECK_SCHEMA, CodeCheckBody, CodeCheckRequest, CodeCheckResponse, CodeFormWire,
     CreateOrderRequest, DeviceEventsResponse, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
-    ErrorDetail, EventBatch, EventsResponse, FaultPlan, IssueManifestRequest, MAX_BATCH_EVENTS,
-    ManifestResponse, OnlineCheckResult, RECEIPT_SCHEMA, ReceiptBody, SignedCodeCheck,
-    SignedReceipt, online_check_digest,
+    ErrorDetail, EventsResponse, FaultPlan, IssueManifestRequest, MAX_BATCH_EVENTS,
+    MIN_BATCH_EVENTS, ManifestResponse, OnlineCheckResult, RECEIPT_SCHEMA, ReceiptBody,
+    SignedCodeCheck, SignedReceipt, online_check_digest,
 };
+use courier_protocol::checkpoint::{CheckpointResponse, SignedCheckpoint};
 use courier_protocol::code_verifier::CodeKey;
-use courier_protocol::keys::{Signer, decode_hex_array, sha256};
+use courier_protocol::keys::{Signer, decode_lower_hex_array, sha256};
 use courier_protocol::request_signing::{
     HEADER_DEVICE_ID, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_MS, RequestAuth,
     RequestAuthError,
 };
-use serde::Serialize;
+use courier_protocol::strict_json::CheckedValue;
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/events` as received: each event kept as raw checked JSON so that
+/// a fault in one event is that event's rejection, not the whole request's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatch {
+    events: Vec<CheckedValue>,
+}
 use tokio::sync::Notify;
 
 use crate::db::DeviceRow;
@@ -112,9 +122,66 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/admin/devices/{device_id}/events",
             get(admin_device_events),
         )
+        .route("/v1/checkpoint", get(checkpoint))
+        .route(
+            "/v1/admin/devices/{device_id}/checkpoint",
+            get(admin_device_checkpoint),
+        )
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            json_error_bodies,
+        ))
         .with_state(state)
+}
+
+/// Largest request body: 1000 events of a few kilobytes each, with room to spare.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+async fn method_not_allowed(State(state): State<Arc<AppState>>) -> ApiError {
+    ApiError::new(
+        &state,
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        "this method is not allowed on this path; see docs/openapi.yaml",
+    )
+}
+
+/// Every error answer is the documented JSON error body with `server_time_ms`,
+/// including those the HTTP layer produces itself (body too large, bad
+/// content length): they are rewritten here.
+async fn json_error_bodies(State(state): State<Arc<AppState>>, response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorCode::BatchTooLarge,
+            format!("the request body exceeds {MAX_BODY_BYTES} bytes"),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            "this method is not allowed on this path".to_owned(),
+        ),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "nothing here".to_owned()),
+        s if s.is_client_error() => (
+            ErrorCode::BadRequest,
+            format!("the request was refused by the HTTP layer ({s})"),
+        ),
+        s => (
+            ErrorCode::Internal,
+            format!("unexpected server failure ({s})"),
+        ),
+    };
+    ApiError::new(&state, status, code, message).into_response()
 }
 
 async fn not_found(State(state): State<Arc<AppState>>) -> ApiError {
@@ -126,8 +193,9 @@ async fn not_found(State(state): State<Arc<AppState>>) -> ApiError {
     )
 }
 
+/// Parses a request body strictly: a repeated key anywhere is a bad request.
 fn parse<T: serde::de::DeserializeOwned>(state: &AppState, body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
+    courier_protocol::strict_json::from_slice_strict(body).map_err(|e| {
         ApiError::new(
             state,
             StatusCode::BAD_REQUEST,
@@ -238,6 +306,14 @@ async fn enroll(
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, false).await?;
     let req: EnrollRequest = parse(&state, &body)?;
+    if let Err(e) = req.device_public_key.check_strong() {
+        return Err(ApiError::new(
+            &state,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::WeakKey,
+            format!("{e}; generate a fresh key with a standard Ed25519 implementation"),
+        ));
+    }
     let now = state.now_ms();
     let answer = {
         let mut db = state.db();
@@ -327,7 +403,24 @@ async fn events(
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, true).await?;
     let device = authenticate(&state, &headers, &method, &uri, &body)?;
-    let batch: EventBatch = parse(&state, &body)?;
+    let batch: RawBatch = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            &state,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("malformed request body: {e}; expected {{\"events\": [...]}}"),
+        )
+    })?;
+    if batch.events.len() < MIN_BATCH_EVENTS {
+        return Err(ApiError::new(
+            &state,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!(
+                "a batch holds {MIN_BATCH_EVENTS} to {MAX_BATCH_EVENTS} events; this one is empty"
+            ),
+        ));
+    }
     if batch.events.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::new(
             &state,
@@ -336,13 +429,19 @@ async fn events(
             format!("a batch holds at most {MAX_BATCH_EVENTS} events"),
         ));
     }
+    let uploaded: Vec<ingest::Uploaded> = batch
+        .events
+        .into_iter()
+        .map(ingest::Uploaded::parse)
+        .collect();
+    let received = uploaded.len();
     let now = state.now_ms();
     let run = || {
         let mut db = state.db();
         let device = db
             .device(&device.device_id)?
             .ok_or_else(|| ServerError::NotFound("device vanished".into()))?;
-        ingest::ingest(&mut db, &device, &batch.events, now)
+        ingest::ingest(&mut db, &device, &uploaded, now)
     };
     let mut outcome = run().map_err(|e| ApiError::from_server(&state, e))?;
     if after == Some(Fault::Duplicate) {
@@ -353,7 +452,9 @@ async fn events(
         .iter()
         .filter(|r| r.status == courier_protocol::api::EventStatus::Accepted)
         .count();
-    tracing::info!(device_id = %device.device_id, received = batch.events.len(), accepted, last_seq = outcome.tip.seq, "events ingested");
+    tracing::info!(device_id = %device.device_id, received, accepted, last_seq = outcome.tip.seq, "events ingested");
+    let checkpoint = SignedCheckpoint::sign(&device.device_id, &outcome.tip, now, state.key())
+        .map_err(|e| ApiError::from_server(&state, ServerError::Key(e.to_string())))?;
     let receipt = SignedReceipt::sign(
         ReceiptBody {
             schema: RECEIPT_SCHEMA.into(),
@@ -371,6 +472,7 @@ async fn events(
     }
     ok(EventsResponse {
         receipt,
+        checkpoint: Some(checkpoint),
         server_time_ms: now,
     })
 }
@@ -387,9 +489,10 @@ async fn code_check(
     let device = authenticate(&state, &headers, &method, &uri, &body)?;
     let req: CodeCheckRequest = parse(&state, &body)?;
     let bad = |m: &str| ApiError::new(&state, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m);
-    let nonce: [u8; 16] = decode_hex_array(&req.nonce, "nonce")
-        .map_err(|_| bad("nonce must be 32 hex characters"))?;
-    let proof = hex::decode(&req.proof).map_err(|_| bad("proof must be hex"))?;
+    let nonce: [u8; 16] = decode_lower_hex_array(&req.nonce, "nonce")
+        .map_err(|_| bad("nonce must be 32 lower-case hex characters (16 bytes)"))?;
+    let proof: [u8; 32] = decode_lower_hex_array(&req.proof, "proof")
+        .map_err(|_| bad("proof must be 64 lower-case hex characters (32 bytes)"))?;
     let now = state.now_ms();
     let body = {
         let db = state.db();
@@ -425,7 +528,9 @@ async fn code_check(
                 CodeFormWire::Qr => order.qr_key,
             });
             if key.verify_proof(&online_check_digest(&nonce), &proof) {
-                (OnlineCheckResult::Match, spent)
+                // A correct code gives back its own try, and nothing more.
+                let restored = db.restore_attempt(&req.parcel_id).map_err(server)?;
+                (OnlineCheckResult::Match, restored)
             } else {
                 (OnlineCheckResult::Mismatch, spent)
             }
@@ -477,7 +582,12 @@ fn require_admin(state: &AppState, headers: &HeaderMap, peer: PeerAddr) -> Resul
     if same {
         Ok(())
     } else {
-        Err(forbidden("wrong or missing admin token"))
+        Err(ApiError::new(
+            state,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden,
+            "wrong or missing admin token (Authorization: Bearer <token>)",
+        ))
     }
 }
 
@@ -575,5 +685,52 @@ async fn admin_device_events(
         device_id,
         device_public_key: device.public_key,
         events,
+    })
+}
+
+/// `GET /v1/checkpoint`: the server's signed checkpoint of the calling device's log.
+async fn checkpoint(
+    State(state): State<Arc<AppState>>,
+    Extension(kill): Extension<ConnKill>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult {
+    let after = pre_fault(&state, &kill, false).await?;
+    let device = authenticate(&state, &headers, &method, &uri, b"")?;
+    let answer = signed_checkpoint(&state, &device.device_id)?;
+    if after == Some(Fault::LoseAnswer) {
+        return hang_up(&kill).await;
+    }
+    ok(answer)
+}
+
+async fn admin_device_checkpoint(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    Path(device_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    ok(signed_checkpoint(&state, &device_id)?)
+}
+
+fn signed_checkpoint(state: &AppState, device_id: &str) -> Result<CheckpointResponse, ApiError> {
+    let now = state.now_ms();
+    let device = state
+        .db()
+        .device(device_id)
+        .map_err(|e| ApiError::from_server(state, e))?
+        .ok_or_else(|| {
+            ApiError::from_server(
+                state,
+                ServerError::NotFound(format!("device {device_id} is not enrolled")),
+            )
+        })?;
+    let checkpoint = SignedCheckpoint::sign(device_id, &device.tip, now, state.key())
+        .map_err(|e| ApiError::from_server(state, ServerError::Key(e.to_string())))?;
+    Ok(CheckpointResponse {
+        checkpoint,
+        server_time_ms: now,
     })
 }

@@ -48,6 +48,7 @@ fn delivered(
         Some(parcel),
     );
     body.outcome = Some(Outcome::Delivered);
+    body.liability = Some(courier_protocol::vocabulary::Liability::None);
     body.verification = Some(Verification {
         entry: EntryMode::Keypad,
         check: CheckMode::Offline,
@@ -310,14 +311,17 @@ async fn wrong_code_proof_is_refused_and_right_one_accepted() {
     } else {
         "000000"
     };
+    // The shared rules want the courier at the door before any code.
+    let arrived = dev.next(EventKind::Arrived, Some(&order.parcel_id));
+    h.upload(&mut dev, &[arrived]).await;
     let bad = delivered(&mut dev, &m, &order.parcel_id, wrong);
     let r = h.upload(&mut dev, &[bad]).await;
     assert_eq!(
         statuses(&r.receipt),
         vec![(EventStatus::Rejected, Some(RejectReason::BadProof))]
     );
-    dev.seq = 0;
-    dev.prev = courier_protocol::envelope::GENESIS_PREV_HASH.into();
+    dev.seq = 1;
+    dev.prev = r.receipt.body.last_hash.clone();
     let good = delivered(&mut dev, &m, &order.parcel_id, &order.numeric_code);
     let r = h.upload(&mut dev, &[good]).await;
     assert_eq!(statuses(&r.receipt), vec![(EventStatus::Accepted, None)]);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Independent verification: record a small day with the real binary, export the
 # events, and verify them with Python from docs/protocol.md alone; then check that
-# an edited, a dropped and a reordered event are each caught.
+# an edited, a dropped and a reordered event, and a repeated JSON key, are each caught.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${COURIER_BIN:-$here/../../target/debug/courier-terminal}
@@ -35,4 +35,8 @@ expect_failure() {
 sed 's/"buyer_cancelled"/"refused_after_inspection"/' "$work/events.jsonl" > "$work/bad.jsonl"; expect_failure "an edited outcome"
 sed '2d' "$work/events.jsonl" > "$work/bad.jsonl"; expect_failure "a dropped event"
 { sed -n '2p' "$work/events.jsonl"; sed -n '1p' "$work/events.jsonl"; sed '1,2d' "$work/events.jsonl"; } > "$work/bad.jsonl"; expect_failure "reordered events"
+# A first "outcome" hiding the real one: plain json.loads keeps the last, so
+# the hash and signature still match; the recipe refuses the repeated key.
+sed '0,/"outcome":"buyer_cancelled"/s//"outcome":"refused_after_inspection","outcome":"buyer_cancelled"/' "$work/events.jsonl" > "$work/bad.jsonl"
+grep -q '"outcome":"refused_after_inspection","outcome"' "$work/bad.jsonl"; expect_failure "a repeated JSON key hiding the real outcome"
 echo "python verification: all checks passed"

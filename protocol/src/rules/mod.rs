@@ -1,0 +1,17 @@
+//! The one set of doorstep rules, applied by the terminal when it records and
+//! by the escrow server when it ingests: the parcel state machine, the
+//! outcome → reason → liability table, attempt limits and corrections.
+//!
+//! Pure code: no I/O, no clock, no randomness.
+
+pub mod correction;
+pub mod ledger;
+pub mod outcome_rules;
+pub mod parcel;
+pub mod refusal;
+
+pub use correction::check_correction;
+pub use ledger::{CounterEffect, ParcelLedger, RuleViolation};
+pub use outcome_rules::{
+    check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
+};

@@ -1,0 +1,116 @@
+//! Why the terminal refuses a doorstep action, in words the courier can act on.
+
+use crate::vocabulary::{Outcome, Reason};
+use thiserror::Error;
+
+/// A doorstep action the rules do not allow, with what to do instead.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum Refusal {
+    /// The parcel is already delivered; nothing more can happen to it.
+    #[error("this parcel is already delivered; nothing more to do")]
+    AlreadyDelivered,
+    /// The parcel was withdrawn by the server.
+    #[error(
+        "this parcel was withdrawn (cancelled before dispatch): do not deliver, return it to the depot"
+    )]
+    Withdrawn,
+    /// The parcel is back at the depot.
+    #[error("this parcel was checked back in at the depot")]
+    ReturnedToDepot,
+    /// Too many wrong codes.
+    #[error("locked: too many wrong codes ({limit}); do not hand over, record \"no code\"")]
+    Locked {
+        /// The attempt limit.
+        limit: u32,
+    },
+    /// The step needs the courier to have marked arrival first.
+    #[error("mark your arrival at the address first")]
+    NotArrived,
+    /// Arrival was already recorded for this visit.
+    #[error("arrival already recorded for this visit")]
+    AlreadyArrived,
+    /// The outcome is final for the day.
+    #[error("this parcel already ended as {0:?}; it goes back to the depot")]
+    Final(Outcome),
+    /// The scanned QR belongs to another order.
+    #[error("this QR is for order {scanned}, not for this parcel ({expected})")]
+    QrForOtherOrder {
+        /// Order in the QR.
+        scanned: String,
+        /// Order of the parcel.
+        expected: String,
+    },
+    /// The parcel has no QR verifier.
+    #[error("this parcel has no QR code; type the numeric code")]
+    NoQrForm,
+    /// "Delivered" can only come from a correct code.
+    #[error("\"delivered\" is recorded only by entering the buyer's correct code")]
+    DeliveredNeedsCode,
+    /// The reason does not fit the outcome.
+    #[error("reason {reason:?} does not apply to {outcome:?}; choose one of {allowed:?}")]
+    ReasonNotAllowed {
+        /// Outcome chosen.
+        outcome: Outcome,
+        /// Reason given.
+        reason: Option<Reason>,
+        /// Reasons allowed.
+        allowed: Vec<Reason>,
+    },
+    /// "No answer" needs a position fix and there is none.
+    #[error("no answer needs your position at the address: wait for a GNSS fix")]
+    NoAnswerNeedsFix,
+    /// "No answer" away from the address.
+    #[error("you are {distance_m} m from the address; \"no answer\" needs you within {radius_m} m")]
+    NoAnswerTooFar {
+        /// Distance from the address.
+        distance_m: u32,
+        /// Allowed radius.
+        radius_m: u32,
+    },
+    /// "No answer" before the wait is over.
+    #[error("wait {remaining_s} s more at the door before recording \"no answer\"")]
+    NoAnswerWaitNotOver {
+        /// Seconds still to wait.
+        remaining_s: u32,
+    },
+    /// "No answer" before enough contact attempts.
+    #[error("try to reach the buyer first: {done} of {needed} contact attempts logged")]
+    NoAnswerNeedsContacts {
+        /// Attempts logged.
+        done: u32,
+        /// Attempts needed.
+        needed: u32,
+    },
+    /// Collecting an item on a plain delivery.
+    #[error("nothing to collect for this parcel")]
+    NothingToCollect,
+    /// The collected item's label is not the expected one.
+    #[error("this is not the item to collect: expected label {expected}, scanned {scanned}")]
+    WrongCollectedItem {
+        /// Label expected.
+        expected: String,
+        /// Label scanned.
+        scanned: String,
+    },
+    /// Exchange or pick-up: the item must be collected before the code.
+    #[error("scan the item you collect from the buyer first")]
+    CollectFirst,
+    /// "Refused after inspection" needs the inspection step first.
+    #[error(
+        "offer the buyer to inspect the parcel first: a refusal after inspection makes the seller pay"
+    )]
+    InspectFirst,
+    /// The day cannot close while parcels are unaccounted for.
+    #[error(
+        "cannot close the day: {missing} parcel(s) not checked back in and {pending} never attempted; check them in, or close with --force to record the discrepancy"
+    )]
+    DayNotReconciled {
+        /// Failed or withdrawn parcels not checked in.
+        missing: usize,
+        /// Parcels never ended.
+        pending: usize,
+    },
+    /// A correction that is not allowed.
+    #[error("cannot correct this event: {0}")]
+    BadCorrection(String),
+}
