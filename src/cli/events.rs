@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use courier_protocol::checkpoint::{
+    CheckpointVerdict, SignedCheckpoint, verify_log_against_checkpoint,
+};
 use courier_protocol::keys::{PublicKey, Signer};
+use courier_protocol::strict_json::from_slice_strict;
 
 use super::output::json_line;
 use super::{Cli, reader};
@@ -23,8 +27,15 @@ pub enum EventsCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Verify signatures, hashes, sequence and chain.
-    Verify,
+    /// Verify signatures, hashes, sequence and chain; against a server checkpoint
+    /// (the file given, else the last one the server sent), also that nothing
+    /// was cut off or rewritten.
+    Verify {
+        /// A signed checkpoint from the server (JSON: the checkpoint, or an
+        /// answer holding one under "checkpoint").
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+    },
 }
 
 pub(super) fn run(cli: &Cli, command: &EventsCommand) -> Result<u8> {
@@ -35,23 +46,22 @@ pub(super) fn run(cli: &Cli, command: &EventsCommand) -> Result<u8> {
             eprintln!("{n} events exported");
             Ok(0)
         }
-        EventsCommand::Verify => {
+        EventsCommand::Verify { checkpoint } => {
             let key = device_public_key(&store, &cli.data_dir()?)?;
-            match verify_log(&store, &key) {
-                Ok(r) => {
-                    outln!(
-                        "ok: {} events, signatures and chain verify, tip {}",
-                        r.events,
-                        r.tip_hash
-                    );
-                    outln!("device public key: {}", key.to_hex());
-                    Ok(0)
-                }
+            let r = match verify_log(&store, &key) {
+                Ok(r) => r,
                 Err(e) => {
                     outln!("FAILED: {e}");
-                    Ok(1)
+                    return Ok(1);
                 }
-            }
+            };
+            outln!(
+                "ok: {} events, signatures and chain verify, tip {}",
+                r.events,
+                r.tip_hash
+            );
+            outln!("device public key: {}", key.to_hex());
+            against_checkpoint(&store, &key, checkpoint.as_deref())
         }
     }
 }
@@ -63,6 +73,73 @@ fn device_public_key(store: &Store, dir: &DataDir) -> Result<PublicKey> {
         return PublicKey::from_hex(&hex).context("the recorded device public key is damaged");
     }
     Ok(DeviceKey::load(&dir.key())?.public_key())
+}
+
+/// Compares the log with a server checkpoint: the file given, else the last
+/// one the server sent.
+fn against_checkpoint(store: &Store, key: &PublicKey, file: Option<&Path>) -> Result<u8> {
+    let cp = match file {
+        Some(file) => Some(read_checkpoint(file)?),
+        None => store
+            .meta(MetaKey::LastCheckpoint)?
+            .map(|j| from_slice_strict::<SignedCheckpoint>(j.as_bytes()))
+            .transpose()?,
+    };
+    let Some(cp) = cp else {
+        outln!("no server checkpoint to compare with (none given, none received yet)");
+        return Ok(0);
+    };
+    let server_key = store
+        .identity()?
+        .and_then(|i| i.server_key)
+        .context("no pinned server key to verify the checkpoint with: enroll first")?;
+    let events = store.events(1, u32::MAX)?;
+    match verify_log_against_checkpoint(&events, key, &cp, &server_key) {
+        Ok(CheckpointVerdict::Consistent {
+            log_seq,
+            checkpoint_seq,
+        }) => {
+            outln!(
+                "ok: consistent with the server's checkpoint at seq {checkpoint_seq} ({} later events not yet acknowledged)",
+                log_seq.saturating_sub(checkpoint_seq)
+            );
+            Ok(0)
+        }
+        Ok(CheckpointVerdict::Truncated {
+            log_seq,
+            checkpoint_seq,
+        }) => {
+            outln!(
+                "FAILED: the log stops at seq {log_seq} but the server signed a head at seq {checkpoint_seq}: events were cut off"
+            );
+            Ok(1)
+        }
+        Ok(CheckpointVerdict::Forked { seq, .. }) => {
+            outln!(
+                "FAILED: the event at seq {seq} is not the one the server signed: the log was rewritten"
+            );
+            Ok(1)
+        }
+        Err(e) => {
+            outln!("FAILED: {e}");
+            Ok(1)
+        }
+    }
+}
+
+/// A checkpoint file: the signed checkpoint, or an answer holding one.
+fn read_checkpoint(file: &Path) -> Result<SignedCheckpoint> {
+    #[derive(serde::Deserialize)]
+    struct Holder {
+        checkpoint: SignedCheckpoint,
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if let Ok(cp) = from_slice_strict::<SignedCheckpoint>(&bytes) {
+        return Ok(cp);
+    }
+    Ok(from_slice_strict::<Holder>(&bytes)
+        .with_context(|| format!("{} is not a signed checkpoint", file.display()))?
+        .checkpoint)
 }
 
 fn export(store: &Store, out: Option<&Path>) -> Result<u64> {

@@ -22,6 +22,8 @@ pub enum MetaKey {
     ClockFloorMs,
     /// The last successful sync, device time, ms.
     LastSyncMs,
+    /// The server's last signed checkpoint of this device's log (JSON).
+    LastCheckpoint,
 }
 
 impl MetaKey {
@@ -34,6 +36,7 @@ impl MetaKey {
             MetaKey::ServerUrl => "server_url",
             MetaKey::ClockFloorMs => "clock_floor_ms",
             MetaKey::LastSyncMs => "last_sync_ms",
+            MetaKey::LastCheckpoint => "last_checkpoint",
         }
     }
 }

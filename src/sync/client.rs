@@ -129,7 +129,9 @@ async fn decode<T: serde::de::DeserializeOwned>(mut r: reqwest::Response) -> Res
         bytes.extend_from_slice(&chunk);
     }
     if (200..300).contains(&status) {
-        return serde_json::from_slice(&bytes).map_err(|e| CallError::Decode(e.to_string()));
+        // Repeated keys are refused: a first value must not hide the real one.
+        return courier_protocol::strict_json::from_slice_strict(&bytes)
+            .map_err(|e| CallError::Decode(e.to_string()));
     }
     match serde_json::from_slice::<ErrorBody>(&bytes) {
         Ok(b) => Err(CallError::Server {

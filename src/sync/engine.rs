@@ -322,6 +322,14 @@ impl SyncEngine {
         self.store
             .store_receipt(&answer.receipt, &acks, self.now_ms())?;
         self.store.raise_clock_floor(server_time)?;
+        // The server's signed head of this log: a third party holding it can
+        // tell a cut or rewritten log (`events verify --checkpoint`).
+        if let Some(cp) = &answer.checkpoint
+            && cp.verify(&self.server_key).is_ok()
+            && let Ok(json) = serde_json::to_string(cp)
+        {
+            self.store.set_meta(MetaKey::LastCheckpoint, &json)?;
+        }
         info!(events = sent.len(), accepted, duplicate, "receipt stored");
         if let Some((seq, reason)) = blocked {
             return Err(SyncError::Blocked { seq, reason });

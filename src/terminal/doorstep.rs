@@ -11,6 +11,7 @@ use crate::domain::no_answer::{self, NoAnswerContext, NoAnswerReadiness};
 use crate::domain::parcel::{Action, ContactLog, ParcelState, Visit};
 use crate::domain::refusal::Refusal;
 use crate::storage::Reads;
+use courier_protocol::rules::check_reason;
 
 /// How the courier tried to reach the buyer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,24 +255,6 @@ impl Terminal {
                 .detail("note", note.clone());
             draft.corrects = Some(event_id.clone());
             Ok(Decision::on(draft, p))
-        })
-    }
-}
-
-/// Whether `reason` fits `outcome` (the outcome → reason table of the protocol).
-pub(crate) fn check_reason(outcome: Outcome, reason: Option<Reason>) -> Result<(), Refusal> {
-    let allowed = outcome.reasons();
-    let ok = match reason {
-        None => allowed.is_empty() || allowed.len() == 1,
-        Some(r) => allowed.contains(&r),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Refusal::ReasonNotAllowed {
-            outcome,
-            reason,
-            allowed: allowed.to_vec(),
         })
     }
 }
