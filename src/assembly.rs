@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+use courier_protocol::enrollment_qr::Profile;
 use firmware_bridge::scanner_framing::{ScannerFramingConfig, Terminator};
 use firmware_bridge::{GnssConfig, GnssSerial, ScanKind, ScannerConfig, ScannerSerial};
 use thiserror::Error;
@@ -84,6 +85,9 @@ pub struct DeviceConfig {
     /// Open the store read-only (reading commands: they work on a full or
     /// read-only disk and never write).
     pub read_only: bool,
+    /// The platform the configuration names; a device enrolled on the other
+    /// one refuses to start (switching needs a re-enrollment).
+    pub profile: Option<Profile>,
 }
 
 impl DeviceConfig {
@@ -97,6 +101,7 @@ impl DeviceConfig {
             online_check: false,
             background_sync: None,
             read_only: false,
+            profile: None,
         }
     }
 
@@ -135,6 +140,16 @@ pub enum AssemblyError {
     /// The sync task or the online check cannot start.
     #[error(transparent)]
     Sync(#[from] SyncError),
+    /// The configuration names another platform than the one enrolled on.
+    #[error(
+        "this device is enrolled on the {enrolled} platform but the configuration says profile = \"{configured}\": a device cannot switch platform without a re-enrollment (README, \"Re-enrollment\"); fix [server] profile or re-enroll"
+    )]
+    ProfileMismatch {
+        /// The platform enrolled on.
+        enrolled: &'static str,
+        /// The platform configured.
+        configured: &'static str,
+    },
     /// A thread could not be started.
     #[error("cannot start the {0} thread: {1}")]
     Thread(&'static str, std::io::Error),
@@ -214,6 +229,14 @@ impl DeviceConfig {
         } else {
             Terminal::open(&dir, clock.clone(), position.clone())?
         };
+        if let (Some(configured), Some(enrolled)) = (self.profile, terminal.identity().profile)
+            && configured != enrolled
+        {
+            return Err(AssemblyError::ProfileMismatch {
+                enrolled: enrolled.as_str(),
+                configured: configured.as_str(),
+            });
+        }
         if let Some(g) = &gnss {
             // Receiver dates are judged against the clock that never goes back.
             g.handle().note_trusted_time(terminal.trusted_now_ms()?);

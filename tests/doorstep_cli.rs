@@ -70,7 +70,7 @@ fn wrong_code_counts_down_locks_and_right_code_delivers() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("PerPolicy"), "{}", text(&o));
+    assert!(text(&o).contains("return fees: per_policy"), "{}", text(&o));
 
     let b = first_plain_offline(&day, 1);
     let o = run(&day, &["deliver", &b.label, "--code", &b.numeric]);
@@ -152,7 +152,7 @@ fn outcomes_need_arrival_reasons_and_record_liability() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("Buyer"));
+    assert!(text(&o).contains("return fees: buyer"), "{}", text(&o));
     let export = run(&day, &["events", "export"]);
     let last = String::from_utf8_lossy(&export.stdout)
         .lines()
@@ -286,7 +286,7 @@ fn uninitialised_device_says_how_to_fix() {
         .output()
         .expect("run");
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("courier-terminal init"), "{}", text(&o));
+    assert!(text(&o).contains("courier-terminal enroll"), "{}", text(&o));
 }
 
 #[test]

@@ -195,7 +195,11 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     // serial port belongs to the app's reader.
     let sync_now = || -> Result<()> {
         let r = run_once(&dir, &options, || {
-            Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))
+            Ok(Terminal::open(
+                &dir,
+                Arc::new(SystemClock::new()),
+                Arc::new(NoPosition),
+            )?)
         })?;
         println!(
             "sync:                {} accepted, {} pending",

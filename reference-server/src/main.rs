@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
+use courier_protocol::enrollment_qr::{EnrollmentQr, Profile};
 use courier_protocol::keys::Signer;
 use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
@@ -38,8 +39,19 @@ enum Command {
     },
     /// Print the server's public key (what devices pin).
     PublicKey,
-    /// Issue a one-time enrollment token.
-    IssueToken,
+    /// Issue a one-time enrollment token, with its enrollment QR when the
+    /// devices' view of this server is given.
+    IssueToken {
+        /// The URL devices reach this server at (puts it in an enrollment QR).
+        #[arg(long)]
+        server_url: Option<String>,
+        /// The platform: test or production.
+        #[arg(long, default_value = "production")]
+        profile: String,
+        /// Also write the QR as a PNG image here.
+        #[arg(long, requires = "server_url")]
+        png: Option<PathBuf>,
+    },
     /// Create a demo order and print its codes (the only time they are shown).
     CreateOrder {
         /// Order reference.
@@ -73,6 +85,33 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         hours: i64,
     },
+}
+
+/// Writes a QR code as a black-on-white PNG, 8 pixels a module, quiet zone 4.
+fn write_png(code: &qrcode::QrCode, path: &std::path::Path) -> anyhow::Result<()> {
+    const SCALE: usize = 8;
+    const QUIET: usize = 4;
+    let modules = code.width();
+    let side = (modules + 2 * QUIET) * SCALE;
+    let colors = code.to_colors();
+    let mut pixels = vec![255u8; side * side];
+    for (i, c) in colors.iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (x, y) = ((i % modules + QUIET) * SCALE, (i / modules + QUIET) * SCALE);
+            for dy in 0..SCALE {
+                let row = (y + dy) * side;
+                pixels[row + x..row + x + SCALE].fill(0);
+            }
+        }
+    }
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let side = u32::try_from(side).context("QR too large")?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.write_header()?.write_image_data(&pixels)?;
+    Ok(())
 }
 
 #[tokio::main]
@@ -113,10 +152,33 @@ async fn main() -> anyhow::Result<()> {
                 pk.fingerprint().grouped()
             );
         }
-        Command::IssueToken => {
+        Command::IssueToken {
+            server_url,
+            profile,
+            png,
+        } => {
             let db = ServerDb::open(&cli.db)?;
             let t = admin::issue_token(&db, now)?;
             println!("{}", t.token);
+            if let Some(url) = server_url {
+                let profile = Profile::parse(&profile)
+                    .with_context(|| format!("--profile {profile:?}: use test or production"))?;
+                let key = Signer::public_key(&admin::server_key(&db)?);
+                let qr = EnrollmentQr::new(&url, profile, &t.token, &key);
+                let text = qr.to_string();
+                println!("{text}");
+                let code = qrcode::QrCode::new(text.as_bytes()).context("the QR does not fit")?;
+                println!(
+                    "{}",
+                    code.render::<qrcode::render::unicode::Dense1x2>()
+                        .quiet_zone(true)
+                        .build()
+                );
+                if let Some(path) = png {
+                    write_png(&code, &path)?;
+                    println!("QR image written to {}", path.display());
+                }
+            }
         }
         Command::CreateOrder {
             order_ref,

@@ -162,6 +162,14 @@ impl Cli {
         }
     }
 
+    /// Whether a configuration file is there (given, or at the default path).
+    pub fn config_file_present(&self) -> bool {
+        self.config
+            .as_deref()
+            .unwrap_or(std::path::Path::new(DEFAULT_CONFIG))
+            .exists()
+    }
+
     /// The data directory: `--data-dir`, else the configuration's.
     pub fn data_dir(&self) -> Result<DataDir> {
         Ok(DataDir(match &self.data_dir {
@@ -219,6 +227,11 @@ impl Cli {
             (None, config::ScannerInput::None) => ScannerInput::None,
         };
         config.online_check = file.server.online_check;
+        // The platform is enforced when a configuration file says it; without
+        // one, the device runs on the platform it was enrolled on.
+        config.profile = self
+            .config_file_present()
+            .then(|| file.server.profile.into());
         Ok(config)
     }
 }
@@ -264,7 +277,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     let dir = cli.data_dir()?;
     match &cli.command {
         Command::Init(args) => setup::init(&dir, args),
-        Command::Enroll(args) => setup::enroll(&dir, args),
+        Command::Enroll(args) => setup::enroll(&cli, &dir, args),
         Command::Sync(args) => sync::run(&cli, &dir, args),
         Command::Ui(args) => ui::run(&cli, args),
         Command::Manifest(c) => manifest::run(&cli, c),

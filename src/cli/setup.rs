@@ -4,7 +4,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use courier_protocol::keys::PublicKey;
 
-use crate::sync::enrollment;
+use courier_protocol::enrollment_qr::EnrollmentQr;
+
+use crate::sync::enrollment::{self, Enrollment};
 use crate::terminal::{self, DataDir};
 
 /// Options of `init`.
@@ -21,12 +23,16 @@ pub struct InitArgs {
 /// Options of `enroll`.
 #[derive(Debug, Args)]
 pub struct EnrollArgs {
+    /// The enrollment QR's text (server, profile, token, server key fingerprint);
+    /// "-" reads it from standard input (a scanner in keyboard mode).
+    #[arg(long, conflicts_with_all = ["server", "token"], required_unless_present_all = ["server", "token"])]
+    pub qr: Option<String>,
     /// Server base URL, e.g. https://escrow.example.
-    #[arg(long)]
-    pub server: String,
+    #[arg(long, requires = "token")]
+    pub server: Option<String>,
     /// One-time enrollment token from the fleet operator.
-    #[arg(long)]
-    pub token: String,
+    #[arg(long, requires = "server")]
+    pub token: Option<String>,
     /// Label for the fleet inventory (serial number, asset tag).
     #[arg(long, default_value = "")]
     pub hardware_label: String,
@@ -50,14 +56,49 @@ pub(super) fn init(dir: &DataDir, args: &InitArgs) -> Result<u8> {
     Ok(0)
 }
 
-pub(super) fn enroll(dir: &DataDir, args: &EnrollArgs) -> Result<u8> {
-    let e = enrollment::enroll(dir, &args.server, &args.token, &args.hardware_label)?;
+pub(super) fn enroll(cli: &super::Cli, dir: &DataDir, args: &EnrollArgs) -> Result<u8> {
+    let e = match (&args.qr, &args.server, &args.token) {
+        (Some(text), _, _) => {
+            let mut line = String::new();
+            let text = if text == "-" {
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the QR text from standard input")?;
+                line.trim()
+            } else {
+                text.as_str()
+            };
+            let qr = EnrollmentQr::parse(text)?;
+            enrollment::enroll_with(dir, &Enrollment::from_qr(&qr, &args.hardware_label))?
+        }
+        (None, Some(server), Some(token)) => enrollment::enroll_with(
+            dir,
+            &Enrollment {
+                server,
+                token,
+                hardware_label: &args.hardware_label,
+                profile: cli.file_config()?.server.profile.into(),
+                expect_fingerprint: None,
+            },
+        )?,
+        _ => anyhow::bail!("give --qr, or --server and --token"),
+    };
     if args.json {
         outln!("{}", serde_json::to_string(&e)?);
     } else {
         outln!("enrolled as   {}", e.device_id);
         outln!("device key    {}", e.device_fingerprint);
         outln!("server key    {} (pinned)", e.server_fingerprint);
+        outln!("platform      {}", e.profile);
+        outln!("fleet inventory QR ({}):", e.inventory);
+        if let Ok(code) = qrcode::QrCode::new(e.inventory.as_bytes()) {
+            outln!(
+                "{}",
+                code.render::<qrcode::render::unicode::Dense1x2>()
+                    .quiet_zone(true)
+                    .build()
+            );
+        }
     }
     Ok(0)
 }

@@ -63,6 +63,15 @@ impl Profile {
     }
 }
 
+impl From<Profile> for courier_protocol::enrollment_qr::Profile {
+    fn from(p: Profile) -> Self {
+        match p {
+            Profile::Test => courier_protocol::enrollment_qr::Profile::Test,
+            Profile::Production => courier_protocol::enrollment_qr::Profile::Production,
+        }
+    }
+}
+
 impl TryFrom<String> for Profile {
     type Error = String;
     fn try_from(v: String) -> Result<Self, String> {

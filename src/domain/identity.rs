@@ -43,4 +43,17 @@ pub struct Identity {
     pub server_key: Option<PublicKey>,
     /// The escrow server's base URL given at enrollment.
     pub server_url: Option<String>,
+    /// The platform enrolled on (`None` before enrollment, or enrolled before profiles).
+    pub profile: Option<courier_protocol::enrollment_qr::Profile>,
+}
+
+/// What the fleet-inventory QR carries: the device id, its key's fingerprint
+/// and the key itself (shown by the about screen and printed by `enroll`).
+pub fn inventory_text(device_id: &DeviceId, key: &PublicKey) -> String {
+    format!(
+        "courier-terminal:device={};fingerprint={};key={}",
+        device_id,
+        key.fingerprint().grouped().replace(' ', ""),
+        key.to_hex()
+    )
 }

@@ -24,6 +24,8 @@ pub enum MetaKey {
     LastSyncMs,
     /// The server's last signed checkpoint of this device's log (JSON).
     LastCheckpoint,
+    /// The platform the device was enrolled on (`test` or `production`).
+    Profile,
 }
 
 impl MetaKey {
@@ -37,6 +39,7 @@ impl MetaKey {
             MetaKey::ClockFloorMs => "clock_floor_ms",
             MetaKey::LastSyncMs => "last_sync_ms",
             MetaKey::LastCheckpoint => "last_checkpoint",
+            MetaKey::Profile => "profile",
         }
     }
 }
@@ -57,6 +60,9 @@ pub(super) fn identity(r: &(impl Reads + ?Sized)) -> Result<Option<Identity>, St
         device_id: DeviceId::new(device_id),
         server_key,
         server_url: r.meta(MetaKey::ServerUrl)?,
+        profile: r
+            .meta(MetaKey::Profile)?
+            .and_then(|p| courier_protocol::enrollment_qr::Profile::parse(&p)),
     }))
 }
 

@@ -88,7 +88,7 @@ impl UploadFigures {
 pub fn run_once(
     dir: &DataDir,
     options: &RunOptions,
-    open_terminal: impl FnOnce() -> Result<Terminal, TerminalError>,
+    open_terminal: impl FnOnce() -> Result<Terminal, RunError>,
 ) -> Result<RunReport, RunError> {
     let config = SyncConfig {
         server_url: options.server.clone(),
@@ -176,6 +176,9 @@ pub enum RunError {
     /// The terminal that loads the manifest failed.
     #[error(transparent)]
     Terminal(#[from] TerminalError),
+    /// The terminal that loads the manifest could not be assembled.
+    #[error("{0}")]
+    Assembly(String),
     /// No async runtime.
     #[error("cannot start the network runtime: {0}")]
     Runtime(String),

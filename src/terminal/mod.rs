@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use courier_protocol::ProtocolError;
 use courier_protocol::code_verifier::{CodeFormatError, CodeKey};
+use courier_protocol::enrollment_qr::Profile;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::{PublicKey, Signer};
 use courier_protocol::manifest::{ManifestSettings, SignedManifest};
@@ -337,10 +338,15 @@ impl Terminal {
         let stamp = self.stamp(&settings);
         let key = &self.key;
         let device_id = self.identity.device_id.as_str();
+        let test_platform = self.identity.profile == Some(Profile::Test);
         let event = self.store.append_if(|tx| {
-            let Some(decision) = decide(tx, &stamp, &settings)? else {
+            let Some(mut decision) = decide(tx, &stamp, &settings)? else {
                 return Ok(None);
             };
+            if test_platform {
+                // Every event of the pre-production platform says so.
+                decision.draft = decision.draft.detail("platform", "test");
+            }
             let floor = trusted_clock::trusted_now(
                 tx.clock_floor()?,
                 stamp.clock.device_utc_ms,

@@ -7,14 +7,15 @@ use slint::{ComponentHandle, Image, Rgb8Pixel, SharedPixelBuffer};
 use super::{AboutState, MainWindow};
 use crate::terminal::{APP_VERSION, Status};
 
-/// What the inventory QR carries: device id and key fingerprint.
+/// What the inventory QR carries (the domain's text, from the status).
 pub fn inventory_text(status: &Status, public_key_hex: &str) -> String {
-    format!(
-        "courier-terminal:device={};fingerprint={};key={}",
-        status.device_id,
-        status.key_fingerprint.replace(' ', ""),
-        public_key_hex
-    )
+    match courier_protocol::keys::PublicKey::from_hex(public_key_hex) {
+        Ok(key) => crate::domain::identity::inventory_text(
+            &crate::domain::identity::DeviceId::new(status.device_id.clone()),
+            &key,
+        ),
+        Err(_) => status.device_id.clone(),
+    }
 }
 
 /// Renders a QR code to an image, `scale` pixels a module, with a 4-module quiet zone.

@@ -206,3 +206,14 @@ pub const FAST: &[&str] = &["--backoff-base-ms", "5", "--request-timeout-ms", "7
 pub fn data_dir(tmp: &tempfile::TempDir) -> PathBuf {
     tmp.path().join("device")
 }
+
+impl Server {
+    /// An enrollment QR for a fresh token of this server.
+    pub fn enrollment_qr(&self, profile: courier_protocol::enrollment_qr::Profile) -> String {
+        use courier_protocol::keys::Signer;
+        let token = self.token().token;
+        let key = Signer::public_key(self.state().key());
+        courier_protocol::enrollment_qr::EnrollmentQr::new(&self.url(), profile, &token, &key)
+            .to_string()
+    }
+}
