@@ -110,7 +110,7 @@ fn write(tx: &rusqlite::Transaction<'_>, append: Append<'_>) -> Result<SignedEve
     tx.execute("INSERT INTO outbox(seq) VALUES (?1)", [event.body.seq])
         .map_err(classify(CTX))?;
     for parcel in &append.parcels {
-        write_parcel(&tx, parcel, event.body.seq)?;
+        write_parcel(tx, parcel, event.body.seq)?;
     }
     if let Some(m) = append.manifest {
         tx.execute(
