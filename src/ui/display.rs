@@ -1,7 +1,6 @@
 //! How the screens meet the panel: full screen or a window, the scale (logical
 //! pixels are 1/160 inch, so the scale comes from the panel's density), rotation.
 
-use slint::platform::WindowEvent;
 use tracing::{info, warn};
 
 /// Logical pixels per inch the screens are drawn for (`ui/widgets/styling.slint`).
@@ -90,34 +89,45 @@ impl Display {
         }
     }
 
-    /// Checks what must be set before the backend starts. Slint's KMS backend
-    /// rotates from `SLINT_KMS_ROTATION`, read at start (the service unit sets
-    /// it; this process does not change its own environment). A window system
-    /// rotates the output itself (e.g. `xrandr --rotate`).
-    pub fn prepare_backend(&self) {
-        if self.rotation == Rotation::Deg0 {
-            return;
+    /// The environment Slint's backends read at start for this setting:
+    /// `SLINT_SCALE_FACTOR` (winit and KMS) and `SLINT_KMS_ROTATION` (KMS; a
+    /// window system rotates its output itself, e.g. `xrandr --rotate`). A scale
+    /// cannot be changed on a live winit window (the software renderer panics on
+    /// the size mismatch), so it is given to the backend this way, before it starts.
+    pub fn backend_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = Vec::new();
+        if let Some(f) = self.scale.factor() {
+            env.push(("SLINT_SCALE_FACTOR", format!("{f}")));
         }
-        let wanted = self.rotation.degrees().to_string();
-        match std::env::var("SLINT_KMS_ROTATION") {
-            Ok(v) if v.trim() == wanted => {}
-            _ => warn!(
-                rotation = self.rotation.degrees(),
-                "rotation is configured: set SLINT_KMS_ROTATION={wanted} in the service (KMS), or rotate the output in the window system"
-            ),
+        if self.rotation != Rotation::Deg0 {
+            env.push(("SLINT_KMS_ROTATION", self.rotation.degrees().to_string()));
         }
+        env
     }
 
-    /// Applies the scale and full screen to the app's window (after it is shown,
-    /// so the window system's own scale does not override it).
+    /// What of [`Display::backend_env`] this process's environment lacks (the
+    /// `ui` command then starts itself again with it).
+    pub fn missing_env(&self) -> Vec<(&'static str, String)> {
+        self.backend_env()
+            .into_iter()
+            .filter(|(k, v)| std::env::var(k).ok().as_deref() != Some(v.as_str()))
+            .collect()
+    }
+
+    /// Applies full screen to the app's window once shown; warns when the scale
+    /// or rotation did not reach the backend's environment.
     pub fn apply(&self, window: &slint::Window) {
-        if let Some(scale_factor) = self.scale.factor() {
-            window.dispatch_event(WindowEvent::ScaleFactorChanged { scale_factor });
-            info!(scale_factor, "scale factor applied");
-        }
         if self.fullscreen {
             window.set_fullscreen(true);
         }
+        for (k, v) in self.missing_env() {
+            warn!("{k} should be {v} for the configured display; the backend runs without it");
+        }
+        info!(
+            scale_factor = window.scale_factor(),
+            fullscreen = self.fullscreen,
+            "display applied"
+        );
     }
 }
 
@@ -132,5 +142,22 @@ mod tests {
         assert_eq!(ScaleSource::Platform.factor(), None);
         assert_eq!(ScaleSource::Factor(0.0).factor(), None);
         assert_eq!(ScaleSource::PanelDpi(5000).factor(), None);
+    }
+
+    #[test]
+    fn the_backend_gets_scale_and_rotation_by_its_variables() {
+        let d = Display {
+            fullscreen: true,
+            scale: ScaleSource::PanelDpi(320),
+            rotation: Rotation::Deg90,
+        };
+        assert_eq!(
+            d.backend_env(),
+            vec![
+                ("SLINT_SCALE_FACTOR", "2".to_owned()),
+                ("SLINT_KMS_ROTATION", "90".to_owned())
+            ]
+        );
+        assert!(Display::default().backend_env().is_empty());
     }
 }

@@ -123,7 +123,6 @@ impl AppConfig {
 /// Opens the app and runs its event loop until the window closes.
 pub fn run_app(config: AppConfig) -> anyhow::Result<()> {
     let display = config.display;
-    display.prepare_backend();
     let app = App::new(config)?;
     app.window().show()?;
     display.apply(app.window().window());
@@ -153,6 +152,8 @@ pub(crate) struct UiCtx {
     /// Commands sent and not yet answered, in order: what each keeps the screen
     /// busy with ("record", "check"), or `None` for reads.
     in_flight: RefCell<VecDeque<Option<&'static str>>>,
+    /// Whether the screen was last marked busy.
+    busy: Cell<bool>,
 }
 
 thread_local! {
@@ -198,7 +199,9 @@ impl UiCtx {
                 app.set_busy_kind(k.into());
             }
         }
-        if app.get_busy() != kind.is_some() {
+        // Written only when it changes, so reads in between leave the screen alone.
+        if self.busy.get() != kind.is_some() {
+            self.busy.set(kind.is_some());
             app.set_busy(kind.is_some());
         }
     }
@@ -265,6 +268,7 @@ impl App {
             before_about: Cell::new(Screen::Route),
             events_seen: Cell::new(0),
             in_flight: RefCell::new(VecDeque::new()),
+            busy: Cell::new(false),
         });
         window
             .global::<AppState>()
