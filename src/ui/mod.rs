@@ -229,7 +229,7 @@ impl App {
     }
 
     /// Builds the window with the terminal called inline on the UI thread
-    /// (screenshots and benchmarks only: the real app uses [`App::new`]).
+    /// (screenshots, benchmarks and the layout test: the real app uses [`App::new`]).
     pub fn new_inline(config: AppConfig) -> Result<App, slint::PlatformError> {
         Self::build(config, true)
     }
