@@ -194,10 +194,10 @@ impl UiCtx {
                 .or_else(|| q.iter().flatten().copied().next())
         };
         let app = ui.global::<AppState>();
-        if let Some(k) = kind {
-            if app.get_busy_kind().as_str() != k {
-                app.set_busy_kind(k.into());
-            }
+        if let Some(k) = kind
+            && app.get_busy_kind().as_str() != k
+        {
+            app.set_busy_kind(k.into());
         }
         // Written only when it changes, so reads in between leave the screen alone.
         if self.busy.get() != kind.is_some() {
