@@ -79,7 +79,7 @@ fn to_keypad(r: &Rig, label: &str) {
     settle(&r.app);
     press(r.app.window(), "I am at the address");
     settle(&r.app);
-    press(r.app.window(), "Buyer inspects the parcel");
+    inspect(r.app.window());
     settle(&r.app);
     press(r.app.window(), "Enter the code");
     assert_eq!(
@@ -149,10 +149,17 @@ fn wrong_code_shows_tries_left_then_right_code_delivers() {
             && e.body.parcel_id.as_deref() == Some("P-0001")),
         "a delivered outcome event is stored"
     );
-    press(ui, "Next parcel");
+    press(ui, "Back to the list");
     settle(&r.app);
     assert_eq!(ui.global::<AppState>().get_screen(), Screen::Route);
+    // Delivered is finished: folded away until the courier shows finished parcels.
+    assert!(
+        find_button(ui, &l).is_none(),
+        "delivered parcel folded away"
+    );
+    press(ui, "Finished parcels");
     assert_eq!(value(ui, &l), "Delivered");
+    press(ui, "Finished parcels");
 }
 
 fn buyer_qr_scanned_on_the_keypad_delivers() {
@@ -187,11 +194,11 @@ fn exchange_and_pickup_collect_the_item_first() {
     settle(&r.app);
     press(ui, "I am at the address");
     settle(&r.app);
-    press(ui, "Buyer inspects the parcel");
+    inspect(ui);
     settle(&r.app);
     assert!(pv().get_needs_collect() && !pv().get_collected());
     assert_eq!(
-        find_button(ui, "Scan the collected item first").and_then(|b| b.accessible_enabled()),
+        find_button(ui, "Enter the code").and_then(|b| b.accessible_enabled()),
         Some(false)
     );
     r.app.scan("RT99999999");
@@ -208,7 +215,7 @@ fn exchange_and_pickup_collect_the_item_first() {
     type_keys(ui, &code_of(&r.day, &l), true);
     settle(&r.app);
     assert_eq!(value(ui, "Answer"), "Delivered: hand the parcel over");
-    press(ui, "Next parcel");
+    press(ui, "Back to the list");
     settle(&r.app);
     // Pick-up (n = 8): the item has no label; the courier confirms it by hand.
     let l = label(8);
@@ -216,7 +223,7 @@ fn exchange_and_pickup_collect_the_item_first() {
     settle(&r.app);
     press(ui, "I am at the address");
     settle(&r.app);
-    press(ui, "Buyer inspects the parcel");
+    inspect(ui);
     settle(&r.app);
     press(ui, "Item collected (no label to scan)");
     settle(&r.app);
@@ -287,7 +294,13 @@ fn withdrawn_parcel_cannot_be_delivered() {
     r.app.refresh_status();
     settle(&r.app);
     settle(&r.app);
-    assert_eq!(value(ui, &l), "Withdrawn: return to depot");
+    // Withdrawn is finished for the day: folded away until shown.
+    assert!(
+        find_button(ui, &l).is_none(),
+        "withdrawn parcel folded away"
+    );
+    press(ui, "Finished parcels");
+    assert_eq!(value(ui, &l), "Cancelled before dispatch: return to depot");
     r.app.scan(&l);
     settle(&r.app);
     assert_eq!(ui.global::<AppState>().get_screen(), Screen::Parcel);
@@ -333,9 +346,14 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
         value(ui, "At the address").starts_with("0 m"),
         "evidence follows the fix"
     );
+    // The refusal is a dialog: the screen under it takes no taps until OK.
+    assert_eq!(
+        find_button(ui, "Call").and_then(|b| b.accessible_enabled()),
+        Some(false)
+    );
+    press(ui, "OK");
     press(ui, "Call");
     settle(&r.app);
-    press(ui, "OK");
     press(ui, "Confirm: no answer");
     settle(&r.app);
     assert_eq!(ui.global::<AppState>().get_error_kind(), "no_answer_wait");

@@ -11,7 +11,7 @@ use courier_terminal::clock::SystemClock;
 use courier_terminal::domain::position::{FixDimension, PositionReading};
 use courier_terminal::position_source::SharedPosition;
 use courier_terminal::terminal::Terminal;
-use courier_terminal::ui::{App, AppConfig, AppState, Dir, Language, StatusBarState};
+use courier_terminal::ui::{App, AppConfig, AppState, Dir, Language, Screen, StatusBarState};
 use slint::ComponentHandle;
 use ui_support::*;
 
@@ -79,30 +79,36 @@ fn switching_to_arabic_flips_the_layout() {
     let app = app(&position, &day);
     let ui = app.window();
     let width = 400.0;
-    let lang_x = |label: &str| {
-        find(ui, label)
-            .expect("language button")
+    let x_of = |label: &str| {
+        find_button(ui, label)
+            .unwrap_or_else(|| panic!("no button {label:?}"))
             .absolute_position()
             .x
     };
-    // Left to right: the language button sits at the end (right) of the bar.
-    assert!(lang_x("Language") > width / 2.0);
+    // Left to right: the menu button sits at the end (right) of the bar.
+    assert!(x_of("Menu") > width / 2.0);
     assert!(!ui.global::<Dir>().get_rtl());
-    press(ui, "Language"); // en -> fr
+    // The language is chosen on the menu screen.
+    press(ui, "Menu");
+    assert_eq!(ui.global::<AppState>().get_screen(), Screen::About);
+    assert!(x_of("Back") < width / 2.0, "Back on the left in English");
+    press(ui, "Français");
     assert_eq!(ui.global::<AppState>().get_language(), "fr");
     assert!(
-        find(ui, "Langue").is_some(),
+        find_button(ui, "Retour").is_some(),
         "French words from the bundled translation"
     );
-    press(ui, "Langue"); // fr -> ar
+    press(ui, "العربية");
     assert_eq!(ui.global::<AppState>().get_language(), "ar");
     assert!(ui.global::<Dir>().get_rtl());
-    // Right to left: the same button is now at the left, labelled in Arabic.
-    let x = lang_x("اللغة");
+    // Right to left: Back is now on the right, labelled in Arabic.
+    let x = x_of("رجوع");
     assert!(
-        x < width / 2.0,
-        "language button at x={x} should be on the left in Arabic"
+        x > width / 2.0,
+        "Back at x={x} should be on the right in Arabic"
     );
+    press(ui, "رجوع");
+    assert!(x_of("القائمة") < width / 2.0, "menu on the left in Arabic");
     // Rows mirror too: a parcel's state is on the left of its row in Arabic.
     let row = find(ui, &label(1)).expect("route row");
     assert_eq!(
@@ -111,7 +117,7 @@ fn switching_to_arabic_flips_the_layout() {
     );
     app.set_language(Language::En);
     assert!(!ui.global::<Dir>().get_rtl());
-    assert!(lang_x("Language") > width / 2.0);
+    assert!(x_of("Menu") > width / 2.0);
 }
 
 #[test]

@@ -21,8 +21,8 @@ use courier_terminal::domain::position::{
 use courier_terminal::position_source::SharedPosition;
 use courier_terminal::terminal::{CodeEntry, DataDir, Terminal, init};
 use courier_terminal::ui::{
-    App, AppConfig, AppState, CodeEntryState, Language, MainWindow, NoAnswerState, OutcomeState,
-    ParcelViewState, Screen, Verdict,
+    App, AppConfig, AppState, CodeEntryState, LabelPadState, Language, MainWindow, NoAnswerState,
+    OutcomeState, ParcelViewState, RouteListState, Screen, Verdict,
 };
 
 use crate::sample_day::{SampleCode, SampleSpec, sample_day};
@@ -146,22 +146,67 @@ fn fix_at(lat: f64, lon: f64, age_ms: i64) -> PositionReading {
     }
 }
 
-/// Logical size and scale of the screenshots (a 5.5-inch phone).
-pub const LOGICAL: (u32, u32) = (400, 800);
-/// Device pixels per logical pixel.
-pub const SCALE: f32 = 1.5;
+/// A handheld screen: physical pixels and the panel's density.
+#[derive(Debug, Clone, Copy)]
+pub struct Panel {
+    /// Short name, used in file and directory names.
+    pub name: &'static str,
+    /// Physical width, pixels.
+    pub width: u32,
+    /// Physical height, pixels.
+    pub height: u32,
+    /// Density, dots per inch.
+    pub dpi: f32,
+}
 
-/// Renders every main screen in French, Arabic and English into `out`.
-pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let window = OffscreenPlatform::install()?;
-    let tmp = std::env::temp_dir().join(format!("courier-screens-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+impl Panel {
+    /// Physical pixels per logical pixel (logical pixels are 1/160 inch).
+    pub fn scale(&self) -> f32 {
+        self.dpi / courier_terminal::ui::display::REFERENCE_DPI
+    }
+}
+
+/// The screens the courier's app must fit: a 4-inch 480x800, a 5-inch 720x1280,
+/// a 5.5-inch 1080x1920.
+pub const PANELS: [Panel; 3] = [
+    Panel {
+        name: "480x800",
+        width: 480,
+        height: 800,
+        dpi: 233.0,
+    },
+    Panel {
+        name: "720x1280",
+        width: 720,
+        height: 1280,
+        dpi: 294.0,
+    },
+    Panel {
+        name: "1080x1920",
+        width: 1080,
+        height: 1920,
+        dpi: 401.0,
+    },
+];
+
+/// A device with some history so every state shows, and an app on it (inline
+/// worker), at French. The position is at the first stop with a fresh fix.
+pub struct TourRig {
+    /// Keeps the data directory.
+    pub device: SampleDevice,
+    /// The position feed the app reads.
+    pub position: SharedPosition,
+    /// The app.
+    pub app: App,
+}
+
+/// Builds the tour's device under `root` (a temporary directory).
+pub fn tour_rig(root: &Path) -> Result<TourRig> {
+    let _ = std::fs::remove_dir_all(root);
     let withdrawn = vec!["DZ40000185".to_owned()];
-    let device = sample_device(&tmp, 40, &withdrawn)?;
+    let device = sample_device(root, 40, &withdrawn)?;
     let position = SharedPosition::new();
     position.set(fix_at(36.7640, 3.0510, 800));
-    // Some history so the route list shows every state.
     {
         let mut t = Terminal::open(
             &device.dir,
@@ -204,82 +249,158 @@ pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
     let mut config = AppConfig::new(terminal, Feeds::of_position(Arc::new(position.clone())));
     config.language = Language::Fr;
     let app = App::new_inline(config)?;
+    Ok(TourRig {
+        device,
+        position,
+        app,
+    })
+}
+
+/// Walks every screen and dialog the courier meets, in the language on show,
+/// calling `shot` with each one's name once it is on screen.
+pub fn tour(rig: &TourRig, shot: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
+    let (app, position) = (&rig.app, &rig.position);
     let ui = app.window();
-    let (w, h) = (
-        (LOGICAL.0 as f32 * SCALE) as u32,
-        (LOGICAL.1 as f32 * SCALE) as u32,
-    );
-    window.dispatch_event(WindowEvent::ScaleFactorChanged {
-        scale_factor: SCALE,
-    });
-    window.set_size(PhysicalSize::new(w, h));
-    ui.show()?;
-    let mut written = Vec::new();
-    for lang in [Language::Fr, Language::Ar, Language::En] {
-        app.set_language(lang);
-        let mut shot = |name: &str, ui: &MainWindow| -> Result<()> {
-            let _ = ui;
-            let path = out.join(format!("{}-{name}.png", lang.code()));
-            write_png(&path, w, h, &render(&window, w, h))?;
-            written.push(path);
-            Ok(())
-        };
-        position.set(fix_at(36.7640, 3.0510, 800));
-        app.refresh_status();
-        go(ui, Screen::Route);
-        shot("01-route-list", ui)?;
-        // Exchange parcel at the door: inspection offered, item to collect.
-        go(ui, Screen::Route);
-        app.scan("DZ40000148");
-        ui.global::<ParcelViewState>().invoke_offer_inspection();
-        shot("02-parcel", ui)?;
-        go(ui, Screen::Route);
-        app.scan("DZ40000185");
-        shot("03-withdrawn", ui)?;
-        go(ui, Screen::Route);
-        app.scan("DZ40000222");
-        ui.global::<ParcelViewState>().invoke_arrive();
-        ui.global::<ParcelViewState>().invoke_enter_code();
-        ui.global::<AppState>().invoke_dismiss();
-        for d in ["4", "7", "1"] {
-            ui.global::<CodeEntryState>().invoke_key(d.into());
-        }
-        shot("04-code-entry", ui)?;
-        let code = ui.global::<CodeEntryState>();
-        for (name, verdict, left) in [
-            ("05-verdict-delivered", Verdict::Delivered, 0),
-            ("06-verdict-wrong", Verdict::Wrong, 3),
-            ("07-verdict-locked", Verdict::Locked, 0),
-            ("08-verdict-network", Verdict::Network, 0),
-        ] {
-            code.set_verdict(verdict);
-            code.set_verdict_tries_left(left);
-            shot(name, ui)?;
-        }
-        code.set_verdict(Verdict::None);
-        code.set_entered("".into());
-        go(ui, Screen::Parcel);
-        ui.global::<ParcelViewState>().invoke_cannot_deliver();
-        let o = ui.global::<OutcomeState>();
-        o.invoke_select(0);
-        o.invoke_select_reason(1);
-        shot("09-outcome", ui)?;
-        o.invoke_select(2);
-        ui.global::<NoAnswerState>().invoke_call();
-        // Fix lost 95 s ago: the bar shows "no fix" with the age of the last one.
-        let mut lost = PositionReading::none();
-        lost.last_valid = fix_at(36.7640, 3.0510, 95_000).current;
-        position.set(lost);
-        app.refresh_status();
-        shot("10-no-answer-no-fix", ui)?;
-        ui.global::<AppState>().invoke_show_about();
-        shot("11-about", ui)?;
-        go(ui, Screen::Route);
-        app.scan("DZ40000000");
-        shot("12-refusal", ui)?;
-        ui.global::<AppState>().invoke_dismiss();
+    let pv = || ui.global::<ParcelViewState>();
+    position.set(fix_at(36.7640, 3.0510, 800));
+    app.refresh_status();
+    go(ui, Screen::Route);
+    let rl = ui.global::<RouteListState>();
+    rl.set_show_finished(false);
+    app.set_language(app_language(ui));
+    shot("01-route-list")?;
+    rl.invoke_toggle_finished();
+    shot("02-route-list-finished-shown")?;
+    rl.invoke_toggle_finished();
+    rl.invoke_open_pad();
+    for k in ["3", "3"] {
+        ui.global::<LabelPadState>().invoke_key(k.into());
     }
-    drop(app);
+    shot("03-label-pad")?;
+    // Exchange parcel at the door: arrived, inspection to offer. The steps are
+    // shown as the adapter shows them after recording, without recording, so
+    // the tour can run again in another language or size on the same day.
+    go(ui, Screen::Route);
+    app.scan("DZ40000148");
+    pv().set_arrived(true);
+    shot("04-parcel-arrived")?;
+    ui.global::<AppState>().set_confirm_inspection(true);
+    shot("05-confirm-inspection")?;
+    ui.global::<AppState>().invoke_dismiss();
+    pv().set_inspection_offered(true);
+    shot("06-parcel-inspected")?;
+    pv().invoke_type_item();
+    for k in ["R", "T", "0", "0"] {
+        ui.global::<LabelPadState>().invoke_key(k.into());
+    }
+    shot("07-collect-pad")?;
+    go(ui, Screen::Route);
+    app.scan("DZ40000185");
+    shot("08-withdrawn")?;
+    // An online-only parcel: said before the code is asked.
+    go(ui, Screen::Route);
+    app.scan("DZ40000333");
+    shot("09-online-only")?;
+    go(ui, Screen::Route);
+    app.scan("DZ40000222");
+    // Arrival is recorded once (the first pass); later passes find it done.
+    if !pv().get_arrived() {
+        pv().invoke_arrive();
+    }
+    pv().invoke_enter_code();
+    ui.global::<AppState>().invoke_dismiss();
+    for d in ["4", "7", "1"] {
+        ui.global::<CodeEntryState>().invoke_key(d.into());
+    }
+    shot("10-code-entry")?;
+    ui.global::<AppState>().set_busy_kind("check".into());
+    ui.global::<AppState>().set_busy(true);
+    shot("11-checking")?;
+    ui.global::<AppState>().set_busy(false);
+    let code = ui.global::<CodeEntryState>();
+    for (name, verdict, left) in [
+        ("12-verdict-delivered", Verdict::Delivered, 0),
+        ("13-verdict-wrong", Verdict::Wrong, 3),
+        ("14-verdict-locked", Verdict::Locked, 0),
+        ("15-verdict-network", Verdict::Network, 0),
+    ] {
+        code.set_verdict(verdict);
+        code.set_verdict_tries_left(left);
+        shot(name)?;
+    }
+    code.set_verdict(Verdict::None);
+    code.set_entered("".into());
+    go(ui, Screen::Parcel);
+    pv().invoke_cannot_deliver();
+    let o = ui.global::<OutcomeState>();
+    o.invoke_select(0);
+    o.invoke_select_reason(1);
+    shot("16-outcome")?;
+    o.invoke_select(2);
+    o.invoke_confirm();
+    ui.global::<NoAnswerState>().invoke_call();
+    // Fix lost 95 s ago: the bar shows "lost" with the age of the last one.
+    let mut lost = PositionReading::none();
+    lost.last_valid = fix_at(36.7640, 3.0510, 95_000).current;
+    position.set(lost);
+    app.refresh_status();
+    shot("17-no-answer-no-fix")?;
+    ui.global::<AppState>().set_explain("gnss".into());
+    shot("18-status-explained")?;
+    ui.global::<AppState>().invoke_dismiss();
+    ui.global::<AppState>().invoke_show_about();
+    shot("19-menu-about")?;
+    go(ui, Screen::Route);
+    app.scan("DZ4");
+    shot("20-refusal")?;
+    let app_state = ui.global::<AppState>();
+    app_state.invoke_dismiss();
+    app_state.set_notice("refused_after_inspection".into());
+    app_state.set_notice_liability("seller".into());
+    shot("21-refusal-recorded")?;
+    app_state.invoke_dismiss();
+    position.set(fix_at(36.7640, 3.0510, 800));
+    app.refresh_status();
+    Ok(())
+}
+
+fn app_language(ui: &MainWindow) -> Language {
+    Language::parse(ui.global::<AppState>().get_language().as_str()).unwrap_or_default()
+}
+
+/// Renders every screen in French, Arabic and English into `out` at 720x1280
+/// (294 dpi), and into `out/480x800` at 480x800 (233 dpi).
+pub fn run(out: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let window = OffscreenPlatform::install()?;
+    let tmp = std::env::temp_dir().join(format!("courier-screens-{}", std::process::id()));
+    let rig = tour_rig(&tmp)?;
+    let ui = rig.app.window();
+    let mut written = Vec::new();
+    for (panel, dir) in [
+        (PANELS[1], out.to_owned()),
+        (PANELS[0], out.join(PANELS[0].name)),
+    ] {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let (w, h) = (panel.width, panel.height);
+        window.dispatch_event(WindowEvent::ScaleFactorChanged {
+            scale_factor: panel.scale(),
+        });
+        window.set_size(PhysicalSize::new(w, h));
+        ui.show()?;
+        for lang in [Language::Fr, Language::Ar, Language::En] {
+            rig.app.set_language(lang);
+            let mut shot = |name: &str| -> Result<()> {
+                let path = dir.join(format!("{}-{name}.png", lang.code()));
+                write_png(&path, w, h, &render(&window, w, h))?;
+                written.push(path);
+                Ok(())
+            };
+            tour(&rig, &mut shot)?;
+        }
+    }
+    drop(rig);
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(written)
 }

@@ -1,12 +1,17 @@
 //! `ui`: the courier's screens, assembled with the GNSS module, the scanner,
 //! the online check and background sync as configured.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::Cli;
+use crate::config::{self, DisplaySettings, DisplaySize};
 use crate::sync::background::Schedule;
-use crate::ui::{AppConfig, Language};
+use crate::ui::{AppConfig, Display, Language, Rotation, ScaleSource};
+
+/// Set in the environment of the `ui` process started again with the display's
+/// variables, so it never starts itself a third time.
+const REEXEC: &str = "COURIER_UI_DISPLAY_ENV";
 
 /// Options of `ui`.
 #[derive(Debug, Args)]
@@ -14,6 +19,38 @@ pub struct UiArgs {
     /// Language at start: fr, ar or en [default: from the configuration, fr].
     #[arg(long)]
     pub lang: Option<String>,
+    /// Fill the screen (a handheld); a window otherwise [default: from the configuration].
+    #[arg(long)]
+    pub fullscreen: bool,
+    /// The panel's density in dots per inch: the screens scale to dpi / 160, so
+    /// a 9 mm target is 9 mm on the glass (e.g. 294 for a 5-inch 720x1280).
+    #[arg(long, conflicts_with = "scale")]
+    pub panel_dpi: Option<u32>,
+    /// A fixed scale factor instead (physical pixels per logical pixel).
+    #[arg(long)]
+    pub scale: Option<f32>,
+}
+
+impl UiArgs {
+    /// The display setting: the configuration's `[display]`, with these options on top.
+    pub fn display(&self, file: &DisplaySettings) -> Display {
+        Display {
+            fullscreen: self.fullscreen || file.fullscreen,
+            scale: match (self.panel_dpi, self.scale, file.size) {
+                (Some(dpi), _, _) => ScaleSource::PanelDpi(dpi),
+                (None, Some(f), _) => ScaleSource::Factor(f),
+                (None, None, DisplaySize::PanelDpi(dpi)) => ScaleSource::PanelDpi(dpi),
+                (None, None, DisplaySize::Scale(f)) => ScaleSource::Factor(f),
+                (None, None, DisplaySize::Auto) => ScaleSource::Platform,
+            },
+            rotation: match file.rotation {
+                config::Rotation::Deg0 => Rotation::Deg0,
+                config::Rotation::Deg90 => Rotation::Deg90,
+                config::Rotation::Deg180 => Rotation::Deg180,
+                config::Rotation::Deg270 => Rotation::Deg270,
+            },
+        }
+    }
 }
 
 pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
@@ -25,6 +62,24 @@ pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
         },
         None => file.ui.language,
     };
+    // Scale and rotation reach Slint's backend through its environment, read
+    // when it starts: start again with them if this process lacks them.
+    let display = args.display(&file.display);
+    let missing = display.missing_env();
+    if !missing.is_empty() && std::env::var_os(REEXEC).is_none() {
+        let exe =
+            std::env::current_exe().context("cannot find this program to start the screens")?;
+        let status = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .envs(missing)
+            .env(REEXEC, "1")
+            .status()
+            .context("cannot start the screens with the display setting")?;
+        return Ok(status
+            .code()
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(1));
+    }
     if !crate::ui::has_display() {
         bail!(
             "no display: set WAYLAND_DISPLAY or DISPLAY (or build with --features kiosk for Linux KMS)"
@@ -36,6 +91,8 @@ pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
     let (terminal, feeds, parts) = (device.terminal, device.feeds, device.parts);
     let mut app = AppConfig::new(terminal, feeds);
     app.language = language;
+    app.display = display;
+    app.allow_language_change = file.ui.courier_may_change_language;
     crate::ui::run_app(app)?;
     drop(parts);
     Ok(0)

@@ -4,6 +4,7 @@
 //! thread with `upgrade_in_event_loop`.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -21,7 +22,9 @@ use crate::terminal::Terminal;
 
 mod about_adapter;
 mod code_entry_adapter;
+pub mod display;
 pub mod format;
+mod label_pad_adapter;
 mod no_answer_adapter;
 pub mod notice;
 mod outcome_adapter;
@@ -36,9 +39,10 @@ pub mod generated {
     slint::include_modules!();
 }
 
+pub use display::{Display, Rotation, ScaleSource};
 pub use generated::{
-    AboutState, AppState, CodeEntryState, Dir, MainWindow, NoAnswerState, OutcomeState,
-    ParcelViewState, RouteListState, Screen, StatusBarState, Tr, Verdict,
+    AboutState, AppState, CodeEntryState, Dir, LabelPadState, MainWindow, NoAnswerState,
+    OutcomeState, ParcelViewState, RouteListState, Screen, Sizes, StatusBarState, Tr, Verdict,
 };
 use worker::{Command, Reply, Worker};
 
@@ -94,6 +98,10 @@ pub struct AppConfig {
     pub language: Language,
     /// Local time offset for displayed times, minutes (Algiers: +60).
     pub utc_offset_minutes: i32,
+    /// Whether the courier may change the language on the menu screen.
+    pub allow_language_change: bool,
+    /// Full screen, scale (from the panel's density), rotation.
+    pub display: Display,
 }
 
 impl AppConfig {
@@ -106,14 +114,20 @@ impl AppConfig {
             scans: feeds.scans,
             language: Language::Fr,
             utc_offset_minutes: 60,
+            allow_language_change: true,
+            display: Display::default(),
         }
     }
 }
 
 /// Opens the app and runs its event loop until the window closes.
 pub fn run_app(config: AppConfig) -> anyhow::Result<()> {
+    let display = config.display;
     let app = App::new(config)?;
-    app.window().run()?;
+    app.window().show()?;
+    display.apply(app.window().window());
+    slint::run_event_loop()?;
+    app.window().hide()?;
     Ok(())
 }
 
@@ -135,6 +149,11 @@ pub(crate) struct UiCtx {
     before_about: Cell<Screen>,
     /// Events in the log at the last route refresh (a change means reload the route).
     events_seen: Cell<u64>,
+    /// Commands sent and not yet answered, in order: what each keeps the screen
+    /// busy with ("record", "check"), or `None` for reads.
+    in_flight: RefCell<VecDeque<Option<&'static str>>>,
+    /// Whether the screen was last marked busy.
+    busy: Cell<bool>,
 }
 
 thread_local! {
@@ -144,6 +163,8 @@ thread_local! {
 impl UiCtx {
     /// Sends a command to the worker (or runs it at once in inline mode).
     pub(crate) fn send(&self, cmd: Command) {
+        self.in_flight.borrow_mut().push_back(busy_kind(&cmd));
+        self.show_busy();
         match &self.link {
             Link::Thread(tx) => {
                 if tx.send(cmd).is_err() {
@@ -156,6 +177,32 @@ impl UiCtx {
                     apply(&ui, self, reply);
                 }
             }
+        }
+    }
+
+    /// Marks the screen busy while a recording or checking command is with the terminal.
+    fn show_busy(&self) {
+        let Some(ui) = self.weak.upgrade() else {
+            return;
+        };
+        let kind = {
+            let q = self.in_flight.borrow();
+            q.iter()
+                .flatten()
+                .copied()
+                .find(|k| *k == "check")
+                .or_else(|| q.iter().flatten().copied().next())
+        };
+        let app = ui.global::<AppState>();
+        if let Some(k) = kind
+            && app.get_busy_kind().as_str() != k
+        {
+            app.set_busy_kind(k.into());
+        }
+        // Written only when it changes, so reads in between leave the screen alone.
+        if self.busy.get() != kind.is_some() {
+            self.busy.set(kind.is_some());
+            app.set_busy(kind.is_some());
         }
     }
 
@@ -182,7 +229,7 @@ impl App {
     }
 
     /// Builds the window with the terminal called inline on the UI thread
-    /// (screenshots and benchmarks only: the real app uses [`App::new`]).
+    /// (screenshots, benchmarks and the layout test: the real app uses [`App::new`]).
     pub fn new_inline(config: AppConfig) -> Result<App, slint::PlatformError> {
         Self::build(config, true)
     }
@@ -220,7 +267,12 @@ impl App {
             current: RefCell::new(None),
             before_about: Cell::new(Screen::Route),
             events_seen: Cell::new(0),
+            in_flight: RefCell::new(VecDeque::new()),
+            busy: Cell::new(false),
         });
+        window
+            .global::<AppState>()
+            .set_can_change_language(config.allow_language_change);
         CTX.with(|c| *c.borrow_mut() = Some(ctx.clone()));
 
         connect_app(&window, &ctx);
@@ -229,6 +281,7 @@ impl App {
         code_entry_adapter::connect(&window, &ctx);
         outcome_adapter::connect(&window, &ctx);
         no_answer_adapter::connect(&window, &ctx);
+        label_pad_adapter::connect(&window, &ctx);
 
         if let Some(scans) = config.scans {
             let to = weak.clone();
@@ -359,6 +412,27 @@ pub(crate) fn clear_banner(ui: &MainWindow) {
     let app = ui.global::<AppState>();
     app.set_error_kind("".into());
     app.set_notice("".into());
+    app.set_explain("".into());
+    app.set_confirm_inspection(false);
+}
+
+/// What a command keeps the screen busy with: recording a step, checking a code
+/// (possibly with the server), or nothing (reads).
+fn busy_kind(cmd: &Command) -> Option<&'static str> {
+    match cmd {
+        Command::Code { .. } => Some("check"),
+        Command::Arrive(_)
+        | Command::OfferInspection(_)
+        | Command::Collect { .. }
+        | Command::Contact { .. }
+        | Command::Outcome { .. } => Some("record"),
+        Command::Refresh
+        | Command::Status
+        | Command::Open(_)
+        | Command::NoAnswer(_)
+        | Command::About
+        | Command::Barrier(_) => None,
+    }
 }
 
 /// Goes one screen back.
@@ -375,6 +449,7 @@ pub(crate) fn go_back(ui: &MainWindow, ctx: &UiCtx) {
         Screen::Outcome => Screen::Parcel,
         Screen::NoAnswer => Screen::Outcome,
         Screen::About => ctx.before_about.get(),
+        Screen::LabelPad => label_pad_adapter::back_to(ui),
     };
     if next == Screen::Route {
         ctx.current.borrow_mut().take();
@@ -396,8 +471,11 @@ pub(crate) fn on_scan(ui: &MainWindow, ctx: &UiCtx, text: &str) {
         Screen::Code if ui.global::<CodeEntryState>().get_verdict() == Verdict::None => {
             code_entry_adapter::submit_qr(ui, ctx, text);
         }
-        Screen::Parcel
-            if pv.get_needs_collect() && !pv.get_collected() && pv.get_open_for_delivery() =>
+        Screen::Parcel | Screen::LabelPad
+            if pv.get_needs_collect()
+                && !pv.get_collected()
+                && pv.get_open_for_delivery()
+                && (screen == Screen::Parcel || label_pad_adapter::collecting(ui)) =>
         {
             if let Some(label) = ctx.current_label() {
                 if text == label {
@@ -431,16 +509,22 @@ pub(crate) fn set_language(ui: &MainWindow, ctx: &UiCtx, lang: Language) {
 
 /// Applies a worker reply on the UI thread.
 pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
-    ui.global::<AppState>().set_busy(false);
+    ctx.in_flight.borrow_mut().pop_front();
+    ctx.show_busy();
     match reply {
-        Reply::Route { parcels, status } => {
+        Reply::Route {
+            parcels,
+            status,
+            sync,
+        } => {
             ctx.events_seen.set(status.events);
             *ctx.parcels.borrow_mut() = parcels;
             route_list_adapter::show(ui, ctx);
-            status_bar_adapter::apply_status(ui, ctx, &status);
+            label_pad_adapter::refresh(ui, ctx);
+            status_bar_adapter::apply_status(ui, ctx, &status, sync.as_ref());
         }
-        Reply::Status(status) => {
-            status_bar_adapter::apply_status(ui, ctx, &status);
+        Reply::Status { status, sync } => {
+            status_bar_adapter::apply_status(ui, ctx, &status, sync.as_ref());
             // Something else (sync, a new manifest) changed the log: reload the route.
             if status.events != ctx.events_seen.get()
                 && ui.global::<AppState>().get_screen() == Screen::Route
@@ -459,6 +543,13 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
             no_answer_adapter::tick(ui, ctx);
             if opened {
                 clear_banner(ui);
+                ui.global::<LabelPadState>().set_typed("".into());
+                ui.global::<AppState>().set_screen(Screen::Parcel);
+            } else if ui.global::<AppState>().get_screen() == Screen::LabelPad
+                && ui.global::<ParcelViewState>().get_collected()
+            {
+                // The typed item was recorded: back to the parcel.
+                ui.global::<LabelPadState>().set_typed("".into());
                 ui.global::<AppState>().set_screen(Screen::Parcel);
             }
         }

@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use courier_protocol::manifest::ManifestSettings;
+use courier_protocol::vocabulary::CodePolicy;
 use courier_protocol::vocabulary::ParcelKind;
 use slint::ComponentHandle;
 
@@ -101,6 +102,7 @@ pub(super) fn show(ui: &MainWindow, ctx: &UiCtx, p: &Parcel, _settings: &Manifes
         _ => false,
     };
     g.set_open_for_delivery(open);
+    g.set_online_only(p.spec.policy == CodePolicy::OnlineOnly);
     g.set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));
     ui.global::<CodeEntryState>()
         .set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));

@@ -2,6 +2,7 @@
 
 use std::rc::Rc;
 
+use courier_protocol::vocabulary::CodePolicy;
 use courier_protocol::vocabulary::ParcelKind;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -9,7 +10,7 @@ use super::generated::ParcelRow;
 use super::worker::Command;
 use super::{MainWindow, RouteListState, UiCtx, format};
 use crate::domain::day_counts::DayCounts;
-use crate::domain::parcel::{DisplayState, Parcel};
+use crate::domain::parcel::{Action, DisplayState, Parcel};
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     let g = ui.global::<RouteListState>();
@@ -23,6 +24,24 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
             }
         }
     });
+    let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
+    g.on_toggle_finished(move || {
+        if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
+            let g = ui.global::<RouteListState>();
+            g.set_show_finished(!g.get_show_finished());
+            show(&ui, &ctx);
+        }
+    });
+}
+
+/// Whether the parcel needs nothing more today (folded away on the list): the
+/// terminal's own state machine says no new visit can start.
+pub(super) fn finished(p: &Parcel) -> bool {
+    match p.display_state() {
+        DisplayState::ToDo | DisplayState::AtDoor | DisplayState::Locked => false,
+        DisplayState::Failed(_) => p.check(&Action::Arrive).is_err(),
+        DisplayState::Delivered | DisplayState::Withdrawn | DisplayState::Returned => true,
+    }
 }
 
 /// Protocol-free codes the screens translate.
@@ -58,16 +77,29 @@ pub(super) fn row(p: &Parcel, ctx: &UiCtx) -> ParcelRow {
         amount: format::amount(p.spec.amount_minor, &p.spec.currency, ctx.lang.get()).into(),
         state: state.into(),
         outcome: outcome.into(),
+        online_only: p.spec.policy == CodePolicy::OnlineOnly,
     }
 }
 
 /// Shows the last route the worker sent.
 pub(super) fn show(ui: &MainWindow, ctx: &UiCtx) {
     let parcels = ctx.parcels.borrow();
-    let rows: Vec<ParcelRow> = parcels.iter().map(|p| row(p, ctx)).collect();
+    let g = ui.global::<RouteListState>();
+    let show_finished = g.get_show_finished();
+    let rows: Vec<ParcelRow> = parcels
+        .iter()
+        .filter(|p| show_finished || !finished(p))
+        .map(|p| row(p, ctx))
+        .collect();
     let c = DayCounts::of(&parcels);
     let int = |v: usize| i32::try_from(v).unwrap_or(i32::MAX);
-    let g = ui.global::<RouteListState>();
+    g.set_finished(int(parcels.iter().filter(|p| finished(p)).count()));
+    let next = parcels
+        .iter()
+        .find(|p| matches!(p.display_state(), DisplayState::ToDo | DisplayState::AtDoor))
+        .map(|p| p.spec.label.as_str())
+        .unwrap_or_default();
+    g.set_next_label(next.into());
     g.set_total(int(c.total));
     g.set_todo(int(c.to_do));
     g.set_delivered(int(c.delivered));

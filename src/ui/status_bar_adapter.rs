@@ -5,6 +5,7 @@ use slint::ComponentHandle;
 use super::{MainWindow, StatusBarState, UiCtx, format};
 use crate::domain::position::FixDimension;
 use crate::domain::trusted_clock;
+use crate::storage::outbox::SyncStatus;
 use crate::terminal::Status;
 
 /// Reads the position feed and the clock (UI thread, cheap: one mutex read).
@@ -46,8 +47,14 @@ fn set_if_changed(old: &str, new: &str, set: impl FnOnce(&str)) {
     }
 }
 
-/// Shows what the terminal reports: events waiting to sync and the last sync.
-pub(super) fn apply_status(ui: &MainWindow, ctx: &UiCtx, status: &Status) {
+/// Shows what the terminal reports: events waiting to sync, the last sync, and
+/// whether sending fails (the outbox's last try failed) or the server refused some.
+pub(super) fn apply_status(
+    ui: &MainWindow,
+    ctx: &UiCtx,
+    status: &Status,
+    sync: Option<&SyncStatus>,
+) {
     let g = ui.global::<StatusBarState>();
     let pending = i32::try_from(status.pending_sync).unwrap_or(i32::MAX);
     if g.get_pending() != pending {
@@ -60,4 +67,12 @@ pub(super) fn apply_status(ui: &MainWindow, ctx: &UiCtx, status: &Status) {
     set_if_changed(g.get_last_sync().as_str(), &last, |v| {
         g.set_last_sync(v.into())
     });
+    let failing = sync.is_some_and(|s| s.pending > 0 && s.last_error.is_some());
+    if g.get_sync_failing() != failing {
+        g.set_sync_failing(failing);
+    }
+    let rejected = sync.map_or(0, |s| i32::try_from(s.rejected).unwrap_or(i32::MAX));
+    if g.get_rejected() != rejected {
+        g.set_rejected(rejected);
+    }
 }

@@ -13,6 +13,7 @@ use crate::domain::code_check::CodeVerdict;
 use crate::domain::no_answer::NoAnswerReadiness;
 use crate::domain::parcel::Parcel;
 use crate::domain::refusal::Refusal;
+use crate::storage::outbox::SyncStatus;
 use crate::terminal::{CodeEntry, ContactChannel, Status, Terminal, TerminalError};
 
 /// A code as entered on the screen. Kept in memory only, never logged.
@@ -81,9 +82,16 @@ pub enum Reply {
         parcels: Vec<Parcel>,
         /// Status summary.
         status: Status,
+        /// The outbox: what waits, what was refused, whether sending fails.
+        sync: Option<SyncStatus>,
     },
     /// The status alone.
-    Status(Status),
+    Status {
+        /// Status summary.
+        status: Status,
+        /// The outbox: what waits, what was refused, whether sending fails.
+        sync: Option<SyncStatus>,
+    },
     /// A parcel to show (after opening it or after a step).
     Parcel {
         /// The parcel as stored now.
@@ -186,8 +194,12 @@ impl Worker {
             Command::Refresh => Ok(Reply::Route {
                 parcels: t.parcels()?,
                 status: t.status()?,
+                sync: sync_status(t),
             }),
-            Command::Status => Ok(Reply::Status(t.status()?)),
+            Command::Status => Ok(Reply::Status {
+                status: t.status()?,
+                sync: sync_status(t),
+            }),
             Command::Open(text) => {
                 let label = resolve_label(t, &text)?;
                 self.parcel_reply(&label, true)
@@ -251,6 +263,18 @@ impl Worker {
                 public_key_hex: t.public_key().to_hex(),
             }),
             Command::Barrier(f) => Ok(Reply::Barrier(f)),
+        }
+    }
+}
+
+/// The outbox summary for the status bar; a failure to read it only hides the
+/// offline/failing state (the waiting count still comes from the status).
+fn sync_status(t: &Terminal) -> Option<SyncStatus> {
+    match t.store().sync_status() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            warn!(error = %e, "cannot read the sync state");
+            None
         }
     }
 }

@@ -82,12 +82,24 @@ pub fn find_button(ui: &MainWindow, label: &str) -> Option<ElementHandle> {
         .find(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button))
 }
 
-/// Presses the button with this accessible label.
+/// Presses the button with this accessible label, once the tap guard of the
+/// previous guarded tap has run out and the terminal has answered (as a courier
+/// would see the button turn active again).
 pub fn press(ui: &MainWindow, label: &str) {
+    wait_until(ui, "the tap guard to end", |ui| {
+        let app = ui.global::<courier_terminal::ui::AppState>();
+        !app.get_guard() && !app.get_busy()
+    });
     let e =
         find_button(ui, label).unwrap_or_else(|| panic!("no button labelled {label:?} on screen"));
     assert_ne!(e.accessible_enabled(), Some(false), "{label:?} is disabled");
     e.invoke_accessible_default_action();
+}
+
+/// Offers inspection: the step's button, then the question's "yes".
+pub fn inspect(ui: &MainWindow) {
+    press(ui, "Buyer inspects the parcel");
+    press(ui, "Yes: record the inspection offer");
 }
 
 /// The accessible value of the element with this label.
