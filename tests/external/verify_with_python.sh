@@ -4,14 +4,16 @@
 # an edited, a dropped and a reordered event, and a repeated JSON key, are each caught.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${COURIER_BIN:-$here/../../target/debug/courier-terminal}
+target=${CARGO_TARGET_DIR:-$here/../../target}
+bin=${COURIER_BIN:-$target/debug/courier-terminal}
+devtools=${COURIER_DEVTOOLS_BIN:-$target/debug/courier-devtools}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export COURIER_TERMINAL_DATA=$work/data
 
-server_pub=$("$bin" dev server-key --out "$work/server.key")
+server_pub=$("$devtools" server-key --out "$work/server.key")
 "$bin" init --device-id CT-PYTHON-1 --server-key "$server_pub" >/dev/null
-"$bin" dev sample-manifest --server-key "$work/server.key" --device-id CT-PYTHON-1 \
+"$devtools" sample-manifest --server-key "$work/server.key" --device-id CT-PYTHON-1 \
   --out "$work/m.json" --codes-out "$work/codes.json" --iterations 1000 --parcels 6 >/dev/null
 "$bin" manifest load "$work/m.json" >/dev/null
 code=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["numeric"])' "$work/codes.json")
