@@ -189,6 +189,12 @@ fn day_campaign(
     let mut done = false;
     while !done && report.cycles < cycles {
         report.cycles += 1;
+        if report.cycles.is_multiple_of(100) {
+            println!(
+                "cycle {}: {} kills, {} commits so far",
+                report.cycles, report.kills, report.commits
+            );
+        }
         let (tx, rx) = mpsc::channel();
         let mut workers = vec![
             Some(spawn_worker(worker, day, rng.next(), 0, tx.clone())?),
