@@ -198,13 +198,6 @@ pub struct RunningParts {
     sync: Option<BackgroundSync>,
 }
 
-impl RunningParts {
-    /// The background sync task, when running.
-    pub fn background_sync(&self) -> Option<&BackgroundSync> {
-        self.sync.as_ref()
-    }
-}
-
 impl Drop for RunningParts {
     fn drop(&mut self) {
         drop(self.sync.take());

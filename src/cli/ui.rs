@@ -5,9 +5,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::Cli;
-use crate::config::{self, DisplaySettings, DisplaySize};
+use crate::config::{DisplaySettings, DisplaySize};
 use crate::sync::background::Schedule;
-use crate::ui::{AppConfig, Display, Language, Rotation, ScaleSource};
+use crate::ui::{AppConfig, Display, Language, ScaleSource};
 
 /// Set in the environment of the `ui` process started again with the display's
 /// variables, so it never starts itself a third time.
@@ -43,12 +43,7 @@ impl UiArgs {
                 (None, None, DisplaySize::Scale(f)) => ScaleSource::Factor(f),
                 (None, None, DisplaySize::Auto) => ScaleSource::Platform,
             },
-            rotation: match file.rotation {
-                config::Rotation::Deg0 => Rotation::Deg0,
-                config::Rotation::Deg90 => Rotation::Deg90,
-                config::Rotation::Deg180 => Rotation::Deg180,
-                config::Rotation::Deg270 => Rotation::Deg270,
-            },
+            rotation: file.rotation,
         }
     }
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::values::{
     AbsolutePath, Baud, FixedPositionSetting, FrameEnd, LanguageSetting, LogLevel, PanelDpi,
-    PortSetting, Profile, Rotation, Scale, ScannerMode, ServerUrl,
+    PortSetting, Profile, RotationSetting, Scale, ScannerMode, ServerUrl,
 };
 use firmware_bridge::scanner_framing::Terminator;
 
@@ -113,7 +113,7 @@ pub(super) struct FileDisplay {
     pub fullscreen: bool,
     pub scale: Option<Scale>,
     pub panel_dpi: Option<PanelDpi>,
-    pub rotation: Rotation,
+    pub rotation: RotationSetting,
 }
 
 impl Default for FileDisplay {
@@ -122,7 +122,7 @@ impl Default for FileDisplay {
             fullscreen: true,
             scale: None,
             panel_dpi: None,
-            rotation: Rotation::Deg0,
+            rotation: RotationSetting::default(),
         }
     }
 }

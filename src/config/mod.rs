@@ -16,10 +16,11 @@ use std::path::{Path, PathBuf};
 
 use toml::de::DeTable;
 
+pub use crate::ui::Rotation;
 pub use error::ConfigError;
 pub use file_schema::{DEFAULT_DATA_DIR, DEFAULT_GNSS_PORT, DEFAULT_SCANNER_PORT};
 pub use firmware_bridge::scanner_framing::Terminator;
-pub use values::{Baud, LogLevel, Profile, Rotation, STANDARD_BAUD_RATES, ServerUrl};
+pub use values::{Baud, LogLevel, Profile, STANDARD_BAUD_RATES, ServerUrl};
 
 use crate::position_source::FixedPosition;
 use crate::ui::Language;
@@ -300,7 +301,7 @@ fn build(
         display: DisplaySettings {
             fullscreen: d.fullscreen,
             size,
-            rotation: d.rotation,
+            rotation: d.rotation.0,
         },
         ui: UiSettings {
             language: file.ui.language.0,

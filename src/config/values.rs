@@ -272,41 +272,20 @@ impl TryFrom<i64> for PanelDpi {
     }
 }
 
-/// Screen rotation, clockwise.
+/// The panel rotation as written in the file (degrees clockwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(try_from = "i64")]
-pub enum Rotation {
-    /// As the panel is mounted.
-    #[default]
-    Deg0,
-    /// A quarter turn.
-    Deg90,
-    /// Upside down.
-    Deg180,
-    /// Three quarters.
-    Deg270,
-}
+pub struct RotationSetting(pub crate::ui::Rotation);
 
-impl Rotation {
-    /// Degrees clockwise.
-    pub fn degrees(self) -> u16 {
-        match self {
-            Rotation::Deg0 => 0,
-            Rotation::Deg90 => 90,
-            Rotation::Deg180 => 180,
-            Rotation::Deg270 => 270,
-        }
-    }
-}
-
-impl TryFrom<i64> for Rotation {
+impl TryFrom<i64> for RotationSetting {
     type Error = String;
     fn try_from(v: i64) -> Result<Self, String> {
+        use crate::ui::Rotation;
         match v {
-            0 => Ok(Rotation::Deg0),
-            90 => Ok(Rotation::Deg90),
-            180 => Ok(Rotation::Deg180),
-            270 => Ok(Rotation::Deg270),
+            0 => Ok(RotationSetting(Rotation::Deg0)),
+            90 => Ok(RotationSetting(Rotation::Deg90)),
+            180 => Ok(RotationSetting(Rotation::Deg180)),
+            270 => Ok(RotationSetting(Rotation::Deg270)),
             _ => Err(format!(
                 "{v} degrees is not a rotation the display supports"
             )),

@@ -34,19 +34,6 @@ pub struct Append<'a> {
     pub settles_try: Option<(String, u32)>,
 }
 
-impl Append<'_> {
-    /// An event with no other effect.
-    pub fn event(event: SignedEvent) -> Self {
-        Append {
-            event,
-            parcels: Vec::new(),
-            manifest: None,
-            meta: Vec::new(),
-            settles_try: None,
-        }
-    }
-}
-
 impl Store {
     /// Appends one event and its effects in a single durable transaction.
     ///
