@@ -21,6 +21,7 @@ use courier_terminal::domain::code_check::CodeVerdict;
 use courier_terminal::domain::parcel::Parcel;
 use courier_terminal::position_source::NoPosition;
 use courier_terminal::storage::{Reads, Store};
+use courier_terminal::sync::TlsTrust;
 use courier_terminal::sync::background::Schedule;
 use courier_terminal::sync::enrollment::enroll;
 use courier_terminal::sync::run_once::{RunOptions, run_once};
@@ -258,6 +259,7 @@ fn sync_options() -> RunOptions {
         request_timeout: Duration::from_secs(5),
         backoff_base_ms: 200,
         no_manifest: false,
+        tls: TlsTrust::SystemRoots,
     }
 }
 

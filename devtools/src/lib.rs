@@ -16,3 +16,4 @@ pub mod fixture;
 pub mod sample_day;
 pub mod screenshots;
 pub mod soak;
+pub mod test_pki;

@@ -11,6 +11,7 @@ pub mod faults;
 pub mod ingest;
 pub mod routes;
 pub mod serve;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +22,7 @@ use thiserror::Error;
 use crate::db::ServerDb;
 use crate::faults::Faults;
 
-pub use serve::{RunningServer, start};
+pub use serve::{RunningServer, start, start_tls};
 
 /// What can fail inside the server.
 #[derive(Debug, Error)]
@@ -41,6 +42,9 @@ pub enum ServerError {
     /// Key material could not be created or loaded.
     #[error("server key error: {0}")]
     Key(String),
+    /// The TLS certificate or key could not be used.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The listening socket could not be opened.
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),

@@ -13,7 +13,7 @@ use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::db::ServerDb;
 use escrow_reference_server::faults::Faults;
-use escrow_reference_server::{AppState, ServerConfig, admin, start, system_clock};
+use escrow_reference_server::{AppState, ServerConfig, admin, start, start_tls, system_clock, tls};
 
 /// Reference escrow server for courier terminals (see docs/protocol.md).
 #[derive(Parser)]
@@ -36,6 +36,12 @@ enum Command {
         /// Bearer token of the admin API (loopback only); absent disables it.
         #[arg(long, env = "ESCROW_ADMIN_TOKEN")]
         admin_token: Option<String>,
+        /// Serve HTTPS with this PEM certificate chain (leaf first).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of `--tls-cert`.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Print the server's public key (what devices pin).
     PublicKey,
@@ -127,6 +133,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             listen,
             admin_token,
+            tls_cert,
+            tls_key,
         } => {
             let config = ServerConfig {
                 db_path: cli.db.clone(),
@@ -135,7 +143,12 @@ async fn main() -> anyhow::Result<()> {
             };
             let state = AppState::open(&config, Arc::new(Faults::default()))
                 .with_context(|| format!("opening {}", cli.db.display()))?;
-            let server = start(state, listen).await?;
+            let server = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    start_tls(state, listen, tls::acceptor(&cert, &key)?).await?
+                }
+                _ => start(state, listen).await?,
+            };
             println!("listening on {}", server.url());
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}

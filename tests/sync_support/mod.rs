@@ -13,7 +13,10 @@ use courier_protocol::api::{
 use courier_protocol::manifest::{Address, Recipient, SignedManifest};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::faults::Faults;
-use escrow_reference_server::{AppState, RunningServer, ServerConfig, admin, start, system_clock};
+use escrow_reference_server::tls::TlsAcceptor;
+use escrow_reference_server::{
+    AppState, RunningServer, ServerConfig, admin, start, start_tls, system_clock,
+};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_courier-terminal");
 
@@ -24,6 +27,8 @@ pub struct Server {
     pub faults: Arc<Faults>,
     pub addr: SocketAddr,
     pub running: Option<RunningServer>,
+    /// Serving HTTPS with this certificate when set.
+    pub tls: Option<TlsAcceptor>,
 }
 
 impl Server {
@@ -33,6 +38,15 @@ impl Server {
 
     /// A server whose clock is `offset_ms` ahead of this machine's.
     pub async fn start_with_clock_offset(offset_ms: i64) -> Server {
+        Server::launch(offset_ms, None).await
+    }
+
+    /// A server on HTTPS with the certificate `tls` holds.
+    pub async fn start_tls(tls: TlsAcceptor) -> Server {
+        Server::launch(0, Some(tls)).await
+    }
+
+    async fn launch(offset_ms: i64, tls: Option<TlsAcceptor>) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let system = system_clock();
         let config = ServerConfig {
@@ -42,20 +56,25 @@ impl Server {
         };
         let faults = Arc::new(Faults::default());
         let state = AppState::open(&config, faults.clone()).expect("open server");
-        let running = start(state, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("start server");
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        let running = match tls.clone() {
+            None => start(state, addr).await,
+            Some(tls) => start_tls(state, addr, tls).await,
+        }
+        .expect("start server");
         Server {
             tmp,
             config,
             faults,
             addr: running.addr,
             running: Some(running),
+            tls,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn state(&self) -> &Arc<AppState> {
@@ -73,9 +92,11 @@ impl Server {
         self.stop().await;
         let state = AppState::open(&self.config, self.faults.clone()).expect("reopen");
         self.running = Some(
-            start(state, self.addr)
-                .await
-                .expect("restart on the same port"),
+            match self.tls.clone() {
+                None => start(state, self.addr).await,
+                Some(tls) => start_tls(state, self.addr, tls).await,
+            }
+            .expect("restart on the same port"),
         );
     }
 
