@@ -10,6 +10,7 @@ pub mod api;
 pub mod canonical;
 pub mod checkpoint;
 pub mod code_verifier;
+pub mod day_window;
 pub mod enrollment_qr;
 pub mod envelope;
 pub mod error;

@@ -5,6 +5,7 @@
 //! Pure code: no I/O, no clock, no randomness.
 
 pub mod correction;
+pub mod day_report;
 pub mod ledger;
 pub mod outcome_rules;
 pub mod parcel;
