@@ -10,6 +10,8 @@ pub mod api;
 pub mod canonical;
 pub mod checkpoint;
 pub mod code_verifier;
+pub mod day_report_csv;
+pub mod day_report_words;
 pub mod day_window;
 pub mod enrollment_qr;
 pub mod envelope;
@@ -19,6 +21,7 @@ pub mod keys;
 pub mod manifest;
 pub mod request_signing;
 pub mod rules;
+pub mod signed_day_report;
 pub mod strict_json;
 pub mod vocabulary;
 
