@@ -106,6 +106,26 @@ pub trait Reads: Connected {
         text.map(|t| decode("manifest", &t)).transpose()
     }
 
+    /// Every manifest accepted, oldest version first (day reports look up
+    /// the version each `manifest_accepted` event names).
+    fn manifests(&self) -> Result<Vec<SignedManifest>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT signed_json FROM manifests ORDER BY version")
+            .map_err(classify("reading manifests"))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(classify("reading manifests"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(decode(
+                "manifest",
+                &row.map_err(classify("reading manifests"))?,
+            )?);
+        }
+        Ok(out)
+    }
+
     /// All parcels in route order.
     fn parcels(&self) -> Result<Vec<Parcel>, StoreError> {
         query_parcels(self.conn(), "ORDER BY route_order, label", [])

@@ -41,4 +41,37 @@ sed '2d' "$work/events.jsonl" > "$work/bad.jsonl"; expect_failure "a dropped eve
 # the hash and signature still match; the recipe refuses the repeated key.
 sed '0,/"outcome":"buyer_cancelled"/s//"outcome":"refused_after_inspection","outcome":"buyer_cancelled"/' "$work/events.jsonl" > "$work/bad.jsonl"
 grep -q '"outcome":"refused_after_inspection","outcome"' "$work/bad.jsonl"; expect_failure "a repeated JSON key hiding the real outcome"
+
+# The day report (docs/protocol.md, "Day reports"): the cancelled parcel back
+# in, the day closed, the signed JSON report verified with the same recipe,
+# and the CSV read by Python's csv module.
+"$bin" check-in "$label2" >/dev/null
+"$bin" depot close --force >/dev/null
+"$bin" events export --out "$work/events.jsonl" 2>/dev/null
+"$bin" depot export --format json --out "$work/day.json" --utc-offset +01:00 \
+  --courier "Karim B." --supervisor "سارة بن علي" >/dev/null
+"$bin" depot export --format csv --out "$work/day.csv" --utc-offset +01:00 >/dev/null
+python3 "$here/verify_day_report.py" "$work/day.json" "$pub" --events "$work/events.jsonl"
+expect_report_failure() {
+  if python3 "$here/verify_day_report.py" "$1" "$2" --events "$work/events.jsonl" >/dev/null; then
+    echo "FAILED: the Python verifier accepted $3"; exit 1
+  fi
+  echo "ok: $3 detected"
+}
+sed '0,/"payer": "buyer"/s//"payer": "carrier"/' "$work/day.json" > "$work/bad.json"
+grep -q '"payer": "carrier"' "$work/bad.json"; expect_report_failure "$work/bad.json" "$pub" "a day report whose fee payer was edited"
+expect_report_failure "$work/day.json" "$server_pub" "a day report checked with another key"
+python3 - "$work/day.csv" "$label2" <<'PY'
+import csv, sys
+with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
+    rows = list(csv.DictReader(f))
+row = next(r for r in rows if r["Étiquette"] == sys.argv[2])
+assert row["Résultat"] == "Annulé par l'acheteur à la porte", row
+assert row["Motif"] == "a changé d'avis", row
+assert row["Frais de retour à la charge de"] == "Acheteur", row
+assert row["Retour au dépôt"] == "Reçu au dépôt", row
+assert row["Reçu au dépôt à"].endswith("+01:00"), row
+assert len(rows) == 6, len(rows)
+print(f"ok: the day's CSV reads back with Python's csv module ({len(rows)} rows)")
+PY
 echo "python verification: all checks passed"

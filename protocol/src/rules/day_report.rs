@@ -205,6 +205,55 @@ pub struct DayReport {
     pub day_closed: Option<DayClose>,
 }
 
+/// Schema tag of a back-office answer holding several devices' day reports.
+pub const DAY_REPORTS_SCHEMA: &str = "courier.day_reports.v1";
+
+/// Several devices' day reports (a depot's day, or one device's), with their
+/// summed totals: what the escrow server gives the back office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayReports {
+    /// Always [`DAY_REPORTS_SCHEMA`].
+    pub schema: String,
+    /// The day.
+    pub day: DayWindow,
+    /// The depot asked for, if any.
+    pub depot: Option<String>,
+    /// The device asked for, if any.
+    pub device_id: Option<String>,
+    /// One report per device, by device id.
+    pub reports: Vec<DayReport>,
+    /// The sum of the reports' totals.
+    pub totals: DayTotals,
+}
+
+impl DayReports {
+    /// Gathers reports; with a depot, keeps those whose manifest in force is the depot's.
+    pub fn gather(
+        day: &DayWindow,
+        depot: Option<&str>,
+        device_id: Option<&str>,
+        reports: impl IntoIterator<Item = DayReport>,
+    ) -> DayReports {
+        let mut kept: Vec<DayReport> = reports
+            .into_iter()
+            .filter(|r| depot.is_none_or(|d| r.depot.as_deref() == Some(d)))
+            .collect();
+        kept.sort_by(|a, b| a.device_id.cmp(&b.device_id));
+        let mut totals = DayTotals::default();
+        for r in &kept {
+            totals.add(&r.totals);
+        }
+        DayReports {
+            schema: DAY_REPORTS_SCHEMA.to_owned(),
+            day: day.clone(),
+            depot: depot.map(str::to_owned),
+            device_id: device_id.map(str::to_owned),
+            reports: kept,
+            totals,
+        }
+    }
+}
+
 /// What a day report is computed from.
 #[derive(Debug, Clone, Copy)]
 pub struct DayInput<'a> {
