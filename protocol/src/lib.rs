@@ -23,6 +23,7 @@ pub mod request_signing;
 pub mod rules;
 pub mod signed_day_report;
 pub mod strict_json;
+pub mod supervisor;
 pub mod vocabulary;
 
 pub use error::ProtocolError;

@@ -205,6 +205,7 @@ fn issue(
         depot: req.depot.clone(),
         settings: ManifestSettings::default(),
         parcels,
+        supervisors: db.depot_supervisors(&req.depot)?,
     };
     if checked {
         body.check_content().map_err(|why| {

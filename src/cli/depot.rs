@@ -128,7 +128,10 @@ pub(super) fn run(cli: &Cli, command: &DepotCommand) -> Result<u8> {
             }
             Ok(0)
         }
-        DepotCommand::Close { force } => recorded(t.close_day(*force), "day closed"),
+        DepotCommand::Close { force } => recorded(
+            t.close_day(force.then_some("forced from the command line")),
+            "day closed",
+        ),
         DepotCommand::Export(_) => Ok(0),
     }
 }
