@@ -4,15 +4,16 @@
 //! with its UTC offset (`2026-11-25T10:14:03+01:00`).
 
 use crate::day_report_words::{
-    condition_fr, fee_why_fr, kind_fr, payer_fr, reason_fr, result_fr, return_status_fr,
+    condition_fr, fee_why_fr, item_fr, kind_fr, payer_fr, reason_fr, result_fr, return_status_fr,
 };
 use crate::rules::day_report::{DayReport, DayRow};
 
 /// The header row.
-pub const CSV_HEADERS: [&str; 22] = [
+pub const CSV_HEADERS: [&str; 23] = [
     "Terminal",
     "Date",
     "Étiquette",
+    "Article",
     "Commande",
     "Type",
     "Ordre de tournée",
@@ -55,7 +56,7 @@ pub fn to_csv(reports: &[&DayReport]) -> Result<Vec<u8>, CsvError> {
     Ok(out)
 }
 
-fn record(report: &DayReport, r: &DayRow) -> [String; 22] {
+fn record(report: &DayReport, r: &DayRow) -> [String; 23] {
     let time = |ms: Option<i64>| ms.map(|t| report.day.format_time(t)).unwrap_or_default();
     let s = |o: Option<&str>| o.unwrap_or_default().to_owned();
     let code = |v: Option<String>| v.unwrap_or_default();
@@ -63,10 +64,11 @@ fn record(report: &DayReport, r: &DayRow) -> [String; 22] {
         report.device_id.clone(),
         report.day.date.clone(),
         r.label.clone(),
+        item_fr(r.item).to_owned(),
         s(r.order_ref.as_deref()),
         r.kind.map(kind_fr).unwrap_or_default().to_owned(),
         r.route_order.map(|n| n.to_string()).unwrap_or_default(),
-        result_fr(r).to_owned(),
+        result_fr(r),
         r.reason.map(reason_fr).unwrap_or_default().to_owned(),
         r.code_tries.to_string(),
         s(r.collected_label.as_deref()),
@@ -79,13 +81,18 @@ fn record(report: &DayReport, r: &DayRow) -> [String; 22] {
         return_status_fr(r.return_status).to_owned(),
         r.intake
             .as_ref()
-            .and_then(|i| i.condition.as_deref())
-            .map(condition_fr)
-            .unwrap_or_default(),
-        s(r.intake.as_ref().and_then(|i| i.note.as_deref())),
+            .map(|i| condition_fr(i.condition))
+            .unwrap_or_default()
+            .to_owned(),
+        s(r.intake.as_ref().and_then(|i| i.condition_note.as_deref())),
         time(r.arrived_ms),
         time(r.outcome_ms),
-        time(r.intake.as_ref().map(|i| i.at_ms)),
+        time(
+            r.intake
+                .as_ref()
+                .map(|i| i.at_ms)
+                .or(r.unexpected.as_ref().map(|u| u.at_ms)),
+        ),
         code(r.outcome.map(|o| o.as_str().to_owned())),
         code(r.reason.map(|x| x.as_str().to_owned())),
         code(r.return_fees.as_ref().map(|f| wire(&f.payer))),
@@ -104,10 +111,9 @@ fn wire<T: serde::Serialize>(v: &T) -> String {
 mod tests {
     use super::*;
     use crate::day_window::DayWindow;
-    use crate::rules::day_report::{
-        DAY_REPORT_SCHEMA, DayTotals, FeeBasis, Intake, ReturnFees, ReturnStatus,
-    };
-    use crate::vocabulary::{Liability, Outcome, ParcelKind, Reason};
+    use crate::rules::day_report::{DAY_REPORT_SCHEMA, ReportTotals, ReturnStatus};
+    use crate::rules::returns::{ExpectedBecause, Fees, Intake, PayerWhy, ReturnItem};
+    use crate::vocabulary::{Condition, Liability, Outcome, ParcelKind, Reason};
 
     fn tricky_report() -> DayReport {
         let day = DayWindow::parse("2026-11-25", "+01:00").expect("day");
@@ -120,8 +126,10 @@ mod tests {
             manifest_version: Some(3),
             courier: Some("Karim".into()),
             supervisor: Some("سارة بن علي".into()),
+            since_seq: 0,
             rows: vec![DayRow {
                 label: "YAL-1,2".into(),
+                item: ReturnItem::Parcel,
                 parcel_id: Some("P1".into()),
                 order_ref: Some("CMD \"42\"".into()),
                 kind: Some(ParcelKind::Exchange),
@@ -131,23 +139,30 @@ mod tests {
                 withdrawn: false,
                 code_tries: 0,
                 collected_label: Some("OLD-1".into()),
-                return_fees: Some(ReturnFees {
-                    payer: Liability::Buyer,
-                    basis: FeeBasis::Correction,
-                    event_id: "e".into(),
-                    note: Some("المشتري اتصل, \"ألغى\"\nسطر ثان".into()),
+                expected_because: Some(ExpectedBecause::Failed(Outcome::BuyerCancelled)),
+                return_fees: Some(Fees {
+                    payer: Liability::Seller,
+                    why: PayerWhy::Changed {
+                        note: "المشتري اتصل, \"ألغى\"\nسطر ثان".into(),
+                        previous: Liability::Buyer,
+                        event_id: "e".into(),
+                    },
                 }),
                 return_status: ReturnStatus::Received,
                 intake: Some(Intake {
-                    at_ms: t + 3_600_000,
-                    condition: Some("opened".into()),
-                    note: Some("scotch déchiré, carton ouvert".into()),
                     event_id: "e2".into(),
+                    seq: 9,
+                    at_ms: t + 3_600_000,
+                    condition: Condition::Opened,
+                    condition_note: Some("scotch déchiré, carton ouvert".into()),
+                    typed: false,
+                    supervisor_id: None,
                 }),
+                unexpected: None,
                 arrived_ms: Some(t),
                 outcome_ms: Some(t + 60_000),
             }],
-            totals: DayTotals::default(),
+            totals: ReportTotals::default(),
             head: None,
             day_closed: None,
         }
@@ -171,10 +186,10 @@ mod tests {
         assert_eq!(get("Commande"), "CMD \"42\"");
         assert_eq!(get("Type"), "Échange");
         assert_eq!(get("Résultat"), "Annulé par l'acheteur à la porte");
-        assert_eq!(get("Frais de retour à la charge de"), "Acheteur");
+        assert_eq!(get("Frais de retour à la charge de"), "Vendeur");
         assert_eq!(
             get("Pourquoi"),
-            "résultat corrigé en « Annulé par l'acheteur à la porte » : « المشتري اتصل, \"ألغى\"\nسطر ثان »"
+            "changé au dépôt par le superviseur, confirmé par le livreur (avant : Acheteur) : « المشتري اتصل, \"ألغى\"\nسطر ثان »"
         );
         assert_eq!(get("État à la réception"), "Ouvert");
         assert_eq!(
@@ -184,7 +199,7 @@ mod tests {
         assert_eq!(get("Arrivée à l'adresse"), "2026-11-25T09:14:00+01:00");
         assert_eq!(get("Reçu au dépôt à"), "2026-11-25T10:14:00+01:00");
         assert_eq!(get("code_resultat"), "buyer_cancelled");
-        assert_eq!(get("code_payeur"), "buyer");
+        assert_eq!(get("code_payeur"), "seller");
         assert_eq!(get("code_retour"), "received");
     }
 }

@@ -2,8 +2,9 @@
 //! in French: one place, so the terminal's files and the server's back-office
 //! answers say the same thing. The protocol codes stay beside them in the CSV.
 
-use crate::rules::day_report::{DayRow, FeeBasis, ReturnStatus};
-use crate::vocabulary::{Liability, Outcome, ParcelKind, Reason};
+use crate::rules::day_report::{DayRow, ReturnStatus};
+use crate::rules::returns::{PayerWhy, ReturnItem, UnexpectedWhy};
+use crate::vocabulary::{Condition, Liability, Outcome, ParcelKind, Reason};
 
 /// An outcome, in French.
 pub fn outcome_fr(o: Outcome) -> &'static str {
@@ -65,43 +66,69 @@ pub fn return_status_fr(s: ReturnStatus) -> &'static str {
     }
 }
 
-/// The condition at intake, in French (an unknown code is shown as recorded).
-pub fn condition_fr(code: &str) -> String {
-    match code {
-        "intact" => "Intact".into(),
-        "damaged" => "Endommagé".into(),
-        "opened" => "Ouvert".into(),
-        other => other.to_owned(),
+/// The condition at intake, in French.
+pub fn condition_fr(c: Condition) -> &'static str {
+    match c {
+        Condition::Intact => "Intact",
+        Condition::Damaged => "Endommagé",
+        Condition::Opened => "Ouvert",
     }
 }
 
-/// The row's result in French: the outcome, else withdrawn or never attempted.
-pub fn result_fr(r: &DayRow) -> &'static str {
-    match (r.outcome, r.withdrawn, r.parcel_id.is_some()) {
-        (Some(o), _, _) => outcome_fr(o),
-        (None, true, _) => "Retiré par le serveur",
-        (None, false, true) => "Non tenté",
-        (None, false, false) => "Hors manifeste",
+/// Why a scanned label was not expected, in French.
+pub fn unexpected_fr(why: UnexpectedWhy) -> &'static str {
+    match why {
+        UnexpectedWhy::NotInManifest => "hors manifeste",
+        UnexpectedWhy::WasDelivered => "enregistré comme livré",
+        UnexpectedWhy::NeverCollected => "jamais enregistré comme collecté",
+    }
+}
+
+/// Which item a row is, in French.
+pub fn item_fr(item: ReturnItem) -> &'static str {
+    match item {
+        ReturnItem::Parcel => "Colis",
+        ReturnItem::CollectedItem => "Article collecté",
+    }
+}
+
+/// The row's result in French: the outcome, else why it has none.
+pub fn result_fr(r: &DayRow) -> String {
+    if let Some(u) = &r.unexpected {
+        return format!("Inattendu : {}", unexpected_fr(u.why));
+    }
+    if r.item == ReturnItem::CollectedItem {
+        return "Article collecté chez l'acheteur".into();
+    }
+    match (r.outcome, r.withdrawn) {
+        (Some(o), _) => outcome_fr(o).into(),
+        (None, true) => "Retiré par le serveur".into(),
+        (None, false) if r.code_tries > 0 => "Sans résultat".into(),
+        (None, false) => "Non tenté".into(),
     }
 }
 
 /// Why the row's payer pays, in French.
 pub fn fee_why_fr(r: &DayRow) -> String {
     let Some(f) = &r.return_fees else {
-        return match r.outcome {
-            None if r.parcel_id.is_some() => "aucun résultat enregistré".into(),
-            _ => String::new(),
-        };
+        return String::new();
     };
-    let outcome = r.outcome.map(outcome_fr).unwrap_or("-");
-    let note = f
-        .note
-        .as_deref()
-        .map(|n| format!(" : « {n} »"))
-        .unwrap_or_default();
-    match f.basis {
-        FeeBasis::Outcome => format!("selon le résultat ({outcome})"),
-        FeeBasis::Correction => format!("résultat corrigé en « {outcome} »{note}"),
-        FeeBasis::FeeChange => format!("changement validé par le livreur et le superviseur{note}"),
+    match &f.why {
+        PayerWhy::Outcome { outcome, reason } => match reason {
+            Some(reason) => format!(
+                "selon le résultat ({}, {})",
+                outcome_fr(*outcome),
+                reason_fr(*reason)
+            ),
+            None => format!("selon le résultat ({})", outcome_fr(*outcome)),
+        },
+        PayerWhy::Withdrawn => "retiré avant expédition : politique de retour".into(),
+        PayerWhy::Locked => "bloqué (essais de code épuisés) : politique de retour".into(),
+        PayerWhy::NotAttempted => "jamais tenté par le transporteur".into(),
+        PayerWhy::Collected => "article collecté : pas de frais de retour".into(),
+        PayerWhy::Changed { note, previous, .. } => format!(
+            "changé au dépôt par le superviseur, confirmé par le livreur (avant : {}) : « {note} »",
+            payer_fr(*previous)
+        ),
     }
 }

@@ -51,7 +51,7 @@ impl SignedDayReport {
 mod tests {
     use super::*;
     use crate::keys::{generate_pkcs8, keypair_from_pkcs8};
-    use crate::rules::day_report::DayTotals;
+    use crate::rules::day_report::ReportTotals;
 
     fn report() -> DayReport {
         DayReport {
@@ -62,8 +62,9 @@ mod tests {
             manifest_version: Some(1),
             courier: None,
             supervisor: Some("سارة".into()),
+            since_seq: 0,
             rows: Vec::new(),
-            totals: DayTotals::default(),
+            totals: ReportTotals::default(),
             head: None,
             day_closed: None,
         }

@@ -10,6 +10,7 @@ use courier_protocol::day_report_words::{
     condition_fr, kind_fr, payer_fr, reason_fr, result_fr, return_status_fr,
 };
 use courier_protocol::rules::day_report::{DayReport, DayRow, ReturnStatus};
+use courier_protocol::rules::returns::{PayerWhy, ReturnItem};
 use courier_protocol::vocabulary::Outcome;
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, TextStr};
 use qrcode::{Color, QrCode};
@@ -171,12 +172,12 @@ fn header(c: &mut Content, fonts: &mut PdfFonts, r: &DayReport) -> Result<f32, E
     let failed: u32 = t.failed.values().sum();
     let lines = [
         format!(
-            "Colis : {}   ·   livrés : {}   ·   échecs : {}   ·   retirés : {}   ·   non tentés : {}",
-            t.parcels, t.delivered, failed, t.withdrawn, t.not_attempted
+            "Colis : {}   ·   livrés : {}   ·   échecs : {}   ·   retirés : {}   ·   bloqués : {}   ·   non tentés : {}",
+            t.parcels, t.delivered, failed, t.withdrawn, t.locked, t.not_attempted
         ),
         format!(
-            "Attendus au dépôt : {}   ·   reçus : {}   ·   manquants : {}   ·   inattendus : {}",
-            t.expected_back, t.returned_in, t.missing, t.unexpected
+            "Attendus au dépôt : {}   ·   reçus : {}   ·   manquants : {}   ·   inattendus : {}   ·   frais changés : {}",
+            t.expected_back, t.returned_in, t.missing, t.unexpected, t.fee_changes
         ),
     ];
     fonts.draw(c, "Totaux", Weight::Bold, 10.0, MARGIN, y);
@@ -235,6 +236,19 @@ fn header(c: &mut Content, fonts: &mut PdfFonts, r: &DayReport) -> Result<f32, E
                 y,
             );
             y -= 12.0;
+            if !close.matches_log {
+                c.set_fill_rgb(0.75, 0.0, 0.0);
+                fonts.draw(
+                    c,
+                    "ATTENTION : les totaux enregistrés à la clôture diffèrent de ceux du journal.",
+                    Weight::Bold,
+                    9.0,
+                    MARGIN,
+                    y,
+                );
+                c.set_fill_rgb(0.0, 0.0, 0.0);
+                y -= 12.0;
+            }
             if let Some(reason) = &close.reason {
                 let line = fonts.fit(
                     &format!("Motif de la clôture forcée : {reason}"),
@@ -360,23 +374,27 @@ fn table_header(c: &mut Content, fonts: &mut PdfFonts, y: f32) -> f32 {
 
 /// A row's cells, each wrapped to its column (at most three lines).
 fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec<Vec<String>> {
-    let result = match row.reason {
-        Some(reason) => format!("{} ({})", result_fr(row), reason_fr(reason)),
-        None => result_fr(row).to_owned(),
+    let result = match (row.reason, row.item) {
+        (Some(reason), ReturnItem::Parcel) => format!("{} ({})", result_fr(row), reason_fr(reason)),
+        _ => result_fr(row),
     };
     let clock = |t: i64| r.day.format_clock(t);
     let mut condition = row
         .intake
         .as_ref()
-        .and_then(|i| i.condition.as_deref())
-        .map_or("–".to_owned(), condition_fr);
-    if let Some(note) = row.intake.as_ref().and_then(|i| i.note.as_deref()) {
+        .map_or("–", |i| condition_fr(i.condition))
+        .to_owned();
+    if let Some(note) = row
+        .intake
+        .as_ref()
+        .and_then(|i| i.condition_note.as_deref())
+    {
         condition = format!("{condition} : {note}");
     }
-    let mut label = row.label.clone();
-    if let Some(collected) = &row.collected_label {
-        label = format!("{label} (collecté : {collected})");
-    }
+    let label = match row.item {
+        ReturnItem::CollectedItem => format!("{} (article collecté)", row.label),
+        ReturnItem::Parcel => row.label.clone(),
+    };
     let texts: [String; 8] = [
         n.to_string(),
         label,
@@ -385,7 +403,10 @@ fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec
         result,
         row.return_fees
             .as_ref()
-            .map_or("–".to_owned(), |f| payer_fr(f.payer).to_owned()),
+            .map_or("–".to_owned(), |f| match f.why {
+                PayerWhy::Changed { .. } => format!("{} (changé au dépôt)", payer_fr(f.payer)),
+                _ => payer_fr(f.payer).to_owned(),
+            }),
         return_status_fr(row.return_status).to_owned(),
         condition,
     ];
@@ -398,7 +419,13 @@ fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec
     let times: Vec<String> = [
         ("arr.", row.arrived_ms),
         ("rés.", row.outcome_ms),
-        ("reçu", row.intake.as_ref().map(|i| i.at_ms)),
+        (
+            "reçu",
+            row.intake
+                .as_ref()
+                .map(|i| i.at_ms)
+                .or(row.unexpected.as_ref().map(|u| u.at_ms)),
+        ),
     ]
     .into_iter()
     .filter_map(|(what, ms)| ms.map(|t| format!("{what} {}", clock(t))))

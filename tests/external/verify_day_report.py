@@ -21,33 +21,33 @@ from strict_ed25519 import strict_public_key, verify_strict
 from verify_events import canonical, strict_loads
 
 
-def totals_from_rows(rows):
+def totals_from_rows(rows, fee_changes):
+    """The totals as docs/protocol.md defines them from the rows (the number
+    of fee changes is the day's count of fee_changed events, not a row's)."""
     t = collections.Counter()
     failed = collections.Counter()
     for r in rows:
-        if r["parcel_id"] is not None:
+        if r["item"] == "parcel" and r["parcel_id"] is not None:
             t["parcels"] += 1
             if r["outcome"] == "delivered":
                 t["delivered"] += 1
             elif r["outcome"] is not None:
                 failed[r["outcome"]] += 1
-            elif r["withdrawn"]:
-                t["withdrawn"] += 1
-            else:
-                t["not_attempted"] += 1
+            because = (r["expected_because"] or {}).get("why")
+            if because in ("withdrawn", "locked", "not_attempted"):
+                t[because] += 1
         status = r["return_status"]
         if status in ("received", "missing"):
             t["expected_back"] += 1
-        if status in ("received", "unexpected"):
+        if status == "received":
             t["returned_in"] += 1
-        if status == "missing":
-            t["missing"] += 1
-        if status == "unexpected":
-            t["unexpected"] += 1
-    keys = ["parcels", "delivered", "withdrawn", "not_attempted", "expected_back",
+        if status in ("missing", "unexpected"):
+            t[status] += 1
+    keys = ["parcels", "delivered", "withdrawn", "locked", "not_attempted", "expected_back",
             "returned_in", "missing", "unexpected"]
     out = {k: t[k] for k in keys}
     out["failed"] = dict(failed)
+    out["fee_changes"] = fee_changes
     return out
 
 
@@ -87,7 +87,7 @@ def main(argv):
             return fail("not a courier.day_report.v1")
         if not verify_strict(key, doc["signature"], canonical(body)):
             return fail("the signature does not verify (strictly) with the device key")
-        if totals_from_rows(body["rows"]) != body["totals"]:
+        if totals_from_rows(body["rows"], body["totals"].get("fee_changes")) != body["totals"]:
             return fail("the totals do not add up from the rows")
         if args.events:
             points = log_points(args.events, key)

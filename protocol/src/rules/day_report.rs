@@ -4,16 +4,16 @@
 //! reports are both this one computation, from the same inputs: the device's
 //! verified events in sequence order and the manifests it accepted.
 //!
-//! Which parcels belong to the day: those of the manifest in force at the end
-//! of the day (the last `manifest_accepted` before it) that were not already
-//! settled (delivered, or back at the depot) before the day began, plus every
-//! parcel an event of the day names, plus every label scanned in at the depot
-//! that no manifest lists (unexpected). An event belongs to the day by its
-//! device clock (`clock.device_utc_ms`), never by when it was synced.
+//! The returns, their fees and their intake are the [`DayBook`] the terminal
+//! and the server already compute (`rules::returns`), so the report says what
+//! the day close recorded. Which day: the session the device closed on that
+//! calendar day (its last `day_closed` whose device time falls in the day),
+//! else the session still open at the day's end. An event belongs to a day by
+//! its device clock (`clock.device_utc_ms`), never by when it was synced.
 //!
 //! Pure code: no I/O, no clock.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -22,67 +22,35 @@ use crate::envelope::SignedEvent;
 use crate::manifest::{ManifestBody, ManifestParcel};
 use crate::vocabulary::{EventKind, Liability, Outcome, ParcelKind, Reason};
 
+use super::returns::{
+    DayBook, ExpectedBecause, Fees, Intake, PayerWhy, ReturnItem, UnexpectedScan, day_parcels,
+};
+
 /// Schema tag of day reports.
 pub const DAY_REPORT_SCHEMA: &str = "courier.day_report.v1";
 
-/// Where a parcel stands for the depot at the end of the day.
+/// Where a row stands for the depot at the end of the day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnStatus {
-    /// Handed over and nothing to bring back.
+    /// Nothing to bring back (delivered, or a pick-up not collected).
     NotExpected,
-    /// Expected back and scanned in at the depot.
+    /// Expected back and scanned in.
     Received,
     /// Expected back and not scanned in.
     Missing,
-    /// Scanned in though not expected: not in the manifest, or delivered (an alarm).
+    /// Scanned in though not expected: an alarm.
     Unexpected,
 }
 
-/// Where the return-fee liability of a row comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FeeBasis {
-    /// The table of the recorded outcome (design brief, section 2).
-    Outcome,
-    /// A correction of that outcome (a new event with a reason and a note).
-    Correction,
-    /// A fee change approved by the courier and the supervisor (four eyes).
-    FeeChange,
-}
-
-/// Who pays a row's return fees, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReturnFees {
-    /// Who pays.
-    pub payer: Liability,
-    /// What decided it.
-    pub basis: FeeBasis,
-    /// The event that decided it.
-    pub event_id: String,
-    /// The note given with a correction or a fee change.
-    pub note: Option<String>,
-}
-
-/// How a returned parcel was found at intake.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Intake {
-    /// When it was scanned in, device clock, Unix milliseconds.
-    pub at_ms: i64,
-    /// `intact`, `damaged` or `opened`, when the scan-in recorded it.
-    pub condition: Option<String>,
-    /// Why (what the supervisor wrote), when given.
-    pub note: Option<String>,
-    /// The check-in event.
-    pub event_id: String,
-}
-
-/// One parcel (or one unexpected label) of the day.
+/// One parcel, collected item or unexpected label of the day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayRow {
-    /// The label scanned (the parcel's, or an unexpected one).
+    /// The label to scan (the parcel's, the collected item's, or the one scanned).
     pub label: String,
-    /// The server's parcel id; `None` for a label no manifest lists.
+    /// The parcel itself or the item collected from the buyer.
+    pub item: ReturnItem,
+    /// The server's parcel id; `None` for an unexpected label.
     pub parcel_id: Option<String>,
     /// The merchant's order reference.
     pub order_ref: Option<String>,
@@ -90,7 +58,7 @@ pub struct DayRow {
     pub kind: Option<ParcelKind>,
     /// Position in the route.
     pub route_order: Option<u32>,
-    /// The outcome after corrections; `None` if never ended.
+    /// The parcel's outcome after corrections; `None` if never ended.
     pub outcome: Option<Outcome>,
     /// Its reason.
     pub reason: Option<Reason>,
@@ -98,57 +66,67 @@ pub struct DayRow {
     pub withdrawn: bool,
     /// Code tries recorded on the parcel.
     pub code_tries: u32,
-    /// The item collected on an exchange or a pick-up.
+    /// On a parcel row: the item collected on an exchange or a pick-up.
     pub collected_label: Option<String>,
-    /// Who pays the return fees and why; `None` before any outcome.
-    pub return_fees: Option<ReturnFees>,
+    /// Why it is expected back, when it is.
+    pub expected_because: Option<ExpectedBecause>,
+    /// Who pays its return fees and why (`payer: none` for a delivery).
+    pub return_fees: Option<Fees>,
     /// Where it stands for the depot.
     pub return_status: ReturnStatus,
-    /// Condition and time at intake, when scanned in.
+    /// How it was taken in, when scanned in as expected.
     pub intake: Option<Intake>,
-    /// Last arrival at the address in the day, device clock, Unix ms.
+    /// The scan of an unexpected label.
+    pub unexpected: Option<UnexpectedScan>,
+    /// Last arrival at the address, device clock, Unix ms.
     pub arrived_ms: Option<i64>,
-    /// When the current outcome was recorded, device clock, Unix ms.
+    /// When the current outcome was first recorded, device clock, Unix ms.
     pub outcome_ms: Option<i64>,
 }
 
 /// The day in numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayTotals {
-    /// Parcels of the day (unexpected labels not counted).
+pub struct ReportTotals {
+    /// Parcels of the day.
     pub parcels: u32,
     /// Handed over against a code.
     pub delivered: u32,
     /// Ended without handover, by outcome (`no_answer`: 3, ...).
     pub failed: BTreeMap<String, u32>,
-    /// Withdrawn before any outcome.
+    /// Expected back because withdrawn before dispatch.
     pub withdrawn: u32,
-    /// Never ended (not withdrawn).
+    /// Expected back because locked without an outcome.
+    pub locked: u32,
+    /// Expected back because never attempted.
     pub not_attempted: u32,
     /// Expected back at the depot (parcels and collected items).
     pub expected_back: u32,
-    /// Scanned in.
+    /// Expected and scanned in.
     pub returned_in: u32,
     /// Expected and not scanned in.
     pub missing: u32,
     /// Scanned in though not expected.
     pub unexpected: u32,
+    /// Fee changes approved (four eyes).
+    pub fee_changes: u32,
 }
 
-impl DayTotals {
+impl ReportTotals {
     /// Sums two devices' totals (a depot's report).
-    pub fn add(&mut self, other: &DayTotals) {
+    pub fn add(&mut self, other: &ReportTotals) {
         self.parcels += other.parcels;
         self.delivered += other.delivered;
         for (k, v) in &other.failed {
             *self.failed.entry(k.clone()).or_default() += v;
         }
         self.withdrawn += other.withdrawn;
+        self.locked += other.locked;
         self.not_attempted += other.not_attempted;
         self.expected_back += other.expected_back;
         self.returned_in += other.returned_in;
         self.missing += other.missing;
         self.unexpected += other.unexpected;
+        self.fee_changes += other.fee_changes;
     }
 }
 
@@ -172,10 +150,14 @@ pub struct DayClose {
     pub hash: String,
     /// When, device clock, Unix ms.
     pub at_ms: i64,
-    /// Closed with parcels unaccounted for (forced, with a reason).
+    /// The supervisor who closed it.
+    pub supervisor_id: Option<String>,
+    /// Closed with returns missing (a signed discrepancy).
     pub forced: bool,
-    /// The reason given when forced.
+    /// The supervisor's reason for forcing.
     pub reason: Option<String>,
+    /// Whether the totals the close records are those of this log.
+    pub matches_log: bool,
 }
 
 /// One device's day.
@@ -191,15 +173,17 @@ pub struct DayReport {
     pub day: DayWindow,
     /// Version of the manifest in force at the end of the day.
     pub manifest_version: Option<u64>,
-    /// The courier's name, when the log or the exporter gives it.
+    /// The courier's name, when given at export (the log does not hold it).
     pub courier: Option<String>,
-    /// The supervisor's name, when the log or the exporter gives it.
+    /// The supervisor's name: who closed the day (or last signed in), as the manifest names them.
     pub supervisor: Option<String>,
-    /// Parcels in route order, then unexpected labels.
+    /// The day's session starts after this event (the previous close; 0: none).
+    pub since_seq: u64,
+    /// Parcels in route order (each followed by its collected item), then unexpected labels.
     pub rows: Vec<DayRow>,
     /// The totals of `rows`.
-    pub totals: DayTotals,
-    /// The last event of the day (nothing later is covered).
+    pub totals: ReportTotals,
+    /// The last event covered.
     pub head: Option<ChainPoint>,
     /// The day's close, when recorded.
     pub day_closed: Option<DayClose>,
@@ -223,7 +207,7 @@ pub struct DayReports {
     /// One report per device, by device id.
     pub reports: Vec<DayReport>,
     /// The sum of the reports' totals.
-    pub totals: DayTotals,
+    pub totals: ReportTotals,
 }
 
 impl DayReports {
@@ -239,7 +223,7 @@ impl DayReports {
             .filter(|r| depot.is_none_or(|d| r.depot.as_deref() == Some(d)))
             .collect();
         kept.sort_by(|a, b| a.device_id.cmp(&b.device_id));
-        let mut totals = DayTotals::default();
+        let mut totals = ReportTotals::default();
         for r in &kept {
             totals.add(&r.totals);
         }
@@ -264,177 +248,170 @@ pub struct DayInput<'a> {
     /// The manifests the holder has for this device, any order (only the
     /// versions a `manifest_accepted` event names are used).
     pub manifests: &'a [ManifestBody],
-    /// The device's verified events, in sequence order (at least up to the day's end).
+    /// The device's verified events, in sequence order.
     pub events: &'a [SignedEvent],
 }
 
-/// The state of one parcel as the day's events leave it.
+/// What the session's events say of one parcel beyond its return.
 #[derive(Debug, Default, Clone)]
 struct Track {
-    touched_today: bool,
-    settled_before: bool,
-    delivered: bool,
     outcome: Option<Outcome>,
     reason: Option<Reason>,
     outcome_ms: Option<i64>,
-    fees: Option<ReturnFees>,
     arrived_ms: Option<i64>,
     tries: u32,
     collected: Option<String>,
-    intake: Option<Intake>,
-}
-
-fn detail<'e>(e: &'e SignedEvent, key: &str) -> Option<&'e str> {
-    e.body
-        .detail
-        .get(key)
-        .map(String::as_str)
-        .filter(|s| !s.is_empty())
 }
 
 /// Computes the day report.
 pub fn day_report(input: DayInput<'_>) -> DayReport {
-    let (start, end) = (input.day.start_ms(), input.day.end_ms());
+    let day = input.day;
+    let all = input.events;
+    // The session: up to the last close of the day (that close included), or
+    // up to the day's end.
+    let close_ix = all.iter().rposition(|e| {
+        e.body.kind == EventKind::DayClosed && day.contains(e.body.clock.device_utc_ms)
+    });
+    let end = close_ix.map_or_else(
+        || {
+            all.iter()
+                .position(|e| e.body.clock.device_utc_ms >= day.end_ms())
+                .unwrap_or(all.len())
+        },
+        |i| i + 1,
+    );
+    let covered = &all[..end];
+    let before_close = &all[..close_ix.unwrap_or(end)];
+
     let by_version: HashMap<u64, &ManifestBody> =
         input.manifests.iter().map(|m| (m.version, m)).collect();
-    let mut accepted: Vec<&ManifestBody> = Vec::new();
-    let mut tracks: HashMap<String, Track> = HashMap::new();
-    let mut unexpected: BTreeMap<String, Intake> = BTreeMap::new();
-    let mut head = None;
-    let mut day_closed = None;
-    let mut names = (None, None);
-    for e in input.events {
+    let mut accepted: Vec<&ManifestBody> = covered
+        .iter()
+        .filter(|e| e.body.kind == EventKind::ManifestAccepted)
+        .filter_map(|e| {
+            e.body
+                .manifest_version
+                .and_then(|v| by_version.get(&v).copied())
+        })
+        .collect();
+    accepted.sort_by_key(|m| m.version);
+    let in_force = accepted.last().copied();
+    let parcels = day_parcels(accepted.iter().map(|m| m.parcels.as_slice()));
+    let book = DayBook::from_log(&parcels, before_close);
+
+    let mut tracks: HashMap<&str, Track> = HashMap::new();
+    let mut signed_in: Option<&str> = None;
+    for e in covered {
         let b = &e.body;
-        let t = b.clock.device_utc_ms;
-        if t >= end {
+        if b.seq <= book.since_seq {
             continue;
         }
-        let today = t >= start;
-        if today {
-            head = Some(ChainPoint {
-                seq: b.seq,
-                hash: e.hash.clone(),
-            });
+        if b.kind == EventKind::SupervisorSignedIn {
+            signed_in = b.supervisor.as_ref().map(|s| s.supervisor_id.as_str());
         }
-        match b.kind {
-            EventKind::ManifestAccepted => {
-                if let Some(m) = b.manifest_version.and_then(|v| by_version.get(&v)) {
-                    accepted.push(m);
-                }
-                continue;
-            }
-            EventKind::DayClosed => {
-                if today {
-                    names = (
-                        detail(e, "courier_name").map(str::to_owned),
-                        detail(e, "supervisor_name").map(str::to_owned),
-                    );
-                    day_closed = Some(DayClose {
-                        event_id: b.event_id.clone(),
-                        seq: b.seq,
-                        hash: e.hash.clone(),
-                        at_ms: t,
-                        forced: detail(e, "forced") == Some("true"),
-                        reason: detail(e, "force_reason").map(str::to_owned),
-                    });
-                }
-                continue;
-            }
-            _ => {}
-        }
-        let Some(pid) = &b.parcel_id else {
-            // A label scanned in that no manifest lists.
-            if b.kind == EventKind::ReturnCheckIn
-                && today
-                && let Some(label) = detail(e, "label")
-            {
-                unexpected.insert(label.to_owned(), intake_of(e));
-            }
+        let Some(pid) = b.parcel_id.as_deref() else {
             continue;
         };
-        let tr = tracks.entry(pid.clone()).or_default();
-        tr.touched_today |= today;
+        let tr = tracks.entry(pid).or_default();
+        if let Some(v) = &b.verification {
+            tr.tries = tr.tries.max(v.attempt);
+        }
+        let t = b.clock.device_utc_ms;
         match b.kind {
-            EventKind::Arrived if today => tr.arrived_ms = Some(t),
-            EventKind::CodeAttempt | EventKind::Outcome => {
-                if let Some(v) = &b.verification {
-                    tr.tries = tr.tries.max(v.attempt);
-                }
-                if b.kind == EventKind::Outcome
-                    && let Some(o) = b.outcome
-                {
-                    tr.delivered = o == Outcome::Delivered;
-                    tr.outcome = Some(o);
-                    tr.reason = b.reason;
-                    tr.outcome_ms = Some(t);
-                    tr.fees = Some(ReturnFees {
-                        payer: b.liability.unwrap_or(o.liability()),
-                        basis: FeeBasis::Outcome,
-                        event_id: b.event_id.clone(),
-                        note: None,
-                    });
-                }
-            }
-            EventKind::Correction => {
+            EventKind::Arrived => tr.arrived_ms = Some(t),
+            EventKind::Outcome | EventKind::Correction => {
                 if let Some(o) = b.outcome {
                     tr.outcome = Some(o);
                     tr.reason = b.reason;
-                    tr.fees = Some(ReturnFees {
-                        payer: b.liability.unwrap_or(o.liability()),
-                        basis: FeeBasis::Correction,
-                        event_id: b.event_id.clone(),
-                        note: detail(e, "note").map(str::to_owned),
-                    });
+                    if b.kind == EventKind::Outcome {
+                        tr.outcome_ms = Some(t);
+                    }
                 }
             }
             EventKind::ItemCollected => {
-                tr.collected = detail(e, "collected_label").map(str::to_owned);
+                tr.collected = b.detail.get("collected_label").cloned();
             }
-            EventKind::ReturnCheckIn => tr.intake = Some(intake_of(e)),
             _ => {}
         }
-        if !today {
-            tr.settled_before = tr.intake.is_some() || tr.delivered;
-        }
     }
 
-    // Parcel specs: the latest accepted version that lists each parcel.
-    let mut specs: HashMap<&str, &ManifestParcel> = HashMap::new();
-    let mut versions: Vec<&&ManifestBody> = accepted.iter().collect();
-    versions.sort_by_key(|m| m.version);
-    for m in &versions {
-        for p in &m.parcels {
-            specs.insert(p.parcel_id.as_str(), p);
-        }
-    }
-    let in_force = accepted.last().copied();
-    let in_force_ids: BTreeSet<&str> = in_force
-        .map(|m| m.parcels.iter().map(|p| p.parcel_id.as_str()).collect())
-        .unwrap_or_default();
-
+    let settled_before = |label: &str| {
+        book.delivered_before.iter().any(|l| l == label)
+            || book.received_before.iter().any(|l| l == label)
+    };
+    let mut ordered: Vec<&ManifestParcel> = parcels.iter().collect();
+    ordered.sort_by(|a, b| (a.route_order, &a.label).cmp(&(b.route_order, &b.label)));
+    let empty = Track::default();
     let mut rows = Vec::new();
-    for (pid, spec) in &specs {
-        let tr = tracks.get(*pid).cloned().unwrap_or_default();
-        let of_the_day = tr.touched_today || (in_force_ids.contains(pid) && !settled(&tr, spec));
-        if of_the_day {
-            rows.push(row(spec, tr));
+    for p in ordered {
+        let tr = tracks.get(p.parcel_id.as_str()).unwrap_or(&empty);
+        let line = |item: ReturnItem| {
+            book.lines
+                .iter()
+                .find(|l| l.parcel_id == p.parcel_id && l.item == item)
+        };
+        let delivered = book.delivered.iter().any(|l| l == &p.label);
+        let parcel_line = line(ReturnItem::Parcel);
+        if parcel_line.is_some() || delivered || !settled_before(&p.label) {
+            let fees = match parcel_line {
+                Some(l) => Some(l.fees.clone()),
+                None if delivered => Some(Fees {
+                    payer: Liability::None,
+                    why: PayerWhy::Outcome {
+                        outcome: Outcome::Delivered,
+                        reason: None,
+                    },
+                }),
+                None => None,
+            };
+            rows.push(DayRow {
+                label: p.label.clone(),
+                item: ReturnItem::Parcel,
+                parcel_id: Some(p.parcel_id.clone()),
+                order_ref: Some(p.order_ref.clone()),
+                kind: Some(p.kind),
+                route_order: Some(p.route_order),
+                outcome: tr.outcome,
+                reason: tr.reason,
+                withdrawn: p.withdrawn,
+                code_tries: tr.tries,
+                collected_label: tr.collected.clone(),
+                expected_because: parcel_line.map(|l| l.because),
+                return_fees: fees,
+                return_status: status(parcel_line.map(|l| l.received.is_some())),
+                intake: parcel_line.and_then(|l| l.received.clone()),
+                unexpected: None,
+                arrived_ms: tr.arrived_ms,
+                outcome_ms: tr.outcome_ms,
+            });
+        }
+        if let Some(l) = line(ReturnItem::CollectedItem) {
+            rows.push(DayRow {
+                label: l.label.clone(),
+                item: ReturnItem::CollectedItem,
+                parcel_id: Some(p.parcel_id.clone()),
+                order_ref: Some(p.order_ref.clone()),
+                kind: Some(p.kind),
+                route_order: Some(p.route_order),
+                outcome: tr.outcome,
+                reason: tr.reason,
+                withdrawn: p.withdrawn,
+                code_tries: tr.tries,
+                collected_label: None,
+                expected_because: Some(l.because),
+                return_fees: Some(l.fees.clone()),
+                return_status: status(Some(l.received.is_some())),
+                intake: l.received.clone(),
+                unexpected: None,
+                arrived_ms: None,
+                outcome_ms: None,
+            });
         }
     }
-    // Events naming a parcel no accepted manifest lists: kept, never dropped.
-    for (pid, tr) in &tracks {
-        if tr.touched_today && !specs.contains_key(pid.as_str()) {
-            let mut r = row_without_spec(pid, tr.clone());
-            r.return_status = status(None, tr);
-            rows.push(r);
-        }
-    }
-    rows.sort_by(|a, b| {
-        (a.route_order.unwrap_or(u32::MAX), &a.label)
-            .cmp(&(b.route_order.unwrap_or(u32::MAX), &b.label))
-    });
-    for (label, intake) in unexpected {
+    for u in &book.unexpected {
         rows.push(DayRow {
-            label,
+            label: u.label.clone(),
+            item: ReturnItem::Parcel,
             parcel_id: None,
             order_ref: None,
             kind: None,
@@ -444,109 +421,90 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
             withdrawn: false,
             code_tries: 0,
             collected_label: None,
+            expected_because: None,
             return_fees: None,
             return_status: ReturnStatus::Unexpected,
-            intake: Some(intake),
+            intake: None,
+            unexpected: Some(u.clone()),
             arrived_ms: None,
             outcome_ms: None,
         });
     }
-    let totals = totals(&rows);
+
+    let mut totals = totals(&rows);
+    totals.fee_changes = book.fee_changes;
+    let day_closed = close_ix.map(|i| {
+        let e = &all[i];
+        let record = e.body.day.as_ref();
+        DayClose {
+            event_id: e.body.event_id.clone(),
+            seq: e.body.seq,
+            hash: e.hash.clone(),
+            at_ms: e.body.clock.device_utc_ms,
+            supervisor_id: e.body.supervisor.as_ref().map(|s| s.supervisor_id.clone()),
+            forced: record.is_some_and(|r| r.forced),
+            reason: record.and_then(|r| r.force_reason.clone()),
+            matches_log: record.is_some_and(|r| r.totals == book.totals()),
+        }
+    });
+    let supervisor_id = day_closed
+        .as_ref()
+        .and_then(|c| c.supervisor_id.as_deref())
+        .or(signed_in);
+    let supervisor = supervisor_id.and_then(|id| {
+        accepted
+            .iter()
+            .rev()
+            .flat_map(|m| &m.supervisors)
+            .find(|s| s.supervisor_id == id)
+            .map(|s| s.name.clone())
+    });
     DayReport {
         schema: DAY_REPORT_SCHEMA.to_owned(),
         device_id: input.device_id.to_owned(),
         depot: in_force.map(|m| m.depot.clone()),
-        day: input.day.clone(),
+        day: day.clone(),
         manifest_version: in_force.map(|m| m.version),
-        courier: names.0,
-        supervisor: names.1,
+        courier: None,
+        supervisor,
+        since_seq: book.since_seq,
         rows,
         totals,
-        head,
+        head: covered
+            .iter()
+            .rev()
+            .find(|e| e.body.seq > book.since_seq)
+            .map(|e| ChainPoint {
+                seq: e.body.seq,
+                hash: e.hash.clone(),
+            }),
         day_closed,
     }
 }
 
-fn intake_of(e: &SignedEvent) -> Intake {
-    Intake {
-        at_ms: e.body.clock.device_utc_ms,
-        condition: detail(e, "condition").map(str::to_owned),
-        note: detail(e, "condition_note").map(str::to_owned),
-        event_id: e.body.event_id.clone(),
+fn status(received: Option<bool>) -> ReturnStatus {
+    match received {
+        Some(true) => ReturnStatus::Received,
+        Some(false) => ReturnStatus::Missing,
+        None => ReturnStatus::NotExpected,
     }
 }
 
-/// Whether a parcel needs nothing more from the depot: back in, or handed
-/// over with nothing to collect.
-fn settled(tr: &Track, spec: &ManifestParcel) -> bool {
-    tr.settled_before && (tr.intake.is_some() || !collects(Some(spec.kind)))
-}
-
-fn collects(kind: Option<ParcelKind>) -> bool {
-    matches!(kind, Some(ParcelKind::Exchange | ParcelKind::Pickup))
-}
-
-fn status(kind: Option<ParcelKind>, tr: &Track) -> ReturnStatus {
-    let expected = !tr.delivered || collects(kind);
-    match (expected, tr.intake.is_some()) {
-        (true, true) => ReturnStatus::Received,
-        (true, false) => ReturnStatus::Missing,
-        (false, true) => ReturnStatus::Unexpected,
-        (false, false) => ReturnStatus::NotExpected,
-    }
-}
-
-fn row(spec: &ManifestParcel, tr: Track) -> DayRow {
-    let status = status(Some(spec.kind), &tr);
-    DayRow {
-        label: spec.label.clone(),
-        parcel_id: Some(spec.parcel_id.clone()),
-        order_ref: Some(spec.order_ref.clone()),
-        kind: Some(spec.kind),
-        route_order: Some(spec.route_order),
-        outcome: tr.outcome,
-        reason: tr.reason,
-        withdrawn: spec.withdrawn,
-        code_tries: tr.tries,
-        collected_label: tr.collected,
-        return_fees: tr.fees,
-        return_status: status,
-        intake: tr.intake,
-        arrived_ms: tr.arrived_ms,
-        outcome_ms: tr.outcome_ms,
-    }
-}
-
-fn row_without_spec(pid: &str, tr: Track) -> DayRow {
-    DayRow {
-        label: pid.to_owned(),
-        parcel_id: Some(pid.to_owned()),
-        order_ref: None,
-        kind: None,
-        route_order: None,
-        outcome: tr.outcome,
-        reason: tr.reason,
-        withdrawn: false,
-        code_tries: tr.tries,
-        collected_label: tr.collected,
-        return_fees: tr.fees,
-        return_status: ReturnStatus::Missing,
-        intake: tr.intake,
-        arrived_ms: tr.arrived_ms,
-        outcome_ms: tr.outcome_ms,
-    }
-}
-
-fn totals(rows: &[DayRow]) -> DayTotals {
-    let mut t = DayTotals::default();
+fn totals(rows: &[DayRow]) -> ReportTotals {
+    let mut t = ReportTotals::default();
     for r in rows {
-        if r.parcel_id.is_some() {
+        if r.item == ReturnItem::Parcel && r.parcel_id.is_some() {
             t.parcels += 1;
             match r.outcome {
                 Some(Outcome::Delivered) => t.delivered += 1,
                 Some(o) => *t.failed.entry(o.as_str().to_owned()).or_default() += 1,
-                None if r.withdrawn => t.withdrawn += 1,
-                None => t.not_attempted += 1,
+                None => {}
+            }
+            match r.expected_because {
+                Some(ExpectedBecause::Withdrawn) => t.withdrawn += 1,
+                Some(ExpectedBecause::Locked) => t.locked += 1,
+                Some(ExpectedBecause::NotAttempted) => t.not_attempted += 1,
+                _ => {}
             }
         }
         match r.return_status {
@@ -559,10 +517,7 @@ fn totals(rows: &[DayRow]) -> DayTotals {
                 t.expected_back += 1;
                 t.missing += 1;
             }
-            ReturnStatus::Unexpected => {
-                t.returned_in += 1;
-                t.unexpected += 1;
-            }
+            ReturnStatus::Unexpected => t.unexpected += 1,
         }
     }
     t
@@ -573,10 +528,12 @@ mod tests {
     use super::*;
     use crate::envelope::{ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord};
     use crate::manifest::{MANIFEST_SCHEMA, ManifestSettings};
+    use crate::rules::day_close::{DayCloseRecord, DayTotals};
     use crate::rules::parcel::tests::spec;
+    use crate::vocabulary::Condition;
 
-    /// Builds a device log: each event gets the next seq and a fake hash
-    /// (the report trusts its caller to have verified the chain).
+    /// A device log: each event gets the next seq and a fake hash (the
+    /// report trusts its caller to have verified the chain).
     struct Log {
         events: Vec<SignedEvent>,
     }
@@ -614,6 +571,8 @@ mod tests {
                 gnss_utc_ms: None,
                 manifest_version: None,
                 app_version: "t".into(),
+                supervisor: None,
+                day: None,
             };
             self.events.push(SignedEvent {
                 body,
@@ -635,8 +594,8 @@ mod tests {
             b.liability = Some(o.liability());
         }
 
-        fn check_in(&mut self, p: Option<&str>, t: i64, detail: &[(&str, &str)]) {
-            let b = self.push(EventKind::ReturnCheckIn, p, t);
+        fn detail(&mut self, kind: EventKind, p: Option<&str>, t: i64, detail: &[(&str, &str)]) {
+            let b = self.push(kind, p, t);
             for (k, v) in detail {
                 b.detail.insert((*k).into(), (*v).into());
             }
@@ -663,6 +622,7 @@ mod tests {
             depot: "Alger Centre".into(),
             settings: ManifestSettings::default(),
             parcels,
+            supervisors: Vec::new(),
         }
     }
 
@@ -686,35 +646,24 @@ mod tests {
             .unwrap_or_else(|| panic!("no row {label}"))
     }
 
+    fn labels(r: &DayReport) -> Vec<&str> {
+        r.rows.iter().map(|x| x.label.as_str()).collect()
+    }
+
     #[test]
-    fn a_full_day_gives_one_row_per_parcel_with_fees_intake_times_and_totals() {
+    fn a_full_day_gives_one_row_per_parcel_and_item_with_fees_intake_times_and_totals() {
         let t0 = day().start_ms() + 8 * 3_600_000;
-        let mut withdrawn = parcel("W", 6, ParcelKind::Delivery);
-        withdrawn.withdrawn = true;
-        let manifests = [
-            manifest(
-                1,
-                vec![
-                    parcel("A", 1, ParcelKind::Delivery),
-                    parcel("B", 2, ParcelKind::Delivery),
-                    parcel("C", 3, ParcelKind::Delivery),
-                    parcel("D", 4, ParcelKind::Exchange),
-                    parcel("E", 5, ParcelKind::Delivery),
-                    parcel("W", 6, ParcelKind::Delivery),
-                ],
-            ),
-            manifest(
-                2,
-                vec![
-                    parcel("A", 1, ParcelKind::Delivery),
-                    parcel("B", 2, ParcelKind::Delivery),
-                    parcel("C", 3, ParcelKind::Delivery),
-                    parcel("D", 4, ParcelKind::Exchange),
-                    parcel("E", 5, ParcelKind::Delivery),
-                    withdrawn,
-                ],
-            ),
+        let v1: Vec<ManifestParcel> = vec![
+            parcel("A", 1, ParcelKind::Delivery),
+            parcel("B", 2, ParcelKind::Delivery),
+            parcel("C", 3, ParcelKind::Delivery),
+            parcel("D", 4, ParcelKind::Exchange),
+            parcel("E", 5, ParcelKind::Delivery),
+            parcel("W", 6, ParcelKind::Delivery),
         ];
+        let mut v2 = v1.clone();
+        v2[5].withdrawn = true;
+        let manifests = [manifest(1, v1), manifest(2, v2)];
         let mut log = Log::new();
         log.manifest(1, t0);
         log.push(EventKind::Arrived, Some("A"), t0 + 1000);
@@ -727,7 +676,6 @@ mod tests {
             t0 + 4000,
         );
         log.outcome("C", Outcome::NoAnswer, Some(Reason::Absent), t0 + 5000);
-        // C corrected: the buyer phoned to cancel.
         {
             let b = log.push(EventKind::Correction, Some("C"), t0 + 6000);
             b.outcome = Some(Outcome::BuyerCancelled);
@@ -736,32 +684,62 @@ mod tests {
             b.corrects = Some("e6".into());
             b.detail.insert("note".into(), "a appelé, annule".into());
         }
-        log.push(EventKind::ItemCollected, Some("D"), t0 + 7000)
-            .detail
-            .insert("collected_label".into(), "OLD-D".into());
+        log.detail(
+            EventKind::ItemCollected,
+            Some("D"),
+            t0 + 7000,
+            &[("collected_label", "OLD-D")],
+        );
         log.outcome("D", Outcome::Delivered, None, t0 + 8000);
         log.manifest(2, t0 + 9000);
-        // Back at the depot: B damaged, the collected item of D, and a stranger.
-        log.check_in(
+        // At the depot: B damaged, D's collected item, a stranger, and C's
+        // fees moved to the seller with four eyes.
+        log.detail(
+            EventKind::ReturnCheckIn,
             Some("B"),
             t0 + 10_000,
             &[("condition", "damaged"), ("condition_note", "coin écrasé")],
         );
-        log.check_in(Some("D"), t0 + 11_000, &[("condition", "intact")]);
-        log.check_in(None, t0 + 12_000, &[("label", "STRANGER-9")]);
-        log.push(EventKind::DayClosed, None, t0 + 13_000)
-            .detail
-            .insert("forced".into(), "true".into());
+        log.detail(
+            EventKind::ItemReceived,
+            Some("D"),
+            t0 + 11_000,
+            &[("label", "OLD-D"), ("condition", "intact")],
+        );
+        log.detail(
+            EventKind::UnexpectedReturn,
+            None,
+            t0 + 12_000,
+            &[("label", "STRANGER-9"), ("why", "not_in_manifest")],
+        );
+        {
+            let b = log.push(EventKind::FeeChanged, Some("C"), t0 + 12_500);
+            b.liability = Some(Liability::Seller);
+            b.corrects = Some("e6".into());
+            b.detail.insert("note".into(), "photo du vendeur".into());
+            b.detail.insert("previous_payer".into(), "buyer".into());
+        }
+        let before_close = log.events.len();
+        let parcels = day_parcels(manifests.iter().map(|m| m.parcels.as_slice()));
+        let book_totals = DayBook::from_log(&parcels, &log.events).totals();
+        log.push(EventKind::DayClosed, None, t0 + 13_000).day = Some(DayCloseRecord {
+            totals: book_totals.clone(),
+            head_seq: before_close as u64,
+            head_hash: format!("h{before_close}"),
+            courier_confirmation: "e0".into(),
+            forced: true,
+            force_reason: Some("E resté dans la camionnette".into()),
+        });
 
         let r = report(&manifests, &log);
-        let labels: Vec<&str> = r.rows.iter().map(|x| x.label.as_str()).collect();
         assert_eq!(
-            labels,
+            labels(&r),
             [
                 "LBL-A",
                 "LBL-B",
                 "LBL-C",
                 "LBL-D",
+                "OLD-D",
                 "LBL-E",
                 "LBL-W",
                 "STRANGER-9"
@@ -772,45 +750,67 @@ mod tests {
 
         let a = by_label(&r, "LBL-A");
         assert_eq!(a.return_status, ReturnStatus::NotExpected);
-        assert_eq!(a.arrived_ms, Some(t0 + 1000));
-        assert_eq!(a.outcome_ms, Some(t0 + 2000));
+        assert_eq!(
+            a.return_fees.as_ref().map(|f| f.payer),
+            Some(Liability::None)
+        );
+        assert_eq!(
+            (a.arrived_ms, a.outcome_ms),
+            (Some(t0 + 1000), Some(t0 + 2000))
+        );
 
         let b = by_label(&r, "LBL-B");
         assert_eq!(b.reason, Some(Reason::Damaged));
-        let fees = b.return_fees.as_ref().expect("fees");
         assert_eq!(
-            (fees.payer, fees.basis),
-            (Liability::Seller, FeeBasis::Outcome)
+            b.return_fees.as_ref().map(|f| f.payer),
+            Some(Liability::Seller)
         );
         assert_eq!(b.return_status, ReturnStatus::Received);
         let intake = b.intake.as_ref().expect("intake");
-        assert_eq!(intake.condition.as_deref(), Some("damaged"));
-        assert_eq!(intake.note.as_deref(), Some("coin écrasé"));
+        assert_eq!(intake.condition, Condition::Damaged);
+        assert_eq!(intake.condition_note.as_deref(), Some("coin écrasé"));
         assert_eq!(intake.at_ms, t0 + 10_000);
 
         let c = by_label(&r, "LBL-C");
-        assert_eq!(c.outcome, Some(Outcome::BuyerCancelled));
-        let fees = c.return_fees.as_ref().expect("fees");
-        assert_eq!(fees.basis, FeeBasis::Correction);
-        assert_eq!(fees.note.as_deref(), Some("a appelé, annule"));
+        assert_eq!(
+            c.outcome,
+            Some(Outcome::BuyerCancelled),
+            "after the correction"
+        );
         assert_eq!(c.outcome_ms, Some(t0 + 5000), "the outcome's time stays");
+        let fees = c.return_fees.as_ref().expect("fees");
+        assert_eq!(fees.payer, Liability::Seller);
+        assert!(
+            matches!(&fees.why, PayerWhy::Changed { note, previous: Liability::Buyer, .. } if note == "photo du vendeur")
+        );
         assert_eq!(c.return_status, ReturnStatus::Missing);
 
         let d = by_label(&r, "LBL-D");
         assert_eq!(d.collected_label.as_deref(), Some("OLD-D"));
-        assert_eq!(d.return_status, ReturnStatus::Received);
+        assert_eq!(d.return_status, ReturnStatus::NotExpected);
+        let old = by_label(&r, "OLD-D");
+        assert_eq!(old.item, ReturnItem::CollectedItem);
+        assert_eq!(old.return_status, ReturnStatus::Received);
 
-        assert_eq!(by_label(&r, "LBL-E").return_status, ReturnStatus::Missing);
-        assert!(by_label(&r, "LBL-W").withdrawn);
-        let s = by_label(&r, "STRANGER-9");
+        let e = by_label(&r, "LBL-E");
+        assert_eq!(e.expected_because, Some(ExpectedBecause::NotAttempted));
         assert_eq!(
-            (s.parcel_id.as_deref(), s.return_status),
-            (None, ReturnStatus::Unexpected)
+            e.return_fees.as_ref().map(|f| f.payer),
+            Some(Liability::Carrier)
         );
+        let w = by_label(&r, "LBL-W");
+        assert!(w.withdrawn);
+        assert_eq!(
+            w.return_fees.as_ref().map(|f| f.payer),
+            Some(Liability::PerPolicy)
+        );
+        let s = by_label(&r, "STRANGER-9");
+        assert_eq!(s.return_status, ReturnStatus::Unexpected);
+        assert_eq!(s.unexpected.as_ref().map(|u| u.at_ms), Some(t0 + 12_000));
 
         assert_eq!(
             r.totals,
-            DayTotals {
+            ReportTotals {
                 parcels: 6,
                 delivered: 2,
                 failed: BTreeMap::from([
@@ -818,61 +818,97 @@ mod tests {
                     ("refused_after_inspection".into(), 1)
                 ]),
                 withdrawn: 1,
+                locked: 0,
                 not_attempted: 1,
                 expected_back: 5,
-                returned_in: 3,
+                returned_in: 2,
                 missing: 3,
                 unexpected: 1,
+                fee_changes: 1,
             }
+        );
+        // The report's numbers are the day close's.
+        assert_eq!(
+            (
+                book_totals.expected,
+                book_totals.received,
+                book_totals.missing.len()
+            ),
+            (5, 2, 3)
         );
         let close = r.day_closed.as_ref().expect("closed");
         assert_eq!(
             (close.seq, close.hash.as_str(), close.forced),
-            (14, "h14", true)
+            (15, "h15", true)
         );
+        assert_eq!(close.reason.as_deref(), Some("E resté dans la camionnette"));
+        assert!(close.matches_log);
         assert_eq!(
             r.head,
             Some(ChainPoint {
-                seq: 14,
-                hash: "h14".into()
+                seq: 15,
+                hash: "h15".into()
             })
+        );
+
+        // A close whose totals are not the log's says so.
+        log.events[before_close]
+            .body
+            .day
+            .as_mut()
+            .expect("day")
+            .totals = DayTotals::default();
+        assert!(
+            !report(&manifests, &log)
+                .day_closed
+                .expect("closed")
+                .matches_log
         );
     }
 
     #[test]
-    fn the_day_is_cut_by_the_device_clock_and_settled_parcels_stay_in_their_day() {
+    fn a_day_is_the_session_closed_that_day_and_settled_parcels_stay_in_their_day() {
         let start = day().start_ms();
+        let mut d = parcel("D", 4, ParcelKind::Pickup);
+        d.label = "LBL-D".into();
         let manifests = [manifest(
             1,
             vec![
                 parcel("A", 1, ParcelKind::Delivery),
                 parcel("B", 2, ParcelKind::Delivery),
                 parcel("C", 3, ParcelKind::Delivery),
-                parcel("D", 4, ParcelKind::Pickup),
+                d,
             ],
         )];
         let mut log = Log::new();
         log.manifest(1, start - 20_000);
-        // The day before: A delivered, B failed and back in, C failed and
+        // The day before, closed: A delivered, B back in, C failed and
         // still out, D picked up (its item still out).
         log.outcome("A", Outcome::Delivered, None, start - 10_000);
         log.outcome("B", Outcome::NoAnswer, Some(Reason::Absent), start - 9_000);
-        log.check_in(Some("B"), start - 8_000, &[]);
+        log.detail(EventKind::ReturnCheckIn, Some("B"), start - 8_000, &[]);
         log.outcome("C", Outcome::NoAnswer, Some(Reason::Absent), start - 7_000);
+        log.detail(
+            EventKind::ItemCollected,
+            Some("D"),
+            start - 6_500,
+            &[("collected_label", "RT-D")],
+        );
         log.outcome("D", Outcome::Delivered, None, start - 6_000);
-        // Today: nothing but an event after the day, which is not covered.
-        log.check_in(Some("C"), day().end_ms(), &[]);
+        log.push(EventKind::DayClosed, None, start - 5_000);
+        // Nothing today but an event after the day, which is not covered.
+        log.detail(EventKind::ReturnCheckIn, Some("C"), day().end_ms(), &[]);
 
         let r = report(&manifests, &log);
-        let labels: Vec<&str> = r.rows.iter().map(|x| x.label.as_str()).collect();
         assert_eq!(
-            labels,
-            ["LBL-C", "LBL-D"],
+            labels(&r),
+            ["LBL-C", "RT-D"],
             "A and B were settled the day before"
         );
         assert_eq!(by_label(&r, "LBL-C").return_status, ReturnStatus::Missing);
-        assert_eq!(by_label(&r, "LBL-D").return_status, ReturnStatus::Missing);
-        assert_eq!(r.head, None, "no event today");
+        assert_eq!(by_label(&r, "RT-D").return_status, ReturnStatus::Missing);
+        assert_eq!(r.since_seq, 8);
+        assert_eq!(r.head, None, "no event in today's session");
         assert!(r.day_closed.is_none());
     }
 
@@ -883,9 +919,16 @@ mod tests {
         let mut log = Log::new();
         log.manifest(1, t0);
         log.outcome("A", Outcome::Delivered, None, t0 + 1);
-        log.check_in(Some("A"), t0 + 2, &[]);
+        log.detail(
+            EventKind::UnexpectedReturn,
+            Some("A"),
+            t0 + 2,
+            &[("label", "LBL-A"), ("why", "was_delivered")],
+        );
         let r = report(&manifests, &log);
-        assert_eq!(r.rows[0].return_status, ReturnStatus::Unexpected);
+        assert_eq!(labels(&r), ["LBL-A", "LBL-A"]);
+        assert_eq!(r.rows[0].return_status, ReturnStatus::NotExpected);
+        assert_eq!(r.rows[1].return_status, ReturnStatus::Unexpected);
         assert_eq!((r.totals.unexpected, r.totals.missing), (1, 0));
     }
 
