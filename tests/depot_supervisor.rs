@@ -473,3 +473,59 @@ fn a_day_with_every_return_in_closes_without_force() {
     // After the close, a new day starts: nothing is expected any more.
     assert!(t.day_book().expect("book").lines.is_empty());
 }
+
+fn run_cli(day: &common::Day, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = common::cli(&day.dir.0)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run courier-terminal");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn the_command_line_scans_in_with_the_pin_from_standard_input() {
+    let day = common::day(4);
+    let label = {
+        let t = open(&day);
+        t.day_book().expect("book").lines[0].label.clone()
+    };
+    let id = day.supervisor.supervisor_id.clone();
+    // A wrong PIN: refused, nothing scanned.
+    let o = run_cli(
+        &day,
+        &["depot", "scan-in", "--supervisor", &id, "--json"],
+        &format!("000000\n{label}\n"),
+    );
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(o.stdout.is_empty());
+    // The right PIN, then a label of the day and a stranger: both verdicts,
+    // exit 2 for the alarm.
+    let o = run_cli(
+        &day,
+        &["depot", "scan-in", "--supervisor", &id, "--json"],
+        &format!("{}\n{label}\nZZ-STRANGER\n", day.supervisor.pin),
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["verdict"]["verdict"], "received");
+    assert_eq!(lines[1]["verdict"]["verdict"], "unexpected");
+    assert_eq!(lines[1]["verdict"]["detail"], "not_in_manifest");
+    let t = open(&day);
+    let book = t.day_book().expect("book");
+    assert!(book.line(&label).expect("line").received.is_some());
+    assert_eq!(book.unexpected.len(), 1);
+}

@@ -471,6 +471,9 @@ pub struct CreateSupervisorRequest {
     /// Wrong entries before a device locks this supervisor (default 5).
     #[serde(default)]
     pub attempt_limit: Option<u32>,
+    /// PBKDF2 iterations of the PIN (default 600 000, as buyer codes).
+    #[serde(default)]
+    pub pin_iterations: Option<u32>,
 }
 
 /// The created credential; the only time the badge text leaves the server.

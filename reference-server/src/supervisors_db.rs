@@ -233,18 +233,3 @@ pub(crate) fn day_parcels_in(
         manifests.iter().map(|m| m.body.parcels.as_slice()),
     ))
 }
-
-/// Whether a supervisor is known at all.
-pub(crate) fn supervisor_known(
-    conn: &Connection,
-    supervisor_id: &str,
-) -> Result<bool, ServerError> {
-    conn.query_row(
-        "SELECT 1 FROM supervisors WHERE supervisor_id = ?1",
-        [supervisor_id],
-        |_| Ok(()),
-    )
-    .optional()
-    .map(|o| o.is_some())
-    .map_err(db_err)
-}
