@@ -1,19 +1,51 @@
 //! Day reports: the server's per-depot report is the devices' own reports,
 //! computed from their logs. Two devices of one depot (and one of another)
-//! record a day with the real binary and sync; each exports its signed JSON
-//! report and CSV; the server's `GET /v1/admin/reports/day` for the depot
-//! gives exactly those reports (and not the other depot's device), in JSON and CSV.
+//! record a day with the real binary (one of them closed by the depot
+//! supervisor, by force, with a return scanned in damaged) and sync; each
+//! exports its signed JSON report and CSV; the server's
+//! `GET /v1/admin/reports/day` for the depot gives exactly those reports (and
+//! not the other depot's device), in JSON and CSV.
 
 mod sync_support;
 
-use courier_protocol::api::IssueManifestRequest;
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use courier_protocol::api::{CreateSupervisorRequest, IssueManifestRequest};
 use courier_protocol::day_window::DayWindow;
 use courier_protocol::keys::PublicKey;
 use courier_protocol::rules::day_report::{DayReports, ReturnStatus};
 use courier_protocol::signed_day_report::SignedDayReport;
 use courier_protocol::vocabulary::{CodePolicy, Liability, Outcome};
 use escrow_reference_server::admin;
-use sync_support::{FAST, Server, enroll, ok, term, text};
+use sync_support::{BIN, FAST, Server, enroll, ok, term, text};
+
+/// Runs the terminal with `stdin` on its standard input (the supervisor's PIN).
+async fn term_stdin(data: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    let data = data.to_owned();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run courier-terminal");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin");
+        child.wait_with_output().expect("wait")
+    })
+    .await
+    .expect("join")
+}
 
 async fn sync(data: &std::path::Path) {
     let mut args = vec!["sync"];
@@ -44,6 +76,21 @@ async fn the_depot_report_is_the_devices_own_reports() {
     let server = Server::start().await;
     let tmp = tempfile::tempdir().expect("tmp");
     let depot = "Alger Centre";
+    let now = server.state().now_ms();
+    admin::create_supervisor(
+        &mut server.state().db(),
+        &CreateSupervisorRequest {
+            supervisor_id: "SUP-AC-1".into(),
+            name: "سارة بن علي".into(),
+            depot: depot.into(),
+            badge: false,
+            pin: Some("2468".into()),
+            attempt_limit: None,
+            pin_iterations: Some(1_000),
+        },
+        now,
+    )
+    .expect("supervisor");
     let a1 = server.order("A1", CodePolicy::OfflineAllowed);
     let a2 = server.order("A2", CodePolicy::OfflineAllowed);
     let a3 = server.order("A3", CodePolicy::OfflineAllowed);
@@ -70,7 +117,8 @@ async fn the_depot_report_is_the_devices_own_reports() {
         sync(d).await;
     }
 
-    // Device A: one delivered, one refused (checked back in), one never tried.
+    // Device A: one delivered, one refused (scanned in damaged), one never
+    // tried; the supervisor closes the day by force.
     ok(&da, &["arrive", "L-A1"]).await;
     ok(&da, &["inspect", "L-A1"]).await;
     ok(&da, &["deliver", "L-A1", "--code", &a1.numeric_code]).await;
@@ -90,7 +138,38 @@ async fn the_depot_report_is_the_devices_own_reports() {
         ],
     )
     .await;
-    ok(&da, &["check-in", "L-A2"]).await;
+    let pin = ["--supervisor", "SUP-AC-1"];
+    let o = term_stdin(
+        &da,
+        &[
+            "depot",
+            "scan-in",
+            pin[0],
+            pin[1],
+            "--condition",
+            "damaged",
+            "--note",
+            "coin écrasé",
+        ],
+        "2468\nL-A2\n",
+    )
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
+    ok(&da, &["depot", "confirm-close"]).await;
+    let o = term_stdin(
+        &da,
+        &[
+            "depot",
+            "close",
+            "--force-reason",
+            "A3 resté au véhicule",
+            pin[0],
+            pin[1],
+        ],
+        "2468\n",
+    )
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
     // Device B: a carrier problem not yet back.
     ok(&db, &["arrive", "L-B1"]).await;
     ok(
