@@ -245,9 +245,13 @@ async fn the_depot_report_is_the_devices_own_reports() {
     );
     assert_eq!(a2_row.return_status, ReturnStatus::Received);
     assert_eq!(row("L-A3").return_status, ReturnStatus::Missing);
-    assert!(
-        a.day_closed.is_none(),
-        "closing needs the supervisor on the device"
+    let close = a.day_closed.as_ref().expect("closed");
+    assert!(close.forced && close.matches_log);
+    assert_eq!(close.reason.as_deref(), Some("A3 resté au véhicule"));
+    assert_eq!(a.supervisor.as_deref(), Some("سارة بن علي"));
+    assert_eq!(
+        a2_row.intake.as_ref().map(|i| i.condition),
+        Some(courier_protocol::vocabulary::Condition::Damaged)
     );
     assert_eq!(
         (a.totals.parcels, a.totals.delivered, a.totals.missing),
