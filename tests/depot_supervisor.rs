@@ -187,9 +187,9 @@ fn a_supervisor_event_carries_a_proof_bound_to_it() {
     let s = e.body.supervisor.as_ref().expect("proof");
     assert_eq!(s.supervisor_id, day.supervisor.supervisor_id);
     // The badge's K (as the server keeps it) verifies this proof, and no other body.
-    let (credential, _) =
+    let (issued, _) =
         courier_devtools::sample_day::sample_supervisor(common::TEST_ITERATIONS).expect("cred");
-    let spec = credential.badge.expect("badge");
+    let spec = issued.credential.badge.expect("badge");
     let (_, secret) =
         courier_protocol::supervisor::SupervisorSecret::badge(&day.supervisor.badge_text)
             .expect("badge");
