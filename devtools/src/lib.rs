@@ -9,6 +9,7 @@
 //! helpers).
 
 pub mod crash_campaign;
+pub mod day_sheet;
 pub mod demo;
 pub mod demo_route;
 pub mod dev_commands;

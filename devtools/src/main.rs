@@ -83,6 +83,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A closed sample day at the depot and its exports (day sheet PDF, signed
+    /// JSON report, CSV, events, device key) in a directory.
+    DaySheet {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// The UTC offset of the day and its times.
+        #[arg(long, default_value = "+01:00", allow_hyphen_values = true)]
+        utc_offset: String,
+        /// The courier's name printed on the sheet.
+        #[arg(long, default_value = "كريم بوضياف")]
+        courier: String,
+    },
     /// Crash-test worker: validations and attempts, printing each commit.
     Soak(soak::SoakArgs),
     /// Two soak workers on one data directory, SIGKILLed at seeded moments;
@@ -150,6 +163,15 @@ fn run(cli: Cli) -> Result<u8> {
                     );
                 }
             }
+            Ok(0)
+        }
+        Command::DaySheet {
+            out,
+            utc_offset,
+            courier,
+        } => {
+            courier_devtools::day_sheet::run(&out, &utc_offset, &courier)?;
+            println!("{}", out.display());
             Ok(0)
         }
         Command::Soak(args) => soak::run(&args),

@@ -132,6 +132,8 @@ impl ServerDb {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db_err)?;
         conn.execute_batch(SCHEMA).map_err(db_err)?;
+        conn.execute_batch(crate::supervisors_db::SCHEMA)
+            .map_err(db_err)?;
         Ok(ServerDb { conn })
     }
 
@@ -444,6 +446,64 @@ impl ServerDb {
             out.push(
                 serde_json::from_str(&json).map_err(|e| ServerError::Database(e.to_string()))?,
             );
+        }
+        Ok(out)
+    }
+}
+
+/// What one device's day report is computed from.
+#[derive(Debug, Clone)]
+pub struct ReportSource {
+    /// The device.
+    pub device_id: String,
+    /// Every manifest issued to it.
+    pub manifests: Vec<courier_protocol::manifest::ManifestBody>,
+    /// Every event it uploaded, in sequence order (verified at ingest).
+    pub events: Vec<SignedEvent>,
+}
+
+impl ServerDb {
+    /// The sources of day reports: the one device named, or every device a
+    /// manifest ever sent to `depot`. A device not enrolled gives nothing.
+    pub fn report_sources(
+        &self,
+        device: Option<&str>,
+        depot: Option<&str>,
+    ) -> Result<Vec<ReportSource>, ServerError> {
+        let corrupt = |e: serde_json::Error| ServerError::Database(format!("stored manifest: {e}"));
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT d.device_id, m.signed_json FROM devices d
+                 LEFT JOIN manifests m ON m.device_id = d.device_id
+                 WHERE ?1 IS NULL OR d.device_id = ?1
+                 ORDER BY d.device_id, m.version",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([device], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
+            .map_err(db_err)?;
+        let mut out: Vec<ReportSource> = Vec::new();
+        for row in rows {
+            let (device_id, manifest) = row.map_err(db_err)?;
+            if out.last().is_none_or(|s| s.device_id != device_id) {
+                out.push(ReportSource {
+                    device_id: device_id.clone(),
+                    manifests: Vec::new(),
+                    events: Vec::new(),
+                });
+            }
+            if let (Some(text), Some(source)) = (manifest, out.last_mut()) {
+                let signed: courier_protocol::manifest::SignedManifest =
+                    serde_json::from_str(&text).map_err(corrupt)?;
+                source.manifests.push(signed.body);
+            }
+        }
+        out.retain(|s| depot.is_none_or(|d| s.manifests.iter().any(|m| m.depot == d)));
+        for source in &mut out {
+            source.events = self.device_events(&source.device_id)?;
         }
         Ok(out)
     }

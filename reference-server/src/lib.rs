@@ -11,6 +11,7 @@ pub mod faults;
 pub mod ingest;
 pub mod routes;
 pub mod serve;
+pub mod supervisors_db;
 pub mod tls;
 
 use std::path::PathBuf;
