@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use courier_protocol::enrollment_qr::Profile;
 use courier_protocol::manifest::ManifestSettings;
 use slint::ComponentHandle;
 use tracing::{info, warn};
 
-use crate::assembly::Feeds;
+use crate::assembly::{DeviceConfig, Feeds};
 use crate::clock::Clock;
 use crate::domain::parcel::Parcel;
 use crate::position_source::PositionSource;
@@ -22,7 +23,10 @@ use crate::terminal::Terminal;
 
 mod about_adapter;
 mod code_entry_adapter;
+mod diagnose_adapter;
 pub mod display;
+mod enroll_adapter;
+pub mod first_run;
 pub mod format;
 mod label_pad_adapter;
 mod no_answer_adapter;
@@ -39,10 +43,13 @@ pub mod generated {
     slint::include_modules!();
 }
 
+pub use about_adapter::qr_image;
 pub use display::{Display, Rotation, ScaleSource};
+pub use first_run::{FirstRun, FirstRunApp, Started, run_first_run};
 pub use generated::{
-    AboutState, AppState, CodeEntryState, Dir, LabelPadState, MainWindow, NoAnswerState,
-    OutcomeState, ParcelViewState, RouteListState, Screen, Sizes, StatusBarState, Tr, Verdict,
+    AboutState, AppState, CodeEntryState, DiagRow, DiagnoseState, Dir, EnrollState, LabelPadState,
+    MainWindow, NoAnswerState, OutcomeState, ParcelViewState, RouteListState, Screen, Sizes,
+    StatusBarState, Tr, Verdict,
 };
 use worker::{Command, Reply, Worker};
 
@@ -102,6 +109,12 @@ pub struct AppConfig {
     pub allow_language_change: bool,
     /// Full screen, scale (from the panel's density), rotation.
     pub display: Display,
+    /// The platform the configuration names; the one the device was enrolled on
+    /// wins. The test platform shows the TEST band on every screen.
+    pub profile: Option<Profile>,
+    /// What carrier IT's diagnosis screen checks (the device as configured);
+    /// `None`: the screen says to run `courier-terminal diagnose` instead.
+    pub diagnosis: Option<DeviceConfig>,
 }
 
 impl AppConfig {
@@ -116,6 +129,8 @@ impl AppConfig {
             utc_offset_minutes: 60,
             allow_language_change: true,
             display: Display::default(),
+            profile: None,
+            diagnosis: None,
         }
     }
 }
@@ -142,6 +157,7 @@ pub(crate) struct UiCtx {
     weak: slint::Weak<MainWindow>,
     position: Arc<dyn PositionSource>,
     clock: Arc<dyn Clock>,
+    diagnosis: Option<DeviceConfig>,
     lang: Cell<Language>,
     utc_offset_minutes: i32,
     parcels: RefCell<Vec<Parcel>>,
@@ -206,6 +222,11 @@ impl UiCtx {
         }
     }
 
+    /// Whether the terminal is called on the UI thread (screenshots, benchmarks).
+    pub(crate) fn is_inline(&self) -> bool {
+        matches!(self.link, Link::Inline(_))
+    }
+
     /// The label of the parcel on screen.
     pub(crate) fn current_label(&self) -> Option<String> {
         self.current
@@ -225,18 +246,32 @@ pub struct App {
 impl App {
     /// Builds the window and starts the worker thread and the scanner relay.
     pub fn new(config: AppConfig) -> Result<App, slint::PlatformError> {
-        Self::build(config, false)
+        Self::build(MainWindow::new()?, config, false)
+    }
+
+    /// Builds the app in a window already on show (after the first-run
+    /// enrollment screen), starting on the route list.
+    pub fn on_window(window: MainWindow, config: AppConfig) -> Result<App, slint::PlatformError> {
+        window.global::<AppState>().set_screen(Screen::Route);
+        Self::build(window, config, false)
     }
 
     /// Builds the window with the terminal called inline on the UI thread
     /// (screenshots, benchmarks and the layout test: the real app uses [`App::new`]).
     pub fn new_inline(config: AppConfig) -> Result<App, slint::PlatformError> {
-        Self::build(config, true)
+        Self::build(MainWindow::new()?, config, true)
     }
 
-    fn build(config: AppConfig, inline: bool) -> Result<App, slint::PlatformError> {
-        let window = MainWindow::new()?;
+    fn build(
+        window: MainWindow,
+        config: AppConfig,
+        inline: bool,
+    ) -> Result<App, slint::PlatformError> {
         let weak = window.as_weak();
+        let profile = config.terminal.identity().profile.or(config.profile);
+        window
+            .global::<AppState>()
+            .set_test_platform(profile == Some(Profile::Test));
         let worker = Worker::new(config.terminal);
         let link = if inline {
             Link::Inline(Box::new(RefCell::new(worker)))
@@ -261,6 +296,7 @@ impl App {
             weak: weak.clone(),
             position: config.position,
             clock: config.clock,
+            diagnosis: config.diagnosis,
             lang: Cell::new(config.language),
             utc_offset_minutes: config.utc_offset_minutes,
             parcels: RefCell::new(Vec::new()),
@@ -282,6 +318,7 @@ impl App {
         outcome_adapter::connect(&window, &ctx);
         no_answer_adapter::connect(&window, &ctx);
         label_pad_adapter::connect(&window, &ctx);
+        diagnose_adapter::connect(&window, &ctx);
 
         if let Some(scans) = config.scans {
             let to = weak.clone();
@@ -393,7 +430,7 @@ fn connect_app(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     g.on_show_about(move || {
         if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
             let app = ui.global::<AppState>();
-            if app.get_screen() != Screen::About {
+            if !matches!(app.get_screen(), Screen::About | Screen::Diagnose) {
                 ctx.before_about.set(app.get_screen());
             }
             app.set_screen(Screen::About);
@@ -450,6 +487,8 @@ pub(crate) fn go_back(ui: &MainWindow, ctx: &UiCtx) {
         Screen::NoAnswer => Screen::Outcome,
         Screen::About => ctx.before_about.get(),
         Screen::LabelPad => label_pad_adapter::back_to(ui),
+        Screen::Diagnose => Screen::About,
+        Screen::Enroll => Screen::Enroll,
     };
     if next == Screen::Route {
         ctx.current.borrow_mut().take();

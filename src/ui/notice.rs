@@ -7,6 +7,7 @@ use crate::device_key::KeyError;
 use crate::domain::manifest_acceptance::ManifestRefusal;
 use crate::domain::refusal::Refusal;
 use crate::storage::StoreError;
+use crate::sync::enrollment::EnrollError;
 use crate::terminal::TerminalError;
 
 /// What the banner says, one kind per sentence the courier can act on.
@@ -87,6 +88,16 @@ pub enum NoticeKind {
     IdentityAtRisk,
     /// An internal encoding failure.
     Internal,
+    /// The scanned or typed text is not an enrollment QR.
+    EnrollNotAQr,
+    /// The server does not hold the key the enrollment QR names.
+    EnrollWrongServer,
+    /// The server refused the enrollment (token used, unknown or expired).
+    EnrollRefused,
+    /// The server could not be reached to enroll.
+    EnrollUnreachable,
+    /// The device is already enrolled.
+    EnrollAlreadyDone,
 }
 
 /// A notice: its kind and the numbers its sentence takes.
@@ -220,5 +231,17 @@ pub fn refusal(r: &Refusal) -> Notice {
             b: n(*pending),
         },
         Refusal::BadCorrection(_) => plain(K::BadCorrection),
+    }
+}
+
+/// The notice for a failed enrollment (the first-run screen).
+pub fn enrollment(e: &EnrollError) -> Notice {
+    use NoticeKind as K;
+    match e {
+        EnrollError::Terminal(t) => notice(t),
+        EnrollError::Unreachable { .. } => plain(K::EnrollUnreachable),
+        EnrollError::Refused { .. } => plain(K::EnrollRefused),
+        EnrollError::WrongServer { .. } => plain(K::EnrollWrongServer),
+        EnrollError::AlreadyEnrolled(_) => plain(K::EnrollAlreadyDone),
     }
 }
