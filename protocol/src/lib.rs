@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod request_signing;
 pub mod rules;
 pub mod strict_json;
+pub mod supervisor;
 pub mod vocabulary;
 
 pub use error::ProtocolError;

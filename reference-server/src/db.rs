@@ -132,6 +132,8 @@ impl ServerDb {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db_err)?;
         conn.execute_batch(SCHEMA).map_err(db_err)?;
+        conn.execute_batch(crate::supervisors_db::SCHEMA)
+            .map_err(db_err)?;
         Ok(ServerDb { conn })
     }
 

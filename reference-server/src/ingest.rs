@@ -10,21 +10,27 @@
 //! device's view of that parcel, and a `delivered` outcome must carry a code
 //! proof that verifies with the order's `K`. A wrong proof spends one of the
 //! parcel's tries, the very counter the online check uses; a locked parcel
-//! compares no proof at all. The first rejection stops the batch: every later
+//! compares no proof at all. A supervisor event must carry the supervisor's
+//! proof, verified with a key the server issued (`bad_supervisor_proof`,
+//! `supervisor_required`), and a day close is checked against the events held
+//! and flagged when it differs. The first rejection stops the batch: every later
 //! event depends on it and is answered `not_processed`. The whole batch is one
 //! SQLite transaction.
 
+use courier_protocol::api::DayCloseFlag;
 use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
-use courier_protocol::rules::{CounterEffect, ParcelLedger};
+use courier_protocol::rules::{CounterEffect, DayBook, ParcelLedger, check_day_close};
 use courier_protocol::strict_json::CheckedValue;
+use courier_protocol::supervisor::verify_supervisor_proof;
 use courier_protocol::vocabulary::{EntryMode, EventKind};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
 use crate::ServerError;
 use crate::db::{DeviceRow, ServerDb};
+use crate::supervisors_db::{day_parcels_in, device_events_in, supervisor_keys};
 
 fn db_err(e: rusqlite::Error) -> ServerError {
     ServerError::Database(e.to_string())
@@ -100,7 +106,7 @@ pub fn ingest(
         let verdict = match item {
             _ if stopped => Err(RejectReason::NotProcessed),
             Uploaded::Malformed { .. } => Err(RejectReason::Malformed),
-            Uploaded::Event(event) => check_one(&tx, device, &tip, event)?,
+            Uploaded::Event(event) => check_one(&tx, device, &tip, event, now_ms)?,
         };
         let (status, reason) = match (verdict, item) {
             (Ok(Accept::New(ledger)), Uploaded::Event(event)) => {
@@ -158,6 +164,7 @@ fn check_one(
     device: &DeviceRow,
     tip: &ChainTip,
     event: &SignedEvent,
+    now_ms: i64,
 ) -> Result<Verdict, ServerError> {
     let known: Option<(String, String)> = tx
         .query_row(
@@ -186,11 +193,22 @@ fn check_one(
     if event.body.prev_hash != tip.hash {
         return Ok(Err(RejectReason::ChainBroken));
     }
+    if let Some(reason) = check_supervisor(tx, event)? {
+        tracing::info!(device_id = %device.device_id, seq = event.body.seq, ?reason, "supervisor event refused");
+        return Ok(Err(reason));
+    }
+    if event.body.kind == EventKind::DayClosed {
+        check_day_close_held(tx, device, event, now_ms)?;
+    }
     let Some(parcel_id) = event.body.parcel_id.as_deref() else {
         return Ok(
             if matches!(
                 event.body.kind,
-                EventKind::ManifestAccepted | EventKind::DayClosed
+                EventKind::ManifestAccepted
+                    | EventKind::DayClosed
+                    | EventKind::SupervisorSignedIn
+                    | EventKind::UnexpectedReturn
+                    | EventKind::CourierConfirmed
             ) {
                 Ok(Accept::New(None))
             } else {
@@ -243,6 +261,70 @@ fn check_one(
         }
     }
     Ok(Ok(Accept::New(Some((parcel_id.to_owned(), next)))))
+}
+
+/// A supervisor event must carry a proof that verifies with a key the server
+/// issued to that supervisor for that factor; any event that carries one is
+/// checked the same way.
+fn check_supervisor(
+    tx: &Transaction<'_>,
+    event: &SignedEvent,
+) -> Result<Option<RejectReason>, ServerError> {
+    let Some(s) = &event.body.supervisor else {
+        return Ok(event
+            .body
+            .kind
+            .needs_supervisor()
+            .then_some(RejectReason::SupervisorRequired));
+    };
+    let keys = supervisor_keys(tx, &s.supervisor_id, s.factor)?;
+    if keys.is_empty() {
+        return Ok(Some(RejectReason::SupervisorRequired));
+    }
+    let (Ok(digest), Ok(proof)) = (event.body.supervisor_digest(), hex::decode(&s.proof)) else {
+        return Ok(Some(RejectReason::Malformed));
+    };
+    let verifies = keys
+        .iter()
+        .any(|k| verify_supervisor_proof(&CodeKey::from_bytes(*k), &digest, &proof));
+    Ok((!verifies).then_some(RejectReason::BadSupervisorProof))
+}
+
+/// Checks a day close against the events the server holds for the device
+/// (those of this batch already accepted included) and flags any difference
+/// for the back office; the close itself is accepted (it is the device's
+/// signed statement, and the flag is the server's).
+fn check_day_close_held(
+    tx: &Transaction<'_>,
+    device: &DeviceRow,
+    event: &SignedEvent,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    let events = device_events_in(tx, &device.device_id)?;
+    let in_force = event.body.manifest_version;
+    let versions: Vec<u64> = events
+        .iter()
+        .filter(|e| e.body.kind == EventKind::ManifestAccepted)
+        .filter_map(|e| e.body.manifest_version)
+        .filter(|v| in_force.is_none_or(|m| *v <= m))
+        .collect();
+    let parcels = day_parcels_in(tx, &device.device_id, &versions)?;
+    let totals = DayBook::from_log(&parcels, &events).totals();
+    let differences = check_day_close(&event.body, &totals, &events);
+    if !differences.is_empty() {
+        tracing::warn!(device_id = %device.device_id, seq = event.body.seq, ?differences, "day close differs from the events held");
+        ServerDb::flag_day_close(
+            tx,
+            &DayCloseFlag {
+                device_id: device.device_id.clone(),
+                event_id: event.body.event_id.clone(),
+                seq: event.body.seq,
+                differences,
+                flagged_at_ms: now_ms,
+            },
+        )?;
+    }
+    Ok(())
 }
 
 fn proof_verifies(key: &CodeKey, event: &SignedEvent) -> bool {

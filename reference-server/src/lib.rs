@@ -11,6 +11,7 @@ pub mod faults;
 pub mod ingest;
 pub mod routes;
 pub mod serve;
+pub mod supervisors_db;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};

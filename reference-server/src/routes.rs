@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use courier_protocol::api::{
     CODE_CHECK_SCHEMA, CodeCheckBody, CodeCheckRequest, CodeCheckResponse, CodeFormWire,
-    CreateOrderRequest, DeviceEventsResponse, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
-    ErrorDetail, EventsResponse, FaultPlan, IssueManifestRequest, MAX_BATCH_EVENTS,
-    MIN_BATCH_EVENTS, ManifestResponse, OnlineCheckResult, RECEIPT_SCHEMA, ReceiptBody,
-    SignedCodeCheck, SignedReceipt, online_check_digest,
+    CreateOrderRequest, CreateSupervisorRequest, DayCloseFlagsResponse, DeviceEventsResponse,
+    EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, ErrorDetail, EventsResponse, FaultPlan,
+    IssueManifestRequest, MAX_BATCH_EVENTS, MIN_BATCH_EVENTS, ManifestResponse, OnlineCheckResult,
+    RECEIPT_SCHEMA, ReceiptBody, SignedCodeCheck, SignedReceipt, online_check_digest,
 };
 use courier_protocol::checkpoint::{CheckpointResponse, SignedCheckpoint};
 use courier_protocol::code_verifier::CodeKey;
@@ -117,6 +117,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/orders", post(admin_order))
         .route("/v1/admin/enrollment-tokens", post(admin_token))
         .route("/v1/admin/manifests", post(admin_manifest))
+        .route("/v1/admin/supervisors", post(admin_supervisor))
+        .route("/v1/admin/day-close-flags", get(admin_day_close_flags))
         .route("/v1/admin/faults", post(admin_faults).get(admin_faults_get))
         .route(
             "/v1/admin/devices/{device_id}/events",
@@ -627,6 +629,33 @@ async fn admin_manifest(
     let m = admin::issue_manifest(&mut state.db(), state.key(), &req, now)
         .map_err(|e| ApiError::from_server(&state, e))?;
     ok(m)
+}
+
+async fn admin_supervisor(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let req: CreateSupervisorRequest = parse(&state, &body)?;
+    let now = state.now_ms();
+    let created = admin::create_supervisor(&mut state.db(), &req, now)
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(created)
+}
+
+async fn admin_day_close_flags(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let flags = state
+        .db()
+        .day_close_flags()
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(DayCloseFlagsResponse { flags })
 }
 
 #[derive(Serialize)]

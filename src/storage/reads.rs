@@ -149,6 +149,16 @@ pub trait Reads: Connected {
         super::tries::tries_in_flight(self)
     }
 
+    /// Tries spent on a supervisor credential (`<supervisor id>:<fingerprint>`).
+    fn supervisor_tries(&self, credential: &str) -> Result<u32, StoreError> {
+        super::supervisor_tries::supervisor_tries(self, credential)
+    }
+
+    /// Every event, in sequence order.
+    fn all_events(&self) -> Result<Vec<SignedEvent>, StoreError> {
+        query_events(self.conn(), "WHERE seq >= ?1 ORDER BY seq", [1])
+    }
+
     /// Version, expiry and settings of the manifest in force, without decoding it.
     fn manifest_in_force(
         &self,
