@@ -23,6 +23,8 @@ use crate::terminal::Terminal;
 
 mod about_adapter;
 mod code_entry_adapter;
+mod depot_adapter;
+pub mod depot_commands;
 mod diagnose_adapter;
 pub mod display;
 mod enroll_adapter;
@@ -44,12 +46,13 @@ pub mod generated {
 }
 
 pub use about_adapter::qr_image;
+use depot_commands::DepotCommand;
 pub use display::{Display, Rotation, ScaleSource};
 pub use first_run::{FirstRun, FirstRunApp, Started, run_first_run};
 pub use generated::{
-    AboutState, AppState, CodeEntryState, DiagRow, DiagnoseState, Dir, EnrollState, LabelPadState,
-    MainWindow, NoAnswerState, OutcomeState, ParcelViewState, RouteListState, Screen, Sizes,
-    StatusBarState, Tr, Verdict,
+    AboutState, AppState, CodeEntryState, DepotState, DiagRow, DiagnoseState, Dir, EnrollState,
+    LabelPadState, MainWindow, NoAnswerState, OutcomeState, ParcelViewState, ReturnRow,
+    RouteListState, Screen, Sizes, StatusBarState, SupervisorRow, Tr, Verdict,
 };
 use worker::{Command, Reply, Worker};
 
@@ -319,6 +322,7 @@ impl App {
         no_answer_adapter::connect(&window, &ctx);
         label_pad_adapter::connect(&window, &ctx);
         diagnose_adapter::connect(&window, &ctx);
+        depot_adapter::connect(&window, &ctx);
 
         if let Some(scans) = config.scans {
             let to = weak.clone();
@@ -463,6 +467,8 @@ fn busy_kind(cmd: &Command) -> Option<&'static str> {
         | Command::Collect { .. }
         | Command::Contact { .. }
         | Command::Outcome { .. } => Some("record"),
+        Command::Depot(DepotCommand::Open) => None,
+        Command::Depot(_) => Some("record"),
         Command::Refresh
         | Command::Status
         | Command::Open(_)
@@ -487,7 +493,8 @@ pub(crate) fn go_back(ui: &MainWindow, ctx: &UiCtx) {
         Screen::NoAnswer => Screen::Outcome,
         Screen::About => ctx.before_about.get(),
         Screen::LabelPad => label_pad_adapter::back_to(ui),
-        Screen::Diagnose => Screen::About,
+        Screen::Diagnose | Screen::DepotSignIn | Screen::Depot => Screen::About,
+        Screen::DepotFee | Screen::DepotClose => Screen::Depot,
         Screen::Enroll => Screen::Enroll,
     };
     if next == Screen::Route {
@@ -526,6 +533,18 @@ pub(crate) fn on_scan(ui: &MainWindow, ctx: &UiCtx, text: &str) {
                 });
             }
         }
+        Screen::DepotSignIn => ctx.send(Command::Depot(DepotCommand::Badge(text.to_owned()))),
+        Screen::Depot | Screen::DepotFee | Screen::DepotClose => {
+            if screen != Screen::Depot {
+                ui.global::<AppState>().set_screen(Screen::Depot);
+            }
+            depot_adapter::scan(
+                ui,
+                ctx,
+                depot_commands::ReturnEntry::Scanned(text.to_owned()),
+            );
+        }
+        Screen::Enroll => {}
         _ => ctx.send(Command::Open(text.to_owned())),
     }
 }
@@ -636,6 +655,7 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
             status,
             public_key_hex,
         } => about_adapter::show(ui, &status, &public_key_hex),
+        Reply::Depot(r) => depot_adapter::apply(ui, ctx, r),
         Reply::Barrier(f) => f(),
     }
 }
