@@ -194,6 +194,9 @@ impl Feeds {
     }
 }
 
+/// A serial scanner's reader (stop it to free the port) and the texts it reads.
+pub type ScannerFeed = (Option<ScannerSerial>, Option<mpsc::Receiver<String>>);
+
 /// The readers and the sync task; they stop when this is dropped.
 pub struct RunningParts {
     gnss: Option<GnssSerial>,
@@ -242,17 +245,7 @@ impl DeviceConfig {
         {
             terminal.set_online_check(online);
         }
-        let (scans, scanner) = match &self.scanner {
-            ScannerInput::Serial {
-                port,
-                baud,
-                frame_end,
-            } => {
-                let (reader, rx) = open_scanner(port, *baud, *frame_end)?;
-                (Some(rx), Some(reader))
-            }
-            ScannerInput::KeyboardWedge | ScannerInput::None => (None, None),
-        };
+        let (scanner, scans) = self.scanner_feed()?;
         let sync = match self.background_sync {
             Some(schedule) => {
                 start_background(&dir, clock.clone(), position.clone(), schedule, &self.tls)?
@@ -281,6 +274,24 @@ impl DeviceConfig {
                 sync,
             },
         })
+    }
+
+    /// Opens the configured serial scanner: its reader (stop it to free the
+    /// port) and the texts it reads. `None` for a keyboard wedge or no scanner.
+    /// The first-run enrollment screen reads the scanner before the device can
+    /// be assembled.
+    pub fn scanner_feed(&self) -> Result<ScannerFeed, AssemblyError> {
+        match &self.scanner {
+            ScannerInput::Serial {
+                port,
+                baud,
+                frame_end,
+            } => {
+                let (reader, rx) = open_scanner(port, *baud, *frame_end)?;
+                Ok((Some(reader), Some(rx)))
+            }
+            ScannerInput::KeyboardWedge | ScannerInput::None => Ok((None, None)),
+        }
     }
 
     fn open_position(

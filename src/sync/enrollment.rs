@@ -114,6 +114,20 @@ impl<'a> Enrollment<'a> {
     }
 }
 
+/// Whether this data directory still needs an enrollment: no identity yet, or
+/// an identity with no pinned server key. A directory that cannot be read does
+/// not (opening it then says what is wrong).
+pub fn needs_enrollment(dir: &DataDir) -> bool {
+    if !terminal::setup::is_set_up(dir) {
+        return true;
+    }
+    match Store::open_read_only(&dir.database()).and_then(|s| s.identity()) {
+        Ok(Some(identity)) => identity.server_key.is_none(),
+        Ok(None) => true,
+        Err(_) => false,
+    }
+}
+
 /// Enrolls this data directory with `server` using a one-time `token`.
 pub fn enroll(
     dir: &DataDir,

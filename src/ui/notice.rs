@@ -7,6 +7,7 @@ use crate::device_key::KeyError;
 use crate::domain::manifest_acceptance::ManifestRefusal;
 use crate::domain::refusal::Refusal;
 use crate::storage::StoreError;
+use crate::sync::enrollment::EnrollError;
 use crate::terminal::{SignInAnswer, SupervisorRefusal, TerminalError};
 use courier_protocol::rules::{ReturnItem, ScanVerdict, UnexpectedWhy};
 
@@ -88,6 +89,16 @@ pub enum NoticeKind {
     IdentityAtRisk,
     /// An internal encoding failure.
     Internal,
+    /// The scanned or typed text is not an enrollment QR.
+    EnrollNotAQr,
+    /// The server does not hold the key the enrollment QR names.
+    EnrollWrongServer,
+    /// The server refused the enrollment (token used, unknown or expired).
+    EnrollRefused,
+    /// The server could not be reached to enroll.
+    EnrollUnreachable,
+    /// The device is already enrolled.
+    EnrollAlreadyDone,
     /// A supervisor step without a signed-in supervisor.
     SupervisorRequired,
     /// The supervisor's session ended.
@@ -322,5 +333,17 @@ pub fn refusal(r: &Refusal) -> Notice {
         Refusal::ForceNeedsReason => plain(K::ForceNeedsReason),
         Refusal::ConditionNeedsReason => plain(K::ConditionNeedsReason),
         Refusal::NotReceived => plain(K::NotReceived),
+    }
+}
+
+/// The notice for a failed enrollment (the first-run screen).
+pub fn enrollment(e: &EnrollError) -> Notice {
+    use NoticeKind as K;
+    match e {
+        EnrollError::Terminal(t) => notice(t),
+        EnrollError::Unreachable { .. } => plain(K::EnrollUnreachable),
+        EnrollError::Refused { .. } => plain(K::EnrollRefused),
+        EnrollError::WrongServer { .. } => plain(K::EnrollWrongServer),
+        EnrollError::AlreadyEnrolled(_) => plain(K::EnrollAlreadyDone),
     }
 }
