@@ -97,6 +97,8 @@ pub enum NoticeKind {
     EnrollRefused,
     /// The server could not be reached to enroll.
     EnrollUnreachable,
+    /// The server's HTTPS certificate is not trusted: nothing was sent.
+    EnrollUntrusted,
     /// The device is already enrolled.
     EnrollAlreadyDone,
     /// A supervisor step without a signed-in supervisor.
@@ -342,6 +344,7 @@ pub fn enrollment(e: &EnrollError) -> Notice {
     match e {
         EnrollError::Terminal(t) => notice(t),
         EnrollError::Unreachable { .. } => plain(K::EnrollUnreachable),
+        EnrollError::Untrusted { .. } => plain(K::EnrollUntrusted),
         EnrollError::Refused { .. } => plain(K::EnrollRefused),
         EnrollError::WrongServer { .. } => plain(K::EnrollWrongServer),
         EnrollError::AlreadyEnrolled(_) => plain(K::EnrollAlreadyDone),
