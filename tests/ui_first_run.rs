@@ -31,6 +31,7 @@ fn first_run(dir: &DataDir, scans: Option<mpsc::Receiver<String>>) -> FirstRunAp
         display: Default::default(),
         profile: None,
         hardware_label: "bench-1".into(),
+        tls: config.tls.clone(),
         start: Box::new(move || {
             let device = config.assemble()?;
             let mut app = AppConfig::new(device.terminal, device.feeds);

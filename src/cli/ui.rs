@@ -105,6 +105,7 @@ pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
             display,
             profile: config.profile,
             hardware_label: String::new(),
+            tls: config.tls.clone(),
             start: Box::new(move || {
                 // The app's own reader opens the port again.
                 if let Some(r) = reader {

@@ -17,6 +17,7 @@ use slint::ComponentHandle;
 use tracing::{info, warn};
 
 use super::{App, AppConfig, AppState, Dir, Display, EnrollState, Language, MainWindow, Screen};
+use crate::sync::TlsTrust;
 use crate::sync::enrollment::{self, Enrollment};
 use crate::terminal::DataDir;
 
@@ -45,6 +46,8 @@ pub struct FirstRun {
     pub profile: Option<Profile>,
     /// Label for the fleet inventory (serial number, asset tag).
     pub hardware_label: String,
+    /// The authorities the server's HTTPS certificate must chain to.
+    pub tls: TlsTrust,
     /// Called on "Continue": assembles the device and gives the app's configuration.
     pub start: StartApp,
 }
@@ -54,6 +57,7 @@ pub struct FirstRun {
 struct Target {
     dir: DataDir,
     hardware_label: String,
+    tls: TlsTrust,
 }
 
 struct State {
@@ -87,6 +91,7 @@ impl FirstRunApp {
             target: Target {
                 dir: first.dir,
                 hardware_label: first.hardware_label,
+                tls: first.tls,
             },
             start: RefCell::new(Some(first.start)),
             app: RefCell::new(None),
@@ -189,7 +194,10 @@ fn submit(ui: &MainWindow, target: &Target, text: &str) {
         .spawn(move || {
             let result = enrollment::enroll_with(
                 &target.dir,
-                &Enrollment::from_qr(&qr, &target.hardware_label),
+                &Enrollment {
+                    tls: target.tls.clone(),
+                    ..Enrollment::from_qr(&qr, &target.hardware_label)
+                },
             );
             let _ = weak.upgrade_in_event_loop(move |ui| answered(&ui, result));
         });
