@@ -372,7 +372,7 @@ fn table_header(c: &mut Content, fonts: &mut PdfFonts, y: f32) -> f32 {
     y - h
 }
 
-/// A row's cells, each wrapped to its column (at most three lines).
+/// A row's cells, each wrapped to its column (at most four lines).
 fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec<Vec<String>> {
     let result = match (row.reason, row.item) {
         (Some(reason), ReturnItem::Parcel) => format!("{} ({})", result_fr(row), reason_fr(reason)),
@@ -413,7 +413,7 @@ fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec
     let mut cells: Vec<Vec<String>> = texts
         .iter()
         .zip(COLUMNS)
-        .map(|(t, (_, w))| fonts.wrap(t, Weight::Regular, TABLE_SIZE, w - 4.0, 3))
+        .map(|(t, (_, w))| fonts.wrap(t, Weight::Regular, TABLE_SIZE, w - 4.0, 4))
         .collect();
     // Times: one line each, only those recorded.
     let times: Vec<String> = [
