@@ -372,7 +372,7 @@ fn table_header(c: &mut Content, fonts: &mut PdfFonts, y: f32) -> f32 {
     y - h
 }
 
-/// A row's cells, each wrapped to its column (at most three lines).
+/// A row's cells, each wrapped to its column (at most four lines).
 fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec<Vec<String>> {
     let result = match (row.reason, row.item) {
         (Some(reason), ReturnItem::Parcel) => format!("{} ({})", result_fr(row), reason_fr(reason)),
@@ -413,7 +413,7 @@ fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec
     let mut cells: Vec<Vec<String>> = texts
         .iter()
         .zip(COLUMNS)
-        .map(|(t, (_, w))| fonts.wrap(t, Weight::Regular, TABLE_SIZE, w - 4.0, 3))
+        .map(|(t, (_, w))| fonts.wrap(t, Weight::Regular, TABLE_SIZE, w - 4.0, 4))
         .collect();
     // Times: one line each, only those recorded.
     let times: Vec<String> = [
@@ -511,4 +511,62 @@ fn footer(c: &mut Content, fonts: &mut PdfFonts, r: &DayReport, page: usize, tot
     );
     let text = fonts.fit(&text, Weight::Regular, 7.0, PAGE_W - 2.0 * MARGIN);
     fonts.draw(c, &text, Weight::Regular, 7.0, MARGIN, MARGIN - 14.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use courier_protocol::day_window::DayWindow;
+    use courier_protocol::rules::day_report::{DAY_REPORT_SCHEMA, ReportTotals};
+
+    fn row(n: u32) -> DayRow {
+        DayRow {
+            label: format!("DZ{n:08}"),
+            item: ReturnItem::Parcel,
+            parcel_id: Some(format!("P{n}")),
+            order_ref: Some(format!("CMD-{n}")),
+            kind: None,
+            route_order: Some(n),
+            outcome: None,
+            reason: None,
+            withdrawn: false,
+            code_tries: 0,
+            collected_label: None,
+            expected_because: None,
+            return_fees: None,
+            return_status: ReturnStatus::Missing,
+            intake: None,
+            unexpected: None,
+            arrived_ms: None,
+            outcome_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_long_day_runs_over_several_pages() {
+        let report = DayReport {
+            schema: DAY_REPORT_SCHEMA.into(),
+            device_id: "CT-1".into(),
+            depot: Some("Oran".into()),
+            day: DayWindow::parse("2026-11-25", "+01:00").expect("day"),
+            manifest_version: Some(1),
+            courier: Some("كريم".into()),
+            supervisor: None,
+            since_seq: 0,
+            rows: (1..=120).map(row).collect(),
+            totals: ReportTotals::default(),
+            head: None,
+            day_closed: None,
+        };
+        let pdf = day_sheet(&report).expect("pdf");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = String::from_utf8_lossy(&pdf);
+        let count = text
+            .split("/Count ")
+            .nth(1)
+            .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .expect("page count");
+        assert!(count >= 3, "120 lines need several pages, got {count}");
+    }
 }

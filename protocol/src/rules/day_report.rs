@@ -933,6 +933,38 @@ mod tests {
     }
 
     #[test]
+    fn a_depot_gathers_its_devices_reports_and_sums_their_totals() {
+        let t0 = day().start_ms() + 1000;
+        let mut log = Log::new();
+        log.manifest(1, t0);
+        log.outcome("A", Outcome::NoAnswer, Some(Reason::Absent), t0 + 1);
+        let mut other = manifest(1, vec![parcel("A", 1, ParcelKind::Delivery)]);
+        other.depot = "Oran".into();
+        let here = report(
+            &[manifest(1, vec![parcel("A", 1, ParcelKind::Delivery)])],
+            &log,
+        );
+        let mut second = here.clone();
+        second.device_id = "CT-0".into();
+        let elsewhere = report(&[other], &log);
+        let all = DayReports::gather(
+            &day(),
+            Some("Alger Centre"),
+            None,
+            [here.clone(), elsewhere, second],
+        );
+        let devices: Vec<&str> = all.reports.iter().map(|r| r.device_id.as_str()).collect();
+        assert_eq!(
+            devices,
+            ["CT-0", "CT-1"],
+            "by device id, the other depot left out"
+        );
+        assert_eq!(all.totals.parcels, 2);
+        assert_eq!(all.totals.failed.get("no_answer"), Some(&2));
+        assert_eq!(all.totals.missing, 2 * here.totals.missing);
+    }
+
+    #[test]
     fn the_same_inputs_give_the_same_report_whoever_computes_it() {
         let t0 = day().start_ms() + 1000;
         let m = [manifest(
