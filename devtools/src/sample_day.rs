@@ -13,7 +13,7 @@ use courier_protocol::manifest::{
     ManifestSettings, Recipient, SignedManifest,
 };
 use courier_protocol::supervisor::{
-    DEFAULT_SUPERVISOR_ATTEMPT_LIMIT, SupervisorCredential, issue_supervisor_from,
+    DEFAULT_SUPERVISOR_ATTEMPT_LIMIT, IssuedSupervisor, issue_supervisor_from,
 };
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use serde::{Deserialize, Serialize};
@@ -64,11 +64,12 @@ pub const SAMPLE_SUPERVISOR_ID: &str = "SUP-ALGER-EST-1";
 /// PIN of the sample supervisor (a demo value: a real one is the supervisor's own).
 pub const SAMPLE_SUPERVISOR_PIN: &str = "135790";
 
-/// The sample supervisor's credential, derived from the demo secret so the
-/// badge the demo prints stays the same from run to run.
+/// The sample supervisor's credential (with the keys a server keeps), derived
+/// from the demo secret so the badge the demo prints stays the same from run
+/// to run.
 pub fn sample_supervisor(
     iterations: u32,
-) -> Result<(SupervisorCredential, SampleSupervisor), ProtocolError> {
+) -> Result<(IssuedSupervisor, SampleSupervisor), ProtocolError> {
     let mut random = [0u8; 48];
     random[..32].copy_from_slice(&sha256(format!("{DEMO_SECRET}|supervisor|a").as_bytes()));
     random[32..].copy_from_slice(&sha256(format!("{DEMO_SECRET}|supervisor|b").as_bytes())[..16]);
@@ -83,15 +84,13 @@ pub fn sample_supervisor(
         DEFAULT_SUPERVISOR_ATTEMPT_LIMIT,
     )
     .map_err(|e| ProtocolError::Json(e.to_string()))?;
-    Ok((
-        issued.credential,
-        SampleSupervisor {
-            supervisor_id: SAMPLE_SUPERVISOR_ID.to_owned(),
-            name: name.to_owned(),
-            badge_text: issued.badge_text.unwrap_or_default(),
-            pin: SAMPLE_SUPERVISOR_PIN.to_owned(),
-        },
-    ))
+    let sample = SampleSupervisor {
+        supervisor_id: SAMPLE_SUPERVISOR_ID.to_owned(),
+        name: name.to_owned(),
+        badge_text: issued.badge_text.clone().unwrap_or_default(),
+        pin: SAMPLE_SUPERVISOR_PIN.to_owned(),
+    };
+    Ok((issued, sample))
 }
 
 /// What to generate.
@@ -239,7 +238,8 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
             policy,
         });
     }
-    let (credential, supervisor) = sample_supervisor(spec.iterations)?;
+    let (issued, supervisor) = sample_supervisor(spec.iterations)?;
+    let credential = issued.credential;
     let body = ManifestBody {
         schema: MANIFEST_SCHEMA.to_owned(),
         version: spec.version,

@@ -70,6 +70,26 @@ enum Command {
         #[arg(long)]
         demo_secret: Option<String>,
     },
+    /// Create (or re-issue) a depot supervisor's credential; manifests for the
+    /// depot then carry it. With --pin, the PIN is read from standard input
+    /// (never an argument). Prints the badge text once.
+    CreateSupervisor {
+        /// Supervisor id (letters, digits, '-', '_').
+        #[arg(long)]
+        id: String,
+        /// Name, as printed on the day sheet.
+        #[arg(long)]
+        name: String,
+        /// Depot (as manifests name it).
+        #[arg(long, default_value = "Depot")]
+        depot: String,
+        /// Issue no badge (a PIN only).
+        #[arg(long)]
+        no_badge: bool,
+        /// Read a PIN (4-12 digits) from the first line of standard input.
+        #[arg(long)]
+        pin: bool,
+    },
     /// Sign a device's next manifest with the given parcels.
     IssueManifest {
         /// The device id.
@@ -222,6 +242,44 @@ async fn main() -> anyhow::Result<()> {
                 "parcel_id {}\norder_ref {}\nnumeric_code {}\nqr_text {}",
                 created.parcel_id, created.order_ref, created.numeric_code, created.qr_text
             );
+        }
+        Command::CreateSupervisor {
+            id,
+            name,
+            depot,
+            no_badge,
+            pin,
+        } => {
+            let pin = if pin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the PIN from standard input")?;
+                Some(line.trim().to_owned())
+            } else {
+                None
+            };
+            let mut db = ServerDb::open(&cli.db)?;
+            let created = admin::create_supervisor(
+                &mut db,
+                &courier_protocol::api::CreateSupervisorRequest {
+                    supervisor_id: id,
+                    name,
+                    depot,
+                    badge: !no_badge,
+                    pin,
+                    attempt_limit: None,
+                    pin_iterations: None,
+                },
+                now,
+            )?;
+            println!(
+                "supervisor_id {}\ndepot {}\nhas_pin {}",
+                created.supervisor_id, created.depot, created.has_pin
+            );
+            if let Some(b) = created.badge_text {
+                println!("badge_text {b}");
+            }
         }
         Command::IssueManifest {
             device,

@@ -159,6 +159,21 @@ pub trait Reads: Connected {
         query_events(self.conn(), "WHERE seq >= ?1 ORDER BY seq", [1])
     }
 
+    /// The events the day's book reads, in sequence order: every event but
+    /// the kinds it ignores (`courier_protocol::rules::returns::KINDS_THE_BOOK_IGNORES`),
+    /// so a scan at the depot decodes a fraction of the day's log.
+    fn events_for_day_book(&self) -> Result<Vec<SignedEvent>, StoreError> {
+        let ignored: Vec<String> = courier_protocol::rules::returns::KINDS_THE_BOOK_IGNORES
+            .iter()
+            .map(|k| super::store::encode(k).map(|s| format!("'{}'", s.trim_matches('"'))))
+            .collect::<Result<_, _>>()?;
+        query_events(
+            self.conn(),
+            &format!("WHERE kind NOT IN ({}) ORDER BY seq", ignored.join(",")),
+            [],
+        )
+    }
+
     /// Version, expiry and settings of the manifest in force, without decoding it.
     fn manifest_in_force(
         &self,

@@ -119,7 +119,7 @@ pub(crate) fn day_book_on(
     reads: &(impl Reads + ?Sized),
 ) -> Result<(DayBook, Vec<ManifestParcel>), StoreError> {
     let specs: Vec<ManifestParcel> = reads.parcels()?.into_iter().map(|p| p.spec).collect();
-    let events = reads.all_events()?;
+    let events = reads.events_for_day_book()?;
     Ok((DayBook::from_log(&specs, &events), specs))
 }
 

@@ -202,6 +202,17 @@ pub struct DayBook {
     pub received_before: Vec<String>,
 }
 
+/// Kinds [`DayBook::from_log`] reads nothing from (a store may leave them
+/// out of the events it passes, as long as it keeps every `day_closed`).
+pub const KINDS_THE_BOOK_IGNORES: [EventKind; 6] = [
+    EventKind::ManifestAccepted,
+    EventKind::Arrived,
+    EventKind::InspectionOffered,
+    EventKind::ContactAttempt,
+    EventKind::SupervisorSignedIn,
+    EventKind::CourierConfirmed,
+];
+
 #[derive(Default)]
 struct Replay {
     delivered_seq: Option<u64>,
@@ -541,4 +552,180 @@ pub fn day_parcels<'a>(
         }
     }
     by_id.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::{ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord, Verification};
+    use crate::manifest::Collect;
+    use crate::rules::parcel::tests::spec;
+    use crate::vocabulary::{CheckMode, CheckResult, EntryMode};
+
+    fn parcel(n: u32, kind: ParcelKind) -> ManifestParcel {
+        let mut p = spec(3);
+        p.parcel_id = format!("P{n}");
+        p.label = format!("L{n}");
+        p.order_ref = format!("O{n}");
+        p.route_order = n;
+        p.kind = kind;
+        if kind != ParcelKind::Delivery {
+            p.collect = Some(Collect {
+                description: "old item".into(),
+                label: Some(format!("C{n}")),
+            });
+        }
+        p
+    }
+
+    fn event(seq: u64, kind: EventKind, parcel: Option<&str>) -> SignedEvent {
+        SignedEvent {
+            body: EventBody {
+                schema: EVENT_SCHEMA.into(),
+                event_id: format!("e{seq}"),
+                device_id: "D".into(),
+                seq,
+                prev_hash: String::new(),
+                kind,
+                parcel_id: parcel.map(str::to_owned),
+                order_ref: None,
+                outcome: None,
+                reason: None,
+                liability: None,
+                verification: None,
+                code_proof: None,
+                inspection_offered: None,
+                corrects: None,
+                detail: BTreeMap::new(),
+                position: PositionRecord::none(),
+                clock: ClockStamp {
+                    device_utc_ms: 0,
+                    monotonic_ms: 0,
+                    boot_id: "b".into(),
+                },
+                gnss_utc_ms: None,
+                manifest_version: Some(1),
+                app_version: "t".into(),
+                supervisor: None,
+                day: None,
+            },
+            hash: format!("h{seq}"),
+            signature: String::new(),
+        }
+    }
+
+    fn outcome(seq: u64, p: &str, o: Outcome) -> SignedEvent {
+        let mut e = event(seq, EventKind::Outcome, Some(p));
+        e.body.outcome = Some(o);
+        e.body.liability = Some(o.liability());
+        e
+    }
+
+    #[test]
+    fn the_expected_set_follows_the_log() {
+        let mut withdrawn = parcel(3, ParcelKind::Delivery);
+        withdrawn.withdrawn = true;
+        let parcels = vec![
+            parcel(1, ParcelKind::Delivery), // delivered
+            parcel(2, ParcelKind::Delivery), // refused: seller pays
+            withdrawn,                       // withdrawn: policy
+            parcel(4, ParcelKind::Delivery), // locked, no outcome
+            parcel(5, ParcelKind::Delivery), // never attempted: carrier
+            parcel(6, ParcelKind::Exchange), // delivered, old item collected
+            parcel(7, ParcelKind::Pickup),   // nothing collected: nothing back
+        ];
+        let mut locked = event(4, EventKind::CodeAttempt, Some("P4"));
+        locked.body.verification = Some(Verification {
+            entry: EntryMode::Keypad,
+            check: CheckMode::Offline,
+            result: CheckResult::Mismatch,
+            attempt: 3,
+            attempt_limit: 3,
+        });
+        let mut collected = event(5, EventKind::ItemCollected, Some("P6"));
+        collected
+            .body
+            .detail
+            .insert("collected_label".into(), "C6".into());
+        let events = vec![
+            outcome(1, "P1", Outcome::Delivered),
+            outcome(2, "P2", Outcome::RefusedAfterInspection),
+            event(3, EventKind::Arrived, Some("P4")),
+            locked,
+            collected,
+            outcome(6, "P6", Outcome::Delivered),
+        ];
+        let book = DayBook::from_log(&parcels, &events);
+        let lines: Vec<(&str, ExpectedBecause, Liability)> = book
+            .lines
+            .iter()
+            .map(|l| (l.label.as_str(), l.because, l.fees.payer))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    "L2",
+                    ExpectedBecause::Failed(Outcome::RefusedAfterInspection),
+                    Liability::Seller
+                ),
+                ("L3", ExpectedBecause::Withdrawn, Liability::PerPolicy),
+                ("L4", ExpectedBecause::Locked, Liability::PerPolicy),
+                ("L5", ExpectedBecause::NotAttempted, Liability::Carrier),
+                ("C6", ExpectedBecause::Collected, Liability::None),
+            ]
+        );
+        assert_eq!(book.delivered, ["L1", "L6"]);
+        assert_eq!(
+            book.verdict(&parcels, "L2"),
+            ScanVerdict::Received(ReturnItem::Parcel)
+        );
+        assert_eq!(
+            book.verdict(&parcels, " C6 "),
+            ScanVerdict::Received(ReturnItem::CollectedItem)
+        );
+        assert_eq!(
+            book.verdict(&parcels, "L1"),
+            ScanVerdict::Unexpected(UnexpectedWhy::WasDelivered)
+        );
+        assert_eq!(
+            book.verdict(&parcels, "C7"),
+            ScanVerdict::Unexpected(UnexpectedWhy::NeverCollected)
+        );
+        assert_eq!(
+            book.verdict(&parcels, "nope"),
+            ScanVerdict::Unexpected(UnexpectedWhy::NotInManifest)
+        );
+        // The kinds the book ignores change nothing when left out.
+        let kept: Vec<SignedEvent> = events
+            .iter()
+            .filter(|e| !KINDS_THE_BOOK_IGNORES.contains(&e.body.kind))
+            .cloned()
+            .collect();
+        assert_eq!(DayBook::from_log(&parcels, &kept), book);
+    }
+
+    #[test]
+    fn a_receipt_before_the_last_close_belongs_to_an_earlier_day() {
+        let parcels = vec![
+            parcel(1, ParcelKind::Delivery),
+            parcel(2, ParcelKind::Delivery),
+        ];
+        let mut received = event(2, EventKind::ReturnCheckIn, Some("P1"));
+        received
+            .body
+            .detail
+            .insert("condition".into(), "damaged".into());
+        let events = vec![
+            outcome(1, "P1", Outcome::NoAnswer),
+            received,
+            event(3, EventKind::DayClosed, None),
+        ];
+        let book = DayBook::from_log(&parcels, &events);
+        assert_eq!(book.since_seq, 3);
+        assert_eq!(book.lines.len(), 1, "only P2 is still expected");
+        assert_eq!(book.lines[0].label, "L2");
+        assert_eq!(book.verdict(&parcels, "L1"), ScanVerdict::AlreadyReceived);
+        assert_eq!(book.totals().missing, ["L2"]);
+    }
 }
