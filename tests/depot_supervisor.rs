@@ -529,3 +529,49 @@ fn the_command_line_scans_in_with_the_pin_from_standard_input() {
     assert!(book.line(&label).expect("line").received.is_some());
     assert_eq!(book.unexpected.len(), 1);
 }
+
+/// The system clocks, moved forward on demand.
+struct SkippingClock {
+    ahead_ms: std::sync::atomic::AtomicI64,
+    real: courier_terminal::clock::SystemClock,
+}
+
+impl courier_terminal::clock::Clock for SkippingClock {
+    fn now(&self) -> courier_protocol::envelope::ClockStamp {
+        use courier_terminal::clock::Clock as _;
+        let mut c = self.real.now();
+        let ahead = self.ahead_ms.load(std::sync::atomic::Ordering::SeqCst);
+        c.device_utc_ms += ahead;
+        c.monotonic_ms += ahead;
+        c
+    }
+}
+
+#[test]
+fn the_supervisor_session_ends_when_idle_and_every_step_needs_it_again() {
+    use courier_terminal::terminal::supervisor::SESSION_IDLE_MS;
+    let day = common::day(2);
+    let clock = Arc::new(SkippingClock {
+        ahead_ms: std::sync::atomic::AtomicI64::new(0),
+        real: courier_terminal::clock::SystemClock::new(),
+    });
+    let mut t = Terminal::open(&day.dir, clock.clone(), Arc::new(NoPosition)).expect("open");
+    sign_in(&mut t, &day);
+    let label = t.day_book().expect("book").lines[0].label.clone();
+    clock
+        .ahead_ms
+        .store(SESSION_IDLE_MS - 1_000, std::sync::atomic::Ordering::SeqCst);
+    // A step within the idle time restarts it.
+    t.scan_return(LabelEntry::Scanned(&label), &IntakeInput::default())
+        .expect("scan while live");
+    clock.ahead_ms.store(
+        2 * SESSION_IDLE_MS + 1_000,
+        std::sync::atomic::Ordering::SeqCst,
+    );
+    assert!(t.supervisor_session().is_none());
+    assert!(matches!(
+        t.close_day(Some("x")),
+        Err(TerminalError::Supervisor(SupervisorRefusal::SessionExpired))
+    ));
+    not_signed_in(t.close_day(Some("x")));
+}

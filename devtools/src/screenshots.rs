@@ -23,8 +23,8 @@ use courier_terminal::position_source::SharedPosition;
 use courier_terminal::storage::{MetaKey, Store};
 use courier_terminal::terminal::{CodeEntry, DataDir, Terminal, init};
 use courier_terminal::ui::{
-    App, AppConfig, AppState, CodeEntryState, EnrollState, LabelPadState, Language, MainWindow,
-    NoAnswerState, OutcomeState, ParcelViewState, RouteListState, Screen, Verdict,
+    App, AppConfig, AppState, CodeEntryState, DepotState, EnrollState, LabelPadState, Language,
+    MainWindow, NoAnswerState, OutcomeState, ParcelViewState, RouteListState, Screen, Verdict,
 };
 
 use crate::sample_day::{SampleCode, SampleSpec, sample_day};
@@ -410,8 +410,51 @@ pub fn tour(rig: &TourRig, shot: &mut dyn FnMut(&str) -> Result<()>) -> Result<(
     shot("26-test-platform-dialog")?;
     app_state.invoke_dismiss();
     app_state.set_test_platform(was_test);
+    depot_tour(rig, shot)?;
     position.set(fix_at(36.7640, 3.0510, 800));
     app.refresh_status();
+    Ok(())
+}
+
+/// The depot supervisor's screens: sign-in, scan-in (an alarm, a return
+/// received), a fee change, the day close. The first pass records the
+/// sign-in and two scans; later passes find them done and show the same.
+fn depot_tour(rig: &TourRig, shot: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
+    let ui = rig.app.window();
+    let app_state = ui.global::<AppState>();
+    let d = ui.global::<DepotState>();
+    app_state.invoke_show_about();
+    app_state.invoke_open_depot();
+    d.invoke_sign_out();
+    d.invoke_choose(0);
+    for k in ["1", "3", "5"] {
+        d.invoke_pin_key(k.into());
+    }
+    shot("27-depot-sign-in")?;
+    for k in ["7", "9", "0"] {
+        d.invoke_pin_key(k.into());
+    }
+    d.invoke_sign_in();
+    rig.app.scan("DZ40000074");
+    rig.app.scan("DZ99999999");
+    d.set_last_label("DZ99999999".into());
+    d.set_last_kind("scan_not_in_manifest".into());
+    d.set_last_tone("alarm".into());
+    shot("28-depot-scan-alarm")?;
+    d.set_last_label("DZ40000074".into());
+    d.set_last_kind("scan_received".into());
+    d.set_last_tone("received".into());
+    shot("29-depot-scan-received")?;
+    d.invoke_open_fee("DZ40000111".into());
+    d.set_fee_payer("carrier".into());
+    d.set_fee_note("box crushed in the van".into());
+    d.set_fee_courier_confirmed(true);
+    shot("30-depot-fee")?;
+    app_state.invoke_back();
+    d.invoke_open_close();
+    d.set_force_reason("parcels left in the van".into());
+    shot("31-depot-close")?;
+    go(ui, Screen::Route);
     Ok(())
 }
 
