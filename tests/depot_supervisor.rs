@@ -538,7 +538,6 @@ struct SkippingClock {
 
 impl courier_terminal::clock::Clock for SkippingClock {
     fn now(&self) -> courier_protocol::envelope::ClockStamp {
-        use courier_terminal::clock::Clock as _;
         let mut c = self.real.now();
         let ahead = self.ahead_ms.load(std::sync::atomic::Ordering::SeqCst);
         c.device_utc_ms += ahead;
