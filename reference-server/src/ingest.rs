@@ -30,7 +30,9 @@ use serde_json::Value;
 
 use crate::ServerError;
 use crate::db::{DeviceRow, ServerDb};
-use crate::supervisors_db::{day_parcels_in, device_events_in, supervisor_keys};
+use crate::supervisors_db::{
+    day_parcels_in, device_events_in, listed_in_manifest, supervisor_keys,
+};
 
 fn db_err(e: rusqlite::Error) -> ServerError {
     ServerError::Database(e.to_string())
@@ -193,7 +195,7 @@ fn check_one(
     if event.body.prev_hash != tip.hash {
         return Ok(Err(RejectReason::ChainBroken));
     }
-    if let Some(reason) = check_supervisor(tx, event)? {
+    if let Some(reason) = check_supervisor(tx, device, event)? {
         tracing::info!(device_id = %device.device_id, seq = event.body.seq, ?reason, "supervisor event refused");
         return Ok(Err(reason));
     }
@@ -263,11 +265,13 @@ fn check_one(
     Ok(Ok(Accept::New(Some((parcel_id.to_owned(), next)))))
 }
 
-/// A supervisor event must carry a proof that verifies with a key the server
-/// issued to that supervisor for that factor; any event that carries one is
-/// checked the same way.
+/// A supervisor event must name a supervisor the manifest it was recorded
+/// under listed for the device, and carry a proof that verifies with a key
+/// the server issued to that supervisor for that factor; any event that
+/// carries a proof is checked the same way.
 fn check_supervisor(
     tx: &Transaction<'_>,
+    device: &DeviceRow,
     event: &SignedEvent,
 ) -> Result<Option<RejectReason>, ServerError> {
     let Some(s) = &event.body.supervisor else {
@@ -277,6 +281,13 @@ fn check_supervisor(
             .needs_supervisor()
             .then_some(RejectReason::SupervisorRequired));
     };
+    let listed = match event.body.manifest_version {
+        Some(v) => listed_in_manifest(tx, &device.device_id, v, &s.supervisor_id)?,
+        None => false,
+    };
+    if !listed {
+        return Ok(Some(RejectReason::SupervisorRequired));
+    }
     let keys = supervisor_keys(tx, &s.supervisor_id, s.factor)?;
     if keys.is_empty() {
         return Ok(Some(RejectReason::SupervisorRequired));

@@ -233,3 +233,27 @@ pub(crate) fn day_parcels_in(
         manifests.iter().map(|m| m.body.parcels.as_slice()),
     ))
 }
+
+/// Whether the device's manifest `version` lists the supervisor: a supervisor
+/// signs only on devices whose manifest carried their credential.
+pub(crate) fn listed_in_manifest(
+    conn: &Connection,
+    device_id: &str,
+    version: u64,
+    supervisor_id: &str,
+) -> Result<bool, ServerError> {
+    conn.query_row(
+        "SELECT 1 FROM manifests m, json_each(m.signed_json, '$.body.supervisors') j
+         WHERE m.device_id = ?1 AND m.version = ?2
+           AND json_extract(j.value, '$.supervisor_id') = ?3",
+        params![
+            device_id,
+            i64::try_from(version).unwrap_or(i64::MAX),
+            supervisor_id
+        ],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|o| o.is_some())
+    .map_err(db_err)
+}

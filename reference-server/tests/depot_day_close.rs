@@ -180,6 +180,64 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
         statuses(&r),
         vec![("rejected".into(), "supervisor_required".into())]
     );
+    rewind(&mut dev, &r);
+    // A supervisor the server knows, but whom this device's manifest did not
+    // list, signs nothing here.
+    let other = h
+        .admin_post::<_, CreateSupervisorResponse>(
+            "/v1/admin/supervisors",
+            &CreateSupervisorRequest {
+                supervisor_id: "SUP-2".into(),
+                name: "Other depot".into(),
+                depot: "ELSEWHERE".into(),
+                badge: true,
+                pin: None,
+                attempt_limit: None,
+                pin_iterations: None,
+            },
+        )
+        .await;
+    let text = other.badge_text.expect("badge");
+    let (_, secret) = SupervisorSecret::badge(&text).expect("badge");
+    let other_m = {
+        let dev2 = h.enroll().await;
+        let o = h.order("DC-X", CodePolicy::OfflineAllowed).await;
+        h.admin_post::<_, SignedManifest>(
+            "/v1/admin/manifests",
+            &courier_protocol::api::IssueManifestRequest {
+                device_id: dev2.id.clone(),
+                parcel_ids: vec![o.parcel_id],
+                withdrawn: vec![],
+                depot: "ELSEWHERE".into(),
+                valid_for_ms: 3_600_000,
+            },
+        )
+        .await
+    };
+    let spec = other_m.body.supervisors[0]
+        .badge
+        .clone()
+        .expect("badge spec");
+    let k2 = secret.derive_key(
+        &hex::decode(&spec.salt).expect("salt"),
+        NonZeroU32::new(spec.iterations).expect("iterations"),
+    );
+    let mut body = next_body(&dev, EventKind::SupervisorSignedIn, None, v);
+    body.supervisor = Some(SupervisorProof {
+        supervisor_id: "SUP-2".into(),
+        factor: SupervisorFactor::Badge,
+        proof: String::new(),
+    });
+    let d = body.supervisor_digest().expect("digest");
+    if let Some(s) = &mut body.supervisor {
+        s.proof = hex::encode(supervisor_proof(&k2, &d));
+    }
+    let foreign = dev.seal_next(body);
+    let r = h.upload(&mut dev, &[foreign]).await;
+    assert_eq!(
+        statuses(&r),
+        vec![("rejected".into(), "supervisor_required".into())]
+    );
     // The right PIN's key: accepted.
     rewind(&mut dev, &r);
     let body = next_body(&dev, EventKind::SupervisorSignedIn, None, v);

@@ -23,7 +23,17 @@ label=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["labe
 label2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[1]["label"])' "$work/codes.json")
 "$bin" arrive "$label2" >/dev/null
 "$bin" attempt "$label2" --outcome buyer_cancelled --reason changed_mind --note "a changé d'avis" >/dev/null
+# The depot: the sample supervisor (PIN on standard input) scans returns in,
+# one of them unexpected (exit 2: an alarm), and closes the day with the
+# courier's confirmation: supervisor proofs and the day record in the log.
+printf '135790\n%s\nZZ-NOT-OURS\n' "$label2" \
+  | "$bin" depot scan-in --supervisor SUP-ALGER-EST-1 >/dev/null || [ $? -eq 2 ]
+"$bin" depot confirm-close >/dev/null
+printf '135790\n' | "$bin" depot close --supervisor SUP-ALGER-EST-1 \
+  --force-reason "the other parcels stay for tomorrow" >/dev/null
 "$bin" events export --out "$work/events.jsonl" 2>/dev/null
+grep -q '"kind":"day_closed"' "$work/events.jsonl"
+grep -q '"supervisor":{' "$work/events.jsonl"
 pub=$("$bin" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')
 
 python3 "$here/verify_events.py" "$work/events.jsonl" "$pub"

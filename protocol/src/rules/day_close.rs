@@ -125,3 +125,128 @@ pub fn check_day_close(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::envelope::{ClockStamp, EVENT_SCHEMA, PositionRecord};
+
+    fn body(seq: u64, kind: EventKind) -> EventBody {
+        EventBody {
+            schema: EVENT_SCHEMA.into(),
+            event_id: format!("e{seq}"),
+            device_id: "D".into(),
+            seq,
+            prev_hash: format!("h{}", seq - 1),
+            kind,
+            parcel_id: None,
+            order_ref: None,
+            outcome: None,
+            reason: None,
+            liability: None,
+            verification: None,
+            code_proof: None,
+            inspection_offered: None,
+            corrects: None,
+            detail: BTreeMap::new(),
+            position: PositionRecord::none(),
+            clock: ClockStamp {
+                device_utc_ms: 0,
+                monotonic_ms: 0,
+                boot_id: "b".into(),
+            },
+            gnss_utc_ms: None,
+            manifest_version: Some(1),
+            app_version: "t".into(),
+            supervisor: None,
+            day: None,
+        }
+    }
+
+    fn totals(missing: &[&str]) -> DayTotals {
+        DayTotals {
+            parcels: 3,
+            delivered: 1,
+            expected: 2,
+            received: 2 - u32::try_from(missing.len()).unwrap_or(0),
+            missing: missing.iter().map(|s| s.to_string()).collect(),
+            unexpected: Vec::new(),
+            fee_changes: 0,
+        }
+    }
+
+    fn day(t: DayTotals, forced: Option<&str>) -> (EventBody, Vec<SignedEvent>) {
+        let mut confirm = body(1, EventKind::CourierConfirmed);
+        confirm.detail.insert("subject".into(), "day_close".into());
+        confirm
+            .detail
+            .insert("digest".into(), t.digest().expect("digest"));
+        let confirm = SignedEvent {
+            body: confirm,
+            hash: "h1".into(),
+            signature: String::new(),
+        };
+        let mut close = body(2, EventKind::DayClosed);
+        close.day = Some(DayCloseRecord {
+            totals: t,
+            head_seq: 1,
+            head_hash: "h1".into(),
+            courier_confirmation: "e1".into(),
+            forced: forced.is_some(),
+            force_reason: forced.map(str::to_owned),
+        });
+        (close, vec![confirm])
+    }
+
+    #[test]
+    fn a_close_agreeing_with_the_events_has_no_difference() {
+        let (close, earlier) = day(totals(&[]), None);
+        assert!(check_day_close(&close, &totals(&[]), &earlier).is_empty());
+        let (close, earlier) = day(totals(&["L2"]), Some("left in the van"));
+        assert!(check_day_close(&close, &totals(&["L2"]), &earlier).is_empty());
+    }
+
+    #[test]
+    fn every_difference_is_named() {
+        // The device says all came back; the events say L2 is missing.
+        let (close, earlier) = day(totals(&[]), None);
+        assert_eq!(
+            check_day_close(&close, &totals(&["L2"]), &earlier),
+            vec![DayCloseDifference::Totals {
+                recorded: totals(&[]),
+                computed: totals(&["L2"]),
+            }]
+        );
+        let (mut close, earlier) = day(totals(&[]), None);
+        if let Some(d) = &mut close.day {
+            d.head_hash = "elsewhere".into();
+        }
+        assert_eq!(
+            check_day_close(&close, &totals(&[]), &earlier),
+            vec![DayCloseDifference::Head]
+        );
+        let (close, _) = day(totals(&[]), None);
+        assert_eq!(
+            check_day_close(&close, &totals(&[]), &[]),
+            vec![DayCloseDifference::CourierConfirmation]
+        );
+        let (close, earlier) = day(totals(&["L2"]), None);
+        assert_eq!(
+            check_day_close(&close, &totals(&["L2"]), &earlier),
+            vec![DayCloseDifference::MissingNotForced]
+        );
+        let (close, earlier) = day(totals(&["L2"]), Some(" "));
+        assert_eq!(
+            check_day_close(&close, &totals(&["L2"]), &earlier),
+            vec![DayCloseDifference::ForcedWithoutReason]
+        );
+        let mut bare = body(2, EventKind::DayClosed);
+        bare.day = None;
+        assert_eq!(
+            check_day_close(&bare, &totals(&[]), &[]),
+            vec![DayCloseDifference::NoRecord]
+        );
+    }
+}
