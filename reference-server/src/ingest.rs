@@ -11,8 +11,16 @@
 //! proof that verifies with the order's `K`. A wrong proof spends one of the
 //! parcel's tries, the very counter the online check uses; a locked parcel
 //! compares no proof at all. The first rejection stops the batch: every later
-//! event depends on it and is answered `not_processed`. The whole batch is one
-//! SQLite transaction.
+//! event depends on it and is answered `not_processed`.
+//!
+//! An event whose device and sequence number are stored with another hash is
+//! a fork of the chain (a cloned device, a restored backup): it is rejected as
+//! a `conflict` and recorded as an [`Alert`](crate::storage::Alert) for the back
+//! office, as is an event id re-used with other content.
+//!
+//! The rules here are pure: a [`Storage`](crate::storage::Storage) loads a
+//! [`BatchContext`] inside its transaction (with the device's chain locked),
+//! [`plan`] decides, and the store applies the [`BatchWrites`] and commits.
 
 use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
@@ -20,19 +28,12 @@ use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::rules::{CounterEffect, ParcelLedger};
 use courier_protocol::strict_json::CheckedValue;
 use courier_protocol::vocabulary::{EntryMode, EventKind};
-use rusqlite::{OptionalExtension, Transaction, params};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
 use serde_json::Value;
 
 use crate::ServerError;
-use crate::db::{DeviceRow, ServerDb};
-
-fn db_err(e: rusqlite::Error) -> ServerError {
-    ServerError::Database(e.to_string())
-}
-
-fn corrupt(e: impl std::fmt::Display) -> ServerError {
-    ServerError::Database(e.to_string())
-}
+use crate::storage::{DeviceRow, OrderRow, signed_time_ms};
 
 /// The outcome of one batch.
 #[derive(Debug, Clone)]
@@ -77,15 +78,118 @@ impl Uploaded {
     }
 }
 
-/// Checks and stores a batch for `device`.
-pub fn ingest(
-    db: &mut ServerDb,
-    device: &DeviceRow,
+/// What a store loads for one batch, inside its transaction, after locking
+/// the device's chain: only rows the batch names.
+#[derive(Debug, Clone)]
+pub struct BatchContext {
+    /// The device, with its current tip.
+    pub device: DeviceRow,
+    /// Stored events by id among the batch's ids: `(device, seq, hash)`.
+    pub known: HashMap<String, (String, u64, String)>,
+    /// Hashes of the device's stored events at the batch's sequence numbers.
+    pub at_seq: HashMap<u64, String>,
+    /// Parcels of the batch ever issued to the device.
+    pub issued: HashSet<String>,
+    /// Orders of the batch's parcels (locked against concurrent counters).
+    pub orders: HashMap<String, OrderRow>,
+    /// Manifest versions that withdrew each parcel from the device.
+    pub withdrawals: HashMap<String, Vec<u64>>,
+    /// The device's ledger of each parcel of the batch.
+    pub ledgers: HashMap<String, ParcelLedger>,
+    /// Event hashes whose wrong proof already spent a try.
+    pub proof_failures: HashSet<String>,
+    /// The depot of the device's latest manifest.
+    pub depot: Option<String>,
+}
+
+/// The ids a store must look up to build a [`BatchContext`].
+#[derive(Debug, Default)]
+pub struct BatchKeys {
+    /// Event ids of well-formed events.
+    pub event_ids: Vec<String>,
+    /// Their sequence numbers.
+    pub seqs: Vec<u64>,
+    /// Parcels they name, sorted (lock order).
+    pub parcel_ids: Vec<String>,
+    /// Their hashes.
+    pub hashes: Vec<String>,
+}
+
+impl BatchKeys {
+    /// Collects the keys of a batch.
+    pub fn of(events: &[Uploaded]) -> BatchKeys {
+        let mut keys = BatchKeys::default();
+        let mut parcels = BTreeSet::new();
+        for item in events {
+            if let Uploaded::Event(e) = item {
+                keys.event_ids.push(e.body.event_id.clone());
+                keys.seqs.push(e.body.seq);
+                keys.hashes.push(e.hash.clone());
+                if let Some(p) = &e.body.parcel_id {
+                    parcels.insert(p.clone());
+                }
+            }
+        }
+        keys.parcel_ids = parcels.into_iter().collect();
+        keys
+    }
+}
+
+/// One event to store, with the columns the back office queries by.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The event.
+    pub event: SignedEvent,
+    /// Its JSON as stored.
+    pub json: String,
+    /// Its signed time (see [`signed_time_ms`]).
+    pub signed_at_ms: i64,
+    /// The order reference of its parcel, if any.
+    pub order_ref: Option<String>,
+    /// The device's depot when it was received.
+    pub depot: Option<String>,
+}
+
+/// An alert to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    /// `fork` or `event_id_conflict`.
+    pub kind: &'static str,
+    /// What was seen.
+    pub detail: String,
+}
+
+/// What a batch changes; the store writes all of it and commits, rejected
+/// events included (a wrong proof's spent try and an alert are kept).
+#[derive(Debug, Clone)]
+pub struct BatchWrites {
+    /// Accepted events, in chain order.
+    pub events: Vec<NewEvent>,
+    /// New ledgers of parcels, by parcel id.
+    pub ledgers: BTreeMap<String, ParcelLedger>,
+    /// New try counters of orders, by parcel id.
+    pub attempts: BTreeMap<String, u32>,
+    /// Wrong proofs that spent a try: `(event hash, parcel id)`.
+    pub proof_failures: Vec<(String, String)>,
+    /// Alerts for the back office.
+    pub alerts: Vec<NewAlert>,
+    /// The device's tip after the batch.
+    pub tip: ChainTip,
+}
+
+/// Decides every event of a batch against what the store loaded.
+pub fn plan(
+    mut ctx: BatchContext,
     events: &[Uploaded],
-    now_ms: i64,
-) -> Result<IngestOutcome, ServerError> {
-    let tx = db.conn.transaction().map_err(db_err)?;
-    let mut tip = device.tip.clone();
+) -> Result<(IngestOutcome, BatchWrites), ServerError> {
+    let mut writes = BatchWrites {
+        events: Vec::new(),
+        ledgers: BTreeMap::new(),
+        attempts: BTreeMap::new(),
+        proof_failures: Vec::new(),
+        alerts: Vec::new(),
+        tip: ctx.device.tip.clone(),
+    };
     let mut results = Vec::with_capacity(events.len());
     let mut stopped = false;
     for item in events {
@@ -100,15 +204,35 @@ pub fn ingest(
         let verdict = match item {
             _ if stopped => Err(RejectReason::NotProcessed),
             Uploaded::Malformed { .. } => Err(RejectReason::Malformed),
-            Uploaded::Event(event) => check_one(&tx, device, &tip, event)?,
+            Uploaded::Event(event) => check_one(&mut ctx, &mut writes, event)?,
         };
         let (status, reason) = match (verdict, item) {
             (Ok(Accept::New(ledger)), Uploaded::Event(event)) => {
-                store(&tx, &device.device_id, event, now_ms)?;
+                let order_ref = ledger
+                    .as_ref()
+                    .and_then(|(p, _)| ctx.orders.get(p))
+                    .map(|o| o.spec.order_ref.clone());
                 if let Some((parcel_id, ledger)) = ledger {
-                    save_ledger(&tx, &device.device_id, &parcel_id, &ledger)?;
+                    ctx.ledgers.insert(parcel_id.clone(), ledger.clone());
+                    writes.ledgers.insert(parcel_id, ledger);
                 }
-                tip = ChainTip {
+                ctx.known.insert(
+                    event.body.event_id.clone(),
+                    (
+                        ctx.device.device_id.clone(),
+                        event.body.seq,
+                        event.hash.clone(),
+                    ),
+                );
+                ctx.at_seq.insert(event.body.seq, event.hash.clone());
+                writes.events.push(NewEvent {
+                    json: serde_json::to_string(event.as_ref()).map_err(corrupt)?,
+                    signed_at_ms: signed_time_ms(event),
+                    order_ref,
+                    depot: ctx.depot.clone(),
+                    event: event.as_ref().clone(),
+                });
+                writes.tip = ChainTip {
                     seq: event.body.seq,
                     hash: event.hash.clone(),
                 };
@@ -131,17 +255,15 @@ pub fn ingest(
             reason,
         });
     }
-    tx.execute(
-        "UPDATE devices SET last_seq = ?2, last_hash = ?3 WHERE device_id = ?1",
-        params![
-            device.device_id,
-            i64::try_from(tip.seq).unwrap_or(i64::MAX),
-            tip.hash
-        ],
-    )
-    .map_err(db_err)?;
-    tx.commit().map_err(db_err)?;
-    Ok(IngestOutcome { results, tip })
+    let outcome = IngestOutcome {
+        results,
+        tip: writes.tip.clone(),
+    };
+    Ok((outcome, writes))
+}
+
+fn corrupt(e: impl std::fmt::Display) -> ServerError {
+    ServerError::Database(e.to_string())
 }
 
 enum Accept {
@@ -154,31 +276,45 @@ enum Accept {
 type Verdict = Result<Accept, RejectReason>;
 
 fn check_one(
-    tx: &Transaction<'_>,
-    device: &DeviceRow,
-    tip: &ChainTip,
+    ctx: &mut BatchContext,
+    writes: &mut BatchWrites,
     event: &SignedEvent,
 ) -> Result<Verdict, ServerError> {
-    let known: Option<(String, String)> = tx
-        .query_row(
-            "SELECT device_id, hash FROM events WHERE event_id = ?1",
-            [&event.body.event_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(db_err)?;
-    if let Some((dev, hash)) = known {
-        return Ok(if dev == device.device_id && hash == event.hash {
-            Ok(Accept::Duplicate)
-        } else {
-            Err(RejectReason::Conflict)
-        });
+    let device_id = ctx.device.device_id.clone();
+    let tip = writes.tip.clone();
+    if let Some((dev, seq, hash)) = ctx.known.get(&event.body.event_id) {
+        if *dev == device_id && *hash == event.hash {
+            return Ok(Ok(Accept::Duplicate));
+        }
+        if *dev == device_id {
+            writes.alerts.push(NewAlert {
+                kind: "event_id_conflict",
+                detail: format!(
+                    "event id {} is stored at seq {seq} with hash {hash}; an upload of seq {} carries hash {}",
+                    event.body.event_id, event.body.seq, event.hash
+                ),
+            });
+        }
+        return Ok(Err(RejectReason::Conflict));
     }
-    if event.body.device_id != device.device_id {
+    if event.body.device_id != device_id {
         return Ok(Err(RejectReason::WrongDevice));
     }
-    if event.verify(&device.public_key).is_err() {
+    if event.verify(&ctx.device.public_key).is_err() {
         return Ok(Err(RejectReason::BadSignature));
+    }
+    if event.body.seq <= tip.seq
+        && let Some(stored) = ctx.at_seq.get(&event.body.seq)
+        && *stored != event.hash
+    {
+        writes.alerts.push(NewAlert {
+            kind: "fork",
+            detail: format!(
+                "seq {} is stored with hash {stored}; a validly signed event {} with hash {} claims it: the device's chain forked (cloned device or restored backup)",
+                event.body.seq, event.body.event_id, event.hash
+            ),
+        });
+        return Ok(Err(RejectReason::Conflict));
     }
     if event.body.seq != tip.seq + 1 {
         return Ok(Err(RejectReason::SequenceGap));
@@ -198,38 +334,30 @@ fn check_one(
             },
         );
     };
-    let issued = tx
-        .query_row(
-            "SELECT 1 FROM manifest_parcels WHERE device_id = ?1 AND parcel_id = ?2",
-            [&device.device_id, parcel_id],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(db_err)?
-        .is_some();
-    let order = ServerDb::order_in(tx, parcel_id)?;
-    let (true, Some(order)) = (issued, order) else {
+    let (true, Some(order)) = (ctx.issued.contains(parcel_id), ctx.orders.get(parcel_id)) else {
         return Ok(Err(RejectReason::UnknownParcel));
     };
     let mut spec = order.spec.clone();
     spec.attempt_limit = order.attempt_limit;
-    let withdrawn = withdrawn_for(tx, &device.device_id, parcel_id, event)?;
-    let ledger = load_ledger(tx, &device.device_id, parcel_id)?;
+    let version = event.body.manifest_version.unwrap_or(u64::MAX);
+    let withdrawn = ctx
+        .withdrawals
+        .get(parcel_id)
+        .is_some_and(|vs| vs.iter().any(|v| *v <= version));
+    let ledger = ctx.ledgers.get(parcel_id).cloned().unwrap_or_default();
     let (next, effect) = match ledger.apply(&spec, withdrawn, order.attempts_spent, &event.body) {
         Ok(x) => x,
         Err(violation) => {
-            tracing::info!(device_id = %device.device_id, parcel_id, %violation, "event refused by the shared rules");
+            tracing::info!(device_id = %device_id, parcel_id, %violation, "event refused by the shared rules");
             return Ok(Err(violation.reject_reason()));
         }
     };
     match effect {
         CounterEffect::None => {}
         CounterEffect::AtLeast(n) => {
-            tx.execute(
-                "UPDATE orders SET attempts_spent = MAX(attempts_spent, ?2) WHERE parcel_id = ?1",
-                params![parcel_id, n],
-            )
-            .map_err(db_err)?;
+            if n > order.attempts_spent {
+                set_attempts(ctx, writes, parcel_id, n);
+            }
         }
         CounterEffect::NeedsProof => {
             let key = match event.body.verification.as_ref().map(|v| v.entry) {
@@ -237,12 +365,28 @@ fn check_one(
                 _ => order.numeric_key,
             };
             if !proof_verifies(&CodeKey::from_bytes(key), event) {
-                spend_for_wrong_proof(tx, parcel_id, &event.hash)?;
+                // A wrong proof at ingest is a guess: it spends one try, once
+                // per event (re-sending the same rejected bytes after a lost
+                // answer is not a new guess).
+                if ctx.proof_failures.insert(event.hash.clone()) {
+                    let spent = order.attempts_spent.saturating_add(1);
+                    writes
+                        .proof_failures
+                        .push((event.hash.clone(), parcel_id.to_owned()));
+                    set_attempts(ctx, writes, parcel_id, spent);
+                }
                 return Ok(Err(RejectReason::BadProof));
             }
         }
     }
     Ok(Ok(Accept::New(Some((parcel_id.to_owned(), next)))))
+}
+
+fn set_attempts(ctx: &mut BatchContext, writes: &mut BatchWrites, parcel_id: &str, n: u32) {
+    if let Some(o) = ctx.orders.get_mut(parcel_id) {
+        o.attempts_spent = n;
+    }
+    writes.attempts.insert(parcel_id.to_owned(), n);
 }
 
 fn proof_verifies(key: &CodeKey, event: &SignedEvent) -> bool {
@@ -253,106 +397,4 @@ fn proof_verifies(key: &CodeKey, event: &SignedEvent) -> bool {
         return false;
     };
     key.verify_proof(&digest, &proof)
-}
-
-/// A wrong proof at ingest is a guess: it spends one try, once per event
-/// (re-sending the same rejected bytes after a lost answer is not a new guess).
-fn spend_for_wrong_proof(
-    tx: &Transaction<'_>,
-    parcel_id: &str,
-    event_hash: &str,
-) -> Result<(), ServerError> {
-    let new = tx
-        .execute(
-            "INSERT OR IGNORE INTO proof_failures(event_hash, parcel_id) VALUES (?1, ?2)",
-            params![event_hash, parcel_id],
-        )
-        .map_err(db_err)?;
-    if new == 1 {
-        tx.execute(
-            "UPDATE orders SET attempts_spent = attempts_spent + 1 WHERE parcel_id = ?1",
-            [parcel_id],
-        )
-        .map_err(db_err)?;
-    }
-    Ok(())
-}
-
-/// Whether a manifest the event's `manifest_version` covers (any, when it
-/// names none) withdrew the parcel from this device.
-fn withdrawn_for(
-    tx: &Transaction<'_>,
-    device_id: &str,
-    parcel_id: &str,
-    event: &SignedEvent,
-) -> Result<bool, ServerError> {
-    let version = event
-        .body
-        .manifest_version
-        .map_or(i64::MAX, |v| i64::try_from(v).unwrap_or(i64::MAX));
-    tx.query_row(
-        "SELECT 1 FROM withdrawals WHERE device_id = ?1 AND parcel_id = ?2 AND version <= ?3",
-        params![device_id, parcel_id, version],
-        |_| Ok(()),
-    )
-    .optional()
-    .map(|o| o.is_some())
-    .map_err(db_err)
-}
-
-fn load_ledger(
-    tx: &Transaction<'_>,
-    device_id: &str,
-    parcel_id: &str,
-) -> Result<ParcelLedger, ServerError> {
-    let json: Option<String> = tx
-        .query_row(
-            "SELECT ledger_json FROM parcel_ledgers WHERE device_id = ?1 AND parcel_id = ?2",
-            [device_id, parcel_id],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db_err)?;
-    json.map_or(Ok(ParcelLedger::default()), |j| {
-        serde_json::from_str(&j).map_err(corrupt)
-    })
-}
-
-fn save_ledger(
-    tx: &Transaction<'_>,
-    device_id: &str,
-    parcel_id: &str,
-    ledger: &ParcelLedger,
-) -> Result<(), ServerError> {
-    let json = serde_json::to_string(ledger).map_err(corrupt)?;
-    tx.execute(
-        "INSERT INTO parcel_ledgers(device_id, parcel_id, ledger_json) VALUES (?1, ?2, ?3)
-         ON CONFLICT(device_id, parcel_id) DO UPDATE SET ledger_json = excluded.ledger_json",
-        params![device_id, parcel_id, json],
-    )
-    .map(|_| ())
-    .map_err(db_err)
-}
-
-fn store(
-    tx: &Transaction<'_>,
-    device_id: &str,
-    event: &SignedEvent,
-    now_ms: i64,
-) -> Result<(), ServerError> {
-    let json = serde_json::to_string(event).map_err(corrupt)?;
-    tx.execute(
-        "INSERT INTO events(device_id, seq, event_id, hash, signed_json, received_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            device_id,
-            i64::try_from(event.body.seq).unwrap_or(i64::MAX),
-            event.body.event_id,
-            event.hash,
-            json,
-            now_ms
-        ],
-    )
-    .map(|_| ())
-    .map_err(db_err)
 }

@@ -11,17 +11,23 @@ use courier_protocol::enrollment_qr::{EnrollmentQr, Profile};
 use courier_protocol::keys::Signer;
 use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
-use escrow_reference_server::db::ServerDb;
 use escrow_reference_server::faults::Faults;
-use escrow_reference_server::{AppState, ServerConfig, admin, start, system_clock};
+use escrow_reference_server::storage::open_storage;
+use escrow_reference_server::{AppState, Database, ServerConfig, admin, start, system_clock};
 
 /// Reference escrow server for courier terminals (see docs/protocol.md).
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
-    /// The server's SQLite file.
-    #[arg(long, env = "ESCROW_DB", default_value = "escrow-server.sqlite")]
-    db: PathBuf,
+    /// The server's database: a SQLite file, or a `postgres://` URL (several
+    /// server processes may share one PostgreSQL database).
+    #[arg(
+        long,
+        visible_alias = "database",
+        env = "ESCROW_DB",
+        default_value = "escrow-server.sqlite"
+    )]
+    db: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -123,18 +129,25 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let now = (system_clock())();
+    let database = Database::parse(&cli.db);
+    let open = || async {
+        open_storage(&database)
+            .await
+            .with_context(|| format!("opening {}", database.describe()))
+    };
     match cli.command {
         Command::Serve {
             listen,
             admin_token,
         } => {
             let config = ServerConfig {
-                db_path: cli.db.clone(),
+                database: database.clone(),
                 admin_token,
                 clock: system_clock(),
             };
             let state = AppState::open(&config, Arc::new(Faults::default()))
-                .with_context(|| format!("opening {}", cli.db.display()))?;
+                .await
+                .with_context(|| format!("opening {}", database.describe()))?;
             let server = start(state, listen).await?;
             println!("listening on {}", server.url());
             tokio::select! {
@@ -143,8 +156,8 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::PublicKey => {
-            let db = ServerDb::open(&cli.db)?;
-            let key = admin::server_key(&db)?;
+            let db = open().await?;
+            let key = admin::server_key(db.as_ref()).await?;
             let pk = Signer::public_key(&key);
             println!(
                 "{}\nfingerprint {}",
@@ -157,13 +170,13 @@ async fn main() -> anyhow::Result<()> {
             profile,
             png,
         } => {
-            let db = ServerDb::open(&cli.db)?;
-            let t = admin::issue_token(&db, now)?;
+            let db = open().await?;
+            let t = admin::issue_token(db.as_ref(), now).await?;
             println!("{}", t.token);
             if let Some(url) = server_url {
                 let profile = Profile::parse(&profile)
                     .with_context(|| format!("--profile {profile:?}: use test or production"))?;
-                let key = Signer::public_key(&admin::server_key(&db)?);
+                let key = Signer::public_key(&admin::server_key(db.as_ref()).await?);
                 let qr = EnrollmentQr::new(&url, profile, &t.token, &key);
                 let text = qr.to_string();
                 println!("{text}");
@@ -187,9 +200,9 @@ async fn main() -> anyhow::Result<()> {
             iterations,
             demo_secret,
         } => {
-            let db = ServerDb::open(&cli.db)?;
+            let db = open().await?;
             let created = admin::create_order(
-                &db,
+                db.as_ref(),
                 &CreateOrderRequest {
                     order_ref,
                     label,
@@ -217,7 +230,8 @@ async fn main() -> anyhow::Result<()> {
                     attempt_limit: None,
                     demo_secret,
                 },
-            )?;
+            )
+            .await?;
             println!(
                 "parcel_id {}\norder_ref {}\nnumeric_code {}\nqr_text {}",
                 created.parcel_id, created.order_ref, created.numeric_code, created.qr_text
@@ -229,10 +243,10 @@ async fn main() -> anyhow::Result<()> {
             depot,
             hours,
         } => {
-            let mut db = ServerDb::open(&cli.db)?;
-            let key = admin::server_key(&db)?;
+            let db = open().await?;
+            let key = admin::server_key(db.as_ref()).await?;
             let m = admin::issue_manifest(
-                &mut db,
+                db.as_ref(),
                 &key,
                 &IssueManifestRequest {
                     device_id: device,
@@ -242,7 +256,8 @@ async fn main() -> anyhow::Result<()> {
                     valid_for_ms: hours * 3600 * 1000,
                 },
                 now,
-            )?;
+            )
+            .await?;
             println!("{}", serde_json::to_string_pretty(&m)?);
         }
     }
