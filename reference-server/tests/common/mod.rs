@@ -29,6 +29,8 @@ pub const T0: i64 = 1_780_000_000_000;
 
 pub struct Harness {
     pub dir: tempfile::TempDir,
+    /// The database this server runs on (a second server may share it).
+    pub database: Database,
     pub server: RunningServer,
     pub clock: Arc<AtomicI64>,
     pub http: reqwest::Client,
@@ -46,7 +48,7 @@ impl Harness {
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
         let config = ServerConfig {
-            database,
+            database: database.clone(),
             admin_token: Some(ADMIN.into()),
             clock: Arc::new(move || c.load(Ordering::SeqCst)),
         };
@@ -58,6 +60,7 @@ impl Harness {
             .expect("start");
         Harness {
             dir,
+            database,
             server,
             clock,
             http: reqwest::Client::new(),
@@ -161,6 +164,28 @@ impl Harness {
             },
         )
         .await
+    }
+
+    /// A second server process's view: another server on the same database
+    /// (its own connections, nothing shared in memory).
+    pub async fn twin(&self) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Harness::on(dir, self.database.clone()).await
+    }
+
+    /// Signs a request without sending it (to send it elsewhere, or twice).
+    pub fn sign(
+        &self,
+        device: &mut Device,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> courier_protocol::request_signing::RequestAuth {
+        device.nonce += 1;
+        let mut nonce = [0u8; 16];
+        nonce[..8].copy_from_slice(&device.nonce.to_le_bytes());
+        let now = self.clock.load(Ordering::SeqCst);
+        sign_request(&device.key, &device.id, method, path, body, now, nonce)
     }
 
     /// Sends a signed request; returns status and body text.
