@@ -771,7 +771,7 @@ fn main() -> anyhow::Result<()> {
             c / elapsed * 100.0
         );
     }
-    if pg.is_some() {
+    if pg.is_some() && !args.chaos {
         println!(
             "postgres processes: CPU {pg_cpu:.1} s ({:.0}% of one core)",
             pg_cpu / elapsed * 100.0
