@@ -677,6 +677,7 @@ fn main() -> anyhow::Result<()> {
     let load_before = loadavg();
     let ticks_before: Vec<u64> = servers.iter().map(ServerProc::ticks).collect();
     let pg_ticks_before = postgres_ticks();
+    let own_ticks_before = proc_ticks(std::process::id()).unwrap_or(0);
     let started = Instant::now();
     let expected = args.devices as u64 * args.events;
     let chaos_log = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -777,6 +778,14 @@ fn main() -> anyhow::Result<()> {
             pg_cpu / elapsed * 100.0
         );
     }
+    let own = proc_ticks(std::process::id())
+        .unwrap_or(0)
+        .saturating_sub(own_ticks_before) as f64
+        / 100.0;
+    println!(
+        "devices (this process: signing, JSON, receipts): CPU {own:.1} s ({:.0}% of one core)",
+        own / elapsed * 100.0
+    );
     println!("load average before {load_before}, after {load_after}");
     for line in chaos_log.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         println!("chaos: {line}");
