@@ -4,6 +4,8 @@
 //! code keys, signs manifests, verifies and stores uploaded events exactly once,
 //! answers online code checks, and has switches to inject faults. The demo and
 //! the tests run it on loopback; integrators compare their backend with it.
+//! Its data lives in SQLite (the default) or PostgreSQL ([`storage`]), so
+//! several processes can serve devices from one database.
 
 pub mod admin;
 pub mod faults;
