@@ -7,3 +7,8 @@ set -euo pipefail
 if ! python3 -c 'import cryptography' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check 'cryptography>=41'
 fi
+# poppler-utils (pdftoppm, pdftotext): tests/external/day_sheet_to_png.sh
+# renders and reads the printable day sheet.
+if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+fi

@@ -2,8 +2,10 @@
 # Installs the .deb on this machine (root, dpkg; systemd need not be running)
 # and checks what a handheld would live through:
 #   install      files, modes, conffile, service user, private data directory;
-#   enroll       against the reference server on loopback, then events recorded
-#                offline;
+#   enroll       against the reference server on loopback over HTTPS, its
+#                certificate from a carrier CA made here and named in the
+#                config's [server] ca_file; `diagnose --json` there; then
+#                events recorded offline;
 #   upgrade      to a second build while events wait: the database is untouched,
 #                then the events sync once;
 #   remove       keeps the data and leaves a note saying what waits;
@@ -27,6 +29,8 @@ fi
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 # The workspace's reference escrow server (dev tools), run on loopback.
 ESCROW_SERVER=${ESCROW_SERVER:-"$target_dir/debug/escrow-server"}
+# Makes the throwaway carrier CA and the server's certificate (dev tools).
+DEVTOOLS=${DEVTOOLS:-"$target_dir/debug/courier-devtools"}
 work=$(mktemp -d)
 chmod 755 "$work"
 server_pid=""
@@ -67,7 +71,9 @@ start_server() {
   starts=$((starts + 1))
   server_log="$work/server-$starts.log"
   : >"$server_log"
-  $ESCROW_SERVER --db "$work/server.sqlite" serve --listen 127.0.0.1:0 >"$server_log" 2>/dev/null &
+  $ESCROW_SERVER --db "$work/server.sqlite" serve --listen 127.0.0.1:0 \
+    --tls-cert "$work/pki/carrier-server.pem" --tls-key "$work/pki/carrier-server.key" \
+    >"$server_log" 2>/dev/null &
   server_pid=$!
   for _ in $(seq 100); do
     url=$(sed -n 's/^listening on //p' "$server_log")
@@ -82,6 +88,13 @@ stop_server() {
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
 }
+# The carrier's PKI: its CA goes where carrier IT puts it, named in the config.
+mkdir -p "$work/pki"
+$DEVTOOLS test-pki --out "$work/pki" --name carrier >/dev/null
+install -m 644 "$work/pki/carrier-ca.pem" /etc/courier-terminal/ca.pem
+sed -i 's|^# ca_file = "/etc/courier-terminal/ca.pem"$|ca_file = "/etc/courier-terminal/ca.pem"|' \
+  /etc/courier-terminal/config.toml
+grep -q '^ca_file = ' /etc/courier-terminal/config.toml || fail "could not set ca_file"
 token=$($ESCROW_SERVER --db "$work/server.sqlite" issue-token)
 parcel=$($ESCROW_SERVER --db "$work/server.sqlite" create-order --order-ref CMD-IT-1 \
   --label DZIT0001 --iterations 1000 | sed -n 's/^parcel_id //p')
@@ -91,6 +104,27 @@ device=$(sed -n 's/^enrolled as *//p' "$work/enroll.log")
 [[ -n $device ]] || fail "enrollment printed no device id"
 $ESCROW_SERVER --db "$work/server.sqlite" issue-manifest --device "$device" --parcel "$parcel" >/dev/null
 as_service sync >/dev/null || fail "first sync"
+[[ $url == https://* ]] || fail "the server is not on HTTPS: $url"
+ok "enrolled over HTTPS ($url) trusting only the carrier CA in [server] ca_file"
+
+# --- diagnose, as fleet tools read it ---------------------------------------
+# No GNSS module or scanner on this machine: those lines fail (exit 1) and say
+# what to fix; storage, key, server (TLS, pinned key) and outbox are OK.
+set +e
+as_service diagnose --json >"$work/diagnose.json"
+diagnose_status=$?
+set -e
+[[ $diagnose_status == 1 ]] || fail "diagnose exit $diagnose_status (expected 1: no GNSS here)"
+python3 - "$work/diagnose.json" "$device" <<'PY' || fail "diagnose --json: $(cat "$work/diagnose.json")"
+import json, sys
+checks = {c["area"]: c for c in json.load(open(sys.argv[1]))["checks"]}
+for area in ("storage", "key", "server", "outbox"):
+    assert checks[area]["verdict"] == "ok", checks[area]
+server = checks["server"]["detail"]
+assert "TLS valid" in server and "pinned key matches" in server and sys.argv[2] in server, server
+assert checks["gnss"]["verdict"] == "fail" and checks["gnss"]["fix"], checks["gnss"]
+PY
+ok "diagnose --json: storage, key, server (TLS valid, pinned key) and outbox OK; GNSS absent named with its fix"
 stop_server
 as_service --fixed-position 36.7538,3.0588 arrive DZIT0001 >/dev/null
 as_service --fixed-position 36.7538,3.0588 contact DZIT0001 >/dev/null
@@ -98,7 +132,7 @@ waiting=$(pending)
 [[ $waiting -ge 2 ]] || fail "expected events waiting, found ${waiting:-none}"
 [[ $(mode_owner "$DATA/device.key") == "600 courier-terminal:courier-terminal" ]] ||
   fail "device key: $(mode_owner "$DATA/device.key")"
-echo "# carrier edit" >>/etc/courier-terminal/config.toml
+echo "# carrier edit" >>/etc/courier-terminal/config.toml  # the ca_file line is one too
 before=$(db_sum)
 ok "enrolled as $device on $url; server stopped; $waiting events wait to sync"
 
@@ -110,7 +144,8 @@ dpkg -i "$work"/courier-terminal_0.1.0-2_*.deb >"$work/upgrade.log" 2>&1 ||
 [[ $(dpkg-query -W -f='${Version}' "$PKG") == 0.1.0-2 ]] || fail "version after upgrade"
 [[ $(db_sum) == "$before" ]] || fail "the upgrade changed the database or the key"
 [[ $(pending) == "$waiting" ]] || fail "pending count changed by the upgrade"
-tail -1 /etc/courier-terminal/config.toml | grep -q '^# carrier edit$' ||
+tail -1 /etc/courier-terminal/config.toml | grep -q '^# carrier edit$' &&
+  grep -q '^ca_file = "/etc/courier-terminal/ca.pem"$' /etc/courier-terminal/config.toml ||
   fail "the upgrade replaced the carrier's config.toml"
 as_service events verify >/dev/null || fail "evidence log does not verify after upgrade"
 ok "upgrade: database, key, $waiting waiting events and the edited config kept"
@@ -154,4 +189,6 @@ dpkg -P "$PKG" >"$work/purge2.log" 2>&1 || { cat "$work/purge2.log"; fail "purge
 [[ ! -e $DATA ]] || fail "purge with nothing waiting left $DATA"
 ok "purge with nothing waiting: $DATA deleted"
 
+rm -f /etc/courier-terminal/ca.pem  # the carrier's file, put there above
+rmdir /etc/courier-terminal 2>/dev/null || true
 echo "install test: all $checks checks passed"

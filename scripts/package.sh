@@ -144,7 +144,8 @@ systemd-analyze security --offline=yes --root="$root" \
 # dpkg on this machine, as root (CI is root); PACKAGE_INSTALL_TEST=0 skips it.
 if [[ $(id -u) == 0 && ${PACKAGE_INSTALL_TEST:-1} == 1 ]]; then
   step "install test"
-  cargo build --quiet --locked -p escrow-reference-server --bin escrow-server
+  cargo build --quiet --locked -p escrow-reference-server --bin escrow-server \
+    -p courier-devtools --bin courier-devtools
   bash scripts/package-install-test.sh "$deb"
 fi
 

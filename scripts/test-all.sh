@@ -10,6 +10,7 @@ bash scripts/install-deps.sh
 cargo build --workspace --bins
 bash tests/external/verify_with_python.sh
 bash tests/external/verify_checkpoint_with_python.sh
+bash tests/external/day_sheet_to_png.sh
 bash scripts/schemathesis.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

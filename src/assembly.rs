@@ -23,7 +23,7 @@ use crate::storage::{Reads, Store};
 use crate::sync::background::{BackgroundSync, ManifestSink, Schedule};
 use crate::sync::client::{ApiClient, SharedSigner, http_client};
 use crate::sync::online_check::{DEFAULT_TIMEOUT, HttpOnlineCheck};
-use crate::sync::{SyncConfig, SyncError};
+use crate::sync::{SyncConfig, SyncError, TlsTrust};
 use crate::terminal::{DataDir, OnlineCodeCheck, Terminal, TerminalError};
 
 /// Where the position recorded with every event comes from.
@@ -88,6 +88,8 @@ pub struct DeviceConfig {
     /// The platform the configuration names; a device enrolled on the other
     /// one refuses to start (switching needs a re-enrollment).
     pub profile: Option<Profile>,
+    /// The authorities the server's HTTPS certificate must chain to.
+    pub tls: TlsTrust,
 }
 
 impl DeviceConfig {
@@ -102,6 +104,7 @@ impl DeviceConfig {
             background_sync: None,
             read_only: false,
             profile: None,
+            tls: TlsTrust::SystemRoots,
         }
     }
 
@@ -191,6 +194,9 @@ impl Feeds {
     }
 }
 
+/// A serial scanner's reader (stop it to free the port) and the texts it reads.
+pub type ScannerFeed = (Option<ScannerSerial>, Option<mpsc::Receiver<String>>);
+
 /// The readers and the sync task; they stop when this is dropped.
 pub struct RunningParts {
     gnss: Option<GnssSerial>,
@@ -235,23 +241,15 @@ impl DeviceConfig {
             g.handle().note_trusted_time(terminal.trusted_now_ms()?);
         }
         if self.online_check
-            && let Some(online) = online_checker(&dir, clock.clone())?
+            && let Some(online) = online_checker(&dir, clock.clone(), &self.tls)?
         {
             terminal.set_online_check(online);
         }
-        let (scans, scanner) = match &self.scanner {
-            ScannerInput::Serial {
-                port,
-                baud,
-                frame_end,
-            } => {
-                let (reader, rx) = open_scanner(port, *baud, *frame_end)?;
-                (Some(rx), Some(reader))
-            }
-            ScannerInput::KeyboardWedge | ScannerInput::None => (None, None),
-        };
+        let (scanner, scans) = self.scanner_feed()?;
         let sync = match self.background_sync {
-            Some(schedule) => start_background(&dir, clock.clone(), position.clone(), schedule)?,
+            Some(schedule) => {
+                start_background(&dir, clock.clone(), position.clone(), schedule, &self.tls)?
+            }
             None => None,
         };
         info!(
@@ -276,6 +274,24 @@ impl DeviceConfig {
                 sync,
             },
         })
+    }
+
+    /// Opens the configured serial scanner: its reader (stop it to free the
+    /// port) and the texts it reads. `None` for a keyboard wedge or no scanner.
+    /// The first-run enrollment screen reads the scanner before the device can
+    /// be assembled.
+    pub fn scanner_feed(&self) -> Result<ScannerFeed, AssemblyError> {
+        match &self.scanner {
+            ScannerInput::Serial {
+                port,
+                baud,
+                frame_end,
+            } => {
+                let (reader, rx) = open_scanner(port, *baud, *frame_end)?;
+                Ok((Some(reader), Some(rx)))
+            }
+            ScannerInput::KeyboardWedge | ScannerInput::None => Ok((None, None)),
+        }
     }
 
     fn open_position(
@@ -346,6 +362,7 @@ fn open_scanner(
 pub fn online_checker(
     dir: &DataDir,
     clock: Arc<dyn Clock>,
+    tls: &TlsTrust,
 ) -> Result<Option<Arc<dyn OnlineCodeCheck>>, AssemblyError> {
     let store = Store::open(&dir.database()).map_err(TerminalError::from)?;
     let Some(identity) = store.identity().map_err(TerminalError::from)? else {
@@ -357,7 +374,7 @@ pub fn online_checker(
     let key = DeviceKey::load(&dir.key()).map_err(TerminalError::from)?;
     let signer: SharedSigner = Arc::new(key);
     let device_id = identity.device_id.to_string();
-    let http = http_client(DEFAULT_TIMEOUT).map_err(SyncError::Permanent)?;
+    let http = http_client(DEFAULT_TIMEOUT, tls).map_err(SyncError::Permanent)?;
     let client = ApiClient::new(http, &url, &device_id, signer, clock);
     let check = HttpOnlineCheck::new(client, server_key, &device_id, DEFAULT_TIMEOUT)
         .map_err(|e| AssemblyError::Thread("online check", e))?;
@@ -373,6 +390,7 @@ fn start_background(
     clock: Arc<dyn Clock>,
     position: Arc<dyn PositionSource>,
     schedule: Schedule,
+    tls: &TlsTrust,
 ) -> Result<Option<BackgroundSync>, AssemblyError> {
     let store = Store::open(&dir.database()).map_err(TerminalError::from)?;
     if store
@@ -398,7 +416,10 @@ fn start_background(
     });
     Ok(Some(BackgroundSync::spawn(
         dir,
-        SyncConfig::default(),
+        SyncConfig {
+            tls: tls.clone(),
+            ..SyncConfig::default()
+        },
         schedule,
         Some(sink),
     )?))

@@ -14,6 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::device_key::DeviceKey;
 use crate::domain::trusted_clock::SKEW_WARNING_MS;
 use crate::storage::{Reads, Store};
+use crate::sync::TlsTrust;
 use crate::sync::client::{ApiClient, SharedSigner, http_client};
 
 /// How a check came out.
@@ -74,7 +75,7 @@ pub fn diagnose(config: &DeviceConfig) -> Diagnosis {
     let gnss_skew = gnss(config, &mut checks);
     checks.push(clock_check(store.as_ref(), &clock, gnss_skew));
     checks.push(scanner(&config.scanner));
-    checks.push(server(&dir, store.as_ref()));
+    checks.push(server(&dir, store.as_ref(), &config.tls));
     checks.push(outbox(store.as_ref(), &clock));
     Diagnosis { checks }
 }
@@ -334,7 +335,7 @@ fn scanner(input: &ScannerInput) -> Check {
     }
 }
 
-fn server(dir: &crate::terminal::DataDir, store: Option<&Store>) -> Check {
+fn server(dir: &crate::terminal::DataDir, store: Option<&Store>, tls: &TlsTrust) -> Check {
     let identity = store.and_then(|s| s.identity().ok().flatten());
     let Some(identity) = identity else {
         return line(
@@ -360,7 +361,7 @@ fn server(dir: &crate::terminal::DataDir, store: Option<&Store>) -> Check {
         Err(e) => return line("server", Verdict::Fail, e.to_string(), "see the key line"),
     };
     let signer: SharedSigner = std::sync::Arc::new(key);
-    let answer = http_client(Duration::from_secs(10)).and_then(|http| {
+    let answer = http_client(Duration::from_secs(10), tls).and_then(|http| {
         let client = ApiClient::new(
             http,
             &url,
@@ -375,6 +376,12 @@ fn server(dir: &crate::terminal::DataDir, store: Option<&Store>) -> Check {
             .block_on(client.manifest())
     });
     match answer {
+        Err(crate::sync::client::CallError::Untrusted(why)) => line(
+            "server",
+            Verdict::Fail,
+            format!("{url}: TLS refused: {why} (trusted: {})", tls.describe()),
+            "give the carrier CA in [server] ca_file, or have the server's certificate fixed",
+        ),
         Err(e) => line(
             "server",
             Verdict::Fail,

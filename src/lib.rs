@@ -13,6 +13,7 @@ pub mod config;
 pub mod device_key;
 pub mod diagnosis;
 pub mod domain;
+pub mod export;
 pub mod gnss_position;
 pub mod position_source;
 pub mod storage;

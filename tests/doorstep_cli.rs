@@ -13,6 +13,24 @@ fn run(day: &common::Day, args: &[&str]) -> Output {
         .expect("run courier-terminal")
 }
 
+fn run_with_stdin(day: &common::Day, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = common::cli(&day.dir.0)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run courier-terminal");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -331,10 +349,17 @@ fn depot_reconciles_the_day_and_closes_it_signed() {
         "{report}"
     );
 
-    let o = run(&day, &["depot", "close"]);
-    assert_eq!(o.status.code(), Some(3));
+    // Closing the day needs the supervisor (badge on standard input, never an
+    // argument) and the courier's confirmation of the totals first.
+    let badge = format!("{}\n", day.supervisor.badge_text);
+    assert_eq!(
+        run(&day, &["depot", "confirm-close"]).status.code(),
+        Some(0)
+    );
+    let o = run_with_stdin(&day, &["depot", "close"], &badge);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
-        text(&o).contains("1 parcel(s) not checked back in and 8 never attempted"),
+        text(&o).contains("return(s) not scanned in"),
         "{}",
         text(&o)
     );
@@ -346,13 +371,53 @@ fn depot_reconciles_the_day_and_closes_it_signed() {
             .any(|l| l.starts_with("returned") && l.contains(&b.label) && l.contains("seller")),
         "{report}"
     );
-    let o = run(&day, &["depot", "close", "--force"]);
+    let o = run_with_stdin(
+        &day,
+        &[
+            "depot",
+            "close",
+            "--force-reason",
+            "eight parcels stay for tomorrow",
+        ],
+        &badge,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "the totals changed since the courier confirmed"
+    );
+    assert_eq!(
+        run(&day, &["depot", "confirm-close"]).status.code(),
+        Some(0)
+    );
+    let o = run_with_stdin(
+        &day,
+        &[
+            "depot",
+            "close",
+            "--force-reason",
+            "eight parcels stay for tomorrow",
+        ],
+        &badge,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let export = String::from_utf8_lossy(&run(&day, &["events", "export"]).stdout).to_string();
     let last: serde_json::Value =
         serde_json::from_str(export.lines().last().expect("events")).expect("json");
     assert_eq!(last["body"]["kind"], "day_closed");
-    assert_eq!(last["body"]["detail"]["returned"], "1");
+    assert_eq!(last["body"]["detail"]["received"], "1");
     assert_eq!(last["body"]["detail"]["forced"], "true");
+    // Eight never attempted, one of them a pick-up: it carried nothing out,
+    // so seven returns are missing.
+    assert_eq!(
+        last["body"]["day"]["totals"]["missing"]
+            .as_array()
+            .map(Vec::len),
+        Some(7)
+    );
+    assert_eq!(
+        last["body"]["supervisor"]["supervisor_id"],
+        day.supervisor.supervisor_id.as_str()
+    );
     assert_eq!(run(&day, &["events", "verify"]).status.code(), Some(0));
 }

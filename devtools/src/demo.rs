@@ -14,13 +14,14 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
 use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
-use courier_protocol::vocabulary::{CodePolicy, Outcome, ParcelKind, Reason};
+use courier_protocol::vocabulary::{CodePolicy, Outcome, ParcelKind, Reason, SupervisorFactor};
 use courier_terminal::assembly::{DeviceConfig, PositionInput, ScannerInput};
 use courier_terminal::clock::{Clock, SystemClock};
 use courier_terminal::domain::code_check::CodeVerdict;
 use courier_terminal::domain::parcel::Parcel;
 use courier_terminal::position_source::NoPosition;
 use courier_terminal::storage::{Reads, Store};
+use courier_terminal::sync::TlsTrust;
 use courier_terminal::sync::background::Schedule;
 use courier_terminal::sync::enrollment::enroll;
 use courier_terminal::sync::run_once::{RunOptions, run_once};
@@ -34,7 +35,7 @@ use firmware_bridge::simulator::gnss_sim::{GnssSim, GnssSimConfig};
 use firmware_bridge::simulator::scanner_sim::ScannerSim;
 
 use crate::demo_route::route_nmea;
-use crate::sample_day::{DEMO_SECRET, SampleCode, SampleSpec, sample_day};
+use crate::sample_day::{DEMO_SECRET, SampleCode, SampleSpec, sample_day, sample_supervisor};
 
 /// Options of `demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -122,6 +123,28 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         ))?;
         parcel_ids.push(created.parcel_id);
     }
+
+    // The depot's supervisor (badge and PIN printed for the tester); the
+    // server keeps the keys, its manifests for the depot carry the verifiers.
+    let (supervisor, printed) = sample_supervisor(DEMO_ITERATIONS)?;
+    let keys: Vec<(SupervisorFactor, [u8; 32])> = [
+        (SupervisorFactor::Badge, supervisor.badge_key.as_ref()),
+        (SupervisorFactor::Pin, supervisor.pin_key.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(f, k)| k.map(|k| (f, *k.as_bytes())))
+    .collect();
+    runtime.block_on(state.store().put_supervisor(
+        "Dépôt Alger-Est",
+        &supervisor.credential,
+        &keys,
+        now_ms(),
+    ))?;
+    println!(
+        "depot supervisor:    {} ({}), PIN {}",
+        printed.name, printed.supervisor_id, printed.pin
+    );
+    println!("supervisor badge:    {}", printed.badge_text);
 
     // 3. Enroll the device with a one-time token, then issue its manifest.
     let token = runtime
@@ -260,6 +283,7 @@ fn sync_options() -> RunOptions {
         request_timeout: Duration::from_secs(5),
         backoff_base_ms: 200,
         no_manifest: false,
+        tls: TlsTrust::SystemRoots,
     }
 }
 

@@ -26,6 +26,7 @@ pub struct Day {
     pub codes_file: PathBuf,
     pub codes: Vec<SampleCode>,
     pub device_id: String,
+    pub supervisor: crate::sample_day::SampleSupervisor,
 }
 
 /// Now, Unix ms.
@@ -81,6 +82,7 @@ pub fn day(parcels: usize) -> Day {
         codes_file,
         codes: sample.codes,
         device_id: report.device_id.to_string(),
+        supervisor: sample.supervisor,
     }
 }
 

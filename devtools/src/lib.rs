@@ -9,6 +9,7 @@
 //! helpers).
 
 pub mod crash_campaign;
+pub mod day_sheet;
 pub mod demo;
 pub mod demo_route;
 pub mod dev_commands;
@@ -16,3 +17,4 @@ pub mod fixture;
 pub mod sample_day;
 pub mod screenshots;
 pub mod soak;
+pub mod test_pki;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use courier_devtools::{crash_campaign, demo, dev_commands, screenshots, soak};
+use courier_devtools::{crash_campaign, demo, dev_commands, screenshots, soak, test_pki};
 use tracing_subscriber::EnvFilter;
 
 /// Courier terminal dev tools: demo, screenshots, sample manifests, crash tests.
@@ -27,6 +27,16 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "docs/screens")]
         out: PathBuf,
+    },
+    /// Make a throwaway carrier CA and a loopback server certificate (PEM) for
+    /// HTTPS tests: `<name>-ca.pem`, `<name>-server.pem`, `<name>-server.key`.
+    TestPki {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Name of the CA (file prefix).
+        #[arg(long, default_value = "carrier")]
+        name: String,
     },
     /// Create a server signing key (PKCS#8, mode 0600) and print its public key.
     ServerKey {
@@ -73,6 +83,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A closed sample day at the depot and its exports (day sheet PDF, signed
+    /// JSON report, CSV, events, device key) in a directory.
+    DaySheet {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// The UTC offset of the day and its times.
+        #[arg(long, default_value = "+01:00", allow_hyphen_values = true)]
+        utc_offset: String,
+        /// The courier's name printed on the sheet.
+        #[arg(long, default_value = "كريم بوضياف")]
+        courier: String,
+    },
     /// Crash-test worker: validations and attempts, printing each commit.
     Soak(soak::SoakArgs),
     /// Two soak workers on one data directory, SIGKILLed at seeded moments;
@@ -87,6 +110,13 @@ fn run(cli: Cli) -> Result<u8> {
             for path in screenshots::run(&out)? {
                 println!("{}", path.display());
             }
+            Ok(0)
+        }
+        Command::TestPki { out, name } => {
+            let pki = test_pki::TestPki::create(&out, &name)?;
+            println!("CA          {}", pki.ca.display());
+            println!("certificate {}", pki.cert_chain.display());
+            println!("key         {}", pki.key.display());
             Ok(0)
         }
         Command::ServerKey { out } => {
@@ -133,6 +163,15 @@ fn run(cli: Cli) -> Result<u8> {
                     );
                 }
             }
+            Ok(0)
+        }
+        Command::DaySheet {
+            out,
+            utc_offset,
+            courier,
+        } => {
+            courier_devtools::day_sheet::run(&out, &utc_offset, &courier)?;
+            println!("{}", out.display());
             Ok(0)
         }
         Command::Soak(args) => soak::run(&args),

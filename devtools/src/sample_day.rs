@@ -7,10 +7,13 @@ use std::num::NonZeroU32;
 
 use courier_protocol::ProtocolError;
 use courier_protocol::issuing::{CodeSeed, issue_codes};
-use courier_protocol::keys::Signer;
+use courier_protocol::keys::{Signer, sha256};
 use courier_protocol::manifest::{
     Address, Collect, DEFAULT_ATTEMPT_LIMIT, MANIFEST_SCHEMA, ManifestBody, ManifestParcel,
     ManifestSettings, Recipient, SignedManifest,
+};
+use courier_protocol::supervisor::{
+    DEFAULT_SUPERVISOR_ATTEMPT_LIMIT, IssuedSupervisor, issue_supervisor_from,
 };
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use serde::{Deserialize, Serialize};
@@ -39,6 +42,55 @@ pub struct SampleDay {
     pub manifest: SignedManifest,
     /// The codes of every parcel.
     pub codes: Vec<SampleCode>,
+    /// The depot supervisor the manifest lists, with their badge and PIN.
+    pub supervisor: SampleSupervisor,
+}
+
+/// The sample depot supervisor, as the demo prints them for the tester.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SampleSupervisor {
+    /// Supervisor id.
+    pub supervisor_id: String,
+    /// Name.
+    pub name: String,
+    /// The badge QR's text (scan it, or paste it).
+    pub badge_text: String,
+    /// The PIN.
+    pub pin: String,
+}
+
+/// Id of the sample supervisor.
+pub const SAMPLE_SUPERVISOR_ID: &str = "SUP-ALGER-EST-1";
+/// PIN of the sample supervisor (a demo value: a real one is the supervisor's own).
+pub const SAMPLE_SUPERVISOR_PIN: &str = "135790";
+
+/// The sample supervisor's credential (with the keys a server keeps), derived
+/// from the demo secret so the badge the demo prints stays the same from run
+/// to run.
+pub fn sample_supervisor(
+    iterations: u32,
+) -> Result<(IssuedSupervisor, SampleSupervisor), ProtocolError> {
+    let mut random = [0u8; 48];
+    random[..32].copy_from_slice(&sha256(format!("{DEMO_SECRET}|supervisor|a").as_bytes()));
+    random[32..].copy_from_slice(&sha256(format!("{DEMO_SECRET}|supervisor|b").as_bytes())[..16]);
+    let name = "Samira Belkacem";
+    let issued = issue_supervisor_from(
+        &random,
+        SAMPLE_SUPERVISOR_ID,
+        name,
+        true,
+        Some(SAMPLE_SUPERVISOR_PIN),
+        NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN),
+        DEFAULT_SUPERVISOR_ATTEMPT_LIMIT,
+    )
+    .map_err(|e| ProtocolError::Json(e.to_string()))?;
+    let sample = SampleSupervisor {
+        supervisor_id: SAMPLE_SUPERVISOR_ID.to_owned(),
+        name: name.to_owned(),
+        badge_text: issued.badge_text.clone().unwrap_or_default(),
+        pin: SAMPLE_SUPERVISOR_PIN.to_owned(),
+    };
+    Ok((issued, sample))
 }
 
 /// What to generate.
@@ -186,6 +238,8 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
             policy,
         });
     }
+    let (issued, supervisor) = sample_supervisor(spec.iterations)?;
+    let credential = issued.credential;
     let body = ManifestBody {
         schema: MANIFEST_SCHEMA.to_owned(),
         version: spec.version,
@@ -195,9 +249,11 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
         depot: "Dépôt Alger-Est".into(),
         settings: ManifestSettings::default(),
         parcels,
+        supervisors: vec![credential],
     };
     Ok(SampleDay {
         manifest: SignedManifest::sign(body, server)?,
         codes,
+        supervisor,
     })
 }

@@ -13,16 +13,18 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, PhysicalSize, Rgb8Pixel};
 
-use courier_terminal::assembly::Feeds;
+use courier_protocol::enrollment_qr::Profile;
+use courier_terminal::assembly::{DeviceConfig, Feeds};
 use courier_terminal::clock::SystemClock;
 use courier_terminal::domain::position::{
     AgedFix, FixDimension, FixReading, PositionReading, PositionSourceKind,
 };
 use courier_terminal::position_source::SharedPosition;
+use courier_terminal::storage::{MetaKey, Store};
 use courier_terminal::terminal::{CodeEntry, DataDir, Terminal, init};
 use courier_terminal::ui::{
-    App, AppConfig, AppState, CodeEntryState, LabelPadState, Language, MainWindow, NoAnswerState,
-    OutcomeState, ParcelViewState, RouteListState, Screen, Verdict,
+    App, AppConfig, AppState, CodeEntryState, DepotState, EnrollState, LabelPadState, Language,
+    MainWindow, NoAnswerState, OutcomeState, ParcelViewState, RouteListState, Screen, Verdict,
 };
 
 use crate::sample_day::{SampleCode, SampleSpec, sample_day};
@@ -202,9 +204,18 @@ pub struct TourRig {
 
 /// Builds the tour's device under `root` (a temporary directory).
 pub fn tour_rig(root: &Path) -> Result<TourRig> {
+    tour_rig_on(root, None)
+}
+
+/// Builds the tour's device under `root`, enrolled on `profile`'s platform
+/// when given (the test platform shows the TEST band on every screen).
+pub fn tour_rig_on(root: &Path, profile: Option<Profile>) -> Result<TourRig> {
     let _ = std::fs::remove_dir_all(root);
     let withdrawn = vec!["DZ40000185".to_owned()];
     let device = sample_device(root, 40, &withdrawn)?;
+    if let Some(p) = profile {
+        Store::open(&device.dir.database())?.set_meta(MetaKey::Profile, p.as_str())?;
+    }
     let position = SharedPosition::new();
     position.set(fix_at(36.7640, 3.0510, 800));
     {
@@ -248,6 +259,7 @@ pub fn tour_rig(root: &Path) -> Result<TourRig> {
     )?;
     let mut config = AppConfig::new(terminal, Feeds::of_position(Arc::new(position.clone())));
     config.language = Language::Fr;
+    config.diagnosis = Some(DeviceConfig::new(device.dir.0.clone()));
     let app = App::new_inline(config)?;
     Ok(TourRig {
         device,
@@ -359,8 +371,90 @@ pub fn tour(rig: &TourRig, shot: &mut dyn FnMut(&str) -> Result<()>) -> Result<(
     app_state.set_notice_liability("seller".into());
     shot("21-refusal-recorded")?;
     app_state.invoke_dismiss();
+    // Carrier IT: the diagnosis (a 3 s press on the menu screen's title).
+    app_state.invoke_show_about();
+    app_state.invoke_open_diagnose();
+    shot("22-diagnose")?;
+    // First run on a device not enrolled: the QR refused, then enrolled.
+    let was_test = app_state.get_test_platform();
+    app_state.set_screen(Screen::Enroll);
+    let enroll = ui.global::<EnrollState>();
+    enroll.set_phase("scan".into());
+    enroll.set_typed("courier-enroll:v1?server=https%3A%2F%2Fescrow.example".into());
+    enroll.set_error_kind("enroll_refused".into());
+    enroll.set_error_detail(
+        "https://escrow.example refused the enrollment: token already used; ask the fleet operator for a new token"
+            .into(),
+    );
+    shot("23-enroll-refused")?;
+    // The rig's own identity, as enrollment would show it.
+    let key = courier_terminal::device_key::DeviceKey::load(&rig.device.dir.key())?.public_key();
+    let id = courier_terminal::domain::identity::DeviceId::new("CT-ALG-0042".to_owned());
+    let inventory = courier_terminal::domain::identity::inventory_text(&id, &key);
+    enroll.set_error_kind("".into());
+    enroll.set_device_id(id.as_str().into());
+    enroll.set_fingerprint(key.fingerprint().grouped().into());
+    enroll.set_profile("test".into());
+    if let Some(qr) = courier_terminal::ui::qr_image(&inventory, 4) {
+        enroll.set_qr(qr);
+    }
+    enroll.set_phase("done".into());
+    app_state.set_test_platform(true);
+    shot("24-enroll-done")?;
+    enroll.set_phase("scan".into());
+    enroll.set_typed("".into());
+    // The test platform: the TEST band on the route list and over a dialog.
+    go(ui, Screen::Route);
+    shot("25-test-platform")?;
+    app.scan("DZ4");
+    shot("26-test-platform-dialog")?;
+    app_state.invoke_dismiss();
+    app_state.set_test_platform(was_test);
+    depot_tour(rig, shot)?;
     position.set(fix_at(36.7640, 3.0510, 800));
     app.refresh_status();
+    Ok(())
+}
+
+/// The depot supervisor's screens: sign-in, scan-in (an alarm, a return
+/// received), a fee change, the day close. The first pass records the
+/// sign-in and two scans; later passes find them done and show the same.
+fn depot_tour(rig: &TourRig, shot: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
+    let ui = rig.app.window();
+    let app_state = ui.global::<AppState>();
+    let d = ui.global::<DepotState>();
+    app_state.invoke_show_about();
+    app_state.invoke_open_depot();
+    d.invoke_sign_out();
+    d.invoke_choose(0);
+    for k in ["1", "3", "5"] {
+        d.invoke_pin_key(k.into());
+    }
+    shot("27-depot-sign-in")?;
+    for k in ["7", "9", "0"] {
+        d.invoke_pin_key(k.into());
+    }
+    d.invoke_sign_in();
+    rig.app.scan("DZ40000074");
+    rig.app.scan("DZ99999999");
+    d.set_last_label("DZ99999999".into());
+    d.set_last_kind("scan_not_in_manifest".into());
+    d.set_last_tone("alarm".into());
+    shot("28-depot-scan-alarm")?;
+    d.set_last_label("DZ40000074".into());
+    d.set_last_kind("scan_received".into());
+    d.set_last_tone("received".into());
+    shot("29-depot-scan-received")?;
+    d.invoke_open_fee("DZ40000111".into());
+    d.set_fee_payer("carrier".into());
+    d.set_fee_note("box crushed in the van".into());
+    d.set_fee_courier_confirmed(true);
+    shot("30-depot-fee")?;
+    app_state.invoke_back();
+    d.invoke_open_close();
+    d.set_force_reason("parcels left in the van".into());
+    shot("31-depot-close")?;
+    go(ui, Screen::Route);
     Ok(())
 }
 

@@ -116,6 +116,13 @@ pub enum RejectReason {
     BadAttempt,
     /// The correction is not allowed (a delivery, a non-outcome, no note).
     BadCorrection,
+    /// The fee change is not allowed (no outcome, same payer, no reason).
+    BadFeeChange,
+    /// A supervisor event without the supervisor's proof, or naming a
+    /// supervisor the device's manifests never listed.
+    SupervisorRequired,
+    /// The supervisor's proof does not verify with the credential the server issued.
+    BadSupervisorProof,
 }
 
 impl RejectReason {
@@ -443,6 +450,65 @@ pub struct IssueManifestRequest {
     pub depot: String,
     /// Validity from now, milliseconds.
     pub valid_for_ms: i64,
+}
+
+/// `POST /v1/admin/supervisors`: create (or re-issue) a depot supervisor's
+/// credential; manifests issued for that depot then carry its verifiers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSupervisorRequest {
+    /// The supervisor id (1-64 letters, digits, `-`, `_`).
+    pub supervisor_id: String,
+    /// Name as printed on the day sheet.
+    pub name: String,
+    /// The depot (as manifests name it).
+    pub depot: String,
+    /// Issue a badge QR (returned once).
+    #[serde(default)]
+    pub badge: bool,
+    /// A PIN of 4 to 12 digits chosen by the supervisor (never returned, never stored).
+    #[serde(default)]
+    pub pin: Option<String>,
+    /// Wrong entries before a device locks this supervisor (default 5).
+    #[serde(default)]
+    pub attempt_limit: Option<u32>,
+    /// PBKDF2 iterations of the PIN (default 600 000, as buyer codes).
+    #[serde(default)]
+    pub pin_iterations: Option<u32>,
+}
+
+/// The created credential; the only time the badge text leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSupervisorResponse {
+    /// The supervisor id.
+    pub supervisor_id: String,
+    /// The depot.
+    pub depot: String,
+    /// The badge's QR text, to print on the badge.
+    pub badge_text: Option<String>,
+    /// Whether a PIN verifier was issued.
+    pub has_pin: bool,
+}
+
+/// A day close the server found at odds with the events it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCloseFlag {
+    /// The device.
+    pub device_id: String,
+    /// The `day_closed` event.
+    pub event_id: String,
+    /// Its sequence number.
+    pub seq: u64,
+    /// What differs.
+    pub differences: Vec<crate::rules::DayCloseDifference>,
+    /// When the server flagged it, Unix ms.
+    pub flagged_at_ms: i64,
+}
+
+/// Answer to `GET /v1/admin/day-close-flags`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCloseFlagsResponse {
+    /// Every flag, oldest first.
+    pub flags: Vec<DayCloseFlag>,
 }
 
 /// Answer to `GET /v1/admin/devices/{device_id}/events`.

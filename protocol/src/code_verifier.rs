@@ -104,16 +104,16 @@ impl BuyerSecret {
 
     /// Derives `K` with PBKDF2-HMAC-SHA256.
     pub fn derive_key(&self, salt: &[u8], iterations: NonZeroU32) -> CodeKey {
-        let mut k = [0u8; 32];
-        pbkdf2::derive(
-            pbkdf2::PBKDF2_HMAC_SHA256,
-            iterations,
-            salt,
-            &self.bytes,
-            &mut k,
-        );
-        CodeKey(Zeroizing::new(k))
+        derive_code_key(&self.bytes, salt, iterations)
     }
+}
+
+/// `K = PBKDF2-HMAC-SHA256(secret, salt, iterations)`: the one KDF of every
+/// verifier (buyer codes, supervisor badges and PINs).
+pub fn derive_code_key(secret: &[u8], salt: &[u8], iterations: NonZeroU32) -> CodeKey {
+    let mut k = [0u8; 32];
+    pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, iterations, salt, secret, &mut k);
+    CodeKey(Zeroizing::new(k))
 }
 
 /// Splits `ESC1:<order_ref>:<token>` when it has exactly that shape.
@@ -155,7 +155,7 @@ impl CodeKey {
         &self.0
     }
 
-    fn hmac_key(&self) -> hmac::Key {
+    pub(crate) fn hmac_key(&self) -> hmac::Key {
         hmac::Key::new(hmac::HMAC_SHA256, self.0.as_slice())
     }
 
@@ -186,7 +186,7 @@ impl CodeKey {
     }
 }
 
-fn tag32(tag: hmac::Tag) -> [u8; 32] {
+pub(crate) fn tag32(tag: hmac::Tag) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(tag.as_ref());
     out

@@ -14,6 +14,8 @@ use crate::canonical::to_canonical_bytes;
 use crate::keys::{
     PublicKey, Signer, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
 };
+use crate::rules::day_close::DayCloseRecord;
+use crate::supervisor::SupervisorProof;
 use crate::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome, Reason};
 
 /// Schema tag of event bodies.
@@ -139,6 +141,13 @@ pub struct EventBody {
     pub manifest_version: Option<u64>,
     /// Version of the terminal software.
     pub app_version: String,
+    /// The depot supervisor's proof, on supervisor events (absent otherwise,
+    /// and then absent from the canonical bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor: Option<SupervisorProof>,
+    /// The day's record, on `day_closed` events (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<DayCloseRecord>,
 }
 
 impl EventBody {
@@ -151,6 +160,16 @@ impl EventBody {
     pub fn proof_digest(&self) -> Result<[u8; 32], ProtocolError> {
         let mut without = self.clone();
         without.code_proof = None;
+        Ok(sha256(&without.canonical_bytes()?))
+    }
+
+    /// The digest a supervisor proof binds to: the body with
+    /// `supervisor.proof` empty (the supervisor id and factor stay in).
+    pub fn supervisor_digest(&self) -> Result<[u8; 32], ProtocolError> {
+        let mut without = self.clone();
+        if let Some(s) = &mut without.supervisor {
+            s.proof = String::new();
+        }
         Ok(sha256(&without.canonical_bytes()?))
     }
 }
@@ -199,6 +218,11 @@ impl SignedEvent {
             && decode_lower_hex_array::<32>(p, "code_proof").is_err()
         {
             return not("code_proof", "64 lower-case hex characters");
+        }
+        if let Some(s) = &self.body.supervisor
+            && decode_lower_hex_array::<32>(&s.proof, "supervisor.proof").is_err()
+        {
+            return not("supervisor.proof", "64 lower-case hex characters");
         }
         if let Some(c) = &self.body.corrects
             && !is_uuid_v7(c)

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
 use crate::keys::{PublicKey, Signer, decode_hex_array};
+use crate::supervisor::SupervisorCredential;
 use crate::vocabulary::{CodePolicy, ParcelKind};
 
 /// Schema tag of manifest bodies.
@@ -145,6 +146,10 @@ pub struct ManifestBody {
     pub settings: ManifestSettings,
     /// The parcels, in any order (`route_order` orders them).
     pub parcels: Vec<ManifestParcel>,
+    /// The depot's supervisors (absent when none, and then absent from the
+    /// canonical bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supervisors: Vec<SupervisorCredential>,
 }
 
 /// A manifest with the server's signature, as downloaded or loaded from a file.
@@ -196,6 +201,13 @@ impl ManifestBody {
         }
         if self.expires_at_ms <= self.issued_at_ms {
             return Err("it expires before it is issued".into());
+        }
+        let mut supervisor_ids = BTreeSet::new();
+        for s in &self.supervisors {
+            s.check()?;
+            if !supervisor_ids.insert(&s.supervisor_id) {
+                return Err(format!("supervisor {} appears twice", s.supervisor_id));
+            }
         }
         let mut ids = BTreeSet::new();
         let mut labels = BTreeSet::new();

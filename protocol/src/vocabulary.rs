@@ -209,6 +209,104 @@ pub enum EventKind {
     ReturnCheckIn,
     /// The depot supervisor closed the day.
     DayClosed,
+    /// A depot supervisor proved presence on the device (badge or PIN).
+    SupervisorSignedIn,
+    /// An item collected on an exchange or pick-up was received at the depot.
+    ItemReceived,
+    /// A scanned return that was not expected: not in the manifest, recorded
+    /// as delivered, or never collected (an alarm).
+    UnexpectedReturn,
+    /// The condition of a received return, recorded again after its scan.
+    ReturnCondition,
+    /// The courier confirmed on the device what the supervisor then signs
+    /// (a fee change, the day close): the first pair of eyes.
+    CourierConfirmed,
+    /// Who pays a return's fees was changed, pointing to the outcome it
+    /// re-assigns (never an edit): the second pair of eyes.
+    FeeChanged,
+}
+
+impl EventKind {
+    /// Kinds only a signed-in depot supervisor records: each carries the
+    /// supervisor's proof bound to the event, which the server re-checks.
+    pub fn needs_supervisor(self) -> bool {
+        matches!(
+            self,
+            EventKind::DayClosed
+                | EventKind::SupervisorSignedIn
+                | EventKind::ItemReceived
+                | EventKind::UnexpectedReturn
+                | EventKind::ReturnCondition
+                | EventKind::FeeChanged
+        )
+    }
+}
+
+/// The state of a return when the depot takes it in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// As it left.
+    Intact,
+    /// Damaged (a reason is required).
+    Damaged,
+    /// Opened (a reason is required).
+    Opened,
+}
+
+impl Condition {
+    /// Every condition, in the order the screens list them.
+    pub const ALL: [Condition; 3] = [Condition::Intact, Condition::Damaged, Condition::Opened];
+
+    /// Protocol string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Intact => "intact",
+            Condition::Damaged => "damaged",
+            Condition::Opened => "opened",
+        }
+    }
+
+    /// Parses a protocol string.
+    pub fn parse(s: &str) -> Option<Condition> {
+        Condition::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// How a depot supervisor proved presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupervisorFactor {
+    /// The badge QR (128 random bits).
+    Badge,
+    /// The supervisor's PIN.
+    Pin,
+}
+
+impl Liability {
+    /// Protocol string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Liability::None => "none",
+            Liability::Buyer => "buyer",
+            Liability::Seller => "seller",
+            Liability::Carrier => "carrier",
+            Liability::PerPolicy => "per_policy",
+        }
+    }
+
+    /// Parses a protocol string.
+    pub fn parse(s: &str) -> Option<Liability> {
+        [
+            Liability::None,
+            Liability::Buyer,
+            Liability::Seller,
+            Liability::Carrier,
+            Liability::PerPolicy,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == s)
+    }
 }
 
 /// How the code reached the terminal.

@@ -106,6 +106,8 @@ fn body(kind: EventKind, n: u64) -> EventBody {
         gnss_utc_ms: None,
         manifest_version: Some(1),
         app_version: "t".into(),
+        supervisor: None,
+        day: None,
     }
 }
 

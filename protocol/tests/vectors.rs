@@ -65,6 +65,8 @@ fn vector_body() -> EventBody {
         gnss_utc_ms: Some(1_795_464_000_400),
         manifest_version: Some(1),
         app_version: "0.1.0".into(),
+        supervisor: None,
+        day: None,
     }
 }
 

@@ -4,7 +4,8 @@
 use std::num::NonZeroU32;
 
 use courier_protocol::api::{
-    CreateOrderRequest, CreateOrderResponse, EnrollmentTokenResponse, IssueManifestRequest,
+    CreateOrderRequest, CreateOrderResponse, CreateSupervisorRequest, CreateSupervisorResponse,
+    EnrollmentTokenResponse, IssueManifestRequest,
 };
 use courier_protocol::issuing::{CodeSeed, issue_codes};
 use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8, sha256};
@@ -12,6 +13,8 @@ use courier_protocol::manifest::{
     DEFAULT_ATTEMPT_LIMIT, MANIFEST_SCHEMA, ManifestBody, ManifestParcel, ManifestSettings,
     SignedManifest,
 };
+use courier_protocol::supervisor::{DEFAULT_SUPERVISOR_ATTEMPT_LIMIT, issue_supervisor};
+use courier_protocol::vocabulary::SupervisorFactor;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::Ed25519KeyPair;
 
@@ -138,6 +141,59 @@ pub async fn create_order(
     })
 }
 
+/// Creates (or re-issues) a depot supervisor's credential: a fresh badge when
+/// asked (its text is returned once, never stored) and a PIN verifier when a
+/// PIN is given (never stored either); the server keeps the keys `K` only.
+/// Manifests issued for the depot from now on carry the credential.
+pub async fn create_supervisor(
+    db: &dyn Storage,
+    req: &CreateSupervisorRequest,
+    now_ms: i64,
+) -> Result<CreateSupervisorResponse, ServerError> {
+    if req.depot.trim().is_empty() {
+        return Err(ServerError::Invalid("depot must not be empty".into()));
+    }
+    if !req.badge && req.pin.is_none() {
+        return Err(ServerError::Invalid(
+            "a supervisor needs a badge, a PIN, or both: set \"badge\": true or give a \"pin\""
+                .into(),
+        ));
+    }
+    let iterations = req.pin_iterations.unwrap_or(DEFAULT_ITERATIONS);
+    if iterations > MAX_ITERATIONS {
+        return Err(ServerError::Invalid(format!(
+            "pin_iterations must be at most {MAX_ITERATIONS}"
+        )));
+    }
+    let iterations = NonZeroU32::new(iterations)
+        .ok_or_else(|| ServerError::Invalid("pin_iterations must be at least 1".into()))?;
+    let issued = issue_supervisor(
+        &req.supervisor_id,
+        &req.name,
+        req.badge,
+        req.pin.as_deref(),
+        iterations,
+        req.attempt_limit
+            .unwrap_or(DEFAULT_SUPERVISOR_ATTEMPT_LIMIT),
+    )
+    .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let mut keys = Vec::new();
+    if let Some(k) = &issued.badge_key {
+        keys.push((SupervisorFactor::Badge, *k.as_bytes()));
+    }
+    if let Some(k) = &issued.pin_key {
+        keys.push((SupervisorFactor::Pin, *k.as_bytes()));
+    }
+    db.put_supervisor(&req.depot, &issued.credential, &keys, now_ms)
+        .await?;
+    Ok(CreateSupervisorResponse {
+        supervisor_id: issued.credential.supervisor_id.clone(),
+        depot: req.depot.clone(),
+        badge_text: issued.badge_text,
+        has_pin: issued.pin_key.is_some(),
+    })
+}
+
 /// Builds, signs and stores a device's next manifest, refusing one that a
 /// terminal would refuse (see [`ManifestBody::check_content`]).
 pub async fn issue_manifest(
@@ -213,6 +269,7 @@ async fn issue(
         depot: req.depot.clone(),
         settings: ManifestSettings::default(),
         parcels,
+        supervisors: db.depot_supervisors(&req.depot).await?,
     };
     if checked {
         body.check_content().map_err(|why| {

@@ -10,8 +10,11 @@
 //! device's view of that parcel, and a `delivered` outcome must carry a code
 //! proof that verifies with the order's `K`. A wrong proof spends one of the
 //! parcel's tries, the very counter the online check uses; a locked parcel
-//! compares no proof at all. The first rejection stops the batch: every later
-//! event depends on it and is answered `not_processed`.
+//! compares no proof at all. A supervisor event must carry the supervisor's
+//! proof, verified with a key the server issued (`bad_supervisor_proof`,
+//! `supervisor_required`), and a day close is checked against the events held
+//! and flagged when it differs. The first rejection stops the batch: every
+//! later event depends on it and is answered `not_processed`.
 //!
 //! An event whose device and sequence number are stored with another hash is
 //! a fork of the chain (a cloned device, a restored backup): it is rejected as
@@ -25,9 +28,13 @@
 use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
-use courier_protocol::rules::{CounterEffect, ParcelLedger};
+use courier_protocol::manifest::ManifestBody;
+use courier_protocol::rules::{
+    CounterEffect, DayBook, DayCloseDifference, ParcelLedger, check_day_close,
+};
 use courier_protocol::strict_json::CheckedValue;
-use courier_protocol::vocabulary::{EntryMode, EventKind};
+use courier_protocol::supervisor::verify_supervisor_proof;
+use courier_protocol::vocabulary::{EntryMode, EventKind, SupervisorFactor};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
@@ -100,6 +107,17 @@ pub struct BatchContext {
     pub proof_failures: HashSet<String>,
     /// The depot of the device's latest manifest.
     pub depot: Option<String>,
+    /// Every key `K` issued to each supervisor the batch's proofs name, by
+    /// supervisor id and factor (absent: none issued).
+    pub supervisor_keys: HashMap<(String, SupervisorFactor), Vec<[u8; 32]>>,
+    /// The device's manifests the checks need, by version: those its
+    /// supervisor events were recorded under and, when the batch holds a day
+    /// close, every version the device accepted (see
+    /// [`BatchKeys::manifest_versions`]).
+    pub manifests: HashMap<u64, ManifestBody>,
+    /// The device's stored events, in chain order, when the batch holds a
+    /// `day_closed` event (empty otherwise).
+    pub held_events: Vec<SignedEvent>,
 }
 
 /// The ids a store must look up to build a [`BatchContext`].
@@ -113,6 +131,14 @@ pub struct BatchKeys {
     pub parcel_ids: Vec<String>,
     /// Their hashes.
     pub hashes: Vec<String>,
+    /// Supervisors named by the events' proofs, with the factor, sorted.
+    pub supervisors: Vec<(String, SupervisorFactor)>,
+    /// Manifest versions the supervisor proofs were recorded under, and those
+    /// the batch's `manifest_accepted` events accept.
+    pub versions: Vec<u64>,
+    /// Whether the batch holds a `day_closed` event (the store then loads the
+    /// device's stored events).
+    pub day_close: bool,
 }
 
 impl BatchKeys {
@@ -120,6 +146,8 @@ impl BatchKeys {
     pub fn of(events: &[Uploaded]) -> BatchKeys {
         let mut keys = BatchKeys::default();
         let mut parcels = BTreeSet::new();
+        let mut supervisors = BTreeSet::new();
+        let mut versions = BTreeSet::new();
         for item in events {
             if let Uploaded::Event(e) = item {
                 keys.event_ids.push(e.body.event_id.clone());
@@ -128,10 +156,65 @@ impl BatchKeys {
                 if let Some(p) = &e.body.parcel_id {
                     parcels.insert(p.clone());
                 }
+                if let Some(s) = &e.body.supervisor {
+                    supervisors.insert((s.supervisor_id.clone(), factor_rank(s.factor)));
+                    versions.extend(e.body.manifest_version);
+                }
+                if e.body.kind == EventKind::ManifestAccepted {
+                    versions.extend(e.body.manifest_version);
+                }
+                keys.day_close |= e.body.kind == EventKind::DayClosed;
             }
         }
         keys.parcel_ids = parcels.into_iter().collect();
+        keys.supervisors = supervisors
+            .into_iter()
+            .map(|(id, rank)| (id, FACTORS[rank]))
+            .collect();
+        keys.versions = versions.into_iter().collect();
         keys
+    }
+
+    /// The manifest versions a store loads into [`BatchContext::manifests`]:
+    /// the batch's own (see [`BatchKeys::versions`]) and, when the batch holds
+    /// a day close, every version the device's `held` events accepted.
+    pub fn manifest_versions(&self, held: &[SignedEvent]) -> Vec<u64> {
+        let mut out: BTreeSet<u64> = self.versions.iter().copied().collect();
+        if self.day_close {
+            out.extend(
+                held.iter()
+                    .filter(|e| e.body.kind == EventKind::ManifestAccepted)
+                    .filter_map(|e| e.body.manifest_version),
+            );
+        }
+        out.into_iter().collect()
+    }
+}
+
+/// The supervisor factors, in a fixed order (they have no `Ord`).
+const FACTORS: [SupervisorFactor; 2] = [SupervisorFactor::Badge, SupervisorFactor::Pin];
+
+fn factor_rank(f: SupervisorFactor) -> usize {
+    match f {
+        SupervisorFactor::Badge => 0,
+        SupervisorFactor::Pin => 1,
+    }
+}
+
+/// A factor as the stores write it.
+pub(crate) fn factor_str(f: SupervisorFactor) -> &'static str {
+    match f {
+        SupervisorFactor::Badge => "badge",
+        SupervisorFactor::Pin => "pin",
+    }
+}
+
+/// A factor from its stored text.
+pub(crate) fn factor_from_str(s: &str) -> Option<SupervisorFactor> {
+    match s {
+        "badge" => Some(SupervisorFactor::Badge),
+        "pin" => Some(SupervisorFactor::Pin),
+        _ => None,
     }
 }
 
@@ -159,6 +242,18 @@ pub struct NewAlert {
     pub detail: String,
 }
 
+/// A day close at odds with the events held, to record for the back office
+/// (the store adds the device and the time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDayCloseFlag {
+    /// The `day_closed` event.
+    pub event_id: String,
+    /// Its sequence number.
+    pub seq: u64,
+    /// What differs.
+    pub differences: Vec<DayCloseDifference>,
+}
+
 /// What a batch changes; the store writes all of it and commits, rejected
 /// events included (a wrong proof's spent try and an alert are kept).
 #[derive(Debug, Clone)]
@@ -173,6 +268,8 @@ pub struct BatchWrites {
     pub proof_failures: Vec<(String, String)>,
     /// Alerts for the back office.
     pub alerts: Vec<NewAlert>,
+    /// Day closes that differ from the events held (once per event id).
+    pub day_close_flags: Vec<NewDayCloseFlag>,
     /// The device's tip after the batch.
     pub tip: ChainTip,
 }
@@ -188,6 +285,7 @@ pub fn plan(
         attempts: BTreeMap::new(),
         proof_failures: Vec::new(),
         alerts: Vec::new(),
+        day_close_flags: Vec::new(),
         tip: ctx.device.tip.clone(),
     };
     let mut results = Vec::with_capacity(events.len());
@@ -322,11 +420,22 @@ fn check_one(
     if event.body.prev_hash != tip.hash {
         return Ok(Err(RejectReason::ChainBroken));
     }
+    if let Some(reason) = check_supervisor(ctx, event) {
+        tracing::info!(device_id = %device_id, seq = event.body.seq, ?reason, "supervisor event refused");
+        return Ok(Err(reason));
+    }
+    if event.body.kind == EventKind::DayClosed {
+        check_day_close_held(ctx, writes, event);
+    }
     let Some(parcel_id) = event.body.parcel_id.as_deref() else {
         return Ok(
             if matches!(
                 event.body.kind,
-                EventKind::ManifestAccepted | EventKind::DayClosed
+                EventKind::ManifestAccepted
+                    | EventKind::DayClosed
+                    | EventKind::SupervisorSignedIn
+                    | EventKind::UnexpectedReturn
+                    | EventKind::CourierConfirmed
             ) {
                 Ok(Accept::New(None))
             } else {
@@ -380,6 +489,81 @@ fn check_one(
         }
     }
     Ok(Ok(Accept::New(Some((parcel_id.to_owned(), next)))))
+}
+
+/// A supervisor event must name a supervisor the manifest it was recorded
+/// under listed for the device, and carry a proof that verifies with a key
+/// the server issued to that supervisor for that factor; any event that
+/// carries a proof is checked the same way.
+fn check_supervisor(ctx: &BatchContext, event: &SignedEvent) -> Option<RejectReason> {
+    let Some(s) = &event.body.supervisor else {
+        return event
+            .body
+            .kind
+            .needs_supervisor()
+            .then_some(RejectReason::SupervisorRequired);
+    };
+    let listed = event
+        .body
+        .manifest_version
+        .and_then(|v| ctx.manifests.get(&v))
+        .is_some_and(|m| {
+            m.supervisors
+                .iter()
+                .any(|c| c.supervisor_id == s.supervisor_id)
+        });
+    if !listed {
+        return Some(RejectReason::SupervisorRequired);
+    }
+    let keys = match ctx
+        .supervisor_keys
+        .get(&(s.supervisor_id.clone(), s.factor))
+    {
+        Some(keys) if !keys.is_empty() => keys,
+        _ => return Some(RejectReason::SupervisorRequired),
+    };
+    let (Ok(digest), Ok(proof)) = (event.body.supervisor_digest(), hex::decode(&s.proof)) else {
+        return Some(RejectReason::Malformed);
+    };
+    let verifies = keys
+        .iter()
+        .any(|k| verify_supervisor_proof(&CodeKey::from_bytes(*k), &digest, &proof));
+    (!verifies).then_some(RejectReason::BadSupervisorProof)
+}
+
+/// Checks a day close against the events the server holds for the device
+/// (those of this batch already accepted included) and flags any difference
+/// for the back office; the close itself is accepted (it is the device's
+/// signed statement, and the flag is the server's).
+fn check_day_close_held(ctx: &BatchContext, writes: &mut BatchWrites, event: &SignedEvent) {
+    let events: Vec<SignedEvent> = ctx
+        .held_events
+        .iter()
+        .cloned()
+        .chain(writes.events.iter().map(|e| e.event.clone()))
+        .collect();
+    let in_force = event.body.manifest_version;
+    // The parcels the device holds after accepting its manifests in order:
+    // the last listing of each parcel wins, as on the terminal.
+    let parcels = courier_protocol::rules::returns::day_parcels(
+        events
+            .iter()
+            .filter(|e| e.body.kind == EventKind::ManifestAccepted)
+            .filter_map(|e| e.body.manifest_version)
+            .filter(|v| in_force.is_none_or(|m| *v <= m))
+            .filter_map(|v| ctx.manifests.get(&v))
+            .map(|m| m.parcels.as_slice()),
+    );
+    let totals = DayBook::from_log(&parcels, &events).totals();
+    let differences = check_day_close(&event.body, &totals, &events);
+    if !differences.is_empty() {
+        tracing::warn!(device_id = %ctx.device.device_id, seq = event.body.seq, ?differences, "day close differs from the events held");
+        writes.day_close_flags.push(NewDayCloseFlag {
+            event_id: event.body.event_id.clone(),
+            seq: event.body.seq,
+            differences,
+        });
+    }
 }
 
 fn set_attempts(ctx: &mut BatchContext, writes: &mut BatchWrites, parcel_id: &str, n: u32) {

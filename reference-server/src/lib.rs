@@ -15,6 +15,7 @@ pub mod routes;
 pub mod serve;
 pub mod sqlite;
 pub mod storage;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use thiserror::Error;
 use crate::faults::Faults;
 use crate::storage::Storage;
 
-pub use serve::{RunningServer, start};
+pub use serve::{RunningServer, start, start_tls};
 pub use storage::Database;
 
 /// What can fail inside the server.
@@ -45,6 +46,9 @@ pub enum ServerError {
     /// Key material could not be created or loaded.
     #[error("server key error: {0}")]
     Key(String),
+    /// The TLS certificate or key could not be used.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The listening socket could not be opened.
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),

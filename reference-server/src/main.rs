@@ -13,7 +13,9 @@ use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::storage::open_storage;
-use escrow_reference_server::{AppState, Database, ServerConfig, admin, start, system_clock};
+use escrow_reference_server::{
+    AppState, Database, ServerConfig, admin, start, start_tls, system_clock, tls,
+};
 
 /// Reference escrow server for courier terminals (see docs/protocol.md).
 #[derive(Parser)]
@@ -42,6 +44,12 @@ enum Command {
         /// Bearer token of the admin API (loopback only); absent disables it.
         #[arg(long, env = "ESCROW_ADMIN_TOKEN")]
         admin_token: Option<String>,
+        /// Serve HTTPS with this PEM certificate chain (leaf first).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of `--tls-cert`.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Print the server's public key (what devices pin).
     PublicKey,
@@ -75,6 +83,26 @@ enum Command {
         /// Derive codes from this demo secret (reproducible demos).
         #[arg(long)]
         demo_secret: Option<String>,
+    },
+    /// Create (or re-issue) a depot supervisor's credential; manifests for the
+    /// depot then carry it. With --pin, the PIN is read from standard input
+    /// (never an argument). Prints the badge text once.
+    CreateSupervisor {
+        /// Supervisor id (letters, digits, '-', '_').
+        #[arg(long)]
+        id: String,
+        /// Name, as printed on the day sheet.
+        #[arg(long)]
+        name: String,
+        /// Depot (as manifests name it).
+        #[arg(long, default_value = "Depot")]
+        depot: String,
+        /// Issue no badge (a PIN only).
+        #[arg(long)]
+        no_badge: bool,
+        /// Read a PIN (4-12 digits) from the first line of standard input.
+        #[arg(long)]
+        pin: bool,
     },
     /// Sign a device's next manifest with the given parcels.
     IssueManifest {
@@ -139,6 +167,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             listen,
             admin_token,
+            tls_cert,
+            tls_key,
         } => {
             let config = ServerConfig {
                 database: database.clone(),
@@ -148,7 +178,12 @@ async fn main() -> anyhow::Result<()> {
             let state = AppState::open(&config, Arc::new(Faults::default()))
                 .await
                 .with_context(|| format!("opening {}", database.describe()))?;
-            let server = start(state, listen).await?;
+            let server = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    start_tls(state, listen, tls::acceptor(&cert, &key)?).await?
+                }
+                _ => start(state, listen).await?,
+            };
             println!("listening on {}", server.url());
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
@@ -236,6 +271,45 @@ async fn main() -> anyhow::Result<()> {
                 "parcel_id {}\norder_ref {}\nnumeric_code {}\nqr_text {}",
                 created.parcel_id, created.order_ref, created.numeric_code, created.qr_text
             );
+        }
+        Command::CreateSupervisor {
+            id,
+            name,
+            depot,
+            no_badge,
+            pin,
+        } => {
+            let pin = if pin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("cannot read the PIN from standard input")?;
+                Some(line.trim().to_owned())
+            } else {
+                None
+            };
+            let db = open().await?;
+            let created = admin::create_supervisor(
+                db.as_ref(),
+                &courier_protocol::api::CreateSupervisorRequest {
+                    supervisor_id: id,
+                    name,
+                    depot,
+                    badge: !no_badge,
+                    pin,
+                    attempt_limit: None,
+                    pin_iterations: None,
+                },
+                now,
+            )
+            .await?;
+            println!(
+                "supervisor_id {}\ndepot {}\nhas_pin {}",
+                created.supervisor_id, created.depot, created.has_pin
+            );
+            if let Some(b) = created.badge_text {
+                println!("badge_text {b}");
+            }
         }
         Command::IssueManifest {
             device,

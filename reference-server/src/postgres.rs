@@ -13,18 +13,30 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::{ChainTip, GENESIS_PREV_HASH, SignedEvent};
 use courier_protocol::keys::PublicKey;
+use courier_protocol::supervisor::SupervisorCredential;
+use courier_protocol::vocabulary::SupervisorFactor;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
 use crate::ServerError;
-use crate::ingest::{self, BatchContext, BatchKeys, BatchWrites, IngestOutcome, Uploaded};
-use crate::storage::{Alert, DeviceRow, NewManifest, OrderRow, Storage, to_i64, to_u64};
+use crate::ingest::{
+    self, BatchContext, BatchKeys, BatchWrites, IngestOutcome, Uploaded, factor_from_str,
+    factor_str,
+};
+use crate::storage::{
+    Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Storage, group_report_sources,
+    manifest_body, to_i64, to_u64,
+};
 
 /// The PostgreSQL migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_initial.sql"),
+    include_str!("../migrations/postgres/0002_depot_supervisors.sql"),
+];
 
 /// Advisory lock key of the migrations.
 const MIGRATION_LOCK: i64 = 7_262_016;
@@ -387,6 +399,67 @@ async fn load_context(
             proof_failures.insert(r.get::<_, String>(0));
         }
     }
+    let mut supervisor_keys: HashMap<(String, SupervisorFactor), Vec<[u8; 32]>> = HashMap::new();
+    if !keys.supervisors.is_empty() {
+        let ids: Vec<&str> = keys.supervisors.iter().map(|(id, _)| id.as_str()).collect();
+        let stmt = tx
+            .prepare_cached(
+                "SELECT supervisor_id, factor, key_hex FROM supervisor_keys WHERE supervisor_id = ANY($1)",
+            )
+            .await
+            .map_err(Ok)?;
+        for r in tx.query(&stmt, &[&ids]).await.map_err(Ok)? {
+            let id: String = r.get(0);
+            let Some(factor) = factor_from_str(r.get(1)) else {
+                continue;
+            };
+            if !keys
+                .supervisors
+                .iter()
+                .any(|(i, f)| *i == id && *f == factor)
+            {
+                continue;
+            }
+            let key = courier_protocol::keys::decode_hex_array::<32>(r.get(2), "key")
+                .map_err(|e| Err(corrupt(e)))?;
+            supervisor_keys.entry((id, factor)).or_default().push(key);
+        }
+    }
+    let held_events = if keys.day_close {
+        let stmt = tx
+            .prepare_cached("SELECT signed_json FROM events WHERE device_id = $1 ORDER BY seq")
+            .await
+            .map_err(Ok)?;
+        tx.query(&stmt, &[&device.device_id])
+            .await
+            .map_err(Ok)?
+            .iter()
+            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(|e| Err(corrupt(e))))
+            .collect::<Result<Vec<SignedEvent>, _>>()?
+    } else {
+        Vec::new()
+    };
+    let mut manifests = HashMap::new();
+    let versions: Vec<i64> = keys
+        .manifest_versions(&held_events)
+        .into_iter()
+        .map(to_i64)
+        .collect();
+    if !versions.is_empty() {
+        let stmt = tx
+            .prepare_cached(
+                "SELECT version, signed_json FROM manifests WHERE device_id = $1 AND version = ANY($2)",
+            )
+            .await
+            .map_err(Ok)?;
+        for r in tx
+            .query(&stmt, &[&device.device_id, &versions])
+            .await
+            .map_err(Ok)?
+        {
+            manifests.insert(to_u64(r.get(0)), manifest_body(r.get(1)).map_err(Err)?);
+        }
+    }
     Ok(BatchContext {
         device,
         known,
@@ -397,6 +470,9 @@ async fn load_context(
         ledgers,
         proof_failures,
         depot,
+        supervisor_keys,
+        manifests,
+        held_events,
     })
 }
 
@@ -500,6 +576,16 @@ async fn apply(
         tx.execute(
             "INSERT INTO alerts(kind, device_id, detail, at_ms) VALUES ($1, $2, $3, $4)",
             &[&a.kind, &device_id, &a.detail, &now_ms],
+        )
+        .await
+        .map_err(Ok)?;
+    }
+    for f in &writes.day_close_flags {
+        let json = serde_json::to_string(&f.differences).map_err(|e| Err(corrupt(e)))?;
+        tx.execute(
+            "INSERT INTO day_close_flags(event_id, device_id, seq, differences_json, flagged_at_ms)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&f.event_id, &device_id, &to_i64(f.seq), &json, &now_ms],
         )
         .await
         .map_err(Ok)?;
@@ -894,6 +980,115 @@ impl Storage for PgStore {
             .await
             .map_err(pg_err)?;
         Ok((to_u64(row.get(0)), to_u64(row.get(1))))
+    }
+
+    async fn put_supervisor(
+        &self,
+        depot: &str,
+        credential: &SupervisorCredential,
+        keys: &[(SupervisorFactor, [u8; 32])],
+        now_ms: i64,
+    ) -> Result<(), ServerError> {
+        let json = serde_json::to_string(credential).map_err(corrupt)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg_err)?;
+        tx.execute(
+            "INSERT INTO supervisors(supervisor_id, depot, credential_json, created_at_ms)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (supervisor_id) DO UPDATE SET depot = excluded.depot,
+                 credential_json = excluded.credential_json, created_at_ms = excluded.created_at_ms",
+            &[&credential.supervisor_id, &depot, &json, &now_ms],
+        )
+        .await
+        .map_err(pg_err)?;
+        for (factor, key) in keys {
+            tx.execute(
+                "INSERT INTO supervisor_keys(supervisor_id, factor, key_hex, created_at_ms)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[
+                    &credential.supervisor_id,
+                    &factor_str(*factor),
+                    &hex::encode(key),
+                    &now_ms,
+                ],
+            )
+            .await
+            .map_err(pg_err)?;
+        }
+        tx.commit().await.map_err(pg_err)
+    }
+
+    async fn depot_supervisors(
+        &self,
+        depot: &str,
+    ) -> Result<Vec<SupervisorCredential>, ServerError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT credential_json FROM supervisors WHERE depot = $1 ORDER BY supervisor_id",
+                &[&depot],
+            )
+            .await
+            .map_err(pg_err)?;
+        rows.iter()
+            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(corrupt))
+            .collect()
+    }
+
+    async fn day_close_flags(&self) -> Result<Vec<DayCloseFlag>, ServerError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT device_id, event_id, seq, differences_json, flagged_at_ms
+                 FROM day_close_flags ORDER BY flagged_at_ms, device_id, seq",
+                &[],
+            )
+            .await
+            .map_err(pg_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DayCloseFlag {
+                    device_id: r.get(0),
+                    event_id: r.get(1),
+                    seq: to_u64(r.get(2)),
+                    differences: serde_json::from_str(r.get::<_, &str>(3)).map_err(corrupt)?,
+                    flagged_at_ms: r.get(4),
+                })
+            })
+            .collect()
+    }
+
+    async fn report_sources(
+        &self,
+        device: Option<&str>,
+        depot: Option<&str>,
+    ) -> Result<Vec<ReportSource>, ServerError> {
+        let rows = {
+            let c = self.client().await?;
+            c.query(
+                "SELECT d.device_id, m.signed_json FROM devices d
+                 LEFT JOIN manifests m ON m.device_id = d.device_id
+                 WHERE $1::text IS NULL OR d.device_id = $1
+                 ORDER BY d.device_id, m.version",
+                &[&device],
+            )
+            .await
+            .map_err(pg_err)?
+        };
+        let mut out = group_report_sources(
+            rows.iter()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1))),
+            depot,
+        )?;
+        for source in &mut out {
+            source.events = self
+                .events_where(
+                    "SELECT signed_json FROM events WHERE device_id = $1 ORDER BY seq",
+                    &[&source.device_id],
+                )
+                .await?;
+        }
+        Ok(out)
     }
 }
 

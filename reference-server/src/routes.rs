@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use courier_protocol::api::{
     CODE_CHECK_SCHEMA, CodeCheckBody, CodeCheckRequest, CodeCheckResponse, CodeFormWire,
-    CreateOrderRequest, DeviceEventsResponse, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
-    ErrorDetail, EventsResponse, FaultPlan, IssueManifestRequest, MAX_BATCH_EVENTS,
-    MIN_BATCH_EVENTS, ManifestResponse, OnlineCheckResult, RECEIPT_SCHEMA, ReceiptBody,
-    SignedCodeCheck, SignedReceipt, online_check_digest,
+    CreateOrderRequest, CreateSupervisorRequest, DayCloseFlagsResponse, DeviceEventsResponse,
+    EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, ErrorDetail, EventsResponse, FaultPlan,
+    IssueManifestRequest, MAX_BATCH_EVENTS, MIN_BATCH_EVENTS, ManifestResponse, OnlineCheckResult,
+    RECEIPT_SCHEMA, ReceiptBody, SignedCodeCheck, SignedReceipt, online_check_digest,
 };
 use courier_protocol::checkpoint::{CheckpointResponse, SignedCheckpoint};
 use courier_protocol::code_verifier::CodeKey;
@@ -117,12 +117,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/orders", post(admin_order))
         .route("/v1/admin/enrollment-tokens", post(admin_token))
         .route("/v1/admin/manifests", post(admin_manifest))
+        .route("/v1/admin/supervisors", post(admin_supervisor))
+        .route("/v1/admin/day-close-flags", get(admin_day_close_flags))
         .route("/v1/admin/faults", post(admin_faults).get(admin_faults_get))
         .route(
             "/v1/admin/devices/{device_id}/events",
             get(admin_device_events),
         )
         .route("/v1/admin/alerts", get(admin_alerts))
+        .route("/v1/admin/reports/day", get(admin_day_report))
         .route("/v1/checkpoint", get(checkpoint))
         .route(
             "/v1/admin/devices/{device_id}/checkpoint",
@@ -639,6 +642,35 @@ async fn admin_manifest(
     ok(m)
 }
 
+async fn admin_supervisor(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let req: CreateSupervisorRequest = parse(&state, &body)?;
+    let now = state.now_ms();
+    let created = admin::create_supervisor(state.store(), &req, now)
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(created)
+}
+
+async fn admin_day_close_flags(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let flags = state
+        .store()
+        .day_close_flags()
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(DayCloseFlagsResponse { flags })
+}
+
 #[derive(Serialize)]
 struct FaultStatus {
     pending: FaultPlan,
@@ -793,4 +825,104 @@ async fn admin_alerts(
         .await
         .map_err(|e| ApiError::from_server(&state, e))?;
     ok(AlertsResponse { alerts })
+}
+
+/// `GET /v1/admin/reports/day` query: one of `depot` or `device`, the day,
+/// the offset it is counted in, and the format.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DayReportQuery {
+    depot: Option<String>,
+    device: Option<String>,
+    date: String,
+    utc_offset: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /v1/admin/reports/day`: the day reports of a depot's devices, or of
+/// one device, computed from the events the server holds by the same pure
+/// function as the terminals' exports; JSON, or CSV (`format=csv` or
+/// `Accept: text/csv`).
+async fn admin_day_report(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult {
+    use courier_protocol::day_report_csv::to_csv;
+    use courier_protocol::day_window::DayWindow;
+    use courier_protocol::rules::day_report::{DayInput, DayReports, day_report};
+
+    require_admin(&state, &headers, peer)?;
+    let bad = |m: String| ApiError::new(&state, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m);
+    let q: DayReportQuery = serde_urlencoded_query(uri.query().unwrap_or(""))
+        .map_err(|e| bad(format!("bad query ({e}); expected depot=... or device=..., date=YYYY-MM-DD, optional utc_offset=%2B01:00 and format=json|csv")))?;
+    if q.depot.is_some() == q.device.is_some() {
+        return Err(bad("give exactly one of depot=... or device=...".into()));
+    }
+    // A "+" in a query string reads as a space: take " 01:00" as "+01:00".
+    let offset = q
+        .utc_offset
+        .as_deref()
+        .unwrap_or("+00:00")
+        .replacen(' ', "+", 1);
+    let day = DayWindow::parse(&q.date, &offset).map_err(|e| bad(e.to_string()))?;
+    let csv = match q.format.as_deref() {
+        Some("csv") => true,
+        Some("json") => false,
+        Some(other) => return Err(bad(format!("format {other:?} is not json or csv"))),
+        None => headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv")),
+    };
+    let db = state.store();
+    if let Some(device) = &q.device
+        && db
+            .device(device)
+            .await
+            .map_err(|e| ApiError::from_server(&state, e))?
+            .is_none()
+    {
+        return Err(ApiError::from_server(
+            &state,
+            ServerError::NotFound(format!("device {device} is not enrolled")),
+        ));
+    }
+    let sources = db
+        .report_sources(q.device.as_deref(), q.depot.as_deref())
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    let reports = sources.iter().map(|s| {
+        day_report(DayInput {
+            device_id: &s.device_id,
+            day: &day,
+            manifests: &s.manifests,
+            events: &s.events,
+        })
+    });
+    let answer = DayReports::gather(&day, q.depot.as_deref(), q.device.as_deref(), reports);
+    if csv {
+        let bytes = to_csv(&answer.reports.iter().collect::<Vec<_>>())
+            .map_err(|e| ApiError::from_server(&state, ServerError::Invalid(e.to_string())))?;
+        return Ok((
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            bytes,
+        )
+            .into_response());
+    }
+    ok(answer)
+}
+
+/// Parses a query string into `T` (axum's `Query` answers a bad query with
+/// plain text; this keeps the documented JSON error body).
+fn serde_urlencoded_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, String> {
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}")
+            .parse::<Uri>()
+            .map_err(|e| e.to_string())?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| e.body_text())
 }

@@ -1,15 +1,18 @@
 //! The accept loop: one HTTP/1.1 connection task per socket, each able to hang
 //! up without answering (for the dropped-connection and lost-answer faults),
 //! and a stop that closes the listener and every connection (for restarts).
+//! Plain HTTP on loopback for the demo and tests; HTTPS with [`start_tls`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::routes::{ConnKill, PeerAddr, router};
@@ -21,14 +24,16 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// Its state (faults, database, key).
     pub state: Arc<AppState>,
+    tls: bool,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
 impl RunningServer {
-    /// Base URL, e.g. `http://127.0.0.1:8787`.
+    /// Base URL, e.g. `http://127.0.0.1:8787` (`https://` when serving TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops listening and closes every open connection.
@@ -43,11 +48,29 @@ impl RunningServer {
     }
 }
 
-/// Binds `addr` and serves the API until stopped.
+/// Binds `addr` and serves the API over plain HTTP until stopped.
 pub async fn start(state: Arc<AppState>, addr: SocketAddr) -> Result<RunningServer, ServerError> {
+    serve(state, addr, None).await
+}
+
+/// Binds `addr` and serves the API over HTTPS until stopped (see [`crate::tls`]).
+pub async fn start_tls(
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    tls: TlsAcceptor,
+) -> Result<RunningServer, ServerError> {
+    serve(state, addr, Some(tls)).await
+}
+
+async fn serve(
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    tls: Option<TlsAcceptor>,
+) -> Result<RunningServer, ServerError> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let app = router(state.clone());
+    let with_tls = tls.is_some();
     let (tx, mut rx) = watch::channel(false);
     let task = tokio::spawn(async move {
         let mut conns = JoinSet::new();
@@ -57,19 +80,14 @@ pub async fn start(state: Arc<AppState>, addr: SocketAddr) -> Result<RunningServ
                 accepted = listener.accept() => {
                     let Ok((stream, peer)) = accepted else { continue };
                     let app = app.clone();
+                    let tls = tls.clone();
                     conns.spawn(async move {
-                        let kill = Arc::new(Notify::new());
-                        let kill_ext = ConnKill(kill.clone());
-                        let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                            req.extensions_mut().insert(kill_ext.clone());
-                            req.extensions_mut().insert(PeerAddr(peer));
-                            app.clone().oneshot(req.map(axum::body::Body::new))
-                        });
-                        let conn = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc);
-                        tokio::select! {
-                            _ = conn => {}
-                            _ = kill.notified() => {}
+                        match tls {
+                            None => connection(stream, peer, app).await,
+                            Some(tls) => match tls.accept(stream).await {
+                                Ok(stream) => connection(stream, peer, app).await,
+                                Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                            },
                         }
                     });
                 }
@@ -78,11 +96,32 @@ pub async fn start(state: Arc<AppState>, addr: SocketAddr) -> Result<RunningServ
         }
         conns.shutdown().await;
     });
-    tracing::info!(addr = %local, "escrow reference server listening");
+    tracing::info!(addr = %local, tls = with_tls, "escrow reference server listening");
     Ok(RunningServer {
         addr: local,
         state,
+        tls: with_tls,
         shutdown: tx,
         task,
     })
+}
+
+/// Serves one connection until it ends or a fault switch hangs it up.
+async fn connection<S>(stream: S, peer: SocketAddr, app: axum::Router)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let kill = Arc::new(Notify::new());
+    let kill_ext = ConnKill(kill.clone());
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(kill_ext.clone());
+        req.extensions_mut().insert(PeerAddr(peer));
+        app.clone().oneshot(req.map(axum::body::Body::new))
+    });
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    tokio::select! {
+        _ = conn => {}
+        _ = kill.notified() => {}
+    }
 }

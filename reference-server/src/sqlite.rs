@@ -8,18 +8,27 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::{GENESIS_PREV_HASH, SignedEvent};
 use courier_protocol::keys::PublicKey;
+use courier_protocol::supervisor::SupervisorCredential;
+use courier_protocol::vocabulary::SupervisorFactor;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::ServerError;
-use crate::ingest::{self, BatchContext, BatchKeys, BatchWrites, IngestOutcome, Uploaded};
-use crate::storage::{Alert, DeviceRow, NewManifest, OrderRow, Storage, to_i64, to_u64};
+use crate::ingest::{
+    self, BatchContext, BatchKeys, BatchWrites, IngestOutcome, Uploaded, factor_str,
+};
+use crate::storage::{
+    Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Storage, group_report_sources,
+    manifest_body, to_i64, to_u64,
+};
 
 /// The SQLite migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_initial.sql"),
     include_str!("../migrations/sqlite/0002_alerts_and_back_office.sql"),
+    include_str!("../migrations/sqlite/0003_depot_supervisors.sql"),
 ];
 
 fn db_err(e: rusqlite::Error) -> ServerError {
@@ -260,6 +269,48 @@ fn load_context(
         .optional()
         .map_err(db_err)?
         .flatten();
+    let mut supervisor_keys = HashMap::new();
+    for (id, factor) in &keys.supervisors {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT key_hex FROM supervisor_keys WHERE supervisor_id = ?1 AND factor = ?2",
+            )
+            .map_err(db_err)?;
+        let found = stmt
+            .query_map(params![id, factor_str(*factor)], |r| r.get::<_, String>(0))
+            .map_err(db_err)?
+            .map(|k| {
+                courier_protocol::keys::decode_hex_array::<32>(&k.map_err(db_err)?, "key")
+                    .map_err(corrupt)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !found.is_empty() {
+            supervisor_keys.insert((id.clone(), *factor), found);
+        }
+    }
+    let held_events = if keys.day_close {
+        events_query(
+            tx,
+            "SELECT signed_json FROM events WHERE device_id = ?1 ORDER BY seq",
+            [&device.device_id],
+        )?
+    } else {
+        Vec::new()
+    };
+    let mut manifests = HashMap::new();
+    for v in keys.manifest_versions(&held_events) {
+        let json: Option<String> = tx
+            .prepare_cached(
+                "SELECT signed_json FROM manifests WHERE device_id = ?1 AND version = ?2",
+            )
+            .map_err(db_err)?
+            .query_row(params![device.device_id, to_i64(v)], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        if let Some(json) = json {
+            manifests.insert(v, manifest_body(&json)?);
+        }
+    }
     Ok(BatchContext {
         device,
         known,
@@ -270,6 +321,9 @@ fn load_context(
         ledgers,
         proof_failures,
         depot,
+        supervisor_keys,
+        manifests,
+        held_events,
     })
 }
 
@@ -326,6 +380,15 @@ fn apply(
         tx.execute(
             "INSERT INTO alerts(kind, device_id, detail, at_ms) VALUES (?1, ?2, ?3, ?4)",
             params![a.kind, device_id, a.detail, now_ms],
+        )
+        .map_err(db_err)?;
+    }
+    for f in &writes.day_close_flags {
+        let json = serde_json::to_string(&f.differences).map_err(corrupt)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO day_close_flags(event_id, device_id, seq, differences_json, flagged_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![f.event_id, device_id, to_i64(f.seq), json, now_ms],
         )
         .map_err(db_err)?;
     }
@@ -671,5 +734,127 @@ impl Storage for SqliteStore {
                 |r| Ok((to_u64(r.get(0)?), to_u64(r.get(1)?))),
             )
             .map_err(db_err)
+    }
+
+    async fn put_supervisor(
+        &self,
+        depot: &str,
+        credential: &SupervisorCredential,
+        keys: &[(SupervisorFactor, [u8; 32])],
+        now_ms: i64,
+    ) -> Result<(), ServerError> {
+        let json = serde_json::to_string(credential).map_err(corrupt)?;
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO supervisors(supervisor_id, depot, credential_json, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(supervisor_id) DO UPDATE SET depot = excluded.depot,
+                 credential_json = excluded.credential_json, created_at_ms = excluded.created_at_ms",
+            params![credential.supervisor_id, depot, json, now_ms],
+        )
+        .map_err(db_err)?;
+        for (factor, key) in keys {
+            tx.execute(
+                "INSERT OR IGNORE INTO supervisor_keys(supervisor_id, factor, key_hex, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    credential.supervisor_id,
+                    factor_str(*factor),
+                    hex::encode(key),
+                    now_ms
+                ],
+            )
+            .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    async fn depot_supervisors(
+        &self,
+        depot: &str,
+    ) -> Result<Vec<SupervisorCredential>, ServerError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT credential_json FROM supervisors WHERE depot = ?1 ORDER BY supervisor_id",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([depot], |r| r.get::<_, String>(0))
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row.map_err(db_err)?).map_err(corrupt)?);
+        }
+        Ok(out)
+    }
+
+    async fn day_close_flags(&self) -> Result<Vec<DayCloseFlag>, ServerError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT device_id, event_id, seq, differences_json, flagged_at_ms
+                 FROM day_close_flags ORDER BY flagged_at_ms, device_id, seq",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (device_id, event_id, seq, json, at) = row.map_err(db_err)?;
+            out.push(DayCloseFlag {
+                device_id,
+                event_id,
+                seq: to_u64(seq),
+                differences: serde_json::from_str(&json).map_err(corrupt)?,
+                flagged_at_ms: at,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn report_sources(
+        &self,
+        device: Option<&str>,
+        depot: Option<&str>,
+    ) -> Result<Vec<ReportSource>, ServerError> {
+        let conn = self.conn();
+        let rows = {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT d.device_id, m.signed_json FROM devices d
+                     LEFT JOIN manifests m ON m.device_id = d.device_id
+                     WHERE ?1 IS NULL OR d.device_id = ?1
+                     ORDER BY d.device_id, m.version",
+                )
+                .map_err(db_err)?;
+            stmt.query_map([device], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
+            .map_err(db_err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_err)?
+        };
+        let mut out = group_report_sources(rows, depot)?;
+        for source in &mut out {
+            source.events = events_query(
+                &conn,
+                "SELECT signed_json FROM events WHERE device_id = ?1 ORDER BY seq",
+                [&source.device_id],
+            )?;
+        }
+        Ok(out)
     }
 }

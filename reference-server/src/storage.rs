@@ -8,9 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::keys::PublicKey;
-use courier_protocol::manifest::ManifestParcel;
+use courier_protocol::manifest::{ManifestBody, ManifestParcel};
+use courier_protocol::supervisor::SupervisorCredential;
+use courier_protocol::vocabulary::SupervisorFactor;
 use serde::{Deserialize, Serialize};
 
 use crate::ServerError;
@@ -211,6 +214,78 @@ pub trait Storage: Send + Sync {
     /// Counts of stored events: `(rows, distinct event ids)` (the load test's
     /// exactly-once check).
     async fn event_counts(&self) -> Result<(u64, u64), ServerError>;
+
+    /// Stores (or re-issues) a depot supervisor's credential and keys `K`, in
+    /// one transaction. Earlier keys stay, so events signed under a manifest
+    /// carrying the old credential still verify.
+    async fn put_supervisor(
+        &self,
+        depot: &str,
+        credential: &SupervisorCredential,
+        keys: &[(SupervisorFactor, [u8; 32])],
+        now_ms: i64,
+    ) -> Result<(), ServerError>;
+
+    /// The credentials of a depot's supervisors (for its manifests), by id.
+    async fn depot_supervisors(
+        &self,
+        depot: &str,
+    ) -> Result<Vec<SupervisorCredential>, ServerError>;
+
+    /// Every day-close flag, oldest first.
+    async fn day_close_flags(&self) -> Result<Vec<DayCloseFlag>, ServerError>;
+
+    /// The sources of day reports: the one device named, or every device a
+    /// manifest ever sent to `depot`. A device not enrolled gives nothing.
+    async fn report_sources(
+        &self,
+        device: Option<&str>,
+        depot: Option<&str>,
+    ) -> Result<Vec<ReportSource>, ServerError>;
+}
+
+/// What one device's day report is computed from.
+#[derive(Debug, Clone)]
+pub struct ReportSource {
+    /// The device.
+    pub device_id: String,
+    /// Every manifest issued to it, by version.
+    pub manifests: Vec<ManifestBody>,
+    /// Every event it uploaded, in sequence order (verified at ingest).
+    pub events: Vec<SignedEvent>,
+}
+
+/// Groups `(device, signed manifest JSON)` rows (by device, then version; a
+/// device without a manifest has `None`) into report sources, keeping those
+/// of `depot` when one is named; the events are filled in afterwards.
+pub(crate) fn group_report_sources(
+    rows: impl IntoIterator<Item = (String, Option<String>)>,
+    depot: Option<&str>,
+) -> Result<Vec<ReportSource>, ServerError> {
+    let mut out: Vec<ReportSource> = Vec::new();
+    for (device_id, manifest) in rows {
+        if out.last().is_none_or(|s| s.device_id != device_id) {
+            out.push(ReportSource {
+                device_id: device_id.clone(),
+                manifests: Vec::new(),
+                events: Vec::new(),
+            });
+        }
+        if let (Some(text), Some(source)) = (manifest, out.last_mut()) {
+            let signed: courier_protocol::manifest::SignedManifest = serde_json::from_str(&text)
+                .map_err(|e| ServerError::Database(format!("stored manifest: {e}")))?;
+            source.manifests.push(signed.body);
+        }
+    }
+    out.retain(|s| depot.is_none_or(|d| s.manifests.iter().any(|m| m.depot == d)));
+    Ok(out)
+}
+
+/// The body of a stored signed manifest.
+pub(crate) fn manifest_body(json: &str) -> Result<ManifestBody, ServerError> {
+    serde_json::from_str::<courier_protocol::manifest::SignedManifest>(json)
+        .map(|m| m.body)
+        .map_err(|e| ServerError::Database(format!("stored manifest: {e}")))
 }
 
 /// A manifest to store.

@@ -67,7 +67,7 @@ async fn accepted_then_duplicate_with_a_verifiable_receipt() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
     let events: Vec<_> = (0..3)
-        .map(|_| dev.next(EventKind::DayClosed, None))
+        .map(|_| dev.next(EventKind::ManifestAccepted, None))
         .collect();
     let r = h.upload(&mut dev, &events).await;
     r.receipt.verify(&dev.server_key).expect("receipt verifies");
@@ -118,7 +118,7 @@ async fn request_from_an_unknown_device_is_refused() {
 async fn replayed_request_is_refused() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let e = dev.next(EventKind::DayClosed, None);
+    let e = dev.next(EventKind::ManifestAccepted, None);
     let body =
         serde_json::to_vec(&courier_protocol::api::EventBatch { events: vec![e] }).expect("json");
     let auth = sign_request(&dev.key, &dev.id, "POST", "/v1/events", &body, T0, [9; 16]);
@@ -153,9 +153,9 @@ async fn stale_request_timestamp_is_refused() {
 async fn reordered_sequence_is_refused_and_stops_the_batch() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let e1 = dev.next(EventKind::DayClosed, None);
-    let e2 = dev.next(EventKind::DayClosed, None);
-    let e3 = dev.next(EventKind::DayClosed, None);
+    let e1 = dev.next(EventKind::ManifestAccepted, None);
+    let e2 = dev.next(EventKind::ManifestAccepted, None);
+    let e3 = dev.next(EventKind::ManifestAccepted, None);
     let r = h
         .upload(&mut dev, &[e2.clone(), e1.clone(), e3.clone()])
         .await;
@@ -177,9 +177,9 @@ async fn reordered_sequence_is_refused_and_stops_the_batch() {
 async fn missing_sequence_number_is_refused() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let e1 = dev.next(EventKind::DayClosed, None);
-    let _lost = dev.next(EventKind::DayClosed, None);
-    let e3 = dev.next(EventKind::DayClosed, None);
+    let e1 = dev.next(EventKind::ManifestAccepted, None);
+    let _lost = dev.next(EventKind::ManifestAccepted, None);
+    let e3 = dev.next(EventKind::ManifestAccepted, None);
     let r = h.upload(&mut dev, &[e1, e3]).await;
     assert_eq!(
         statuses(&r.receipt),
@@ -194,9 +194,9 @@ async fn missing_sequence_number_is_refused() {
 async fn broken_chain_is_refused() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let e1 = dev.next(EventKind::DayClosed, None);
+    let e1 = dev.next(EventKind::ManifestAccepted, None);
     dev.prev = "ab".repeat(32);
-    let e2 = dev.next(EventKind::DayClosed, None);
+    let e2 = dev.next(EventKind::ManifestAccepted, None);
     let r = h.upload(&mut dev, &[e1, e2]).await;
     assert_eq!(
         statuses(&r.receipt)[1],
@@ -208,7 +208,7 @@ async fn broken_chain_is_refused() {
 async fn edited_event_is_refused() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let mut e1 = dev.next(EventKind::DayClosed, None);
+    let mut e1 = dev.next(EventKind::ManifestAccepted, None);
     e1.body
         .detail
         .insert("note".into(), "edited after signing".into());
@@ -236,7 +236,7 @@ async fn event_signed_by_another_key_is_refused() {
     let body = dev.body(
         1,
         courier_protocol::envelope::GENESIS_PREV_HASH,
-        EventKind::DayClosed,
+        EventKind::ManifestAccepted,
         None,
     );
     let forged = SignedEvent::seal(body, &other).expect("seal");
@@ -254,7 +254,7 @@ async fn event_naming_another_device_is_refused() {
     let mut body = dev.body(
         1,
         courier_protocol::envelope::GENESIS_PREV_HASH,
-        EventKind::DayClosed,
+        EventKind::ManifestAccepted,
         None,
     );
     body.device_id = "dev-someone-else".into();
@@ -270,9 +270,9 @@ async fn event_naming_another_device_is_refused() {
 async fn same_event_id_with_other_content_is_a_conflict() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let e1 = dev.next(EventKind::DayClosed, None);
+    let e1 = dev.next(EventKind::ManifestAccepted, None);
     h.upload(&mut dev, std::slice::from_ref(&e1)).await;
-    let mut body = dev.body(2, &dev.prev.clone(), EventKind::DayClosed, None);
+    let mut body = dev.body(2, &dev.prev.clone(), EventKind::ManifestAccepted, None);
     body.event_id = e1.body.event_id.clone();
     let e2 = dev.seal_next(body);
     let r = h.upload(&mut dev, &[e2]).await;

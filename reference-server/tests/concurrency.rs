@@ -42,7 +42,7 @@ async fn a_fork_is_refused_and_recorded_as_an_alert() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
     let chain: Vec<SignedEvent> = (0..3)
-        .map(|_| dev.next(EventKind::DayClosed, None))
+        .map(|_| dev.next(EventKind::ManifestAccepted, None))
         .collect();
     h.upload(&mut dev, &chain).await;
     // A validly signed second event number 2: a cloned device or a restored backup.
@@ -96,9 +96,9 @@ async fn a_fork_is_refused_and_recorded_as_an_alert() {
 async fn an_event_id_reused_with_other_content_is_an_alert() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let e1 = dev.next(EventKind::DayClosed, None);
+    let e1 = dev.next(EventKind::ManifestAccepted, None);
     h.upload(&mut dev, std::slice::from_ref(&e1)).await;
-    let mut body = dev.body(2, &dev.prev.clone(), EventKind::DayClosed, None);
+    let mut body = dev.body(2, &dev.prev.clone(), EventKind::ManifestAccepted, None);
     body.event_id = e1.body.event_id.clone();
     let e2 = dev.seal_next(body);
     let r = h.upload(&mut dev, &[e2]).await;
@@ -118,7 +118,7 @@ async fn the_same_batch_racing_on_two_processes_is_stored_once() {
     let mut dev = a.enroll().await;
     for round in 0..10 {
         let batch: Vec<SignedEvent> = (0..20)
-            .map(|_| dev.next(EventKind::DayClosed, None))
+            .map(|_| dev.next(EventKind::ManifestAccepted, None))
             .collect();
         let body = batch_body(&batch);
         let auth_a = a.sign(&mut dev, "POST", "/v1/events", &body);
@@ -178,7 +178,7 @@ async fn consecutive_batches_racing_on_two_processes_keep_the_chain_gapless() {
         let batches: Vec<Vec<SignedEvent>> = (0..6)
             .map(|_| {
                 (0..15)
-                    .map(|_| dev.next(EventKind::DayClosed, None))
+                    .map(|_| dev.next(EventKind::ManifestAccepted, None))
                     .collect()
             })
             .collect();

@@ -408,7 +408,7 @@ async fn every_receipt_carries_a_signed_checkpoint_of_the_head() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
     let events: Vec<_> = (0..4)
-        .map(|_| dev.next(EventKind::DayClosed, None))
+        .map(|_| dev.next(EventKind::ManifestAccepted, None))
         .collect();
     let body = serde_json::to_vec(&EventBatch {
         events: events.clone(),
@@ -430,7 +430,7 @@ async fn every_receipt_carries_a_signed_checkpoint_of_the_head() {
 async fn a_repeated_json_key_in_an_event_is_a_per_event_rejection() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let e = dev.next(EventKind::DayClosed, None);
+    let e = dev.next(EventKind::ManifestAccepted, None);
     let mut text = serde_json::to_string(&EventBatch { events: vec![e] }).expect("json");
     // A first "kind" hiding the real one (serde_json keeps the last).
     text = text.replacen("\"kind\":", "\"kind\":\"outcome\",\"kind\":", 1);
@@ -454,10 +454,10 @@ async fn an_empty_batch_is_a_bad_request() {
 async fn a_schema_fault_in_one_event_is_a_per_event_rejection() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
-    let good = dev.next(EventKind::DayClosed, None);
-    let mut bad = serde_json::to_value(dev.next(EventKind::DayClosed, None)).expect("json");
+    let good = dev.next(EventKind::ManifestAccepted, None);
+    let mut bad = serde_json::to_value(dev.next(EventKind::ManifestAccepted, None)).expect("json");
     bad["body"]["seq"] = json!("two");
-    let after = dev.next(EventKind::DayClosed, None);
+    let after = dev.next(EventKind::ManifestAccepted, None);
     let body = serde_json::to_vec(&json!({"events": [good, bad, after]})).expect("json");
     let (status, v) = upload_raw(&h, &mut dev, body).await;
     assert_eq!(status, 200, "{v}");
@@ -474,7 +474,7 @@ async fn non_uuid_v7_ids_and_upper_case_hex_are_refused() {
     let mut body = dev.body(
         1,
         courier_protocol::envelope::GENESIS_PREV_HASH,
-        EventKind::DayClosed,
+        EventKind::ManifestAccepted,
         None,
     );
     body.event_id = "0190f5d2-7a00-4000-8000-000000000001".into();
@@ -483,7 +483,7 @@ async fn non_uuid_v7_ids_and_upper_case_hex_are_refused() {
         upload(&h, &mut dev, &[v4]).await,
         vec![rejected("malformed")]
     );
-    let mut upper = dev.next(EventKind::DayClosed, None);
+    let mut upper = dev.next(EventKind::ManifestAccepted, None);
     upper.signature = upper.signature.to_uppercase();
     assert_eq!(
         upload(&h, &mut dev, &[upper]).await,
@@ -561,7 +561,7 @@ async fn a_log_cut_short_or_forked_is_detected_against_the_checkpoint() {
     let h = Harness::new().await;
     let mut dev = h.enroll().await;
     let events: Vec<_> = (0..5)
-        .map(|_| dev.next(EventKind::DayClosed, None))
+        .map(|_| dev.next(EventKind::ManifestAccepted, None))
         .collect();
     let body = serde_json::to_vec(&EventBatch {
         events: events.clone(),
@@ -587,8 +587,8 @@ async fn a_log_cut_short_or_forked_is_detected_against_the_checkpoint() {
     let mut forked = events[..3].to_vec();
     dev.seq = 3;
     dev.prev = events[2].hash.clone();
-    forked.push(dev.next(EventKind::DayClosed, None));
-    forked.push(dev.next(EventKind::DayClosed, None));
+    forked.push(dev.next(EventKind::ManifestAccepted, None));
+    forked.push(dev.next(EventKind::ManifestAccepted, None));
     assert!(matches!(
         check(&forked),
         CheckpointVerdict::Forked { seq: 5, .. }

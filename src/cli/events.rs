@@ -68,7 +68,7 @@ pub(super) fn run(cli: &Cli, command: &EventsCommand) -> Result<u8> {
 
 /// The key the log is signed with: recorded at setup, so a log stays
 /// verifiable after its private key is lost; older stores read the key file.
-fn device_public_key(store: &Store, dir: &DataDir) -> Result<PublicKey> {
+pub(super) fn device_public_key(store: &Store, dir: &DataDir) -> Result<PublicKey> {
     if let Some(hex) = store.meta(MetaKey::DevicePublicKey)? {
         return PublicKey::from_hex(&hex).context("the recorded device public key is damaged");
     }

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::assembly::{DeviceConfig, Feeds, PositionInput, ScannerInput};
 use crate::config::{self, Config, ConfigError, PositionSetting, Terminator};
+use crate::sync::TlsTrust;
 use crate::terminal::{DataDir, Terminal};
 
 /// `println!` that returns the write error (a closed pipe ends the command
@@ -86,6 +87,10 @@ pub struct Cli {
     /// What ends a scanner frame.
     #[arg(long, global = true, value_enum)]
     pub scanner_frame_end: Option<FrameEndArg>,
+    /// PEM file of the carrier's certificate authority the server's HTTPS
+    /// certificate must chain to (overrides `[server] ca_file`).
+    #[arg(long, global = true, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -178,6 +183,15 @@ impl Cli {
         }))
     }
 
+    /// The authorities the server's HTTPS certificate must chain to:
+    /// `--ca-file`, else the configuration's, else the system's roots.
+    pub fn tls_trust(&self) -> Result<TlsTrust> {
+        Ok(match &self.ca_file {
+            Some(p) => TlsTrust::CaFile(p.clone()),
+            None => TlsTrust::from_ca_file(self.file_config()?.server.ca_file.as_deref()),
+        })
+    }
+
     /// The device configuration: the file's settings, with the options given here on top.
     pub fn device_config(&self) -> Result<DeviceConfig> {
         let file = self.file_config()?;
@@ -227,6 +241,7 @@ impl Cli {
             (None, config::ScannerInput::None) => ScannerInput::None,
         };
         config.online_check = file.server.online_check;
+        config.tls = self.tls_trust()?;
         // The platform is enforced when a configuration file says it; without
         // one, the device runs on the platform it was enrolled on.
         config.profile = self

@@ -20,6 +20,7 @@ pub fn refused_or(e: TerminalError) -> Result<u8> {
         | TerminalError::CodeFormat(_)
         | TerminalError::UnknownLabel(_)
         | TerminalError::UnknownEvent(_)
+        | TerminalError::Supervisor(_)
         | TerminalError::Manifest(_) => {
             eprintln!("refused: {e}");
             Ok(EXIT_REFUSED)

@@ -69,7 +69,13 @@ pub(super) fn enroll(cli: &super::Cli, dir: &DataDir, args: &EnrollArgs) -> Resu
                 text.as_str()
             };
             let qr = EnrollmentQr::parse(text)?;
-            enrollment::enroll_with(dir, &Enrollment::from_qr(&qr, &args.hardware_label))?
+            enrollment::enroll_with(
+                dir,
+                &Enrollment {
+                    tls: cli.tls_trust()?,
+                    ..Enrollment::from_qr(&qr, &args.hardware_label)
+                },
+            )?
         }
         (None, Some(server), Some(token)) => enrollment::enroll_with(
             dir,
@@ -79,6 +85,7 @@ pub(super) fn enroll(cli: &super::Cli, dir: &DataDir, args: &EnrollArgs) -> Resu
                 hardware_label: &args.hardware_label,
                 profile: cli.file_config()?.server.profile.into(),
                 expect_fingerprint: None,
+                tls: cli.tls_trust()?,
             },
         )?,
         _ => anyhow::bail!("give --qr, or --server and --token"),

@@ -69,6 +69,7 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         backoff_base_ms: args.backoff_base_ms,
         no_manifest: args.no_manifest,
+        tls: cli.tls_trust()?,
     };
     let mut parts = None;
     let report = run_once(dir, &options, || {

@@ -5,9 +5,11 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::Cli;
+use crate::assembly::{DeviceConfig, RunningParts};
 use crate::config::{DisplaySettings, DisplaySize};
 use crate::sync::background::Schedule;
-use crate::ui::{AppConfig, Display, Language, ScaleSource};
+use crate::sync::enrollment::needs_enrollment;
+use crate::ui::{AppConfig, Display, FirstRun, Language, ScaleSource, Started, run_first_run};
 
 /// Set in the environment of the `ui` process started again with the display's
 /// variables, so it never starts itself a third time.
@@ -82,12 +84,44 @@ pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
     }
     let mut config = cli.device_config()?;
     config.background_sync = file.server.background_sync.then(Schedule::default);
-    let device = config.assemble()?;
-    let (terminal, feeds, parts) = (device.terminal, device.feeds, device.parts);
-    let mut app = AppConfig::new(terminal, feeds);
-    app.language = language;
-    app.display = display;
-    app.allow_language_change = file.ui.courier_may_change_language;
+    let allow_language_change = file.ui.courier_may_change_language;
+    let app_config = move |config: &DeviceConfig| -> Result<(AppConfig, RunningParts)> {
+        let device = config.assemble()?;
+        let mut app = AppConfig::new(device.terminal, device.feeds);
+        app.language = language;
+        app.display = display;
+        app.allow_language_change = allow_language_change;
+        app.profile = config.profile;
+        app.diagnosis = Some(config.clone());
+        Ok((app, device.parts))
+    };
+    if needs_enrollment(&config.dir()) {
+        // First run: the enrollment screen, then the app in the same window.
+        let (reader, scans) = config.scanner_feed()?;
+        let first = FirstRun {
+            dir: config.dir(),
+            scans,
+            language,
+            display,
+            profile: config.profile,
+            hardware_label: String::new(),
+            tls: config.tls.clone(),
+            start: Box::new(move || {
+                // The app's own reader opens the port again.
+                if let Some(r) = reader {
+                    r.stop();
+                }
+                let (app, parts) = app_config(&config)?;
+                Ok(Started {
+                    config: app,
+                    keep: Box::new(parts),
+                })
+            }),
+        };
+        run_first_run(first)?;
+        return Ok(0);
+    }
+    let (app, parts) = app_config(&config)?;
     crate::ui::run_app(app)?;
     drop(parts);
     Ok(0)

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use courier_protocol::envelope::{
     ChainTip, ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord, Verification,
 };
+use courier_protocol::rules::DayCloseRecord;
 use courier_protocol::vocabulary::{EventKind, Liability, Outcome, Reason};
 
 /// Everything about an event except its id, sequence and chain link.
@@ -30,6 +31,8 @@ pub struct EventDraft {
     pub corrects: Option<String>,
     /// Details.
     pub detail: BTreeMap<String, String>,
+    /// The day's record (`day_closed` only).
+    pub day: Option<DayCloseRecord>,
 }
 
 impl EventDraft {
@@ -46,6 +49,7 @@ impl EventDraft {
             inspection_offered: None,
             corrects: None,
             detail: BTreeMap::new(),
+            day: None,
         }
     }
 
@@ -123,5 +127,7 @@ pub fn into_body(
         gnss_utc_ms: stamp.gnss_utc_ms,
         manifest_version: recorder.manifest_version,
         app_version: recorder.app_version.to_owned(),
+        supervisor: None,
+        day: draft.day,
     }
 }

@@ -32,6 +32,8 @@ pub struct Append<'a> {
     pub meta: Vec<(MetaKey, String)>,
     /// The try in flight this event answers (parcel id, attempt).
     pub settles_try: Option<(String, u32)>,
+    /// A supervisor credential whose try counter a correct sign-in resets.
+    pub resets_supervisor_tries: Option<String>,
 }
 
 impl Store {
@@ -118,6 +120,13 @@ fn write(tx: &rusqlite::Transaction<'_>, append: Append<'_>) -> Result<SignedEve
         tx.execute(
             "DELETE FROM tries_in_flight WHERE parcel_id = ?1 AND attempt = ?2",
             params![parcel_id, attempt],
+        )
+        .map_err(classify(CTX))?;
+    }
+    if let Some(credential) = &append.resets_supervisor_tries {
+        tx.execute(
+            "UPDATE supervisor_tries SET spent = 0 WHERE credential = ?1",
+            [credential],
         )
         .map_err(classify(CTX))?;
     }

@@ -87,6 +87,17 @@ UPDATE manifests SET
     settings_json = json_extract(signed_json, '$.body.settings');
 "#,
         ),
+        // 3: the depot supervisor's try counter, per credential.
+        M::up(
+            r#"
+CREATE TABLE supervisor_tries (
+    credential TEXT PRIMARY KEY,
+    supervisor_id TEXT NOT NULL,
+    spent INTEGER NOT NULL DEFAULT 0,
+    last_at_ms INTEGER
+);
+"#,
+        ),
     ])
 }
 

@@ -12,6 +12,7 @@ mod migrations;
 pub mod outbox;
 mod reads;
 mod store;
+mod supervisor_tries;
 mod tries;
 
 pub use append::{Append, ManifestRow};

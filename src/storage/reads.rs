@@ -106,6 +106,26 @@ pub trait Reads: Connected {
         text.map(|t| decode("manifest", &t)).transpose()
     }
 
+    /// Every manifest accepted, oldest version first (day reports look up
+    /// the version each `manifest_accepted` event names).
+    fn manifests(&self) -> Result<Vec<SignedManifest>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT signed_json FROM manifests ORDER BY version")
+            .map_err(classify("reading manifests"))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(classify("reading manifests"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(decode(
+                "manifest",
+                &row.map_err(classify("reading manifests"))?,
+            )?);
+        }
+        Ok(out)
+    }
+
     /// All parcels in route order.
     fn parcels(&self) -> Result<Vec<Parcel>, StoreError> {
         query_parcels(self.conn(), "ORDER BY route_order, label", [])
@@ -147,6 +167,31 @@ pub trait Reads: Connected {
     /// Tries spent and not yet answered by an event, oldest first.
     fn tries_in_flight(&self) -> Result<Vec<super::TryInFlight>, StoreError> {
         super::tries::tries_in_flight(self)
+    }
+
+    /// Tries spent on a supervisor credential (`<supervisor id>:<fingerprint>`).
+    fn supervisor_tries(&self, credential: &str) -> Result<u32, StoreError> {
+        super::supervisor_tries::supervisor_tries(self, credential)
+    }
+
+    /// Every event, in sequence order.
+    fn all_events(&self) -> Result<Vec<SignedEvent>, StoreError> {
+        query_events(self.conn(), "WHERE seq >= ?1 ORDER BY seq", [1])
+    }
+
+    /// The events the day's book reads, in sequence order: every event but
+    /// the kinds it ignores (`courier_protocol::rules::returns::KINDS_THE_BOOK_IGNORES`),
+    /// so a scan at the depot decodes a fraction of the day's log.
+    fn events_for_day_book(&self) -> Result<Vec<SignedEvent>, StoreError> {
+        let ignored: Vec<String> = courier_protocol::rules::returns::KINDS_THE_BOOK_IGNORES
+            .iter()
+            .map(|k| super::store::encode(k).map(|s| format!("'{}'", s.trim_matches('"'))))
+            .collect::<Result<_, _>>()?;
+        query_events(
+            self.conn(),
+            &format!("WHERE kind NOT IN ({}) ORDER BY seq", ignored.join(",")),
+            [],
+        )
     }
 
     /// Version, expiry and settings of the manifest in force, without decoding it.

@@ -342,6 +342,7 @@ mod tests {
                 manifest: None,
                 meta: Vec::new(),
                 settles_try: None,
+                resets_supervisor_tries: None,
             })
         })
     }

@@ -17,6 +17,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use thiserror::Error;
 
 use super::backoff::{Retry, classify_status};
+use super::tls_trust::{TlsTrust, certificate_refusal};
 use crate::clock::Clock;
 
 /// A failed call, classified.
@@ -39,6 +40,12 @@ pub enum CallError {
         /// The server clock from the error body, if it sent one.
         server_time_ms: Option<i64>,
     },
+    /// The server's TLS certificate was refused: no request reached it.
+    #[error(
+        "the server is not trusted: {0}; check the server URL, its certificate and the \
+         carrier CA ([server] ca_file)"
+    )]
+    Untrusted(String),
     /// The answer could not be decoded.
     #[error("unreadable answer from the server: {0}")]
     Decode(String),
@@ -61,7 +68,7 @@ impl CallError {
                     classify_status(Some(*status))
                 }
             }
-            CallError::Local(_) => Retry::Permanent,
+            CallError::Local(_) | CallError::Untrusted(_) => Retry::Permanent,
         }
     }
 }
@@ -81,9 +88,15 @@ pub struct ApiClient {
     clock: Arc<dyn Clock>,
 }
 
-/// Builds the HTTP client (rustls, no proxies, bounded timeouts).
-pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, CallError> {
-    reqwest::Client::builder()
+/// Builds the HTTP client (rustls with `trust`'s roots, no proxies, bounded timeouts).
+pub fn http_client(
+    request_timeout: Duration,
+    trust: &TlsTrust,
+) -> Result<reqwest::Client, CallError> {
+    let builder = trust
+        .apply(reqwest::Client::builder())
+        .map_err(|e| CallError::Local(e.to_string()))?;
+    builder
         .timeout(request_timeout)
         .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .pool_idle_timeout(Duration::from_secs(30))
@@ -93,6 +106,9 @@ pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, CallErr
 }
 
 fn transport(e: reqwest::Error) -> CallError {
+    if let Some(refusal) = certificate_refusal(&e) {
+        return CallError::Untrusted(refusal);
+    }
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

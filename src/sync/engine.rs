@@ -17,6 +17,7 @@ use tracing::{info, warn};
 use super::backoff::{Backoff, Retry};
 use super::client::{ApiClient, CallError, SharedSigner, http_client};
 use super::plan::{Step, next_step};
+use super::tls_trust::TlsTrust;
 use crate::clock::{Clock, SystemClock};
 use crate::device_key::{DeviceKey, KeyError};
 use crate::storage::outbox::Ack;
@@ -36,6 +37,8 @@ pub struct SyncConfig {
     pub backoff: Backoff,
     /// The device clock (request times, backoff, last sync).
     pub clock: Arc<dyn Clock>,
+    /// The authorities the server's certificate must chain to.
+    pub tls: TlsTrust,
 }
 
 impl std::fmt::Debug for SyncConfig {
@@ -45,6 +48,7 @@ impl std::fmt::Debug for SyncConfig {
             .field("batch_size", &self.batch_size)
             .field("request_timeout", &self.request_timeout)
             .field("backoff", &self.backoff)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +61,7 @@ impl Default for SyncConfig {
             request_timeout: Duration::from_secs(15),
             backoff: Backoff::default(),
             clock: Arc::new(SystemClock::new()),
+            tls: TlsTrust::SystemRoots,
         }
     }
 }
@@ -148,7 +153,8 @@ impl SyncEngine {
             Some(u) => u,
             None => return Err(SyncError::NotEnrolled("no server address")),
         };
-        let http = http_client(config.request_timeout).map_err(SyncError::Permanent)?;
+        let http =
+            http_client(config.request_timeout, &config.tls).map_err(SyncError::Permanent)?;
         let signer: SharedSigner = std::sync::Arc::new(key);
         let client = ApiClient::new(http, &url, &device_id, signer, config.clock.clone());
         Ok(SyncEngine {

@@ -8,6 +8,7 @@ use courier_protocol::keys::{PublicKey, Signer};
 use thiserror::Error;
 
 use super::client::{CallError, enroll as enroll_call, http_client};
+use super::tls_trust::TlsTrust;
 use crate::device_key::DeviceKey;
 use crate::domain::identity::DeviceId;
 use courier_protocol::enrollment_qr::{EnrollmentQr, Profile};
@@ -45,6 +46,17 @@ pub enum EnrollError {
         server: String,
         /// What happened.
         error: CallError,
+    },
+    /// The server's HTTPS certificate is not trusted: nothing was sent.
+    #[error(
+        "the server at {server} is not trusted: {why}; nothing was sent and the token is still good: \
+         give the carrier CA in [server] ca_file (or --ca-file), or have the server's certificate fixed"
+    )]
+    Untrusted {
+        /// The server URL.
+        server: String,
+        /// What is wrong with its certificate.
+        why: String,
     },
     /// The server refused the token (unknown, used, expired) or the request.
     #[error("{server} refused the enrollment: {message}; ask the fleet operator for a new token")]
@@ -84,6 +96,8 @@ pub struct Enrollment<'a> {
     pub profile: Profile,
     /// The server key's fingerprint (hex) the device must find, from an enrollment QR.
     pub expect_fingerprint: Option<&'a str>,
+    /// The authorities the server's certificate must chain to.
+    pub tls: TlsTrust,
 }
 
 impl<'a> Enrollment<'a> {
@@ -95,7 +109,22 @@ impl<'a> Enrollment<'a> {
             hardware_label,
             profile: qr.profile,
             expect_fingerprint: Some(&qr.fingerprint),
+            tls: TlsTrust::SystemRoots,
         }
+    }
+}
+
+/// Whether this data directory still needs an enrollment: no identity yet, or
+/// an identity with no pinned server key. A directory that cannot be read does
+/// not (opening it then says what is wrong).
+pub fn needs_enrollment(dir: &DataDir) -> bool {
+    if !terminal::setup::is_set_up(dir) {
+        return true;
+    }
+    match Store::open_read_only(&dir.database()).and_then(|s| s.identity()) {
+        Ok(Some(identity)) => identity.server_key.is_none(),
+        Ok(None) => true,
+        Err(_) => false,
     }
 }
 
@@ -114,6 +143,7 @@ pub fn enroll(
             hardware_label,
             profile: Profile::Production,
             expect_fingerprint: None,
+            tls: TlsTrust::SystemRoots,
         },
     )
 }
@@ -140,12 +170,16 @@ pub fn enroll_with(dir: &DataDir, e: &Enrollment<'_>) -> Result<Enrolled, Enroll
             server: server.to_owned(),
             message,
         },
+        CallError::Untrusted(why) => EnrollError::Untrusted {
+            server: server.to_owned(),
+            why,
+        },
         other => EnrollError::Unreachable {
             server: server.to_owned(),
             error: other,
         },
     };
-    let http = http_client(Duration::from_secs(15)).map_err(server_error)?;
+    let http = http_client(Duration::from_secs(15), &e.tls).map_err(server_error)?;
     let answer = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

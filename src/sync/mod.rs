@@ -3,7 +3,8 @@
 //!
 //! [`plan`] decides what to do from the outbox alone and [`backoff`] how long to
 //! wait, both pure; [`client`] speaks HTTP; [`engine`] runs the plan;
-//! [`online_check`] answers online-only parcels at the door; [`enrollment`]
+//! [`online_check`] answers online-only parcels at the door; [`tls_trust`]
+//! says which certificate authorities the server's HTTPS must chain to; [`enrollment`]
 //! and [`run_once`] are what the `enroll` and `sync` commands do (the command
 //! line prints them); [`background`] runs the engine beside the doorstep flow.
 
@@ -15,5 +16,7 @@ pub mod enrollment;
 pub mod online_check;
 pub mod plan;
 pub mod run_once;
+pub mod tls_trust;
 
 pub use engine::{SyncConfig, SyncEngine, SyncError, SyncReport};
+pub use tls_trust::TlsTrust;

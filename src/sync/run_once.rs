@@ -8,6 +8,7 @@ use courier_protocol::manifest::SignedManifest;
 
 use super::backoff::Backoff;
 use super::engine::{SyncConfig, SyncEngine, SyncError, SyncReport};
+use super::tls_trust::TlsTrust;
 use crate::storage::Reads;
 use crate::terminal::{DataDir, Terminal, TerminalError};
 
@@ -26,6 +27,8 @@ pub struct RunOptions {
     pub backoff_base_ms: u64,
     /// Skip the manifest download.
     pub no_manifest: bool,
+    /// The authorities the server's certificate must chain to.
+    pub tls: TlsTrust,
 }
 
 /// What became of the downloaded manifest.
@@ -98,6 +101,7 @@ pub fn run_once(
             base_ms: options.backoff_base_ms,
             ..Backoff::default()
         },
+        tls: options.tls.clone(),
         ..SyncConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

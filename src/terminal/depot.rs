@@ -1,15 +1,18 @@
 //! The depot at the end of the day: returns checked in, the reconciliation with
-//! who pays each return, and the signed close of the day.
+//! who pays each return, and the signed close of the day (the courier's
+//! confirmation, then the supervisor's).
 
 use std::collections::HashMap;
 
 use courier_protocol::envelope::SignedEvent;
+use courier_protocol::rules::{DayCloseRecord, DayTotals};
 use courier_protocol::vocabulary::EventKind;
 
+use super::returns::day_book_on;
 use super::{Decision, Terminal, TerminalError};
 use crate::domain::event_draft::EventDraft;
 use crate::domain::parcel::{Action, ParcelState};
-use crate::domain::reconciliation::{DayLine, Reconciliation, reconcile};
+use crate::domain::reconciliation::{Reconciliation, reconcile};
 use crate::domain::refusal::Refusal;
 use crate::storage::{Reads, StoreError};
 
@@ -37,34 +40,78 @@ impl Terminal {
         Ok(reconciliation_on(&self.store)?)
     }
 
-    /// Closes the day with a signed summary; refuses unaccounted parcels unless forced.
-    ///
-    /// The summary is computed on the committed log, in the transaction that
-    /// records the close.
-    pub fn close_day(&mut self, force: bool) -> Result<SignedEvent, TerminalError> {
+    /// The day's totals as a close would record them now.
+    pub fn day_totals(&self) -> Result<DayTotals, TerminalError> {
+        Ok(self.day_book()?.totals())
+    }
+
+    /// The courier's confirmation of the day's totals: the first of the two
+    /// confirmations a close carries, recorded as a `courier_confirmed` event
+    /// with the totals' digest. Anything scanned after it needs a new one.
+    pub fn confirm_day_close_as_courier(&mut self) -> Result<SignedEvent, TerminalError> {
         self.record(|tx, _, _| {
-            let r = reconciliation_on(tx)?;
-            if !r.is_clean() && !force {
-                return Err(Refusal::DayNotReconciled {
-                    missing: r.missing.len(),
-                    pending: r.not_attempted.len(),
+            let (book, _) = day_book_on(tx)?;
+            let totals = book.totals();
+            let draft = EventDraft::new(EventKind::CourierConfirmed)
+                .detail("subject", "day_close")
+                .detail("digest", totals.digest()?)
+                .detail("missing", totals.missing.len().to_string())
+                .detail("unexpected", totals.unexpected.len().to_string());
+            Ok(Decision::event(draft))
+        })
+    }
+
+    /// Closes the day (supervisor only): a signed `day_closed` event with the
+    /// totals, the missing and unexpected labels, the head of the chain, the
+    /// courier's confirmation and the supervisor's proof. Refused while
+    /// returns are missing unless `force_reason` gives why (a signed
+    /// discrepancy), and refused without the courier's confirmation of these
+    /// very totals. Computed on the committed log, in the closing transaction.
+    pub fn close_day(&mut self, force_reason: Option<&str>) -> Result<SignedEvent, TerminalError> {
+        let force_reason = match force_reason.map(str::trim) {
+            Some("") => return Err(Refusal::ForceNeedsReason.into()),
+            other => other.map(str::to_owned),
+        };
+        self.record_supervised(|tx, _| {
+            let (book, _) = day_book_on(tx)?;
+            let totals = book.totals();
+            let forced = !totals.missing.is_empty();
+            if forced && force_reason.is_none() {
+                return Err(Refusal::ReturnsUnaccounted {
+                    missing: totals.missing.len(),
                 }
                 .into());
             }
-            let labels = |v: &[DayLine]| {
-                v.iter()
-                    .map(|l| l.label.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            };
-            let draft = EventDraft::new(EventKind::DayClosed)
-                .detail("delivered", r.delivered.len().to_string())
-                .detail("returned", r.returned.len().to_string())
-                .detail("missing", labels(&r.missing))
-                .detail("not_attempted", labels(&r.not_attempted))
-                .detail("forced", (!r.is_clean()).to_string());
-            Ok(Decision::event(draft))
-        })
+            let digest = totals.digest()?;
+            let events = tx.all_events()?;
+            let confirmation = events
+                .iter()
+                .rev()
+                .take_while(|e| e.body.kind != EventKind::DayClosed)
+                .find(|e| {
+                    e.body.kind == EventKind::CourierConfirmed
+                        && e.body.detail.get("subject").map(String::as_str) == Some("day_close")
+                        && e.body.detail.get("digest") == Some(&digest)
+                })
+                .ok_or(Refusal::CourierConfirmationRequired)?;
+            let tip = tx.chain_tip()?;
+            let mut draft = EventDraft::new(EventKind::DayClosed)
+                .detail("delivered", totals.delivered.to_string())
+                .detail("received", totals.received.to_string())
+                .detail("missing", totals.missing.join(","))
+                .detail("unexpected", totals.unexpected.join(","))
+                .detail("forced", forced.to_string());
+            draft.day = Some(DayCloseRecord {
+                totals,
+                head_seq: tip.seq,
+                head_hash: tip.hash,
+                courier_confirmation: confirmation.body.event_id.clone(),
+                forced,
+                force_reason: if forced { force_reason.clone() } else { None },
+            });
+            Ok(Some(Decision::event(draft)))
+        })?
+        .ok_or_else(|| StoreError::Decode("day close not recorded".into()).into())
     }
 }
 

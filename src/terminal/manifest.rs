@@ -69,6 +69,8 @@ impl Terminal {
                     accepted_at_ms: stamp.clock.device_utc_ms,
                 }),
                 settles_try: None,
+                supervised: false,
+                resets_supervisor_tries: None,
             }))
         })?;
         if recorded.is_some() {

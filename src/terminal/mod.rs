@@ -34,16 +34,24 @@ use crate::storage::{Append, ManifestRow, MetaKey, Reads, Store, StoreError, Tx}
 pub mod code_check;
 pub mod depot;
 pub mod doorstep;
+pub mod fees;
 pub mod log;
 pub mod manifest;
+pub mod returns;
 pub mod setup;
 pub mod status;
+pub mod supervisor;
 
 pub use code_check::{CodeAnswer, CodeEntry, OnlineAnswer, OnlineCodeCheck};
 pub use doorstep::ContactChannel;
+pub use fees::FeeChangeRequest;
 pub use log::{VerifyReport, verify_log};
+pub use returns::{IntakeInput, LabelEntry, ScanAnswer, ScanCounts};
 pub use setup::{DataDir, InitReport, init, record_enrollment};
 pub use status::Status;
+pub use supervisor::{
+    SessionInfo, SignInAnswer, SupervisorEntry, SupervisorInfo, SupervisorRefusal,
+};
 
 /// The app version recorded in every event.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -94,6 +102,10 @@ pub enum TerminalError {
     /// The action would replace or fork this device's identity.
     #[error("{0}")]
     Identity(String),
+    /// A supervisor step without a valid supervisor, or a badge or PIN that
+    /// cannot be checked.
+    #[error(transparent)]
+    Supervisor(#[from] SupervisorRefusal),
     /// Setup failed.
     #[error("cannot set up {path}: {source}")]
     Setup {
@@ -145,6 +157,11 @@ pub(crate) struct Decision<'m> {
     pub manifest: Option<ManifestRow<'m>>,
     /// The try in flight this event answers (parcel id, attempt).
     pub settles_try: Option<(String, u32)>,
+    /// A supervisor event: it carries the signed-in supervisor's proof, and is
+    /// refused without a live supervisor session.
+    pub supervised: bool,
+    /// A supervisor credential whose try counter this event resets (a sign-in).
+    pub resets_supervisor_tries: Option<String>,
 }
 
 impl Decision<'_> {
@@ -156,6 +173,8 @@ impl Decision<'_> {
             code_key: None,
             manifest: None,
             settles_try: None,
+            supervised: false,
+            resets_supervisor_tries: None,
         }
     }
 
@@ -167,6 +186,8 @@ impl Decision<'_> {
             code_key: None,
             manifest: None,
             settles_try: None,
+            supervised: false,
+            resets_supervisor_tries: None,
         }
     }
 }
@@ -181,6 +202,8 @@ pub struct Terminal {
     online: Option<Arc<dyn OnlineCodeCheck>>,
     /// Settings and version of the manifest in force (cached: read on every event).
     manifest: Option<ManifestInForce>,
+    /// The signed-in depot supervisor, in memory only (never stored).
+    supervisor: Option<supervisor::Session>,
 }
 
 impl Terminal {
@@ -233,6 +256,7 @@ impl Terminal {
             position,
             online: None,
             manifest,
+            supervisor: None,
         };
         if !read_only {
             terminal.record_interrupted_tries()?;
@@ -339,6 +363,7 @@ impl Terminal {
         let key = &self.key;
         let device_id = self.identity.device_id.as_str();
         let test_platform = self.identity.profile == Some(Profile::Test);
+        let session = self.supervisor.as_ref();
         let event = self.store.append_if(|tx| {
             let Some(mut decision) = decide(tx, &stamp, &settings)? else {
                 return Ok(None);
@@ -367,6 +392,10 @@ impl Terminal {
             if let Some(k) = &decision.code_key {
                 body.code_proof = Some(hex::encode(k.proof(&body.proof_digest()?)));
             }
+            if decision.supervised {
+                let s = session.ok_or(SupervisorRefusal::NotSignedIn)?;
+                s.sign(&mut body)?;
+            }
             let event = SignedEvent::seal(body, key)?;
             Ok::<_, TerminalError>(Some(Append {
                 event,
@@ -374,6 +403,7 @@ impl Terminal {
                 manifest: decision.manifest,
                 meta: vec![(MetaKey::ClockFloorMs, floor.to_string())],
                 settles_try: decision.settles_try,
+                resets_supervisor_tries: decision.resets_supervisor_tries,
             }))
         })?;
         if let Some(event) = &event {

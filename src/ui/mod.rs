@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use courier_protocol::enrollment_qr::Profile;
 use courier_protocol::manifest::ManifestSettings;
 use slint::ComponentHandle;
 use tracing::{info, warn};
 
-use crate::assembly::Feeds;
+use crate::assembly::{DeviceConfig, Feeds};
 use crate::clock::Clock;
 use crate::domain::parcel::Parcel;
 use crate::position_source::PositionSource;
@@ -22,7 +23,12 @@ use crate::terminal::Terminal;
 
 mod about_adapter;
 mod code_entry_adapter;
+mod depot_adapter;
+pub mod depot_commands;
+mod diagnose_adapter;
 pub mod display;
+mod enroll_adapter;
+pub mod first_run;
 pub mod format;
 mod label_pad_adapter;
 mod no_answer_adapter;
@@ -39,10 +45,14 @@ pub mod generated {
     slint::include_modules!();
 }
 
+pub use about_adapter::qr_image;
+use depot_commands::DepotCommand;
 pub use display::{Display, Rotation, ScaleSource};
+pub use first_run::{FirstRun, FirstRunApp, Started, run_first_run};
 pub use generated::{
-    AboutState, AppState, CodeEntryState, Dir, LabelPadState, MainWindow, NoAnswerState,
-    OutcomeState, ParcelViewState, RouteListState, Screen, Sizes, StatusBarState, Tr, Verdict,
+    AboutState, AppState, CodeEntryState, DepotState, DiagRow, DiagnoseState, Dir, EnrollState,
+    LabelPadState, MainWindow, NoAnswerState, OutcomeState, ParcelViewState, ReturnRow,
+    RouteListState, Screen, Sizes, StatusBarState, SupervisorRow, Tr, Verdict,
 };
 use worker::{Command, Reply, Worker};
 
@@ -102,6 +112,12 @@ pub struct AppConfig {
     pub allow_language_change: bool,
     /// Full screen, scale (from the panel's density), rotation.
     pub display: Display,
+    /// The platform the configuration names; the one the device was enrolled on
+    /// wins. The test platform shows the TEST band on every screen.
+    pub profile: Option<Profile>,
+    /// What carrier IT's diagnosis screen checks (the device as configured);
+    /// `None`: the screen says to run `courier-terminal diagnose` instead.
+    pub diagnosis: Option<DeviceConfig>,
 }
 
 impl AppConfig {
@@ -116,6 +132,8 @@ impl AppConfig {
             utc_offset_minutes: 60,
             allow_language_change: true,
             display: Display::default(),
+            profile: None,
+            diagnosis: None,
         }
     }
 }
@@ -142,6 +160,7 @@ pub(crate) struct UiCtx {
     weak: slint::Weak<MainWindow>,
     position: Arc<dyn PositionSource>,
     clock: Arc<dyn Clock>,
+    diagnosis: Option<DeviceConfig>,
     lang: Cell<Language>,
     utc_offset_minutes: i32,
     parcels: RefCell<Vec<Parcel>>,
@@ -206,6 +225,11 @@ impl UiCtx {
         }
     }
 
+    /// Whether the terminal is called on the UI thread (screenshots, benchmarks).
+    pub(crate) fn is_inline(&self) -> bool {
+        matches!(self.link, Link::Inline(_))
+    }
+
     /// The label of the parcel on screen.
     pub(crate) fn current_label(&self) -> Option<String> {
         self.current
@@ -225,18 +249,32 @@ pub struct App {
 impl App {
     /// Builds the window and starts the worker thread and the scanner relay.
     pub fn new(config: AppConfig) -> Result<App, slint::PlatformError> {
-        Self::build(config, false)
+        Self::build(MainWindow::new()?, config, false)
+    }
+
+    /// Builds the app in a window already on show (after the first-run
+    /// enrollment screen), starting on the route list.
+    pub fn on_window(window: MainWindow, config: AppConfig) -> Result<App, slint::PlatformError> {
+        window.global::<AppState>().set_screen(Screen::Route);
+        Self::build(window, config, false)
     }
 
     /// Builds the window with the terminal called inline on the UI thread
     /// (screenshots, benchmarks and the layout test: the real app uses [`App::new`]).
     pub fn new_inline(config: AppConfig) -> Result<App, slint::PlatformError> {
-        Self::build(config, true)
+        Self::build(MainWindow::new()?, config, true)
     }
 
-    fn build(config: AppConfig, inline: bool) -> Result<App, slint::PlatformError> {
-        let window = MainWindow::new()?;
+    fn build(
+        window: MainWindow,
+        config: AppConfig,
+        inline: bool,
+    ) -> Result<App, slint::PlatformError> {
         let weak = window.as_weak();
+        let profile = config.terminal.identity().profile.or(config.profile);
+        window
+            .global::<AppState>()
+            .set_test_platform(profile == Some(Profile::Test));
         let worker = Worker::new(config.terminal);
         let link = if inline {
             Link::Inline(Box::new(RefCell::new(worker)))
@@ -261,6 +299,7 @@ impl App {
             weak: weak.clone(),
             position: config.position,
             clock: config.clock,
+            diagnosis: config.diagnosis,
             lang: Cell::new(config.language),
             utc_offset_minutes: config.utc_offset_minutes,
             parcels: RefCell::new(Vec::new()),
@@ -282,6 +321,8 @@ impl App {
         outcome_adapter::connect(&window, &ctx);
         no_answer_adapter::connect(&window, &ctx);
         label_pad_adapter::connect(&window, &ctx);
+        diagnose_adapter::connect(&window, &ctx);
+        depot_adapter::connect(&window, &ctx);
 
         if let Some(scans) = config.scans {
             let to = weak.clone();
@@ -393,7 +434,7 @@ fn connect_app(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     g.on_show_about(move || {
         if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
             let app = ui.global::<AppState>();
-            if app.get_screen() != Screen::About {
+            if !matches!(app.get_screen(), Screen::About | Screen::Diagnose) {
                 ctx.before_about.set(app.get_screen());
             }
             app.set_screen(Screen::About);
@@ -426,6 +467,8 @@ fn busy_kind(cmd: &Command) -> Option<&'static str> {
         | Command::Collect { .. }
         | Command::Contact { .. }
         | Command::Outcome { .. } => Some("record"),
+        Command::Depot(DepotCommand::Open) => None,
+        Command::Depot(_) => Some("record"),
         Command::Refresh
         | Command::Status
         | Command::Open(_)
@@ -450,6 +493,9 @@ pub(crate) fn go_back(ui: &MainWindow, ctx: &UiCtx) {
         Screen::NoAnswer => Screen::Outcome,
         Screen::About => ctx.before_about.get(),
         Screen::LabelPad => label_pad_adapter::back_to(ui),
+        Screen::Diagnose | Screen::DepotSignIn | Screen::Depot => Screen::About,
+        Screen::DepotFee | Screen::DepotClose => Screen::Depot,
+        Screen::Enroll => Screen::Enroll,
     };
     if next == Screen::Route {
         ctx.current.borrow_mut().take();
@@ -487,6 +533,18 @@ pub(crate) fn on_scan(ui: &MainWindow, ctx: &UiCtx, text: &str) {
                 });
             }
         }
+        Screen::DepotSignIn => ctx.send(Command::Depot(DepotCommand::Badge(text.to_owned()))),
+        Screen::Depot | Screen::DepotFee | Screen::DepotClose => {
+            if screen != Screen::Depot {
+                ui.global::<AppState>().set_screen(Screen::Depot);
+            }
+            depot_adapter::scan(
+                ui,
+                ctx,
+                depot_commands::ReturnEntry::Scanned(text.to_owned()),
+            );
+        }
+        Screen::Enroll => {}
         _ => ctx.send(Command::Open(text.to_owned())),
     }
 }
@@ -597,6 +655,7 @@ pub(crate) fn apply(ui: &MainWindow, ctx: &UiCtx, reply: Reply) {
             status,
             public_key_hex,
         } => about_adapter::show(ui, &status, &public_key_hex),
+        Reply::Depot(r) => depot_adapter::apply(ui, ctx, r),
         Reply::Barrier(f) => f(),
     }
 }

@@ -7,7 +7,9 @@ use crate::device_key::KeyError;
 use crate::domain::manifest_acceptance::ManifestRefusal;
 use crate::domain::refusal::Refusal;
 use crate::storage::StoreError;
-use crate::terminal::TerminalError;
+use crate::sync::enrollment::EnrollError;
+use crate::terminal::{SignInAnswer, SupervisorRefusal, TerminalError};
+use courier_protocol::rules::{ReturnItem, ScanVerdict, UnexpectedWhy};
 
 /// What the banner says, one kind per sentence the courier can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]
@@ -87,6 +89,70 @@ pub enum NoticeKind {
     IdentityAtRisk,
     /// An internal encoding failure.
     Internal,
+    /// The scanned or typed text is not an enrollment QR.
+    EnrollNotAQr,
+    /// The server does not hold the key the enrollment QR names.
+    EnrollWrongServer,
+    /// The server refused the enrollment (token used, unknown or expired).
+    EnrollRefused,
+    /// The server could not be reached to enroll.
+    EnrollUnreachable,
+    /// The server's HTTPS certificate is not trusted: nothing was sent.
+    EnrollUntrusted,
+    /// The device is already enrolled.
+    EnrollAlreadyDone,
+    /// A supervisor step without a signed-in supervisor.
+    SupervisorRequired,
+    /// The supervisor's session ended.
+    SupervisorSessionEnded,
+    /// The manifest lists no such supervisor.
+    UnknownSupervisor,
+    /// The supervisor has no badge, or no PIN.
+    SupervisorNoFactor,
+    /// The badge or PIN is not in the right form (no try used).
+    BadBadgeOrPin,
+    /// The manifest's supervisor credential is unusable.
+    SupervisorMaterial,
+    /// A fee change the rules refuse.
+    BadFeeChange,
+    /// The courier must confirm first.
+    CourierConfirmFirst,
+    /// Returns are still missing (`a` of them): scan or force with a reason.
+    ReturnsUnaccounted,
+    /// Forcing the close needs a reason.
+    ForceNeedsReason,
+    /// Damaged or opened needs a note.
+    ConditionNeedsReason,
+    /// Not a return received today.
+    NotReceived,
+    /// The supervisor is signed in.
+    SupervisorSignedIn,
+    /// Wrong badge or PIN (`a` tries left).
+    SupervisorWrong,
+    /// The supervisor is locked on this device (limit `a`).
+    SupervisorLocked,
+    /// Scan: an expected parcel, received.
+    ScanReceived,
+    /// Scan: an expected collected item, received.
+    ScanCollectedReceived,
+    /// Scan: already received.
+    ScanAlreadyReceived,
+    /// Scan: not in the manifest (alarm).
+    ScanNotInManifest,
+    /// Scan: recorded as delivered (alarm).
+    ScanWasDelivered,
+    /// Scan: an item never recorded as collected (alarm).
+    ScanNeverCollected,
+    /// The courier confirmed the fee change; the supervisor approves next.
+    FeeChangeConfirmed,
+    /// The fee change is recorded.
+    FeeChanged,
+    /// The courier confirmed the day's totals; the supervisor closes next.
+    DayCloseConfirmed,
+    /// The day is closed.
+    DayClosed,
+    /// The day is closed with a recorded discrepancy (`a` missing).
+    DayClosedForced,
 }
 
 /// A notice: its kind and the numbers its sentence takes.
@@ -154,6 +220,45 @@ pub fn notice(e: &TerminalError) -> Notice {
         TerminalError::Identity(_) => plain(K::IdentityAtRisk),
         TerminalError::Protocol(_) => plain(K::Internal),
         TerminalError::Setup { .. } => plain(K::StorageError),
+        TerminalError::Supervisor(r) => match r {
+            SupervisorRefusal::NotSignedIn => plain(K::SupervisorRequired),
+            SupervisorRefusal::SessionExpired => plain(K::SupervisorSessionEnded),
+            SupervisorRefusal::UnknownSupervisor(_) => plain(K::UnknownSupervisor),
+            SupervisorRefusal::NoSuchFactor(_) => plain(K::SupervisorNoFactor),
+            SupervisorRefusal::Format(_) => plain(K::BadBadgeOrPin),
+            SupervisorRefusal::BadMaterial(_) => plain(K::SupervisorMaterial),
+        },
+    }
+}
+
+/// What the screen says (and how it sounds) for a scanned return.
+pub fn scan_notice(v: &ScanVerdict) -> Notice {
+    use NoticeKind as K;
+    plain(match v {
+        ScanVerdict::Received(ReturnItem::Parcel) => K::ScanReceived,
+        ScanVerdict::Received(ReturnItem::CollectedItem) => K::ScanCollectedReceived,
+        ScanVerdict::AlreadyReceived => K::ScanAlreadyReceived,
+        ScanVerdict::Unexpected(UnexpectedWhy::NotInManifest) => K::ScanNotInManifest,
+        ScanVerdict::Unexpected(UnexpectedWhy::WasDelivered) => K::ScanWasDelivered,
+        ScanVerdict::Unexpected(UnexpectedWhy::NeverCollected) => K::ScanNeverCollected,
+    })
+}
+
+/// What the screen says for a supervisor's sign-in.
+pub fn sign_in_notice(a: &SignInAnswer) -> Notice {
+    use NoticeKind as K;
+    match a {
+        SignInAnswer::SignedIn(_) => plain(K::SupervisorSignedIn),
+        SignInAnswer::Wrong { tries_left } => Notice {
+            kind: K::SupervisorWrong,
+            a: n(*tries_left),
+            b: 0,
+        },
+        SignInAnswer::Locked { limit } => Notice {
+            kind: K::SupervisorLocked,
+            a: n(*limit),
+            b: 0,
+        },
     }
 }
 
@@ -220,5 +325,28 @@ pub fn refusal(r: &Refusal) -> Notice {
             b: n(*pending),
         },
         Refusal::BadCorrection(_) => plain(K::BadCorrection),
+        Refusal::BadFeeChange(_) => plain(K::BadFeeChange),
+        Refusal::CourierConfirmationRequired => plain(K::CourierConfirmFirst),
+        Refusal::ReturnsUnaccounted { missing } => Notice {
+            kind: K::ReturnsUnaccounted,
+            a: n(*missing),
+            b: 0,
+        },
+        Refusal::ForceNeedsReason => plain(K::ForceNeedsReason),
+        Refusal::ConditionNeedsReason => plain(K::ConditionNeedsReason),
+        Refusal::NotReceived => plain(K::NotReceived),
+    }
+}
+
+/// The notice for a failed enrollment (the first-run screen).
+pub fn enrollment(e: &EnrollError) -> Notice {
+    use NoticeKind as K;
+    match e {
+        EnrollError::Terminal(t) => notice(t),
+        EnrollError::Unreachable { .. } => plain(K::EnrollUnreachable),
+        EnrollError::Untrusted { .. } => plain(K::EnrollUntrusted),
+        EnrollError::Refused { .. } => plain(K::EnrollRefused),
+        EnrollError::WrongServer { .. } => plain(K::EnrollWrongServer),
+        EnrollError::AlreadyEnrolled(_) => plain(K::EnrollAlreadyDone),
     }
 }

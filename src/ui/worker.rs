@@ -8,6 +8,7 @@ use courier_protocol::manifest::ManifestSettings;
 use courier_protocol::vocabulary::{Outcome, Reason};
 use tracing::{debug, warn};
 
+use super::depot_commands::{DepotCommand, DepotReply};
 use super::notice::{Notice, notice};
 use crate::domain::code_check::CodeVerdict;
 use crate::domain::no_answer::NoAnswerReadiness;
@@ -70,6 +71,8 @@ pub enum Command {
     NoAnswer(String),
     /// Device identity for the about screen.
     About,
+    /// A depot supervisor's step (sign-in, returns scan-in, fees, day close).
+    Depot(DepotCommand),
     /// Runs on the UI thread once every earlier command has been answered (tests).
     Barrier(Box<dyn FnOnce() + Send>),
 }
@@ -134,6 +137,8 @@ pub enum Reply {
         /// Full public key hex (the QR content).
         public_key_hex: String,
     },
+    /// The depot's answer to a supervisor's step.
+    Depot(DepotReply),
     /// A barrier reached.
     Barrier(Box<dyn FnOnce() + Send>),
 }
@@ -262,6 +267,7 @@ impl Worker {
                 status: t.status()?,
                 public_key_hex: t.public_key().to_hex(),
             }),
+            Command::Depot(cmd) => Ok(Reply::Depot(super::depot_commands::handle(t, cmd))),
             Command::Barrier(f) => Ok(Reply::Barrier(f)),
         }
     }

@@ -91,7 +91,7 @@ class Device:
     def signed(self, method, path, body=b""):
         return self.client.call(method, path, body, request_headers(self.key, self.id, method, path, body))
 
-    def event(self, kind="day_closed", **fields):
+    def event(self, kind="manifest_accepted", **fields):
         """Seals the next event of this device's chain."""
         body = {
             "schema": "courier.event.v1", "event_id": uuid7(), "device_id": self.id,

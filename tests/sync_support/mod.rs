@@ -13,8 +13,10 @@ use courier_protocol::api::{
 use courier_protocol::manifest::{Address, Recipient, SignedManifest};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::faults::Faults;
+use escrow_reference_server::tls::TlsAcceptor;
 use escrow_reference_server::{
-    AppState, Database, RunningServer, ServerConfig, admin, block_on, start, system_clock,
+    AppState, Database, RunningServer, ServerConfig, admin, block_on, start, start_tls,
+    system_clock,
 };
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_courier-terminal");
@@ -26,6 +28,8 @@ pub struct Server {
     pub faults: Arc<Faults>,
     pub addr: SocketAddr,
     pub running: Option<RunningServer>,
+    /// Serving HTTPS with this certificate when set.
+    pub tls: Option<TlsAcceptor>,
 }
 
 impl Server {
@@ -35,6 +39,15 @@ impl Server {
 
     /// A server whose clock is `offset_ms` ahead of this machine's.
     pub async fn start_with_clock_offset(offset_ms: i64) -> Server {
+        Server::launch(offset_ms, None).await
+    }
+
+    /// A server on HTTPS with the certificate `tls` holds.
+    pub async fn start_tls(tls: TlsAcceptor) -> Server {
+        Server::launch(0, Some(tls)).await
+    }
+
+    async fn launch(offset_ms: i64, tls: Option<TlsAcceptor>) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let system = system_clock();
         let config = ServerConfig {
@@ -46,20 +59,25 @@ impl Server {
         let state = AppState::open(&config, faults.clone())
             .await
             .expect("open server");
-        let running = start(state, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("start server");
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        let running = match tls.clone() {
+            None => start(state, addr).await,
+            Some(tls) => start_tls(state, addr, tls).await,
+        }
+        .expect("start server");
         Server {
             tmp,
             config,
             faults,
             addr: running.addr,
             running: Some(running),
+            tls,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn state(&self) -> &Arc<AppState> {
@@ -79,9 +97,11 @@ impl Server {
             .await
             .expect("reopen");
         self.running = Some(
-            start(state, self.addr)
-                .await
-                .expect("restart on the same port"),
+            match self.tls.clone() {
+                None => start(state, self.addr).await,
+                Some(tls) => start_tls(state, self.addr, tls).await,
+            }
+            .expect("restart on the same port"),
         );
     }
 

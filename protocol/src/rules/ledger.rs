@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::api::RejectReason;
 use crate::envelope::EventBody;
 use crate::manifest::ManifestParcel;
-use crate::vocabulary::{CheckMode, CheckResult, EventKind, Outcome};
+use crate::vocabulary::{CheckMode, CheckResult, EventKind, Liability, Outcome};
 
 use super::correction::check_correction;
+use super::fees::check_fee_change;
 use super::outcome_rules::{
     CountRule, check_attempt, check_liability, code_check_step, record_outcome_step,
 };
@@ -47,6 +48,7 @@ impl RuleViolation {
                 Refusal::Locked { .. } => RejectReason::ParcelLocked,
                 Refusal::ReasonNotAllowed { .. } => RejectReason::ReasonNotAllowed,
                 Refusal::BadCorrection(_) => RejectReason::BadCorrection,
+                Refusal::BadFeeChange(_) => RejectReason::BadFeeChange,
                 _ => RejectReason::NotAllowedNow,
             },
             RuleViolation::Count(CountRule::Liability { .. }) => RejectReason::WrongLiability,
@@ -71,6 +73,9 @@ pub struct ParcelLedger {
     pub collected_label: Option<String>,
     /// Outcome events of this parcel (event id → outcome), for corrections.
     pub outcomes: BTreeMap<String, Outcome>,
+    /// Who pays the return fees after a fee change (none: the outcome's liability).
+    #[serde(default)]
+    pub fee_payer: Option<Liability>,
 }
 
 impl Default for ParcelLedger {
@@ -82,6 +87,7 @@ impl Default for ParcelLedger {
             inspection_offered: false,
             collected_label: None,
             outcomes: BTreeMap::new(),
+            fee_payer: None,
         }
     }
 }
@@ -275,6 +281,11 @@ impl ParcelLedger {
                 if let ParcelState::Failed(_) = next.state {
                     next.state = ParcelState::Failed(outcome);
                 }
+                if old.is_some() {
+                    // The outcome event now stands for the corrected outcome
+                    // (a fee change re-assigns the corrected liability).
+                    next.outcomes.insert(corrected.to_owned(), outcome);
+                }
             }
             EventKind::ReturnCheckIn => {
                 next.state = p.next_state(&Action::CheckIn)?;
@@ -283,7 +294,47 @@ impl ParcelLedger {
                 }
                 next.at_door = false;
             }
-            EventKind::ManifestAccepted | EventKind::DayClosed => {
+            EventKind::ItemReceived => {
+                let label = body
+                    .detail
+                    .get("label")
+                    .ok_or_else(|| missing("detail.label"))?;
+                if self.collected_label.as_ref() != Some(label) {
+                    return Err(RuleViolation::Inconsistent(
+                        "the item received is not the item recorded as collected".into(),
+                    ));
+                }
+            }
+            EventKind::UnexpectedReturn | EventKind::ReturnCondition => {
+                if !body.detail.contains_key("label") {
+                    return Err(missing("detail.label"));
+                }
+            }
+            EventKind::CourierConfirmed => {
+                if !body.detail.contains_key("digest") {
+                    return Err(missing("detail.digest"));
+                }
+            }
+            EventKind::FeeChanged => {
+                let corrected = body
+                    .corrects
+                    .as_deref()
+                    .ok_or_else(|| missing("corrects (the outcome event)"))?;
+                let new = body.liability.ok_or_else(|| missing("a liability"))?;
+                let outcome = self.outcomes.get(corrected).copied();
+                let current = self
+                    .fee_payer
+                    .or(outcome.map(Outcome::liability))
+                    .unwrap_or(Liability::None);
+                check_fee_change(
+                    outcome,
+                    current,
+                    new,
+                    body.detail.get("note").map_or("", String::as_str),
+                )?;
+                next.fee_payer = Some(new);
+            }
+            EventKind::ManifestAccepted | EventKind::DayClosed | EventKind::SupervisorSignedIn => {
                 return Err(RuleViolation::Inconsistent(
                     "this kind of event names no parcel".into(),
                 ));

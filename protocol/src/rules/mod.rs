@@ -1,17 +1,25 @@
 //! The one set of doorstep rules, applied by the terminal when it records and
 //! by the escrow server when it ingests: the parcel state machine, the
-//! outcome → reason → liability table, attempt limits and corrections.
+//! outcome → reason → liability table, attempt limits and corrections; and the
+//! depot's: the day's returns from the log, fee changes, the day close.
 //!
 //! Pure code: no I/O, no clock, no randomness.
 
 pub mod correction;
+pub mod day_close;
+pub mod day_report;
+pub mod fees;
 pub mod ledger;
 pub mod outcome_rules;
 pub mod parcel;
 pub mod refusal;
+pub mod returns;
 
 pub use correction::check_correction;
+pub use day_close::{DayCloseDifference, DayCloseRecord, DayTotals, check_day_close};
+pub use fees::{FeeChangeSubject, check_fee_change};
 pub use ledger::{CounterEffect, ParcelLedger, RuleViolation};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };
+pub use returns::{DayBook, ReturnItem, ReturnLine, ScanVerdict, UnexpectedWhy};

@@ -113,4 +113,27 @@ pub enum Refusal {
     /// A correction that is not allowed.
     #[error("cannot correct this event: {0}")]
     BadCorrection(String),
+    /// A fee change that is not allowed.
+    #[error("cannot change who pays this return: {0}")]
+    BadFeeChange(String),
+    /// The supervisor's step needs the courier's confirmation first (four eyes).
+    #[error("the courier must confirm this on the device first, then the supervisor")]
+    CourierConfirmationRequired,
+    /// Returns are still missing and the close was not forced.
+    #[error(
+        "cannot close the day: {missing} return(s) not scanned in; scan them, or force the close with a reason (a signed discrepancy)"
+    )]
+    ReturnsUnaccounted {
+        /// Expected returns not received.
+        missing: usize,
+    },
+    /// Forcing the close needs a reason.
+    #[error("forcing the close needs a reason: it is recorded as a signed discrepancy")]
+    ForceNeedsReason,
+    /// A damaged or opened return needs a reason.
+    #[error("a damaged or opened return needs a note saying what is wrong")]
+    ConditionNeedsReason,
+    /// The label is not a received return (for a condition change).
+    #[error("this label is not a return received today: scan it in first")]
+    NotReceived,
 }

@@ -310,12 +310,11 @@ struct SimDevice {
 }
 
 impl SimDevice {
-    fn next(&mut self, total: u64) -> anyhow::Result<SignedEvent> {
+    fn next(&mut self) -> anyhow::Result<SignedEvent> {
         let seq = self.seq + 1;
         let (kind, parcel) = match seq {
             1 => (EventKind::ManifestAccepted, None),
             2 => (EventKind::Arrived, Some(self.parcel_id.clone())),
-            s if s == total => (EventKind::DayClosed, None),
             _ => (EventKind::ContactAttempt, Some(self.parcel_id.clone())),
         };
         let mut detail = std::collections::BTreeMap::new();
@@ -349,6 +348,8 @@ impl SimDevice {
             gnss_utc_ms: None,
             manifest_version: Some(1),
             app_version: "escrow-load".into(),
+            supervisor: None,
+            day: None,
         };
         let e = SignedEvent::seal(body, &self.key).context("seal")?;
         self.seq = seq;
@@ -494,7 +495,7 @@ async fn sync_day(sh: Arc<Shared>, mut dev: SimDevice) -> anyhow::Result<SimDevi
     while dev.seq < total {
         let n = sh.args.batch.min(total - dev.seq);
         let events = (0..n)
-            .map(|_| dev.next(total))
+            .map(|_| dev.next())
             .collect::<anyhow::Result<Vec<_>>>()?;
         let body = serde_json::to_vec(&EventBatch { events })?;
         let mut attempt = 0usize;

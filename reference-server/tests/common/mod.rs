@@ -303,6 +303,8 @@ impl Device {
             gnss_utc_ms: None,
             manifest_version: Some(1),
             app_version: "test".into(),
+            supervisor: None,
+            day: None,
         }
     }
 

@@ -1,0 +1,134 @@
+//! The words a person reads in a day report's exports (CSV, printed sheet),
+//! in French: one place, so the terminal's files and the server's back-office
+//! answers say the same thing. The protocol codes stay beside them in the CSV.
+
+use crate::rules::day_report::{DayRow, ReturnStatus};
+use crate::rules::returns::{PayerWhy, ReturnItem, UnexpectedWhy};
+use crate::vocabulary::{Condition, Liability, Outcome, ParcelKind, Reason};
+
+/// An outcome, in French.
+pub fn outcome_fr(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Delivered => "Livré",
+        Outcome::RefusedAfterInspection => "Refusé après inspection",
+        Outcome::BuyerCancelled => "Annulé par l'acheteur à la porte",
+        Outcome::NoAnswer => "Pas de réponse",
+        Outcome::NoCode => "Sans code valide",
+        Outcome::CarrierProblem => "Problème transporteur",
+    }
+}
+
+/// A reason, in French.
+pub fn reason_fr(r: Reason) -> &'static str {
+    match r {
+        Reason::Damaged => "produit endommagé",
+        Reason::NotAsDescribed => "non conforme à la description",
+        Reason::WrongItem => "mauvais article",
+        Reason::ChangedMind => "a changé d'avis",
+        Reason::Absent => "personne à l'adresse",
+        Reason::CodeUnknown => "code inconnu de l'acheteur",
+        Reason::AttemptsExhausted => "essais de code épuisés",
+        Reason::NeedsNetwork => "vérification en ligne impossible (réseau)",
+        Reason::AddressNotFound => "adresse introuvable",
+        Reason::DamagedInTransit => "endommagé pendant le transport",
+        Reason::Vehicle => "problème de véhicule",
+        Reason::Other => "autre",
+    }
+}
+
+/// Who pays, in French.
+pub fn payer_fr(l: Liability) -> &'static str {
+    match l {
+        Liability::None => "Personne",
+        Liability::Buyer => "Acheteur",
+        Liability::Seller => "Vendeur",
+        Liability::Carrier => "Transporteur",
+        Liability::PerPolicy => "Selon la politique de retour",
+    }
+}
+
+/// A parcel kind, in French.
+pub fn kind_fr(k: ParcelKind) -> &'static str {
+    match k {
+        ParcelKind::Delivery => "Livraison",
+        ParcelKind::Exchange => "Échange",
+        ParcelKind::Pickup => "Enlèvement",
+    }
+}
+
+/// Where a parcel stands for the depot, in French.
+pub fn return_status_fr(s: ReturnStatus) -> &'static str {
+    match s {
+        ReturnStatus::NotExpected => "Rien à rapporter",
+        ReturnStatus::Received => "Reçu au dépôt",
+        ReturnStatus::Missing => "Manquant",
+        ReturnStatus::Unexpected => "Inattendu (alerte)",
+    }
+}
+
+/// The condition at intake, in French.
+pub fn condition_fr(c: Condition) -> &'static str {
+    match c {
+        Condition::Intact => "Intact",
+        Condition::Damaged => "Endommagé",
+        Condition::Opened => "Ouvert",
+    }
+}
+
+/// Why a scanned label was not expected, in French.
+pub fn unexpected_fr(why: UnexpectedWhy) -> &'static str {
+    match why {
+        UnexpectedWhy::NotInManifest => "hors manifeste",
+        UnexpectedWhy::WasDelivered => "enregistré comme livré",
+        UnexpectedWhy::NeverCollected => "jamais enregistré comme collecté",
+    }
+}
+
+/// Which item a row is, in French.
+pub fn item_fr(item: ReturnItem) -> &'static str {
+    match item {
+        ReturnItem::Parcel => "Colis",
+        ReturnItem::CollectedItem => "Article collecté",
+    }
+}
+
+/// The row's result in French: the outcome, else why it has none.
+pub fn result_fr(r: &DayRow) -> String {
+    if let Some(u) = &r.unexpected {
+        return format!("Inattendu : {}", unexpected_fr(u.why));
+    }
+    if r.item == ReturnItem::CollectedItem {
+        return "Article collecté chez l'acheteur".into();
+    }
+    match (r.outcome, r.withdrawn) {
+        (Some(o), _) => outcome_fr(o).into(),
+        (None, true) => "Retiré par le serveur".into(),
+        (None, false) if r.code_tries > 0 => "Sans résultat".into(),
+        (None, false) => "Non tenté".into(),
+    }
+}
+
+/// Why the row's payer pays, in French.
+pub fn fee_why_fr(r: &DayRow) -> String {
+    let Some(f) = &r.return_fees else {
+        return String::new();
+    };
+    match &f.why {
+        PayerWhy::Outcome { outcome, reason } => match reason {
+            Some(reason) => format!(
+                "selon le résultat ({}, {})",
+                outcome_fr(*outcome),
+                reason_fr(*reason)
+            ),
+            None => format!("selon le résultat ({})", outcome_fr(*outcome)),
+        },
+        PayerWhy::Withdrawn => "retiré avant expédition : politique de retour".into(),
+        PayerWhy::Locked => "bloqué (essais de code épuisés) : politique de retour".into(),
+        PayerWhy::NotAttempted => "jamais tenté par le transporteur".into(),
+        PayerWhy::Collected => "article collecté : pas de frais de retour".into(),
+        PayerWhy::Changed { note, previous, .. } => format!(
+            "changé au dépôt par le superviseur, confirmé par le livreur (avant : {}) : « {note} »",
+            payer_fr(*previous)
+        ),
+    }
+}

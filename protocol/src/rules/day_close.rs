@@ -1,0 +1,252 @@
+//! The day close: what a `day_closed` event records, what the courier
+//! confirms before the supervisor signs it, and the server's check of a
+//! recorded close against the events it holds.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ProtocolError;
+use crate::canonical::to_canonical_bytes;
+use crate::envelope::{EventBody, SignedEvent};
+use crate::keys::sha256;
+use crate::vocabulary::EventKind;
+
+/// The day in numbers and labels, as [`super::returns::DayBook::totals`] computes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayTotals {
+    /// Parcels of the day.
+    pub parcels: u32,
+    /// Delivered this day.
+    pub delivered: u32,
+    /// Returns expected back (parcels and collected items).
+    pub expected: u32,
+    /// Expected returns received.
+    pub received: u32,
+    /// Labels expected and not received, sorted.
+    pub missing: Vec<String>,
+    /// Labels scanned and not expected, sorted.
+    pub unexpected: Vec<String>,
+    /// Fee changes recorded this day.
+    pub fee_changes: u32,
+}
+
+impl DayTotals {
+    /// The digest the courier's confirmation carries:
+    /// `SHA-256(canonical(totals))`, lower-case hex.
+    pub fn digest(&self) -> Result<String, ProtocolError> {
+        Ok(hex::encode(sha256(&to_canonical_bytes(self)?)))
+    }
+}
+
+/// What a `day_closed` event carries (`body.day`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCloseRecord {
+    /// The day's totals.
+    pub totals: DayTotals,
+    /// Sequence number of the head of the chain the close stands on (its `seq - 1`).
+    pub head_seq: u64,
+    /// Hash of that head (its `prev_hash`).
+    pub head_hash: String,
+    /// The courier's `courier_confirmed` event for these totals.
+    pub courier_confirmation: String,
+    /// Closed while returns were missing.
+    pub forced: bool,
+    /// The supervisor's reason for forcing (required when forced): the signed discrepancy.
+    pub force_reason: Option<String>,
+}
+
+/// One difference between a recorded day close and the events the server holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "difference")]
+pub enum DayCloseDifference {
+    /// The event carries no day record.
+    NoRecord,
+    /// The totals differ.
+    Totals {
+        /// What the device recorded.
+        recorded: DayTotals,
+        /// What the server computes from the events it holds.
+        computed: DayTotals,
+    },
+    /// The head named is not the event before the close.
+    Head,
+    /// The courier's confirmation is absent, not earlier in this chain, or
+    /// confirms other totals.
+    CourierConfirmation,
+    /// Missing returns, yet not marked forced.
+    MissingNotForced,
+    /// Forced without a reason.
+    ForcedWithoutReason,
+}
+
+/// Checks a `day_closed` event against the totals the server computes from the
+/// events it holds before it and the device's earlier events (for the
+/// courier's confirmation). An empty answer means they agree.
+pub fn check_day_close(
+    close: &EventBody,
+    computed: &DayTotals,
+    earlier: &[SignedEvent],
+) -> Vec<DayCloseDifference> {
+    let Some(record) = &close.day else {
+        return vec![DayCloseDifference::NoRecord];
+    };
+    let mut out = Vec::new();
+    if &record.totals != computed {
+        out.push(DayCloseDifference::Totals {
+            recorded: record.totals.clone(),
+            computed: computed.clone(),
+        });
+    }
+    if record.head_seq + 1 != close.seq || record.head_hash != close.prev_hash {
+        out.push(DayCloseDifference::Head);
+    }
+    let confirmed = earlier.iter().rev().find(|e| {
+        e.body.event_id == record.courier_confirmation && e.body.kind == EventKind::CourierConfirmed
+    });
+    let digest_ok = confirmed.is_some_and(|e| {
+        e.body.detail.get("subject").map(String::as_str) == Some("day_close")
+            && record
+                .totals
+                .digest()
+                .is_ok_and(|d| e.body.detail.get("digest") == Some(&d))
+    });
+    if !digest_ok {
+        out.push(DayCloseDifference::CourierConfirmation);
+    }
+    if !record.totals.missing.is_empty() && !record.forced {
+        out.push(DayCloseDifference::MissingNotForced);
+    }
+    if record.forced
+        && record
+            .force_reason
+            .as_deref()
+            .is_none_or(|r| r.trim().is_empty())
+    {
+        out.push(DayCloseDifference::ForcedWithoutReason);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::envelope::{ClockStamp, EVENT_SCHEMA, PositionRecord};
+
+    fn body(seq: u64, kind: EventKind) -> EventBody {
+        EventBody {
+            schema: EVENT_SCHEMA.into(),
+            event_id: format!("e{seq}"),
+            device_id: "D".into(),
+            seq,
+            prev_hash: format!("h{}", seq - 1),
+            kind,
+            parcel_id: None,
+            order_ref: None,
+            outcome: None,
+            reason: None,
+            liability: None,
+            verification: None,
+            code_proof: None,
+            inspection_offered: None,
+            corrects: None,
+            detail: BTreeMap::new(),
+            position: PositionRecord::none(),
+            clock: ClockStamp {
+                device_utc_ms: 0,
+                monotonic_ms: 0,
+                boot_id: "b".into(),
+            },
+            gnss_utc_ms: None,
+            manifest_version: Some(1),
+            app_version: "t".into(),
+            supervisor: None,
+            day: None,
+        }
+    }
+
+    fn totals(missing: &[&str]) -> DayTotals {
+        DayTotals {
+            parcels: 3,
+            delivered: 1,
+            expected: 2,
+            received: 2 - u32::try_from(missing.len()).unwrap_or(0),
+            missing: missing.iter().map(|s| s.to_string()).collect(),
+            unexpected: Vec::new(),
+            fee_changes: 0,
+        }
+    }
+
+    fn day(t: DayTotals, forced: Option<&str>) -> (EventBody, Vec<SignedEvent>) {
+        let mut confirm = body(1, EventKind::CourierConfirmed);
+        confirm.detail.insert("subject".into(), "day_close".into());
+        confirm
+            .detail
+            .insert("digest".into(), t.digest().expect("digest"));
+        let confirm = SignedEvent {
+            body: confirm,
+            hash: "h1".into(),
+            signature: String::new(),
+        };
+        let mut close = body(2, EventKind::DayClosed);
+        close.day = Some(DayCloseRecord {
+            totals: t,
+            head_seq: 1,
+            head_hash: "h1".into(),
+            courier_confirmation: "e1".into(),
+            forced: forced.is_some(),
+            force_reason: forced.map(str::to_owned),
+        });
+        (close, vec![confirm])
+    }
+
+    #[test]
+    fn a_close_agreeing_with_the_events_has_no_difference() {
+        let (close, earlier) = day(totals(&[]), None);
+        assert!(check_day_close(&close, &totals(&[]), &earlier).is_empty());
+        let (close, earlier) = day(totals(&["L2"]), Some("left in the van"));
+        assert!(check_day_close(&close, &totals(&["L2"]), &earlier).is_empty());
+    }
+
+    #[test]
+    fn every_difference_is_named() {
+        // The device says all came back; the events say L2 is missing.
+        let (close, earlier) = day(totals(&[]), None);
+        assert_eq!(
+            check_day_close(&close, &totals(&["L2"]), &earlier),
+            vec![DayCloseDifference::Totals {
+                recorded: totals(&[]),
+                computed: totals(&["L2"]),
+            }]
+        );
+        let (mut close, earlier) = day(totals(&[]), None);
+        if let Some(d) = &mut close.day {
+            d.head_hash = "elsewhere".into();
+        }
+        assert_eq!(
+            check_day_close(&close, &totals(&[]), &earlier),
+            vec![DayCloseDifference::Head]
+        );
+        let (close, _) = day(totals(&[]), None);
+        assert_eq!(
+            check_day_close(&close, &totals(&[]), &[]),
+            vec![DayCloseDifference::CourierConfirmation]
+        );
+        let (close, earlier) = day(totals(&["L2"]), None);
+        assert_eq!(
+            check_day_close(&close, &totals(&["L2"]), &earlier),
+            vec![DayCloseDifference::MissingNotForced]
+        );
+        let (close, earlier) = day(totals(&["L2"]), Some(" "));
+        assert_eq!(
+            check_day_close(&close, &totals(&["L2"]), &earlier),
+            vec![DayCloseDifference::ForcedWithoutReason]
+        );
+        let mut bare = body(2, EventKind::DayClosed);
+        bare.day = None;
+        assert_eq!(
+            check_day_close(&bare, &totals(&[]), &[]),
+            vec![DayCloseDifference::NoRecord]
+        );
+    }
+}
