@@ -133,8 +133,8 @@ pub struct BatchKeys {
     pub hashes: Vec<String>,
     /// Supervisors named by the events' proofs, with the factor, sorted.
     pub supervisors: Vec<(String, SupervisorFactor)>,
-    /// Manifest versions the supervisor proofs were recorded under, and those
-    /// the batch's `manifest_accepted` events accept.
+    /// Manifest versions the supervisor proofs were recorded under and, when
+    /// the batch holds a day close, those its `manifest_accepted` events accept.
     pub versions: Vec<u64>,
     /// Whether the batch holds a `day_closed` event (the store then loads the
     /// device's stored events).
@@ -148,6 +148,7 @@ impl BatchKeys {
         let mut parcels = BTreeSet::new();
         let mut supervisors = BTreeSet::new();
         let mut versions = BTreeSet::new();
+        let mut accepted = Vec::new();
         for item in events {
             if let Uploaded::Event(e) = item {
                 keys.event_ids.push(e.body.event_id.clone());
@@ -161,10 +162,13 @@ impl BatchKeys {
                     versions.extend(e.body.manifest_version);
                 }
                 if e.body.kind == EventKind::ManifestAccepted {
-                    versions.extend(e.body.manifest_version);
+                    accepted.extend(e.body.manifest_version);
                 }
                 keys.day_close |= e.body.kind == EventKind::DayClosed;
             }
+        }
+        if keys.day_close {
+            versions.extend(accepted);
         }
         keys.parcel_ids = parcels.into_iter().collect();
         keys.supervisors = supervisors
@@ -581,4 +585,261 @@ fn proof_verifies(key: &CodeKey, event: &SignedEvent) -> bool {
         return false;
     };
     key.verify_proof(&digest, &proof)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use courier_protocol::envelope::{
+        ClockStamp, EVENT_SCHEMA, EventBody, GENESIS_PREV_HASH, PositionRecord,
+    };
+    use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
+    use courier_protocol::manifest::{MANIFEST_SCHEMA, ManifestSettings};
+    use courier_protocol::rules::{DayCloseRecord, DayTotals};
+    use courier_protocol::supervisor::{SupervisorProof, issue_supervisor, supervisor_proof};
+    use ring::signature::Ed25519KeyPair;
+
+    use super::*;
+
+    /// A device whose manifest 1 lists supervisor SUP-1 (PIN only), and the
+    /// context a store would load for it: nothing but what `plan` reads.
+    struct Fixture {
+        key: Ed25519KeyPair,
+        pin_key: [u8; 32],
+        ctx: BatchContext,
+        seq: u64,
+        prev: String,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
+            let issued = issue_supervisor(
+                "SUP-1",
+                "Samira",
+                false,
+                Some("2468"),
+                NonZeroU32::new(1_000).expect("iterations"),
+                5,
+            )
+            .expect("supervisor");
+            let pin_key = *issued.pin_key.expect("pin key").as_bytes();
+            let manifest = ManifestBody {
+                schema: MANIFEST_SCHEMA.into(),
+                version: 1,
+                device_id: "DEV-1".into(),
+                issued_at_ms: 0,
+                expires_at_ms: i64::MAX,
+                depot: "D".into(),
+                settings: ManifestSettings::default(),
+                parcels: Vec::new(),
+                supervisors: vec![issued.credential],
+            };
+            let ctx = BatchContext {
+                device: DeviceRow {
+                    device_id: "DEV-1".into(),
+                    public_key: Signer::public_key(&key),
+                    tip: ChainTip {
+                        seq: 0,
+                        hash: GENESIS_PREV_HASH.into(),
+                    },
+                },
+                known: HashMap::new(),
+                at_seq: HashMap::new(),
+                issued: HashSet::new(),
+                orders: HashMap::new(),
+                withdrawals: HashMap::new(),
+                ledgers: HashMap::new(),
+                proof_failures: HashSet::new(),
+                depot: Some("D".into()),
+                supervisor_keys: HashMap::from([(
+                    ("SUP-1".to_owned(), SupervisorFactor::Pin),
+                    vec![pin_key],
+                )]),
+                manifests: HashMap::from([(1, manifest)]),
+                held_events: Vec::new(),
+            };
+            Fixture {
+                key,
+                pin_key,
+                ctx,
+                seq: 0,
+                prev: GENESIS_PREV_HASH.into(),
+            }
+        }
+
+        fn body(&self, kind: EventKind) -> EventBody {
+            EventBody {
+                schema: EVENT_SCHEMA.into(),
+                event_id: uuid::Uuid::now_v7().to_string(),
+                device_id: "DEV-1".into(),
+                seq: self.seq + 1,
+                prev_hash: self.prev.clone(),
+                kind,
+                parcel_id: None,
+                order_ref: None,
+                outcome: None,
+                reason: None,
+                liability: None,
+                verification: None,
+                code_proof: None,
+                inspection_offered: None,
+                corrects: None,
+                detail: BTreeMap::new(),
+                position: PositionRecord::none(),
+                clock: ClockStamp {
+                    device_utc_ms: 1_780_000_000_000,
+                    monotonic_ms: 1,
+                    boot_id: "b".into(),
+                },
+                gnss_utc_ms: None,
+                manifest_version: Some(1),
+                app_version: "test".into(),
+                supervisor: None,
+                day: None,
+            }
+        }
+
+        fn seal(&mut self, body: EventBody) -> SignedEvent {
+            let e = SignedEvent::seal(body, &self.key).expect("seal");
+            self.seq = e.body.seq;
+            self.prev = e.hash.clone();
+            e
+        }
+
+        /// Seals `body` with SUP-1's proof made with `key`.
+        fn supervised(&mut self, mut body: EventBody, key: &CodeKey) -> SignedEvent {
+            body.supervisor = Some(SupervisorProof {
+                supervisor_id: "SUP-1".into(),
+                factor: SupervisorFactor::Pin,
+                proof: String::new(),
+            });
+            let digest = body.supervisor_digest().expect("digest");
+            if let Some(s) = &mut body.supervisor {
+                s.proof = hex::encode(supervisor_proof(key, &digest));
+            }
+            self.seal(body)
+        }
+
+        /// The courier's confirmation of `totals` and a supervised close claiming them.
+        fn close(&mut self, totals: DayTotals) -> Vec<SignedEvent> {
+            let mut confirm = self.body(EventKind::CourierConfirmed);
+            confirm.detail.insert("subject".into(), "day_close".into());
+            confirm
+                .detail
+                .insert("digest".into(), totals.digest().expect("digest"));
+            let confirm = self.seal(confirm);
+            let mut body = self.body(EventKind::DayClosed);
+            body.day = Some(DayCloseRecord {
+                totals,
+                head_seq: self.seq,
+                head_hash: self.prev.clone(),
+                courier_confirmation: confirm.body.event_id.clone(),
+                forced: false,
+                force_reason: None,
+            });
+            let key = CodeKey::from_bytes(self.pin_key);
+            vec![confirm, self.supervised(body, &key)]
+        }
+    }
+
+    fn uploaded(events: &[SignedEvent]) -> Vec<Uploaded> {
+        events
+            .iter()
+            .map(|e| Uploaded::Event(Box::new(e.clone())))
+            .collect()
+    }
+
+    fn reasons(outcome: &IngestOutcome) -> Vec<Option<RejectReason>> {
+        outcome.results.iter().map(|r| r.reason).collect()
+    }
+
+    #[test]
+    fn a_supervisor_proof_is_checked_with_the_keys_in_the_context() {
+        let mut f = Fixture::new();
+        let key = CodeKey::from_bytes(f.pin_key);
+        let right = f.supervised(f.body(EventKind::SupervisorSignedIn), &key);
+        let (outcome, writes) = plan(f.ctx.clone(), &uploaded(&[right])).expect("plan");
+        assert_eq!(reasons(&outcome), vec![None]);
+        assert_eq!(writes.events.len(), 1);
+
+        let mut f = Fixture::new();
+        let wrong = CodeKey::from_bytes([7; 32]);
+        let forged = f.supervised(f.body(EventKind::SupervisorSignedIn), &wrong);
+        let (outcome, writes) = plan(f.ctx.clone(), &uploaded(&[forged])).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::BadSupervisorProof)]
+        );
+        assert!(writes.events.is_empty());
+
+        // Without the keys (none issued) or the manifest listing, no proof counts.
+        let mut f = Fixture::new();
+        let signed = f.supervised(f.body(EventKind::SupervisorSignedIn), &key);
+        let mut no_keys = f.ctx.clone();
+        no_keys.supervisor_keys.clear();
+        let (outcome, _) = plan(no_keys, &uploaded(std::slice::from_ref(&signed))).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::SupervisorRequired)]
+        );
+        let mut unlisted = f.ctx.clone();
+        unlisted.manifests.clear();
+        let (outcome, _) = plan(unlisted, &uploaded(&[signed])).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::SupervisorRequired)]
+        );
+        // A supervisor event without any proof.
+        let mut f = Fixture::new();
+        let bare = f.seal(f.body(EventKind::SupervisorSignedIn));
+        let (outcome, _) = plan(f.ctx.clone(), &uploaded(&[bare])).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::SupervisorRequired)]
+        );
+    }
+
+    #[test]
+    fn a_day_close_is_checked_against_held_and_batch_events_and_flagged_not_refused() {
+        let mut f = Fixture::new();
+        let accepted = f.seal(f.body(EventKind::ManifestAccepted));
+        f.ctx.held_events = vec![accepted.clone()];
+        f.ctx.device.tip = ChainTip {
+            seq: accepted.body.seq,
+            hash: accepted.hash.clone(),
+        };
+        let truth = DayBook::from_log(&[], std::slice::from_ref(&accepted)).totals();
+        let honest = f.close(truth.clone());
+        let (outcome, writes) = plan(f.ctx.clone(), &uploaded(&honest)).expect("plan");
+        assert_eq!(reasons(&outcome), vec![None, None]);
+        assert!(writes.day_close_flags.is_empty(), "{writes:?}");
+
+        // Rewind to the manifest acceptance and claim a parcel came back.
+        f.seq = accepted.body.seq;
+        f.prev = accepted.hash.clone();
+        let lie = DayTotals {
+            received: 1,
+            ..truth.clone()
+        };
+        let lying = f.close(lie.clone());
+        let (outcome, writes) = plan(f.ctx.clone(), &uploaded(&lying)).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![None, None],
+            "accepted, then flagged"
+        );
+        assert_eq!(writes.events.len(), 2);
+        assert_eq!(writes.day_close_flags.len(), 1);
+        let flag = &writes.day_close_flags[0];
+        assert_eq!(flag.event_id, lying[1].body.event_id);
+        assert_eq!(
+            flag.differences,
+            vec![DayCloseDifference::Totals {
+                recorded: lie,
+                computed: truth,
+            }]
+        );
+    }
 }

@@ -2,7 +2,8 @@
 //! the embedded default (demo, tests, a small depot); PostgreSQL
 //! ([`crate::postgres`]) serves many devices from several server processes on
 //! one database. Nothing another process needs lives in process memory: keys,
-//! tokens, nonces, chains, ledgers, counters and alerts are all rows.
+//! tokens, nonces, chains, ledgers, counters, supervisors' keys, alerts and
+//! day-close flags are all rows.
 
 use std::path::PathBuf;
 use std::sync::Arc;
