@@ -112,6 +112,14 @@ fn pg_err(e: tokio_postgres::Error) -> ServerError {
     }
 }
 
+/// The message of an error without its variant's prefix.
+fn detail(e: ServerError) -> String {
+    match e {
+        ServerError::Database(m) => m,
+        other => other.to_string(),
+    }
+}
+
 fn pool_err(e: deadpool_postgres::PoolError) -> ServerError {
     ServerError::Database(format!("no PostgreSQL connection available: {e}"))
 }
@@ -159,8 +167,9 @@ impl PgStore {
         let store = PgStore { pool };
         store.migrate().await.map_err(|e| {
             ServerError::Database(format!(
-                "PostgreSQL at {}: {e}; is it running and does the database exist?",
-                redact(url)
+                "PostgreSQL at {}: {}; is it running and does the database exist?",
+                redact(url),
+                detail(e)
             ))
         })?;
         Ok(store)
@@ -202,7 +211,10 @@ impl PgStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
             let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
             tx.batch_execute(sql).await.map_err(|e| {
-                ServerError::Database(format!("PostgreSQL migration {version}: {}", pg_err(e)))
+                ServerError::Database(format!(
+                    "PostgreSQL migration {version}: {}",
+                    detail(pg_err(e))
+                ))
             })?;
             tx.execute(
                 "INSERT INTO schema_migrations(version) VALUES ($1)",
