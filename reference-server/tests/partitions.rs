@@ -35,8 +35,8 @@ async fn events_are_partitioned_by_month_of_their_signed_time() {
         .get(0);
     assert!(made <= 1);
     let mut dev = h.enroll().await;
-    let e1 = dev.next(EventKind::DayClosed, None);
-    let mut far = dev.body(2, &e1.hash, EventKind::DayClosed, None);
+    let e1 = dev.next(EventKind::ManifestAccepted, None);
+    let mut far = dev.body(2, &e1.hash, EventKind::ManifestAccepted, None);
     far.clock.device_utc_ms = 4_102_444_800_000; // 2100-01-01: no monthly partition
     let e2 = dev.seal_next(far);
     let r = h.upload(&mut dev, &[e1.clone(), e2.clone()]).await;
