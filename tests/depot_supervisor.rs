@@ -528,6 +528,22 @@ fn the_command_line_scans_in_with_the_pin_from_standard_input() {
     let book = t.day_book().expect("book");
     assert!(book.line(&label).expect("line").received.is_some());
     assert_eq!(book.unexpected.len(), 1);
+    // `depot returns --json`: one row per expected return, then the alarms.
+    let o = run_cli(&day, &["depot", "returns", "--json"], "");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(rows.len(), book.lines.len() + 1);
+    assert_eq!(rows[0]["label"], label.as_str());
+    assert_eq!(rows[0]["status"], "received");
+    assert_eq!(rows[0]["condition"], "intact");
+    assert_eq!(rows[0]["because"], "not_attempted");
+    assert_eq!(rows[0]["payer"], "carrier");
+    let last = rows.last().expect("alarm row");
+    assert_eq!(last["status"], "unexpected");
+    assert_eq!(last["why"], "not_in_manifest");
 }
 
 /// The system clocks, moved forward on demand.

@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 
 /// The PEM files of one CA and the server certificate it signed.
 #[derive(Debug, Clone)]
@@ -31,14 +29,15 @@ impl TestPki {
             .distinguished_name
             .push(DnType::CommonName, format!("{name} test CA"));
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+        let ca_key = KeyPair::generate()?;
+        let ca = ca_params.self_signed(&ca_key)?;
 
         let mut leaf =
             CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
         leaf.distinguished_name
             .push(DnType::CommonName, "escrow server (loopback)");
         let leaf_key = KeyPair::generate()?;
-        let leaf = leaf.signed_by(&leaf_key, &ca)?;
+        let leaf = leaf.signed_by(&leaf_key, &ca, &ca_key)?;
 
         let pki = TestPki {
             ca: dir.join(format!("{name}-ca.pem")),

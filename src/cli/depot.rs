@@ -326,7 +326,10 @@ fn sign_in(t: &mut Terminal, c: &Credential) -> Result<Option<u8>> {
 fn because_name(b: &ExpectedBecause) -> String {
     match b {
         ExpectedBecause::Failed(o) => format!("failed:{}", o.as_str()),
-        other => wire_name(other),
+        ExpectedBecause::Withdrawn => "withdrawn".into(),
+        ExpectedBecause::Locked => "locked".into(),
+        ExpectedBecause::NotAttempted => "not_attempted".into(),
+        ExpectedBecause::Collected => "collected".into(),
     }
 }
 
