@@ -292,7 +292,11 @@ fn forged_other_device_expired_and_rollback_manifests_are_refused_and_current_ke
     let o = run(&day, &["deliver", &w.label, "--code", &w.numeric]);
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).contains("withdrawn"), "{}", text(&o));
+    // Back at the depot only through the supervisor: the courier alone has no check-in.
     let o = run(&day, &["check-in", &w.label]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let badge = format!("{}\n", day.supervisor.badge_text);
+    let o = run_with_stdin(&day, &["depot", "scan-in", "--label", &w.label], &badge);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
 
@@ -363,7 +367,8 @@ fn depot_reconciles_the_day_and_closes_it_signed() {
         "{}",
         text(&o)
     );
-    assert_eq!(run(&day, &["check-in", &b.label]).status.code(), Some(0));
+    let o = run_with_stdin(&day, &["depot", "scan-in", "--label", &b.label], &badge);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let report = text(&run(&day, &["depot", "report"]));
     assert!(
         report

@@ -99,6 +99,14 @@ fn sign_in_with_pin(rig: &Rig, pin: &str) {
     settle(&rig.app);
 }
 
+/// The PIN on the terminal's physical keys, then Enter.
+fn sign_in_on_keys(rig: &Rig, pin: &str) {
+    let ui = rig.app.window();
+    press(ui, &rig.day.supervisor.name);
+    type_keys(ui, pin, true);
+    settle(&rig.app);
+}
+
 fn scan(rig: &Rig, text: &str) {
     rig.scanner.send(text.into()).expect("scan");
     let ui = rig.app.window();
@@ -175,7 +183,7 @@ fn scan_in_shows_missing_and_unexpected_at_once_and_fees_need_both_proofs() {
     let ui = rig.app.window();
     let (app, d) = (ui.global::<AppState>(), ui.global::<DepotState>());
     open_depot(&rig);
-    sign_in_with_pin(&rig, &rig.day.supervisor.pin.clone());
+    sign_in_on_keys(&rig, &rig.day.supervisor.pin.clone());
     assert_eq!(app.get_screen(), Screen::Depot);
     assert_eq!(d.get_expected(), 3, "three deliveries come back");
     assert_eq!(d.get_missing(), 3);

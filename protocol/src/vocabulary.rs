@@ -233,6 +233,7 @@ impl EventKind {
         matches!(
             self,
             EventKind::DayClosed
+                | EventKind::ReturnCheckIn
                 | EventKind::SupervisorSignedIn
                 | EventKind::ItemReceived
                 | EventKind::UnexpectedReturn

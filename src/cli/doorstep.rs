@@ -146,7 +146,6 @@ pub(super) fn run(cli: &Cli) -> Result<u8> {
             t.correct(&a.event_id, a.outcome, a.reason, &a.note),
             "correction recorded",
         ),
-        Command::CheckIn(a) => recorded(t.check_in(&a.label), "checked in at the depot"),
         _ => Ok(2),
     }
 }

@@ -134,8 +134,6 @@ pub enum Command {
     Attempt(doorstep::AttemptArgs),
     /// Correct the latest outcome of a parcel (a new event pointing to it).
     Correct(doorstep::CorrectArgs),
-    /// Depot: check a returned parcel in.
-    CheckIn(doorstep::LabelArg),
     /// Depot supervisor: the day's reconciliation and its signed close.
     #[command(subcommand)]
     Depot(depot::DepotCommand),
@@ -303,8 +301,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         | Command::Collect(_)
         | Command::Deliver(_)
         | Command::Attempt(_)
-        | Command::Correct(_)
-        | Command::CheckIn(_) => doorstep::run(&cli),
+        | Command::Correct(_) => doorstep::run(&cli),
         Command::Depot(c) => depot::run(&cli, c),
         Command::Events(c) => events::run(&cli, c),
         Command::Status(args) => status::run(&cli, args),

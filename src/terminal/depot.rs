@@ -11,30 +11,11 @@ use courier_protocol::vocabulary::EventKind;
 use super::returns::day_book_on;
 use super::{Decision, Terminal, TerminalError};
 use crate::domain::event_draft::EventDraft;
-use crate::domain::parcel::{Action, ParcelState};
 use crate::domain::reconciliation::{Reconciliation, reconcile};
 use crate::domain::refusal::Refusal;
 use crate::storage::{Reads, StoreError};
 
 impl Terminal {
-    /// Depot check-in of a returned parcel.
-    pub fn check_in(&mut self, label: &str) -> Result<SignedEvent, TerminalError> {
-        self.record_on(label, |mut p, _, _| {
-            let next = p.next_state(&Action::CheckIn)?;
-            let previous = p.state;
-            p.state = next;
-            p.visit = None;
-            let mut draft = EventDraft::new(EventKind::ReturnCheckIn)
-                .parcel(&p.spec.parcel_id, &p.spec.order_ref)
-                .detail("previous_state", previous.as_db());
-            if let ParcelState::Failed(o) = previous {
-                draft.outcome = Some(o);
-                draft.liability = Some(o.liability());
-            }
-            Ok(Decision::on(draft, p))
-        })
-    }
-
     /// The day's reconciliation for the depot supervisor, with who pays each return.
     pub fn reconciliation(&self) -> Result<Reconciliation, TerminalError> {
         Ok(reconciliation_on(&self.store)?)

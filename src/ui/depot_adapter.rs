@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use courier_protocol::rules::returns::{ExpectedBecause, PayerWhy, ReturnItem, ReturnLine};
 use courier_protocol::vocabulary::Liability;
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 use super::depot_commands::{DepotCommand, DepotReply, DepotView, ReturnEntry, Tone};
 use super::outcome_adapter::liability_code;
@@ -220,6 +220,43 @@ fn model<T: Clone + 'static>(rows: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(rows))
 }
 
+/// Brings a list on screen to `rows` in place: only the rows that changed are
+/// touched (a scan moves one return from "missing" to "received"), so the
+/// screen does not rebuild hundreds of rows for each scan.
+fn sync_rows(
+    current: ModelRc<ReturnRow>,
+    rows: Vec<ReturnRow>,
+    set: impl FnOnce(ModelRc<ReturnRow>),
+) {
+    let Some(m) = current.as_any().downcast_ref::<VecModel<ReturnRow>>() else {
+        set(model(rows));
+        return;
+    };
+    let old = m.row_count();
+    let new = rows.len();
+    let prefix = (0..old.min(new))
+        .take_while(|&i| m.row_data(i).as_ref() == rows.get(i))
+        .count();
+    let suffix = (0..old.min(new) - prefix)
+        .take_while(|&k| m.row_data(old - 1 - k).as_ref() == rows.get(new - 1 - k))
+        .count();
+    let (old_mid, new_mid) = (old - prefix - suffix, new - prefix - suffix);
+    for i in 0..old_mid.min(new_mid) {
+        if let Some(r) = rows.get(prefix + i) {
+            m.set_row_data(prefix + i, r.clone());
+        }
+    }
+    if old_mid > new_mid {
+        for _ in 0..old_mid - new_mid {
+            m.remove(prefix + new_mid);
+        }
+    } else {
+        for (k, r) in rows[prefix + old_mid..prefix + new_mid].iter().enumerate() {
+            m.insert(prefix + old_mid + k, r.clone());
+        }
+    }
+}
+
 fn show(ui: &MainWindow, v: &DepotView) {
     let g = ui.global::<DepotState>();
     g.set_signed_in(v.session.is_some());
@@ -253,12 +290,21 @@ fn show(ui: &MainWindow, v: &DepotView) {
     g.set_unexpected(n(t.unexpected.len()));
     g.set_missing_labels(t.missing.join(", ").into());
     g.set_unexpected_labels(t.unexpected.join(", ").into());
-    g.set_missing_rows(model(v.book.missing().map(row).collect()));
+    sync_rows(
+        g.get_missing_rows(),
+        v.book.missing().map(row).collect(),
+        |m| g.set_missing_rows(m),
+    );
     // Latest first: the return just scanned is at the top.
     let mut received: Vec<&ReturnLine> = v.book.received().collect();
     received.sort_by_key(|l| std::cmp::Reverse(l.received.as_ref().map(|r| r.seq)));
-    g.set_received_rows(model(received.into_iter().map(row).collect()));
-    g.set_unexpected_rows(model(
+    sync_rows(
+        g.get_received_rows(),
+        received.into_iter().map(row).collect(),
+        |m| g.set_received_rows(m),
+    );
+    sync_rows(
+        g.get_unexpected_rows(),
         v.book
             .unexpected
             .iter()
@@ -275,7 +321,8 @@ fn show(ui: &MainWindow, v: &DepotView) {
                 changeable: false,
             })
             .collect(),
-    ));
+        |m| g.set_unexpected_rows(m),
+    );
 }
 
 /// Applies the terminal's answer to a depot step.
