@@ -21,7 +21,7 @@ use courier_terminal::storage::Reads;
 use courier_terminal::sync::{SyncConfig, SyncEngine};
 use courier_terminal::terminal::{ContactChannel, DataDir, Terminal};
 use escrow_reference_server::faults::Faults;
-use escrow_reference_server::{AppState, ServerConfig, admin, start, system_clock};
+use escrow_reference_server::{AppState, Database, ServerConfig, admin, start, system_clock};
 
 const EVENTS: usize = 10_000;
 
@@ -43,17 +43,17 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let tmp = tempfile::tempdir()?;
     let config = ServerConfig {
-        db_path: tmp.path().join("server.sqlite"),
+        database: Database::Sqlite(tmp.path().join("server.sqlite")),
         admin_token: None,
         clock: system_clock(),
     };
     let faults = Arc::new(Faults::default());
-    let state = AppState::open(&config, faults.clone())?;
+    let state = rt.block_on(AppState::open(&config, faults.clone()))?;
     let server = rt.block_on(start(state.clone(), "127.0.0.1:0".parse()?))?;
     let url = server.url();
 
-    let order = admin::create_order(
-        &state.db(),
+    let order = rt.block_on(admin::create_order(
+        state.store(),
         &CreateOrderRequest {
             order_ref: "BENCH-1".into(),
             label: "L-BENCH-1".into(),
@@ -77,13 +77,13 @@ fn main() -> anyhow::Result<()> {
             attempt_limit: None,
             demo_secret: None,
         },
-    )?;
-    let token = admin::issue_token(&state.db(), state.now_ms())?;
+    ))?;
+    let token = rt.block_on(admin::issue_token(state.store(), state.now_ms()))?;
     let dir = DataDir(tmp.path().join("device"));
     courier_terminal::sync::enrollment::enroll(&dir, &url, &token.token, "bench")?;
     let mut t = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))?;
-    let manifest = admin::issue_manifest(
-        &mut state.db(),
+    let manifest = rt.block_on(admin::issue_manifest(
+        state.store(),
         state.key(),
         &IssueManifestRequest {
             device_id: t.device_id().to_string(),
@@ -93,7 +93,7 @@ fn main() -> anyhow::Result<()> {
             valid_for_ms: 3_600_000,
         },
         state.now_ms(),
-    )?;
+    ))?;
     t.load_manifest(&manifest)?;
     t.arrive("L-BENCH-1")?;
     let recording = Instant::now();
@@ -119,7 +119,9 @@ fn main() -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let requests = faults.device_requests() - requests_before;
     let peak = status_kb("VmHWM:");
-    let stored = state.db().device_events(&report_device(&engine)?)?.len();
+    let stored = rt
+        .block_on(state.store().device_events(&report_device(&engine)?))?
+        .len();
     assert_eq!(report.pending, 0, "everything synced");
     assert_eq!(stored, EVENTS, "server holds every event");
     println!(

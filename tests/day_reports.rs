@@ -17,7 +17,7 @@ use courier_protocol::keys::PublicKey;
 use courier_protocol::rules::day_report::{DayReports, ReturnStatus};
 use courier_protocol::signed_day_report::SignedDayReport;
 use courier_protocol::vocabulary::{CodePolicy, Liability, Outcome};
-use escrow_reference_server::admin;
+use escrow_reference_server::{admin, block_on};
 use sync_support::{BIN, FAST, Server, enroll, ok, term, text};
 
 /// Runs the terminal with `stdin` on its standard input (the supervisor's PIN).
@@ -56,8 +56,8 @@ async fn sync(data: &std::path::Path) {
 
 fn manifest_for(server: &Server, device: &str, parcels: &[&str], depot: &str) {
     let state = server.state();
-    admin::issue_manifest(
-        &mut state.db(),
+    block_on(admin::issue_manifest(
+        state.store(),
         state.key(),
         &IssueManifestRequest {
             device_id: device.into(),
@@ -67,7 +67,7 @@ fn manifest_for(server: &Server, device: &str, parcels: &[&str], depot: &str) {
             valid_for_ms: 3_600_000,
         },
         state.now_ms(),
-    )
+    ))
     .expect("manifest");
 }
 
@@ -78,7 +78,7 @@ async fn the_depot_report_is_the_devices_own_reports() {
     let depot = "Alger Centre";
     let now = server.state().now_ms();
     admin::create_supervisor(
-        &mut server.state().db(),
+        server.state().store(),
         &CreateSupervisorRequest {
             supervisor_id: "SUP-AC-1".into(),
             name: "سارة بن علي".into(),
@@ -90,6 +90,7 @@ async fn the_depot_report_is_the_devices_own_reports() {
         },
         now,
     )
+    .await
     .expect("supervisor");
     let a1 = server.order("A1", CodePolicy::OfflineAllowed);
     let a2 = server.order("A2", CodePolicy::OfflineAllowed);
@@ -190,7 +191,12 @@ async fn the_depot_report_is_the_devices_own_reports() {
     }
 
     // The day, taken from the events themselves (no midnight race).
-    let first = server.state().db().device_events(&dev_a).expect("events")[0]
+    let first = server
+        .state()
+        .store()
+        .device_events(&dev_a)
+        .await
+        .expect("events")[0]
         .body
         .clock
         .device_utc_ms;
@@ -220,8 +226,9 @@ async fn the_depot_report_is_the_devices_own_reports() {
             serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
         let key: PublicKey = server
             .state()
-            .db()
+            .store()
             .device(id)
+            .await
             .expect("db")
             .expect("device")
             .public_key;

@@ -94,7 +94,12 @@ async fn recording_never_waits_for_a_slow_upload() {
         .expect("store")
         .events(1, 10_000)
         .expect("events");
-    let remote = server.state().db().device_events(&device).expect("events");
+    let remote = server
+        .state()
+        .store()
+        .device_events(&device)
+        .await
+        .expect("events");
     assert_eq!(remote, local);
     assert!(server.faults.injected() >= 1, "uploads were slowed");
 }

@@ -47,7 +47,7 @@ async fn a_supervised_day_close_reaches_the_server_verified_and_unflagged() {
     let server = Server::start().await;
     let now = server.state().now_ms();
     admin::create_supervisor(
-        &mut server.state().db(),
+        server.state().store(),
         &CreateSupervisorRequest {
             supervisor_id: "SUP-D-1".into(),
             name: "Samira".into(),
@@ -59,6 +59,7 @@ async fn a_supervised_day_close_reaches_the_server_verified_and_unflagged() {
         },
         now,
     )
+    .await
     .expect("supervisor");
     let tmp = tempfile::tempdir().expect("tmp");
     let data = data_dir(&tmp);
@@ -122,7 +123,12 @@ async fn a_supervised_day_close_reaches_the_server_verified_and_unflagged() {
     let o = term(&data, &sync_args, &[]).await;
     assert!(o.status.success(), "{}", text(&o));
     let exported = ok(&data, &["events", "export"]).await;
-    let held = server.state().db().device_events(&device).expect("events");
+    let held = server
+        .state()
+        .store()
+        .device_events(&device)
+        .await
+        .expect("events");
     assert_eq!(
         held.len(),
         exported.lines().count(),
@@ -142,6 +148,11 @@ async fn a_supervised_day_close_reaches_the_server_verified_and_unflagged() {
     ] {
         assert!(kinds.iter().any(|x| x.contains(k)), "{k} in {kinds:?}");
     }
-    let flags = server.state().db().day_close_flags().expect("flags");
+    let flags = server
+        .state()
+        .store()
+        .day_close_flags()
+        .await
+        .expect("flags");
     assert!(flags.is_empty(), "{flags:?}");
 }

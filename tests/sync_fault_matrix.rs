@@ -191,10 +191,11 @@ async fn every_event_arrives_exactly_once_through_every_fault() {
     let local = store.events(1, 100_000).expect("local events");
     assert!(local.len() > 50, "recorded {}", local.len());
     let (remote, key) = {
-        let db = server.state().db();
-        let remote = db.device_events(&device).expect("server events");
+        let db = server.state().store();
+        let remote = db.device_events(&device).await.expect("server events");
         let key = db
             .device(&device)
+            .await
             .expect("device")
             .expect("enrolled")
             .public_key;

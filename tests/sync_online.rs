@@ -41,8 +41,9 @@ async fn online_only_parcel_is_checked_by_the_server_and_refused_without_network
     );
     let spent = server
         .state()
-        .db()
+        .store()
         .order(&a.parcel_id)
+        .await
         .expect("db")
         .expect("order")
         .attempts_spent;
@@ -106,7 +107,12 @@ async fn online_only_parcel_is_checked_by_the_server_and_refused_without_network
     server.restart().await;
     let o = term(&data, &sync_args, &[]).await;
     assert!(o.status.success(), "{}", text(&o));
-    let events = server.state().db().device_events(&device).expect("events");
+    let events = server
+        .state()
+        .store()
+        .device_events(&device)
+        .await
+        .expect("events");
     let delivered = events
         .iter()
         .filter(|e| e.body.outcome == Some(courier_protocol::vocabulary::Outcome::Delivered))

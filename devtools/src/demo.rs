@@ -29,7 +29,7 @@ use courier_terminal::terminal::{
     CodeAnswer, CodeEntry, ContactChannel, DataDir, Terminal, TerminalError, verify_log,
 };
 use escrow_reference_server::faults::Faults;
-use escrow_reference_server::{AppState, ServerConfig, admin, start, system_clock};
+use escrow_reference_server::{AppState, Database, ServerConfig, admin, start, system_clock};
 use firmware_bridge::scanner_framing::Terminator;
 use firmware_bridge::simulator::gnss_sim::{GnssSim, GnssSimConfig};
 use firmware_bridge::simulator::scanner_sim::ScannerSim;
@@ -76,14 +76,14 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         .enable_all()
         .build()
         .context("cannot start the server runtime")?;
-    let state = AppState::open(
+    let state = runtime.block_on(AppState::open(
         &ServerConfig {
-            db_path: work.join("server.db"),
+            database: Database::Sqlite(work.join("server.db")),
             admin_token: None,
             clock: system_clock(),
         },
         Arc::new(Faults::default()),
-    )?;
+    ))?;
     let server = runtime.block_on(start(state.clone(), ([127, 0, 0, 1], 0).into()))?;
     let url = server.url();
     println!("escrow server:       {url}");
@@ -103,8 +103,8 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     )?;
     let mut parcel_ids = Vec::new();
     for p in &template.manifest.body.parcels {
-        let created = admin::create_order(
-            &state.db(),
+        let created = runtime.block_on(admin::create_order(
+            state.store(),
             &CreateOrderRequest {
                 order_ref: p.order_ref.clone(),
                 label: p.label.clone(),
@@ -120,7 +120,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
                 attempt_limit: Some(p.attempt_limit),
                 demo_secret: Some(DEMO_SECRET.to_owned()),
             },
-        )?;
+        ))?;
         parcel_ids.push(created.parcel_id);
     }
 
@@ -134,9 +134,12 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     .into_iter()
     .filter_map(|(f, k)| k.map(|k| (f, *k.as_bytes())))
     .collect();
-    state
-        .db()
-        .put_supervisor("Dépôt Alger-Est", &supervisor.credential, &keys, now_ms())?;
+    runtime.block_on(state.store().put_supervisor(
+        "Dépôt Alger-Est",
+        &supervisor.credential,
+        &keys,
+        now_ms(),
+    ))?;
     println!(
         "depot supervisor:    {} ({}), PIN {}",
         printed.name, printed.supervisor_id, printed.pin
@@ -144,7 +147,9 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     println!("supervisor badge:    {}", printed.badge_text);
 
     // 3. Enroll the device with a one-time token, then issue its manifest.
-    let token = admin::issue_token(&state.db(), now_ms())?.token;
+    let token = runtime
+        .block_on(admin::issue_token(state.store(), now_ms()))?
+        .token;
     let enrolled = enroll(&dir, &url, &token, "demo handheld")?;
     let withdrawn = parcel_ids.split_off(parcel_ids.len().min(6));
     let (keep, withdrawn) = (
@@ -154,8 +159,8 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             .collect::<Vec<_>>(),
         withdrawn.into_iter().take(1).collect::<Vec<_>>(),
     );
-    admin::issue_manifest(
-        &mut state.db(),
+    runtime.block_on(admin::issue_manifest(
+        state.store(),
         state.key(),
         &IssueManifestRequest {
             device_id: enrolled.device_id.clone(),
@@ -165,7 +170,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             valid_for_ms: 18 * 3_600_000,
         },
         now_ms(),
-    )?;
+    ))?;
 
     // 4. The simulators: a GNSS route along the day's addresses at 4800 baud, and
     //    a scanner, each on its own pseudo-terminal.
@@ -259,9 +264,9 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         code
     };
     sync_now()?;
-    let stored = state
-        .db()
-        .device_events(terminal_device(&dir)?.as_str())?
+    let device_id = terminal_device(&dir)?;
+    let stored = runtime
+        .block_on(state.store().device_events(device_id.as_str()))?
         .len();
     println!("the escrow server holds {stored} events of this device");
     drop(gnss_sim);

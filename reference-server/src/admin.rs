@@ -19,7 +19,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::Ed25519KeyPair;
 
 use crate::ServerError;
-use crate::db::{OrderRow, ServerDb};
+use crate::storage::{NewManifest, OrderRow, Storage};
 
 /// Default PBKDF2 iterations of the numeric form.
 pub const DEFAULT_ITERATIONS: u32 = 600_000;
@@ -28,16 +28,18 @@ pub const MAX_ITERATIONS: u32 = 2_000_000;
 /// Lifetime of an enrollment token.
 pub const TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
-/// Loads the server key from the database, creating it on first use.
-pub fn server_key(db: &ServerDb) -> Result<Ed25519KeyPair, ServerError> {
-    let pkcs8 = match db.meta("server_key_pkcs8")? {
-        Some(h) => hex::decode(h).map_err(|e| ServerError::Key(e.to_string()))?,
+/// Loads the server key from the database, creating it on first use (server
+/// processes starting together on one database agree on the first one stored).
+pub async fn server_key(db: &dyn Storage) -> Result<Ed25519KeyPair, ServerError> {
+    let stored = match db.meta("server_key_pkcs8").await? {
+        Some(h) => h,
         None => {
             let k = generate_pkcs8().map_err(|e| ServerError::Key(e.to_string()))?;
-            db.set_meta("server_key_pkcs8", &hex::encode(&k))?;
-            k
+            db.meta_or_insert("server_key_pkcs8", &hex::encode(&k))
+                .await?
         }
     };
+    let pkcs8 = hex::decode(stored).map_err(|e| ServerError::Key(e.to_string()))?;
     keypair_from_pkcs8(&pkcs8).map_err(|e| ServerError::Key(e.to_string()))
 }
 
@@ -56,10 +58,13 @@ pub fn random_hex<const N: usize>() -> Result<String, ServerError> {
 }
 
 /// Issues a one-time enrollment token.
-pub fn issue_token(db: &ServerDb, now_ms: i64) -> Result<EnrollmentTokenResponse, ServerError> {
+pub async fn issue_token(
+    db: &dyn Storage,
+    now_ms: i64,
+) -> Result<EnrollmentTokenResponse, ServerError> {
     let token = random_hex::<16>()?;
     let expires_at_ms = now_ms + TOKEN_LIFETIME_MS;
-    db.add_token(&token_hash(&token), expires_at_ms)?;
+    db.add_token(&token_hash(&token), expires_at_ms).await?;
     Ok(EnrollmentTokenResponse {
         token,
         expires_at_ms,
@@ -67,8 +72,8 @@ pub fn issue_token(db: &ServerDb, now_ms: i64) -> Result<EnrollmentTokenResponse
 }
 
 /// Creates an order and its codes; the codes are returned once and never stored.
-pub fn create_order(
-    db: &ServerDb,
+pub async fn create_order(
+    db: &dyn Storage,
     req: &CreateOrderRequest,
 ) -> Result<CreateOrderResponse, ServerError> {
     if req.order_ref.is_empty() || req.order_ref.contains(':') || req.order_ref.len() > 64 {
@@ -126,7 +131,8 @@ pub fn create_order(
         qr_key: *codes.qr_key.as_bytes(),
         attempts_spent: 0,
         attempt_limit,
-    })?;
+    })
+    .await?;
     Ok(CreateOrderResponse {
         parcel_id,
         order_ref: req.order_ref.clone(),
@@ -139,8 +145,8 @@ pub fn create_order(
 /// asked (its text is returned once, never stored) and a PIN verifier when a
 /// PIN is given (never stored either); the server keeps the keys `K` only.
 /// Manifests issued for the depot from now on carry the credential.
-pub fn create_supervisor(
-    db: &mut ServerDb,
+pub async fn create_supervisor(
+    db: &dyn Storage,
     req: &CreateSupervisorRequest,
     now_ms: i64,
 ) -> Result<CreateSupervisorResponse, ServerError> {
@@ -178,7 +184,8 @@ pub fn create_supervisor(
     if let Some(k) = &issued.pin_key {
         keys.push((SupervisorFactor::Pin, *k.as_bytes()));
     }
-    db.put_supervisor(&req.depot, &issued.credential, &keys, now_ms)?;
+    db.put_supervisor(&req.depot, &issued.credential, &keys, now_ms)
+        .await?;
     Ok(CreateSupervisorResponse {
         supervisor_id: issued.credential.supervisor_id.clone(),
         depot: req.depot.clone(),
@@ -189,29 +196,29 @@ pub fn create_supervisor(
 
 /// Builds, signs and stores a device's next manifest, refusing one that a
 /// terminal would refuse (see [`ManifestBody::check_content`]).
-pub fn issue_manifest(
-    db: &mut ServerDb,
+pub async fn issue_manifest(
+    db: &dyn Storage,
     key: &Ed25519KeyPair,
     req: &IssueManifestRequest,
     now_ms: i64,
 ) -> Result<SignedManifest, ServerError> {
-    issue(db, key, req, now_ms, true)
+    issue(db, key, req, now_ms, true).await
 }
 
 /// Like [`issue_manifest`] without the content checks: for tests that need a
 /// manifest every terminal must refuse (expired, repeated parcels). Never
 /// reachable through the HTTP API.
-pub fn issue_manifest_unchecked(
-    db: &mut ServerDb,
+pub async fn issue_manifest_unchecked(
+    db: &dyn Storage,
     key: &Ed25519KeyPair,
     req: &IssueManifestRequest,
     now_ms: i64,
 ) -> Result<SignedManifest, ServerError> {
-    issue(db, key, req, now_ms, false)
+    issue(db, key, req, now_ms, false).await
 }
 
-fn issue(
-    db: &mut ServerDb,
+async fn issue(
+    db: &dyn Storage,
     key: &Ed25519KeyPair,
     req: &IssueManifestRequest,
     now_ms: i64,
@@ -230,7 +237,7 @@ fn issue(
             )));
         }
     }
-    if db.device(&req.device_id)?.is_none() {
+    if db.device(&req.device_id).await?.is_none() {
         return Err(ServerError::NotFound(format!(
             "device {} is not enrolled",
             req.device_id
@@ -241,7 +248,8 @@ fn issue(
     let withdrawn = req.withdrawn.iter().map(|p| (p, true));
     for (i, (pid, is_withdrawn)) in all.chain(withdrawn).enumerate() {
         let order = db
-            .order(pid)?
+            .order(pid)
+            .await?
             .ok_or_else(|| ServerError::NotFound(format!("no order with parcel id {pid}")))?;
         let mut spec = order.spec;
         spec.route_order = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -249,7 +257,8 @@ fn issue(
         parcels.push(spec);
     }
     let version = db
-        .latest_manifest(&req.device_id)?
+        .latest_manifest(&req.device_id)
+        .await?
         .map_or(1, |(v, _)| v + 1);
     let body = ManifestBody {
         schema: MANIFEST_SCHEMA.into(),
@@ -260,7 +269,7 @@ fn issue(
         depot: req.depot.clone(),
         settings: ManifestSettings::default(),
         parcels,
-        supervisors: db.depot_supervisors(&req.depot)?,
+        supervisors: db.depot_supervisors(&req.depot).await?,
     };
     if checked {
         body.check_content().map_err(|why| {
@@ -275,6 +284,14 @@ fn issue(
         .chain(&req.withdrawn)
         .cloned()
         .collect();
-    db.add_manifest(&req.device_id, version, &json, &ids, &req.withdrawn)?;
+    db.add_manifest(&NewManifest {
+        device_id: &req.device_id,
+        version,
+        signed_json: &json,
+        parcel_ids: &ids,
+        withdrawn: &req.withdrawn,
+        depot: &req.depot,
+    })
+    .await?;
     Ok(signed)
 }

@@ -13,34 +13,34 @@
 //! compares no proof at all. A supervisor event must carry the supervisor's
 //! proof, verified with a key the server issued (`bad_supervisor_proof`,
 //! `supervisor_required`), and a day close is checked against the events held
-//! and flagged when it differs. The first rejection stops the batch: every later
-//! event depends on it and is answered `not_processed`. The whole batch is one
-//! SQLite transaction.
+//! and flagged when it differs. The first rejection stops the batch: every
+//! later event depends on it and is answered `not_processed`.
+//!
+//! An event whose device and sequence number are stored with another hash is
+//! a fork of the chain (a cloned device, a restored backup): it is rejected as
+//! a `conflict` and recorded as an [`Alert`](crate::storage::Alert) for the back
+//! office, as is an event id re-used with other content.
+//!
+//! The rules here are pure: a [`Storage`](crate::storage::Storage) loads a
+//! [`BatchContext`] inside its transaction (with the device's chain locked),
+//! [`plan`] decides, and the store applies the [`BatchWrites`] and commits.
 
-use courier_protocol::api::DayCloseFlag;
 use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
-use courier_protocol::rules::{CounterEffect, DayBook, ParcelLedger, check_day_close};
+use courier_protocol::manifest::ManifestBody;
+use courier_protocol::rules::{
+    CounterEffect, DayBook, DayCloseDifference, ParcelLedger, check_day_close,
+};
 use courier_protocol::strict_json::CheckedValue;
 use courier_protocol::supervisor::verify_supervisor_proof;
-use courier_protocol::vocabulary::{EntryMode, EventKind};
-use rusqlite::{OptionalExtension, Transaction, params};
+use courier_protocol::vocabulary::{EntryMode, EventKind, SupervisorFactor};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
 use serde_json::Value;
 
 use crate::ServerError;
-use crate::db::{DeviceRow, ServerDb};
-use crate::supervisors_db::{
-    day_parcels_in, device_events_in, listed_in_manifest, supervisor_keys,
-};
-
-fn db_err(e: rusqlite::Error) -> ServerError {
-    ServerError::Database(e.to_string())
-}
-
-fn corrupt(e: impl std::fmt::Display) -> ServerError {
-    ServerError::Database(e.to_string())
-}
+use crate::storage::{DeviceRow, OrderRow, signed_time_ms};
 
 /// The outcome of one batch.
 #[derive(Debug, Clone)]
@@ -85,15 +85,213 @@ impl Uploaded {
     }
 }
 
-/// Checks and stores a batch for `device`.
-pub fn ingest(
-    db: &mut ServerDb,
-    device: &DeviceRow,
+/// What a store loads for one batch, inside its transaction, after locking
+/// the device's chain: only rows the batch names.
+#[derive(Debug, Clone)]
+pub struct BatchContext {
+    /// The device, with its current tip.
+    pub device: DeviceRow,
+    /// Stored events by id among the batch's ids: `(device, seq, hash)`.
+    pub known: HashMap<String, (String, u64, String)>,
+    /// Hashes of the device's stored events at the batch's sequence numbers.
+    pub at_seq: HashMap<u64, String>,
+    /// Parcels of the batch ever issued to the device.
+    pub issued: HashSet<String>,
+    /// Orders of the batch's parcels (locked against concurrent counters).
+    pub orders: HashMap<String, OrderRow>,
+    /// Manifest versions that withdrew each parcel from the device.
+    pub withdrawals: HashMap<String, Vec<u64>>,
+    /// The device's ledger of each parcel of the batch.
+    pub ledgers: HashMap<String, ParcelLedger>,
+    /// Event hashes whose wrong proof already spent a try.
+    pub proof_failures: HashSet<String>,
+    /// The depot of the device's latest manifest.
+    pub depot: Option<String>,
+    /// Every key `K` issued to each supervisor the batch's proofs name, by
+    /// supervisor id and factor (absent: none issued).
+    pub supervisor_keys: HashMap<(String, SupervisorFactor), Vec<[u8; 32]>>,
+    /// The device's manifests the checks need, by version: those its
+    /// supervisor events were recorded under and, when the batch holds a day
+    /// close, every version the device accepted (see
+    /// [`BatchKeys::manifest_versions`]).
+    pub manifests: HashMap<u64, ManifestBody>,
+    /// The device's stored events, in chain order, when the batch holds a
+    /// `day_closed` event (empty otherwise).
+    pub held_events: Vec<SignedEvent>,
+}
+
+/// The ids a store must look up to build a [`BatchContext`].
+#[derive(Debug, Default)]
+pub struct BatchKeys {
+    /// Event ids of well-formed events.
+    pub event_ids: Vec<String>,
+    /// Their sequence numbers.
+    pub seqs: Vec<u64>,
+    /// Parcels they name, sorted (lock order).
+    pub parcel_ids: Vec<String>,
+    /// Their hashes.
+    pub hashes: Vec<String>,
+    /// Supervisors named by the events' proofs, with the factor, sorted.
+    pub supervisors: Vec<(String, SupervisorFactor)>,
+    /// Manifest versions the supervisor proofs were recorded under and, when
+    /// the batch holds a day close, those its `manifest_accepted` events accept.
+    pub versions: Vec<u64>,
+    /// Whether the batch holds a `day_closed` event (the store then loads the
+    /// device's stored events).
+    pub day_close: bool,
+}
+
+impl BatchKeys {
+    /// Collects the keys of a batch.
+    pub fn of(events: &[Uploaded]) -> BatchKeys {
+        let mut keys = BatchKeys::default();
+        let mut parcels = BTreeSet::new();
+        let mut supervisors = BTreeSet::new();
+        let mut versions = BTreeSet::new();
+        let mut accepted = Vec::new();
+        for item in events {
+            if let Uploaded::Event(e) = item {
+                keys.event_ids.push(e.body.event_id.clone());
+                keys.seqs.push(e.body.seq);
+                keys.hashes.push(e.hash.clone());
+                if let Some(p) = &e.body.parcel_id {
+                    parcels.insert(p.clone());
+                }
+                if let Some(s) = &e.body.supervisor {
+                    supervisors.insert((s.supervisor_id.clone(), factor_rank(s.factor)));
+                    versions.extend(e.body.manifest_version);
+                }
+                if e.body.kind == EventKind::ManifestAccepted {
+                    accepted.extend(e.body.manifest_version);
+                }
+                keys.day_close |= e.body.kind == EventKind::DayClosed;
+            }
+        }
+        if keys.day_close {
+            versions.extend(accepted);
+        }
+        keys.parcel_ids = parcels.into_iter().collect();
+        keys.supervisors = supervisors
+            .into_iter()
+            .map(|(id, rank)| (id, FACTORS[rank]))
+            .collect();
+        keys.versions = versions.into_iter().collect();
+        keys
+    }
+
+    /// The manifest versions a store loads into [`BatchContext::manifests`]:
+    /// the batch's own (see [`BatchKeys::versions`]) and, when the batch holds
+    /// a day close, every version the device's `held` events accepted.
+    pub fn manifest_versions(&self, held: &[SignedEvent]) -> Vec<u64> {
+        let mut out: BTreeSet<u64> = self.versions.iter().copied().collect();
+        if self.day_close {
+            out.extend(
+                held.iter()
+                    .filter(|e| e.body.kind == EventKind::ManifestAccepted)
+                    .filter_map(|e| e.body.manifest_version),
+            );
+        }
+        out.into_iter().collect()
+    }
+}
+
+/// The supervisor factors, in a fixed order (they have no `Ord`).
+const FACTORS: [SupervisorFactor; 2] = [SupervisorFactor::Badge, SupervisorFactor::Pin];
+
+fn factor_rank(f: SupervisorFactor) -> usize {
+    match f {
+        SupervisorFactor::Badge => 0,
+        SupervisorFactor::Pin => 1,
+    }
+}
+
+/// A factor as the stores write it.
+pub(crate) fn factor_str(f: SupervisorFactor) -> &'static str {
+    match f {
+        SupervisorFactor::Badge => "badge",
+        SupervisorFactor::Pin => "pin",
+    }
+}
+
+/// A factor from its stored text.
+pub(crate) fn factor_from_str(s: &str) -> Option<SupervisorFactor> {
+    match s {
+        "badge" => Some(SupervisorFactor::Badge),
+        "pin" => Some(SupervisorFactor::Pin),
+        _ => None,
+    }
+}
+
+/// One event to store, with the columns the back office queries by.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The event.
+    pub event: SignedEvent,
+    /// Its JSON as stored.
+    pub json: String,
+    /// Its signed time (see [`signed_time_ms`]).
+    pub signed_at_ms: i64,
+    /// The order reference of its parcel, if any.
+    pub order_ref: Option<String>,
+    /// The device's depot when it was received.
+    pub depot: Option<String>,
+}
+
+/// An alert to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    /// `fork` or `event_id_conflict`.
+    pub kind: &'static str,
+    /// What was seen.
+    pub detail: String,
+}
+
+/// A day close at odds with the events held, to record for the back office
+/// (the store adds the device and the time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDayCloseFlag {
+    /// The `day_closed` event.
+    pub event_id: String,
+    /// Its sequence number.
+    pub seq: u64,
+    /// What differs.
+    pub differences: Vec<DayCloseDifference>,
+}
+
+/// What a batch changes; the store writes all of it and commits, rejected
+/// events included (a wrong proof's spent try and an alert are kept).
+#[derive(Debug, Clone)]
+pub struct BatchWrites {
+    /// Accepted events, in chain order.
+    pub events: Vec<NewEvent>,
+    /// New ledgers of parcels, by parcel id.
+    pub ledgers: BTreeMap<String, ParcelLedger>,
+    /// New try counters of orders, by parcel id.
+    pub attempts: BTreeMap<String, u32>,
+    /// Wrong proofs that spent a try: `(event hash, parcel id)`.
+    pub proof_failures: Vec<(String, String)>,
+    /// Alerts for the back office.
+    pub alerts: Vec<NewAlert>,
+    /// Day closes that differ from the events held (once per event id).
+    pub day_close_flags: Vec<NewDayCloseFlag>,
+    /// The device's tip after the batch.
+    pub tip: ChainTip,
+}
+
+/// Decides every event of a batch against what the store loaded.
+pub fn plan(
+    mut ctx: BatchContext,
     events: &[Uploaded],
-    now_ms: i64,
-) -> Result<IngestOutcome, ServerError> {
-    let tx = db.conn.transaction().map_err(db_err)?;
-    let mut tip = device.tip.clone();
+) -> Result<(IngestOutcome, BatchWrites), ServerError> {
+    let mut writes = BatchWrites {
+        events: Vec::new(),
+        ledgers: BTreeMap::new(),
+        attempts: BTreeMap::new(),
+        proof_failures: Vec::new(),
+        alerts: Vec::new(),
+        day_close_flags: Vec::new(),
+        tip: ctx.device.tip.clone(),
+    };
     let mut results = Vec::with_capacity(events.len());
     let mut stopped = false;
     for item in events {
@@ -108,15 +306,35 @@ pub fn ingest(
         let verdict = match item {
             _ if stopped => Err(RejectReason::NotProcessed),
             Uploaded::Malformed { .. } => Err(RejectReason::Malformed),
-            Uploaded::Event(event) => check_one(&tx, device, &tip, event, now_ms)?,
+            Uploaded::Event(event) => check_one(&mut ctx, &mut writes, event)?,
         };
         let (status, reason) = match (verdict, item) {
             (Ok(Accept::New(ledger)), Uploaded::Event(event)) => {
-                store(&tx, &device.device_id, event, now_ms)?;
+                let order_ref = ledger
+                    .as_ref()
+                    .and_then(|(p, _)| ctx.orders.get(p))
+                    .map(|o| o.spec.order_ref.clone());
                 if let Some((parcel_id, ledger)) = ledger {
-                    save_ledger(&tx, &device.device_id, &parcel_id, &ledger)?;
+                    ctx.ledgers.insert(parcel_id.clone(), ledger.clone());
+                    writes.ledgers.insert(parcel_id, ledger);
                 }
-                tip = ChainTip {
+                ctx.known.insert(
+                    event.body.event_id.clone(),
+                    (
+                        ctx.device.device_id.clone(),
+                        event.body.seq,
+                        event.hash.clone(),
+                    ),
+                );
+                ctx.at_seq.insert(event.body.seq, event.hash.clone());
+                writes.events.push(NewEvent {
+                    json: serde_json::to_string(event.as_ref()).map_err(corrupt)?,
+                    signed_at_ms: signed_time_ms(event),
+                    order_ref,
+                    depot: ctx.depot.clone(),
+                    event: event.as_ref().clone(),
+                });
+                writes.tip = ChainTip {
                     seq: event.body.seq,
                     hash: event.hash.clone(),
                 };
@@ -139,17 +357,15 @@ pub fn ingest(
             reason,
         });
     }
-    tx.execute(
-        "UPDATE devices SET last_seq = ?2, last_hash = ?3 WHERE device_id = ?1",
-        params![
-            device.device_id,
-            i64::try_from(tip.seq).unwrap_or(i64::MAX),
-            tip.hash
-        ],
-    )
-    .map_err(db_err)?;
-    tx.commit().map_err(db_err)?;
-    Ok(IngestOutcome { results, tip })
+    let outcome = IngestOutcome {
+        results,
+        tip: writes.tip.clone(),
+    };
+    Ok((outcome, writes))
+}
+
+fn corrupt(e: impl std::fmt::Display) -> ServerError {
+    ServerError::Database(e.to_string())
 }
 
 enum Accept {
@@ -162,32 +378,45 @@ enum Accept {
 type Verdict = Result<Accept, RejectReason>;
 
 fn check_one(
-    tx: &Transaction<'_>,
-    device: &DeviceRow,
-    tip: &ChainTip,
+    ctx: &mut BatchContext,
+    writes: &mut BatchWrites,
     event: &SignedEvent,
-    now_ms: i64,
 ) -> Result<Verdict, ServerError> {
-    let known: Option<(String, String)> = tx
-        .query_row(
-            "SELECT device_id, hash FROM events WHERE event_id = ?1",
-            [&event.body.event_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(db_err)?;
-    if let Some((dev, hash)) = known {
-        return Ok(if dev == device.device_id && hash == event.hash {
-            Ok(Accept::Duplicate)
-        } else {
-            Err(RejectReason::Conflict)
-        });
+    let device_id = ctx.device.device_id.clone();
+    let tip = writes.tip.clone();
+    if let Some((dev, seq, hash)) = ctx.known.get(&event.body.event_id) {
+        if *dev == device_id && *hash == event.hash {
+            return Ok(Ok(Accept::Duplicate));
+        }
+        if *dev == device_id {
+            writes.alerts.push(NewAlert {
+                kind: "event_id_conflict",
+                detail: format!(
+                    "event id {} is stored at seq {seq} with hash {hash}; an upload of seq {} carries hash {}",
+                    event.body.event_id, event.body.seq, event.hash
+                ),
+            });
+        }
+        return Ok(Err(RejectReason::Conflict));
     }
-    if event.body.device_id != device.device_id {
+    if event.body.device_id != device_id {
         return Ok(Err(RejectReason::WrongDevice));
     }
-    if event.verify(&device.public_key).is_err() {
+    if event.verify(&ctx.device.public_key).is_err() {
         return Ok(Err(RejectReason::BadSignature));
+    }
+    if event.body.seq <= tip.seq
+        && let Some(stored) = ctx.at_seq.get(&event.body.seq)
+        && *stored != event.hash
+    {
+        writes.alerts.push(NewAlert {
+            kind: "fork",
+            detail: format!(
+                "seq {} is stored with hash {stored}; a validly signed event {} with hash {} claims it: the device's chain forked (cloned device or restored backup)",
+                event.body.seq, event.body.event_id, event.hash
+            ),
+        });
+        return Ok(Err(RejectReason::Conflict));
     }
     if event.body.seq != tip.seq + 1 {
         return Ok(Err(RejectReason::SequenceGap));
@@ -195,12 +424,12 @@ fn check_one(
     if event.body.prev_hash != tip.hash {
         return Ok(Err(RejectReason::ChainBroken));
     }
-    if let Some(reason) = check_supervisor(tx, device, event)? {
-        tracing::info!(device_id = %device.device_id, seq = event.body.seq, ?reason, "supervisor event refused");
+    if let Some(reason) = check_supervisor(ctx, event) {
+        tracing::info!(device_id = %device_id, seq = event.body.seq, ?reason, "supervisor event refused");
         return Ok(Err(reason));
     }
     if event.body.kind == EventKind::DayClosed {
-        check_day_close_held(tx, device, event, now_ms)?;
+        check_day_close_held(ctx, writes, event);
     }
     let Some(parcel_id) = event.body.parcel_id.as_deref() else {
         return Ok(
@@ -218,38 +447,30 @@ fn check_one(
             },
         );
     };
-    let issued = tx
-        .query_row(
-            "SELECT 1 FROM manifest_parcels WHERE device_id = ?1 AND parcel_id = ?2",
-            [&device.device_id, parcel_id],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(db_err)?
-        .is_some();
-    let order = ServerDb::order_in(tx, parcel_id)?;
-    let (true, Some(order)) = (issued, order) else {
+    let (true, Some(order)) = (ctx.issued.contains(parcel_id), ctx.orders.get(parcel_id)) else {
         return Ok(Err(RejectReason::UnknownParcel));
     };
     let mut spec = order.spec.clone();
     spec.attempt_limit = order.attempt_limit;
-    let withdrawn = withdrawn_for(tx, &device.device_id, parcel_id, event)?;
-    let ledger = load_ledger(tx, &device.device_id, parcel_id)?;
+    let version = event.body.manifest_version.unwrap_or(u64::MAX);
+    let withdrawn = ctx
+        .withdrawals
+        .get(parcel_id)
+        .is_some_and(|vs| vs.iter().any(|v| *v <= version));
+    let ledger = ctx.ledgers.get(parcel_id).cloned().unwrap_or_default();
     let (next, effect) = match ledger.apply(&spec, withdrawn, order.attempts_spent, &event.body) {
         Ok(x) => x,
         Err(violation) => {
-            tracing::info!(device_id = %device.device_id, parcel_id, %violation, "event refused by the shared rules");
+            tracing::info!(device_id = %device_id, parcel_id, %violation, "event refused by the shared rules");
             return Ok(Err(violation.reject_reason()));
         }
     };
     match effect {
         CounterEffect::None => {}
         CounterEffect::AtLeast(n) => {
-            tx.execute(
-                "UPDATE orders SET attempts_spent = MAX(attempts_spent, ?2) WHERE parcel_id = ?1",
-                params![parcel_id, n],
-            )
-            .map_err(db_err)?;
+            if n > order.attempts_spent {
+                set_attempts(ctx, writes, parcel_id, n);
+            }
         }
         CounterEffect::NeedsProof => {
             let key = match event.body.verification.as_ref().map(|v| v.entry) {
@@ -257,7 +478,16 @@ fn check_one(
                 _ => order.numeric_key,
             };
             if !proof_verifies(&CodeKey::from_bytes(key), event) {
-                spend_for_wrong_proof(tx, parcel_id, &event.hash)?;
+                // A wrong proof at ingest is a guess: it spends one try, once
+                // per event (re-sending the same rejected bytes after a lost
+                // answer is not a new guess).
+                if ctx.proof_failures.insert(event.hash.clone()) {
+                    let spent = order.attempts_spent.saturating_add(1);
+                    writes
+                        .proof_failures
+                        .push((event.hash.clone(), parcel_id.to_owned()));
+                    set_attempts(ctx, writes, parcel_id, spent);
+                }
                 return Ok(Err(RejectReason::BadProof));
             }
         }
@@ -269,73 +499,82 @@ fn check_one(
 /// under listed for the device, and carry a proof that verifies with a key
 /// the server issued to that supervisor for that factor; any event that
 /// carries a proof is checked the same way.
-fn check_supervisor(
-    tx: &Transaction<'_>,
-    device: &DeviceRow,
-    event: &SignedEvent,
-) -> Result<Option<RejectReason>, ServerError> {
+fn check_supervisor(ctx: &BatchContext, event: &SignedEvent) -> Option<RejectReason> {
     let Some(s) = &event.body.supervisor else {
-        return Ok(event
+        return event
             .body
             .kind
             .needs_supervisor()
-            .then_some(RejectReason::SupervisorRequired));
+            .then_some(RejectReason::SupervisorRequired);
     };
-    let listed = match event.body.manifest_version {
-        Some(v) => listed_in_manifest(tx, &device.device_id, v, &s.supervisor_id)?,
-        None => false,
-    };
+    let listed = event
+        .body
+        .manifest_version
+        .and_then(|v| ctx.manifests.get(&v))
+        .is_some_and(|m| {
+            m.supervisors
+                .iter()
+                .any(|c| c.supervisor_id == s.supervisor_id)
+        });
     if !listed {
-        return Ok(Some(RejectReason::SupervisorRequired));
+        return Some(RejectReason::SupervisorRequired);
     }
-    let keys = supervisor_keys(tx, &s.supervisor_id, s.factor)?;
-    if keys.is_empty() {
-        return Ok(Some(RejectReason::SupervisorRequired));
-    }
+    let keys = match ctx
+        .supervisor_keys
+        .get(&(s.supervisor_id.clone(), s.factor))
+    {
+        Some(keys) if !keys.is_empty() => keys,
+        _ => return Some(RejectReason::SupervisorRequired),
+    };
     let (Ok(digest), Ok(proof)) = (event.body.supervisor_digest(), hex::decode(&s.proof)) else {
-        return Ok(Some(RejectReason::Malformed));
+        return Some(RejectReason::Malformed);
     };
     let verifies = keys
         .iter()
         .any(|k| verify_supervisor_proof(&CodeKey::from_bytes(*k), &digest, &proof));
-    Ok((!verifies).then_some(RejectReason::BadSupervisorProof))
+    (!verifies).then_some(RejectReason::BadSupervisorProof)
 }
 
 /// Checks a day close against the events the server holds for the device
 /// (those of this batch already accepted included) and flags any difference
 /// for the back office; the close itself is accepted (it is the device's
 /// signed statement, and the flag is the server's).
-fn check_day_close_held(
-    tx: &Transaction<'_>,
-    device: &DeviceRow,
-    event: &SignedEvent,
-    now_ms: i64,
-) -> Result<(), ServerError> {
-    let events = device_events_in(tx, &device.device_id)?;
-    let in_force = event.body.manifest_version;
-    let versions: Vec<u64> = events
+fn check_day_close_held(ctx: &BatchContext, writes: &mut BatchWrites, event: &SignedEvent) {
+    let events: Vec<SignedEvent> = ctx
+        .held_events
         .iter()
-        .filter(|e| e.body.kind == EventKind::ManifestAccepted)
-        .filter_map(|e| e.body.manifest_version)
-        .filter(|v| in_force.is_none_or(|m| *v <= m))
+        .cloned()
+        .chain(writes.events.iter().map(|e| e.event.clone()))
         .collect();
-    let parcels = day_parcels_in(tx, &device.device_id, &versions)?;
+    let in_force = event.body.manifest_version;
+    // The parcels the device holds after accepting its manifests in order:
+    // the last listing of each parcel wins, as on the terminal.
+    let parcels = courier_protocol::rules::returns::day_parcels(
+        events
+            .iter()
+            .filter(|e| e.body.kind == EventKind::ManifestAccepted)
+            .filter_map(|e| e.body.manifest_version)
+            .filter(|v| in_force.is_none_or(|m| *v <= m))
+            .filter_map(|v| ctx.manifests.get(&v))
+            .map(|m| m.parcels.as_slice()),
+    );
     let totals = DayBook::from_log(&parcels, &events).totals();
     let differences = check_day_close(&event.body, &totals, &events);
     if !differences.is_empty() {
-        tracing::warn!(device_id = %device.device_id, seq = event.body.seq, ?differences, "day close differs from the events held");
-        ServerDb::flag_day_close(
-            tx,
-            &DayCloseFlag {
-                device_id: device.device_id.clone(),
-                event_id: event.body.event_id.clone(),
-                seq: event.body.seq,
-                differences,
-                flagged_at_ms: now_ms,
-            },
-        )?;
+        tracing::warn!(device_id = %ctx.device.device_id, seq = event.body.seq, ?differences, "day close differs from the events held");
+        writes.day_close_flags.push(NewDayCloseFlag {
+            event_id: event.body.event_id.clone(),
+            seq: event.body.seq,
+            differences,
+        });
     }
-    Ok(())
+}
+
+fn set_attempts(ctx: &mut BatchContext, writes: &mut BatchWrites, parcel_id: &str, n: u32) {
+    if let Some(o) = ctx.orders.get_mut(parcel_id) {
+        o.attempts_spent = n;
+    }
+    writes.attempts.insert(parcel_id.to_owned(), n);
 }
 
 fn proof_verifies(key: &CodeKey, event: &SignedEvent) -> bool {
@@ -348,104 +587,259 @@ fn proof_verifies(key: &CodeKey, event: &SignedEvent) -> bool {
     key.verify_proof(&digest, &proof)
 }
 
-/// A wrong proof at ingest is a guess: it spends one try, once per event
-/// (re-sending the same rejected bytes after a lost answer is not a new guess).
-fn spend_for_wrong_proof(
-    tx: &Transaction<'_>,
-    parcel_id: &str,
-    event_hash: &str,
-) -> Result<(), ServerError> {
-    let new = tx
-        .execute(
-            "INSERT OR IGNORE INTO proof_failures(event_hash, parcel_id) VALUES (?1, ?2)",
-            params![event_hash, parcel_id],
-        )
-        .map_err(db_err)?;
-    if new == 1 {
-        tx.execute(
-            "UPDATE orders SET attempts_spent = attempts_spent + 1 WHERE parcel_id = ?1",
-            [parcel_id],
-        )
-        .map_err(db_err)?;
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use courier_protocol::envelope::{
+        ClockStamp, EVENT_SCHEMA, EventBody, GENESIS_PREV_HASH, PositionRecord,
+    };
+    use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
+    use courier_protocol::manifest::{MANIFEST_SCHEMA, ManifestSettings};
+    use courier_protocol::rules::{DayCloseRecord, DayTotals};
+    use courier_protocol::supervisor::{SupervisorProof, issue_supervisor, supervisor_proof};
+    use ring::signature::Ed25519KeyPair;
+
+    use super::*;
+
+    /// A device whose manifest 1 lists supervisor SUP-1 (PIN only), and the
+    /// context a store would load for it: nothing but what `plan` reads.
+    struct Fixture {
+        key: Ed25519KeyPair,
+        pin_key: [u8; 32],
+        ctx: BatchContext,
+        seq: u64,
+        prev: String,
     }
-    Ok(())
-}
 
-/// Whether a manifest the event's `manifest_version` covers (any, when it
-/// names none) withdrew the parcel from this device.
-fn withdrawn_for(
-    tx: &Transaction<'_>,
-    device_id: &str,
-    parcel_id: &str,
-    event: &SignedEvent,
-) -> Result<bool, ServerError> {
-    let version = event
-        .body
-        .manifest_version
-        .map_or(i64::MAX, |v| i64::try_from(v).unwrap_or(i64::MAX));
-    tx.query_row(
-        "SELECT 1 FROM withdrawals WHERE device_id = ?1 AND parcel_id = ?2 AND version <= ?3",
-        params![device_id, parcel_id, version],
-        |_| Ok(()),
-    )
-    .optional()
-    .map(|o| o.is_some())
-    .map_err(db_err)
-}
+    impl Fixture {
+        fn new() -> Fixture {
+            let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
+            let issued = issue_supervisor(
+                "SUP-1",
+                "Samira",
+                false,
+                Some("2468"),
+                NonZeroU32::new(1_000).expect("iterations"),
+                5,
+            )
+            .expect("supervisor");
+            let pin_key = *issued.pin_key.expect("pin key").as_bytes();
+            let manifest = ManifestBody {
+                schema: MANIFEST_SCHEMA.into(),
+                version: 1,
+                device_id: "DEV-1".into(),
+                issued_at_ms: 0,
+                expires_at_ms: i64::MAX,
+                depot: "D".into(),
+                settings: ManifestSettings::default(),
+                parcels: Vec::new(),
+                supervisors: vec![issued.credential],
+            };
+            let ctx = BatchContext {
+                device: DeviceRow {
+                    device_id: "DEV-1".into(),
+                    public_key: Signer::public_key(&key),
+                    tip: ChainTip {
+                        seq: 0,
+                        hash: GENESIS_PREV_HASH.into(),
+                    },
+                },
+                known: HashMap::new(),
+                at_seq: HashMap::new(),
+                issued: HashSet::new(),
+                orders: HashMap::new(),
+                withdrawals: HashMap::new(),
+                ledgers: HashMap::new(),
+                proof_failures: HashSet::new(),
+                depot: Some("D".into()),
+                supervisor_keys: HashMap::from([(
+                    ("SUP-1".to_owned(), SupervisorFactor::Pin),
+                    vec![pin_key],
+                )]),
+                manifests: HashMap::from([(1, manifest)]),
+                held_events: Vec::new(),
+            };
+            Fixture {
+                key,
+                pin_key,
+                ctx,
+                seq: 0,
+                prev: GENESIS_PREV_HASH.into(),
+            }
+        }
 
-fn load_ledger(
-    tx: &Transaction<'_>,
-    device_id: &str,
-    parcel_id: &str,
-) -> Result<ParcelLedger, ServerError> {
-    let json: Option<String> = tx
-        .query_row(
-            "SELECT ledger_json FROM parcel_ledgers WHERE device_id = ?1 AND parcel_id = ?2",
-            [device_id, parcel_id],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db_err)?;
-    json.map_or(Ok(ParcelLedger::default()), |j| {
-        serde_json::from_str(&j).map_err(corrupt)
-    })
-}
+        fn body(&self, kind: EventKind) -> EventBody {
+            EventBody {
+                schema: EVENT_SCHEMA.into(),
+                event_id: uuid::Uuid::now_v7().to_string(),
+                device_id: "DEV-1".into(),
+                seq: self.seq + 1,
+                prev_hash: self.prev.clone(),
+                kind,
+                parcel_id: None,
+                order_ref: None,
+                outcome: None,
+                reason: None,
+                liability: None,
+                verification: None,
+                code_proof: None,
+                inspection_offered: None,
+                corrects: None,
+                detail: BTreeMap::new(),
+                position: PositionRecord::none(),
+                clock: ClockStamp {
+                    device_utc_ms: 1_780_000_000_000,
+                    monotonic_ms: 1,
+                    boot_id: "b".into(),
+                },
+                gnss_utc_ms: None,
+                manifest_version: Some(1),
+                app_version: "test".into(),
+                supervisor: None,
+                day: None,
+            }
+        }
 
-fn save_ledger(
-    tx: &Transaction<'_>,
-    device_id: &str,
-    parcel_id: &str,
-    ledger: &ParcelLedger,
-) -> Result<(), ServerError> {
-    let json = serde_json::to_string(ledger).map_err(corrupt)?;
-    tx.execute(
-        "INSERT INTO parcel_ledgers(device_id, parcel_id, ledger_json) VALUES (?1, ?2, ?3)
-         ON CONFLICT(device_id, parcel_id) DO UPDATE SET ledger_json = excluded.ledger_json",
-        params![device_id, parcel_id, json],
-    )
-    .map(|_| ())
-    .map_err(db_err)
-}
+        fn seal(&mut self, body: EventBody) -> SignedEvent {
+            let e = SignedEvent::seal(body, &self.key).expect("seal");
+            self.seq = e.body.seq;
+            self.prev = e.hash.clone();
+            e
+        }
 
-fn store(
-    tx: &Transaction<'_>,
-    device_id: &str,
-    event: &SignedEvent,
-    now_ms: i64,
-) -> Result<(), ServerError> {
-    let json = serde_json::to_string(event).map_err(corrupt)?;
-    tx.execute(
-        "INSERT INTO events(device_id, seq, event_id, hash, signed_json, received_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            device_id,
-            i64::try_from(event.body.seq).unwrap_or(i64::MAX),
-            event.body.event_id,
-            event.hash,
-            json,
-            now_ms
-        ],
-    )
-    .map(|_| ())
-    .map_err(db_err)
+        /// Seals `body` with SUP-1's proof made with `key`.
+        fn supervised(&mut self, mut body: EventBody, key: &CodeKey) -> SignedEvent {
+            body.supervisor = Some(SupervisorProof {
+                supervisor_id: "SUP-1".into(),
+                factor: SupervisorFactor::Pin,
+                proof: String::new(),
+            });
+            let digest = body.supervisor_digest().expect("digest");
+            if let Some(s) = &mut body.supervisor {
+                s.proof = hex::encode(supervisor_proof(key, &digest));
+            }
+            self.seal(body)
+        }
+
+        /// The courier's confirmation of `totals` and a supervised close claiming them.
+        fn close(&mut self, totals: DayTotals) -> Vec<SignedEvent> {
+            let mut confirm = self.body(EventKind::CourierConfirmed);
+            confirm.detail.insert("subject".into(), "day_close".into());
+            confirm
+                .detail
+                .insert("digest".into(), totals.digest().expect("digest"));
+            let confirm = self.seal(confirm);
+            let mut body = self.body(EventKind::DayClosed);
+            body.day = Some(DayCloseRecord {
+                totals,
+                head_seq: self.seq,
+                head_hash: self.prev.clone(),
+                courier_confirmation: confirm.body.event_id.clone(),
+                forced: false,
+                force_reason: None,
+            });
+            let key = CodeKey::from_bytes(self.pin_key);
+            vec![confirm, self.supervised(body, &key)]
+        }
+    }
+
+    fn uploaded(events: &[SignedEvent]) -> Vec<Uploaded> {
+        events
+            .iter()
+            .map(|e| Uploaded::Event(Box::new(e.clone())))
+            .collect()
+    }
+
+    fn reasons(outcome: &IngestOutcome) -> Vec<Option<RejectReason>> {
+        outcome.results.iter().map(|r| r.reason).collect()
+    }
+
+    #[test]
+    fn a_supervisor_proof_is_checked_with_the_keys_in_the_context() {
+        let mut f = Fixture::new();
+        let key = CodeKey::from_bytes(f.pin_key);
+        let right = f.supervised(f.body(EventKind::SupervisorSignedIn), &key);
+        let (outcome, writes) = plan(f.ctx.clone(), &uploaded(&[right])).expect("plan");
+        assert_eq!(reasons(&outcome), vec![None]);
+        assert_eq!(writes.events.len(), 1);
+
+        let mut f = Fixture::new();
+        let wrong = CodeKey::from_bytes([7; 32]);
+        let forged = f.supervised(f.body(EventKind::SupervisorSignedIn), &wrong);
+        let (outcome, writes) = plan(f.ctx.clone(), &uploaded(&[forged])).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::BadSupervisorProof)]
+        );
+        assert!(writes.events.is_empty());
+
+        // Without the keys (none issued) or the manifest listing, no proof counts.
+        let mut f = Fixture::new();
+        let signed = f.supervised(f.body(EventKind::SupervisorSignedIn), &key);
+        let mut no_keys = f.ctx.clone();
+        no_keys.supervisor_keys.clear();
+        let (outcome, _) = plan(no_keys, &uploaded(std::slice::from_ref(&signed))).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::SupervisorRequired)]
+        );
+        let mut unlisted = f.ctx.clone();
+        unlisted.manifests.clear();
+        let (outcome, _) = plan(unlisted, &uploaded(&[signed])).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::SupervisorRequired)]
+        );
+        // A supervisor event without any proof.
+        let mut f = Fixture::new();
+        let bare = f.seal(f.body(EventKind::SupervisorSignedIn));
+        let (outcome, _) = plan(f.ctx.clone(), &uploaded(&[bare])).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::SupervisorRequired)]
+        );
+    }
+
+    #[test]
+    fn a_day_close_is_checked_against_held_and_batch_events_and_flagged_not_refused() {
+        let mut f = Fixture::new();
+        let accepted = f.seal(f.body(EventKind::ManifestAccepted));
+        f.ctx.held_events = vec![accepted.clone()];
+        f.ctx.device.tip = ChainTip {
+            seq: accepted.body.seq,
+            hash: accepted.hash.clone(),
+        };
+        let truth = DayBook::from_log(&[], std::slice::from_ref(&accepted)).totals();
+        let honest = f.close(truth.clone());
+        let (outcome, writes) = plan(f.ctx.clone(), &uploaded(&honest)).expect("plan");
+        assert_eq!(reasons(&outcome), vec![None, None]);
+        assert!(writes.day_close_flags.is_empty(), "{writes:?}");
+
+        // Rewind to the manifest acceptance and claim a parcel came back.
+        f.seq = accepted.body.seq;
+        f.prev = accepted.hash.clone();
+        let lie = DayTotals {
+            received: 1,
+            ..truth.clone()
+        };
+        let lying = f.close(lie.clone());
+        let (outcome, writes) = plan(f.ctx.clone(), &uploaded(&lying)).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![None, None],
+            "accepted, then flagged"
+        );
+        assert_eq!(writes.events.len(), 2);
+        assert_eq!(writes.day_close_flags.len(), 1);
+        let flag = &writes.day_close_flags[0];
+        assert_eq!(flag.event_id, lying[1].body.event_id);
+        assert_eq!(
+            flag.differences,
+            vec![DayCloseDifference::Totals {
+                recorded: lie,
+                computed: truth,
+            }]
+        );
+    }
 }

@@ -4,31 +4,34 @@
 //! code keys, signs manifests, verifies and stores uploaded events exactly once,
 //! answers online code checks, and has switches to inject faults. The demo and
 //! the tests run it on loopback; integrators compare their backend with it.
+//! Its data lives in SQLite (the default) or PostgreSQL ([`storage`]), so
+//! several processes can serve devices from one database.
 
 pub mod admin;
-pub mod db;
 pub mod faults;
 pub mod ingest;
+pub mod postgres;
 pub mod routes;
 pub mod serve;
-pub mod supervisors_db;
+pub mod sqlite;
+pub mod storage;
 pub mod tls;
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use ring::signature::Ed25519KeyPair;
 use thiserror::Error;
 
-use crate::db::ServerDb;
 use crate::faults::Faults;
+use crate::storage::Storage;
 
 pub use serve::{RunningServer, start, start_tls};
+pub use storage::Database;
 
 /// What can fail inside the server.
 #[derive(Debug, Error)]
 pub enum ServerError {
-    /// The SQLite file could not be read or written.
+    /// The database could not be read or written.
     #[error("server database error: {0}")]
     Database(String),
     /// The request conflicts with stored data.
@@ -67,17 +70,18 @@ pub fn system_clock() -> Clock {
 /// How to open a server.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// The SQLite file.
-    pub db_path: PathBuf,
+    /// Where the data lives: a SQLite file (the default) or a PostgreSQL URL.
+    pub database: Database,
     /// Bearer token of the admin API; `None` disables it.
     pub admin_token: Option<String>,
     /// The clock.
     pub clock: Clock,
 }
 
-/// Everything a request handler needs.
+/// Everything a request handler needs. The fault switches are the only
+/// state in process memory, and they exist for tests only.
 pub struct AppState {
-    db: Mutex<ServerDb>,
+    store: Arc<dyn Storage>,
     key: Ed25519KeyPair,
     /// The fault switches.
     pub faults: Arc<Faults>,
@@ -86,12 +90,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the database (creating the server key on first use).
-    pub fn open(config: &ServerConfig, faults: Arc<Faults>) -> Result<Arc<Self>, ServerError> {
-        let db = ServerDb::open(&config.db_path)?;
-        let key = admin::server_key(&db)?;
+    /// Opens (and migrates) the database, creating the server key on first use.
+    pub async fn open(
+        config: &ServerConfig,
+        faults: Arc<Faults>,
+    ) -> Result<Arc<Self>, ServerError> {
+        let store = storage::open_storage(&config.database).await?;
+        let key = admin::server_key(store.as_ref()).await?;
         Ok(Arc::new(AppState {
-            db: Mutex::new(db),
+            store,
             key,
             faults,
             admin_token: config.admin_token.clone(),
@@ -109,8 +116,15 @@ impl AppState {
         &self.key
     }
 
-    /// Locks the database (poisoning is ignored: SQLite keeps its own consistency).
-    pub fn db(&self) -> MutexGuard<'_, ServerDb> {
-        self.db.lock().unwrap_or_else(|e| e.into_inner())
+    /// The storage.
+    pub fn store(&self) -> &dyn Storage {
+        self.store.as_ref()
     }
+}
+
+/// Runs a storage call to completion from synchronous code: for the embedded
+/// SQLite store (the demo, the terminal's tests), whose calls never wait on
+/// I/O readiness. Do not use it with PostgreSQL from inside a runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    futures_executor::block_on(future)
 }

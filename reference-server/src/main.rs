@@ -11,17 +11,25 @@ use courier_protocol::enrollment_qr::{EnrollmentQr, Profile};
 use courier_protocol::keys::Signer;
 use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
-use escrow_reference_server::db::ServerDb;
 use escrow_reference_server::faults::Faults;
-use escrow_reference_server::{AppState, ServerConfig, admin, start, start_tls, system_clock, tls};
+use escrow_reference_server::storage::open_storage;
+use escrow_reference_server::{
+    AppState, Database, ServerConfig, admin, start, start_tls, system_clock, tls,
+};
 
 /// Reference escrow server for courier terminals (see docs/protocol.md).
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
-    /// The server's SQLite file.
-    #[arg(long, env = "ESCROW_DB", default_value = "escrow-server.sqlite")]
-    db: PathBuf,
+    /// The server's database: a SQLite file, or a `postgres://` URL (several
+    /// server processes may share one PostgreSQL database).
+    #[arg(
+        long,
+        visible_alias = "database",
+        env = "ESCROW_DB",
+        default_value = "escrow-server.sqlite"
+    )]
+    db: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -149,6 +157,12 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let now = (system_clock())();
+    let database = Database::parse(&cli.db);
+    let open = || async {
+        open_storage(&database)
+            .await
+            .with_context(|| format!("opening {}", database.describe()))
+    };
     match cli.command {
         Command::Serve {
             listen,
@@ -157,12 +171,13 @@ async fn main() -> anyhow::Result<()> {
             tls_key,
         } => {
             let config = ServerConfig {
-                db_path: cli.db.clone(),
+                database: database.clone(),
                 admin_token,
                 clock: system_clock(),
             };
             let state = AppState::open(&config, Arc::new(Faults::default()))
-                .with_context(|| format!("opening {}", cli.db.display()))?;
+                .await
+                .with_context(|| format!("opening {}", database.describe()))?;
             let server = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => {
                     start_tls(state, listen, tls::acceptor(&cert, &key)?).await?
@@ -176,8 +191,8 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::PublicKey => {
-            let db = ServerDb::open(&cli.db)?;
-            let key = admin::server_key(&db)?;
+            let db = open().await?;
+            let key = admin::server_key(db.as_ref()).await?;
             let pk = Signer::public_key(&key);
             println!(
                 "{}\nfingerprint {}",
@@ -190,13 +205,13 @@ async fn main() -> anyhow::Result<()> {
             profile,
             png,
         } => {
-            let db = ServerDb::open(&cli.db)?;
-            let t = admin::issue_token(&db, now)?;
+            let db = open().await?;
+            let t = admin::issue_token(db.as_ref(), now).await?;
             println!("{}", t.token);
             if let Some(url) = server_url {
                 let profile = Profile::parse(&profile)
                     .with_context(|| format!("--profile {profile:?}: use test or production"))?;
-                let key = Signer::public_key(&admin::server_key(&db)?);
+                let key = Signer::public_key(&admin::server_key(db.as_ref()).await?);
                 let qr = EnrollmentQr::new(&url, profile, &t.token, &key);
                 let text = qr.to_string();
                 println!("{text}");
@@ -220,9 +235,9 @@ async fn main() -> anyhow::Result<()> {
             iterations,
             demo_secret,
         } => {
-            let db = ServerDb::open(&cli.db)?;
+            let db = open().await?;
             let created = admin::create_order(
-                &db,
+                db.as_ref(),
                 &CreateOrderRequest {
                     order_ref,
                     label,
@@ -250,7 +265,8 @@ async fn main() -> anyhow::Result<()> {
                     attempt_limit: None,
                     demo_secret,
                 },
-            )?;
+            )
+            .await?;
             println!(
                 "parcel_id {}\norder_ref {}\nnumeric_code {}\nqr_text {}",
                 created.parcel_id, created.order_ref, created.numeric_code, created.qr_text
@@ -272,9 +288,9 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 None
             };
-            let mut db = ServerDb::open(&cli.db)?;
+            let db = open().await?;
             let created = admin::create_supervisor(
-                &mut db,
+                db.as_ref(),
                 &courier_protocol::api::CreateSupervisorRequest {
                     supervisor_id: id,
                     name,
@@ -285,7 +301,8 @@ async fn main() -> anyhow::Result<()> {
                     pin_iterations: None,
                 },
                 now,
-            )?;
+            )
+            .await?;
             println!(
                 "supervisor_id {}\ndepot {}\nhas_pin {}",
                 created.supervisor_id, created.depot, created.has_pin
@@ -300,10 +317,10 @@ async fn main() -> anyhow::Result<()> {
             depot,
             hours,
         } => {
-            let mut db = ServerDb::open(&cli.db)?;
-            let key = admin::server_key(&db)?;
+            let db = open().await?;
+            let key = admin::server_key(db.as_ref()).await?;
             let m = admin::issue_manifest(
-                &mut db,
+                db.as_ref(),
                 &key,
                 &IssueManifestRequest {
                     device_id: device,
@@ -313,7 +330,8 @@ async fn main() -> anyhow::Result<()> {
                     valid_for_ms: hours * 3600 * 1000,
                 },
                 now,
-            )?;
+            )
+            .await?;
             println!("{}", serde_json::to_string_pretty(&m)?);
         }
     }

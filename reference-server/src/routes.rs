@@ -36,8 +36,8 @@ struct RawBatch {
 }
 use tokio::sync::Notify;
 
-use crate::db::DeviceRow;
 use crate::faults::Fault;
+use crate::storage::DeviceRow;
 use crate::{AppState, ServerError, admin, ingest};
 
 /// Closes the request's connection without an answer (fault injection).
@@ -124,6 +124,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/admin/devices/{device_id}/events",
             get(admin_device_events),
         )
+        .route("/v1/admin/alerts", get(admin_alerts))
         .route("/v1/admin/reports/day", get(admin_day_report))
         .route("/v1/checkpoint", get(checkpoint))
         .route(
@@ -251,7 +252,7 @@ fn auth_error(state: &AppState, e: RequestAuthError) -> ApiError {
 }
 
 /// Verifies device, timestamp, signature and nonce freshness.
-fn authenticate(
+async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     method: &Method,
@@ -270,9 +271,10 @@ fn authenticate(
     };
     let auth = parse_auth().map_err(|e| auth_error(state, e))?;
     let now = state.now_ms();
-    let db = state.db();
+    let db = state.store();
     let device = db
         .device(&auth.device_id)
+        .await
         .map_err(|e| ApiError::from_server(state, e))?
         .ok_or_else(|| {
             ApiError::new(
@@ -290,6 +292,7 @@ fn authenticate(
         .map_err(|e| auth_error(state, e))?;
     let fresh = db
         .use_nonce(&device.device_id, &auth.nonce, now, MAX_SKEW_MS)
+        .await
         .map_err(|e| ApiError::from_server(state, e))?;
     if !fresh {
         return Err(ApiError::new(
@@ -319,12 +322,13 @@ async fn enroll(
     }
     let now = state.now_ms();
     let answer = {
-        let mut db = state.db();
+        let db = state.store();
         let invalid =
             |m: &str| ApiError::new(&state, StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken, m);
         let hash = admin::token_hash(&req.token);
         let (expires, used_by) = db
             .token(&hash)
+            .await
             .map_err(|e| ApiError::from_server(&state, e))?
             .ok_or_else(|| {
                 invalid("unknown enrollment token; ask the fleet operator for a new one")
@@ -334,6 +338,7 @@ async fn enroll(
                 // Idempotent retry by the same key (its first answer was lost).
                 let same = db
                     .device(&dev)
+                    .await
                     .map_err(|e| ApiError::from_server(&state, e))?
                     .is_some_and(|d| d.public_key == req.device_public_key);
                 if !same {
@@ -353,7 +358,11 @@ async fn enroll(
                     &req.hardware_label,
                     now,
                 )
-                .map_err(|_| invalid("this device key is already enrolled"))?;
+                .await
+                .map_err(|e| match e {
+                    ServerError::Conflict(m) => invalid(&m),
+                    other => ApiError::from_server(&state, other),
+                })?;
                 tracing::info!(device_id = %dev, "device enrolled");
                 dev
             }
@@ -378,10 +387,11 @@ async fn manifest(
     headers: HeaderMap,
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, false).await?;
-    let device = authenticate(&state, &headers, &method, &uri, b"")?;
+    let device = authenticate(&state, &headers, &method, &uri, b"").await?;
     let latest = state
-        .db()
+        .store()
         .latest_manifest(&device.device_id)
+        .await
         .map_err(|e| ApiError::from_server(&state, e))?;
     let manifest = latest
         .map(|(_, json)| serde_json::from_str(&json))
@@ -405,7 +415,7 @@ async fn events(
     body: Bytes,
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, true).await?;
-    let device = authenticate(&state, &headers, &method, &uri, &body)?;
+    let device = authenticate(&state, &headers, &method, &uri, &body).await?;
     let batch: RawBatch = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             &state,
@@ -439,16 +449,10 @@ async fn events(
         .collect();
     let received = uploaded.len();
     let now = state.now_ms();
-    let run = || {
-        let mut db = state.db();
-        let device = db
-            .device(&device.device_id)?
-            .ok_or_else(|| ServerError::NotFound("device vanished".into()))?;
-        ingest::ingest(&mut db, &device, &uploaded, now)
-    };
-    let mut outcome = run().map_err(|e| ApiError::from_server(&state, e))?;
+    let run = || state.store().ingest(&device.device_id, &uploaded, now);
+    let mut outcome = run().await.map_err(|e| ApiError::from_server(&state, e))?;
     if after == Some(Fault::Duplicate) {
-        outcome = run().map_err(|e| ApiError::from_server(&state, e))?;
+        outcome = run().await.map_err(|e| ApiError::from_server(&state, e))?;
     }
     let accepted = outcome
         .results
@@ -489,7 +493,7 @@ async fn code_check(
     body: Bytes,
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, false).await?;
-    let device = authenticate(&state, &headers, &method, &uri, &body)?;
+    let device = authenticate(&state, &headers, &method, &uri, &body).await?;
     let req: CodeCheckRequest = parse(&state, &body)?;
     let bad = |m: &str| ApiError::new(&state, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m);
     let nonce: [u8; 16] = decode_lower_hex_array(&req.nonce, "nonce")
@@ -498,7 +502,7 @@ async fn code_check(
         .map_err(|_| bad("proof must be 64 lower-case hex characters (32 bytes)"))?;
     let now = state.now_ms();
     let body = {
-        let db = state.db();
+        let db = state.store();
         let server = |e| ApiError::from_server(&state, e);
         let not_issued = || {
             ApiError::new(
@@ -513,26 +517,28 @@ async fn code_check(
         };
         if !db
             .parcel_issued_to(&device.device_id, &req.parcel_id)
+            .await
             .map_err(server)?
         {
             return Err(not_issued());
         }
         let order = db
             .order(&req.parcel_id)
+            .await
             .map_err(server)?
             .ok_or_else(not_issued)?;
         let (result, spent) = if order.attempts_spent >= order.attempt_limit {
             (OnlineCheckResult::Locked, order.attempts_spent)
         } else {
             // Count the attempt durably before comparing.
-            let spent = db.spend_attempt(&req.parcel_id).map_err(server)?;
+            let spent = db.spend_attempt(&req.parcel_id).await.map_err(server)?;
             let key = CodeKey::from_bytes(match req.form {
                 CodeFormWire::Numeric => order.numeric_key,
                 CodeFormWire::Qr => order.qr_key,
             });
             if key.verify_proof(&online_check_digest(&nonce), &proof) {
                 // A correct code gives back its own try, and nothing more.
-                let restored = db.restore_attempt(&req.parcel_id).map_err(server)?;
+                let restored = db.restore_attempt(&req.parcel_id).await.map_err(server)?;
                 (OnlineCheckResult::Match, restored)
             } else {
                 (OnlineCheckResult::Mismatch, spent)
@@ -544,6 +550,7 @@ async fn code_check(
             OnlineCheckResult::Locked => "locked",
         };
         db.log_code_check(&device.device_id, &req.parcel_id, &req.nonce, label, now)
+            .await
             .map_err(server)?;
         CodeCheckBody {
             schema: CODE_CHECK_SCHEMA.into(),
@@ -602,8 +609,9 @@ async fn admin_order(
 ) -> ApiResult {
     require_admin(&state, &headers, peer)?;
     let req: CreateOrderRequest = parse(&state, &body)?;
-    let created =
-        admin::create_order(&state.db(), &req).map_err(|e| ApiError::from_server(&state, e))?;
+    let created = admin::create_order(state.store(), &req)
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
     ok(created)
 }
 
@@ -613,7 +621,8 @@ async fn admin_token(
     headers: HeaderMap,
 ) -> ApiResult {
     require_admin(&state, &headers, peer)?;
-    let t = admin::issue_token(&state.db(), state.now_ms())
+    let t = admin::issue_token(state.store(), state.now_ms())
+        .await
         .map_err(|e| ApiError::from_server(&state, e))?;
     ok(t)
 }
@@ -627,7 +636,8 @@ async fn admin_manifest(
     require_admin(&state, &headers, peer)?;
     let req: IssueManifestRequest = parse(&state, &body)?;
     let now = state.now_ms();
-    let m = admin::issue_manifest(&mut state.db(), state.key(), &req, now)
+    let m = admin::issue_manifest(state.store(), state.key(), &req, now)
+        .await
         .map_err(|e| ApiError::from_server(&state, e))?;
     ok(m)
 }
@@ -641,7 +651,8 @@ async fn admin_supervisor(
     require_admin(&state, &headers, peer)?;
     let req: CreateSupervisorRequest = parse(&state, &body)?;
     let now = state.now_ms();
-    let created = admin::create_supervisor(&mut state.db(), &req, now)
+    let created = admin::create_supervisor(state.store(), &req, now)
+        .await
         .map_err(|e| ApiError::from_server(&state, e))?;
     ok(created)
 }
@@ -653,8 +664,9 @@ async fn admin_day_close_flags(
 ) -> ApiResult {
     require_admin(&state, &headers, peer)?;
     let flags = state
-        .db()
+        .store()
         .day_close_flags()
+        .await
         .map_err(|e| ApiError::from_server(&state, e))?;
     ok(DayCloseFlagsResponse { flags })
 }
@@ -702,15 +714,19 @@ async fn admin_device_events(
     headers: HeaderMap,
 ) -> ApiResult {
     require_admin(&state, &headers, peer)?;
-    let db = state.db();
+    let db = state.store();
     let server = |e| ApiError::from_server(&state, e);
-    let device = db.device(&device_id).map_err(server)?.ok_or_else(|| {
-        ApiError::from_server(
-            &state,
-            ServerError::NotFound(format!("device {device_id} is not enrolled")),
-        )
-    })?;
-    let events = db.device_events(&device_id).map_err(server)?;
+    let device = db
+        .device(&device_id)
+        .await
+        .map_err(server)?
+        .ok_or_else(|| {
+            ApiError::from_server(
+                &state,
+                ServerError::NotFound(format!("device {device_id} is not enrolled")),
+            )
+        })?;
+    let events = db.device_events(&device_id).await.map_err(server)?;
     ok(DeviceEventsResponse {
         device_id,
         device_public_key: device.public_key,
@@ -727,8 +743,8 @@ async fn checkpoint(
     headers: HeaderMap,
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, false).await?;
-    let device = authenticate(&state, &headers, &method, &uri, b"")?;
-    let answer = signed_checkpoint(&state, &device.device_id)?;
+    let device = authenticate(&state, &headers, &method, &uri, b"").await?;
+    let answer = signed_checkpoint(&state, &device.device_id).await?;
     if after == Some(Fault::LoseAnswer) {
         return hang_up(&kill).await;
     }
@@ -742,14 +758,18 @@ async fn admin_device_checkpoint(
     headers: HeaderMap,
 ) -> ApiResult {
     require_admin(&state, &headers, peer)?;
-    ok(signed_checkpoint(&state, &device_id)?)
+    ok(signed_checkpoint(&state, &device_id).await?)
 }
 
-fn signed_checkpoint(state: &AppState, device_id: &str) -> Result<CheckpointResponse, ApiError> {
+async fn signed_checkpoint(
+    state: &AppState,
+    device_id: &str,
+) -> Result<CheckpointResponse, ApiError> {
     let now = state.now_ms();
     let device = state
-        .db()
+        .store()
         .device(device_id)
+        .await
         .map_err(|e| ApiError::from_server(state, e))?
         .ok_or_else(|| {
             ApiError::from_server(
@@ -763,6 +783,48 @@ fn signed_checkpoint(state: &AppState, device_id: &str) -> Result<CheckpointResp
         checkpoint,
         server_time_ms: now,
     })
+}
+
+/// Query of `GET /v1/admin/alerts`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsQuery {
+    /// Only alerts with a larger id (paging); 0 from the start.
+    #[serde(default)]
+    after_id: i64,
+    /// At most this many (1 to 1000, default 100).
+    limit: Option<u32>,
+}
+
+/// Answer of `GET /v1/admin/alerts`.
+#[derive(Serialize)]
+struct AlertsResponse {
+    alerts: Vec<crate::storage::Alert>,
+}
+
+/// `GET /v1/admin/alerts`: forks and re-used event ids, oldest first.
+async fn admin_alerts(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<AlertsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let axum::extract::Query(q) = query.map_err(|e| {
+        ApiError::new(
+            &state,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("bad query: {e}; use ?after_id=N&limit=N"),
+        )
+    })?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let alerts = state
+        .store()
+        .alerts(q.after_id, limit)
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(AlertsResponse { alerts })
 }
 
 /// `GET /v1/admin/reports/day` query: one of `depot` or `device`, the day,
@@ -814,22 +876,23 @@ async fn admin_day_report(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/csv")),
     };
-    let sources = {
-        let db = state.db();
-        if let Some(device) = &q.device
-            && db
-                .device(device)
-                .map_err(|e| ApiError::from_server(&state, e))?
-                .is_none()
-        {
-            return Err(ApiError::from_server(
-                &state,
-                ServerError::NotFound(format!("device {device} is not enrolled")),
-            ));
-        }
-        db.report_sources(q.device.as_deref(), q.depot.as_deref())
+    let db = state.store();
+    if let Some(device) = &q.device
+        && db
+            .device(device)
+            .await
             .map_err(|e| ApiError::from_server(&state, e))?
-    };
+            .is_none()
+    {
+        return Err(ApiError::from_server(
+            &state,
+            ServerError::NotFound(format!("device {device} is not enrolled")),
+        ));
+    }
+    let sources = db
+        .report_sources(q.device.as_deref(), q.depot.as_deref())
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
     let reports = sources.iter().map(|s| {
         day_report(DayInput {
             device_id: &s.device_id,

@@ -83,7 +83,13 @@ async fn accepted_then_duplicate_with_a_verifiable_receipt() {
             .iter()
             .all(|s| s.0 == EventStatus::Duplicate)
     );
-    let stored = h.server.state.db().device_events(&dev.id).expect("events");
+    let stored = h
+        .server
+        .state
+        .store()
+        .device_events(&dev.id)
+        .await
+        .expect("events");
     assert_eq!(stored, events);
 }
 

@@ -194,8 +194,9 @@ async fn resending_the_same_rejected_event_spends_no_second_try() {
     let spent = h
         .server
         .state
-        .db()
+        .store()
         .order(&parcel)
+        .await
         .expect("db")
         .expect("order")
         .attempts_spent;
@@ -258,8 +259,9 @@ async fn every_guessing_path_together_is_bounded_by_the_manifests_limit() {
     let spent = h
         .server
         .state
-        .db()
+        .store()
         .order(&parcel)
+        .await
         .expect("db")
         .expect("order")
         .attempts_spent;

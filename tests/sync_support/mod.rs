@@ -15,7 +15,8 @@ use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::tls::TlsAcceptor;
 use escrow_reference_server::{
-    AppState, RunningServer, ServerConfig, admin, start, start_tls, system_clock,
+    AppState, Database, RunningServer, ServerConfig, admin, block_on, start, start_tls,
+    system_clock,
 };
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_courier-terminal");
@@ -50,12 +51,14 @@ impl Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let system = system_clock();
         let config = ServerConfig {
-            db_path: tmp.path().join("server.sqlite"),
+            database: Database::Sqlite(tmp.path().join("server.sqlite")),
             admin_token: Some("admin".into()),
             clock: Arc::new(move || system() + offset_ms),
         };
         let faults = Arc::new(Faults::default());
-        let state = AppState::open(&config, faults.clone()).expect("open server");
+        let state = AppState::open(&config, faults.clone())
+            .await
+            .expect("open server");
         let addr = "127.0.0.1:0".parse().expect("addr");
         let running = match tls.clone() {
             None => start(state, addr).await,
@@ -90,7 +93,9 @@ impl Server {
     /// Starts again on the same SQLite file and port, with fresh state in memory.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let state = AppState::open(&self.config, self.faults.clone()).expect("reopen");
+        let state = AppState::open(&self.config, self.faults.clone())
+            .await
+            .expect("reopen");
         self.running = Some(
             match self.tls.clone() {
                 None => start(state, self.addr).await,
@@ -101,9 +106,8 @@ impl Server {
     }
 
     pub fn order(&self, order_ref: &str, policy: CodePolicy) -> CreateOrderResponse {
-        let db = self.state().db();
-        admin::create_order(
-            &db,
+        block_on(admin::create_order(
+            self.state().store(),
             &CreateOrderRequest {
                 order_ref: order_ref.into(),
                 label: format!("L-{order_ref}"),
@@ -127,13 +131,13 @@ impl Server {
                 attempt_limit: Some(3),
                 demo_secret: None,
             },
-        )
+        ))
         .expect("create order")
     }
 
     pub fn token(&self) -> EnrollmentTokenResponse {
         let now = self.state().now_ms();
-        admin::issue_token(&self.state().db(), now).expect("token")
+        block_on(admin::issue_token(self.state().store(), now)).expect("token")
     }
 
     pub fn manifest(&self, device_id: &str, parcels: &[&str], valid_for_ms: i64) -> SignedManifest {
@@ -141,23 +145,21 @@ impl Server {
         let now = state.now_ms();
         // A non-positive validity makes the expired manifest terminals must
         // refuse; the admin API would not sign it, so go round it.
-        let issue = if valid_for_ms <= 0 {
-            admin::issue_manifest_unchecked
-        } else {
-            admin::issue_manifest
+        let req = IssueManifestRequest {
+            device_id: device_id.into(),
+            parcel_ids: parcels.iter().map(|p| p.to_string()).collect(),
+            withdrawn: vec![],
+            depot: "Depot".into(),
+            valid_for_ms,
         };
-        issue(
-            &mut state.db(),
-            state.key(),
-            &IssueManifestRequest {
-                device_id: device_id.into(),
-                parcel_ids: parcels.iter().map(|p| p.to_string()).collect(),
-                withdrawn: vec![],
-                depot: "Depot".into(),
-                valid_for_ms,
-            },
-            now,
-        )
+        let (store, key) = (state.store(), state.key());
+        block_on(async {
+            if valid_for_ms <= 0 {
+                admin::issue_manifest_unchecked(store, key, &req, now).await
+            } else {
+                admin::issue_manifest(store, key, &req, now).await
+            }
+        })
         .expect("manifest")
     }
 }

@@ -18,14 +18,19 @@ use courier_protocol::manifest::{Address, Recipient, SignedManifest};
 use courier_protocol::request_signing::sign_request;
 use courier_protocol::vocabulary::{CodePolicy, EventKind, ParcelKind};
 use escrow_reference_server::faults::Faults;
-use escrow_reference_server::{AppState, RunningServer, ServerConfig, start};
+use escrow_reference_server::{AppState, Database, RunningServer, ServerConfig, start};
 use ring::signature::Ed25519KeyPair;
 
 pub const ADMIN: &str = "admin-secret";
+/// Set to a `postgres://` URL to run these tests on PostgreSQL (each test in a
+/// fresh database beside the one named); unset runs them on SQLite.
+pub const DATABASE_ENV: &str = "ESCROW_TEST_DATABASE_URL";
 pub const T0: i64 = 1_780_000_000_000;
 
 pub struct Harness {
     pub dir: tempfile::TempDir,
+    /// The database this server runs on (a second server may share it).
+    pub database: Database,
     pub server: RunningServer,
     pub clock: Arc<AtomicI64>,
     pub http: reqwest::Client,
@@ -34,19 +39,28 @@ pub struct Harness {
 impl Harness {
     pub async fn new() -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
+        let database = test_database(&dir).await;
+        Harness::on(dir, database).await
+    }
+
+    /// A server on a given database (a second process's view of the same data).
+    pub async fn on(dir: tempfile::TempDir, database: Database) -> Harness {
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
         let config = ServerConfig {
-            db_path: dir.path().join("server.sqlite"),
+            database: database.clone(),
             admin_token: Some(ADMIN.into()),
             clock: Arc::new(move || c.load(Ordering::SeqCst)),
         };
-        let state = AppState::open(&config, Arc::new(Faults::default())).expect("open");
+        let state = AppState::open(&config, Arc::new(Faults::default()))
+            .await
+            .unwrap_or_else(|e| panic!("cannot open the server's database: {e}"));
         let server = start(state, "127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("start");
         Harness {
             dir,
+            database,
             server,
             clock,
             http: reqwest::Client::new(),
@@ -152,6 +166,28 @@ impl Harness {
         .await
     }
 
+    /// A second server process's view: another server on the same database
+    /// (its own connections, nothing shared in memory).
+    pub async fn twin(&self) -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Harness::on(dir, self.database.clone()).await
+    }
+
+    /// Signs a request without sending it (to send it elsewhere, or twice).
+    pub fn sign(
+        &self,
+        device: &mut Device,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> courier_protocol::request_signing::RequestAuth {
+        device.nonce += 1;
+        let mut nonce = [0u8; 16];
+        nonce[..8].copy_from_slice(&device.nonce.to_le_bytes());
+        let now = self.clock.load(Ordering::SeqCst);
+        sign_request(&device.key, &device.id, method, path, body, now, nonce)
+    }
+
     /// Sends a signed request; returns status and body text.
     pub async fn signed(
         &self,
@@ -200,6 +236,24 @@ impl Harness {
         let (status, text) = self.signed(device, "POST", "/v1/events", body).await;
         assert_eq!(status, 200, "{text}");
         serde_json::from_str(&text).expect("events response")
+    }
+}
+
+/// The database of one test: a SQLite file in `dir`, or a fresh PostgreSQL
+/// database when [`DATABASE_ENV`] is set. PostgreSQL asked for but
+/// unreachable fails the test: it never falls back to SQLite.
+pub async fn test_database(dir: &tempfile::TempDir) -> Database {
+    match std::env::var(DATABASE_ENV) {
+        Ok(url) if !url.is_empty() => {
+            let name = format!("escrow_test_{}", uuid::Uuid::now_v7().simple());
+            let url = escrow_reference_server::postgres::create_fresh_database(&url, &name)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("{DATABASE_ENV} is set but PostgreSQL cannot be used: {e}")
+                });
+            Database::Postgres(url)
+        }
+        _ => Database::Sqlite(dir.path().join("server.sqlite")),
     }
 }
 
