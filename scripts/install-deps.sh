@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine with the Rust toolchain lacks for the
 # test suite: Python's `cryptography` (independent verification of the evidence
-# log). The Rust build itself needs crates only (bundled SQLite, pure-Rust TLS,
+# log), poppler-utils and PostgreSQL (below). The Rust build itself needs crates only (bundled SQLite, pure-Rust TLS,
 # Slint's software renderer): no -dev packages.
 set -euo pipefail
 if ! python3 -c 'import cryptography' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check 'cryptography>=41'
 fi
-# poppler-utils (pdftoppm, pdftotext): tests/external/day_sheet_to_png.sh
-# renders and reads the printable day sheet.
+# Debian packages, installed when missing (with sudo when not root):
+# - poppler-utils (pdftoppm, pdftotext): tests/external/day_sheet_to_png.sh
+#   renders and reads the printable day sheet;
+# - postgresql (server binaries): scripts/postgres-test.sh runs the reference
+#   server's tests on a throwaway cluster on loopback.
+sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+need=()
 if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+  need+=(poppler-utils)
+fi
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if ((${#need[@]})); then
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
