@@ -8,9 +8,6 @@
 
 mod sync_support;
 
-use std::io::Write;
-use std::process::{Output, Stdio};
-
 use courier_protocol::api::{CreateSupervisorRequest, IssueManifestRequest};
 use courier_protocol::day_window::DayWindow;
 use courier_protocol::keys::PublicKey;
@@ -18,34 +15,7 @@ use courier_protocol::rules::day_report::{DayReports, ReturnStatus};
 use courier_protocol::signed_day_report::SignedDayReport;
 use courier_protocol::vocabulary::{CodePolicy, Liability, Outcome};
 use escrow_reference_server::{admin, block_on};
-use sync_support::{BIN, FAST, Server, enroll, ok, term, text};
-
-/// Runs the terminal with `stdin` on its standard input (the supervisor's PIN).
-async fn term_stdin(data: &std::path::Path, args: &[&str], stdin: &str) -> Output {
-    let data = data.to_owned();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let stdin = stdin.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run courier-terminal");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("stdin");
-        child.wait_with_output().expect("wait")
-    })
-    .await
-    .expect("join")
-}
+use sync_support::{FAST, Server, enroll, ok, term, term_stdin, text};
 
 async fn sync(data: &std::path::Path) {
     let mut args = vec!["sync"];

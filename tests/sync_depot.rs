@@ -7,40 +7,10 @@
 
 mod sync_support;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Output, Stdio};
-
 use courier_protocol::api::CreateSupervisorRequest;
 use courier_protocol::vocabulary::CodePolicy;
 use escrow_reference_server::admin;
-use sync_support::{BIN, FAST, Server, data_dir, enroll, ok, term, text};
-
-async fn term_stdin(data: &Path, args: &[&str], stdin: &str) -> Output {
-    let data = data.to_owned();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let stdin = stdin.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run courier-terminal");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("stdin");
-        child.wait_with_output().expect("wait")
-    })
-    .await
-    .expect("join")
-}
+use sync_support::{FAST, Server, data_dir, enroll, ok, term, term_stdin, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervised_day_close_reaches_the_server_verified_and_unflagged() {

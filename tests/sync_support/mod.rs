@@ -166,20 +166,43 @@ impl Server {
 
 /// Runs the terminal binary to completion (on a blocking thread).
 pub async fn term(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    run(data, args, env, None).await
+}
+
+/// Runs the terminal with `stdin` on its standard input (a supervisor's PIN or badge).
+pub async fn term_stdin(data: &Path, args: &[&str], stdin: &str) -> Output {
+    run(data, args, &[], Some(stdin)).await
+}
+
+async fn run(data: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
     let data = data.to_owned();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    let stdin = stdin.map(str::to_owned);
     tokio::task::spawn_blocking(move || {
-        std::process::Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(&args)
-            .envs(env)
-            .output()
-            .expect("run courier-terminal")
+        let mut command = std::process::Command::new(BIN);
+        command.arg("--data-dir").arg(&data).args(&args).envs(env);
+        let Some(input) = stdin else {
+            return command.output().expect("run courier-terminal");
+        };
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run courier-terminal");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("stdin");
+        child.wait_with_output().expect("wait")
     })
     .await
     .expect("join")
