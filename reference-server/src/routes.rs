@@ -24,6 +24,7 @@ use courier_protocol::request_signing::{
     HEADER_DEVICE_ID, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_MS, RequestAuth,
     RequestAuthError,
 };
+use courier_protocol::rules::parcel::is_locked;
 use courier_protocol::strict_json::CheckedValue;
 use serde::{Deserialize, Serialize};
 
@@ -527,7 +528,7 @@ async fn code_check(
             .await
             .map_err(server)?
             .ok_or_else(not_issued)?;
-        let (result, spent) = if order.attempts_spent >= order.attempt_limit {
+        let (result, spent) = if is_locked(order.attempts_spent, order.attempt_limit) {
             (OnlineCheckResult::Locked, order.attempts_spent)
         } else {
             // Count the attempt durably before comparing.

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::output::{EXIT_REFUSED, json_line, recorded, refused_or, wire_name};
 use super::{Cli, Use, open, reader};
 use crate::device_key::DeviceKey;
-use crate::domain::reconciliation::DayLine;
+use crate::domain::parcel::ParcelState;
 use crate::export::{self, Names};
 use crate::terminal::{
     FeeChangeRequest, IntakeInput, LabelEntry, ScanCounts, SignInAnswer, SupervisorEntry, Terminal,
@@ -26,7 +26,8 @@ use crate::terminal::{
 /// Depot subcommands.
 #[derive(Debug, Subcommand)]
 pub enum DepotCommand {
-    /// Delivered, returned, missing and never attempted parcels, with who pays each return.
+    /// The day's book: delivered, returned, missing and never attempted, with who pays each
+    /// return, and the totals the day close records (the screens' numbers).
     Report {
         /// JSON instead of text.
         #[arg(long)]
@@ -556,43 +557,87 @@ pub(super) fn run(cli: &Cli, command: &DepotCommand) -> Result<u8> {
     }
 }
 
+/// The day as the screens and the day close see it: one day book, its
+/// (`courier_protocol::rules::DayBook`) expected returns split into received, missing after an attempt and never
+/// attempted, and the totals a close would record.
 fn report(t: &Terminal, json: bool) -> Result<u8> {
-    let r = t.reconciliation()?;
-    let sections: [(&str, &[DayLine]); 4] = [
-        ("delivered", &r.delivered),
-        ("returned", &r.returned),
-        ("missing", &r.missing),
-        ("not_attempted", &r.not_attempted),
-    ];
+    let book = t.day_book()?;
+    let parcels = t.parcels()?;
+    let order_of = |label: &str| {
+        parcels
+            .iter()
+            .find(|p| p.spec.label == label)
+            .map_or_else(String::new, |p| p.spec.order_ref.clone())
+    };
+    let fees = |l: &ReturnLine| wire_name(&l.fees.payer);
+    let never = |l: &&ReturnLine| l.because == ExpectedBecause::NotAttempted;
+    let mut lines: Vec<(&str, String, String, String)> = Vec::new();
+    for label in &book.delivered {
+        lines.push(("delivered", label.clone(), order_of(label), "-".into()));
+    }
+    for l in book.received() {
+        lines.push(("returned", l.label.clone(), l.order_ref.clone(), fees(l)));
+    }
+    for l in book.missing().filter(|l| !never(l)) {
+        lines.push(("missing", l.label.clone(), l.order_ref.clone(), fees(l)));
+    }
+    for l in book.missing().filter(never) {
+        lines.push((
+            "not_attempted",
+            l.label.clone(),
+            l.order_ref.clone(),
+            fees(l),
+        ));
+    }
+    // A pick-up never attempted carries nothing out: no return is expected,
+    // but it was not attempted either.
+    for p in parcels
+        .iter()
+        .filter(|p| p.state == ParcelState::Pending && book.line(&p.spec.label).is_none())
+    {
+        lines.push((
+            "not_attempted",
+            p.spec.label.clone(),
+            p.spec.order_ref.clone(),
+            "-".into(),
+        ));
+    }
     let out = std::io::stdout();
     let mut out = out.lock();
-    for (section, lines) in sections {
-        for l in lines {
-            let line = ReportLine {
-                section,
-                label: &l.label,
-                order_ref: &l.order_ref,
-                return_fees: l.liability.map_or("-".to_owned(), |x| wire_name(&x)),
-            };
-            if json {
-                json_line(&mut out, &line)?;
-            } else {
-                outln!(
-                    "{section:<14} {:<12} {:<12} return fees: {}",
-                    line.label,
-                    line.order_ref,
-                    line.return_fees
-                );
-            }
+    for (section, label, order_ref, return_fees) in &lines {
+        let line = ReportLine {
+            section,
+            label,
+            order_ref,
+            return_fees: return_fees.clone(),
+        };
+        if json {
+            json_line(&mut out, &line)?;
+        } else {
+            outln!(
+                "{section:<14} {:<12} {:<12} return fees: {}",
+                line.label,
+                line.order_ref,
+                line.return_fees
+            );
         }
     }
     if !json {
+        let count = |s: &str| lines.iter().filter(|l| l.0 == s).count();
+        let totals = book.totals();
         outln!(
             "{} delivered, {} returned, {} missing, {} never attempted",
-            r.delivered.len(),
-            r.returned.len(),
-            r.missing.len(),
-            r.not_attempted.len()
+            count("delivered"),
+            count("returned"),
+            count("missing"),
+            count("not_attempted")
+        );
+        outln!(
+            "returns: {} expected, {} received, {} not scanned in, {} unexpected (what the day close records)",
+            totals.expected,
+            totals.received,
+            totals.missing.len(),
+            totals.unexpected.len()
         );
     }
     Ok(0)

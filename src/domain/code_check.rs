@@ -10,7 +10,9 @@ use courier_protocol::keys::decode_hex_array;
 use courier_protocol::manifest::VerifierSpec;
 use courier_protocol::vocabulary::{CheckMode, CodePolicy, EntryMode};
 
-use super::parcel::{Action, Parcel};
+use courier_protocol::rules::code_check_step;
+
+use super::parcel::{Parcel, is_locked};
 use super::refusal::Refusal;
 
 /// How one code will be checked.
@@ -55,7 +57,7 @@ pub fn plan(
     secret: &BuyerSecret,
     qr_order_ref: Option<&str>,
 ) -> Result<Result<CheckPlan, BadCodeMaterial>, Refusal> {
-    parcel.check(&Action::CheckCode)?;
+    code_check_step(parcel)?;
     if let Some(scanned) = qr_order_ref
         && scanned != parcel.spec.order_ref
     {
@@ -119,7 +121,7 @@ impl CheckPlan {
 
 /// The verdict after a wrong code, given the attempts spent (this one included).
 pub fn verdict_after_mismatch(attempts_spent: u32, limit: u32) -> CodeVerdict {
-    if attempts_spent >= limit {
+    if is_locked(attempts_spent, limit) {
         CodeVerdict::Locked
     } else {
         CodeVerdict::WrongCode {
@@ -144,21 +146,26 @@ pub enum Settlement {
     MovedOn(Refusal),
 }
 
-/// Settles a checked code on the committed parcel (`attempts_spent` includes this try).
+/// The parcel as a try found it: the committed row already counts the try
+/// (`attempt` is its number), so the counter before it.
+pub fn as_found_by_try(parcel: &Parcel, attempt: u32) -> Parcel {
+    Parcel {
+        attempts_spent: attempt.saturating_sub(1),
+        ..parcel.clone()
+    }
+}
+
+/// Settles a checked code on the committed parcel (`attempts_spent` includes
+/// this try): the shared rule of a code check ([`code_check_step`]) on the
+/// parcel as the try found it says whether it can still be handed over.
 pub fn settle(parcel: &Parcel, matched: bool, attempts_spent: u32) -> Settlement {
-    use super::parcel::ParcelState;
-    let moved_on = match parcel.state {
-        ParcelState::Delivered => Some(Refusal::AlreadyDelivered),
-        ParcelState::Withdrawn => Some(Refusal::Withdrawn),
-        ParcelState::ReturnedToDepot => Some(Refusal::ReturnedToDepot),
-        ParcelState::Failed(o) if parcel.visit.is_none() => Some(Refusal::Final(o)),
-        ParcelState::Pending if parcel.visit.is_none() => Some(Refusal::NotArrived),
-        ParcelState::Pending | ParcelState::Failed(_) => None,
-    };
-    match (moved_on, matched) {
-        (Some(r), _) => Settlement::MovedOn(r),
-        (None, true) => Settlement::Deliver,
-        (None, false) => Settlement::Mismatch(verdict_after_mismatch(
+    match (
+        code_check_step(&as_found_by_try(parcel, attempts_spent)),
+        matched,
+    ) {
+        (Err(r), _) => Settlement::MovedOn(r),
+        (Ok(_), true) => Settlement::Deliver,
+        (Ok(_), false) => Settlement::Mismatch(verdict_after_mismatch(
             attempts_spent,
             parcel.spec.attempt_limit,
         )),

@@ -1,79 +1,8 @@
 //! An event before it has a place in the chain.
 
-use std::collections::BTreeMap;
+use courier_protocol::envelope::{ChainTip, ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord};
 
-use courier_protocol::envelope::{
-    ChainTip, ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord, Verification,
-};
-use courier_protocol::rules::DayCloseRecord;
-use courier_protocol::vocabulary::{EventKind, Liability, Outcome, Reason};
-
-/// Everything about an event except its id, sequence and chain link.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventDraft {
-    /// What happened.
-    pub kind: EventKind,
-    /// Parcel id.
-    pub parcel_id: Option<String>,
-    /// Order reference.
-    pub order_ref: Option<String>,
-    /// Outcome.
-    pub outcome: Option<Outcome>,
-    /// Reason.
-    pub reason: Option<Reason>,
-    /// Liability for the return fees.
-    pub liability: Option<Liability>,
-    /// Code entry and check.
-    pub verification: Option<Verification>,
-    /// Whether inspection was offered.
-    pub inspection_offered: Option<bool>,
-    /// The corrected event's id.
-    pub corrects: Option<String>,
-    /// Details.
-    pub detail: BTreeMap<String, String>,
-    /// The day's record (`day_closed` only).
-    pub day: Option<DayCloseRecord>,
-}
-
-impl EventDraft {
-    /// A bare draft of a kind.
-    pub fn new(kind: EventKind) -> Self {
-        EventDraft {
-            kind,
-            parcel_id: None,
-            order_ref: None,
-            outcome: None,
-            reason: None,
-            liability: None,
-            verification: None,
-            inspection_offered: None,
-            corrects: None,
-            detail: BTreeMap::new(),
-            day: None,
-        }
-    }
-
-    /// Sets the parcel.
-    pub fn parcel(mut self, parcel_id: &str, order_ref: &str) -> Self {
-        self.parcel_id = Some(parcel_id.to_owned());
-        self.order_ref = Some(order_ref.to_owned());
-        self
-    }
-
-    /// Sets an outcome with its liability.
-    pub fn outcome(mut self, outcome: Outcome, reason: Option<Reason>) -> Self {
-        self.outcome = Some(outcome);
-        self.reason = reason;
-        self.liability = Some(outcome.liability());
-        self
-    }
-
-    /// Adds a detail.
-    pub fn detail(mut self, key: &str, value: impl Into<String>) -> Self {
-        self.detail.insert(key.to_owned(), value.into());
-        self
-    }
-}
+pub use courier_protocol::rules::draft::EventDraft;
 
 /// The moment of an event: position and clocks, taken when it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]

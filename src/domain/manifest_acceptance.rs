@@ -8,7 +8,7 @@ use courier_protocol::manifest::{ManifestBody, SignedManifest};
 use courier_protocol::vocabulary::CodePolicy;
 use thiserror::Error;
 
-use super::parcel::{Action, Parcel, ParcelState};
+use super::parcel::{Parcel, ParcelState};
 
 /// Why a manifest is refused; the current one stays in force.
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -191,8 +191,8 @@ pub fn plan_changes(held: &[Parcel], body: &ManifestBody) -> ManifestChanges {
             None if p.withdrawn => changes.withdrawn.push(p.parcel_id.clone()),
             None => changes.added.push(p.parcel_id.clone()),
             Some(old) if p.withdrawn && old.state != ParcelState::Withdrawn => {
-                match old.next_state(&Action::Withdraw) {
-                    Ok(ParcelState::Withdrawn) => changes.withdrawn.push(p.parcel_id.clone()),
+                match old.withdrawn().state {
+                    ParcelState::Withdrawn => changes.withdrawn.push(p.parcel_id.clone()),
                     _ => changes.withdrawn_after_delivery.push(p.parcel_id.clone()),
                 }
             }

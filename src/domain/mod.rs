@@ -12,6 +12,5 @@ pub mod manifest_acceptance;
 pub mod no_answer;
 pub mod parcel;
 pub mod position;
-pub mod reconciliation;
 pub mod refusal;
 pub mod trusted_clock;

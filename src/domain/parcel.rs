@@ -5,7 +5,7 @@
 //! the terminal's paths (`crate::domain::parcel::...`) unchanged.
 
 pub use courier_protocol::rules::parcel::{
-    Action, ContactLog, DisplayState, Parcel, ParcelState, Visit, retryable,
+    Action, ContactLog, DisplayState, Parcel, ParcelState, Visit, is_locked, retryable,
 };
 
 #[cfg(test)]

@@ -5,16 +5,14 @@
 
 use courier_protocol::code_verifier::{BuyerSecret, CodeForm, CodeKey};
 use courier_protocol::envelope::{SignedEvent, Verification};
-use courier_protocol::vocabulary::{
-    CheckMode, CheckResult, EntryMode, EventKind, Outcome, ParcelKind,
-};
+use courier_protocol::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Outcome};
 use tracing::warn;
 
-use super::{Decision, Terminal, TerminalError};
+use super::{Decision, Terminal, TerminalError, context};
 use crate::domain::code_check::{self, CheckPlan, CodeVerdict, Settlement};
 use crate::domain::digits::ascii_digits;
 use crate::domain::event_draft::EventDraft;
-use crate::domain::parcel::{Action, Parcel, ParcelState};
+use crate::domain::parcel::{Action, Parcel};
 use crate::domain::refusal::Refusal;
 use crate::storage::{Reads, TryInFlight, TryOwner, TrySpec};
 
@@ -76,11 +74,6 @@ impl Terminal {
             p.check(&Action::Arrive)?;
             self.arrive(label)?;
             p = self.parcel(label)?;
-        }
-        if matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup)
-            && p.collected_label.is_none()
-        {
-            return Err(Refusal::CollectFirst.into());
         }
         let plan = code_check::plan(&p, &secret, qr_order.as_deref())??;
         match plan.check {
@@ -144,7 +137,8 @@ impl Terminal {
             Err(why) => {
                 warn!(reason = %why, "online code check unavailable");
                 let entry = plan.entry;
-                let event = self.record_on(&p.spec.label, |p, _, _| {
+                let event = self.record_on(&p.spec.label, |p, stamp, _| {
+                    // Asked only while the code may still be checked.
                     p.check(&Action::CheckCode)?;
                     let mut draft = EventDraft::new(EventKind::CodeAttempt)
                         .parcel(&p.spec.parcel_id, &p.spec.order_ref);
@@ -155,7 +149,7 @@ impl Terminal {
                         attempt: p.attempts_spent,
                         attempt_limit: p.spec.attempt_limit,
                     });
-                    Ok(Decision::on(draft, p))
+                    Decision::apply(draft, &p, &context(stamp))
                 })?;
                 Ok(CodeAnswer {
                     verdict: CodeVerdict::NeedsNetwork,
@@ -177,9 +171,9 @@ impl Terminal {
     ) -> Result<CodeAnswer, TerminalError> {
         let entry = plan.entry;
         let mut settled = None;
-        let event = self.record_on(label, |mut p, _, _| {
-            p.attempts_spent = p.attempts_spent.max(spent);
-            let settlement = code_check::settle(&p, matched, p.attempts_spent);
+        let event = self.record_on(label, |p, stamp, _| {
+            let before = code_check::as_found_by_try(&p, spent);
+            let settlement = code_check::settle(&p, matched, p.attempts_spent.max(spent));
             let verification = Verification {
                 entry,
                 check,
@@ -197,8 +191,6 @@ impl Terminal {
                         .parcel(&p.spec.parcel_id, &p.spec.order_ref)
                         .outcome(Outcome::Delivered, None);
                     d.inspection_offered = p.visit.as_ref().map(|v| v.inspection_offered);
-                    p.state = ParcelState::Delivered;
-                    p.visit = None;
                     d
                 }
                 Settlement::Mismatch(_) => EventDraft::new(EventKind::CodeAttempt)
@@ -213,7 +205,9 @@ impl Terminal {
             }
             settled = Some(settlement);
             let parcel_id = p.spec.parcel_id.clone();
-            let mut decision = Decision::on(draft, p);
+            let mut ctx = context(stamp);
+            ctx.code_proof = matched;
+            let mut decision = Decision::apply(draft, &before, &ctx)?;
             decision.code_key = matched.then_some(key);
             if check == CheckMode::Offline {
                 decision.settles_try = Some((parcel_id, spent));

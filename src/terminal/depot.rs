@@ -1,8 +1,6 @@
-//! The depot at the end of the day: returns checked in, the reconciliation with
-//! who pays each return, and the signed close of the day (the courier's
+//! The depot at the end of the day: the day's totals (from the one
+//! [`courier_protocol::rules::DayBook`]) and the signed close of the day (the courier's
 //! confirmation, then the supervisor's).
-
-use std::collections::HashMap;
 
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::rules::{DayCloseRecord, DayTotals};
@@ -11,16 +9,10 @@ use courier_protocol::vocabulary::EventKind;
 use super::returns::day_book_on;
 use super::{Decision, Terminal, TerminalError};
 use crate::domain::event_draft::EventDraft;
-use crate::domain::reconciliation::{Reconciliation, reconcile};
 use crate::domain::refusal::Refusal;
 use crate::storage::{Reads, StoreError};
 
 impl Terminal {
-    /// The day's reconciliation for the depot supervisor, with who pays each return.
-    pub fn reconciliation(&self) -> Result<Reconciliation, TerminalError> {
-        Ok(reconciliation_on(&self.store)?)
-    }
-
     /// The day's totals as a close would record them now.
     pub fn day_totals(&self) -> Result<DayTotals, TerminalError> {
         Ok(self.day_book()?.totals())
@@ -94,27 +86,4 @@ impl Terminal {
         })?
         .ok_or_else(|| StoreError::Decode("day close not recorded".into()).into())
     }
-}
-
-/// The reconciliation as `reads` sees it: who pays is the last outcome,
-/// correction or check-in of each parcel.
-fn reconciliation_on(reads: &(impl Reads + ?Sized)) -> Result<Reconciliation, StoreError> {
-    let parcels = reads.parcels()?;
-    let mut liabilities = HashMap::new();
-    for p in &parcels {
-        let last = reads
-            .parcel_events(&p.spec.parcel_id)?
-            .into_iter()
-            .rev()
-            .find_map(|e| match e.body.kind {
-                EventKind::Outcome | EventKind::Correction | EventKind::ReturnCheckIn => {
-                    e.body.liability
-                }
-                _ => None,
-            });
-        liabilities.insert(p.spec.parcel_id.clone(), last);
-    }
-    Ok(reconcile(&parcels, |p| {
-        liabilities.get(&p.spec.parcel_id).copied().flatten()
-    }))
 }

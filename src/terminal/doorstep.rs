@@ -5,13 +5,12 @@
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::vocabulary::{EventKind, Outcome, Reason};
 
-use super::{Decision, Terminal, TerminalError};
+use super::{Decision, Terminal, TerminalError, context};
 use crate::domain::event_draft::EventDraft;
 use crate::domain::no_answer::{self, NoAnswerContext, NoAnswerReadiness};
-use crate::domain::parcel::{Action, ContactLog, ParcelState, Visit};
 use crate::domain::refusal::Refusal;
 use crate::storage::Reads;
-use courier_protocol::rules::check_reason;
+use courier_protocol::rules::{Corrected, check_correction, check_reason};
 
 /// How the courier tried to reach the buyer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,33 +37,20 @@ impl ContactChannel {
 impl Terminal {
     /// Records arrival at the address and starts the visit (and its wait timer).
     pub fn arrive(&mut self, label: &str) -> Result<SignedEvent, TerminalError> {
-        self.record_on(label, |mut p, stamp, _| {
-            p.state = p.next_state(&Action::Arrive)?;
-            p.visit = Some(Visit {
-                arrived_utc_ms: stamp.clock.device_utc_ms,
-                arrived_monotonic_ms: stamp.clock.monotonic_ms,
-                boot_id: stamp.clock.boot_id.clone(),
-                arrival_fix_e7: stamp.position.fix.as_ref().map(|f| (f.lat_e7, f.lon_e7)),
-                contacts: Vec::new(),
-                inspection_offered: false,
-            });
+        self.record_on(label, |p, stamp, _| {
             let draft =
                 EventDraft::new(EventKind::Arrived).parcel(&p.spec.parcel_id, &p.spec.order_ref);
-            Ok(Decision::on(draft, p))
+            Decision::apply(draft, &p, &context(stamp))
         })
     }
 
     /// Records that the buyer was offered to inspect the parcel.
     pub fn offer_inspection(&mut self, label: &str) -> Result<SignedEvent, TerminalError> {
-        self.record_on(label, |mut p, _, _| {
-            p.check(&Action::OfferInspection)?;
-            if let Some(v) = p.visit.as_mut() {
-                v.inspection_offered = true;
-            }
+        self.record_on(label, |p, stamp, _| {
             let mut draft = EventDraft::new(EventKind::InspectionOffered)
                 .parcel(&p.spec.parcel_id, &p.spec.order_ref);
             draft.inspection_offered = Some(true);
-            Ok(Decision::on(draft, p))
+            Decision::apply(draft, &p, &context(stamp))
         })
     }
 
@@ -74,40 +60,22 @@ impl Terminal {
         label: &str,
         channel: ContactChannel,
     ) -> Result<SignedEvent, TerminalError> {
-        self.record_on(label, |mut p, stamp, _| {
-            p.check(&Action::Contact)?;
-            if let Some(v) = p.visit.as_mut() {
-                v.contacts.push(ContactLog {
-                    channel: channel.as_str().to_owned(),
-                    at_utc_ms: stamp.clock.device_utc_ms,
-                });
-            }
+        self.record_on(label, |p, stamp, _| {
             let draft = EventDraft::new(EventKind::ContactAttempt)
                 .parcel(&p.spec.parcel_id, &p.spec.order_ref)
                 .detail("channel", channel.as_str());
-            Ok(Decision::on(draft, p))
+            Decision::apply(draft, &p, &context(stamp))
         })
     }
 
     /// Records the item collected from the buyer (exchange, pick-up).
     pub fn collect(&mut self, label: &str, scanned: &str) -> Result<SignedEvent, TerminalError> {
         let scanned = scanned.trim().to_owned();
-        self.record_on(label, |mut p, _, _| {
-            p.check(&Action::Collect)?;
-            if let Some(expected) = p.spec.collect.as_ref().and_then(|c| c.label.as_ref())
-                && *expected != scanned
-            {
-                return Err(Refusal::WrongCollectedItem {
-                    expected: expected.clone(),
-                    scanned,
-                }
-                .into());
-            }
-            p.collected_label = Some(scanned.clone());
+        self.record_on(label, |p, stamp, _| {
             let draft = EventDraft::new(EventKind::ItemCollected)
                 .parcel(&p.spec.parcel_id, &p.spec.order_ref)
                 .detail("collected_label", scanned);
-            Ok(Decision::on(draft, p))
+            Decision::apply(draft, &p, &context(stamp))
         })
     }
 
@@ -148,13 +116,20 @@ impl Terminal {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_owned);
-        self.record_on(label, |mut p, stamp, settings| {
-            let next = p.next_state(&Action::RecordOutcome(outcome))?;
-            if outcome == Outcome::RefusedAfterInspection
-                && !p.visit.as_ref().is_some_and(|v| v.inspection_offered)
-            {
-                return Err(Refusal::InspectFirst.into());
+        self.record_on(label, |p, stamp, settings| {
+            // The shared rules first (state, reason, inspection), then the
+            // terminal's own evidence for "no answer" (position, wait, contacts).
+            let mut draft = EventDraft::new(EventKind::Outcome)
+                .parcel(&p.spec.parcel_id, &p.spec.order_ref)
+                .outcome(outcome, reason);
+            if let Some(v) = &p.visit {
+                draft.inspection_offered = Some(v.inspection_offered);
+                draft = draft.detail("contacts", v.contacts.len().to_string());
             }
+            if let Some(n) = note {
+                draft = draft.detail("note", n);
+            }
+            let decision = Decision::apply(draft, &p, &context(stamp))?;
             if outcome == Outcome::NoAnswer
                 && let Some(visit) = &p.visit
             {
@@ -168,19 +143,7 @@ impl Terminal {
                 };
                 no_answer::check(&ctx, settings)?;
             }
-            let mut draft = EventDraft::new(EventKind::Outcome)
-                .parcel(&p.spec.parcel_id, &p.spec.order_ref)
-                .outcome(outcome, reason);
-            if let Some(v) = &p.visit {
-                draft.inspection_offered = Some(v.inspection_offered);
-                draft = draft.detail("contacts", v.contacts.len().to_string());
-            }
-            if let Some(n) = note {
-                draft = draft.detail("note", n);
-            }
-            p.state = next;
-            p.visit = None;
-            Ok(Decision::on(draft, p))
+            Ok(decision)
         })
     }
 
@@ -196,39 +159,40 @@ impl Terminal {
         note: &str,
     ) -> Result<SignedEvent, TerminalError> {
         let bad = |m: &str| TerminalError::Refused(Refusal::BadCorrection(m.to_owned()));
-        if outcome == Outcome::Delivered {
-            return Err(bad(
-                "a delivery is proved by the buyer's code and cannot be recorded by a correction",
-            ));
-        }
-        if note.trim().is_empty() {
-            return Err(bad("a correction needs a note saying why"));
-        }
-        check_reason(outcome, reason)?;
         let event_id = event_id.trim().to_owned();
         let note = note.trim().to_owned();
-        self.record(|tx, _, _| {
+        self.record(|tx, stamp, _| {
             let old = tx
                 .event_by_id(&event_id)?
                 .ok_or_else(|| TerminalError::UnknownEvent(event_id.clone()))?;
-            if old.body.kind != EventKind::Outcome {
-                return Err(bad(
-                    "only outcomes are corrected; other events stand as recorded",
-                ));
-            }
-            if old.body.outcome == Some(Outcome::Delivered) {
-                return Err(bad(
-                    "a delivery is proved by the buyer's code and cannot be corrected from the terminal",
-                ));
-            }
-            let parcel_id = old
-                .body
-                .parcel_id
-                .clone()
-                .ok_or_else(|| bad("this outcome names no parcel"))?;
-            let mut p = tx
+            let mut draft = EventDraft::new(EventKind::Correction)
+                .outcome(outcome, reason)
+                .detail("note", note.clone());
+            draft.corrects = Some(event_id.clone());
+            let mut ctx = context(stamp);
+            ctx.corrected = Some(Corrected {
+                kind: old.body.kind,
+                outcome: old.body.outcome,
+            });
+            let Some(parcel_id) = old.body.parcel_id.clone() else {
+                // The shared rules refuse what is not an outcome; an outcome
+                // always names its parcel.
+                check_correction(
+                    old.body.kind,
+                    old.body.outcome,
+                    outcome,
+                    reason,
+                    Some(&note),
+                )?;
+                return Err(bad("this outcome names no parcel"));
+            };
+            let p = tx
                 .parcel_by_id(&parcel_id)?
                 .ok_or_else(|| TerminalError::UnknownEvent(event_id.clone()))?;
+            let draft = draft.parcel(&p.spec.parcel_id, &p.spec.order_ref);
+            // The rules first (what a correction may change), then the
+            // terminal's own: only the parcel's latest outcome is corrected.
+            let decision = Decision::apply(draft, &p, &ctx)?;
             let latest = tx
                 .parcel_events(&parcel_id)?
                 .into_iter()
@@ -242,19 +206,7 @@ impl Terminal {
                     "a later outcome was recorded for this parcel; correct the latest one",
                 ));
             }
-            // The state changes only while the corrected outcome is the parcel's
-            // current one (no visit since, not returned, not withdrawn).
-            if let ParcelState::Failed(_) = p.state
-                && p.visit.is_none()
-            {
-                p.state = ParcelState::Failed(outcome);
-            }
-            let mut draft = EventDraft::new(EventKind::Correction)
-                .parcel(&p.spec.parcel_id, &p.spec.order_ref)
-                .outcome(outcome, reason)
-                .detail("note", note.clone());
-            draft.corrects = Some(event_id.clone());
-            Ok(Decision::on(draft, p))
+            Ok(decision)
         })
     }
 }

@@ -11,7 +11,7 @@ use tracing::warn;
 use super::{Decision, ManifestInForce, Terminal, TerminalError};
 use crate::domain::event_draft::EventDraft;
 use crate::domain::manifest_acceptance::{self, Acceptance, AcceptanceContext, ManifestChanges};
-use crate::domain::parcel::{Action, Parcel, ParcelState};
+use crate::domain::parcel::{Parcel, ParcelState};
 use crate::domain::trusted_clock;
 use crate::storage::{ManifestRow, Reads};
 
@@ -102,15 +102,7 @@ fn apply(held: &[Parcel], signed: &SignedManifest) -> Vec<Parcel> {
                     collected_label: None,
                 });
             p.spec = spec.clone();
-            if spec.withdrawn
-                && let Ok(next) = p.next_state(&Action::Withdraw)
-            {
-                if next == ParcelState::Withdrawn {
-                    p.visit = None;
-                }
-                p.state = next;
-            }
-            p
+            if spec.withdrawn { p.withdrawn() } else { p }
         })
         .collect()
 }

@@ -15,6 +15,7 @@ use courier_protocol::enrollment_qr::Profile;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::{PublicKey, Signer};
 use courier_protocol::manifest::{ManifestSettings, SignedManifest};
+use courier_protocol::rules::{EventContext, RuleViolation};
 use thiserror::Error;
 use tracing::info;
 
@@ -106,6 +107,10 @@ pub enum TerminalError {
     /// cannot be checked.
     #[error(transparent)]
     Supervisor(#[from] SupervisorRefusal),
+    /// The event this device was about to record breaks the shared rules in
+    /// a way no courier input explains (a defect: nothing was recorded).
+    #[error("this event would break the shared rules ({0}); nothing was recorded")]
+    Inconsistent(RuleViolation),
     /// Setup failed.
     #[error("cannot set up {path}: {source}")]
     Setup {
@@ -114,6 +119,15 @@ pub enum TerminalError {
         /// I/O error.
         source: std::io::Error,
     },
+}
+
+impl From<RuleViolation> for TerminalError {
+    fn from(v: RuleViolation) -> Self {
+        match v {
+            RuleViolation::Refused(r) => TerminalError::Refused(r),
+            other => TerminalError::Inconsistent(other),
+        }
+    }
 }
 
 /// What the terminal keeps of the manifest in force, read on every event.
@@ -145,6 +159,16 @@ impl ManifestInForce {
     }
 }
 
+/// The rules' context of an event stamped `stamp` (no code proof, no corrected event).
+pub(crate) fn context(stamp: &Stamp) -> EventContext<'_> {
+    EventContext {
+        clock: &stamp.clock,
+        fix_e7: stamp.position.fix.as_ref().map(|f| (f.lat_e7, f.lon_e7)),
+        code_proof: false,
+        corrected: None,
+    }
+}
+
 /// What an action decided on the state it read inside the write transaction.
 pub(crate) struct Decision<'m> {
     /// The event to record.
@@ -165,17 +189,23 @@ pub(crate) struct Decision<'m> {
 }
 
 impl Decision<'_> {
-    /// An event that changes one parcel.
-    pub fn on(draft: EventDraft, parcel: Parcel) -> Self {
-        Decision {
+    /// An event about the parcel `before`: the parcel it leaves is the shared
+    /// rules' ([`Parcel::apply`]), or the rules' refusal.
+    pub fn apply(
+        draft: EventDraft,
+        before: &Parcel,
+        ctx: &EventContext<'_>,
+    ) -> Result<Self, TerminalError> {
+        let after = before.apply(&draft, ctx)?;
+        Ok(Decision {
             draft,
-            parcels: vec![parcel],
+            parcels: vec![after],
             code_key: None,
             manifest: None,
             settles_try: None,
             supervised: false,
             resets_supervisor_tries: None,
-        }
+        })
     }
 
     /// An event that changes no parcel.

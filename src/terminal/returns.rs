@@ -10,9 +10,9 @@ use courier_protocol::rules::{DayBook, ReturnItem, ScanVerdict};
 use courier_protocol::vocabulary::{Condition, EventKind};
 use serde::Serialize;
 
-use super::{Decision, Terminal, TerminalError};
+use super::{Decision, Terminal, TerminalError, context};
 use crate::domain::event_draft::EventDraft;
-use crate::domain::parcel::{Action, ParcelState};
+use crate::domain::parcel::ParcelState;
 use crate::domain::refusal::Refusal;
 use crate::storage::{Reads, StoreError};
 
@@ -192,14 +192,12 @@ impl Terminal {
                         .ok_or_else(|| TerminalError::UnknownLabel(label.clone()))?;
                     counts.received += 1;
                     counts.missing = counts.missing.saturating_sub(1);
-                    let mut p = tx
+                    let p = tx
                         .parcel_by_id(&l.parcel_id)?
                         .ok_or_else(|| TerminalError::UnknownLabel(label.clone()))?;
                     match item {
                         ReturnItem::Parcel => {
                             let previous = p.state;
-                            p.state = p.next_state(&Action::CheckIn)?;
-                            p.visit = None;
                             let mut d = with_intake(EventDraft::new(EventKind::ReturnCheckIn))
                                 .parcel(&p.spec.parcel_id, &p.spec.order_ref)
                                 .detail("previous_state", previous.as_db());
@@ -207,7 +205,7 @@ impl Terminal {
                                 d.outcome = Some(o);
                                 d.liability = Some(o.liability());
                             }
-                            Some(Decision::on(d, p))
+                            Some(Decision::apply(d, &p, &context(stamp))?)
                         }
                         ReturnItem::CollectedItem => Some(Decision::event(
                             with_intake(EventDraft::new(EventKind::ItemReceived))

@@ -218,7 +218,7 @@ pub fn notice(e: &TerminalError) -> Notice {
         TerminalError::UnknownEvent(_) => plain(K::UnknownEvent),
         TerminalError::NotInitialised(_) => plain(K::NotSetUp),
         TerminalError::Identity(_) => plain(K::IdentityAtRisk),
-        TerminalError::Protocol(_) => plain(K::Internal),
+        TerminalError::Protocol(_) | TerminalError::Inconsistent(_) => plain(K::Internal),
         TerminalError::Setup { .. } => plain(K::StorageError),
         TerminalError::Supervisor(r) => match r {
             SupervisorRefusal::NotSignedIn => plain(K::SupervisorRequired),

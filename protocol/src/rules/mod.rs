@@ -5,21 +5,27 @@
 //!
 //! Pure code: no I/O, no clock, no randomness.
 
+pub mod apply;
 pub mod correction;
 pub mod day_close;
 pub mod day_report;
+pub mod draft;
 pub mod fees;
 pub mod ledger;
 pub mod outcome_rules;
 pub mod parcel;
 pub mod refusal;
 pub mod returns;
+pub mod violation;
 
+pub use apply::{Corrected, EventContext};
 pub use correction::check_correction;
 pub use day_close::{DayCloseDifference, DayCloseRecord, DayTotals, check_day_close};
+pub use draft::EventDraft;
 pub use fees::{FeeChangeSubject, check_fee_change};
-pub use ledger::{CounterEffect, ParcelLedger, RuleViolation};
+pub use ledger::{CounterEffect, ParcelLedger};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };
 pub use returns::{DayBook, ReturnItem, ReturnLine, ScanVerdict, UnexpectedWhy};
+pub use violation::RuleViolation;

@@ -142,7 +142,7 @@ pub enum Action {
 impl Parcel {
     /// True when the wrong-code limit is reached.
     pub fn is_locked(&self) -> bool {
-        self.attempts_spent >= self.spec.attempt_limit
+        is_locked(self.attempts_spent, self.spec.attempt_limit)
     }
 
     /// Code tries left.
@@ -204,6 +204,12 @@ impl Parcel {
             (_, Action::RecordOutcome(o)) => Ok(Failed(*o)),
         }
     }
+}
+
+/// "Locked": the tries spent reached the limit. The one definition, for the
+/// terminal, the server's online check and the day's returns.
+pub fn is_locked(attempts_spent: u32, attempt_limit: u32) -> bool {
+    attempts_spent >= attempt_limit
 }
 
 /// Outcomes after which the courier may come back the same day.

@@ -27,6 +27,7 @@ use crate::manifest::ManifestParcel;
 use crate::vocabulary::{Condition, EventKind, Liability, Outcome, ParcelKind, Reason};
 
 use super::day_close::DayTotals;
+use super::parcel::is_locked;
 
 /// Which physical item a return line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -381,7 +382,7 @@ impl DayBook {
             if p.kind == ParcelKind::Pickup {
                 continue;
             }
-            let locked = r.max_attempt >= p.attempt_limit;
+            let locked = is_locked(r.max_attempt, p.attempt_limit);
             let (because, mut fees) = match (&r.outcome, p.withdrawn) {
                 (_, true) => (
                     ExpectedBecause::Withdrawn,
