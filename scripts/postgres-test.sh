@@ -2,7 +2,8 @@
 # The reference server's tests on PostgreSQL: starts a throwaway cluster on
 # loopback in a temporary directory (initdb and pg_ctl of the newest installed
 # PostgreSQL, run as the postgres user when this script runs as root), runs
-# `cargo test -p escrow-reference-server` with ESCROW_TEST_DATABASE_URL pointing
+# `cargo test -p escrow-reference-server` and the terminal-and-server property
+# test (`tests/rules_both_sides.rs`) with ESCROW_TEST_DATABASE_URL pointing
 # at it (each test makes its own fresh database), then stops and deletes the
 # cluster. Extra arguments go to cargo test. PG_BIN and PG_TEST_PORT override
 # the binaries' directory and the port (default 55432).
@@ -32,3 +33,5 @@ trap stop EXIT
 export ESCROW_TEST_DATABASE_URL="postgres://escrow@127.0.0.1:$port/postgres"
 echo "postgres-test: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 cargo test -p escrow-reference-server "$@"
+# The shared rules on both sides: the terminal against the server's ingest on PostgreSQL.
+cargo test -p courier-terminal --test rules_both_sides

@@ -47,11 +47,29 @@ impl Server {
         Server::launch(0, Some(tls)).await
     }
 
+    /// A server on the test database: PostgreSQL when `ESCROW_TEST_DATABASE_URL`
+    /// is set (a fresh database beside the one named), else SQLite.
+    pub async fn start_on_test_database() -> Server {
+        Server::launch(0, None).await
+    }
+
     async fn launch(offset_ms: i64, tls: Option<TlsAcceptor>) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let system = system_clock();
+        let database = match std::env::var("ESCROW_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                let name = format!("escrow_test_{}", uuid::Uuid::now_v7().simple());
+                let url = escrow_reference_server::postgres::create_fresh_database(&url, &name)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("ESCROW_TEST_DATABASE_URL is set but PostgreSQL cannot be used: {e}")
+                    });
+                Database::Postgres(url)
+            }
+            _ => Database::Sqlite(tmp.path().join("server.sqlite")),
+        };
         let config = ServerConfig {
-            database: Database::Sqlite(tmp.path().join("server.sqlite")),
+            database,
             admin_token: Some("admin".into()),
             clock: Arc::new(move || system() + offset_ms),
         };

@@ -1,0 +1,313 @@
+//! The same rules on both sides, end to end: random doorstep sequences are fed
+//! to a real `Terminal` (its use cases, its store) and, event by event, to the
+//! reference server's ingest (its storage: SQLite, or PostgreSQL when
+//! `ESCROW_TEST_DATABASE_URL` is set, as `scripts/postgres-test.sh` does).
+//!
+//! For every step the two decisions are compared: an event the terminal
+//! records is accepted by the server, and the parcel's state, visit and try
+//! counter agree afterwards (the server's stored events replayed through its
+//! ledger, and its own try counter); a step the terminal refuses by the shared
+//! rules, sent anyway as a rogue device would (sealed with the device key at
+//! the chain tip), is rejected by the server.
+
+mod sync_support;
+
+use std::sync::Arc;
+
+use courier_protocol::api::EventStatus;
+use courier_protocol::envelope::{ClockStamp, PositionRecord, SignedEvent};
+use courier_protocol::rules::parcel::ParcelState;
+use courier_protocol::rules::{EventDraft, ParcelLedger};
+use courier_protocol::vocabulary::{CodePolicy, EventKind, Outcome};
+use courier_terminal::clock::{Clock as _, SystemClock};
+use courier_terminal::device_key::DeviceKey;
+use courier_terminal::domain::event_draft::{Recorder, Stamp, into_body};
+use courier_terminal::domain::refusal::Refusal;
+use courier_terminal::position_source::NoPosition;
+use courier_terminal::storage::Reads as _;
+use courier_terminal::terminal::{
+    APP_VERSION, CodeEntry, ContactChannel, DataDir, Terminal, TerminalError,
+};
+use escrow_reference_server::ingest::Uploaded;
+use proptest::prelude::*;
+use sync_support::{Server, enroll};
+
+#[derive(Debug, Clone)]
+enum Step {
+    Arrive,
+    Inspect,
+    Contact,
+    Code { right: bool },
+    Outcome(Outcome, usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        Just(Step::Arrive),
+        Just(Step::Inspect),
+        Just(Step::Contact),
+        prop::bool::weighted(0.2).prop_map(|right| Step::Code { right }),
+        (prop::sample::select(Outcome::ALL.to_vec()), 0usize..5)
+            .prop_map(|(o, r)| Step::Outcome(o, r)),
+    ]
+}
+
+/// Refusals that come from the terminal's own evidence (position, waiting,
+/// contacts before "no answer"), which the server cannot see.
+fn terminal_only(r: &Refusal) -> bool {
+    matches!(
+        r,
+        Refusal::NoAnswerNeedsFix
+            | Refusal::NoAnswerTooFar { .. }
+            | Refusal::NoAnswerWaitNotOver { .. }
+            | Refusal::NoAnswerNeedsContacts { .. }
+    )
+}
+
+struct Both {
+    server: Server,
+    device_id: String,
+    dir: DataDir,
+    terminal: Terminal,
+    key: DeviceKey,
+    label: String,
+    parcel_id: String,
+    order_ref: String,
+    code: String,
+    uploaded: u64,
+    _tmp: tempfile::TempDir,
+}
+
+impl Both {
+    async fn new() -> Both {
+        let server = Server::start_on_test_database().await;
+        let order = server.order("O-1", CodePolicy::OfflineAllowed);
+        let tmp = tempfile::tempdir().expect("tmp");
+        let data = tmp.path().join("device");
+        let device_id = enroll(&server, &data).await;
+        let manifest = server.manifest(&device_id, &[&order.parcel_id], 3_600_000);
+        let dir = DataDir(data);
+        let mut terminal = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))
+            .expect("open terminal");
+        terminal.load_manifest(&manifest).expect("manifest");
+        let key = DeviceKey::load(&dir.key()).expect("device key");
+        let label = terminal.parcels().expect("parcels")[0].spec.label.clone();
+        let mut both = Both {
+            server,
+            device_id,
+            dir,
+            terminal,
+            key,
+            label,
+            parcel_id: order.parcel_id,
+            order_ref: order.order_ref,
+            code: order.numeric_code,
+            uploaded: 0,
+            _tmp: tmp,
+        };
+        let results = both.upload_new().await;
+        assert!(
+            results.iter().all(|s| *s == EventStatus::Accepted),
+            "{results:?}"
+        );
+        both
+    }
+
+    /// Feeds the server's ingest every event the terminal recorded since the last call.
+    async fn upload_new(&mut self) -> Vec<EventStatus> {
+        let events: Vec<SignedEvent> = self
+            .terminal
+            .store()
+            .all_events()
+            .expect("events")
+            .into_iter()
+            .filter(|e| e.body.seq > self.uploaded)
+            .collect();
+        let mut statuses = Vec::new();
+        for e in events {
+            self.uploaded = e.body.seq;
+            statuses.push(self.ingest(e).await);
+        }
+        statuses
+    }
+
+    async fn ingest(&self, e: SignedEvent) -> EventStatus {
+        let state = self.server.state();
+        let outcome = state
+            .store()
+            .ingest(
+                &self.device_id,
+                &[Uploaded::Event(Box::new(e))],
+                state.now_ms(),
+            )
+            .await
+            .expect("ingest");
+        outcome.results[0].status
+    }
+
+    /// What the step would record, sealed at the device's chain tip.
+    fn rogue(&self, draft: EventDraft) -> SignedEvent {
+        let store = self.terminal.store();
+        let clock = SystemClock::new().now();
+        let stamp = Stamp {
+            position: PositionRecord::none(),
+            clock: ClockStamp {
+                device_utc_ms: clock.device_utc_ms,
+                monotonic_ms: clock.monotonic_ms,
+                boot_id: clock.boot_id,
+            },
+            gnss_utc_ms: None,
+        };
+        let recorder = Recorder {
+            device_id: &self.device_id,
+            manifest_version: store.highest_manifest_version().expect("version"),
+            app_version: APP_VERSION,
+        };
+        let tip = store.chain_tip().expect("tip");
+        let body = into_body(
+            draft,
+            uuid::Uuid::now_v7().to_string(),
+            stamp,
+            &recorder,
+            &tip,
+        );
+        SignedEvent::seal(body, &self.key).expect("seal")
+    }
+
+    /// The terminal's decision of a step: `Ok` when it recorded, the refusal
+    /// and the event a rogue device would send otherwise (none for a code).
+    fn act(&mut self, step: &Step) -> Result<(), (TerminalError, Option<EventDraft>)> {
+        let label = self.label.clone();
+        let (pid, oref) = (self.parcel_id.clone(), self.order_ref.clone());
+        let draft = |kind| EventDraft::new(kind).parcel(&pid, &oref);
+        let t = &mut self.terminal;
+        let (result, draft) = match step {
+            Step::Arrive => (t.arrive(&label).map(drop), draft(EventKind::Arrived)),
+            Step::Inspect => {
+                let mut d = draft(EventKind::InspectionOffered);
+                d.inspection_offered = Some(true);
+                (t.offer_inspection(&label).map(drop), d)
+            }
+            Step::Contact => (
+                t.contact(&label, ContactChannel::Call).map(drop),
+                draft(EventKind::ContactAttempt).detail("channel", "call"),
+            ),
+            Step::Code { right } => {
+                let wrong: String = self
+                    .code
+                    .chars()
+                    .map(|c| {
+                        if c == '9' {
+                            '0'
+                        } else {
+                            char::from(c as u8 + 1)
+                        }
+                    })
+                    .collect();
+                let code = if *right { self.code.clone() } else { wrong };
+                return t
+                    .submit_code(&label, CodeEntry::Keypad(&code))
+                    .map(drop)
+                    .map_err(|e| (e, None));
+            }
+            Step::Outcome(o, r) => {
+                let reason = o.reasons().get(*r).copied();
+                let d = draft(EventKind::Outcome).outcome(*o, reason);
+                (t.record_outcome(&label, *o, reason, None).map(drop), d)
+            }
+        };
+        result.map_err(|e| (e, Some(draft)))
+    }
+
+    /// The parcel as the server holds it: its stored events replayed through
+    /// the ledger (offline tries only: the counter is what the events record),
+    /// and its own try counter.
+    async fn server_view(&self) -> (ParcelLedger, u32) {
+        let store = self.server.state().store();
+        let order = store
+            .order(&self.parcel_id)
+            .await
+            .expect("order")
+            .expect("order known");
+        let spec = self.terminal.parcel(&self.label).expect("parcel").spec;
+        let mut ledger = ParcelLedger::default();
+        for e in store
+            .device_events(&self.device_id)
+            .await
+            .expect("events")
+            .into_iter()
+            .filter(|e| e.body.parcel_id.as_deref() == Some(&self.parcel_id))
+        {
+            ledger = ledger
+                .apply(&spec, false, 0, &e.body)
+                .expect("a stored event replays")
+                .0;
+        }
+        (ledger, order.attempts_spent)
+    }
+}
+
+async fn run(steps: Vec<Step>) {
+    let mut both = Both::new().await;
+    for (i, step) in steps.iter().enumerate() {
+        match both.act(step) {
+            Ok(()) => {
+                let statuses = both.upload_new().await;
+                assert!(
+                    !statuses.is_empty() && statuses.iter().all(|s| *s == EventStatus::Accepted),
+                    "step {i} {step:?}: the terminal recorded, the server answered {statuses:?}"
+                );
+            }
+            Err((TerminalError::Refused(r), Some(draft))) if !terminal_only(&r) => {
+                let rogue = both.rogue(draft);
+                let status = both.ingest(rogue).await;
+                assert_eq!(
+                    status,
+                    EventStatus::Rejected,
+                    "step {i} {step:?}: the terminal refused ({r}), the server accepted"
+                );
+            }
+            Err((TerminalError::Refused(_) | TerminalError::CodeFormat(_), _)) => {}
+            Err((e, _)) => panic!("step {i} {step:?}: {e}"),
+        }
+        // Whatever the terminal recorded meanwhile (an arrival before a code).
+        let statuses = both.upload_new().await;
+        assert!(
+            statuses.iter().all(|s| *s == EventStatus::Accepted),
+            "{statuses:?}"
+        );
+        let p = both.terminal.parcel(&both.label).expect("parcel");
+        let (ledger, tries) = both.server_view().await;
+        assert_eq!(p.state, ledger.state, "step {i} {step:?}: state");
+        assert_eq!(
+            p.visit.is_some(),
+            ledger.at_door,
+            "step {i} {step:?}: visit"
+        );
+        assert_eq!(
+            p.visit.as_ref().is_some_and(|v| v.inspection_offered),
+            ledger.inspection_offered,
+            "step {i} {step:?}: inspection"
+        );
+        // A right code's try is given back by the server (it counts wrong
+        // codes); the terminal keeps the counter of tries it spent.
+        if p.state != ParcelState::Delivered {
+            assert_eq!(p.attempts_spent, tries, "step {i} {step:?}: tries");
+        }
+    }
+    let _ = &both.dir;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn terminal_and_server_decide_every_event_alike(steps in prop::collection::vec(step(), 1..14)) {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(run(steps));
+    }
+}
