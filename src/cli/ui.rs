@@ -11,8 +11,8 @@ use crate::sync::background::Schedule;
 use crate::sync::enrollment::needs_enrollment;
 use crate::ui::{AppConfig, Display, FirstRun, Language, ScaleSource, Started, run_first_run};
 
-/// Set in the environment of the `ui` process started again with the display's
-/// variables, so it never starts itself a third time.
+/// Set in the environment of the `ui` process that replaced itself (`exec`)
+/// to get the display's variables, so it never does it twice.
 const REEXEC: &str = "COURIER_UI_DISPLAY_ENV";
 
 /// Options of `ui`.
@@ -60,22 +60,21 @@ pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
         None => file.ui.language,
     };
     // Scale and rotation reach Slint's backend through its environment, read
-    // when it starts: start again with them if this process lacks them.
+    // when it starts, and this process cannot set its own environment safely
+    // once threads may run: replace this process (`exec`, same pid) with one
+    // that has them, so the service manager's signals reach the screens.
     let display = args.display(&file.display);
     let missing = display.missing_env();
     if !missing.is_empty() && std::env::var_os(REEXEC).is_none() {
+        use std::os::unix::process::CommandExt as _;
         let exe =
             std::env::current_exe().context("cannot find this program to start the screens")?;
-        let status = std::process::Command::new(exe)
+        let error = std::process::Command::new(exe)
             .args(std::env::args_os().skip(1))
             .envs(missing)
             .env(REEXEC, "1")
-            .status()
-            .context("cannot start the screens with the display setting")?;
-        return Ok(status
-            .code()
-            .and_then(|c| u8::try_from(c).ok())
-            .unwrap_or(1));
+            .exec();
+        return Err(error).context("cannot start the screens with the display setting");
     }
     if !crate::ui::has_display() {
         bail!(
