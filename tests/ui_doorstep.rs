@@ -162,6 +162,35 @@ fn wrong_code_shows_tries_left_then_right_code_delivers() {
     press(ui, "Finished parcels");
 }
 
+/// A physical keypad with Arabic-Indic keys (U+0660..U+0669), or Persian ones
+/// (U+06F0..U+06F9): the code screen takes them as the digits they are.
+fn arabic_indic_digit_keys_check_the_code() {
+    let r = rig(12);
+    let ui = r.app.window();
+    let l = label(1);
+    to_keypad(&r, &l);
+    let right = code_of(&r.day, &l);
+    let script = |code: &str, zero: u32| -> String {
+        code.chars()
+            .map(|c| char::from_u32(zero + c.to_digit(10).expect("digit")).expect("char"))
+            .collect()
+    };
+    // A wrong code in Persian digits is checked (a try is spent)...
+    type_keys(ui, &script(&wrong_code(&right), 0x06F0), true);
+    settle(&r.app);
+    assert_eq!(value(ui, "Answer"), "Wrong code: 4 tries left");
+    press(ui, "Try again");
+    // ... and the right one in Arabic-Indic digits delivers.
+    type_keys(ui, &script(&right, 0x0660), true);
+    settle(&r.app);
+    assert_eq!(value(ui, "Answer"), "Delivered: hand the parcel over");
+    let t = common::open(
+        &r.day.dir,
+        Arc::new(courier_terminal::position_source::NoPosition),
+    );
+    assert_eq!(t.parcel(&l).expect("parcel").state, ParcelState::Delivered);
+}
+
 fn buyer_qr_scanned_on_the_keypad_delivers() {
     let r = rig(12);
     let ui = r.app.window();
@@ -399,7 +428,7 @@ fn no_answer_is_refused_away_from_the_address_and_before_the_wait() {
 #[test]
 fn doorstep_screens() {
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let scenarios: [(&str, fn()); 7] = [
+    let scenarios: [(&str, fn()); 8] = [
         (
             "scan_a_label_opens_the_parcel",
             scan_a_label_opens_the_parcel,
@@ -407,6 +436,10 @@ fn doorstep_screens() {
         (
             "wrong_code_shows_tries_left_then_right_code_delivers",
             wrong_code_shows_tries_left_then_right_code_delivers,
+        ),
+        (
+            "arabic_indic_digit_keys_check_the_code",
+            arabic_indic_digit_keys_check_the_code,
         ),
         (
             "buyer_qr_scanned_on_the_keypad_delivers",

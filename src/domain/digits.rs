@@ -15,9 +15,33 @@ pub fn ascii_digits(text: &str) -> String {
         .collect()
 }
 
+/// The digit a key gives for code or PIN entry: one Unicode decimal digit
+/// (an ASCII key, an Arabic-Indic or Persian key of a local keypad), read as
+/// its ASCII digit; anything else is no digit. The one rule of digit entry:
+/// the screens pass every key on, and take what this returns.
+pub fn entry_digit(key: &str) -> Option<char> {
+    let mut chars = key.chars();
+    let c = chars.next()?;
+    if chars.next().is_some() {
+        return None;
+    }
+    c.to_decimal_utf8().map(|d| char::from(b'0' + d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_key_of_any_decimal_script_is_a_digit() {
+        assert_eq!(entry_digit("7"), Some('7'));
+        assert_eq!(entry_digit("\u{0667}"), Some('7'));
+        assert_eq!(entry_digit("\u{06F7}"), Some('7'));
+        assert_eq!(entry_digit("a"), None);
+        assert_eq!(entry_digit("12"), None);
+        assert_eq!(entry_digit(""), None);
+        assert_eq!(entry_digit("\n"), None);
+    }
 
     #[test]
     fn arabic_indic_persian_and_fullwidth_digits_read_as_ascii() {

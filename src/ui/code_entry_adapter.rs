@@ -9,6 +9,7 @@ use slint::ComponentHandle;
 use super::worker::{CodeInput, Command};
 use super::{AppState, CodeEntryState, MainWindow, Screen, UiCtx, Verdict};
 use crate::domain::code_check::CodeVerdict;
+use crate::domain::digits::entry_digit;
 use crate::domain::parcel::Parcel;
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
@@ -19,8 +20,10 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
             let g = ui.global::<CodeEntryState>();
             let mut entered = g.get_entered().to_string();
             let max = usize::try_from(g.get_digits()).unwrap_or(6);
-            if entered.chars().count() < max && digit.chars().all(|c| c.is_ascii_digit()) {
-                entered.push_str(&digit);
+            if let Some(d) = entry_digit(&digit)
+                && entered.chars().count() < max
+            {
+                entered.push(d);
                 g.set_entered(entered.into());
             }
         }
