@@ -17,11 +17,13 @@ use tracing::{info, warn};
 
 use crate::clock::{Clock, SystemClock};
 use crate::device_key::DeviceKey;
+use crate::domain::identity::Identity;
 use crate::gnss_position::GnssPosition;
 use crate::position_source::{FixedPosition, NoPosition, PositionSource};
-use crate::storage::{Reads, Store};
+use crate::storage::Store;
 use crate::sync::background::{BackgroundSync, ManifestSink, Schedule};
 use crate::sync::client::{ApiClient, SharedSigner, http_client};
+use crate::sync::engine::SyncEngine;
 use crate::sync::online_check::{DEFAULT_TIMEOUT, HttpOnlineCheck};
 use crate::sync::{SyncConfig, SyncError, TlsTrust};
 use crate::terminal::{DataDir, OnlineCodeCheck, Terminal, TerminalError};
@@ -223,11 +225,15 @@ impl DeviceConfig {
         let dir = self.dir();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
         let (position, gnss) = self.open_position()?;
+        // The device key is loaded once and handed to every part that signs;
+        // each thread that writes gets its own connection to the database.
         let mut terminal = if self.read_only {
             Terminal::open_read_only(&dir, clock.clone(), position.clone())?
         } else {
             Terminal::open(&dir, clock.clone(), position.clone())?
         };
+        let key = terminal.device_key();
+        let identity = terminal.identity().clone();
         if let (Some(configured), Some(enrolled)) = (self.profile, terminal.identity().profile)
             && configured != enrolled
         {
@@ -241,15 +247,21 @@ impl DeviceConfig {
             g.handle().note_trusted_time(terminal.trusted_now_ms()?);
         }
         if self.online_check
-            && let Some(online) = online_checker(&dir, clock.clone(), &self.tls)?
+            && let Some(online) = online_checker(&identity, key.clone(), clock.clone(), &self.tls)?
         {
             terminal.set_online_check(online);
         }
         let (scanner, scans) = self.scanner_feed()?;
         let sync = match self.background_sync {
-            Some(schedule) => {
-                start_background(&dir, clock.clone(), position.clone(), schedule, &self.tls)?
-            }
+            Some(schedule) => start_background(
+                &dir,
+                &identity,
+                key,
+                clock.clone(),
+                position.clone(),
+                schedule,
+                &self.tls,
+            )?,
             None => None,
         };
         info!(
@@ -358,21 +370,18 @@ fn open_scanner(
     Ok((reader, rx))
 }
 
-/// The online code check, when the device is enrolled (`None` otherwise).
+/// The online code check, when the device is enrolled (`None` otherwise),
+/// signing with the device key the assembly loaded.
 pub fn online_checker(
-    dir: &DataDir,
+    identity: &Identity,
+    key: Arc<DeviceKey>,
     clock: Arc<dyn Clock>,
     tls: &TlsTrust,
 ) -> Result<Option<Arc<dyn OnlineCodeCheck>>, AssemblyError> {
-    let store = Store::open(&dir.database()).map_err(TerminalError::from)?;
-    let Some(identity) = store.identity().map_err(TerminalError::from)? else {
+    let (Some(url), Some(server_key)) = (identity.server_url.clone(), identity.server_key) else {
         return Ok(None);
     };
-    let (Some(url), Some(server_key)) = (identity.server_url, identity.server_key) else {
-        return Ok(None);
-    };
-    let key = DeviceKey::load(&dir.key()).map_err(TerminalError::from)?;
-    let signer: SharedSigner = Arc::new(key);
+    let signer: SharedSigner = key;
     let device_id = identity.device_id.to_string();
     let http = http_client(DEFAULT_TIMEOUT, tls).map_err(SyncError::Permanent)?;
     let client = ApiClient::new(http, &url, &device_id, signer, clock);
@@ -387,21 +396,24 @@ pub fn online_checker(
 /// thread, decided on committed state like every other write.
 fn start_background(
     dir: &DataDir,
+    identity: &Identity,
+    key: Arc<DeviceKey>,
     clock: Arc<dyn Clock>,
     position: Arc<dyn PositionSource>,
     schedule: Schedule,
     tls: &TlsTrust,
 ) -> Result<Option<BackgroundSync>, AssemblyError> {
-    let store = Store::open(&dir.database()).map_err(TerminalError::from)?;
-    if store
-        .identity()
-        .map_err(TerminalError::from)?
-        .and_then(|i| i.server_url)
-        .is_none()
-    {
+    if identity.server_url.is_none() {
         return Ok(None);
     }
-    let loader = Mutex::new(Terminal::open(dir, clock, position)?);
+    let open = || Store::open(&dir.database()).map_err(TerminalError::from);
+    let loader = Mutex::new(Terminal::from_parts(
+        open()?,
+        key.clone(),
+        clock,
+        position,
+        false,
+    )?);
     let sink: ManifestSink = Box::new(move |manifest| {
         let mut t = loader.lock().unwrap_or_else(|e| e.into_inner());
         match t.load_manifest(&manifest) {
@@ -414,12 +426,14 @@ fn start_background(
             Err(e) => warn!(error = %e, "downloaded manifest refused; the current one stays"),
         }
     });
-    Ok(Some(BackgroundSync::spawn(
-        dir,
-        SyncConfig {
-            tls: tls.clone(),
-            ..SyncConfig::default()
-        },
+    let config = SyncConfig {
+        tls: tls.clone(),
+        ..SyncConfig::default()
+    };
+    let engine = SyncEngine::on(open()?, key, config.clone())?;
+    Ok(Some(BackgroundSync::start(
+        engine,
+        config,
         schedule,
         Some(sink),
     )?))

@@ -51,7 +51,21 @@ impl BackgroundSync {
         schedule: Schedule,
         on_manifest: Option<ManifestSink>,
     ) -> Result<BackgroundSync, SyncError> {
-        let mut engine = SyncEngine::open(dir, config.clone())?;
+        Self::start(
+            SyncEngine::open(dir, config.clone())?,
+            config,
+            schedule,
+            on_manifest,
+        )
+    }
+
+    /// Starts the task on an engine the caller opened.
+    pub fn start(
+        mut engine: SyncEngine,
+        config: SyncConfig,
+        schedule: Schedule,
+        on_manifest: Option<ManifestSink>,
+    ) -> Result<BackgroundSync, SyncError> {
         let nudge = Arc::new(Notify::new());
         let (stop, mut stopped) = watch::channel(false);
         let woken = nudge.clone();

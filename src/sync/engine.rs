@@ -142,6 +142,11 @@ impl SyncEngine {
     pub fn open(dir: &DataDir, config: SyncConfig) -> Result<Self, SyncError> {
         let store = Store::open(&dir.database())?;
         let key = DeviceKey::load(&dir.key())?;
+        Self::on(store, std::sync::Arc::new(key), config)
+    }
+
+    /// The engine on a connection and a device key the caller opened.
+    pub fn on(store: Store, signer: SharedSigner, config: SyncConfig) -> Result<Self, SyncError> {
         let identity = store
             .identity()?
             .ok_or(SyncError::NotEnrolled("no device id"))?;
@@ -155,7 +160,6 @@ impl SyncEngine {
         };
         let http =
             http_client(config.request_timeout, &config.tls).map_err(SyncError::Permanent)?;
-        let signer: SharedSigner = std::sync::Arc::new(key);
         let client = ApiClient::new(http, &url, &device_id, signer, config.clock.clone());
         Ok(SyncEngine {
             store,

@@ -225,7 +225,7 @@ impl Decision<'_> {
 /// The terminal service.
 pub struct Terminal {
     store: Store,
-    key: DeviceKey,
+    key: Arc<DeviceKey>,
     identity: Identity,
     clock: Arc<dyn Clock>,
     position: Arc<dyn PositionSource>,
@@ -268,12 +268,24 @@ impl Terminal {
                 dir.0.display()
             )));
         }
-        let key = DeviceKey::load(&dir.key())?;
+        let key = Arc::new(DeviceKey::load(&dir.key())?);
         let store = if read_only {
             Store::open_read_only(&dir.database())?
         } else {
             Store::open(&dir.database())?
         };
+        Self::from_parts(store, key, clock, position, read_only)
+    }
+
+    /// A terminal on a store and a device key the caller opened (the assembly
+    /// opens the key once and hands it to every part that signs).
+    pub fn from_parts(
+        store: Store,
+        key: Arc<DeviceKey>,
+        clock: Arc<dyn Clock>,
+        position: Arc<dyn PositionSource>,
+        read_only: bool,
+    ) -> Result<Terminal, TerminalError> {
         let identity = store
             .identity()?
             .ok_or_else(|| TerminalError::NotInitialised("no device id".into()))?;
@@ -292,6 +304,11 @@ impl Terminal {
             terminal.record_interrupted_tries()?;
         }
         Ok(terminal)
+    }
+
+    /// The device key, shared (the online check and sync sign with it).
+    pub fn device_key(&self) -> Arc<DeviceKey> {
+        self.key.clone()
     }
 
     /// Plugs in the online code check (sync engine).
@@ -390,7 +407,7 @@ impl Terminal {
     ) -> Result<Option<SignedEvent>, TerminalError> {
         let settings = self.settings()?;
         let stamp = self.stamp(&settings);
-        let key = &self.key;
+        let key = &*self.key;
         let device_id = self.identity.device_id.as_str();
         let test_platform = self.identity.profile == Some(Profile::Test);
         let session = self.supervisor.as_ref();
