@@ -176,7 +176,7 @@ impl Both {
 
     /// The terminal's decision of a step: `Ok` when it recorded, the refusal
     /// and the event a rogue device would send otherwise (none for a code).
-    fn act(&mut self, step: &Step) -> Result<(), (TerminalError, Option<EventDraft>)> {
+    fn act(&mut self, step: &Step) -> Result<(), Box<(TerminalError, Option<EventDraft>)>> {
         let label = self.label.clone();
         let (pid, oref) = (self.parcel_id.clone(), self.order_ref.clone());
         let draft = |kind| EventDraft::new(kind).parcel(&pid, &oref);
@@ -208,7 +208,7 @@ impl Both {
                 return t
                     .submit_code(&label, CodeEntry::Keypad(&code))
                     .map(drop)
-                    .map_err(|e| (e, None));
+                    .map_err(|e| Box::new((e, None)));
             }
             Step::Outcome(o, r) => {
                 let reason = o.reasons().get(*r).copied();
@@ -216,7 +216,7 @@ impl Both {
                 (t.record_outcome(&label, *o, reason, None).map(drop), d)
             }
         };
-        result.map_err(|e| (e, Some(draft)))
+        result.map_err(|e| Box::new((e, Some(draft))))
     }
 
     /// The parcel as the server holds it: its stored events replayed through
@@ -250,7 +250,7 @@ impl Both {
 async fn run(steps: Vec<Step>) {
     let mut both = Both::new().await;
     for (i, step) in steps.iter().enumerate() {
-        match both.act(step) {
+        match both.act(step).map_err(|b| *b) {
             Ok(()) => {
                 let statuses = both.upload_new().await;
                 assert!(
