@@ -211,8 +211,7 @@ fn row(line: &ReturnLine) -> ReturnRow {
             .map(|r| r.condition.as_str())
             .unwrap_or("")
             .into(),
-        changeable: line.outcome_event.is_some()
-            && matches!(line.because, ExpectedBecause::Failed(_)),
+        changeable: line.fees_changeable(),
     }
 }
 

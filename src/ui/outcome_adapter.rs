@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use courier_protocol::rules::outcome_rules::CHOOSABLE_OUTCOMES;
 use courier_protocol::vocabulary::{Liability, Outcome, Reason};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
@@ -10,14 +11,8 @@ use super::generated::OutcomeRow;
 use super::worker::Command;
 use super::{AppState, MainWindow, OutcomeState, Screen, UiCtx};
 
-/// Outcomes the courier may choose ("delivered" comes only from a correct code).
-const CHOICES: [Outcome; 5] = [
-    Outcome::RefusedAfterInspection,
-    Outcome::BuyerCancelled,
-    Outcome::NoAnswer,
-    Outcome::NoCode,
-    Outcome::CarrierProblem,
-];
+/// Outcomes the courier may choose: the shared rules' list.
+const CHOICES: [Outcome; 5] = CHOOSABLE_OUTCOMES;
 
 /// The code of a liability, as the screens translate it.
 pub(super) fn liability_code(l: Liability) -> &'static str {

@@ -4,7 +4,6 @@ use std::rc::Rc;
 
 use courier_protocol::manifest::ManifestSettings;
 use courier_protocol::vocabulary::CodePolicy;
-use courier_protocol::vocabulary::ParcelKind;
 use slint::ComponentHandle;
 
 use super::worker::Command;
@@ -12,7 +11,7 @@ use super::{
     AppState, CodeEntryState, MainWindow, OutcomeState, ParcelViewState, Screen, UiCtx, Verdict,
     format,
 };
-use crate::domain::parcel::{Action, DisplayState, Parcel};
+use crate::domain::parcel::Parcel;
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     let g = ui.global::<ParcelViewState>();
@@ -78,9 +77,7 @@ pub(super) fn show(ui: &MainWindow, ctx: &UiCtx, p: &Parcel, _settings: &Manifes
     g.set_state(state.into());
     g.set_outcome(outcome.into());
     let collect = p.spec.collect.as_ref();
-    g.set_needs_collect(
-        matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup) && collect.is_some(),
-    );
+    g.set_needs_collect(p.has_item_to_collect());
     g.set_collect_description(
         collect
             .map(|c| c.description.clone())
@@ -96,12 +93,7 @@ pub(super) fn show(ui: &MainWindow, ctx: &UiCtx, p: &Parcel, _settings: &Manifes
     g.set_collected(p.collected_label.is_some());
     g.set_arrived(p.visit.is_some());
     g.set_inspection_offered(p.visit.as_ref().is_some_and(|v| v.inspection_offered));
-    let open = match p.display_state() {
-        DisplayState::ToDo | DisplayState::AtDoor => true,
-        DisplayState::Failed(_) => p.check(&Action::Arrive).is_ok(),
-        _ => false,
-    };
-    g.set_open_for_delivery(open);
+    g.set_open_for_delivery(p.open_for_delivery());
     g.set_online_only(p.spec.policy == CodePolicy::OnlineOnly);
     g.set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));
     ui.global::<CodeEntryState>()

@@ -10,7 +10,7 @@ use super::generated::ParcelRow;
 use super::worker::Command;
 use super::{MainWindow, RouteListState, UiCtx, format};
 use crate::domain::day_counts::DayCounts;
-use crate::domain::parcel::{Action, DisplayState, Parcel};
+use crate::domain::parcel::{DisplayState, Parcel};
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     let g = ui.global::<RouteListState>();
@@ -37,11 +37,7 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
 /// Whether the parcel needs nothing more today (folded away on the list): the
 /// terminal's own state machine says no new visit can start.
 pub(super) fn finished(p: &Parcel) -> bool {
-    match p.display_state() {
-        DisplayState::ToDo | DisplayState::AtDoor | DisplayState::Locked => false,
-        DisplayState::Failed(_) => p.check(&Action::Arrive).is_err(),
-        DisplayState::Delivered | DisplayState::Withdrawn | DisplayState::Returned => true,
-    }
+    p.is_finished()
 }
 
 /// Protocol-free codes the screens translate.

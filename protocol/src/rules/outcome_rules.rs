@@ -7,6 +7,17 @@ use crate::vocabulary::{CheckMode, CheckResult, Liability, Outcome, ParcelKind, 
 use super::parcel::{Action, Parcel, ParcelState};
 use super::refusal::Refusal;
 
+/// The outcomes a courier records by choice, in the order the screen lists
+/// them: every outcome but "delivered", which comes only from a correct code
+/// (the state machine refuses it as a choice: [`Refusal::DeliveredNeedsCode`]).
+pub const CHOOSABLE_OUTCOMES: [Outcome; 5] = [
+    Outcome::RefusedAfterInspection,
+    Outcome::BuyerCancelled,
+    Outcome::NoAnswer,
+    Outcome::NoCode,
+    Outcome::CarrierProblem,
+];
+
 /// Whether a non-delivery outcome may be recorded now, with this reason: the
 /// state machine, the reason table, and "refused after inspection" only after
 /// inspection was offered. Returns the parcel's next state.
@@ -132,6 +143,31 @@ mod tests {
             assert!(check_liability(o, None).is_err());
         }
         assert!(check_liability(Outcome::NoAnswer, Some(Liability::Seller)).is_err());
+    }
+
+    #[test]
+    fn the_choosable_outcomes_are_every_outcome_the_state_machine_takes_as_a_choice() {
+        let p = Parcel {
+            spec: crate::rules::parcel::tests::spec(3),
+            state: ParcelState::Pending,
+            attempts_spent: 0,
+            visit: Some(crate::rules::parcel::Visit {
+                arrived_utc_ms: 0,
+                arrived_monotonic_ms: 0,
+                boot_id: "b".into(),
+                arrival_fix_e7: None,
+                contacts: Vec::new(),
+                inspection_offered: true,
+            }),
+            collected_label: None,
+        };
+        for o in Outcome::ALL {
+            assert_eq!(
+                p.next_state(&Action::RecordOutcome(o)).is_ok(),
+                CHOOSABLE_OUTCOMES.contains(&o),
+                "{o:?}"
+            );
+        }
     }
 
     #[test]

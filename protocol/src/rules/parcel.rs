@@ -1,7 +1,7 @@
 //! A parcel of the day and the only legal moves of its state.
 
 use crate::manifest::ManifestParcel;
-use crate::vocabulary::Outcome;
+use crate::vocabulary::{Outcome, ParcelKind};
 
 use super::refusal::Refusal;
 
@@ -162,6 +162,33 @@ impl Parcel {
             ParcelState::Failed(o) => DisplayState::Failed(o),
             ParcelState::Pending => DisplayState::ToDo,
         }
+    }
+
+    /// Whether the courier can still work on this parcel today (to do, at the
+    /// door, or failed with a retry allowed): what the parcel screen offers.
+    pub fn open_for_delivery(&self) -> bool {
+        match self.display_state() {
+            DisplayState::ToDo | DisplayState::AtDoor => true,
+            DisplayState::Failed(_) => self.check(&Action::Arrive).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// Whether the parcel needs nothing more today (no new visit can start):
+    /// what the route list folds away. A locked parcel is neither open nor
+    /// finished: it still needs its "no code" outcome.
+    pub fn is_finished(&self) -> bool {
+        match self.display_state() {
+            DisplayState::ToDo | DisplayState::AtDoor | DisplayState::Locked => false,
+            DisplayState::Failed(_) => self.check(&Action::Arrive).is_err(),
+            DisplayState::Delivered | DisplayState::Withdrawn | DisplayState::Returned => true,
+        }
+    }
+
+    /// Whether an item is to be collected from the buyer (exchange, pick-up).
+    pub fn has_item_to_collect(&self) -> bool {
+        matches!(self.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup)
+            && self.spec.collect.is_some()
     }
 
     /// Whether an action is legal now; the refusal says why not.

@@ -136,6 +136,15 @@ pub struct ReturnLine {
     pub received: Option<Intake>,
 }
 
+impl ReturnLine {
+    /// Whether who pays this return's fees may be changed at the depot: a
+    /// return that follows a failed outcome event (the rule of
+    /// [`super::fees::check_fee_change`] then decides the new payer).
+    pub fn fees_changeable(&self) -> bool {
+        self.outcome_event.is_some() && matches!(self.because, ExpectedBecause::Failed(_))
+    }
+}
+
 /// A reference to an event by id and hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRef {
