@@ -54,6 +54,18 @@ impl Terminal {
         })
     }
 
+    /// The screens' one step at the door: records arrival first if the
+    /// courier had not (as a code entry does), then the inspection offer.
+    pub fn arrive_and_offer_inspection(
+        &mut self,
+        label: &str,
+    ) -> Result<SignedEvent, TerminalError> {
+        if self.parcel(label)?.visit.is_none() {
+            self.arrive(label)?;
+        }
+        self.offer_inspection(label)
+    }
+
     /// Logs an attempt to reach the buyer.
     pub fn contact(
         &mut self,

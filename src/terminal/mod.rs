@@ -490,4 +490,33 @@ impl Terminal {
             .parcel_by_label(label.trim())?
             .ok_or_else(|| TerminalError::UnknownLabel(label.trim().to_owned()))
     }
+
+    /// The label of the parcel a scanned or typed text names: the label itself,
+    /// or the one label that ends with the typed characters.
+    pub fn resolve_label(&self, text: &str) -> Result<String, TerminalError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(TerminalError::UnknownLabel(String::new()));
+        }
+        match self.parcel(text) {
+            Ok(p) => return Ok(p.spec.label),
+            Err(TerminalError::UnknownLabel(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let upper = text.to_uppercase();
+        let matches: Vec<String> = self
+            .parcels()?
+            .into_iter()
+            .map(|p| p.spec.label)
+            .filter(|l| l.ends_with(&upper))
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(TerminalError::UnknownLabel(text.to_owned())),
+            many => Err(TerminalError::AmbiguousLabel {
+                text: text.to_owned(),
+                matches: many.len(),
+            }),
+        }
+    }
 }

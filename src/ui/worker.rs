@@ -206,7 +206,7 @@ impl Worker {
                 sync: sync_status(t),
             }),
             Command::Open(text) => {
-                let label = resolve_label(t, &text)?;
+                let label = t.resolve_label(&text)?;
                 self.parcel_reply(&label, true)
             }
             Command::Arrive(label) => {
@@ -214,11 +214,7 @@ impl Worker {
                 self.parcel_reply(&label, false)
             }
             Command::OfferInspection(label) => {
-                let p = t.parcel(&label)?;
-                if p.visit.is_none() {
-                    t.arrive(&label)?;
-                }
-                t.offer_inspection(&label)?;
+                t.arrive_and_offer_inspection(&label)?;
                 self.parcel_reply(&label, false)
             }
             Command::Collect { label, item } => {
@@ -282,34 +278,5 @@ fn sync_status(t: &Terminal) -> Option<SyncStatus> {
             warn!(error = %e, "cannot read the sync state");
             None
         }
-    }
-}
-
-/// The label of the parcel a scanned or typed text names: the label itself, or
-/// the one label that ends with the typed digits.
-fn resolve_label(t: &Terminal, text: &str) -> Result<String, TerminalError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(TerminalError::UnknownLabel(String::new()));
-    }
-    match t.parcel(text) {
-        Ok(p) => return Ok(p.spec.label),
-        Err(TerminalError::UnknownLabel(_)) => {}
-        Err(e) => return Err(e),
-    }
-    let upper = text.to_uppercase();
-    let matches: Vec<String> = t
-        .parcels()?
-        .into_iter()
-        .map(|p| p.spec.label)
-        .filter(|l| l.ends_with(&upper))
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(TerminalError::UnknownLabel(text.to_owned())),
-        many => Err(TerminalError::AmbiguousLabel {
-            text: text.to_owned(),
-            matches: many.len(),
-        }),
     }
 }
