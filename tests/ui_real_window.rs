@@ -1,0 +1,168 @@
+//! Every top-level screen opened by the real `courier-terminal ui` binary in a
+//! real window (Xvfb, Slint's winit backend and software renderer), not only in
+//! Slint's testing backend, where a window's size and layout are resolved
+//! differently: a binding loop between the enrollment screen and its header
+//! panicked at the first start of every fresh handheld ("Recursion detected")
+//! while the testing-backend tests passed.
+//!
+//! The app is driven as a person would: key presses, typed text (a
+//! keyboard-wedge scanner) and taps from `xdotool`; each step waits for the app's
+//! own log line naming the screen it shows, and fails at once if the process
+//! ends. Screenshots of each screen land in Cargo's temporary directory.
+
+mod real_window;
+mod sync_support;
+
+use std::path::Path;
+
+use courier_protocol::api::CreateSupervisorRequest;
+use courier_protocol::enrollment_qr::Profile;
+use courier_protocol::vocabulary::CodePolicy;
+use courier_terminal::sync::enrollment::needs_enrollment;
+use courier_terminal::terminal::DataDir;
+use escrow_reference_server::admin;
+use real_window::{RealApp, VirtualDisplay, shots_dir};
+use sync_support::{FAST, Server, data_dir, enroll, ok, term};
+
+/// The first-run screen on a fresh handheld starts and enrolls, in the three
+/// languages, at 720x1280 and 480x800, with and without the panel's density,
+/// full screen or in a window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_handheld_starts_on_the_enrollment_screen_and_enrolls_in_a_real_window() {
+    let server = Server::start().await;
+    let shots = shots_dir();
+    for (width, height, dpi) in [(720u32, 1280u32, "294"), (480, 800, "233")] {
+        let display = VirtualDisplay::start(width, height);
+        for lang in ["fr", "ar", "en"] {
+            for handheld in [true, false] {
+                let tmp = tempfile::tempdir().expect("tmp");
+                let data = data_dir(&tmp);
+                let mut args = vec!["--lang", lang];
+                if handheld {
+                    args.extend(["--fullscreen", "--panel-dpi", dpi]);
+                }
+                let qr = server.enrollment_qr(Profile::Test);
+                let name = format!(
+                    "first-run-{lang}-{width}x{height}-{}",
+                    if handheld { "handheld" } else { "window" }
+                );
+                let display = &display;
+                tokio::task::block_in_place(|| {
+                    let mut app = RealApp::start(display, &data, &args);
+                    app.wait_screen("Enroll");
+                    app.assert_running();
+                    display.screenshot(&shots.join(format!("{name}.png")));
+                    // The QR box has the focus: a keyboard-wedge scanner types the QR and Enter.
+                    display.type_text(&qr);
+                    display.key(&["Return"]);
+                    app.wait_for_log("enrolled from the first-run screen");
+                    display.screenshot(&shots.join(format!("{name}-enrolled.png")));
+                    // Enter goes on to the day's route in the same window.
+                    display.key(&["Return"]);
+                    app.wait_screen("Route");
+                    app.assert_running();
+                    app.kill();
+                });
+                assert!(
+                    !needs_enrollment(&DataDir(data.clone())),
+                    "{name}: the device is enrolled"
+                );
+            }
+        }
+    }
+}
+
+/// After `courier-terminal init` (an identity, no server key pinned yet), the
+/// app starts on the enrollment screen too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_initialised_device_without_a_server_starts_on_the_enrollment_screen() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = data_dir(&tmp);
+    ok(&data, &["init", "--device-id", "DEV-RW-1"]).await;
+    let display = VirtualDisplay::start(720, 1280);
+    tokio::task::block_in_place(|| {
+        let mut app = RealApp::start(&display, &data, &["--panel-dpi", "294", "--fullscreen"]);
+        app.wait_screen("Enroll");
+        display.screenshot(&shots_dir().join("first-run-after-init.png"));
+        app.assert_running();
+        app.kill();
+    });
+}
+
+struct Day {
+    server: Server,
+    _tmp: tempfile::TempDir,
+    data: std::path::PathBuf,
+}
+
+/// An enrolled device with a day of three parcels and a depot supervisor
+/// (PIN 2468), synced from the reference server on loopback.
+async fn enrolled_day() -> Day {
+    let server = Server::start().await;
+    let now = server.state().now_ms();
+    admin::create_supervisor(
+        server.state().store(),
+        &CreateSupervisorRequest {
+            supervisor_id: "SUP-RW-1".into(),
+            name: "Samira".into(),
+            depot: "Depot".into(),
+            badge: true,
+            pin: Some("2468".into()),
+            attempt_limit: None,
+            pin_iterations: Some(1_000),
+        },
+        now,
+    )
+    .await
+    .expect("supervisor");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = data_dir(&tmp);
+    let orders: Vec<_> = ["RW-1", "RW-2", "RW-3"]
+        .iter()
+        .map(|o| server.order(o, CodePolicy::OfflineAllowed))
+        .collect();
+    let device = enroll(&server, &data).await;
+    let ids: Vec<&str> = orders.iter().map(|o| o.parcel_id.as_str()).collect();
+    server.manifest(&device, &ids, 3_600_000);
+    let mut sync_args = vec!["sync"];
+    sync_args.extend_from_slice(FAST);
+    let o = term(&data, &sync_args, &[]).await;
+    assert!(o.status.success(), "{}", sync_support::text(&o));
+    Day {
+        server,
+        _tmp: tmp,
+        data,
+    }
+}
+
+fn shot(display: &VirtualDisplay, name: &str) {
+    display.screenshot(&shots_dir().join(format!("{name}.png")));
+}
+
+/// Explores the enrolled device's screens (development aid).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explore() {
+    let day = enrolled_day().await;
+    let display = VirtualDisplay::start(720, 1280);
+    tokio::task::block_in_place(|| {
+        let mut app = RealApp::start(&display, &day.data, &["--lang", "en"]);
+        app.wait_for_log("terminal assembled");
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        let _ = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(&day.data)
+            .arg("/tmp/rwday")
+            .status();
+        shot(&display, "x-start");
+        app.wait_screen("Route");
+        shot(&display, "x-route");
+        display.focus_app();
+        display.type_text("1");
+        display.key(&["Return"]);
+        app.wait_screen("Parcel");
+        shot(&display, "x-parcel");
+        app.kill();
+    });
+    let _ = &day.server;
+    let _ = Path::new("");
+}
