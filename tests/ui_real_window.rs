@@ -13,8 +13,6 @@
 mod real_window;
 mod sync_support;
 
-use std::path::Path;
-
 use courier_protocol::api::CreateSupervisorRequest;
 use courier_protocol::enrollment_qr::Profile;
 use courier_protocol::vocabulary::CodePolicy;
@@ -90,7 +88,9 @@ async fn an_initialised_device_without_a_server_starts_on_the_enrollment_screen(
 }
 
 struct Day {
-    server: Server,
+    _server: Server,
+    /// The buyers' numeric codes, in the order of the parcels.
+    codes: Vec<String>,
     _tmp: tempfile::TempDir,
     data: std::path::PathBuf,
 }
@@ -129,7 +129,8 @@ async fn enrolled_day() -> Day {
     let o = term(&data, &sync_args, &[]).await;
     assert!(o.status.success(), "{}", sync_support::text(&o));
     Day {
-        server,
+        _server: server,
+        codes: orders.iter().map(|o| o.numeric_code.clone()).collect(),
         _tmp: tmp,
         data,
     }
@@ -139,30 +140,94 @@ fn shot(display: &VirtualDisplay, name: &str) {
     display.screenshot(&shots_dir().join(format!("{name}.png")));
 }
 
-/// Explores the enrolled device's screens (development aid).
+/// The courier's screens on an enrolled device, at a handheld's size and
+/// density (720x1280, 294 dpi, full screen): the route list, a parcel, the code
+/// pad and its verdict, the outcomes, the no-answer screen, the menu and the
+/// diagnosis; then the supervisor's depot session: sign-in by PIN on the
+/// physical keys, a return scanned in, the fee change and the day close.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn explore() {
+async fn every_screen_of_an_enrolled_day_opens_in_a_real_window() {
     let day = enrolled_day().await;
+    ok(&day.data, &["arrive", "L-RW-1"]).await;
+    ok(&day.data, &["inspect", "L-RW-1"]).await;
+    // A failed attempt: its return fee is one the supervisor may change.
+    let failed = [
+        "attempt",
+        "L-RW-3",
+        "--outcome",
+        "carrier_problem",
+        "--reason",
+        "vehicle",
+    ];
+    ok(&day.data, &failed).await;
+    let code = day.codes[0].clone();
     let display = VirtualDisplay::start(720, 1280);
     tokio::task::block_in_place(|| {
-        let mut app = RealApp::start(&display, &day.data, &["--lang", "en"]);
-        app.wait_for_log("terminal assembled");
-        std::thread::sleep(std::time::Duration::from_secs(5));
-        let _ = std::process::Command::new("cp")
-            .arg("-r")
-            .arg(&day.data)
-            .arg("/tmp/rwday")
-            .status();
-        shot(&display, "x-start");
+        let mut app = RealApp::start(
+            &display,
+            &day.data,
+            &["--lang", "en", "--fullscreen", "--panel-dpi", "294"],
+        );
         app.wait_screen("Route");
-        shot(&display, "x-route");
+        app.wait_for_log("window sized to the screen");
         display.focus_app();
+        shot(&display, "tour-01-route");
+        // A label typed on the physical keys (its last digits) opens the parcel.
         display.type_text("1");
         display.key(&["Return"]);
         app.wait_screen("Parcel");
-        shot(&display, "x-parcel");
+        shot(&display, "tour-02-parcel");
+        // Arrived and inspected already: the bottom button takes the code.
+        app.tap_to(&display, 360, 1210, "Code");
+        shot(&display, "tour-03-code");
+        display.type_text(&code);
+        display.key(&["Return"]);
+        app.wait_for_log("code verdict shown");
+        shot(&display, "tour-04-code-verdict");
+        display.key(&["Return"]);
+        app.wait_screen("Route");
+        // The second parcel: cannot deliver, then the outcomes and "no answer".
+        display.type_text("2");
+        display.key(&["Return"]);
+        app.wait_screen("Parcel");
+        shot(&display, "tour-05-parcel-not-arrived");
+        app.tap_to(&display, 360, 1090, "Outcome");
+        shot(&display, "tour-06-outcome");
+        display.tap(360, 620);
+        app.tap_to(&display, 360, 1210, "NoAnswer");
+        shot(&display, "tour-07-no-answer");
+        display.key(&["Escape"]);
+        app.wait_screen("Outcome");
+        display.key(&["Escape"]);
+        app.wait_screen("Parcel");
+        display.key(&["Escape"]);
+        app.wait_screen("Route");
+        // The menu, and the diagnosis behind a long press on its title.
+        app.tap_to(&display, 660, 60, "About");
+        shot(&display, "tour-08-menu");
+        display.hold(420, 185, 3.5);
+        app.wait_screen("Diagnose");
+        shot(&display, "tour-09-diagnose");
+        display.key(&["Escape"]);
+        app.wait_screen("About");
+        // The depot: the supervisor signs in with the PIN on the physical keys.
+        app.tap_to(&display, 360, 912, "DepotSignIn");
+        shot(&display, "tour-10-depot-sign-in");
+        display.tap(360, 456);
+        display.key(&["2", "4", "6", "8", "Return"]);
+        app.wait_screen("Depot");
+        display.tap(250, 716);
+        display.type_text("L-RW-2");
+        display.key(&["Return"]);
+        app.wait_for_log("return scanned in");
+        shot(&display, "tour-11-depot-scan-in");
+        // The failed parcel, still missing: who pays its return fee.
+        app.tap_to(&display, 360, 890, "DepotFee");
+        shot(&display, "tour-12-depot-fee");
+        app.tap_to(&display, 100, 185, "Depot");
+        app.tap_to(&display, 204, 1210, "DepotClose");
+        shot(&display, "tour-13-depot-close");
+        app.assert_running();
         app.kill();
     });
-    let _ = &day.server;
-    let _ = Path::new("");
 }

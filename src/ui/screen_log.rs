@@ -1,4 +1,5 @@
-//! The screen on show, written to the log each time it changes: the journal
+//! The screen on show, written to the log each time one is made (its view's
+//! `init` in `ui/app.slint`, when the frame that shows it is laid out): the journal
 //! then tells carrier IT what the courier saw and when, and the real-window
 //! smoke test (`tests/ui_real_window.rs`) follows the app through it.
 
@@ -7,7 +8,8 @@ use tracing::info;
 
 use super::{AppState, MainWindow};
 
-/// Logs the screen on show now and at every change.
+/// Logs the screen on show now (made with the window, before this was
+/// connected) and each screen the window makes from then on.
 pub(crate) fn follow(ui: &MainWindow) {
     let app = ui.global::<AppState>();
     app.on_shown(|screen| info!(?screen, "screen shown"));

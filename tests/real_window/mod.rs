@@ -94,6 +94,21 @@ impl VirtualDisplay {
         self.xdotool(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
     }
 
+    /// A press held `seconds` at (x, y) (a service entry that no tap opens).
+    pub fn hold(&self, x: u32, y: u32, seconds: f32) {
+        self.xdotool(&[
+            "mousemove",
+            &x.to_string(),
+            &y.to_string(),
+            "mousedown",
+            "1",
+            "sleep",
+            &seconds.to_string(),
+            "mouseup",
+            "1",
+        ]);
+    }
+
     fn xdotool(&self, args: &[&str]) {
         let st = Command::new(tool("xdotool"))
             .args(args)
@@ -189,7 +204,34 @@ impl RealApp {
 
     /// Waits for a log line containing `needle`; fails if the app ends first.
     pub fn wait_for_log(&mut self, needle: &str) {
-        let deadline = Instant::now() + STEP;
+        assert!(
+            self.log_within(needle, STEP),
+            "no {needle:?} within {STEP:?}; the app logged:\n{}",
+            self.log.join("\n")
+        );
+    }
+
+    /// Taps (x, y) until the app shows `screen`: a tap that lands while the
+    /// tap guard still holds (600 ms after a tap that records, longer on a
+    /// loaded machine) is not taken, as on the device; a person taps again.
+    pub fn tap_to(&mut self, display: &VirtualDisplay, x: u32, y: u32, screen: &str) {
+        let needle = format!("screen shown screen={screen}");
+        for _ in 0..5 {
+            display.tap(x, y);
+            if self.log_within(&needle, Duration::from_secs(3)) {
+                return;
+            }
+        }
+        panic!(
+            "tapping ({x}, {y}) never showed {screen}; the app logged:\n{}",
+            self.log.join("\n")
+        );
+    }
+
+    /// Whether a log line containing `needle` comes within `wait`; fails if
+    /// the app ends first.
+    fn log_within(&mut self, needle: &str, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
@@ -197,7 +239,7 @@ impl RealApp {
                     let hit = line.contains(needle);
                     self.log.push(line);
                     if hit {
-                        return;
+                        return true;
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -207,10 +249,7 @@ impl RealApp {
                         self.log.join("\n")
                     );
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-                    "no {needle:?} within {STEP:?}; the app logged:\n{}",
-                    self.log.join("\n")
-                ),
+                Err(mpsc::RecvTimeoutError::Timeout) => return false,
             }
         }
     }
