@@ -18,8 +18,9 @@ use courier_protocol::vocabulary::SupervisorFactor;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::Ed25519KeyPair;
 
-use crate::ServerError;
-use crate::storage::{NewManifest, OrderRow, Storage};
+use crate::error::{Invalid, NotFound, ServerError, StorageError};
+use crate::records::{NewManifest, OrderRow};
+use crate::storage::Storage;
 
 /// Default PBKDF2 iterations of the numeric form.
 pub const DEFAULT_ITERATIONS: u32 = 600_000;
@@ -34,13 +35,13 @@ pub async fn server_key(db: &dyn Storage) -> Result<Ed25519KeyPair, ServerError>
     let stored = match db.meta("server_key_pkcs8").await? {
         Some(h) => h,
         None => {
-            let k = generate_pkcs8().map_err(|e| ServerError::Key(e.to_string()))?;
+            let k = generate_pkcs8().map_err(ServerError::Key)?;
             db.meta_or_insert("server_key_pkcs8", &hex::encode(&k))
                 .await?
         }
     };
-    let pkcs8 = hex::decode(stored).map_err(|e| ServerError::Key(e.to_string()))?;
-    keypair_from_pkcs8(&pkcs8).map_err(|e| ServerError::Key(e.to_string()))
+    let pkcs8 = hex::decode(stored).map_err(|e| StorageError::corrupt("server key", e))?;
+    keypair_from_pkcs8(&pkcs8).map_err(ServerError::Key)
 }
 
 /// Hash under which a token is stored (the token itself is never kept).
@@ -53,7 +54,7 @@ pub fn random_hex<const N: usize>() -> Result<String, ServerError> {
     let mut b = [0u8; N];
     SystemRandom::new()
         .fill(&mut b)
-        .map_err(|_| ServerError::Key("system random generator failed".into()))?;
+        .map_err(|_| ServerError::Key(courier_protocol::ProtocolError::Random))?;
     Ok(hex::encode(b))
 }
 
@@ -77,36 +78,33 @@ pub async fn create_order(
     req: &CreateOrderRequest,
 ) -> Result<CreateOrderResponse, ServerError> {
     if req.order_ref.is_empty() || req.order_ref.contains(':') || req.order_ref.len() > 64 {
-        return Err(ServerError::Invalid(
-            "order_ref must be 1-64 printable characters without ':'".into(),
-        ));
+        return Err(Invalid::OrderRef.into());
     }
     let digits = req.digits.unwrap_or(6);
     if !(4..=12).contains(&digits) {
-        return Err(ServerError::Invalid(
-            "digits must be between 4 and 12".into(),
-        ));
+        return Err(Invalid::Digits.into());
     }
     let iterations = req.iterations.unwrap_or(DEFAULT_ITERATIONS);
     if iterations > MAX_ITERATIONS {
-        return Err(ServerError::Invalid(format!(
-            "iterations must be at most {MAX_ITERATIONS}"
-        )));
+        return Err(Invalid::TooManyIterations {
+            field: "iterations",
+            max: MAX_ITERATIONS,
+        }
+        .into());
     }
-    let iterations = NonZeroU32::new(iterations)
-        .ok_or_else(|| ServerError::Invalid("iterations must be at least 1".into()))?;
+    let iterations = NonZeroU32::new(iterations).ok_or(Invalid::NoIterations {
+        field: "iterations",
+    })?;
     let seed = match &req.demo_secret {
         Some(s) => CodeSeed::demo(s, &req.order_ref),
-        None => CodeSeed::random().map_err(|e| ServerError::Key(e.to_string()))?,
+        None => CodeSeed::random().map_err(ServerError::Key)?,
     };
     let codes = issue_codes(&seed, &req.order_ref, digits, iterations, req.policy)
-        .map_err(|e| ServerError::Invalid(e.to_string()))?;
+        .map_err(Invalid::Codes)?;
     let parcel_id = format!("P-{}", uuid::Uuid::now_v7().simple());
     let attempt_limit = req.attempt_limit.unwrap_or(DEFAULT_ATTEMPT_LIMIT);
     if attempt_limit == 0 {
-        return Err(ServerError::Invalid(
-            "attempt_limit must be at least 1: a terminal refuses a limit of 0".into(),
-        ));
+        return Err(Invalid::NoAttempts.into());
     }
     let spec = ManifestParcel {
         parcel_id: parcel_id.clone(),
@@ -151,22 +149,22 @@ pub async fn create_supervisor(
     now_ms: i64,
 ) -> Result<CreateSupervisorResponse, ServerError> {
     if req.depot.trim().is_empty() {
-        return Err(ServerError::Invalid("depot must not be empty".into()));
+        return Err(Invalid::NoDepot.into());
     }
     if !req.badge && req.pin.is_none() {
-        return Err(ServerError::Invalid(
-            "a supervisor needs a badge, a PIN, or both: set \"badge\": true or give a \"pin\""
-                .into(),
-        ));
+        return Err(Invalid::NoSupervisorFactor.into());
     }
     let iterations = req.pin_iterations.unwrap_or(DEFAULT_ITERATIONS);
     if iterations > MAX_ITERATIONS {
-        return Err(ServerError::Invalid(format!(
-            "pin_iterations must be at most {MAX_ITERATIONS}"
-        )));
+        return Err(Invalid::TooManyIterations {
+            field: "pin_iterations",
+            max: MAX_ITERATIONS,
+        }
+        .into());
     }
-    let iterations = NonZeroU32::new(iterations)
-        .ok_or_else(|| ServerError::Invalid("pin_iterations must be at least 1".into()))?;
+    let iterations = NonZeroU32::new(iterations).ok_or(Invalid::NoIterations {
+        field: "pin_iterations",
+    })?;
     let issued = issue_supervisor(
         &req.supervisor_id,
         &req.name,
@@ -176,7 +174,7 @@ pub async fn create_supervisor(
         req.attempt_limit
             .unwrap_or(DEFAULT_SUPERVISOR_ATTEMPT_LIMIT),
     )
-    .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    .map_err(Invalid::Supervisor)?;
     let mut keys = Vec::new();
     if let Some(k) = &issued.badge_key {
         keys.push((SupervisorFactor::Badge, *k.as_bytes()));
@@ -225,23 +223,16 @@ async fn issue(
     checked: bool,
 ) -> Result<SignedManifest, ServerError> {
     if checked && req.valid_for_ms <= 0 {
-        return Err(ServerError::Invalid(
-            "valid_for_ms must be positive: a terminal refuses an expired manifest".into(),
-        ));
+        return Err(Invalid::ManifestValidity.into());
     }
     let mut seen = std::collections::BTreeSet::new();
     for p in req.parcel_ids.iter().chain(&req.withdrawn) {
         if checked && !seen.insert(p) {
-            return Err(ServerError::Invalid(format!(
-                "parcel {p} is named twice (listed twice, or both listed and withdrawn); a terminal refuses such a manifest"
-            )));
+            return Err(Invalid::ParcelTwice(p.clone()).into());
         }
     }
     if db.device(&req.device_id).await?.is_none() {
-        return Err(ServerError::NotFound(format!(
-            "device {} is not enrolled",
-            req.device_id
-        )));
+        return Err(NotFound::Device(req.device_id.clone()).into());
     }
     let mut parcels = Vec::new();
     let all = req.parcel_ids.iter().map(|p| (p, false));
@@ -250,7 +241,7 @@ async fn issue(
         let order = db
             .order(pid)
             .await?
-            .ok_or_else(|| ServerError::NotFound(format!("no order with parcel id {pid}")))?;
+            .ok_or_else(|| NotFound::Order(pid.clone()))?;
         let mut spec = order.spec;
         spec.route_order = u32::try_from(i + 1).unwrap_or(u32::MAX);
         spec.withdrawn = is_withdrawn;
@@ -272,12 +263,10 @@ async fn issue(
         supervisors: db.depot_supervisors(&req.depot).await?,
     };
     if checked {
-        body.check_content().map_err(|why| {
-            ServerError::Invalid(format!("a terminal would refuse this manifest: {why}"))
-        })?;
+        body.check_content().map_err(Invalid::ManifestContent)?;
     }
-    let signed = SignedManifest::sign(body, key).map_err(|e| ServerError::Key(e.to_string()))?;
-    let json = serde_json::to_string(&signed).map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let signed = SignedManifest::sign(body, key).map_err(ServerError::Key)?;
+    let json = serde_json::to_string(&signed).map_err(|e| Invalid::Encoding(e.into()))?;
     let ids: Vec<String> = req
         .parcel_ids
         .iter()
