@@ -147,7 +147,7 @@ pub async fn check_code(
     check: &CodeCheck,
     now_ms: i64,
 ) -> Result<Verdict, ServerError> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_code_check().await?;
     if !tx.parcel_issued_to(device_id, &check.parcel_id).await? {
         tx.commit().await?;
         return Ok(Verdict::NotIssued);

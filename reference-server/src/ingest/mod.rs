@@ -45,7 +45,7 @@ async fn ingest_once(
     keys: &BatchKeys,
     now_ms: i64,
 ) -> Result<IngestOutcome, ServerError> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_batch().await?;
     let ctx = tx
         .load_batch(device_id, keys)
         .await?

@@ -40,6 +40,7 @@ use crate::state::AppState;
 struct RawBatch {
     events: Vec<CheckedValue>,
 }
+
 fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, RequestAuthError> {
     headers
         .get(name)

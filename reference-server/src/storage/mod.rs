@@ -21,21 +21,26 @@ use courier_protocol::supervisor::SupervisorCredential;
 use courier_protocol::vocabulary::SupervisorFactor;
 
 pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource};
-pub use transaction::Transaction;
+pub use transaction::{BatchTransaction, CodeCheckTransaction};
 
 use crate::error::ServerError;
 
 /// Every read and write the server makes. Implementations keep each method
 /// atomic; the decisions that read and write together (a batch, an online
-/// code check) run in one [`Transaction`] each, which the engine opens.
+/// code check) run in one transaction each ([`transaction`]), which the
+/// engine opens.
 #[async_trait]
 pub trait Storage: Send + Sync {
     /// Which engine this is (`sqlite` or `postgres`).
     fn engine(&self) -> &'static str;
 
-    /// Opens a transaction; dropped without [`Transaction::commit`], it
-    /// rolls back.
-    async fn begin(&self) -> Result<Box<dyn Transaction + '_>, ServerError>;
+    /// Opens the transaction of a batch; dropped without
+    /// [`BatchTransaction::commit`], it rolls back.
+    async fn begin_batch(&self) -> Result<Box<dyn BatchTransaction + '_>, ServerError>;
+
+    /// Opens the transaction of an online code check; dropped without
+    /// [`CodeCheckTransaction::commit`], it rolls back.
+    async fn begin_code_check(&self) -> Result<Box<dyn CodeCheckTransaction + '_>, ServerError>;
 
     /// Reads a meta value.
     async fn meta(&self, key: &str) -> Result<Option<String>, ServerError>;

@@ -1,9 +1,9 @@
-//! One open transaction of the storage: the few reads and writes of the
-//! decisions that must see and change rows together. Ingest
-//! ([`crate::ingest`]) loads a batch's context and applies its writes; the
-//! online code check ([`crate::code_check`]) spends a try with a conditional
-//! update, compares, and logs. Both are written once over this trait; each
-//! engine implements it on its own connection.
+//! The transactions of the decisions that must see and change rows
+//! together, each a small trait: ingest ([`crate::ingest`]) loads a batch's
+//! context and applies its writes; the online code check
+//! ([`crate::code_check`]) spends a try with a conditional update, compares,
+//! and logs. Both decisions are written once over these traits; each engine
+//! implements them on one connection.
 
 use async_trait::async_trait;
 
@@ -51,10 +51,11 @@ pub struct CodeCheckLog {
     pub at_ms: i64,
 }
 
-/// An open transaction. Dropped without [`Transaction::commit`], it rolls
-/// back (a request cancelled halfway writes nothing).
+/// An open transaction of a batch. Dropped without
+/// [`BatchTransaction::commit`], it rolls back (a request cancelled halfway
+/// writes nothing).
 #[async_trait]
-pub trait Transaction: Send {
+pub trait BatchTransaction: Send {
     /// Locks the device's chain (and the orders of the batch's parcels, in
     /// parcel order) and loads what [`crate::ingest::plan`] reads; `None`
     /// when the device is not enrolled.
@@ -73,6 +74,14 @@ pub trait Transaction: Send {
         now_ms: i64,
     ) -> Result<(), ServerError>;
 
+    /// Commits.
+    async fn commit(self: Box<Self>) -> Result<(), ServerError>;
+}
+
+/// An open transaction of an online code check. Dropped without
+/// [`CodeCheckTransaction::commit`], it rolls back.
+#[async_trait]
+pub trait CodeCheckTransaction: Send {
     /// Whether a parcel was ever in a manifest issued to the device.
     async fn parcel_issued_to(
         &mut self,

@@ -31,7 +31,7 @@ use self::url::redact;
 use crate::error::{Conflict, Invalid, ServerError, StorageError};
 use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource};
 use crate::storage::rows::{self, factor_str, group_report_sources, to_i64, to_u64};
-use crate::storage::{Storage, Transaction};
+use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
 /// The PostgreSQL migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
 const MIGRATIONS: &[&str] = &[
@@ -172,7 +172,11 @@ impl Storage for PgStore {
         "postgres"
     }
 
-    async fn begin(&self) -> Result<Box<dyn Transaction + '_>, ServerError> {
+    async fn begin_batch(&self) -> Result<Box<dyn BatchTransaction + '_>, ServerError> {
+        Ok(Box::new(PgTx::begin(&self.pool).await?))
+    }
+
+    async fn begin_code_check(&self) -> Result<Box<dyn CodeCheckTransaction + '_>, ServerError> {
         Ok(Box::new(PgTx::begin(&self.pool).await?))
     }
 

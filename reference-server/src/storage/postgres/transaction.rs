@@ -1,5 +1,5 @@
 //! A PostgreSQL transaction on one pooled connection. Dropped before
-//! [`Transaction::commit`] (an error, a cancelled request), it is rolled back
+//! a commit (an error, a cancelled request), it is rolled back
 //! on a spawned task before the connection goes back to the pool; outside a
 //! runtime the connection is closed instead, which rolls back too.
 
@@ -11,7 +11,7 @@ use super::reads::{device_from, pg_err, pool_err};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::{ServerError, StorageError};
 use crate::storage::rows::{self, counter};
-use crate::storage::transaction::{CodeCheckLog, Transaction, TrySpend};
+use crate::storage::transaction::{BatchTransaction, CodeCheckLog, CodeCheckTransaction, TrySpend};
 
 /// An open PostgreSQL transaction (`READ COMMITTED`).
 pub(super) struct PgTx {
@@ -27,6 +27,17 @@ impl PgTx {
         Ok(PgTx {
             client: Some(client),
         })
+    }
+
+    /// Commits; the connection goes back to the pool. On failure it is still
+    /// held, and dropping `self` rolls back (or closes the connection).
+    async fn finish(mut self: Box<Self>) -> Result<(), ServerError> {
+        self.client()?
+            .batch_execute("COMMIT")
+            .await
+            .map_err(pg_err)?;
+        self.client = None;
+        Ok(())
     }
 
     fn client(&self) -> Result<&Object, ServerError> {
@@ -60,7 +71,7 @@ impl Drop for PgTx {
 }
 
 #[async_trait]
-impl Transaction for PgTx {
+impl BatchTransaction for PgTx {
     async fn load_batch(
         &mut self,
         device_id: &str,
@@ -92,6 +103,13 @@ impl Transaction for PgTx {
         apply(self.client()?, device_id, &writes, now_ms).await
     }
 
+    async fn commit(self: Box<Self>) -> Result<(), ServerError> {
+        self.finish().await
+    }
+}
+
+#[async_trait]
+impl CodeCheckTransaction for PgTx {
     async fn parcel_issued_to(
         &mut self,
         device_id: &str,
@@ -169,16 +187,7 @@ impl Transaction for PgTx {
         Ok(())
     }
 
-    async fn commit(mut self: Box<Self>) -> Result<(), ServerError> {
-        let client = self.client()?;
-        match client.batch_execute("COMMIT").await {
-            Ok(()) => {
-                // Committed: the connection goes back to the pool as is.
-                self.client = None;
-                Ok(())
-            }
-            // Still held: dropping `self` rolls back (or closes the connection).
-            Err(e) => Err(pg_err(e)),
-        }
+    async fn commit(self: Box<Self>) -> Result<(), ServerError> {
+        self.finish().await
     }
 }

@@ -25,7 +25,7 @@ use self::worker::Worker;
 use crate::error::{Conflict, ServerError, StorageError};
 use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource};
 use crate::storage::rows::{self, factor_str, group_report_sources, to_i64, to_u64};
-use crate::storage::{Storage, Transaction};
+use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
 /// The SQLite migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
 const MIGRATIONS: &[&str] = &[
@@ -98,7 +98,11 @@ impl Storage for SqliteStore {
         "sqlite"
     }
 
-    async fn begin(&self) -> Result<Box<dyn Transaction + '_>, ServerError> {
+    async fn begin_batch(&self) -> Result<Box<dyn BatchTransaction + '_>, ServerError> {
+        Ok(Box::new(SqliteTx::begin(&self.worker).await?))
+    }
+
+    async fn begin_code_check(&self) -> Result<Box<dyn CodeCheckTransaction + '_>, ServerError> {
         Ok(Box::new(SqliteTx::begin(&self.worker).await?))
     }
 
@@ -591,7 +595,7 @@ mod tests {
     async fn a_dropped_transaction_writes_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("server.sqlite")).expect("open");
-        let mut tx = store.begin().await.expect("begin");
+        let mut tx = store.begin_code_check().await.expect("begin");
         tx.log_code_check(&crate::storage::transaction::CodeCheckLog {
             device_id: "d".into(),
             parcel_id: "p".into(),

@@ -1,7 +1,7 @@
 //! A SQLite transaction: a session on the connection's thread, opened with
 //! `BEGIN IMMEDIATE` (the file's write lock, so a second process on the same
 //! file waits instead of interleaving) and rolled back by the thread if the
-//! handle is dropped before [`Transaction::commit`].
+//! handle is dropped before a commit.
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
@@ -12,7 +12,7 @@ use super::worker::{Session, Worker};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::ServerError;
 use crate::storage::rows;
-use crate::storage::transaction::{CodeCheckLog, Transaction, TrySpend};
+use crate::storage::transaction::{BatchTransaction, CodeCheckLog, CodeCheckTransaction, TrySpend};
 
 /// An open SQLite transaction.
 pub(super) struct SqliteTx {
@@ -28,10 +28,17 @@ impl SqliteTx {
             .await?;
         Ok(SqliteTx { session })
     }
+
+    /// Commits.
+    async fn finish(self: Box<Self>) -> Result<(), ServerError> {
+        self.session
+            .run(|c| c.execute_batch("COMMIT").map_err(db_err))
+            .await
+    }
 }
 
 #[async_trait]
-impl Transaction for SqliteTx {
+impl BatchTransaction for SqliteTx {
     async fn load_batch(
         &mut self,
         device_id: &str,
@@ -58,6 +65,13 @@ impl Transaction for SqliteTx {
             .await
     }
 
+    async fn commit(self: Box<Self>) -> Result<(), ServerError> {
+        self.finish().await
+    }
+}
+
+#[async_trait]
+impl CodeCheckTransaction for SqliteTx {
     async fn parcel_issued_to(
         &mut self,
         device_id: &str,
@@ -149,8 +163,6 @@ impl Transaction for SqliteTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ServerError> {
-        self.session
-            .run(|c| c.execute_batch("COMMIT").map_err(db_err))
-            .await
+        self.finish().await
     }
 }
