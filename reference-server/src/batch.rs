@@ -1,6 +1,6 @@
 //! One uploaded batch as data: the events as received, the keys a store
 //! looks up, the context it loads inside its transaction, and the writes the
-//! plan ([`crate::ingest::plan`]) decides.
+//! plan ([`crate::ingest::plan()`]) decides.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

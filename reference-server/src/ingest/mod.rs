@@ -1,6 +1,6 @@
 //! Event ingest, written once for every engine: in one transaction, load the
 //! batch's context with the device's chain locked, decide with the pure
-//! [`plan`], apply the writes and commit; a transaction that fails on
+//! [`plan()`], apply the writes and commit; a transaction that fails on
 //! contention (a serialization failure, a deadlock, the same event id
 //! uploaded by two devices at once) is run again from the start, a bounded
 //! number of times.

@@ -1,6 +1,6 @@
-//! HTTP routes: the device API ([`device`]), the loopback admin API
-//! ([`admin`], admitted by [`access`]) and the fault switches ([`faults`]);
-//! every answer, errors included, is shaped by [`answer`].
+//! HTTP routes: the device API (`device`), the loopback admin API
+//! (`admin`, admitted by `access`) and the fault switches (`faults`);
+//! every answer, errors included, is shaped by `answer`.
 
 mod access;
 mod admin;

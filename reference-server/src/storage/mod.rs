@@ -3,7 +3,7 @@
 //! ([`postgres`]) serves many devices from several server processes on one
 //! database; [`open`] picks one from the configuration. The trait names no
 //! engine, the engines never import each other, and the row decoding they
-//! share lives in [`rows`]. Nothing another process needs lives in process
+//! share lives in `rows`. Nothing another process needs lives in process
 //! memory: keys, tokens, nonces, chains, ledgers, counters, supervisors'
 //! keys, alerts and day-close flags are all rows.
 

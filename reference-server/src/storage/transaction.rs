@@ -57,7 +57,7 @@ pub struct CodeCheckLog {
 #[async_trait]
 pub trait BatchTransaction: Send {
     /// Locks the device's chain (and the orders of the batch's parcels, in
-    /// parcel order) and loads what [`crate::ingest::plan`] reads; `None`
+    /// parcel order) and loads what [`crate::ingest::plan()`] reads; `None`
     /// when the device is not enrolled.
     async fn load_batch(
         &mut self,

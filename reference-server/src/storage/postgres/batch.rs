@@ -1,4 +1,4 @@
-//! A batch on PostgreSQL: what [`crate::ingest::plan`] reads, loaded with a
+//! A batch on PostgreSQL: what [`crate::ingest::plan()`] reads, loaded with a
 //! few set statements (`= ANY($1)`), the orders locked in parcel order (so
 //! batches never deadlock), and the writes it decided (`UNNEST`), not one
 //! round trip per event. Both run inside the caller's transaction, after it

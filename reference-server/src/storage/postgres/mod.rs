@@ -2,7 +2,7 @@
 //! processes. A batch locks its device's row (`SELECT ... FOR UPDATE`) and the
 //! orders it touches (in parcel order, so batches never deadlock), so two
 //! batches of one device racing on two processes apply one after the other and
-//! the chain stays gapless ([`batch`]). A transaction that still fails on a
+//! the chain stays gapless (`batch`). A transaction that still fails on a
 //! serialization failure, a deadlock or a unique violation (the same event id
 //! uploaded by two devices at once) is marked as contention, and the ingest
 //! runs it again from the start. Versioned migrations

@@ -1,4 +1,4 @@
-//! A batch on SQLite: what [`crate::ingest::plan`] reads, loaded with one
+//! A batch on SQLite: what [`crate::ingest::plan()`] reads, loaded with one
 //! small query per key (the file is local), and the writes it decided.
 //! Both run inside the transaction the caller opened (`BEGIN IMMEDIATE`,
 //! which holds the file's write lock, so batches never interleave).

@@ -1,5 +1,5 @@
 //! The embedded engine: one SQLite file, one connection per process, on its
-//! own thread ([`worker`]) so that no async runtime thread ever waits on the
+//! own thread (`worker`) so that no async runtime thread ever waits on the
 //! file. Transactions take the write lock first (`BEGIN IMMEDIATE`), so a
 //! second process on the same file waits instead of interleaving. Versioned
 //! migrations (`migrations/sqlite/`) are counted in `PRAGMA user_version`.
