@@ -93,7 +93,7 @@ import -display ":$display_number" -window root "$work/first-start.png" 2>/dev/n
 kill -0 "$ui_pid" 2>/dev/null || { cat "$first_log" >&2; fail "the first-run screen did not stay up"; }
 if grep -q 'panicked' "$first_log"; then cat "$first_log" >&2; fail "the first start panicked"; fi
 kill "$ui_pid" 2>/dev/null || true
-pkill -TERM -u courier-terminal -x courier-terminal || true
+pkill -TERM -u courier-terminal -f '^/usr/bin/courier-terminal ' || true
 wait "$ui_pid" 2>/dev/null || true
 kill "$xvfb_pid" 2>/dev/null || true
 exec 9<&-

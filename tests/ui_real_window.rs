@@ -30,9 +30,10 @@ async fn a_fresh_handheld_starts_on_the_enrollment_screen_and_enrolls_in_a_real_
     let server = Server::start().await;
     let shots = shots_dir();
     for (width, height, dpi) in [(720u32, 1280u32, "294"), (480, 800, "233")] {
-        let display = VirtualDisplay::start(width, height);
         for lang in ["fr", "ar", "en"] {
             for handheld in [true, false] {
+                // A display of its own: a bare X server keeps the last app's pixels.
+                let display = VirtualDisplay::start(width, height);
                 let tmp = tempfile::tempdir().expect("tmp");
                 let data = data_dir(&tmp);
                 let mut args = vec!["--lang", lang];
@@ -48,8 +49,10 @@ async fn a_fresh_handheld_starts_on_the_enrollment_screen_and_enrolls_in_a_real_
                 tokio::task::block_in_place(|| {
                     let mut app = RealApp::start(display, &data, &args);
                     app.wait_screen("Enroll");
-                    app.assert_running();
+                    app.wait_window(display);
                     display.screenshot(&shots.join(format!("{name}.png")));
+                    app.assert_running();
+                    display.focus_app();
                     // The QR box has the focus: a keyboard-wedge scanner types the QR and Enter.
                     display.type_text(&qr);
                     display.key(&["Return"]);
@@ -81,6 +84,7 @@ async fn an_initialised_device_without_a_server_starts_on_the_enrollment_screen(
     tokio::task::block_in_place(|| {
         let mut app = RealApp::start(&display, &data, &["--panel-dpi", "294", "--fullscreen"]);
         app.wait_screen("Enroll");
+        app.wait_window(&display);
         display.screenshot(&shots_dir().join("first-run-after-init.png"));
         app.assert_running();
         app.kill();
@@ -169,6 +173,7 @@ async fn every_screen_of_an_enrolled_day_opens_in_a_real_window() {
             &["--lang", "en", "--fullscreen", "--panel-dpi", "294"],
         );
         app.wait_screen("Route");
+        app.wait_window(&display);
         app.wait_for_log("window sized to the screen");
         display.focus_app();
         shot(&display, "tour-01-route");

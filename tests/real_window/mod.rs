@@ -33,6 +33,9 @@ fn tool(name: &str) -> String {
 /// A virtual X display of a given size, stopped when dropped.
 pub struct VirtualDisplay {
     xvfb: Child,
+    /// What the display shows before any window (black): a screenshot waits
+    /// until the app has drawn something else.
+    blank: Vec<u8>,
     /// `:N`, for `DISPLAY`.
     pub name: String,
     pub width: u32,
@@ -59,24 +62,37 @@ impl VirtualDisplay {
             !number.is_empty() && number.chars().all(|c| c.is_ascii_digit()),
             "Xvfb gave no display number: {line:?}"
         );
-        VirtualDisplay {
+        let mut display = VirtualDisplay {
             xvfb,
+            blank: Vec::new(),
             name: format!(":{number}"),
             width,
             height,
-        }
+        };
+        display.blank = display.capture();
+        display
     }
 
     /// Gives the keyboard to the app's window (there is no window manager to do it).
     pub fn focus_app(&self) {
         self.xdotool(&[
             "search",
-            "--sync",
             "--name",
             "Courier terminal",
             "windowfocus",
             "--sync",
         ]);
+    }
+
+    /// Whether the app's window exists on this display.
+    fn has_app_window(&self) -> bool {
+        Command::new(tool("xdotool"))
+            .args(["search", "--name", "Courier terminal"])
+            .env("DISPLAY", &self.name)
+            .stdout(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
     }
 
     /// Presses keys (`xdotool key` names: `Return`, `Escape`, `2`, `Arabic_...`).
@@ -132,14 +148,15 @@ impl VirtualDisplay {
         out.stdout
     }
 
-    /// Waits until what the display shows stops changing (the frame for the
-    /// step just taken is drawn), then writes it to `path`.
+    /// Waits until the display shows something drawn and stops changing (the
+    /// frame for the step just taken is drawn), then writes it to `path`.
     pub fn screenshot(&self, path: &Path) {
         let started = Instant::now();
         let mut last = self.capture();
         loop {
             let now = self.capture();
-            if now == last || started.elapsed() > Duration::from_secs(10) {
+            let drawn = now != self.blank;
+            if (drawn && now == last) || started.elapsed() > Duration::from_secs(20) {
                 std::fs::write(path, &now).expect("write screenshot");
                 return;
             }
@@ -254,6 +271,26 @@ impl RealApp {
         }
     }
 
+    /// Waits until the app's window is on `display` (the first screen is made
+    /// with the window, before it is shown and laid out); fails at once if the
+    /// app ends first, as a panic at the first layout does.
+    pub fn wait_window(&mut self, display: &VirtualDisplay) {
+        let deadline = Instant::now() + STEP;
+        while !display.has_app_window() {
+            self.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "no window within {STEP:?}; the app logged:\n{}",
+                self.log.join("\n")
+            );
+            // Takes what the app logs meanwhile (and paces the look-ups).
+            while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                self.log.push(line);
+            }
+        }
+        self.assert_running();
+    }
+
     /// Waits until the app says it shows `screen` (Slint's enum name: `Route`, `Enroll`, ...).
     pub fn wait_screen(&mut self, screen: &str) {
         self.wait_for_log(&format!("screen shown screen={screen}"));
@@ -262,7 +299,8 @@ impl RealApp {
     /// Fails if the process has ended (a panic, an error).
     pub fn assert_running(&mut self) {
         if let Some(status) = self.child.try_wait().expect("try_wait") {
-            while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
+            // The rest of what it said (its stderr closes as it ends).
+            while let Ok(l) = self.lines.recv() {
                 self.log.push(l);
             }
             panic!("the app ended ({status}):\n{}", self.log.join("\n"));
