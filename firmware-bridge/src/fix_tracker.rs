@@ -14,10 +14,11 @@
 
 use serde::Serialize;
 
-use crate::nmea_decode::{Decoded, NmeaDate, Observation, Position, TimeOfDayMs};
+use crate::geo_position::Position;
+use crate::nmea_date::NmeaDate;
+use crate::nmea_sentences::{Decoded, Gga, Gll, Gns, Gsa, Observation, Rmc};
+use crate::time_of_day::{DAY_MS, TimeOfDayMs};
 use crate::year_window::{YearOutOfWindow, YearWindow};
-
-const DAY_MS: i64 = 86_400_000;
 
 /// Fix geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
@@ -295,7 +296,7 @@ impl FixTracker {
         Ok(())
     }
 
-    fn rmc(&mut self, r: &crate::nmea_decode::Rmc, talker: &str) {
+    fn rmc(&mut self, r: &Rmc, talker: &str) {
         if r.status != b'A' {
             self.position = None;
             self.no_fix("no fix (RMC status V)");
@@ -329,7 +330,7 @@ impl FixTracker {
         });
     }
 
-    fn gga(&mut self, g: &crate::nmea_decode::Gga, talker: &str) {
+    fn gga(&mut self, g: &Gga, talker: &str) {
         let key = (talker.to_string(), g.raw_time.clone());
         // A GGA repeating the previous GGA's time stamp means a stale,
         // latched fix (gpsd does the same).
@@ -392,7 +393,7 @@ impl FixTracker {
         }
     }
 
-    fn gns(&mut self, g: &crate::nmea_decode::Gns, talker: &str) {
+    fn gns(&mut self, g: &Gns, talker: &str) {
         self.set_time(g.time, None);
         // One mode letter per constellation (GPS, GLONASS, Galileo, BeiDou,
         // QZSS, NavIC): a fix when any of them has one.
@@ -432,7 +433,7 @@ impl FixTracker {
         }
     }
 
-    fn gsa(&mut self, g: &crate::nmea_decode::Gsa) {
+    fn gsa(&mut self, g: &Gsa) {
         if !self.prev_was_gsa {
             self.gsa_used.clear();
         }
@@ -455,7 +456,7 @@ impl FixTracker {
         }
     }
 
-    fn gll(&mut self, g: &crate::nmea_decode::Gll, talker: &str) {
+    fn gll(&mut self, g: &Gll, talker: &str) {
         self.set_time(g.time, None);
         match (g.status, g.faa_mode, g.position) {
             (Some(b'A'), faa, Some(p)) if faa != Some(b'N') => {

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::fix_tracker::FixTracker;
-use crate::nmea_decode::{DecodeError, Decoded, NmeaDecoder};
+use crate::nmea_decode::{DecodeError, NmeaDecoder};
 use crate::nmea_framing::{FrameError, FramerConfig, NmeaFramer};
+use crate::nmea_sentences::Decoded;
 use crate::year_window::YearWindow;
 
 /// Counts one more under `key` in a map of at most 64 keys.

@@ -6,9 +6,10 @@
 //! No arithmetic here can overflow: every number is built from a bounded
 //! count of digits.
 
-use thiserror::Error;
-
-use crate::nmea_decode::{NmeaDate, Position, TimeOfDayMs};
+use crate::field_error::FieldError;
+use crate::geo_position::Position;
+use crate::nmea_date::{NmeaDate, days_in_month};
+use crate::time_of_day::TimeOfDayMs;
 
 /// Lowest altitude accepted, metres above mean sea level (the Dead Sea shore
 /// is at -430 m).
@@ -18,38 +19,6 @@ pub const MAX_ALTITUDE_M: f64 = 10_000.0;
 
 /// Longest digit run accepted in a decimal number (integer or fraction part).
 const MAX_DIGITS: usize = 12;
-
-/// Why a non-empty field is not a value a receiver can produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-pub enum FieldError {
-    /// Not of the form the field requires (e.g. an exponent, a sign, letters).
-    #[error("not in the NMEA format of this field")]
-    Format,
-    /// A time of day with hours above 23, minutes above 59 or seconds above 60.
-    #[error("not a time of day (hhmmss.sss)")]
-    TimeOfDay,
-    /// A date that is not on the calendar (e.g. 31 February).
-    #[error("not a calendar date (ddmmyy)")]
-    Calendar,
-    /// Minutes of arc of 60 or more.
-    #[error("minutes of arc are 60 or more")]
-    Minutes,
-    /// Latitude beyond 90° or longitude beyond 180°.
-    #[error("beyond 90° latitude or 180° longitude")]
-    Degrees,
-    /// Hemisphere letter missing or not `N`/`S` (latitude), `E`/`W` (longitude).
-    #[error("hemisphere letter missing or wrong")]
-    Hemisphere,
-    /// Coordinates given in part only (some of the four fields empty).
-    #[error("coordinates given in part only")]
-    Partial,
-    /// Altitude outside [`MIN_ALTITUDE_M`]..=[`MAX_ALTITUDE_M`].
-    #[error("altitude outside -500 m .. 10 km")]
-    Altitude,
-    /// A count (satellites) that is not a small whole number.
-    #[error("not a satellite count")]
-    Count,
-}
 
 fn all_digits(b: &[u8]) -> bool {
     b.len() <= MAX_DIGITS && b.iter().all(u8::is_ascii_digit)
@@ -148,17 +117,6 @@ pub fn time_of_day(f: &str) -> Result<Option<TimeOfDayMs>, FieldError> {
         scale /= 10;
     }
     Ok(Some(((h * 60 + m) * 60 + s) * 1000 + ms))
-}
-
-/// Days in a month of the proleptic Gregorian calendar.
-pub fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
-    }
 }
 
 /// A calendar date from its parts, or [`FieldError::Calendar`].
