@@ -10,6 +10,7 @@
 
 pub mod capture_check;
 pub mod field_error;
+pub mod fix_continuity;
 pub mod fix_tracker;
 pub mod geo_position;
 pub mod gnss_feed;

@@ -17,8 +17,10 @@ use crate::nmea_sentences::{Decoded, Gga, Gll, Gns, Gsa, Observation, Rmc, Vtg, 
 use crate::time_of_day::TimeOfDayMs;
 
 /// Talkers accepted by default: GPS, multi-GNSS, GLONASS, Galileo, BeiDou
-/// (NMEA 4.11 `GB` and the older `BD`) and QZSS.
-pub const DEFAULT_TALKERS: &[&str] = &["GP", "GN", "GL", "GA", "GB", "BD", "GQ"];
+/// (NMEA 4.11 `GB` and the older `BD`), QZSS (`GQ` and the older `QZ`),
+/// NavIC (`GI`) and integrated navigation systems (`IN`, GNSS with inertial
+/// sensors).
+pub const DEFAULT_TALKERS: &[&str] = &["GP", "GN", "GL", "GA", "GB", "BD", "GQ", "QZ", "GI", "IN"];
 
 /// Why a framed sentence produced no observation.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -108,8 +110,19 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn decimal(&self, i: usize, field: &'static str) -> Result<Option<f64>, DecodeError> {
-        self.get(i, field, nmea_fields::decimal)
+    fn dop(&self, i: usize, field: &'static str) -> Result<Option<f64>, DecodeError> {
+        self.get(i, field, nmea_fields::dop)
+    }
+
+    /// A length field followed by its unit letter.
+    fn with_unit(
+        &self,
+        i: usize,
+        field: &'static str,
+        parse: fn(&str, &str) -> Result<Option<f64>, FieldError>,
+    ) -> Result<Option<f64>, DecodeError> {
+        let unit = self.raw(i + 1);
+        self.get(i, field, |v| parse(v, unit))
     }
 }
 
@@ -149,6 +162,7 @@ impl NmeaDecoder {
                 time: f.time(1)?,
                 status: first_byte(f.raw(2)).unwrap_or(b'V'),
                 position: f.position(3)?,
+                speed_knots: f.get(7, "speed", nmea_fields::speed_knots)?,
                 date: f.get(9, "date", nmea_fields::date_ddmmyy)?,
                 faa_mode: first_byte(f.raw(12)),
             }),
@@ -158,16 +172,20 @@ impl NmeaDecoder {
                 position: f.position(2)?,
                 quality: f.raw(6).trim().parse().ok(),
                 satellites: f.get(7, "satellites", nmea_fields::count)?,
-                hdop: f.decimal(8, "HDOP")?,
-                alt_m: f.get(9, "altitude", nmea_fields::altitude)?,
+                hdop: f.dop(8, "HDOP")?,
+                alt_m: f.with_unit(9, "altitude", nmea_fields::altitude_with_unit)?,
+                geoid_sep_m: f.with_unit(11, "geoid separation", nmea_fields::geoid_separation)?,
             }),
             "GNS" => Observation::Gns(Gns {
                 time: f.time(1)?,
                 position: f.position(2)?,
                 modes: f.raw(6).to_string(),
                 satellites: f.get(7, "satellites", nmea_fields::count)?,
-                hdop: f.decimal(8, "HDOP")?,
+                hdop: f.dop(8, "HDOP")?,
                 alt_m: f.get(9, "altitude", nmea_fields::altitude)?,
+                geoid_sep_m: f.get(10, "geoid separation", |v| {
+                    nmea_fields::geoid_separation(v, "M")
+                })?,
                 nav_status: first_byte(f.raw(13)),
             }),
             "GSA" => {
@@ -190,8 +208,8 @@ impl NmeaDecoder {
                 Observation::Gsa(Gsa {
                     fix_type: f.raw(2).trim().parse().ok(),
                     used,
-                    pdop: f.decimal(dop_at, "PDOP")?,
-                    hdop: f.decimal(dop_at + 1, "HDOP")?,
+                    pdop: f.dop(dop_at, "PDOP")?,
+                    hdop: f.dop(dop_at + 1, "HDOP")?,
                 })
             }
             "GLL" => Observation::Gll(Gll {
@@ -201,8 +219,13 @@ impl NmeaDecoder {
                 faa_mode: first_byte(f.raw(7)),
             }),
             "VTG" => Observation::Vtg(Vtg {
-                course_deg: f.decimal(1, "course").ok().flatten(),
-                speed_knots: f.decimal(5, "speed").ok().flatten(),
+                // VTG is not evidence: a course or speed that is not a
+                // plausible value is read as absent, never misread.
+                course_deg: nmea_fields::decimal(f.raw(1))
+                    .ok()
+                    .flatten()
+                    .filter(|c| (0.0..=360.0).contains(c)),
+                speed_knots: nmea_fields::speed_knots(f.raw(5)).ok().flatten(),
                 faa_mode: first_byte(f.raw(9)),
             }),
             _ => {

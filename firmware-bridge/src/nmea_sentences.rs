@@ -14,9 +14,11 @@ pub struct Rmc {
     pub status: u8,
     /// Position, if all four fields were present.
     pub position: Option<Position>,
+    /// Speed over ground, knots (at most `MAX_SPEED_KNOTS`).
+    pub speed_knots: Option<f64>,
     /// Date.
     pub date: Option<NmeaDate>,
-    /// FAA mode indicator (NMEA 2.3+), e.g. `A`, `D`, `E`, `N`, `S`.
+    /// FAA mode indicator (NMEA 2.3+), e.g. `A`, `D`, `E`, `N`, `S`, `V`.
     pub faa_mode: Option<u8>,
 }
 
@@ -35,8 +37,10 @@ pub struct Gga {
     pub satellites: Option<u8>,
     /// Horizontal dilution of precision.
     pub hdop: Option<f64>,
-    /// Altitude above mean sea level, metres.
+    /// Altitude above mean sea level, metres (feet converted).
     pub alt_m: Option<f64>,
+    /// Geoid separation, metres (range-checked, not used).
+    pub geoid_sep_m: Option<f64>,
 }
 
 /// GNS: multi-constellation fix data.
@@ -54,6 +58,8 @@ pub struct Gns {
     pub hdop: Option<f64>,
     /// Altitude above mean sea level, metres.
     pub alt_m: Option<f64>,
+    /// Geoid separation, metres (range-checked, not used).
+    pub geoid_sep_m: Option<f64>,
     /// NMEA 4.1 navigational status (`S` safe, `C`, `U` unsafe, `V` invalid).
     pub nav_status: Option<u8>,
 }

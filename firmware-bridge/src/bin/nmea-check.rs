@@ -155,6 +155,9 @@ fn main() -> anyhow::Result<()> {
             "clock_skew_ms": null,
             "clock_skew_note": "a file has no system time stamps; use --port for skew",
             "gpsd_agreement_percent": report.agreement.as_ref().map(|a| a.overall().percent()),
+            "gpsd_agreement_percent_rule_covered_as_disagreement":
+                report.agreement.as_ref().map(|a| a.overall().percent_all()),
+            "gpsd_reports_rule_covered": report.agreement.as_ref().map(|a| a.overall().by_rule),
         }}))?
     );
     if let Some(a) = report.agreement {
