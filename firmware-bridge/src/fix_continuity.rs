@@ -20,8 +20,9 @@ pub const MPS_PER_KNOT: f64 = 1852.0 / 3600.0;
 
 /// A time less than this before the stream's latest is the same epoch
 /// printed with another rounding (eXplorist 210: GLL `200620.303`, GGA
-/// `200620.30`), not a step back: it is neither judged nor recorded.
-pub const ROUNDING_MS: i64 = 100;
+/// `200620.30`), not a step back: it is neither judged nor recorded. Below
+/// the 100 ms between epochs of a 10 Hz receiver.
+pub const ROUNDING_MS: i64 = 50;
 
 /// Bounds of a courier's stream of fixes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -283,16 +284,29 @@ impl Continuity {
     /// latest time (and, the first time a date and a clock are known, the
     /// clock base).
     pub fn judge_time(&mut self, next: TimeMark) -> Result<(), Inconsistency> {
-        if let Some(prev) = &self.last_time {
-            // The same epoch, now dated (its RMC came after its GGA): no step.
-            let dating = prev.day.is_none() && next.day.is_some() && prev.tod_ms == next.tod_ms;
-            let rounding = (-ROUNDING_MS..0).contains(&elapsed_ms(prev, &next));
-            if rounding {
+        if let Some(prev) = self.last_time {
+            let step = elapsed_ms(&prev, &next);
+            let dating = prev.day.is_none() && next.day.is_some();
+            if step > -ROUNDING_MS && (step < 0 || (step == 0 && dating)) {
+                // The same epoch: printed with another rounding, or now
+                // dated (its RMC came after its GGA). Not a step; the
+                // latest time stays, dated when it was not.
+                if dating && let Some(day) = next.day {
+                    let ms = next.tod_ms - step;
+                    let (day, tod_ms) = if ms >= DAY_MS {
+                        (day + 1, ms - DAY_MS)
+                    } else {
+                        (day, ms)
+                    };
+                    self.last_time = Some(TimeMark {
+                        day: Some(day),
+                        tod_ms,
+                        mono_ms: prev.mono_ms,
+                    });
+                }
                 return Ok(());
             }
-            if !dating {
-                check_time_order(prev, &next)?;
-            }
+            check_time_order(&prev, &next)?;
         }
         if let Some(base) = &self.clock_base {
             check_clock(base, &next, &self.limits)?;

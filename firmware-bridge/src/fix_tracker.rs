@@ -119,6 +119,9 @@ struct Epoch {
     mono_ms: Option<i64>,
     /// The epoch does not hold together with the stream before it.
     inconsistent: Option<Inconsistency>,
+    /// The epoch's time has been judged (a fix sentence brought it; a ZDA
+    /// alone does not).
+    judged: bool,
 }
 
 /// Turns observations into the current [`Fix`].
@@ -250,8 +253,14 @@ impl FixTracker {
                 ..Epoch::default()
             };
         }
-        if judged && (new_epoch || self.date != old_date) {
-            self.epoch.inconsistent = self.continuity.judge_time(self.epoch_mark(tod)).err();
+        // A fix sentence judges its epoch's time once; any later change of
+        // the date within a judged epoch (whatever the sentence) is judged too.
+        let date_moved = self.epoch.judged && self.date != old_date;
+        if (judged && !self.epoch.judged) || date_moved {
+            if let Err(e) = self.continuity.judge_time(self.epoch_mark(tod)) {
+                self.inconsistent(e);
+            }
+            self.epoch.judged = true;
         }
     }
 
