@@ -97,6 +97,17 @@ pub enum Inconsistency {
     },
 }
 
+impl Inconsistency {
+    /// The receiver's time itself is wrong (back, a date jump, ahead of the
+    /// device's clock), not only its position or speed.
+    pub fn is_about_time(&self) -> bool {
+        matches!(
+            self,
+            Self::TimeBack { .. } | Self::DateJump { .. } | Self::TimeAhead { .. }
+        )
+    }
+}
+
 /// A point of GNSS time in the stream, with the device's monotonic clock
 /// when the epoch began.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -67,7 +67,8 @@ pub struct Fix {
     pub hdop: Option<f64>,
     /// Satellites used.
     pub satellites: Option<u8>,
-    /// GNSS UTC time, unix ms, from the RMC date and the latest time of day.
+    /// GNSS UTC time, unix ms, from the RMC date and the latest time of day
+    /// (`None` when that time does not hold together with the stream).
     pub gnss_utc_ms: Option<i64>,
     /// Talker id of the sentence that last set the position/mode.
     pub talker: String,
@@ -634,7 +635,11 @@ impl FixTracker {
             alt_m: self.alt_m.filter(|_| self.mode == FixMode::ThreeD),
             hdop: self.hdop,
             satellites: self.satellites,
-            gnss_utc_ms: self.gnss_utc_ms(),
+            // A time that does not hold together with the stream is no
+            // time at all: never recorded, never compared with the clock.
+            gnss_utc_ms: self
+                .gnss_utc_ms()
+                .filter(|_| !self.epoch.inconsistent.is_some_and(|e| e.is_about_time())),
             talker: self.talker.clone(),
             quality_rejected: rejected,
         }

@@ -157,7 +157,8 @@ fn main() -> anyhow::Result<()> {
             "gpsd_agreement_percent": report.agreement.as_ref().map(|a| a.overall().percent()),
             "gpsd_agreement_percent_rule_covered_as_disagreement":
                 report.agreement.as_ref().map(|a| a.overall().percent_all()),
-            "gpsd_reports_rule_covered": report.agreement.as_ref().map(|a| a.overall().by_rule),
+            "gpsd_overall": report.agreement.as_ref().map(|a| a.overall()),
+            "gpsd_rules": report.agreement.as_ref().map(|a| a.rules.clone()),
         }}))?
     );
     if let Some(a) = report.agreement {
