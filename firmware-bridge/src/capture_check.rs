@@ -298,12 +298,18 @@ impl Comparer {
             }
             let rollover = i == 3
                 && matches!((tpv.time_ms, fix.gnss_utc_ms), (Some(g), Some(o)) if g.checked_sub(o) == Some(WEEK_ROLLOVER_MS));
+            // Our time is none because it does not hold together with the
+            // stream (e.g. a receiver's date after a reboot); gpsd reports it.
+            let time_refused = i == 3
+                && fix.gnss_utc_ms.is_none()
+                && rule_for(fix) == Some(RULE_CONTINUITY);
             let no_position =
                 i == 0 && gpsd_fix && tpv.lat.is_none() && fix.lat_deg.is_none() && !fix.valid;
             let rule = rollover
                 .then_some(RULE_WEEK_ROLLOVER)
                 .or_else(|| (tpv.mode == 0 && i < 2).then_some(RULE_CYCLE_CLEARED))
                 .or_else(|| no_position.then_some(RULE_NO_POSITION))
+                .or_else(|| time_refused.then_some(RULE_CONTINUITY))
                 .or_else(|| rule_for(fix).filter(|_| gpsd_fix && !fix.valid))
                 .or_else(|| {
                     (handled == Handled::Implausible && (self.last_ok[i] || first))

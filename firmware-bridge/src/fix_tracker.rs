@@ -596,13 +596,15 @@ impl FixTracker {
         if let Some(f) = &self.epoch.flag {
             return Some(f.clone());
         }
+        // Before the receiver's own status: a time that went back stays the
+        // reason through no-fix epochs too (a receiver after a reboot).
+        if let Some(e) = &self.epoch.inconsistent {
+            return Some(e.to_string());
+        }
         match &self.epoch.status {
             Some(Err(why)) => return Some(why.clone()),
             None => return Some("no fix status yet in this epoch".into()),
             Some(Ok(())) => {}
-        }
-        if let Some(e) = &self.epoch.inconsistent {
-            return Some(e.to_string());
         }
         if self.mode == FixMode::NoFix {
             return Some(
