@@ -300,9 +300,8 @@ impl Comparer {
                 && matches!((tpv.time_ms, fix.gnss_utc_ms), (Some(g), Some(o)) if g.checked_sub(o) == Some(WEEK_ROLLOVER_MS));
             // Our time is none because it does not hold together with the
             // stream (e.g. a receiver's date after a reboot); gpsd reports it.
-            let time_refused = i == 3
-                && fix.gnss_utc_ms.is_none()
-                && rule_for(fix) == Some(RULE_CONTINUITY);
+            let time_refused =
+                i == 3 && fix.gnss_utc_ms.is_none() && rule_for(fix) == Some(RULE_CONTINUITY);
             let no_position =
                 i == 0 && gpsd_fix && tpv.lat.is_none() && fix.lat_deg.is_none() && !fix.valid;
             let rule = rollover

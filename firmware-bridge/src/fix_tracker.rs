@@ -119,7 +119,8 @@ struct Epoch {
     /// Device monotonic clock at the epoch's first sentence.
     mono_ms: Option<i64>,
     /// The epoch does not hold together with the stream before it.
-    inconsistent: Option<Inconsistency>,
+    /// With its message, formatted once (`fix()` runs after every sentence).
+    inconsistent: Option<(Inconsistency, String)>,
     /// The epoch's time has been judged (a fix sentence brought it; a ZDA
     /// alone does not).
     judged: bool,
@@ -274,7 +275,9 @@ impl FixTracker {
     }
 
     fn inconsistent(&mut self, e: Inconsistency) {
-        self.epoch.inconsistent.get_or_insert(e);
+        if self.epoch.inconsistent.is_none() {
+            self.epoch.inconsistent = Some((e, e.to_string()));
+        }
     }
 
     fn tod(&self) -> Option<TimeOfDayMs> {
@@ -598,8 +601,8 @@ impl FixTracker {
         }
         // Before the receiver's own status: a time that went back stays the
         // reason through no-fix epochs too (a receiver after a reboot).
-        if let Some(e) = &self.epoch.inconsistent {
-            return Some(e.to_string());
+        if let Some((_, why)) = &self.epoch.inconsistent {
+            return Some(why.clone());
         }
         match &self.epoch.status {
             Some(Err(why)) => return Some(why.clone()),
@@ -639,9 +642,13 @@ impl FixTracker {
             satellites: self.satellites,
             // A time that does not hold together with the stream is no
             // time at all: never recorded, never compared with the clock.
-            gnss_utc_ms: self
-                .gnss_utc_ms()
-                .filter(|_| !self.epoch.inconsistent.is_some_and(|e| e.is_about_time())),
+            gnss_utc_ms: self.gnss_utc_ms().filter(|_| {
+                !self
+                    .epoch
+                    .inconsistent
+                    .as_ref()
+                    .is_some_and(|(e, _)| e.is_about_time())
+            }),
             talker: self.talker.clone(),
             quality_rejected: rejected,
         }
