@@ -145,7 +145,7 @@ fn shot(display: &VirtualDisplay, name: &str) {
 }
 
 /// The courier's screens on an enrolled device, at a handheld's size and
-/// density (720x1280, 294 dpi, full screen): the route list, a parcel, the code
+/// density (720x1280, 294 dpi, full screen): the route list, the label keypad, a parcel, the code
 /// pad and its verdict, the outcomes, the no-answer screen, the menu and the
 /// diagnosis; then the supervisor's depot session: sign-in by PIN on the
 /// physical keys, a return scanned in, the fee change and the day close.
@@ -177,6 +177,11 @@ async fn every_screen_of_an_enrolled_day_opens_in_a_real_window() {
         app.wait_for_log("window sized to the screen");
         display.focus_app();
         shot(&display, "tour-01-route");
+        // The label keypad, for a label the scanner cannot read.
+        app.tap_to(&display, 536, 310, "LabelPad");
+        shot(&display, "tour-01b-label-pad");
+        display.key(&["Escape"]);
+        app.wait_screen("Route");
         // A label typed on the physical keys (its last digits) opens the parcel.
         display.type_text("1");
         display.key(&["Return"]);
