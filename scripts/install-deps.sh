@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine with the Rust toolchain lacks for the
 # test suite: Python's `cryptography` (independent verification of the evidence
-# log), poppler-utils and PostgreSQL (below). The Rust build itself needs crates only (bundled SQLite, pure-Rust TLS,
+# log), poppler-utils, PostgreSQL and a virtual X display (below). The Rust build itself needs crates only (bundled SQLite, pure-Rust TLS,
 # Slint's software renderer): no -dev packages.
 set -euo pipefail
 if ! python3 -c 'import cryptography' 2>/dev/null; then
@@ -18,6 +18,12 @@ if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
   need+=(poppler-utils)
 fi
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# - xvfb, xdotool, imagemagick: tests/ui_real_window.rs and the install test
+#   run the real app in a real window on a virtual X display, press its keys,
+#   tap it and take screenshots.
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v xdotool >/dev/null || need+=(xdotool)
+command -v import >/dev/null || need+=(imagemagick)
 if ((${#need[@]})); then
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -8,7 +8,8 @@
 #
 # Usage: scripts/kiosk-screenshot.sh [OUT_DIR] [LANG...]
 #   OUT_DIR defaults to docs/screens, LANG to "fr ar en";
-#   writes OUT_DIR/cage-LANG-720x1280.png.
+#   writes OUT_DIR/cage-LANG-720x1280.png (the route list of the sample day)
+#   and OUT_DIR/cage-first-run-LANG-720x1280.png (a fresh data directory).
 # Needs: apt-get install cage grim xwayland (cage 0.1.4 always starts Xwayland)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,25 +56,36 @@ chmod 644 "$work/server.key"
 "${ct[@]}" --data-dir "$work/device" manifest load "$work/manifest.json" >/dev/null
 
 mkdir -p "$out"
-for lang in "${langs[@]}"; do
+# One screen under cage: shoot DATA_DIR NAME LANG waits for the app's log line
+# naming the screen it made (the log is at info for this), checks that the app
+# is still running (no panic at start), then captures OUT/cage-NAME-720x1280.png.
+shoot() {
+  local data=$1 name=$2 lang=$3 expect=$4
   rm -f "$XDG_RUNTIME_DIR"/wayland-*
-  WLR_BACKENDS=headless WLR_LIBINPUT_NO_DEVICES=1 WLR_RENDERER=pixman \
-    "${as_user[@]}" cage -d -r -- "${ct[@]:${#as_user[@]}}" --data-dir "$work/device" \
+  WLR_BACKENDS=headless WLR_LIBINPUT_NO_DEVICES=1 WLR_RENDERER=pixman COURIER_LOG=info \
+    "${as_user[@]}" cage -d -r -- "${ct[@]:${#as_user[@]}}" --data-dir "$data" \
     --fixed-position 36.7538,3.0588 ui --fullscreen --panel-dpi 294 --lang "$lang" \
-    >"$work/cage-$lang.log" 2>&1 &
+    >"$work/cage-$name.log" 2>&1 &
   cage_pid=$!
   # The compositor's socket.
   for _ in $(seq 100); do
     socket=$(cd "$XDG_RUNTIME_DIR" && ls wayland-? 2>/dev/null | head -1) || true
     [[ -n $socket ]] && break
-    kill -0 "$cage_pid" 2>/dev/null || { cat "$work/cage-$lang.log" >&2; exit 1; }
+    kill -0 "$cage_pid" 2>/dev/null || { cat "$work/cage-$name.log" >&2; exit 1; }
     sleep 0.1
   done
   [[ -n $socket ]] || { echo "kiosk screenshot: cage opened no socket" >&2; exit 1; }
   export WAYLAND_DISPLAY=$socket
+  for _ in $(seq 300); do
+    grep -q "screen shown screen=$expect" "$work/cage-$name.log" && break
+    kill -0 "$cage_pid" 2>/dev/null || { cat "$work/cage-$name.log" >&2; echo "kiosk screenshot: the app ended under cage" >&2; exit 1; }
+    sleep 0.1
+  done
+  grep -q "screen shown screen=$expect" "$work/cage-$name.log" ||
+    { cat "$work/cage-$name.log" >&2; echo "kiosk screenshot: no $expect screen" >&2; exit 1; }
   # Until the app has drawn its first screen at that size (a blank output
   # compresses to a few kilobytes), at most 30 s.
-  shot="$out/cage-$lang-720x1280.png"
+  shot="$out/cage-$name-720x1280.png"
   for _ in $(seq 60); do
     "${as_user[@]}" grim - >"$shot"
     (($(stat -c %s "$shot") > 20000)) && break
@@ -82,8 +94,20 @@ for lang in "${langs[@]}"; do
   # One more frame after the last resize, then keep it.
   sleep 1
   "${as_user[@]}" grim - >"$shot"
+  if grep -q panicked "$work/cage-$name.log" || ! kill -0 "$cage_pid" 2>/dev/null; then
+    cat "$work/cage-$name.log" >&2
+    echo "kiosk screenshot: the app did not stay up under cage" >&2
+    exit 1
+  fi
   kill "$cage_pid"
   wait "$cage_pid" 2>/dev/null || true
   cage_pid=""
   echo "$shot"
+}
+for lang in "${langs[@]}"; do
+  shoot "$work/device" "$lang" "$lang" Route
+  # A fresh handheld: no identity yet, the first-run (enrollment) screen.
+  mkdir -p "$work/fresh-$lang"
+  [[ -z ${as_user[*]} ]] || chown nobody:nogroup "$work/fresh-$lang"
+  shoot "$work/fresh-$lang" "first-run-$lang" "$lang" Enroll
 done

@@ -2,6 +2,8 @@
 # Installs the .deb on this machine (root, dpkg; systemd need not be running)
 # and checks what a handheld would live through:
 #   install      files, modes, conffile, service user, private data directory;
+#   first start  the unit's ExecStart, as its user, on a virtual display: the
+#                first-run screen comes up and stays up (no restart loop);
 #   enroll       against the reference server on loopback over HTTPS, its
 #                certificate from a carrier CA made here and named in the
 #                config's [server] ca_file; `diagnose --json` there; then
@@ -64,6 +66,38 @@ getent passwd courier-terminal | grep -q ':/var/lib/courier-terminal:/usr/sbin/n
 [[ -f /usr/lib/systemd/system/courier-terminal.service ]] || fail "unit not installed"
 [[ -f /usr/lib/udev/rules.d/60-courier-terminal.rules ]] || fail "udev rules not installed"
 ok "install: binary, conffile, unit, udev rules, user and private data directory"
+
+# --- first start: the service's own command on the fresh data directory -----
+# What systemd runs (the unit's ExecStart, as its user), on a virtual X display
+# instead of the panel (SLINT_BACKEND=winit, as under a kiosk compositor): the
+# first-run screen must come up and stay up, not panic into a restart loop.
+exec_start=$(sed -n 's/^ExecStart=//p' /usr/lib/systemd/system/courier-terminal.service)
+[[ $exec_start == "/usr/bin/courier-terminal --config /etc/courier-terminal/config.toml ui" ]] ||
+  fail "unexpected ExecStart: $exec_start"
+exec 9< <(Xvfb -displayfd 1 -nolisten tcp -screen 0 720x1280x24 2>/dev/null & echo "pid $!")
+read -r _ xvfb_pid <&9
+read -r display_number <&9
+[[ $display_number =~ ^[0-9]+$ ]] || fail "Xvfb gave no display number"
+first_log="$work/first-start.log"
+# shellcheck disable=SC2086 # ExecStart is a command line, split as systemd does
+runuser -u courier-terminal -- env DISPLAY=":$display_number" SLINT_BACKEND=winit \
+  COURIER_LOG=info $exec_start >/dev/null 2>"$first_log" &
+ui_pid=$!
+for _ in $(seq 600); do
+  grep -q 'screen shown screen=Enroll' "$first_log" && break
+  kill -0 "$ui_pid" 2>/dev/null || { cat "$first_log" >&2; fail "the first start ended (a restart loop under systemd)"; }
+  sleep 0.1
+done
+grep -q 'screen shown screen=Enroll' "$first_log" || { cat "$first_log" >&2; fail "no first-run screen after 60 s"; }
+import -display ":$display_number" -window root "$work/first-start.png" 2>/dev/null || true
+kill -0 "$ui_pid" 2>/dev/null || { cat "$first_log" >&2; fail "the first-run screen did not stay up"; }
+if grep -q 'panicked' "$first_log"; then cat "$first_log" >&2; fail "the first start panicked"; fi
+kill "$ui_pid" 2>/dev/null || true
+pkill -TERM -u courier-terminal -f '^/usr/bin/courier-terminal ' || true
+wait "$ui_pid" 2>/dev/null || true
+kill "$xvfb_pid" 2>/dev/null || true
+exec 9<&-
+ok "first start: the service's command shows the first-run screen on a fresh data directory"
 
 # --- enrolled against a reference server on loopback, events waiting --------
 starts=0

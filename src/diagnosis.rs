@@ -256,14 +256,18 @@ fn gnss(config: &DeviceConfig, checks: &mut Vec<Check>) -> Option<i64> {
             "gnss",
             Verdict::Warn,
             format!(
-                "{}: {} sentences, no valid fix yet{}",
+                "{}: {} sentences, no valid fix yet{}{}",
                 port.display(),
                 s.sentences,
+                crate::gnss_position::from_snapshot(&snapshot)
+                    .no_fix_reason
+                    .map_or(String::new(), |why| format!(": {why}")),
                 snapshot
                     .last_valid_age_ms
                     .map_or(String::new(), |a| format!(" (last fix {} s ago)", a / 1000))
             ),
-            "give the module open sky; a cold start takes up to a minute",
+            "give the module open sky; a cold start takes up to a minute; a receiver \
+             whose time went back stays refused until it is replugged (docs/gnss.md)",
         )
     };
     checks.push(check);

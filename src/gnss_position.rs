@@ -49,10 +49,24 @@ pub fn from_snapshot(s: &GnssSnapshot) -> PositionReading {
         .and_then(|f| Some(f.gnss_utc_ms? + s.current_age_ms?));
     PositionReading {
         source: PositionSourceKind::Gnss,
+        no_fix_reason: no_fix_reason(s),
         current,
         last_valid,
         gnss_utc_ms,
     }
+}
+
+/// Why the receiver gives no fresh fix, when it says: the fix's own reason
+/// (e.g. the receiver's time went back), or GNSS time not advancing with
+/// the device's clock.
+fn no_fix_reason(s: &GnssSnapshot) -> Option<String> {
+    let fix = s.current.as_ref()?;
+    if let Some(why) = &fix.quality_rejected {
+        return Some(why.clone());
+    }
+    s.gnss_time_age_ms
+        .filter(|&lag| lag > s.fresh_max_ms)
+        .map(|lag| format!("GNSS time {lag} ms behind the device's monotonic clock"))
 }
 
 impl<S: firmware_bridge::SnapshotSource> PositionSource for GnssPosition<S> {
@@ -115,5 +129,18 @@ mod tests {
         ));
         let rec = to_record(&source.reading(), 10_000);
         assert_eq!(rec.status, "no_fix", "{rec:?}");
+        assert_eq!(rec.reason.as_deref(), Some("simulator (GGA quality 8)"));
+
+        // The receiver's time goes back an hour: not evidence, and the
+        // record says why.
+        gnss.push(&line(
+            "GPRMC,110013.00,A,3645.8400,N,00303.0600,E,0.0,0.0,231126,,,A",
+        ));
+        let rec = to_record(&source.reading(), 10_000);
+        assert_eq!(rec.status, "no_fix", "{rec:?}");
+        assert_eq!(
+            rec.reason.as_deref(),
+            Some("GNSS time went back 3599000 ms (no reset in between)")
+        );
     }
 }

@@ -50,6 +50,7 @@ impl PositionSource for FixedPosition {
             current: Some(fix.clone()),
             last_valid: Some(fix),
             gnss_utc_ms: None,
+            no_fix_reason: None,
         }
     }
 }

@@ -28,7 +28,8 @@ use courier_terminal::storage::Reads as _;
 use courier_terminal::terminal::{
     APP_VERSION, CodeEntry, ContactChannel, DataDir, Terminal, TerminalError,
 };
-use escrow_reference_server::ingest::Uploaded;
+use escrow_reference_server::batch::Uploaded;
+use escrow_reference_server::ingest::ingest;
 use proptest::prelude::*;
 use sync_support::{Server, enroll};
 
@@ -133,15 +134,14 @@ impl Both {
 
     async fn ingest(&self, e: SignedEvent) -> EventStatus {
         let state = self.server.state();
-        let outcome = state
-            .store()
-            .ingest(
-                &self.device_id,
-                &[Uploaded::Event(Box::new(e))],
-                state.now_ms(),
-            )
-            .await
-            .expect("ingest");
+        let outcome = ingest(
+            state.store(),
+            &self.device_id,
+            &[Uploaded::Event(Box::new(e))],
+            state.now_ms(),
+        )
+        .await
+        .expect("ingest");
         outcome.results[0].status
     }
 

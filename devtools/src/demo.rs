@@ -187,11 +187,17 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         })
         .collect();
     let log = route_nmea(&stops, now_ms() / 1000);
+    // One epoch per second of the device's clock: the terminal judges GNSS
+    // time against its monotonic clock (docs/gnss.md), and an epoch's bytes
+    // take a little more than a second at 4800 baud.
+    let epochs = log.matches("RMC,").count().max(1);
+    let speedup = log.len() as f64 * 10.0 / 4800.0 / epochs as f64;
     let gnss_sim = GnssSim::start(
         log.as_bytes(),
         GnssSimConfig {
             baud: 4800,
             repeat: true,
+            speedup,
             ..GnssSimConfig::default()
         },
     )?;

@@ -145,6 +145,7 @@ fn fix_at(lat: f64, lon: f64, age_ms: i64) -> PositionReading {
         current: Some(fix.clone()),
         last_valid: Some(fix),
         gnss_utc_ms: None,
+        no_fix_reason: None,
     }
 }
 

@@ -10,14 +10,22 @@
 //! say "simulator" (GGA 8, mode `S`) or "manual input" (GGA 7, mode `M`), and
 //! there must be a 2D/3D mode and a position. Every reason is cleared when a
 //! new epoch starts. Dates outside the [`YearWindow`] are refused before
-//! anything is applied. See `docs/gnss.md`.
+//! anything is applied. Every epoch is also judged against the stream before
+//! it ([`fix_continuity`](crate::fix_continuity)): time strictly increasing,
+//! the date advancing only past midnight, GNSS time advancing with the
+//! device's monotonic clock, a possible motion; a violation makes the epoch
+//! not valid, naming the rule. See `docs/gnss.md`.
 
 use serde::Serialize;
 
-use crate::nmea_decode::{Decoded, NmeaDate, Observation, Position, TimeOfDayMs};
+use crate::fix_continuity::{
+    Continuity, ContinuityLimits, Inconsistency, PlacedFix, TimeMark, check_reported_speed,
+};
+use crate::geo_position::Position;
+use crate::nmea_date::NmeaDate;
+use crate::nmea_sentences::{Decoded, Gga, Gll, Gns, Gsa, Observation, Rmc};
+use crate::time_of_day::{DAY_MS, TimeOfDayMs};
 use crate::year_window::{YearOutOfWindow, YearWindow};
-
-const DAY_MS: i64 = 86_400_000;
 
 /// Fix geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
@@ -59,7 +67,8 @@ pub struct Fix {
     pub hdop: Option<f64>,
     /// Satellites used.
     pub satellites: Option<u8>,
-    /// GNSS UTC time, unix ms, from the RMC date and the latest time of day.
+    /// GNSS UTC time, unix ms, from the RMC date and the latest time of day
+    /// (`None` when that time does not hold together with the stream).
     pub gnss_utc_ms: Option<i64>,
     /// Talker id of the sentence that last set the position/mode.
     pub talker: String,
@@ -89,6 +98,10 @@ pub struct TrackerView {
     pub last_valid_age_ms: Option<i64>,
     /// System clock minus GNSS time, measured at the last valid timed fix.
     pub clock_skew_ms: Option<i64>,
+    /// How far the current epoch's GNSS time lags the device's monotonic
+    /// clock (0 when it keeps up); `None` without a device clock or a date.
+    /// Counted in `current_age_ms`.
+    pub gnss_time_age_ms: Option<i64>,
 }
 
 /// What the receiver has said about the current epoch (one UTC time of day).
@@ -103,6 +116,14 @@ struct Epoch {
     /// The latest status statement of the epoch: `Ok` the receiver says it
     /// has a fix, `Err(why)` it says it has none; `None` nothing said yet.
     status: Option<Result<(), String>>,
+    /// Device monotonic clock at the epoch's first sentence.
+    mono_ms: Option<i64>,
+    /// The epoch does not hold together with the stream before it.
+    /// With its message, formatted once (`fix()` runs after every sentence).
+    inconsistent: Option<(Inconsistency, String)>,
+    /// The epoch's time has been judged (a fix sentence brought it; a ZDA
+    /// alone does not).
+    judged: bool,
 }
 
 /// Turns observations into the current [`Fix`].
@@ -132,6 +153,9 @@ pub struct FixTracker {
     skew_ms: Option<i64>,
     years: YearWindow,
     stats: TrackerStats,
+    continuity: Continuity,
+    /// Monotonic clock of the observation being applied.
+    mono_now: Option<i64>,
 }
 
 fn faa_flag(m: Option<u8>, what: &str) -> Option<String> {
@@ -161,6 +185,19 @@ impl FixTracker {
         }
     }
 
+    /// The same tracker judging continuity with `limits`.
+    pub fn with_limits(mut self, limits: ContinuityLimits) -> Self {
+        self.continuity = Continuity::new(limits);
+        self
+    }
+
+    /// A documented reset (the serial link (re)connected): the next epoch is
+    /// judged on its own, not against the fixes before.
+    pub fn restart_stream(&mut self) {
+        self.continuity.restart();
+        self.epoch = Epoch::default();
+    }
+
     /// The accepted years.
     pub fn years(&self) -> YearWindow {
         self.years
@@ -179,28 +216,68 @@ impl FixTracker {
         self.stats
     }
 
-    fn set_time(&mut self, tod: Option<TimeOfDayMs>, date: Option<NmeaDate>) {
+    /// A sentence brings a time of day (and maybe a date). `judged`: the
+    /// time is a fix's time, held to the stream's continuity (ZDA is not:
+    /// some receivers print it seconds ahead of their fixes, e.g. ac12).
+    fn set_time(&mut self, tod: Option<TimeOfDayMs>, date: Option<NmeaDate>, judged: bool) {
         let Some(tod) = tod else { return };
-        if self.epoch.tod != Some(tod) {
-            // A new epoch: every reason of the old one is re-derived.
-            self.epoch = Epoch {
-                tod: Some(tod),
-                ..Epoch::default()
-            };
-        }
+        let new_epoch = self.epoch.tod != Some(tod);
+        let old_date = self.date;
         match date {
             Some(d) => self.date = Some(d),
             None => {
                 if let (Some(prev), Some(d)) = (self.tod(), self.date) {
-                    // Midnight passed before the next RMC brought the new date.
-                    if i64::from(prev) - i64::from(tod) > DAY_MS / 2 {
-                        self.date = NmeaDate::from_days(d.days_since_epoch() + 1)
+                    // The nearest reading of an undated time of day: more
+                    // than half a day earlier is the next day (midnight
+                    // passed before the next RMC brought the new date), more
+                    // than half a day later the previous day (a step back).
+                    let step = i64::from(tod) - i64::from(prev);
+                    let days = if step < -DAY_MS / 2 {
+                        1
+                    } else if step > DAY_MS / 2 {
+                        -1
+                    } else {
+                        0
+                    };
+                    if days != 0 {
+                        self.date = NmeaDate::from_days(d.days_since_epoch() + days)
                             .filter(|n| self.years.check(n.year).is_ok());
                     }
                 }
             }
         }
         self.last_tod = Some(tod);
+        if new_epoch {
+            // A new epoch: every reason of the old one is re-derived.
+            self.epoch = Epoch {
+                tod: Some(tod),
+                mono_ms: self.mono_now,
+                ..Epoch::default()
+            };
+        }
+        // A fix sentence judges its epoch's time once; any later change of
+        // the date within a judged epoch (whatever the sentence) is judged too.
+        let date_moved = self.epoch.judged && self.date != old_date;
+        if (judged && !self.epoch.judged) || date_moved {
+            if let Err(e) = self.continuity.judge_time(self.epoch_mark(tod)) {
+                self.inconsistent(e);
+            }
+            self.epoch.judged = true;
+        }
+    }
+
+    fn epoch_mark(&self, tod: TimeOfDayMs) -> TimeMark {
+        TimeMark {
+            day: self.date.map(|d| d.days_since_epoch()),
+            tod_ms: i64::from(tod),
+            mono_ms: self.epoch.mono_ms,
+        }
+    }
+
+    fn inconsistent(&mut self, e: Inconsistency) {
+        if self.epoch.inconsistent.is_none() {
+            self.epoch.inconsistent = Some((e, e.to_string()));
+        }
     }
 
     fn tod(&self) -> Option<TimeOfDayMs> {
@@ -263,11 +340,25 @@ impl FixTracker {
         }
     }
 
-    /// Apply one decoded sentence received at system time `now_ms`. A
-    /// sentence whose date lies outside the accepted years changes nothing
-    /// and is returned as an error (the feed counts it).
+    /// Apply one decoded sentence received at system time `now_ms`, without
+    /// a monotonic clock (a recording: GNSS time is not judged against the
+    /// device's clock). See [`FixTracker::observe_at`].
     pub fn observe(&mut self, d: &Decoded, now_ms: i64) -> Result<(), YearOutOfWindow> {
+        self.observe_at(d, now_ms, None)
+    }
+
+    /// Apply one decoded sentence received at system time `now_ms` and
+    /// device monotonic time `mono_ms`. A sentence whose date lies outside
+    /// the accepted years changes nothing and is returned as an error (the
+    /// feed counts it).
+    pub fn observe_at(
+        &mut self,
+        d: &Decoded,
+        now_ms: i64,
+        mono_ms: Option<i64>,
+    ) -> Result<(), YearOutOfWindow> {
         self.check_years(d)?;
+        self.mono_now = mono_ms;
         self.seen = true;
         self.stats.observations += 1;
         let is_gsa = matches!(d.observation, Observation::Gsa(_));
@@ -277,14 +368,27 @@ impl FixTracker {
             Observation::Gns(g) => self.gns(g, &d.talker),
             Observation::Gsa(g) => self.gsa(g),
             Observation::Gll(g) => self.gll(g, &d.talker),
-            Observation::Zda(z) => self.set_time(z.time, z.date),
+            Observation::Zda(z) => self.set_time(z.time, z.date, false),
             Observation::Vtg(_) => {}
         }
         self.prev_was_gsa = is_gsa;
         if !matches!(d.observation, Observation::Vtg(_) | Observation::Zda(_)) {
             self.updated_at_ms = Some(now_ms);
         }
-        let fix = self.fix();
+        let mut fix = self.fix();
+        if fix.valid
+            && let (Some(position), Some(tod)) = (self.position, self.tod())
+        {
+            let placed = PlacedFix {
+                time: self.epoch_mark(tod),
+                position,
+                hdop: self.hdop,
+            };
+            if let Err(e) = self.continuity.judge_fix(placed) {
+                self.inconsistent(e);
+                fix = self.fix();
+            }
+        }
         if fix.valid {
             self.stats.valid_observations += 1;
             if let Some(t) = fix.gnss_utc_ms {
@@ -295,7 +399,7 @@ impl FixTracker {
         Ok(())
     }
 
-    fn rmc(&mut self, r: &crate::nmea_decode::Rmc, talker: &str) {
+    fn rmc(&mut self, r: &Rmc, talker: &str) {
         if r.status != b'A' {
             self.position = None;
             self.no_fix("no fix (RMC status V)");
@@ -305,7 +409,7 @@ impl FixTracker {
         }
         // gpsd takes time from RMC only together with a valid date.
         if r.date.is_some() {
-            self.set_time(r.time, r.date);
+            self.set_time(r.time, r.date, true);
         }
         self.flag_epoch(faa_flag(r.faa_mode, "RMC"));
         self.talker = talker.to_string();
@@ -325,17 +429,24 @@ impl FixTracker {
         self.set_mode(mode);
         self.status(match r.faa_mode {
             Some(b'N') => Err("data not valid (RMC mode N)".into()),
+            Some(b'V') => Err("data not valid (RMC mode V)".into()),
             _ => Ok(()),
         });
+        if let Some(Err(e)) = r
+            .speed_knots
+            .map(|k| check_reported_speed(k, self.continuity.limits()))
+        {
+            self.inconsistent(e);
+        }
     }
 
-    fn gga(&mut self, g: &crate::nmea_decode::Gga, talker: &str) {
+    fn gga(&mut self, g: &Gga, talker: &str) {
         let key = (talker.to_string(), g.raw_time.clone());
         // A GGA repeating the previous GGA's time stamp means a stale,
         // latched fix (gpsd does the same).
         self.latched = self.last_gga.as_ref().is_some_and(|k| *k == key);
         self.last_gga = Some(key);
-        self.set_time(g.time, None);
+        self.set_time(g.time, None, true);
         self.satellites = g.satellites;
         if let Some(h) = g.hdop.filter(|h| (0.01..=89.99).contains(h)) {
             self.hdop = Some(h);
@@ -392,8 +503,8 @@ impl FixTracker {
         }
     }
 
-    fn gns(&mut self, g: &crate::nmea_decode::Gns, talker: &str) {
-        self.set_time(g.time, None);
+    fn gns(&mut self, g: &Gns, talker: &str) {
+        self.set_time(g.time, None, true);
         // One mode letter per constellation (GPS, GLONASS, Galileo, BeiDou,
         // QZSS, NavIC): a fix when any of them has one.
         if !g.modes.bytes().any(gns_fix_letter) {
@@ -402,7 +513,13 @@ impl FixTracker {
             self.status(Err("no fix (GNS mode N)".into()));
             return;
         }
-        if matches!(g.nav_status, Some(b'U' | b'V')) {
+        // NMEA 4.1 navigational status: `V` not valid (gpsd: no fix), `U`
+        // unsafe (not evidence either; gpsd keeps the fix, rule D10).
+        if let Some(s @ (b'U' | b'V')) = g.nav_status {
+            let why = format!("no valid fix (GNS navigational status {})", char::from(s));
+            self.position = None;
+            self.no_fix(&why);
+            self.status(Err(why));
             return;
         }
         self.talker = talker.to_string();
@@ -432,7 +549,7 @@ impl FixTracker {
         }
     }
 
-    fn gsa(&mut self, g: &crate::nmea_decode::Gsa) {
+    fn gsa(&mut self, g: &Gsa) {
         if !self.prev_was_gsa {
             self.gsa_used.clear();
         }
@@ -455,10 +572,10 @@ impl FixTracker {
         }
     }
 
-    fn gll(&mut self, g: &crate::nmea_decode::Gll, talker: &str) {
-        self.set_time(g.time, None);
+    fn gll(&mut self, g: &Gll, talker: &str) {
+        self.set_time(g.time, None, true);
         match (g.status, g.faa_mode, g.position) {
-            (Some(b'A'), faa, Some(p)) if faa != Some(b'N') => {
+            (Some(b'A'), faa, Some(p)) if !matches!(faa, Some(b'N' | b'V')) => {
                 self.talker = talker.to_string();
                 self.flag_epoch(faa_flag(faa, "GLL"));
                 self.position = Some(p);
@@ -481,6 +598,11 @@ impl FixTracker {
     fn rejection(&self) -> Option<String> {
         if let Some(f) = &self.epoch.flag {
             return Some(f.clone());
+        }
+        // Before the receiver's own status: a time that went back stays the
+        // reason through no-fix epochs too (a receiver after a reboot).
+        if let Some((_, why)) = &self.epoch.inconsistent {
+            return Some(why.clone());
         }
         match &self.epoch.status {
             Some(Err(why)) => return Some(why.clone()),
@@ -518,17 +640,40 @@ impl FixTracker {
             alt_m: self.alt_m.filter(|_| self.mode == FixMode::ThreeD),
             hdop: self.hdop,
             satellites: self.satellites,
-            gnss_utc_ms: self.gnss_utc_ms(),
+            // A time that does not hold together with the stream is no
+            // time at all: never recorded, never compared with the clock.
+            gnss_utc_ms: self.gnss_utc_ms().filter(|_| {
+                !self
+                    .epoch
+                    .inconsistent
+                    .as_ref()
+                    .is_some_and(|(e, _)| e.is_about_time())
+            }),
             talker: self.talker.clone(),
             quality_rejected: rejected,
         }
     }
 
-    /// Current fix, last valid fix, their ages and the clock skew at `now_ms`.
+    /// Current fix, last valid fix, their ages and the clock skew at system
+    /// time `now_ms`, without a monotonic clock (see [`FixTracker::view_at`]).
     pub fn view(&self, now_ms: i64) -> TrackerView {
+        self.view_at(now_ms, None)
+    }
+
+    /// The view at system time `now_ms` and monotonic time `mono_ms`: the
+    /// current fix's age is the later of its arrival age and how far its
+    /// GNSS time lags the monotonic clock, so a receiver repeating an old
+    /// time is stale whenever its sentences arrive.
+    pub fn view_at(&self, now_ms: i64, mono_ms: Option<i64>) -> TrackerView {
+        let gnss_time_age_ms = match (mono_ms, self.tod()) {
+            (Some(mono), Some(tod)) => self.continuity.gnss_age_ms(&self.epoch_mark(tod), mono),
+            _ => None,
+        };
+        let arrival_age = self.updated_at_ms.map(|t| now_ms.saturating_sub(t));
         TrackerView {
             current: self.seen.then(|| self.fix()),
-            current_age_ms: self.updated_at_ms.map(|t| now_ms.saturating_sub(t)),
+            current_age_ms: arrival_age.map(|a| a.max(gnss_time_age_ms.unwrap_or(0))),
+            gnss_time_age_ms,
             last_valid: self.last_valid.as_ref().map(|(f, _)| f.clone()),
             last_valid_age_ms: self
                 .last_valid

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::fix_tracker::FixTracker;
-use crate::nmea_decode::{DecodeError, Decoded, NmeaDecoder};
+use crate::nmea_decode::{DecodeError, NmeaDecoder};
 use crate::nmea_framing::{FrameError, FramerConfig, NmeaFramer};
+use crate::nmea_sentences::Decoded;
 use crate::year_window::YearWindow;
 
 /// Counts one more under `key` in a map of at most 64 keys.
@@ -114,6 +115,12 @@ impl GnssFeed {
         self
     }
 
+    /// The same pipeline judging continuity with `limits`.
+    pub fn with_limits(mut self, limits: crate::fix_continuity::ContinuityLimits) -> Self {
+        self.tracker = std::mem::take(&mut self.tracker).with_limits(limits);
+        self
+    }
+
     /// The terminal's trusted clock reads `unix_ms` (see [`FixTracker::note_trusted_time`]).
     pub fn note_trusted_time(&mut self, unix_ms: i64) {
         self.tracker.note_trusted_time(unix_ms);
@@ -140,15 +147,25 @@ impl GnssFeed {
         }
     }
 
-    /// Note a (re)connect of the link; drops any partial sentence.
+    /// Note a (re)connect of the link; drops any partial sentence. A
+    /// documented reset: the receiver's stream starts over
+    /// ([`FixTracker::restart_stream`]).
     pub fn note_connect(&mut self) {
         self.stats.connects += 1;
         self.framer.reset();
+        self.tracker.restart_stream();
     }
 
-    /// Feed bytes received at system time `now_ms`.
+    /// Feed bytes received at system time `now_ms` (no monotonic clock: a
+    /// recording or a test).
     pub fn push(&mut self, data: &[u8], now_ms: i64) {
-        self.push_observed(data, now_ms, &mut |_, _| {});
+        self.push_observed(data, now_ms, None, &mut |_, _| {});
+    }
+
+    /// Feed bytes received at system time `now_ms` and device monotonic
+    /// time `mono_ms` (GNSS time is then judged against it).
+    pub fn push_at(&mut self, data: &[u8], now_ms: i64, mono_ms: i64) {
+        self.push_observed(data, now_ms, Some(mono_ms), &mut |_, _| {});
     }
 
     /// Feed bytes; `observe` sees every framed unit and the tracker after it.
@@ -156,6 +173,7 @@ impl GnssFeed {
         &mut self,
         data: &[u8],
         now_ms: i64,
+        mono_ms: Option<i64>,
         observe: &mut dyn FnMut(FeedEvent<'_>, &FixTracker),
     ) {
         let Self {
@@ -166,7 +184,7 @@ impl GnssFeed {
         } = self;
         framer.feed(data, &mut |r| match r {
             Ok(s) => match decoder.decode(s.body) {
-                Ok(d) => match tracker.observe(&d, now_ms) {
+                Ok(d) => match tracker.observe_at(&d, now_ms, mono_ms) {
                     Ok(()) => {
                         stats.decoded += 1;
                         observe(

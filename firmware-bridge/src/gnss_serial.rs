@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::fix_continuity::ContinuityLimits;
 use crate::fix_tracker::Fix;
 use crate::gnss_feed::{FeedEvent, GnssFeed, GnssStats};
 use crate::nmea_decode::{DEFAULT_TALKERS, NmeaDecoder};
@@ -28,6 +29,13 @@ pub fn system_clock() -> Clock {
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0)
     })
+}
+
+/// The device's monotonic clock, ms since the first call in this process
+/// (never steps back, unlike the system clock).
+pub fn monotonic_clock() -> Clock {
+    let start = Instant::now();
+    Arc::new(move || i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX))
 }
 
 /// State of the serial link.
@@ -61,6 +69,9 @@ pub struct GnssSnapshot {
     pub last_valid_age_ms: Option<i64>,
     /// System clock minus GNSS time, ms, at the last valid timed fix.
     pub clock_skew_ms: Option<i64>,
+    /// How far the current GNSS time lags the device's monotonic clock, ms
+    /// (already counted in `current_age_ms`); `None` without a date.
+    pub gnss_time_age_ms: Option<i64>,
     /// Counters.
     pub stats: GnssStats,
     /// Freshness limit this snapshot was taken with.
@@ -102,6 +113,11 @@ pub struct GnssConfig {
     /// Years a receiver date may carry ([`YearWindow::live`]; use
     /// [`YearWindow::historic`] to replay old captures).
     pub years: YearWindow,
+    /// Judge GNSS time against the device's monotonic clock (default on;
+    /// off only to replay a recording faster than real time).
+    pub monotonic_checks: bool,
+    /// Bounds of a stream of fixes (speed, clock tolerance).
+    pub limits: ContinuityLimits,
 }
 
 impl GnssConfig {
@@ -116,6 +132,8 @@ impl GnssConfig {
             talkers: DEFAULT_TALKERS.iter().map(|s| s.to_string()).collect(),
             max_sentence_len: DEFAULT_MAX_SENTENCE_LEN,
             years: YearWindow::live(),
+            monotonic_checks: true,
+            limits: ContinuityLimits::default(),
         }
     }
 }
@@ -129,17 +147,18 @@ struct Shared {
 }
 
 impl Shared {
-    fn push(&mut self, bytes: &[u8], now: i64) {
-        if self.subscribers.is_empty() {
-            self.feed.push(bytes, now);
-            return;
-        }
+    fn push(&mut self, bytes: &[u8], now: i64, mono: Option<i64>) {
         let mut fixes = Vec::new();
-        self.feed.push_observed(bytes, now, &mut |ev, tracker| {
-            if matches!(ev, FeedEvent::Decoded { .. }) {
-                fixes.push(tracker.fix());
-            }
-        });
+        let subscribed = !self.subscribers.is_empty();
+        self.feed
+            .push_observed(bytes, now, mono, &mut |ev, tracker| {
+                if !subscribed {
+                    return;
+                }
+                if matches!(ev, FeedEvent::Decoded { .. }) {
+                    fixes.push(tracker.fix());
+                }
+            });
         for fix in fixes {
             if self.last_published.as_ref() != Some(&fix) {
                 self.subscribers.retain(|s| s.send(fix.clone()).is_ok());
@@ -154,6 +173,8 @@ impl Shared {
 pub struct GnssHandle {
     inner: Arc<(Mutex<Shared>, Condvar)>,
     clock: Clock,
+    /// The device's monotonic clock (`None`: GNSS time is not judged against one).
+    mono: Option<Clock>,
     fresh_max_ms: i64,
 }
 
@@ -164,7 +185,13 @@ impl std::fmt::Debug for GnssHandle {
 }
 
 impl GnssHandle {
-    fn new(feed: GnssFeed, clock: Clock, fresh_max_ms: i64, link: LinkState) -> Self {
+    fn new(
+        feed: GnssFeed,
+        clock: Clock,
+        mono: Option<Clock>,
+        fresh_max_ms: i64,
+        link: LinkState,
+    ) -> Self {
         Self {
             inner: Arc::new((
                 Mutex::new(Shared {
@@ -177,8 +204,13 @@ impl GnssHandle {
                 Condvar::new(),
             )),
             clock,
+            mono,
             fresh_max_ms,
         }
+    }
+
+    fn mono_now(&self) -> Option<i64> {
+        self.mono.as_ref().map(|m| m())
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {
@@ -187,17 +219,18 @@ impl GnssHandle {
         self.inner.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn update(&self, f: impl FnOnce(&mut Shared, i64)) {
+    fn update(&self, f: impl FnOnce(&mut Shared, i64, Option<i64>)) {
         let now = (self.clock)();
+        let mono = self.mono_now();
         let mut g = self.lock();
-        f(&mut g, now);
+        f(&mut g, now, mono);
         g.generation += 1;
         drop(g);
         self.inner.1.notify_all();
     }
 
     fn snapshot_of(&self, s: &Shared) -> GnssSnapshot {
-        let view = s.feed.tracker().view((self.clock)());
+        let view = s.feed.tracker().view_at((self.clock)(), self.mono_now());
         GnssSnapshot {
             link: s.link.clone(),
             current: view.current,
@@ -205,6 +238,7 @@ impl GnssHandle {
             last_valid: view.last_valid,
             last_valid_age_ms: view.last_valid_age_ms,
             clock_skew_ms: view.clock_skew_ms,
+            gnss_time_age_ms: view.gnss_time_age_ms,
             stats: s.feed.stats(),
             fresh_max_ms: self.fresh_max_ms,
         }
@@ -221,7 +255,7 @@ impl GnssHandle {
     /// `unix_ms`: receiver dates are then judged against it as well as the
     /// build year.
     pub fn note_trusted_time(&self, unix_ms: i64) {
-        self.update(|s, _| s.feed.note_trusted_time(unix_ms));
+        self.update(|s, _, _| s.feed.note_trusted_time(unix_ms));
     }
 
     /// Current snapshot.
@@ -268,12 +302,14 @@ pub struct MemoryGnss {
 }
 
 impl MemoryGnss {
-    /// New feed; the link reads as `Connected`.
+    /// New feed; the link reads as `Connected`. `clock` serves as both the
+    /// system and the monotonic clock (tests pin it).
     pub fn new(fresh_max_ms: i64, clock: Clock) -> Self {
         Self {
             handle: GnssHandle::new(
                 GnssFeed::default(),
-                clock,
+                clock.clone(),
+                Some(clock),
                 fresh_max_ms,
                 LinkState::Connected,
             ),
@@ -282,12 +318,12 @@ impl MemoryGnss {
 
     /// Feed raw NMEA bytes.
     pub fn push(&self, bytes: &[u8]) {
-        self.handle.update(|s, now| s.push(bytes, now));
+        self.handle.update(|s, now, mono| s.push(bytes, now, mono));
     }
 
     /// Set the link state shown in snapshots.
     pub fn set_link(&self, link: LinkState) {
-        self.handle.update(|s, _| s.link = link);
+        self.handle.update(|s, _, _| s.link = link);
     }
 
     /// The handle.
@@ -305,13 +341,19 @@ pub struct GnssSerial {
 }
 
 impl GnssSerial {
-    /// Start reading `cfg.port` with the system clock.
+    /// Start reading `cfg.port` with the system and monotonic clocks.
     pub fn spawn(cfg: GnssConfig) -> std::io::Result<Self> {
-        Self::spawn_with_clock(cfg, system_clock())
+        Self::spawn_with_clocks(cfg, system_clock(), monotonic_clock())
     }
 
-    /// Start reading with a given clock.
+    /// Start reading with a given clock, serving as both the system and the
+    /// monotonic clock (tests pin it).
     pub fn spawn_with_clock(cfg: GnssConfig, clock: Clock) -> std::io::Result<Self> {
+        Self::spawn_with_clocks(cfg, clock.clone(), clock)
+    }
+
+    /// Start reading with a system clock and a monotonic clock.
+    pub fn spawn_with_clocks(cfg: GnssConfig, clock: Clock, mono: Clock) -> std::io::Result<Self> {
         let feed = GnssFeed::new(
             FramerConfig {
                 max_sentence_len: cfg.max_sentence_len,
@@ -319,8 +361,10 @@ impl GnssSerial {
             },
             NmeaDecoder::new(cfg.talkers.clone()),
         )
-        .with_years(cfg.years);
-        let handle = GnssHandle::new(feed, clock, cfg.fresh_max_ms, LinkState::Connecting);
+        .with_years(cfg.years)
+        .with_limits(cfg.limits);
+        let mono = cfg.monotonic_checks.then_some(mono);
+        let handle = GnssHandle::new(feed, clock, mono, cfg.fresh_max_ms, LinkState::Connecting);
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let handle = handle.clone();
@@ -361,7 +405,7 @@ impl Drop for GnssSerial {
 }
 
 fn set_disconnected(handle: &GnssHandle, error: String) {
-    handle.update(|s, now| {
+    handle.update(|s, now, _| {
         let since_ms = match &s.link {
             LinkState::Disconnected { since_ms, .. } => *since_ms,
             _ => now,
@@ -384,7 +428,7 @@ fn run(cfg: GnssConfig, handle: GnssHandle, stop: Arc<AtomicBool>) {
     let mut backoff = cfg.reconnect_min;
     let mut buf = [0u8; 512];
     while !stop.load(Ordering::SeqCst) {
-        handle.update(|s, _| {
+        handle.update(|s, _, _| {
             if !matches!(s.link, LinkState::Disconnected { .. }) {
                 s.link = LinkState::Connecting;
             }
@@ -404,7 +448,7 @@ fn run(cfg: GnssConfig, handle: GnssHandle, stop: Arc<AtomicBool>) {
         };
         tracing::info!(port = %cfg.port, baud = cfg.baud, "GNSS port open");
         backoff = cfg.reconnect_min;
-        handle.update(|s, _| {
+        handle.update(|s, _, _| {
             s.feed.note_connect();
             s.link = LinkState::Connected;
         });
@@ -414,7 +458,7 @@ fn run(cfg: GnssConfig, handle: GnssHandle, stop: Arc<AtomicBool>) {
                     set_disconnected(&handle, "end of stream".into());
                     break;
                 }
-                Ok(n) => handle.update(|s, now| s.push(&buf[..n], now)),
+                Ok(n) => handle.update(|s, now, mono| s.push(&buf[..n], now, mono)),
                 Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {

@@ -9,18 +9,24 @@
 //! not the product) drives both over pseudo-terminals; [`capture_check`] holds the decoder to gpsd's record.
 
 pub mod capture_check;
+pub mod field_error;
+pub mod fix_continuity;
 pub mod fix_tracker;
+pub mod geo_position;
 pub mod gnss_feed;
 pub mod gnss_serial;
 pub mod gpsd_record;
+pub mod nmea_date;
 pub mod nmea_decode;
 pub mod nmea_fields;
 pub mod nmea_framing;
+pub mod nmea_sentences;
 pub mod scan_classify;
 pub mod scanner_framing;
 pub mod scanner_serial;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+pub mod time_of_day;
 pub mod year_window;
 
 pub use fix_tracker::{Fix, FixMode, FixTracker};

@@ -10,195 +10,17 @@
 
 use thiserror::Error;
 
-use crate::nmea_fields::{self, FieldError};
+use crate::field_error::FieldError;
+use crate::geo_position::Position;
+use crate::nmea_fields;
+use crate::nmea_sentences::{Decoded, Gga, Gll, Gns, Gsa, Observation, Rmc, Vtg, Zda};
+use crate::time_of_day::TimeOfDayMs;
 
 /// Talkers accepted by default: GPS, multi-GNSS, GLONASS, Galileo, BeiDou
-/// (NMEA 4.11 `GB` and the older `BD`) and QZSS.
-pub const DEFAULT_TALKERS: &[&str] = &["GP", "GN", "GL", "GA", "GB", "BD", "GQ"];
-
-/// Time of day in milliseconds after UTC midnight.
-pub type TimeOfDayMs = u32;
-
-/// A calendar date as sent in RMC (`ddmmyy`, years 69-99 are 19xx).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NmeaDate {
-    /// Full year, e.g. 2024.
-    pub year: i32,
-    /// Month 1-12.
-    pub month: u32,
-    /// Day 1-31.
-    pub day: u32,
-}
-
-impl NmeaDate {
-    /// Days since 1970-01-01 (proleptic Gregorian).
-    pub fn days_since_epoch(&self) -> i64 {
-        let y = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = i64::from(self.month);
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
-    /// The date `days` after 1970-01-01; `None` when its year does not fit
-    /// an `i32` (never an arithmetic overflow).
-    pub fn from_days(days: i64) -> Option<Self> {
-        let z = days.checked_add(719_468)?;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).ok()?;
-        let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).ok()?;
-        let year = era
-            .checked_mul(400)?
-            .checked_add(yoe + i64::from(month <= 2))?;
-        Some(Self {
-            year: i32::try_from(year).ok()?,
-            month,
-            day,
-        })
-    }
-}
-
-/// A decoded latitude/longitude pair in degrees (south and west negative).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Position {
-    /// Latitude, degrees.
-    pub lat_deg: f64,
-    /// Longitude, degrees.
-    pub lon_deg: f64,
-}
-
-/// RMC: recommended minimum data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rmc {
-    /// UTC time of the fix.
-    pub time: Option<TimeOfDayMs>,
-    /// Status byte: `A` valid, `V` warning.
-    pub status: u8,
-    /// Position, if all four fields were present.
-    pub position: Option<Position>,
-    /// Date.
-    pub date: Option<NmeaDate>,
-    /// FAA mode indicator (NMEA 2.3+), e.g. `A`, `D`, `E`, `N`, `S`.
-    pub faa_mode: Option<u8>,
-}
-
-/// GGA: fix data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gga {
-    /// UTC time of the fix.
-    pub time: Option<TimeOfDayMs>,
-    /// The raw time field, to detect non-advancing time stamps.
-    pub raw_time: String,
-    /// Position, if present.
-    pub position: Option<Position>,
-    /// Fix quality 0-8 (`None` when the field is empty or not a number).
-    pub quality: Option<u8>,
-    /// Satellites used.
-    pub satellites: Option<u8>,
-    /// Horizontal dilution of precision.
-    pub hdop: Option<f64>,
-    /// Altitude above mean sea level, metres.
-    pub alt_m: Option<f64>,
-}
-
-/// GNS: multi-constellation fix data.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gns {
-    /// UTC time of the fix.
-    pub time: Option<TimeOfDayMs>,
-    /// Position, if present.
-    pub position: Option<Position>,
-    /// Mode indicator characters, one per constellation (e.g. `AAN`).
-    pub modes: String,
-    /// Satellites used.
-    pub satellites: Option<u8>,
-    /// Horizontal dilution of precision.
-    pub hdop: Option<f64>,
-    /// Altitude above mean sea level, metres.
-    pub alt_m: Option<f64>,
-    /// NMEA 4.1 navigational status (`S` safe, `C`, `U` unsafe, `V` invalid).
-    pub nav_status: Option<u8>,
-}
-
-/// GSA: DOP and active satellites.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gsa {
-    /// Fix type: 1 none, 2 2D, 3 3D.
-    pub fix_type: Option<u8>,
-    /// Satellite ids used.
-    pub used: Vec<u16>,
-    /// Position dilution of precision.
-    pub pdop: Option<f64>,
-    /// Horizontal dilution of precision.
-    pub hdop: Option<f64>,
-}
-
-/// GLL: geographic position.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gll {
-    /// Position, if present.
-    pub position: Option<Position>,
-    /// UTC time.
-    pub time: Option<TimeOfDayMs>,
-    /// Status: `A` valid, `V` invalid, `None` when empty.
-    pub status: Option<u8>,
-    /// FAA mode indicator (NMEA 2.3+).
-    pub faa_mode: Option<u8>,
-}
-
-/// VTG: course and speed over ground.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Vtg {
-    /// True course, degrees.
-    pub course_deg: Option<f64>,
-    /// Speed, knots.
-    pub speed_knots: Option<f64>,
-    /// FAA mode indicator.
-    pub faa_mode: Option<u8>,
-}
-
-/// ZDA: time and date (used for time only).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Zda {
-    /// UTC time.
-    pub time: Option<TimeOfDayMs>,
-    /// Date.
-    pub date: Option<NmeaDate>,
-}
-
-/// A typed observation from one accepted sentence.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Observation {
-    /// RMC.
-    Rmc(Rmc),
-    /// GGA.
-    Gga(Gga),
-    /// GNS.
-    Gns(Gns),
-    /// GSA.
-    Gsa(Gsa),
-    /// GLL.
-    Gll(Gll),
-    /// VTG.
-    Vtg(Vtg),
-    /// ZDA (time and date only).
-    Zda(Zda),
-}
-
-/// A decoded sentence with its talker.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Decoded {
-    /// Two-letter talker id, e.g. `GN`.
-    pub talker: String,
-    /// What it says.
-    pub observation: Observation,
-}
+/// (NMEA 4.11 `GB` and the older `BD`), QZSS (`GQ` and the older `QZ`),
+/// NavIC (`GI`) and integrated navigation systems (`IN`, GNSS with inertial
+/// sensors).
+pub const DEFAULT_TALKERS: &[&str] = &["GP", "GN", "GL", "GA", "GB", "BD", "GQ", "QZ", "GI", "IN"];
 
 /// Why a framed sentence produced no observation.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -288,8 +110,19 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn decimal(&self, i: usize, field: &'static str) -> Result<Option<f64>, DecodeError> {
-        self.get(i, field, nmea_fields::decimal)
+    fn dop(&self, i: usize, field: &'static str) -> Result<Option<f64>, DecodeError> {
+        self.get(i, field, nmea_fields::dop)
+    }
+
+    /// A length field followed by its unit letter.
+    fn with_unit(
+        &self,
+        i: usize,
+        field: &'static str,
+        parse: fn(&str, &str) -> Result<Option<f64>, FieldError>,
+    ) -> Result<Option<f64>, DecodeError> {
+        let unit = self.raw(i + 1);
+        self.get(i, field, |v| parse(v, unit))
     }
 }
 
@@ -329,6 +162,7 @@ impl NmeaDecoder {
                 time: f.time(1)?,
                 status: first_byte(f.raw(2)).unwrap_or(b'V'),
                 position: f.position(3)?,
+                speed_knots: f.get(7, "speed", nmea_fields::speed_knots)?,
                 date: f.get(9, "date", nmea_fields::date_ddmmyy)?,
                 faa_mode: first_byte(f.raw(12)),
             }),
@@ -338,16 +172,20 @@ impl NmeaDecoder {
                 position: f.position(2)?,
                 quality: f.raw(6).trim().parse().ok(),
                 satellites: f.get(7, "satellites", nmea_fields::count)?,
-                hdop: f.decimal(8, "HDOP")?,
-                alt_m: f.get(9, "altitude", nmea_fields::altitude)?,
+                hdop: f.dop(8, "HDOP")?,
+                alt_m: f.with_unit(9, "altitude", nmea_fields::altitude_with_unit)?,
+                geoid_sep_m: f.with_unit(11, "geoid separation", nmea_fields::geoid_separation)?,
             }),
             "GNS" => Observation::Gns(Gns {
                 time: f.time(1)?,
                 position: f.position(2)?,
                 modes: f.raw(6).to_string(),
                 satellites: f.get(7, "satellites", nmea_fields::count)?,
-                hdop: f.decimal(8, "HDOP")?,
+                hdop: f.dop(8, "HDOP")?,
                 alt_m: f.get(9, "altitude", nmea_fields::altitude)?,
+                geoid_sep_m: f.get(10, "geoid separation", |v| {
+                    nmea_fields::geoid_separation(v, "M")
+                })?,
                 nav_status: first_byte(f.raw(13)),
             }),
             "GSA" => {
@@ -370,8 +208,8 @@ impl NmeaDecoder {
                 Observation::Gsa(Gsa {
                     fix_type: f.raw(2).trim().parse().ok(),
                     used,
-                    pdop: f.decimal(dop_at, "PDOP")?,
-                    hdop: f.decimal(dop_at + 1, "HDOP")?,
+                    pdop: f.dop(dop_at, "PDOP")?,
+                    hdop: f.dop(dop_at + 1, "HDOP")?,
                 })
             }
             "GLL" => Observation::Gll(Gll {
@@ -381,8 +219,13 @@ impl NmeaDecoder {
                 faa_mode: first_byte(f.raw(7)),
             }),
             "VTG" => Observation::Vtg(Vtg {
-                course_deg: f.decimal(1, "course").ok().flatten(),
-                speed_knots: f.decimal(5, "speed").ok().flatten(),
+                // VTG is not evidence: a course or speed that is not a
+                // plausible value is read as absent, never misread.
+                course_deg: nmea_fields::decimal(f.raw(1))
+                    .ok()
+                    .flatten()
+                    .filter(|c| (0.0..=360.0).contains(c)),
+                speed_knots: nmea_fields::speed_knots(f.raw(5)).ok().flatten(),
                 faa_mode: first_byte(f.raw(9)),
             }),
             _ => {
@@ -430,6 +273,7 @@ impl NmeaDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nmea_date::NmeaDate;
 
     #[test]
     fn decodes_gga_with_quality_8() {
@@ -498,26 +342,6 @@ mod tests {
             NmeaDecoder::default()
                 .decode("GPZDA,120000.00,31,02,2026,00,00")
                 .is_err()
-        );
-        assert_eq!(NmeaDate::from_days(i64::MAX), None);
-    }
-
-    #[test]
-    fn date_roundtrip() {
-        for days in [-1000i64, 0, 11_000, 19_999, 20_500] {
-            assert_eq!(
-                NmeaDate::from_days(days).map(|d| d.days_since_epoch()),
-                Some(days)
-            );
-        }
-        assert_eq!(
-            NmeaDate {
-                year: 2001,
-                month: 6,
-                day: 6
-            }
-            .days_since_epoch(),
-            11_479
         );
     }
 }

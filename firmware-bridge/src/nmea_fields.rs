@@ -6,9 +6,10 @@
 //! No arithmetic here can overflow: every number is built from a bounded
 //! count of digits.
 
-use thiserror::Error;
-
-use crate::nmea_decode::{NmeaDate, Position, TimeOfDayMs};
+use crate::field_error::FieldError;
+use crate::geo_position::Position;
+use crate::nmea_date::{NmeaDate, days_in_month};
+use crate::time_of_day::TimeOfDayMs;
 
 /// Lowest altitude accepted, metres above mean sea level (the Dead Sea shore
 /// is at -430 m).
@@ -16,40 +17,26 @@ pub const MIN_ALTITUDE_M: f64 = -500.0;
 /// Highest altitude accepted, metres: what a handheld terminal can see.
 pub const MAX_ALTITUDE_M: f64 = 10_000.0;
 
+/// Most satellites a fix can use: about half of the some 140 operational
+/// GPS, GLONASS, Galileo, BeiDou, QZSS and NavIC satellites can be above a
+/// handheld's horizon at once (receivers in the corpus report at most 29).
+pub const MAX_SATELLITES: u8 = 72;
+/// Largest dilution of precision: NMEA's fields end at 99.99 (the usual
+/// "no value" placeholder). 0 and values from 90 are read as "unknown".
+pub const MAX_DOP: f64 = 99.99;
+/// Largest speed over ground a sentence may carry (514 m/s: above any
+/// aircraft a handheld rides in); the fix tracker applies the courier bound.
+pub const MAX_SPEED_KNOTS: f64 = 1000.0;
+/// Largest geoid separation, metres: EGM96 spans -106 m to +85 m.
+pub const MAX_GEOID_SEPARATION_M: f64 = 120.0;
+/// Metres in an international foot.
+pub const METRES_PER_FOOT: f64 = 0.3048;
+/// The time of day a leap second (23:59:60.x) is read as: the last
+/// millisecond of the day, as Unix time (which has no leap second) holds it.
+pub const LEAP_SECOND_MS: TimeOfDayMs = 86_399_999;
+
 /// Longest digit run accepted in a decimal number (integer or fraction part).
 const MAX_DIGITS: usize = 12;
-
-/// Why a non-empty field is not a value a receiver can produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-pub enum FieldError {
-    /// Not of the form the field requires (e.g. an exponent, a sign, letters).
-    #[error("not in the NMEA format of this field")]
-    Format,
-    /// A time of day with hours above 23, minutes above 59 or seconds above 60.
-    #[error("not a time of day (hhmmss.sss)")]
-    TimeOfDay,
-    /// A date that is not on the calendar (e.g. 31 February).
-    #[error("not a calendar date (ddmmyy)")]
-    Calendar,
-    /// Minutes of arc of 60 or more.
-    #[error("minutes of arc are 60 or more")]
-    Minutes,
-    /// Latitude beyond 90° or longitude beyond 180°.
-    #[error("beyond 90° latitude or 180° longitude")]
-    Degrees,
-    /// Hemisphere letter missing or not `N`/`S` (latitude), `E`/`W` (longitude).
-    #[error("hemisphere letter missing or wrong")]
-    Hemisphere,
-    /// Coordinates given in part only (some of the four fields empty).
-    #[error("coordinates given in part only")]
-    Partial,
-    /// Altitude outside [`MIN_ALTITUDE_M`]..=[`MAX_ALTITUDE_M`].
-    #[error("altitude outside -500 m .. 10 km")]
-    Altitude,
-    /// A count (satellites) that is not a small whole number.
-    #[error("not a satellite count")]
-    Count,
-}
 
 fn all_digits(b: &[u8]) -> bool {
     b.len() <= MAX_DIGITS && b.iter().all(u8::is_ascii_digit)
@@ -105,7 +92,54 @@ pub fn altitude(f: &str) -> Result<Option<f64>, FieldError> {
     }
 }
 
-/// A satellite count: up to three digits (NMEA sends two; some send "00").
+/// A length with its unit letter, in metres: `M` (or no letter) metres,
+/// `F` feet (converted); any other letter is [`FieldError::Unit`].
+fn metres(f: &str, unit: &str) -> Result<Option<f64>, FieldError> {
+    let v = decimal(f)?;
+    match unit.trim() {
+        "" | "M" => Ok(v),
+        "F" => Ok(v.map(|ft| ft * METRES_PER_FOOT)),
+        _ if v.is_none() => Ok(None),
+        _ => Err(FieldError::Unit),
+    }
+}
+
+/// GGA altitude with its unit field: feet converted to metres, then
+/// within [`MIN_ALTITUDE_M`]..=[`MAX_ALTITUDE_M`].
+pub fn altitude_with_unit(f: &str, unit: &str) -> Result<Option<f64>, FieldError> {
+    match metres(f, unit)? {
+        Some(a) if !(MIN_ALTITUDE_M..=MAX_ALTITUDE_M).contains(&a) => Err(FieldError::Altitude),
+        a => Ok(a),
+    }
+}
+
+/// Geoid separation (metres, or feet converted), within
+/// ±[`MAX_GEOID_SEPARATION_M`]. Checked, not used.
+pub fn geoid_separation(f: &str, unit: &str) -> Result<Option<f64>, FieldError> {
+    match metres(f, unit)? {
+        Some(n) if n.abs() > MAX_GEOID_SEPARATION_M => Err(FieldError::GeoidSeparation),
+        n => Ok(n),
+    }
+}
+
+/// A dilution of precision: a plain decimal from 0 to [`MAX_DOP`].
+pub fn dop(f: &str) -> Result<Option<f64>, FieldError> {
+    match decimal(f)? {
+        Some(d) if !(0.0..=MAX_DOP).contains(&d) => Err(FieldError::Dop),
+        d => Ok(d),
+    }
+}
+
+/// Speed over ground in knots: a plain decimal from 0 to [`MAX_SPEED_KNOTS`].
+pub fn speed_knots(f: &str) -> Result<Option<f64>, FieldError> {
+    match decimal(f)? {
+        Some(s) if !(0.0..=MAX_SPEED_KNOTS).contains(&s) => Err(FieldError::Speed),
+        s => Ok(s),
+    }
+}
+
+/// Satellites used: digits (NMEA sends two; some send "00"), at most
+/// [`MAX_SATELLITES`].
 pub fn count(f: &str) -> Result<Option<u8>, FieldError> {
     let f = f.trim();
     if f.is_empty() {
@@ -115,12 +149,15 @@ pub fn count(f: &str) -> Result<Option<u8>, FieldError> {
     if b.len() > 3 || !all_digits(b) {
         return Err(FieldError::Count);
     }
-    u8::try_from(digits_value(b))
-        .map(Some)
-        .map_err(|_| FieldError::Count)
+    match u8::try_from(digits_value(b)) {
+        Ok(n) if n <= MAX_SATELLITES => Ok(Some(n)),
+        _ => Err(FieldError::Count),
+    }
 }
 
-/// `hhmmss[.sss]` into milliseconds after midnight (second 60 is a leap second).
+/// `hhmmss[.sss]` into milliseconds after midnight. Second 60 is a leap
+/// second, accepted only at 23:59 and read as [`LEAP_SECOND_MS`]: it never
+/// rolls into the next minute or day.
 pub fn time_of_day(f: &str) -> Result<Option<TimeOfDayMs>, FieldError> {
     if f.is_empty() {
         return Ok(None);
@@ -138,8 +175,11 @@ pub fn time_of_day(f: &str) -> Result<Option<TimeOfDayMs>, FieldError> {
         two_digits(&hms[2..]),
         two_digits(&hms[4..]),
     );
-    if h > 23 || m > 59 || s > 60 {
+    if h > 23 || m > 59 || s > 60 || (s == 60 && (h, m) != (23, 59)) {
         return Err(FieldError::TimeOfDay);
+    }
+    if s == 60 {
+        return Ok(Some(LEAP_SECOND_MS));
     }
     let mut ms = 0u32;
     let mut scale = 100u32;
@@ -148,17 +188,6 @@ pub fn time_of_day(f: &str) -> Result<Option<TimeOfDayMs>, FieldError> {
         scale /= 10;
     }
     Ok(Some(((h * 60 + m) * 60 + s) * 1000 + ms))
-}
-
-/// Days in a month of the proleptic Gregorian calendar.
-pub fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
-    }
 }
 
 /// A calendar date from its parts, or [`FieldError::Calendar`].
@@ -279,6 +308,10 @@ mod tests {
         assert_eq!(time_of_day("123519.5"), Ok(Some(45_319_500)));
         assert_eq!(time_of_day("126199"), Err(FieldError::TimeOfDay));
         assert_eq!(time_of_day("12:35:19"), Err(FieldError::Format));
+        assert_eq!(time_of_day("235960"), Ok(Some(LEAP_SECOND_MS)));
+        assert_eq!(time_of_day("235960.5"), Ok(Some(LEAP_SECOND_MS)));
+        assert_eq!(time_of_day("123060"), Err(FieldError::TimeOfDay));
+        assert!(LEAP_SECOND_MS < crate::time_of_day::DAY_MS as u32);
         assert_eq!(date_ddmmyy("310226"), Err(FieldError::Calendar));
         assert_eq!(
             date_ddmmyy("290224"),
@@ -299,6 +332,22 @@ mod tests {
         assert_eq!(decimal("inf"), Err(FieldError::Format));
         assert_eq!(count("00"), Ok(Some(0)));
         assert_eq!(count("999"), Err(FieldError::Count));
+        assert_eq!(count("255"), Err(FieldError::Count));
+        assert_eq!(count("72"), Ok(Some(72)));
+        assert_eq!(count("73"), Err(FieldError::Count));
+        assert_eq!(dop("99999999"), Err(FieldError::Dop));
+        assert_eq!(dop("99.99"), Ok(Some(99.99)));
+        assert_eq!(speed_knots("999999"), Err(FieldError::Speed));
+        assert_eq!(speed_knots("12.5"), Ok(Some(12.5)));
+        assert_eq!(altitude_with_unit("1000", "F"), Ok(Some(304.8)));
+        assert_eq!(altitude_with_unit("40000", "F"), Err(FieldError::Altitude));
+        assert_eq!(altitude_with_unit("100", "K"), Err(FieldError::Unit));
+        assert_eq!(altitude_with_unit("100", ""), Ok(Some(100.0)));
+        assert_eq!(
+            geoid_separation("999999", "M"),
+            Err(FieldError::GeoidSeparation)
+        );
+        assert_eq!(geoid_separation("-44.3", "M"), Ok(Some(-44.3)));
         assert_eq!(count("1e2"), Err(FieldError::Count));
     }
 }

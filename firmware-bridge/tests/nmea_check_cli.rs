@@ -92,3 +92,41 @@ fn fixes_stream_as_json_lines_from_standard_input() {
     assert!(fixes.iter().all(|f| f["valid"] == true));
     assert_eq!(summary(&out.stdout)["decoded"], 3);
 }
+
+/// Issue 26: the agreement is printed both ways, and a capture from a talker
+/// we do not decode never reads as agreement (rule-covered or not).
+#[test]
+fn agreement_is_printed_with_and_without_rule_covered_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("capture.log");
+    let mut text = String::new();
+    let mut chk = String::new();
+    for s in 0..3 {
+        let line = render_sentence(&format!(
+            "XXRMC,12000{s}.00,A,4807.0380,N,01131.0000,E,0.0,0.0,241126,,,A"
+        ));
+        chk.push_str(&line);
+        chk.push_str("{\"class\":\"TPV\",\"mode\":2,\"lat\":48.1173,\"lon\":11.516666667}\n");
+        text.push_str(&line);
+    }
+    std::fs::write(&log, text).expect("write log");
+    std::fs::write(dir.path().join("capture.log.chk"), chk).expect("write chk");
+    let out = Command::new(env!("CARGO_BIN_EXE_nmea-check"))
+        .arg(&log)
+        .arg("--quiet")
+        .output()
+        .expect("run nmea-check");
+    assert!(out.status.success());
+    let s = summary(&out.stdout);
+    assert_eq!(s["gpsd_agreement_percent"], 0.0, "{s}");
+    assert_eq!(
+        s["gpsd_agreement_percent_rule_covered_as_disagreement"], 0.0,
+        "{s}"
+    );
+    assert_eq!(s["gpsd_overall"]["by_rule"], 0, "{s}");
+    let table = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        table.contains("counting rule-covered as disagreement"),
+        "{table}"
+    );
+}

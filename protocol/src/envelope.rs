@@ -56,6 +56,11 @@ pub struct PositionRecord {
     pub fix: Option<FixRecord>,
     /// The last valid fix when there is no fresh one, with its age.
     pub last_fix: Option<FixRecord>,
+    /// Why there is no fresh fix, when the source said (e.g. `GNSS time
+    /// went back 3600000 ms (no reset in between)`); absent otherwise, and
+    /// then absent from the canonical bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl PositionRecord {
@@ -66,6 +71,7 @@ impl PositionRecord {
             source: "none".into(),
             fix: None,
             last_fix: None,
+            reason: None,
         }
     }
 }

@@ -56,6 +56,7 @@ fn vector_body() -> EventBody {
                 age_ms: 800,
             }),
             last_fix: None,
+            reason: None,
         },
         clock: ClockStamp {
             device_utc_ms: 1_795_464_000_420,

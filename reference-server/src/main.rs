@@ -12,7 +12,7 @@ use courier_protocol::keys::Signer;
 use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::faults::Faults;
-use escrow_reference_server::storage::open_storage;
+use escrow_reference_server::storage::open::open_storage;
 use escrow_reference_server::{
     AppState, Database, ServerConfig, admin, start, start_tls, system_clock, tls,
 };

@@ -15,8 +15,9 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+use crate::error::ServerError;
 use crate::routes::{ConnKill, PeerAddr, router};
-use crate::{AppState, ServerError};
+use crate::state::AppState;
 
 /// A server listening on a socket.
 pub struct RunningServer {

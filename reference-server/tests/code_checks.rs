@@ -1,5 +1,7 @@
 //! Online code checks: signed verdicts bound to the nonce, attempts counted
-//! before comparing, lock at the limit, parcels of other devices refused.
+//! before comparing, lock at the limit, parcels of other devices refused,
+//! and the limit held under concurrent guesses on two server processes.
+//! Run on PostgreSQL with `ESCROW_TEST_DATABASE_URL` (scripts/postgres-test.sh).
 
 mod common;
 
@@ -89,4 +91,88 @@ async fn right_code_matches_and_other_devices_parcels_are_refused() {
     let (s, text) = h.signed(&mut other, "POST", "/v1/code-checks", body).await;
     assert_eq!(s, 404, "{text}");
     assert_eq!(error_code(&text), "not_found");
+}
+
+/// 64 wrong guesses at once, half on each of two server processes sharing
+/// the database, on a multi-thread runtime, two rounds: each try is spent by
+/// a conditional update inside the check's transaction, so exactly the limit
+/// of codes are compared and every other guess is answered `locked`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_guesses_never_compare_more_codes_than_the_limit() {
+    const GUESSES: u8 = 64;
+    let h = Harness::new().await;
+    let twin = h.twin().await;
+    let mut dev = h.enroll().await;
+    for round in 0..2 {
+        let order = h
+            .order(&format!("OC-RACE-{round}"), CodePolicy::OnlineOnly)
+            .await;
+        let m = h.manifest(&dev.id, &[&order.parcel_id], 3_600_000).await;
+        let wrong = if order.numeric_code == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        // Signed one after the other (each request has its own nonce), sent all at once.
+        let mut sends = Vec::new();
+        for n in 0..GUESSES {
+            let body = request(&m, &order.parcel_id, wrong, [n; 16]);
+            let auth = h.sign(&mut dev, "POST", "/v1/code-checks", &body);
+            let url = if n % 2 == 0 {
+                h.url("/v1/code-checks")
+            } else {
+                twin.url("/v1/code-checks")
+            };
+            let http = h.http.clone();
+            sends.push(tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .header("x-device-id", &auth.device_id)
+                    .header("x-timestamp", auth.timestamp_ms.to_string())
+                    .header("x-nonce", &auth.nonce)
+                    .header("x-signature", &auth.signature)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("send");
+                let status = r.status().as_u16();
+                (status, r.text().await.expect("text"))
+            }));
+        }
+        let mut compared = Vec::new();
+        let mut locked = 0;
+        for send in sends {
+            let (status, text) = send.await.expect("join");
+            assert_eq!(status, 200, "{text}");
+            let r: CodeCheckResponse = serde_json::from_str(&text).expect("json");
+            let b = r.check.verify(&dev.server_key).expect("signed");
+            assert_eq!(b.attempt_limit, 3);
+            match b.result {
+                OnlineCheckResult::Mismatch => compared.push(b.attempts_spent),
+                OnlineCheckResult::Locked => {
+                    assert_eq!(b.attempts_spent, 3, "locked only at the limit");
+                    locked += 1;
+                }
+                OnlineCheckResult::Match => panic!("a wrong code matched"),
+            }
+        }
+        compared.sort_unstable();
+        assert_eq!(
+            compared,
+            vec![1, 2, 3],
+            "round {round}: exactly the limit of codes compared, each try counted once"
+        );
+        assert_eq!(locked, usize::from(GUESSES) - 3);
+        let spent = h
+            .server
+            .state
+            .store()
+            .order(&order.parcel_id)
+            .await
+            .expect("db")
+            .expect("order")
+            .attempts_spent;
+        assert_eq!(spent, 3, "round {round}: the counter stops at the limit");
+    }
 }

@@ -152,6 +152,7 @@ mod tests {
                 age_ms: 0,
             }),
             last_fix: None,
+            reason: None,
         }
     }
 

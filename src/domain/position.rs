@@ -61,6 +61,9 @@ pub struct PositionReading {
     pub last_valid: Option<AgedFix>,
     /// GNSS UTC time now, extrapolated from the last sentence, Unix ms.
     pub gnss_utc_ms: Option<i64>,
+    /// Why the source has no valid fix now, when it says (e.g. the
+    /// receiver's time went back); recorded with a "no fix" position.
+    pub no_fix_reason: Option<String>,
 }
 
 impl PositionReading {
@@ -71,6 +74,7 @@ impl PositionReading {
             current: None,
             last_valid: None,
             gnss_utc_ms: None,
+            no_fix_reason: None,
         }
     }
 }
@@ -98,7 +102,8 @@ fn record(aged: &AgedFix) -> FixRecord {
     }
 }
 
-/// Turns a reading into the evidence record: a fix counts only if fresh.
+/// Turns a reading into the evidence record: a fix counts only if fresh;
+/// without one the record says why (the source's reason, or the fix's age).
 pub fn to_record(reading: &PositionReading, max_age_ms: i64) -> PositionRecord {
     let source = match reading.source {
         PositionSourceKind::Gnss => "gnss",
@@ -115,6 +120,7 @@ pub fn to_record(reading: &PositionReading, max_age_ms: i64) -> PositionRecord {
             source: source.into(),
             fix: Some(record(a)),
             last_fix: None,
+            reason: None,
         },
         None => PositionRecord {
             status: "no_fix".into(),
@@ -125,6 +131,12 @@ pub fn to_record(reading: &PositionReading, max_age_ms: i64) -> PositionRecord {
                 .as_ref()
                 .or(reading.current.as_ref())
                 .map(record),
+            reason: reading.no_fix_reason.clone().or_else(|| {
+                reading
+                    .current
+                    .as_ref()
+                    .map(|a| format!("fix {} ms old (limit {max_age_ms} ms)", a.age_ms))
+            }),
         },
     }
 }
@@ -167,9 +179,14 @@ mod tests {
             }),
             last_valid: None,
             gnss_utc_ms: None,
+            no_fix_reason: None,
         };
         let rec = to_record(&r, 10_000);
         assert_eq!(rec.status, "no_fix");
+        assert_eq!(
+            rec.reason.as_deref(),
+            Some("fix 11000 ms old (limit 10000 ms)")
+        );
         assert!(rec.fix.is_none());
         assert_eq!(rec.last_fix.as_ref().map(|f| f.age_ms), Some(11_000));
         let fresh = to_record(

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use courier_protocol::vocabulary::{Outcome, Reason};
 use slint::ComponentHandle;
+use tracing::info;
 
 use super::worker::{CodeInput, Command};
 use super::{AppState, CodeEntryState, MainWindow, Screen, UiCtx, Verdict};
@@ -82,6 +83,7 @@ pub(super) fn show_verdict(ui: &MainWindow, parcel: &Parcel, verdict: CodeVerdic
         CodeVerdict::NeedsNetwork => (Verdict::Network, parcel.tries_left()),
     };
     g.set_entered("".into());
+    info!(label = %parcel.spec.label, verdict = ?v, "code verdict shown");
     g.set_verdict(v);
     g.set_verdict_tries_left(i32::try_from(left).unwrap_or(i32::MAX));
     g.set_tries_left(i32::try_from(parcel.tries_left()).unwrap_or(i32::MAX));

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use courier_protocol::rules::returns::{ExpectedBecause, PayerWhy, ReturnItem, ReturnLine};
 use courier_protocol::vocabulary::Liability;
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
+use tracing::info;
 
 use super::depot_commands::{DepotCommand, DepotReply, DepotView, ReturnEntry, Tone};
 use super::outcome_adapter::liability_code;
@@ -333,6 +334,7 @@ pub(super) fn apply(ui: &MainWindow, _ctx: &UiCtx, r: DepotReply) {
         show(ui, v);
     }
     if let Some((label, tone)) = &r.scan {
+        info!(%label, ?tone, "return scanned in");
         g.set_last_label(label.as_str().into());
         g.set_last_tone(
             match tone {

@@ -114,11 +114,14 @@ impl Display {
             .collect()
     }
 
-    /// Applies full screen to the app's window once shown; warns when the scale
+    /// Applies full screen to the app's window once shown (sized to the
+    /// screen where no window manager does it); warns when the scale
     /// or rotation did not reach the backend's environment.
-    pub fn apply(&self, window: &slint::Window) {
+    pub fn apply<C: slint::ComponentHandle + 'static>(&self, component: &C) {
+        let window = component.window();
         if self.fullscreen {
             window.set_fullscreen(true);
+            fill_the_screen(component.as_weak());
         }
         for (k, v) in self.missing_env() {
             warn!("{k} should be {v} for the configured display; the backend runs without it");
@@ -128,6 +131,42 @@ impl Display {
             fullscreen = self.fullscreen,
             "display applied"
         );
+    }
+}
+
+/// Full screen is a request to the window manager; a handheld often runs
+/// none (a bare X server), where the request does nothing and the window keeps
+/// its minimum size. So the window is also sized to its monitor and put at its
+/// corner, once winit has made it (on the first turn of the event loop). On
+/// Linux KMS (no winit window) the backend fills the panel itself.
+fn fill_the_screen<C: slint::ComponentHandle + 'static>(component: slint::Weak<C>) {
+    use slint::winit_030::WinitWindowAccessor;
+    let spawned = slint::spawn_local(async move {
+        let Some(strong) = component.upgrade() else {
+            return;
+        };
+        // Resolves once winit has made the window (on the event loop's first turn).
+        let made = strong.window().winit_window().await;
+        drop(strong);
+        let Ok(w) = made else {
+            info!("no winit window: full screen left to the backend");
+            return;
+        };
+        let Some(monitor) = w.current_monitor().or_else(|| w.primary_monitor()) else {
+            info!("no monitor reported: full screen left to the window manager");
+            return;
+        };
+        let size = monitor.size();
+        w.set_outer_position(monitor.position());
+        let _ = w.request_inner_size(size);
+        info!(
+            width = size.width,
+            height = size.height,
+            "window sized to the screen"
+        );
+    });
+    if let Err(e) = spawned {
+        warn!(error = %e, "cannot size the window to the screen");
     }
 }
 

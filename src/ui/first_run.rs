@@ -86,6 +86,7 @@ impl FirstRunApp {
         app.set_can_change_language(false);
         app.set_test_platform(first.profile == Some(Profile::Test));
         app.set_screen(Screen::Enroll);
+        super::screen_log::follow(&window);
         window.global::<Dir>().set_rtl(first.language.rtl());
         let state = Rc::new(State {
             target: Target {
@@ -163,7 +164,7 @@ pub fn run_first_run(first: FirstRun) -> anyhow::Result<()> {
     let display = first.display;
     let screen = FirstRunApp::new(first)?;
     screen.window().show()?;
-    display.apply(screen.window().window());
+    display.apply(screen.window());
     slint::run_event_loop()?;
     screen.window().hide()?;
     match screen.take_error() {

@@ -36,6 +36,7 @@ pub mod notice;
 mod outcome_adapter;
 mod parcel_adapter;
 mod route_list_adapter;
+mod screen_log;
 mod status_bar_adapter;
 pub mod worker;
 
@@ -143,7 +144,7 @@ pub fn run_app(config: AppConfig) -> anyhow::Result<()> {
     let display = config.display;
     let app = App::new(config)?;
     app.window().show()?;
-    display.apply(app.window().window());
+    display.apply(app.window());
     slint::run_event_loop()?;
     app.window().hide()?;
     Ok(())
@@ -271,6 +272,7 @@ impl App {
         inline: bool,
     ) -> Result<App, slint::PlatformError> {
         let weak = window.as_weak();
+        screen_log::follow(&window);
         let profile = config.terminal.identity().profile.or(config.profile);
         window
             .global::<AppState>()

@@ -144,6 +144,7 @@ pub fn fix(lat: f64, lon: f64, dimension: FixDimension) -> PositionReading {
         current: Some(f.clone()),
         last_valid: Some(f),
         gnss_utc_ms: None,
+        no_fix_reason: None,
     }
 }
 

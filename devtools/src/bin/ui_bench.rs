@@ -44,6 +44,7 @@ fn fix(age_ms: i64) -> PositionReading {
         current: Some(f.clone()),
         last_valid: Some(f),
         gnss_utc_ms: None,
+        no_fix_reason: None,
     }
 }
 

@@ -155,6 +155,10 @@ fn main() -> anyhow::Result<()> {
             "clock_skew_ms": null,
             "clock_skew_note": "a file has no system time stamps; use --port for skew",
             "gpsd_agreement_percent": report.agreement.as_ref().map(|a| a.overall().percent()),
+            "gpsd_agreement_percent_rule_covered_as_disagreement":
+                report.agreement.as_ref().map(|a| a.overall().percent_all()),
+            "gpsd_overall": report.agreement.as_ref().map(|a| a.overall()),
+            "gpsd_rules": report.agreement.as_ref().map(|a| a.rules.clone()),
         }}))?
     );
     if let Some(a) = report.agreement {

@@ -33,7 +33,7 @@ use courier_protocol::keys::{PublicKey, Signer, generate_pkcs8, keypair_from_pkc
 use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::request_signing::sign_request;
 use courier_protocol::vocabulary::{CodePolicy, EventKind, ParcelKind};
-use escrow_reference_server::storage::open_storage;
+use escrow_reference_server::storage::open::open_storage;
 use escrow_reference_server::{Database, system_clock};
 use ring::signature::Ed25519KeyPair;
 use tokio::sync::Semaphore;

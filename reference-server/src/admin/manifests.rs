@@ -1,0 +1,103 @@
+//! A device's manifests: built from its orders and its depot's supervisors,
+//! signed, stored.
+
+use courier_protocol::api::IssueManifestRequest;
+use courier_protocol::manifest::{MANIFEST_SCHEMA, ManifestBody, ManifestSettings, SignedManifest};
+use ring::signature::Ed25519KeyPair;
+
+use crate::error::{Invalid, NotFound, ServerError};
+use crate::records::NewManifest;
+use crate::storage::Storage;
+
+/// Builds, signs and stores a device's next manifest, refusing one that a
+/// terminal would refuse (see [`ManifestBody::check_content`]).
+pub async fn issue_manifest(
+    db: &dyn Storage,
+    key: &Ed25519KeyPair,
+    req: &IssueManifestRequest,
+    now_ms: i64,
+) -> Result<SignedManifest, ServerError> {
+    issue(db, key, req, now_ms, true).await
+}
+
+/// Like [`issue_manifest`] without the content checks: for tests that need a
+/// manifest every terminal must refuse (expired, repeated parcels). Never
+/// reachable through the HTTP API.
+pub async fn issue_manifest_unchecked(
+    db: &dyn Storage,
+    key: &Ed25519KeyPair,
+    req: &IssueManifestRequest,
+    now_ms: i64,
+) -> Result<SignedManifest, ServerError> {
+    issue(db, key, req, now_ms, false).await
+}
+
+async fn issue(
+    db: &dyn Storage,
+    key: &Ed25519KeyPair,
+    req: &IssueManifestRequest,
+    now_ms: i64,
+    checked: bool,
+) -> Result<SignedManifest, ServerError> {
+    if checked && req.valid_for_ms <= 0 {
+        return Err(Invalid::ManifestValidity.into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for p in req.parcel_ids.iter().chain(&req.withdrawn) {
+        if checked && !seen.insert(p) {
+            return Err(Invalid::ParcelTwice(p.clone()).into());
+        }
+    }
+    if db.device(&req.device_id).await?.is_none() {
+        return Err(NotFound::Device(req.device_id.clone()).into());
+    }
+    let mut parcels = Vec::new();
+    let all = req.parcel_ids.iter().map(|p| (p, false));
+    let withdrawn = req.withdrawn.iter().map(|p| (p, true));
+    for (i, (pid, is_withdrawn)) in all.chain(withdrawn).enumerate() {
+        let order = db
+            .order(pid)
+            .await?
+            .ok_or_else(|| NotFound::Order(pid.clone()))?;
+        let mut spec = order.spec;
+        spec.route_order = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        spec.withdrawn = is_withdrawn;
+        parcels.push(spec);
+    }
+    let version = db
+        .latest_manifest(&req.device_id)
+        .await?
+        .map_or(1, |(v, _)| v + 1);
+    let body = ManifestBody {
+        schema: MANIFEST_SCHEMA.into(),
+        version,
+        device_id: req.device_id.clone(),
+        issued_at_ms: now_ms,
+        expires_at_ms: now_ms.saturating_add(req.valid_for_ms),
+        depot: req.depot.clone(),
+        settings: ManifestSettings::default(),
+        parcels,
+        supervisors: db.depot_supervisors(&req.depot).await?,
+    };
+    if checked {
+        body.check_content().map_err(Invalid::ManifestContent)?;
+    }
+    let signed = SignedManifest::sign(body, key).map_err(ServerError::Key)?;
+    let json = serde_json::to_string(&signed).map_err(|e| Invalid::Encoding(e.into()))?;
+    let ids: Vec<String> = req
+        .parcel_ids
+        .iter()
+        .chain(&req.withdrawn)
+        .cloned()
+        .collect();
+    db.add_manifest(&NewManifest {
+        device_id: &req.device_id,
+        version,
+        signed_json: &json,
+        parcel_ids: &ids,
+        withdrawn: &req.withdrawn,
+        depot: &req.depot,
+    })
+    .await?;
+    Ok(signed)
+}

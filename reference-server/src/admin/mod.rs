@@ -1,0 +1,15 @@
+//! Operator actions shared by the admin API and the command line: the server
+//! key, enrollment tokens, orders with their codes, depot supervisors and
+//! manifests, one file each.
+
+mod manifests;
+mod orders;
+mod server_key;
+mod supervisors;
+mod tokens;
+
+pub use manifests::{issue_manifest, issue_manifest_unchecked};
+pub use orders::{DEFAULT_ITERATIONS, MAX_ITERATIONS, create_order};
+pub use server_key::server_key;
+pub use supervisors::create_supervisor;
+pub use tokens::{TOKEN_LIFETIME_MS, issue_token, random_hex, token_hash};

@@ -1,0 +1,234 @@
+//! One uploaded batch as data: the events as received, the keys a store
+//! looks up, the context it loads inside its transaction, and the writes the
+//! plan ([`crate::ingest::plan()`]) decides.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use courier_protocol::api::EventResult;
+use courier_protocol::envelope::{ChainTip, SignedEvent};
+use courier_protocol::manifest::ManifestBody;
+use courier_protocol::rules::{DayCloseDifference, ParcelLedger};
+use courier_protocol::strict_json::CheckedValue;
+use courier_protocol::vocabulary::{EventKind, SupervisorFactor};
+use serde_json::Value;
+
+use crate::records::{DeviceRow, OrderRow};
+
+/// The outcome of one batch.
+#[derive(Debug, Clone)]
+pub struct IngestOutcome {
+    /// One result per event, in batch order.
+    pub results: Vec<EventResult>,
+    /// The device's chain tip after the batch.
+    pub tip: ChainTip,
+}
+
+/// One uploaded event: parsed, or why it does not parse (with what could be
+/// read of its id, seq and hash for the receipt).
+pub enum Uploaded {
+    /// A well-formed event.
+    Event(Box<SignedEvent>),
+    /// Not an event in wire form.
+    Malformed {
+        /// `body.event_id` if it is a string.
+        event_id: String,
+        /// `body.seq` if it is a number.
+        seq: u64,
+        /// `hash` if it is a string.
+        hash: String,
+    },
+}
+
+impl Uploaded {
+    /// Parses one element of the batch's `events` array.
+    pub fn parse(item: CheckedValue) -> Uploaded {
+        let malformed = |v: &Value| Uploaded::Malformed {
+            event_id: v["body"]["event_id"].as_str().unwrap_or("").to_owned(),
+            seq: v["body"]["seq"].as_u64().unwrap_or(0),
+            hash: v["hash"].as_str().unwrap_or("").to_owned(),
+        };
+        if item.repeated_key.is_some() {
+            return malformed(&item.value);
+        }
+        match serde_json::from_value::<SignedEvent>(item.value.clone()) {
+            Ok(e) if e.check_wire_form().is_ok() => Uploaded::Event(Box::new(e)),
+            _ => malformed(&item.value),
+        }
+    }
+}
+
+/// What a store loads for one batch, inside its transaction, after locking
+/// the device's chain: only rows the batch names.
+#[derive(Debug, Clone)]
+pub struct BatchContext {
+    /// The device, with its current tip.
+    pub device: DeviceRow,
+    /// Stored events by id among the batch's ids: `(device, seq, hash)`.
+    pub known: HashMap<String, (String, u64, String)>,
+    /// Hashes of the device's stored events at the batch's sequence numbers.
+    pub at_seq: HashMap<u64, String>,
+    /// Parcels of the batch ever issued to the device.
+    pub issued: HashSet<String>,
+    /// Orders of the batch's parcels (locked against concurrent counters).
+    pub orders: HashMap<String, OrderRow>,
+    /// Manifest versions that withdrew each parcel from the device.
+    pub withdrawals: HashMap<String, Vec<u64>>,
+    /// The device's ledger of each parcel of the batch.
+    pub ledgers: HashMap<String, ParcelLedger>,
+    /// Event hashes whose wrong proof already spent a try.
+    pub proof_failures: HashSet<String>,
+    /// The depot of the device's latest manifest.
+    pub depot: Option<String>,
+    /// Every key `K` issued to each supervisor the batch's proofs name, by
+    /// supervisor id and factor (absent: none issued).
+    pub supervisor_keys: HashMap<(String, SupervisorFactor), Vec<[u8; 32]>>,
+    /// The device's manifests the checks need, by version: those its
+    /// supervisor events were recorded under and, when the batch holds a day
+    /// close, every version the device accepted (see
+    /// [`BatchKeys::manifest_versions`]).
+    pub manifests: HashMap<u64, ManifestBody>,
+    /// The device's stored events, in chain order, when the batch holds a
+    /// `day_closed` event (empty otherwise).
+    pub held_events: Vec<SignedEvent>,
+}
+
+/// The ids a store must look up to build a [`BatchContext`].
+#[derive(Debug, Clone, Default)]
+pub struct BatchKeys {
+    /// Event ids of well-formed events.
+    pub event_ids: Vec<String>,
+    /// Their sequence numbers.
+    pub seqs: Vec<u64>,
+    /// Parcels they name, sorted (lock order).
+    pub parcel_ids: Vec<String>,
+    /// Their hashes.
+    pub hashes: Vec<String>,
+    /// Supervisors named by the events' proofs, with the factor, sorted.
+    pub supervisors: Vec<(String, SupervisorFactor)>,
+    /// Manifest versions the supervisor proofs were recorded under and, when
+    /// the batch holds a day close, those its `manifest_accepted` events accept.
+    pub versions: Vec<u64>,
+    /// Whether the batch holds a `day_closed` event (the store then loads the
+    /// device's stored events).
+    pub day_close: bool,
+}
+
+impl BatchKeys {
+    /// Collects the keys of a batch.
+    pub fn of(events: &[Uploaded]) -> BatchKeys {
+        let mut keys = BatchKeys::default();
+        let mut parcels = BTreeSet::new();
+        let mut supervisors = BTreeSet::new();
+        let mut versions = BTreeSet::new();
+        let mut accepted = Vec::new();
+        for item in events {
+            if let Uploaded::Event(e) = item {
+                keys.event_ids.push(e.body.event_id.clone());
+                keys.seqs.push(e.body.seq);
+                keys.hashes.push(e.hash.clone());
+                if let Some(p) = &e.body.parcel_id {
+                    parcels.insert(p.clone());
+                }
+                if let Some(s) = &e.body.supervisor {
+                    supervisors.insert((s.supervisor_id.clone(), factor_rank(s.factor)));
+                    versions.extend(e.body.manifest_version);
+                }
+                if e.body.kind == EventKind::ManifestAccepted {
+                    accepted.extend(e.body.manifest_version);
+                }
+                keys.day_close |= e.body.kind == EventKind::DayClosed;
+            }
+        }
+        if keys.day_close {
+            versions.extend(accepted);
+        }
+        keys.parcel_ids = parcels.into_iter().collect();
+        keys.supervisors = supervisors
+            .into_iter()
+            .map(|(id, rank)| (id, FACTORS[rank]))
+            .collect();
+        keys.versions = versions.into_iter().collect();
+        keys
+    }
+
+    /// The manifest versions a store loads into [`BatchContext::manifests`]:
+    /// the batch's own (see [`BatchKeys::versions`]) and, when the batch holds
+    /// a day close, every version the device's `held` events accepted.
+    pub fn manifest_versions(&self, held: &[SignedEvent]) -> Vec<u64> {
+        let mut out: BTreeSet<u64> = self.versions.iter().copied().collect();
+        if self.day_close {
+            out.extend(
+                held.iter()
+                    .filter(|e| e.body.kind == EventKind::ManifestAccepted)
+                    .filter_map(|e| e.body.manifest_version),
+            );
+        }
+        out.into_iter().collect()
+    }
+}
+
+/// The supervisor factors, in a fixed order (they have no `Ord`).
+const FACTORS: [SupervisorFactor; 2] = [SupervisorFactor::Badge, SupervisorFactor::Pin];
+
+fn factor_rank(f: SupervisorFactor) -> usize {
+    match f {
+        SupervisorFactor::Badge => 0,
+        SupervisorFactor::Pin => 1,
+    }
+}
+
+/// One event to store, with the columns the back office queries by.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The event.
+    pub event: SignedEvent,
+    /// Its JSON as stored.
+    pub json: String,
+    /// Its signed time (see [`crate::records::signed_time_ms`]).
+    pub signed_at_ms: i64,
+    /// The order reference of its parcel, if any.
+    pub order_ref: Option<String>,
+    /// The device's depot when it was received.
+    pub depot: Option<String>,
+}
+
+/// An alert to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    /// `fork` or `event_id_conflict`.
+    pub kind: &'static str,
+    /// What was seen.
+    pub detail: String,
+}
+
+/// A day close at odds with the events held, to record for the back office
+/// (the store adds the device and the time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDayCloseFlag {
+    /// The `day_closed` event.
+    pub event_id: String,
+    /// Its sequence number.
+    pub seq: u64,
+    /// What differs.
+    pub differences: Vec<DayCloseDifference>,
+}
+
+/// What a batch changes; the store writes all of it and commits, rejected
+/// events included (a wrong proof's spent try and an alert are kept).
+#[derive(Debug, Clone)]
+pub struct BatchWrites {
+    /// Accepted events, in chain order.
+    pub events: Vec<NewEvent>,
+    /// New ledgers of parcels, by parcel id.
+    pub ledgers: BTreeMap<String, ParcelLedger>,
+    /// New try counters of orders, by parcel id.
+    pub attempts: BTreeMap<String, u32>,
+    /// Wrong proofs that spent a try: `(event hash, parcel id)`.
+    pub proof_failures: Vec<(String, String)>,
+    /// Alerts for the back office.
+    pub alerts: Vec<NewAlert>,
+    /// Day closes that differ from the events held (once per event id).
+    pub day_close_flags: Vec<NewDayCloseFlag>,
+    /// The device's tip after the batch.
+    pub tip: ChainTip,
+}

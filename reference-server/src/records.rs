@@ -1,0 +1,85 @@
+//! The rows the server keeps, as plain values: what the storage returns
+//! and takes, and what the rules read.
+
+use courier_protocol::envelope::{ChainTip, SignedEvent};
+use courier_protocol::keys::PublicKey;
+use courier_protocol::manifest::{ManifestBody, ManifestParcel};
+use serde::{Deserialize, Serialize};
+
+/// An enrolled device.
+#[derive(Debug, Clone)]
+pub struct DeviceRow {
+    /// Its id.
+    pub device_id: String,
+    /// Its key.
+    pub public_key: PublicKey,
+    /// The last stored event.
+    pub tip: ChainTip,
+}
+
+/// An order as the server keeps it: the parcel spec and the derived keys only.
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    /// The parcel as a manifest lists it (route order and withdrawn set at issue).
+    pub spec: ManifestParcel,
+    /// `K` of the numeric form.
+    pub numeric_key: [u8; 32],
+    /// `K` of the QR form.
+    pub qr_key: [u8; 32],
+    /// Attempts counted by online checks.
+    pub attempts_spent: u32,
+    /// Wrong-code limit.
+    pub attempt_limit: u32,
+}
+
+/// Something the back office must look at (a fork of a device's chain, an
+/// event id reused with other content): recorded, never dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Row id, increasing.
+    pub id: i64,
+    /// What happened: `fork` or `event_id_conflict`.
+    pub kind: String,
+    /// The device that uploaded it.
+    pub device_id: String,
+    /// A sentence with the sequence number, both hashes and the event id.
+    pub detail: String,
+    /// Server time of the upload, Unix milliseconds.
+    pub at_ms: i64,
+}
+
+/// What one device's day report is computed from.
+#[derive(Debug, Clone)]
+pub struct ReportSource {
+    /// The device.
+    pub device_id: String,
+    /// Every manifest issued to it, by version.
+    pub manifests: Vec<ManifestBody>,
+    /// Every event it uploaded, in sequence order (verified at ingest).
+    pub events: Vec<SignedEvent>,
+}
+
+/// A manifest to store.
+pub struct NewManifest<'a> {
+    /// The device.
+    pub device_id: &'a str,
+    /// Its version.
+    pub version: u64,
+    /// The signed manifest as JSON.
+    pub signed_json: &'a str,
+    /// Parcels it lists (withdrawn ones included).
+    pub parcel_ids: &'a [String],
+    /// Parcels it withdraws.
+    pub withdrawn: &'a [String],
+    /// The depot it names.
+    pub depot: &'a str,
+}
+
+/// A stored event's signed time: the GNSS time when the device had one, else
+/// its wall clock. Partitions and day queries use it.
+pub fn signed_time_ms(event: &SignedEvent) -> i64 {
+    event
+        .body
+        .gnss_utc_ms
+        .unwrap_or(event.body.clock.device_utc_ms)
+}

@@ -1,0 +1,60 @@
+//! HTTP routes: the device API (`device`), the loopback admin API
+//! (`admin`, admitted by `access`) and the fault switches (`faults`);
+//! every answer, errors included, is shaped by `answer`.
+
+mod access;
+mod admin;
+mod answer;
+mod device;
+mod faults;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use self::access::PeerAddr;
+pub use self::answer::{ApiError, MAX_BODY_BYTES};
+pub use self::faults::ConnKill;
+use crate::state::AppState;
+
+/// The full router.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/enroll", post(device::enroll))
+        .route("/v1/manifest", get(device::manifest))
+        .route("/v1/events", post(device::events))
+        .route("/v1/code-checks", post(device::code_check))
+        .route("/v1/checkpoint", get(device::checkpoint))
+        .route("/v1/admin/orders", post(admin::admin_order))
+        .route("/v1/admin/enrollment-tokens", post(admin::admin_token))
+        .route("/v1/admin/manifests", post(admin::admin_manifest))
+        .route("/v1/admin/supervisors", post(admin::admin_supervisor))
+        .route(
+            "/v1/admin/day-close-flags",
+            get(admin::admin_day_close_flags),
+        )
+        .route(
+            "/v1/admin/faults",
+            post(faults::admin_faults).get(faults::admin_faults_get),
+        )
+        .route(
+            "/v1/admin/devices/{device_id}/events",
+            get(admin::admin_device_events),
+        )
+        .route("/v1/admin/alerts", get(admin::admin_alerts))
+        .route("/v1/admin/reports/day", get(admin::admin_day_report))
+        .route(
+            "/v1/admin/devices/{device_id}/checkpoint",
+            get(admin::admin_device_checkpoint),
+        )
+        .fallback(answer::not_found)
+        .method_not_allowed_fallback(answer::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            answer::json_error_bodies,
+        ))
+        .with_state(state)
+}

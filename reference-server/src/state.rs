@@ -1,0 +1,84 @@
+//! What every request handler shares: the storage, the server key, the
+//! clock, the admin token and the fault switches.
+
+use std::sync::Arc;
+
+use ring::signature::Ed25519KeyPair;
+
+use crate::error::ServerError;
+use crate::faults::Faults;
+use crate::storage::Storage;
+use crate::storage::open::{Database, open_storage};
+
+/// The server's clock, Unix milliseconds; tests pin it.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    })
+}
+
+/// How to open a server.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Where the data lives: a SQLite file (the default) or a PostgreSQL URL.
+    pub database: Database,
+    /// Bearer token of the admin API; `None` disables it.
+    pub admin_token: Option<String>,
+    /// The clock.
+    pub clock: Clock,
+}
+
+/// Everything a request handler needs. The fault switches are the only
+/// state in process memory, and they exist for tests only.
+pub struct AppState {
+    store: Arc<dyn Storage>,
+    key: Ed25519KeyPair,
+    /// The fault switches.
+    pub faults: Arc<Faults>,
+    admin_token: Option<String>,
+    clock: Clock,
+}
+
+impl AppState {
+    /// Opens (and migrates) the database, creating the server key on first use.
+    pub async fn open(
+        config: &ServerConfig,
+        faults: Arc<Faults>,
+    ) -> Result<Arc<Self>, ServerError> {
+        let store = open_storage(&config.database).await?;
+        let key = crate::admin::server_key(store.as_ref()).await?;
+        Ok(Arc::new(AppState {
+            store,
+            key,
+            faults,
+            admin_token: config.admin_token.clone(),
+            clock: config.clock.clone(),
+        }))
+    }
+
+    /// Server time now, Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// The server signing key.
+    pub fn key(&self) -> &Ed25519KeyPair {
+        &self.key
+    }
+
+    /// The storage.
+    pub fn store(&self) -> &dyn Storage {
+        self.store.as_ref()
+    }
+
+    /// The admin API's bearer token, if the API is enabled.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
+    }
+}

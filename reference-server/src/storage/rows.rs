@@ -1,0 +1,155 @@
+//! Row decoding and encoding both engines share: the columns of an order and
+//! a device, stored manifests, day-report sources, counters and supervisor
+//! factors. Each engine reads its columns and hands them here.
+
+use courier_protocol::api::DayCloseFlag;
+use courier_protocol::envelope::{ChainTip, SignedEvent};
+use courier_protocol::keys::{PublicKey, decode_hex_array};
+use courier_protocol::manifest::{ManifestBody, SignedManifest};
+use courier_protocol::vocabulary::SupervisorFactor;
+
+use crate::error::StorageError;
+use crate::records::{DeviceRow, OrderRow, ReportSource};
+
+/// A device from its stored columns.
+pub(crate) fn device_row(
+    device_id: String,
+    public_key: &str,
+    last_seq: i64,
+    last_hash: String,
+) -> Result<DeviceRow, StorageError> {
+    Ok(DeviceRow {
+        public_key: PublicKey::from_hex(public_key)
+            .map_err(|e| StorageError::corrupt(format!("key of device {device_id}"), e))?,
+        device_id,
+        tip: ChainTip {
+            seq: to_u64(last_seq),
+            hash: last_hash,
+        },
+    })
+}
+
+/// An order from its stored columns.
+pub(crate) fn order_row(
+    parcel_id: &str,
+    spec: &str,
+    numeric_key: &str,
+    qr_key: &str,
+    spent: u32,
+    limit: u32,
+) -> Result<OrderRow, StorageError> {
+    let corrupt = |what: &str, e: courier_protocol::ProtocolError| {
+        StorageError::corrupt(format!("{what} of order {parcel_id}"), e)
+    };
+    Ok(OrderRow {
+        spec: serde_json::from_str(spec)
+            .map_err(|e| StorageError::corrupt(format!("spec of order {parcel_id}"), e))?,
+        numeric_key: decode_hex_array(numeric_key, "numeric_key").map_err(|e| corrupt("key", e))?,
+        qr_key: decode_hex_array(qr_key, "qr_key").map_err(|e| corrupt("key", e))?,
+        attempts_spent: spent,
+        attempt_limit: limit,
+    })
+}
+
+/// A code key `K` from its stored hex.
+pub(crate) fn key_from_hex(hex: &str, what: &str) -> Result<[u8; 32], StorageError> {
+    decode_hex_array::<32>(hex, "key").map_err(|e| StorageError::corrupt(what, e))
+}
+
+/// A stored event.
+pub(crate) fn event(json: &str) -> Result<SignedEvent, StorageError> {
+    serde_json::from_str(json).map_err(|e| StorageError::corrupt("event", e))
+}
+
+/// A stored JSON value of some kind (`what` names it in the error).
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    json: &str,
+    what: &str,
+) -> Result<T, StorageError> {
+    serde_json::from_str(json).map_err(|e| StorageError::corrupt(what, e))
+}
+
+/// A value to store as JSON.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T, what: &str) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| StorageError::corrupt(what, e))
+}
+
+/// A day-close flag from its stored columns.
+pub(crate) fn day_close_flag(
+    device_id: String,
+    event_id: String,
+    seq: i64,
+    differences_json: &str,
+    flagged_at_ms: i64,
+) -> Result<DayCloseFlag, StorageError> {
+    Ok(DayCloseFlag {
+        device_id,
+        event_id,
+        seq: to_u64(seq),
+        differences: json(differences_json, "day-close differences")?,
+        flagged_at_ms,
+    })
+}
+
+/// Groups `(device, signed manifest JSON)` rows (by device, then version; a
+/// device without a manifest has `None`) into report sources, keeping those
+/// of `depot` when one is named; the events are filled in afterwards.
+pub(crate) fn group_report_sources(
+    rows: impl IntoIterator<Item = (String, Option<String>)>,
+    depot: Option<&str>,
+) -> Result<Vec<ReportSource>, StorageError> {
+    let mut out: Vec<ReportSource> = Vec::new();
+    for (device_id, manifest) in rows {
+        if out.last().is_none_or(|s| s.device_id != device_id) {
+            out.push(ReportSource {
+                device_id: device_id.clone(),
+                manifests: Vec::new(),
+                events: Vec::new(),
+            });
+        }
+        if let (Some(text), Some(source)) = (manifest, out.last_mut()) {
+            source.manifests.push(manifest_body(&text)?);
+        }
+    }
+    out.retain(|s| depot.is_none_or(|d| s.manifests.iter().any(|m| m.depot == d)));
+    Ok(out)
+}
+
+/// The body of a stored signed manifest.
+pub(crate) fn manifest_body(json: &str) -> Result<ManifestBody, StorageError> {
+    serde_json::from_str::<SignedManifest>(json)
+        .map(|m| m.body)
+        .map_err(|e| StorageError::corrupt("manifest", e))
+}
+
+/// An `i64` column from a count or sequence number.
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A `u64` from an `i64` column (negative values are corrupt and read as 0).
+pub(crate) fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// A `u32` counter from an `i32` column (negative values read as 0).
+pub(crate) fn counter(v: i32) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+/// A factor as the stores write it.
+pub(crate) fn factor_str(f: SupervisorFactor) -> &'static str {
+    match f {
+        SupervisorFactor::Badge => "badge",
+        SupervisorFactor::Pin => "pin",
+    }
+}
+
+/// A factor from its stored text.
+pub(crate) fn factor_from_str(s: &str) -> Option<SupervisorFactor> {
+    match s {
+        "badge" => Some(SupervisorFactor::Badge),
+        "pin" => Some(SupervisorFactor::Pin),
+        _ => None,
+    }
+}
