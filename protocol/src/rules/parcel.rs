@@ -234,7 +234,8 @@ impl Parcel {
 }
 
 /// "Locked": the tries spent reached the limit. The one definition, for the
-/// terminal, the server's online check and the day's returns.
+/// parcel, the code verdict and the day's returns (the server's online check
+/// makes the same comparison atomic in its conditional `UPDATE`).
 pub fn is_locked(attempts_spent: u32, attempt_limit: u32) -> bool {
     attempts_spent >= attempt_limit
 }
