@@ -8,7 +8,7 @@
 
 mod sync_support;
 
-use courier_protocol::api::{CreateSupervisorRequest, IssueManifestRequest};
+use courier_protocol::api::IssueManifestRequest;
 use courier_protocol::day_window::DayWindow;
 use courier_protocol::keys::PublicKey;
 use courier_protocol::rules::day_report::{DayReports, ReturnStatus};
@@ -46,22 +46,9 @@ async fn the_depot_report_is_the_devices_own_reports() {
     let server = Server::start().await;
     let tmp = tempfile::tempdir().expect("tmp");
     let depot = "Alger Centre";
-    let now = server.state().now_ms();
-    admin::create_supervisor(
-        server.state().store(),
-        &CreateSupervisorRequest {
-            supervisor_id: "SUP-AC-1".into(),
-            name: "سارة بن علي".into(),
-            depot: depot.into(),
-            badge: false,
-            pin: Some("2468".into()),
-            attempt_limit: None,
-            pin_iterations: Some(1_000),
-        },
-        now,
-    )
-    .await
-    .expect("supervisor");
+    server
+        .supervisor("SUP-AC-1", "سارة بن علي", depot, "2468", false)
+        .await;
     let a1 = server.order("A1", CodePolicy::OfflineAllowed);
     let a2 = server.order("A2", CodePolicy::OfflineAllowed);
     let a3 = server.order("A3", CodePolicy::OfflineAllowed);

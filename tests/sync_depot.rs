@@ -7,30 +7,15 @@
 
 mod sync_support;
 
-use courier_protocol::api::CreateSupervisorRequest;
 use courier_protocol::vocabulary::CodePolicy;
-use escrow_reference_server::admin;
 use sync_support::{FAST, Server, data_dir, enroll, ok, term, term_stdin, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervised_day_close_reaches_the_server_verified_and_unflagged() {
     let server = Server::start().await;
-    let now = server.state().now_ms();
-    admin::create_supervisor(
-        server.state().store(),
-        &CreateSupervisorRequest {
-            supervisor_id: "SUP-D-1".into(),
-            name: "Samira".into(),
-            depot: "Depot".into(),
-            badge: true,
-            pin: Some("2468".into()),
-            attempt_limit: None,
-            pin_iterations: Some(1_000),
-        },
-        now,
-    )
-    .await
-    .expect("supervisor");
+    server
+        .supervisor("SUP-D-1", "Samira", "Depot", "2468", true)
+        .await;
     let tmp = tempfile::tempdir().expect("tmp");
     let data = data_dir(&tmp);
     let a = server.order("DD-1", CodePolicy::OfflineAllowed);

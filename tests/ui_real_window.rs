@@ -13,12 +13,10 @@
 mod real_window;
 mod sync_support;
 
-use courier_protocol::api::CreateSupervisorRequest;
 use courier_protocol::enrollment_qr::Profile;
 use courier_protocol::vocabulary::CodePolicy;
 use courier_terminal::sync::enrollment::needs_enrollment;
 use courier_terminal::terminal::DataDir;
-use escrow_reference_server::admin;
 use real_window::{RealApp, VirtualDisplay, shots_dir};
 use sync_support::{FAST, Server, data_dir, enroll, ok, term};
 
@@ -103,22 +101,9 @@ struct Day {
 /// (PIN 2468), synced from the reference server on loopback.
 async fn enrolled_day() -> Day {
     let server = Server::start().await;
-    let now = server.state().now_ms();
-    admin::create_supervisor(
-        server.state().store(),
-        &CreateSupervisorRequest {
-            supervisor_id: "SUP-RW-1".into(),
-            name: "Samira".into(),
-            depot: "Depot".into(),
-            badge: true,
-            pin: Some("2468".into()),
-            attempt_limit: None,
-            pin_iterations: Some(1_000),
-        },
-        now,
-    )
-    .await
-    .expect("supervisor");
+    server
+        .supervisor("SUP-RW-1", "Samira", "Depot", "2468", true)
+        .await;
     let tmp = tempfile::tempdir().expect("tmp");
     let data = data_dir(&tmp);
     let orders: Vec<_> = ["RW-1", "RW-2", "RW-3"]

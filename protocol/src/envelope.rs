@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
+use crate::day_close_record::DayCloseRecord;
 use crate::keys::{
     PublicKey, Signer, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
 };
-use crate::rules::day_close::DayCloseRecord;
 use crate::supervisor::SupervisorProof;
 use crate::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome, Reason};
 

@@ -10,6 +10,7 @@ pub mod api;
 pub mod canonical;
 pub mod checkpoint;
 pub mod code_verifier;
+pub mod day_close_record;
 pub mod day_report_csv;
 pub mod day_report_words;
 pub mod day_window;
@@ -24,6 +25,7 @@ pub mod rules;
 pub mod signed_day_report;
 pub mod strict_json;
 pub mod supervisor;
+pub mod verifier_spec;
 pub mod vocabulary;
 
 pub use error::ProtocolError;

@@ -8,6 +8,7 @@ use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
 use crate::keys::{PublicKey, Signer, decode_hex_array};
 use crate::supervisor::SupervisorCredential;
+pub use crate::verifier_spec::VerifierSpec;
 use crate::vocabulary::{CodePolicy, ParcelKind};
 
 /// Schema tag of manifest bodies.
@@ -44,17 +45,6 @@ pub struct Collect {
     pub description: String,
     /// The label expected on the collected item, if it has one.
     pub label: Option<String>,
-}
-
-/// Verifier material for one form of the code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerifierSpec {
-    /// Per-parcel salt, hex.
-    pub salt: String,
-    /// PBKDF2 iterations.
-    pub iterations: u32,
-    /// `V = HMAC(K, "verify")`, hex; absent for online-only parcels.
-    pub verifier: Option<String>,
 }
 
 /// The code material of a parcel: both forms share one shape.

@@ -25,7 +25,7 @@ use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
 use crate::code_verifier::{CodeKey, derive_code_key, tag32};
 use crate::keys::sha256;
-use crate::manifest::VerifierSpec;
+use crate::verifier_spec::VerifierSpec;
 use crate::vocabulary::SupervisorFactor;
 
 /// Prefix of a badge QR's text: `courier-badge:v1:<supervisor id>:<token>`.

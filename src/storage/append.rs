@@ -6,7 +6,9 @@ use courier_protocol::manifest::SignedManifest;
 use rusqlite::{TransactionBehavior, params};
 
 use super::reads::Tx;
-use super::store::{classify, encode, refine, write_parcel};
+use super::row_codec::encode;
+use super::store::write_parcel;
+use super::store_error::{classify, refine};
 use super::{MetaKey, Store, StoreError};
 use crate::domain::parcel::Parcel;
 

@@ -7,11 +7,14 @@
 //! an open transaction.
 
 mod append;
+mod connected;
 mod identity;
 mod migrations;
 pub mod outbox;
 mod reads;
+mod row_codec;
 mod store;
+mod store_error;
 mod supervisor_tries;
 mod tries;
 
@@ -19,5 +22,6 @@ pub use append::{Append, ManifestRow};
 pub use identity::MetaKey;
 pub use migrations::migrations;
 pub use reads::{Reads, Tx};
-pub use store::{Store, StoreError};
+pub use store::Store;
+pub use store_error::StoreError;
 pub use tries::{TryInFlight, TryOwner, TrySpec};

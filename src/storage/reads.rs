@@ -5,19 +5,12 @@ use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::manifest::{ManifestParcel, SignedManifest};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::StoreError;
+use super::connected::Connected;
 use super::identity::{self, MetaKey};
-use super::store::{classify, decode, tip};
+use super::row_codec::{decode, encode, tip};
+use super::store_error::{StoreError, classify};
 use crate::domain::identity::Identity;
 use crate::domain::parcel::{Parcel, ParcelState, Visit};
-
-mod sealed {
-    /// Gives the connection the queries run on (the store's, or an open transaction's).
-    pub trait Connected {
-        fn conn(&self) -> &rusqlite::Connection;
-    }
-}
-pub(crate) use sealed::Connected;
 
 /// An open write transaction: what a decision reads is what it commits against.
 pub struct Tx<'c>(pub(crate) &'c Connection);
@@ -185,7 +178,7 @@ pub trait Reads: Connected {
     fn events_for_day_book(&self) -> Result<Vec<SignedEvent>, StoreError> {
         let ignored: Vec<String> = courier_protocol::rules::returns::KINDS_THE_BOOK_IGNORES
             .iter()
-            .map(|k| super::store::encode(k).map(|s| format!("'{}'", s.trim_matches('"'))))
+            .map(|k| encode(k).map(|s| format!("'{}'", s.trim_matches('"'))))
             .collect::<Result<_, _>>()?;
         query_events(
             self.conn(),

@@ -3,83 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use courier_protocol::ProtocolError;
-use courier_protocol::envelope::ChainTip;
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
-use thiserror::Error;
+use rusqlite::{Connection, OpenFlags, params};
 
 use super::MetaKey;
-use super::reads::{Connected, Reads};
+use super::connected::Connected;
+use super::reads::Reads;
+use super::row_codec::encode;
+use super::store_error::{StoreError, classify, refine};
 use crate::domain::parcel::Parcel;
-
-/// A storage failure, phrased for the person who must fix it.
-#[derive(Debug, Error)]
-pub enum StoreError {
-    /// The disk is full.
-    #[error(
-        "storage is full while {0}: free space on the device (old logs, exports); everything recorded before is safe, and this step was NOT recorded"
-    )]
-    Full(&'static str),
-    /// The database cannot be written.
-    #[error(
-        "storage is read-only while {0}: check the data directory's permissions and mount; nothing recorded is lost, and this step was NOT recorded"
-    )]
-    ReadOnly(&'static str),
-    /// The database file is damaged.
-    #[error(
-        "the database is damaged ({0}): stop using this device and call carrier IT; nothing will be recorded until it is repaired"
-    )]
-    Corrupt(&'static str),
-    /// The database file is missing or empty.
-    #[error(
-        "no usable database at {0}: the device is not set up here (`courier-terminal enroll`), or its database was lost (README, \"Re-enrollment\")"
-    )]
-    Missing(PathBuf),
-    /// Another process holds the database.
-    #[error(
-        "the database is busy while {0}: another courier-terminal process is running; close it and retry"
-    )]
-    Busy(&'static str),
-    /// The database is newer than this app or migration failed.
-    #[error("cannot prepare the database schema: {0}")]
-    Schema(String),
-    /// A stored row does not decode.
-    #[error("stored data is unreadable ({0}): call carrier IT")]
-    Decode(String),
-    /// Building or signing the event failed.
-    #[error("could not build the event: {0}")]
-    Protocol(#[from] ProtocolError),
-    /// Any other SQLite error.
-    #[error("storage error while {context}: {source}")]
-    Sqlite {
-        /// What the store was doing.
-        context: &'static str,
-        /// The SQLite error.
-        source: rusqlite::Error,
-    },
-}
-
-/// Maps SQLite errors to the few the screen must tell apart.
-pub(super) fn classify(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| match e.sqlite_error_code() {
-        Some(ErrorCode::DiskFull) => StoreError::Full(context),
-        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly(context),
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Corrupt(context),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy(context),
-        _ => StoreError::Sqlite { context, source: e },
-    }
-}
-
-pub(super) fn decode<T: serde::de::DeserializeOwned>(
-    what: &str,
-    text: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Decode(format!("{what}: {e}")))
-}
-
-pub(super) fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Decode(e.to_string()))
-}
 
 /// The terminal's database.
 pub struct Store {
@@ -199,34 +130,6 @@ impl Store {
     }
 }
 
-/// Names an I/O failure by the state of the file system the database is on:
-/// SQLite says "disk I/O error" (for example when the WAL index cannot grow)
-/// where the person in front of the screen needs "full" or "read-only".
-pub(super) fn refine(e: StoreError, db: &Path) -> StoreError {
-    let context = match &e {
-        StoreError::Sqlite { context, source }
-            if matches!(
-                source.sqlite_error_code(),
-                Some(ErrorCode::SystemIoFailure | ErrorCode::CannotOpen)
-            ) =>
-        {
-            *context
-        }
-        _ => return e,
-    };
-    let dir = db
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    match rustix::fs::statvfs(dir) {
-        Ok(fs) if fs.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) => {
-            StoreError::ReadOnly(context)
-        }
-        Ok(fs) if fs.f_bavail == 0 => StoreError::Full(context),
-        _ => e,
-    }
-}
-
 fn refuse_missing_or_empty(path: &Path) -> Result<(), StoreError> {
     match std::fs::metadata(path) {
         Ok(m) if m.len() > 0 => Ok(()),
@@ -252,18 +155,6 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     }
     conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
         .map_err(classify(CTX))
-}
-
-pub(super) fn tip(conn: &Connection) -> Result<ChainTip, StoreError> {
-    let row: Option<(u64, String)> = conn
-        .query_row(
-            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(classify("reading the chain tip"))?;
-    Ok(row.map_or_else(ChainTip::genesis, |(seq, hash)| ChainTip { seq, hash }))
 }
 
 pub(super) fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<(), StoreError> {

@@ -6,9 +6,9 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::reads::Connected;
-use super::store::{classify, refine};
-use super::{Store, StoreError};
+use super::Store;
+use super::connected::Connected;
+use super::store_error::{StoreError, classify, refine};
 
 impl Store {
     /// Spends one try of `credential` (supervisor id and credential

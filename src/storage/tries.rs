@@ -5,9 +5,9 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::reads::Connected;
-use super::store::{classify, refine};
-use super::{Store, StoreError};
+use super::Store;
+use super::connected::Connected;
+use super::store_error::{StoreError, classify, refine};
 
 /// Who spends a try: the process and boot, to tell a live check from a dead one.
 #[derive(Debug, Clone, PartialEq, Eq)]

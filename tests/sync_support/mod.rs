@@ -8,7 +8,8 @@ use std::process::Output;
 use std::sync::Arc;
 
 use courier_protocol::api::{
-    CreateOrderRequest, CreateOrderResponse, EnrollmentTokenResponse, IssueManifestRequest,
+    CreateOrderRequest, CreateOrderResponse, CreateSupervisorRequest, EnrollmentTokenResponse,
+    IssueManifestRequest,
 };
 use courier_protocol::manifest::{Address, Recipient, SignedManifest};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
@@ -151,6 +152,27 @@ impl Server {
             },
         ))
         .expect("create order")
+    }
+
+    /// A depot supervisor signing in with `pin` (PIN verifier at a low KDF
+    /// iteration count, as tests use), with a badge too when `badge`.
+    pub async fn supervisor(&self, id: &str, name: &str, depot: &str, pin: &str, badge: bool) {
+        let now = self.state().now_ms();
+        admin::create_supervisor(
+            self.state().store(),
+            &CreateSupervisorRequest {
+                supervisor_id: id.into(),
+                name: name.into(),
+                depot: depot.into(),
+                badge,
+                pin: Some(pin.into()),
+                attempt_limit: None,
+                pin_iterations: Some(1_000),
+            },
+            now,
+        )
+        .await
+        .expect("supervisor");
     }
 
     pub fn token(&self) -> EnrollmentTokenResponse {
