@@ -24,8 +24,9 @@ step() { echo "== package: $* ($(($(date +%s) - t0)) s)"; }
 
 # --- tools -----------------------------------------------------------------
 need_apt=()
+# Xvfb and import: the install test's first start on a virtual display.
 for pair in lintian:lintian shellcheck:shellcheck systemd-analyze:systemd \
-    pkg-config:pkg-config; do
+    pkg-config:pkg-config Xvfb:xvfb import:imagemagick; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 # The kiosk feature (Slint on Linux KMS through libinput) links these.
