@@ -5,9 +5,10 @@
 //! process of this device is left behind.
 
 mod common;
+mod real_window;
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Processes whose environment names this data directory.
 fn processes_of(data: &std::path::Path) -> Vec<u32> {
@@ -28,30 +29,11 @@ fn processes_of(data: &std::path::Path) -> Vec<u32> {
 #[test]
 fn sigterm_stops_the_screens_and_leaves_no_process() {
     let day = common::day(3);
-    let mut xvfb = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "720x1280x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb (apt-get install -y xvfb)");
-    // Xvfb prints its display number once it accepts clients.
-    let mut display = String::new();
-    BufReader::new(xvfb.stdout.take().expect("stdout"))
-        .read_line(&mut display)
-        .expect("display number");
-    let display = format!(":{}", display.trim());
+    let display = real_window::VirtualDisplay::start(720, 1280);
 
     let mut ui = common::cli(&day.dir.0)
         .args(["ui", "--panel-dpi", "294"])
-        .env("DISPLAY", &display)
+        .env("DISPLAY", &display.name)
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("SLINT_SCALE_FACTOR")
         .env_remove("COURIER_UI_DISPLAY_ENV")
@@ -81,7 +63,5 @@ fn sigterm_stops_the_screens_and_leaves_no_process() {
         let _ = rustix::process::Pid::from_raw(*p as i32)
             .map(|p| rustix::process::kill_process(p, rustix::process::Signal::KILL));
     }
-    let _ = xvfb.kill();
-    let _ = xvfb.wait();
     assert!(left.is_empty(), "processes left behind: {left:?}");
 }

@@ -176,6 +176,9 @@ impl Drop for VirtualDisplay {
 pub struct RealApp {
     child: Child,
     lines: mpsc::Receiver<String>,
+    /// Lines received while waiting for something else (the window), not yet
+    /// looked at by a wait for a log line.
+    pending: std::collections::VecDeque<String>,
     /// Everything it logged so far (for failure messages).
     pub log: Vec<String>,
 }
@@ -210,6 +213,7 @@ impl RealApp {
         RealApp {
             child,
             lines,
+            pending: Default::default(),
             log: Vec::new(),
         }
     }
@@ -249,6 +253,11 @@ impl RealApp {
     /// the app ends first.
     fn log_within(&mut self, needle: &str, wait: Duration) -> bool {
         let deadline = Instant::now() + wait;
+        while let Some(line) = self.pending.pop_front() {
+            if line.contains(needle) {
+                return true;
+            }
+        }
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
@@ -283,9 +292,10 @@ impl RealApp {
                 "no window within {STEP:?}; the app logged:\n{}",
                 self.log.join("\n")
             );
-            // Takes what the app logs meanwhile (and paces the look-ups).
+            // Keeps what the app logs meanwhile for the next wait (and paces the look-ups).
             while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
-                self.log.push(line);
+                self.log.push(line.clone());
+                self.pending.push_back(line);
             }
         }
         self.assert_running();
