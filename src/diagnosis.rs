@@ -349,16 +349,30 @@ fn server(dir: &crate::terminal::DataDir, store: Option<&Store>, tls: &TlsTrust)
             "enroll the device",
         );
     };
-    let (Some(url), Some(pinned)) = (identity.server_url.clone(), identity.server_key) else {
-        return line(
-            "server",
-            Verdict::Fail,
-            format!(
-                "{} is not enrolled (no server key pinned)",
-                identity.device_id
-            ),
-            "courier-terminal enroll --server URL --token TOKEN",
-        );
+    let (url, pinned) = match (identity.server_url.clone(), identity.server_key) {
+        (Some(url), Some(pinned)) => (url, pinned),
+        (None, Some(_)) => {
+            return line(
+                "server",
+                Verdict::Fail,
+                format!(
+                    "{} has its server key pinned but no server address recorded (set up with `init --server-key`, never enrolled)",
+                    identity.device_id
+                ),
+                "enroll it with the one-time token from the fleet operator: courier-terminal enroll --server URL --token TOKEN (the same server key is kept)",
+            );
+        }
+        (_, None) => {
+            return line(
+                "server",
+                Verdict::Fail,
+                format!(
+                    "{} is not enrolled (no server key pinned)",
+                    identity.device_id
+                ),
+                "courier-terminal enroll --server URL --token TOKEN",
+            );
+        }
     };
     let key = match DeviceKey::load(&dir.key()) {
         Ok(k) => k,

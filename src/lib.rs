@@ -15,6 +15,7 @@ pub mod diagnosis;
 pub mod domain;
 pub mod export;
 pub mod gnss_position;
+pub mod local_time;
 pub mod position_source;
 pub mod storage;
 pub mod sync;

@@ -359,7 +359,7 @@ fn a_fee_change_without_the_second_proof_is_refused() {
     };
     assert!(matches!(
         t.change_fee(&other),
-        Err(TerminalError::Refused(Refusal::CourierConfirmationRequired))
+        Err(TerminalError::Refused(Refusal::ConfirmationOutdated))
     ));
     // A change with no reason is refused by the rules, whoever confirms.
     let no_reason = FeeChangeRequest {
@@ -462,7 +462,7 @@ fn a_day_with_every_return_in_closes_without_force() {
         .expect("scan");
     assert!(matches!(
         t.close_day(None),
-        Err(TerminalError::Refused(Refusal::CourierConfirmationRequired))
+        Err(TerminalError::Refused(Refusal::ConfirmationOutdated))
     ));
     t.confirm_day_close_as_courier().expect("courier confirms");
     let e = t.close_day(None).expect("close");
@@ -472,6 +472,22 @@ fn a_day_with_every_return_in_closes_without_force() {
     assert_eq!(record.totals.unexpected, vec!["LATE-1".to_owned()]);
     // After the close, a new day starts: nothing is expected any more.
     assert!(t.day_book().expect("book").lines.is_empty());
+    // Issue 22, message 2: closing again says the day is closed, not that the
+    // courier must confirm.
+    let again = t.close_day(None);
+    assert!(
+        matches!(
+            again,
+            Err(TerminalError::Refused(Refusal::DayAlreadyClosed))
+        ),
+        "{again:?}"
+    );
+    assert!(
+        !again
+            .expect_err("refused")
+            .to_string()
+            .contains("must confirm")
+    );
 }
 
 fn run_cli(day: &common::Day, args: &[&str], stdin: &str) -> std::process::Output {
@@ -509,13 +525,13 @@ fn the_command_line_scans_in_with_the_pin_from_standard_input() {
     assert_eq!(o.status.code(), Some(3), "{o:?}");
     assert!(o.stdout.is_empty());
     // The right PIN, then a label of the day and a stranger: both verdicts,
-    // exit 2 for the alarm.
+    // exit 6 for the alarm (issue 22: 2 is a usage error in the README).
     let o = run_cli(
         &day,
         &["depot", "scan-in", "--supervisor", &id, "--json"],
         &format!("{}\n{label}\nZZ-STRANGER\n", day.supervisor.pin),
     );
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(6), "{o:?}");
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))

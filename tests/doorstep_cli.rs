@@ -348,9 +348,19 @@ fn depot_reconciles_the_day_and_closes_it_signed() {
             .any(|l| l.starts_with("missing") && l.contains(&b.label) && l.contains("seller")),
         "{report}"
     );
+    // Issue 22, message 4: "missing" means one thing (expected back, not
+    // scanned in) in the report, the returns and the close.
     assert!(
-        report.contains("1 delivered, 0 returned, 1 missing, 8 never attempted"),
+        report.contains(
+            "1 delivered, 0 returned, 8 missing (expected back, not scanned in: 1 after an attempt, 7 never attempted), 1 pick-up(s) never attempted"
+        ),
         "{report}"
+    );
+    assert!(report.contains("8 missing (not scanned in)"), "{report}");
+    let returns = text(&run(&day, &["depot", "returns"]));
+    assert!(
+        returns.contains(", 8 missing (not scanned in)"),
+        "{returns}"
     );
 
     // Closing the day needs the supervisor (badge on standard input, never an
@@ -363,7 +373,7 @@ fn depot_reconciles_the_day_and_closes_it_signed() {
     let o = run_with_stdin(&day, &["depot", "close"], &badge);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
-        text(&o).contains("return(s) not scanned in"),
+        text(&o).contains("cannot close the day: 8 missing (expected back, not scanned in)"),
         "{}",
         text(&o)
     );
@@ -391,6 +401,13 @@ fn depot_reconciles_the_day_and_closes_it_signed() {
         Some(3),
         "the totals changed since the courier confirmed"
     );
+    // Issue 22, message 2: the refusal says what is true.
+    assert!(
+        text(&o).contains("the courier confirmed other figures than these"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("must confirm this"), "{}", text(&o));
     assert_eq!(
         run(&day, &["depot", "confirm-close"]).status.code(),
         Some(0)

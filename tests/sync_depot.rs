@@ -52,7 +52,7 @@ async fn a_supervised_day_close_reaches_the_server_verified_and_unflagged() {
     let mut scan = vec!["depot", "scan-in"];
     scan.extend_from_slice(&pin);
     let o = term_stdin(&data, &scan, "2468\nL-DD-1\nZZ-STRANGER\nL-DD-2\n").await;
-    assert_eq!(o.status.code(), Some(2), "alarms: {}", text(&o));
+    assert_eq!(o.status.code(), Some(6), "alarms: {}", text(&o));
     let fee = [
         "--label",
         "L-DD-1",

@@ -20,7 +20,7 @@ pub const RECEIPT_SCHEMA: &str = "courier.receipt.v1";
 /// Schema tag of online code-check answers.
 pub const CODE_CHECK_SCHEMA: &str = "courier.code-check.v1";
 /// Most events the server takes in one upload.
-pub const MAX_BATCH_EVENTS: usize = 1_000;
+pub const MAX_BATCH_EVENTS: usize = crate::bounds::MAX_BATCH_EVENTS;
 /// Domain tag of an online code-check proof.
 pub const ONLINE_CHECK_TAG: &[u8] = b"online-check";
 /// Fewest events in one upload.
@@ -123,6 +123,9 @@ pub enum RejectReason {
     SupervisorRequired,
     /// The supervisor's proof does not verify with the credential the server issued.
     BadSupervisorProof,
+    /// The event passes a bound (`courier_protocol::bounds`): a string too
+    /// long, too many `detail` entries, or too many bytes in all.
+    TooLarge,
 }
 
 impl RejectReason {
@@ -348,6 +351,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The device key is not a strong Ed25519 key (small order, not canonical, not on the curve).
     WeakKey,
+    /// Too many requests of one kind from this device (online code checks:
+    /// `courier_protocol::bounds::MAX_CODE_CHECKS_PER_MINUTE`); retry later.
+    RateLimited,
     /// The server is temporarily unable to answer.
     Unavailable,
     /// An unexpected server failure.
@@ -357,7 +363,10 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Whether the client may retry the same request later.
     pub fn retryable(self) -> bool {
-        matches!(self, ErrorCode::Unavailable | ErrorCode::Internal)
+        matches!(
+            self,
+            ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::RateLimited
+        )
     }
 }
 

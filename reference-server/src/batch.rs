@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use courier_protocol::api::EventResult;
+use courier_protocol::api::{EventResult, RejectReason};
+use courier_protocol::bounds::check_event;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::manifest::ManifestBody;
 use courier_protocol::rules::{DayCloseDifference, ParcelLedger};
@@ -28,8 +29,10 @@ pub struct IngestOutcome {
 pub enum Uploaded {
     /// A well-formed event.
     Event(Box<SignedEvent>),
-    /// Not an event in wire form.
+    /// Not an event in wire form (`malformed`), or past a bound (`too_large`).
     Malformed {
+        /// Why it is refused.
+        reason: RejectReason,
         /// `body.event_id` if it is a string.
         event_id: String,
         /// `body.seq` if it is a number.
@@ -42,17 +45,21 @@ pub enum Uploaded {
 impl Uploaded {
     /// Parses one element of the batch's `events` array.
     pub fn parse(item: CheckedValue) -> Uploaded {
-        let malformed = |v: &Value| Uploaded::Malformed {
+        let refused = |v: &Value, reason: RejectReason| Uploaded::Malformed {
+            reason,
             event_id: v["body"]["event_id"].as_str().unwrap_or("").to_owned(),
             seq: v["body"]["seq"].as_u64().unwrap_or(0),
             hash: v["hash"].as_str().unwrap_or("").to_owned(),
         };
         if item.repeated_key.is_some() {
-            return malformed(&item.value);
+            return refused(&item.value, RejectReason::Malformed);
         }
         match serde_json::from_value::<SignedEvent>(item.value.clone()) {
-            Ok(e) if e.check_wire_form().is_ok() => Uploaded::Event(Box::new(e)),
-            _ => malformed(&item.value),
+            Ok(e) if e.check_wire_form().is_ok() => match check_event(&e.body) {
+                Ok(()) => Uploaded::Event(Box::new(e)),
+                Err(_) => refused(&item.value, RejectReason::TooLarge),
+            },
+            _ => refused(&item.value, RejectReason::Malformed),
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub faults: Arc<Faults>,
     admin_token: Option<String>,
     clock: Clock,
+    /// The per-device limit on online code checks.
+    pub code_checks: crate::rate_limit::CodeCheckLimiter,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             faults,
             admin_token: config.admin_token.clone(),
             clock: config.clock.clone(),
+            code_checks: Default::default(),
         }))
     }
 

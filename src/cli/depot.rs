@@ -14,7 +14,7 @@ use courier_protocol::rules::{DayTotals, ScanVerdict};
 use courier_protocol::vocabulary::{Condition, Liability};
 use serde::Serialize;
 
-use super::output::{EXIT_REFUSED, json_line, recorded, refused_or, wire_name};
+use super::output::{EXIT_ALARM, EXIT_REFUSED, json_line, recorded, refused_or, wire_name};
 use super::{Cli, Use, open, reader};
 use crate::device_key::DeviceKey;
 use crate::domain::parcel::ParcelState;
@@ -373,7 +373,7 @@ fn return_row(l: &ReturnLine) -> ReturnRow<'_> {
 
 fn print_totals(t: &DayTotals) -> Result<()> {
     outln!(
-        "{} expected back, {} received, {} missing{}, {} unexpected{}",
+        "{} expected back, {} received, {} missing (not scanned in){}, {} unexpected{}",
         t.expected,
         t.received,
         t.missing.len(),
@@ -511,7 +511,7 @@ pub(super) fn run(cli: &Cli, command: &DepotCommand) -> Result<u8> {
                 }
             }
             t.supervisor_sign_out();
-            Ok(if alarms { 2 } else { 0 })
+            Ok(if alarms { EXIT_ALARM } else { 0 })
         }
         DepotCommand::Condition(args) => {
             if let Some(code) = sign_in(&mut t, &args.credential)? {
@@ -625,15 +625,23 @@ fn report(t: &Terminal, json: bool) -> Result<u8> {
     if !json {
         let count = |s: &str| lines.iter().filter(|l| l.0 == s).count();
         let totals = book.totals();
+        let never_back = book.missing().filter(never).count();
+        let pickups = count("not_attempted") - never_back;
         outln!(
-            "{} delivered, {} returned, {} missing, {} never attempted",
+            "{} delivered, {} returned, {} missing (expected back, not scanned in: {} after an attempt, {} never attempted){}",
             count("delivered"),
             count("returned"),
+            totals.missing.len(),
             count("missing"),
-            count("not_attempted")
+            never_back,
+            if pickups == 0 {
+                String::new()
+            } else {
+                format!(", {pickups} pick-up(s) never attempted (nothing to bring back)")
+            }
         );
         outln!(
-            "returns: {} expected, {} received, {} not scanned in, {} unexpected (what the day close records)",
+            "returns: {} expected back, {} received, {} missing (not scanned in), {} unexpected (what the day close records)",
             totals.expected,
             totals.received,
             totals.missing.len(),

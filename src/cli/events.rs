@@ -42,7 +42,19 @@ pub(super) fn run(cli: &Cli, command: &EventsCommand) -> Result<u8> {
     let store = reader(cli)?;
     match command {
         EventsCommand::Export { out } => {
+            let total = store.chain_tip()?.seq;
+            if out.is_none() && stdout_discards() {
+                anyhow::bail!(
+                    "standard output is closed (or is /dev/null): none of the {total} events would be kept; give --out FILE, or send the output to a file or a program"
+                );
+            }
             let n = export(&store, out.as_deref())?;
+            if n < total {
+                eprintln!(
+                    "events export INCOMPLETE: the reader closed the output after {n} of {total} events (at most {n} reached it); nothing is lost on the device: export again to a file with --out FILE"
+                );
+                return Ok(1);
+            }
             eprintln!("{n} events exported");
             Ok(0)
         }
@@ -142,12 +154,26 @@ fn read_checkpoint(file: &Path) -> Result<SignedCheckpoint> {
         .checkpoint)
 }
 
+/// Whether standard output goes nowhere: closed (the runtime then gives the
+/// process `/dev/null` in its place) or the null device.
+fn stdout_discards() -> bool {
+    let Ok(out) = rustix::fs::fstat(std::io::stdout()) else {
+        return true;
+    };
+    rustix::fs::stat("/dev/null").is_ok_and(|null| {
+        rustix::fs::FileType::from_raw_mode(out.st_mode) == rustix::fs::FileType::CharacterDevice
+            && out.st_rdev == null.st_rdev
+    })
+}
+
 fn export(store: &Store, out: Option<&Path>) -> Result<u64> {
     let mut writer: Box<dyn Write> = match out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        // Line by line: a reader that leaves early is seen at the line it
+        // missed, so the count says what was written.
+        None => Box::new(std::io::stdout().lock()),
     };
     let mut next = 1;
     let mut n = 0;

@@ -34,16 +34,28 @@ pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
             match t.load_manifest(&signed) {
                 Ok(c) => {
                     outln!(
-                        "manifest version {} loaded: {} parcels, {} new, {} updated, {} withdrawn",
+                        "manifest version {} loaded: {} parcels, {} new, {} updated, {} withdrawn{}",
                         signed.body.version,
                         signed.body.parcels.len(),
                         c.added.len(),
                         c.updated.len(),
-                        c.withdrawn.len()
+                        c.withdrawn.len(),
+                        if c.still_withdrawn.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} still withdrawn", c.still_withdrawn.len())
+                        }
                     );
-                    for id in &c.withdrawn_after_delivery {
+                    for s in &c.withdrawn_after_outcome {
                         outln!(
-                            "warning: parcel {id} was withdrawn by the server but is already delivered here"
+                            "warning: parcel {} was withdrawn by the server but was already {} on this device; that outcome stands and is in the log: the depot settles it with the server",
+                            s.label,
+                            s.outcome_text()
+                        );
+                    }
+                    for label in &c.still_withdrawn {
+                        outln!(
+                            "note: parcel {label} is listed again but stays withdrawn on this device (a withdrawal is final here): do not deliver it; the depot issues it again as a new parcel"
                         );
                     }
                     Ok(0)
@@ -55,12 +67,12 @@ pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
             let store = super::reader(cli)?;
             match store.current_manifest()? {
                 Some(m) => outln!(
-                    "version {} for {} ({} parcels), depot {}, expires at {} ms",
+                    "version {} for {} ({} parcels), depot {}, expires at {}",
                     m.body.version,
                     m.body.device_id,
                     m.body.parcels.len(),
                     m.body.depot,
-                    m.body.expires_at_ms
+                    crate::local_time::LocalTime(m.body.expires_at_ms)
                 ),
                 None => outln!("no manifest loaded"),
             }

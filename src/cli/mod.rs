@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 done, 1 error (storage, setup, input), 2 usage, 3 refused by the
 //! doorstep rules (wrong code, locked, needs network, evidence missing); `sync` also
-//! 4 incomplete (events stay queued, retried later) and 5 downloaded manifest refused.
+//! 4 incomplete (events stay queued, retried later) and 5 downloaded manifest refused;
+//! `depot scan-in` 6 when a scan raised an alarm (every scan recorded).
 //!
 //! One file per subcommand group; each prints what the library computed, from
 //! `Serialize` types for `--json`.
@@ -282,6 +283,7 @@ fn open(cli: &Cli, use_: Use) -> Result<(Terminal, Feeds, crate::assembly::Runni
     config.online_check = config.online_check && matches!(use_, Use::CheckCode);
     config.read_only = matches!(use_, Use::Read);
     let device = config.assemble()?;
+    say_read_condition(device.terminal.store());
     Ok((device.terminal, device.feeds, device.parts))
 }
 
@@ -311,7 +313,25 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 /// Opens the store read-only: reading commands work on a read-only or full disk.
 fn reader(cli: &Cli) -> Result<crate::storage::Store> {
-    Ok(crate::storage::Store::open_read_only(
-        &cli.data_dir()?.database(),
-    )?)
+    use crate::terminal::setup::{SetupState, setup_state, unusable};
+    let dir = cli.data_dir()?;
+    // A log whose key was lost still reads (README, "Re-enrollment").
+    if !matches!(
+        setup_state(&dir),
+        SetupState::Complete | SetupState::DatabaseWithoutKey
+    ) && let Some(e) = unusable(&dir)
+    {
+        return Err(e.into());
+    }
+    let store = crate::storage::Store::open_read_only(&dir.database())?;
+    say_read_condition(&store);
+    Ok(store)
+}
+
+/// Tells the reader, on standard error, what a reading command found at the
+/// store (read-only mount, full disk, side files absent) and that it read.
+fn say_read_condition(store: &crate::storage::Store) {
+    if let Some(c) = store.read_condition().filter(|c| !c.is_ordinary()) {
+        eprintln!("{}", c.describe());
+    }
 }

@@ -13,6 +13,10 @@ use crate::terminal::TerminalError;
 /// Exit code for a refusal by the doorstep rules.
 pub const EXIT_REFUSED: u8 = 3;
 
+/// Exit code of `depot scan-in` when a scan raised an alarm (an unexpected
+/// label): every scan is recorded, and the supervisor must look at the alarm.
+pub const EXIT_ALARM: u8 = 6;
+
 /// Prints a refusal and returns its exit code, or propagates other errors.
 pub fn refused_or(e: TerminalError) -> Result<u8> {
     match e {
@@ -20,6 +24,7 @@ pub fn refused_or(e: TerminalError) -> Result<u8> {
         | TerminalError::CodeFormat(_)
         | TerminalError::UnknownLabel(_)
         | TerminalError::UnknownEvent(_)
+        | TerminalError::OutOfBounds(_)
         | TerminalError::Supervisor(_)
         | TerminalError::Manifest(_) => {
             eprintln!("refused: {e}");

@@ -54,7 +54,8 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
             outln!(
                 "last sync     {}",
                 s.last_sync_ms
-                    .map_or("never".into(), |t| format!("{t} (Unix ms)"))
+                    .map_or("never".into(), |t| crate::local_time::LocalTime(t)
+                        .to_string())
             );
             if let Some(e) = s.last_error {
                 outln!("last error    {e}");

@@ -2,8 +2,38 @@
 //! Arabic-Indic digits (٠١٢٣٤٥٦٧٨٩). Every Unicode decimal digit (category Nd)
 //! is read as the ASCII digit of the same value; anything else is left as it is
 //! for the code check to refuse.
+//!
+//! Keyboards and SMS apps also put invisible characters around digits: a
+//! right-to-left mark before Arabic digits, a zero-width space, a non-breaking
+//! space between groups. [`entry_text`] drops them from every code, label and
+//! PIN a person types, pastes or scans, so what is checked is what the screen
+//! shows.
 
 use dec_from_char::DecimalExtended;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
+/// Whether a character is invisible padding a keyboard or an SMS app may put
+/// around digits: a format character (Unicode category Cf: bidirectional
+/// marks and isolates, zero-width space and joiners, the byte-order mark, the
+/// soft hyphen) or a space other than the ASCII one (no-break, narrow
+/// no-break, thin, ideographic, ...).
+pub fn is_invisible_padding(c: char) -> bool {
+    match c.general_category() {
+        GeneralCategory::Format => true,
+        GeneralCategory::SpaceSeparator => c != ' ',
+        _ => false,
+    }
+}
+
+/// What a person entered (a code, a label, a PIN; typed, pasted or scanned),
+/// as the terminal reads it: invisible padding dropped
+/// ([`is_invisible_padding`]), ASCII white space trimmed at both ends, every
+/// decimal digit of any script read as its ASCII digit. The one rule every
+/// entry path applies (command line, screens, scanner).
+pub fn entry_text(text: &str) -> String {
+    let visible: String = text.chars().filter(|c| !is_invisible_padding(*c)).collect();
+    ascii_digits(visible.trim())
+}
 
 /// The text with every Unicode decimal digit replaced by its ASCII digit.
 pub fn ascii_digits(text: &str) -> String {
@@ -20,7 +50,7 @@ pub fn ascii_digits(text: &str) -> String {
 /// its ASCII digit; anything else is no digit. The one rule of digit entry:
 /// the screens pass every key on, and take what this returns.
 pub fn entry_digit(key: &str) -> Option<char> {
-    let mut chars = key.chars();
+    let mut chars = key.chars().filter(|c| !is_invisible_padding(*c));
     let c = chars.next()?;
     if chars.next().is_some() {
         return None;
@@ -49,6 +79,30 @@ mod tests {
         assert_eq!(ascii_digits("۴۸۲۹۱۳"), "482913");
         assert_eq!(ascii_digits("４８２９１３"), "482913");
         assert_eq!(ascii_digits("48٢9١3"), "482913");
+    }
+
+    #[test]
+    fn invisible_marks_and_odd_spaces_around_digits_are_ignored() {
+        // A right-to-left mark before Arabic digits, as an SMS app pastes it.
+        assert_eq!(entry_text("\u{200F}٤٨٢٩١٣"), "482913");
+        assert_eq!(entry_text("\u{200E}482\u{200B}913\u{FEFF}"), "482913");
+        assert_eq!(entry_text("482\u{00A0}913"), "482913");
+        assert_eq!(entry_text("482\u{202F}913"), "482913");
+        assert_eq!(entry_text("\u{2066}P-0001\u{2069}"), "P-0001");
+        assert_eq!(entry_text("\u{061C}1234\u{200D}"), "1234");
+        assert_eq!(entry_text("  P-0001\n"), "P-0001");
+        assert_eq!(entry_digit("\u{200F}\u{0667}"), Some('7'));
+        assert_eq!(entry_digit("\u{200B}"), None);
+    }
+
+    #[test]
+    fn visible_characters_are_kept() {
+        assert_eq!(entry_text("12a4"), "12a4");
+        assert_eq!(entry_text("P-0001 B"), "P-0001 B");
+        assert!(!is_invisible_padding(' '));
+        assert!(!is_invisible_padding('-'));
+        assert!(is_invisible_padding('\u{00A0}'));
+        assert!(is_invisible_padding('\u{200F}'));
     }
 
     #[test]

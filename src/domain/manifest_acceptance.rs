@@ -9,6 +9,7 @@ use courier_protocol::vocabulary::CodePolicy;
 use thiserror::Error;
 
 use super::parcel::{Parcel, ParcelState};
+use crate::local_time::LocalTime;
 
 /// Why a manifest is refused; the current one stays in force.
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -28,7 +29,9 @@ pub enum ManifestRefusal {
     },
     /// Expired by the trusted clock.
     #[error(
-        "manifest refused: it expired at {expired_at_ms} (Unix ms), trusted time is {now_ms}; download today's manifest"
+        "manifest refused: it expired at {}, and the device's trusted time is {}; download today's manifest (`courier-terminal sync`) or ask the depot for it",
+        LocalTime::of(.expired_at_ms),
+        LocalTime::of(.now_ms)
     )]
     Expired {
         /// Expiry.
@@ -173,10 +176,36 @@ pub struct ManifestChanges {
     pub updated: Vec<String>,
     /// Parcels now withdrawn.
     pub withdrawn: Vec<String>,
-    /// Withdrawn by the server but already delivered here: the server must settle.
-    pub withdrawn_after_delivery: Vec<String>,
+    /// Withdrawn by the server (for the first time) after their outcome was
+    /// final here (delivered, or returned to the depot): the server must settle.
+    pub withdrawn_after_outcome: Vec<SettledHere>,
+    /// Parcels the manifest lists again, not withdrawn, that this device had
+    /// withdrawn: they stay withdrawn (a withdrawal is final on the device).
+    pub still_withdrawn: Vec<String>,
     /// Parcels held here that the new manifest no longer lists (kept as they are).
     pub missing: Vec<String>,
+}
+
+/// A parcel whose outcome is final on this device, named for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledHere {
+    /// The server's parcel id (for the log).
+    pub parcel_id: String,
+    /// Its label, as printed on the parcel.
+    pub label: String,
+    /// Its final state here.
+    pub state: ParcelState,
+}
+
+impl SettledHere {
+    /// What happened to it here, in words: `delivered`, `returned to the depot`.
+    pub fn outcome_text(&self) -> &'static str {
+        match self.state {
+            ParcelState::Delivered => "delivered",
+            ParcelState::ReturnedToDepot => "returned to the depot",
+            _ => "settled",
+        }
+    }
 }
 
 /// Plans the change from the parcels held to a new manifest body.
@@ -190,10 +219,21 @@ pub fn plan_changes(held: &[Parcel], body: &ManifestBody) -> ManifestChanges {
         match by_id.get(p.parcel_id.as_str()) {
             None if p.withdrawn => changes.withdrawn.push(p.parcel_id.clone()),
             None => changes.added.push(p.parcel_id.clone()),
+            // Already told: the previous manifest withdrew it too.
+            Some(old) if p.withdrawn && old.spec.withdrawn => {}
             Some(old) if p.withdrawn && old.state != ParcelState::Withdrawn => {
                 match old.withdrawn().state {
                     ParcelState::Withdrawn => changes.withdrawn.push(p.parcel_id.clone()),
-                    _ => changes.withdrawn_after_delivery.push(p.parcel_id.clone()),
+                    state => changes.withdrawn_after_outcome.push(SettledHere {
+                        parcel_id: p.parcel_id.clone(),
+                        label: old.spec.label.clone(),
+                        state,
+                    }),
+                }
+            }
+            Some(old) if !p.withdrawn && old.state == ParcelState::Withdrawn => {
+                if old.spec.withdrawn {
+                    changes.still_withdrawn.push(old.spec.label.clone());
                 }
             }
             Some(old) if old.spec != *p => changes.updated.push(p.parcel_id.clone()),

@@ -7,6 +7,7 @@ use rusqlite::{Connection, OpenFlags, params};
 
 use super::MetaKey;
 use super::connected::Connected;
+use super::read_condition::{ReadCondition, ReadMode, side_file};
 use super::reads::Reads;
 use super::row_codec::encode;
 use super::store_error::{StoreError, classify, refine};
@@ -16,6 +17,7 @@ use crate::domain::parcel::Parcel;
 pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
+    read_condition: Option<ReadCondition>,
 }
 
 impl Connected for Store {
@@ -55,26 +57,39 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            read_condition: None,
         })
     }
 
-    /// Opens an existing database read-only (export, verify, diagnose).
+    /// Opens an existing database read-only (export, verify, diagnose,
+    /// status, reports).
     ///
-    /// It works on a full disk or a read-only mount: when the shared-memory
-    /// index of the WAL cannot be created there, it reads again in exclusive
-    /// locking mode, which keeps that index in memory.
+    /// It works on a full disk, a read-only mount, and with the database's
+    /// side files (`-wal`, `-shm`) absent: when the shared-memory index of
+    /// the WAL cannot be created there, it reads as an immutable file if the
+    /// write-ahead log is absent or empty (the main file then holds every
+    /// committed event), and otherwise in exclusive locking mode, which keeps
+    /// that index in memory. [`Store::read_condition`] says what it found.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         const CTX: &str = "opening the database read-only";
         refuse_missing_or_empty(path)?;
-        let open = |exclusive: bool| -> Result<Connection, StoreError> {
-            let conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(classify(CTX))?;
+        let open = |mode: ReadMode| -> Result<Connection, StoreError> {
+            let (target, flags) = match mode {
+                ReadMode::Immutable => (
+                    immutable_uri(path),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
+                ),
+                _ => (
+                    path.to_string_lossy().into_owned(),
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                ),
+            };
+            let conn = Connection::open_with_flags(target, flags).map_err(classify(CTX))?;
             conn.busy_timeout(Duration::from_secs(5))
                 .map_err(classify(CTX))?;
-            if exclusive {
+            if mode == ReadMode::Exclusive {
                 conn.execute_batch("PRAGMA locking_mode=EXCLUSIVE")
                     .map_err(classify(CTX))?;
             }
@@ -84,15 +99,30 @@ impl Store {
             .map_err(classify(CTX))?;
             Ok(conn)
         };
-        let conn = match open(false) {
-            Ok(c) => c,
+        let wal_empty = std::fs::metadata(side_file(path, "-wal")).map_or(true, |m| m.len() == 0);
+        let (conn, mode) = match open(ReadMode::Shared) {
+            Ok(c) => (c, ReadMode::Shared),
             Err(e @ (StoreError::Busy(_) | StoreError::Corrupt(_))) => return Err(e),
-            Err(_) => open(true).map_err(|e| refine(e, path))?,
+            Err(_) if wal_empty => (
+                open(ReadMode::Immutable).map_err(|e| refine(e, path))?,
+                ReadMode::Immutable,
+            ),
+            Err(_) => (
+                open(ReadMode::Exclusive).map_err(|e| refine(e, path))?,
+                ReadMode::Exclusive,
+            ),
         };
         Ok(Store {
             conn,
             path: path.to_owned(),
+            read_condition: Some(ReadCondition::of(path, mode)),
         })
+    }
+
+    /// For a store opened read-only: what was found at the store (read-only
+    /// mount, full disk, side files absent) and how it was read.
+    pub fn read_condition(&self) -> Option<&ReadCondition> {
+        self.read_condition.as_ref()
     }
 
     /// The database file.
@@ -128,6 +158,19 @@ impl Store {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(classify("checking integrity"))
     }
+}
+
+/// `file:PATH?immutable=1`, the path percent-encoded where URI syntax needs it.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'?' | b'#' | b'%' | 0x80.. => uri.push_str(&format!("%{b:02X}")),
+            _ => uri.push(char::from(*b)),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 fn refuse_missing_or_empty(path: &Path) -> Result<(), StoreError> {

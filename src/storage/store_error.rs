@@ -13,12 +13,16 @@ use thiserror::Error;
 pub enum StoreError {
     /// The disk is full.
     #[error(
-        "storage is full while {0}: free space on the device (old logs, exports); everything recorded before is safe, and this step was NOT recorded"
+        "storage is full while {doing}: free space on the device (old logs, exports); everything recorded before is safe{tail}",
+        doing = .0,
+        tail = step_tail(.0)
     )]
     Full(&'static str),
     /// The database cannot be written.
     #[error(
-        "storage is read-only while {0}: check the data directory's permissions and mount; nothing recorded is lost, and this step was NOT recorded"
+        "storage is read-only while {doing}: check the data directory's permissions and mount; nothing recorded is lost{tail}",
+        doing = .0,
+        tail = step_tail(.0)
     )]
     ReadOnly(&'static str),
     /// The database file is damaged.
@@ -28,7 +32,7 @@ pub enum StoreError {
     Corrupt(&'static str),
     /// The database file is missing or empty.
     #[error(
-        "no usable database at {0}: the device is not set up here (`courier-terminal enroll`), or its database was lost (README, \"Re-enrollment\")"
+        "no usable database at {0} (missing, or an empty file): a device never set up is enrolled with `courier-terminal enroll`; a device whose database was lost is re-enrolled on a fresh data directory (README, \"Re-enrollment\")"
     )]
     Missing(PathBuf),
     /// Another process holds the database.
@@ -53,6 +57,23 @@ pub enum StoreError {
         /// The SQLite error.
         source: rusqlite::Error,
     },
+}
+
+/// What the end of a storage message says about the step: a write was not
+/// recorded; a read had nothing to record.
+fn step_tail(context: &str) -> &'static str {
+    if is_read(context) {
+        " (this command only reads: nothing was to be recorded)"
+    } else {
+        ", and this step was NOT recorded"
+    }
+}
+
+/// Whether a storage context names a read (nothing to record).
+fn is_read(context: &str) -> bool {
+    context.starts_with("reading")
+        || context.contains("read-only")
+        || context == "checking integrity"
 }
 
 /// Maps SQLite errors to the few the screen must tell apart.

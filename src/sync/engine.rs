@@ -81,7 +81,7 @@ pub enum SyncError {
     #[error(transparent)]
     Key(#[from] KeyError),
     /// A temporary failure; the next try is scheduled.
-    #[error("{error}; next try at {next_try_ms} (Unix ms), the events stay queued")]
+    #[error("{error}; next try at {}, the events stay queued", crate::local_time::LocalTime::of(.next_try_ms))]
     Temporary {
         /// What failed.
         error: CallError,

@@ -164,7 +164,8 @@ pub fn run_once(
 pub enum RunError {
     /// A temporary failure: the events stay queued and are retried later.
     #[error(
-        "sync incomplete: {error}; {pending} events stay queued, next try at {next_try_ms} (Unix ms)"
+        "sync incomplete: {error}; {pending} events stay queued, next try at {}",
+        crate::local_time::LocalTime::of(.next_try_ms)
     )]
     Incomplete {
         /// What failed.

@@ -10,7 +10,7 @@ use tracing::warn;
 
 use super::{Decision, Terminal, TerminalError, context};
 use crate::domain::code_check::{self, CheckPlan, CodeVerdict, Settlement};
-use crate::domain::digits::ascii_digits;
+use crate::domain::digits::entry_text;
 use crate::domain::event_draft::EventDraft;
 use crate::domain::parcel::{Action, Parcel};
 use crate::domain::refusal::Refusal;
@@ -62,7 +62,7 @@ impl Terminal {
         let mut p = self.parcel(label)?;
         let (secret, qr_order) = match entry {
             CodeEntry::Keypad(typed) => (
-                BuyerSecret::numeric(&ascii_digits(typed), p.spec.code.digits)?,
+                BuyerSecret::numeric(&entry_text(typed), p.spec.code.digits)?,
                 None,
             ),
             CodeEntry::Qr(text) => {

@@ -57,16 +57,29 @@ impl Terminal {
             }
             let digest = totals.digest()?;
             let events = tx.all_events()?;
-            let confirmation = events
+            let since_close: Vec<_> = events
                 .iter()
                 .rev()
                 .take_while(|e| e.body.kind != EventKind::DayClosed)
-                .find(|e| {
+                .collect();
+            let day_close_confirmations = || {
+                since_close.iter().filter(|e| {
                     e.body.kind == EventKind::CourierConfirmed
                         && e.body.detail.get("subject").map(String::as_str) == Some("day_close")
-                        && e.body.detail.get("digest") == Some(&digest)
                 })
-                .ok_or(Refusal::CourierConfirmationRequired)?;
+            };
+            let confirmation = day_close_confirmations()
+                .find(|e| e.body.detail.get("digest") == Some(&digest))
+                .ok_or_else(|| {
+                    let closed_before = since_close.len() < events.len();
+                    if day_close_confirmations().next().is_some() {
+                        Refusal::ConfirmationOutdated
+                    } else if closed_before && book.lines.is_empty() && book.unexpected.is_empty() {
+                        Refusal::DayAlreadyClosed
+                    } else {
+                        Refusal::CourierConfirmationRequired
+                    }
+                })?;
             let tip = tx.chain_tip()?;
             let mut draft = EventDraft::new(EventKind::DayClosed)
                 .detail("delivered", totals.delivered.to_string())

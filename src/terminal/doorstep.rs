@@ -82,7 +82,7 @@ impl Terminal {
 
     /// Records the item collected from the buyer (exchange, pick-up).
     pub fn collect(&mut self, label: &str, scanned: &str) -> Result<SignedEvent, TerminalError> {
-        let scanned = scanned.trim().to_owned();
+        let scanned = crate::domain::digits::entry_text(scanned);
         self.record_on(label, |p, stamp, _| {
             let draft = EventDraft::new(EventKind::ItemCollected)
                 .parcel(&p.spec.parcel_id, &p.spec.order_ref)

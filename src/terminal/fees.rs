@@ -93,16 +93,23 @@ impl Terminal {
                         .map(String::as_str)
                 })
                 .collect();
-            let confirmation = events
-                .iter()
-                .rev()
-                .find(|e| {
+            let unused_confirmations = || {
+                events.iter().rev().filter(|e| {
                     e.body.kind == EventKind::CourierConfirmed
                         && e.body.detail.get("subject").map(String::as_str) == Some("fee_change")
-                        && e.body.detail.get("digest") == Some(&digest)
+                        && e.body.parcel_id.as_deref() == Some(line.parcel_id.as_str())
                         && !used.contains(&e.body.event_id.as_str())
                 })
-                .ok_or(Refusal::CourierConfirmationRequired)?;
+            };
+            let confirmation = unused_confirmations()
+                .find(|e| e.body.detail.get("digest") == Some(&digest))
+                .ok_or_else(|| {
+                    if unused_confirmations().next().is_some() {
+                        Refusal::ConfirmationOutdated
+                    } else {
+                        Refusal::CourierConfirmationRequired
+                    }
+                })?;
             let mut draft = EventDraft::new(EventKind::FeeChanged)
                 .parcel(&line.parcel_id, &line.order_ref)
                 .detail("note", subject.note.clone())

@@ -25,7 +25,9 @@ impl Terminal {
         signed: &SignedManifest,
     ) -> Result<ManifestChanges, TerminalError> {
         let server_key = self.identity.server_key.ok_or_else(|| {
-            TerminalError::NotInitialised("no server key is pinned; enroll the device".into())
+            TerminalError::NotInitialised(
+                "no server key is pinned (the device is not enrolled): run `courier-terminal enroll` with the one-time token from the fleet operator".into(),
+            )
         })?;
         let body_hash = sha256(&to_canonical_bytes(&signed.body)?);
         let device_id = self.identity.device_id.clone();
@@ -57,7 +59,12 @@ impl Terminal {
                 .detail("withdrawn", changes.withdrawn.join(","))
                 .detail(
                     "withdrawn_after_delivery",
-                    changes.withdrawn_after_delivery.join(","),
+                    changes
+                        .withdrawn_after_outcome
+                        .iter()
+                        .map(|s| s.parcel_id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
                 );
             Ok(Some(Decision {
                 draft,
@@ -76,8 +83,8 @@ impl Terminal {
         if recorded.is_some() {
             self.manifest = Some(ManifestInForce::of(signed));
         }
-        if !changes.withdrawn_after_delivery.is_empty() {
-            warn!(parcels = ?changes.withdrawn_after_delivery, "server withdrew parcels already delivered");
+        if !changes.withdrawn_after_outcome.is_empty() {
+            warn!(parcels = ?changes.withdrawn_after_outcome, "server withdrew parcels already settled here");
         }
         Ok(changes)
     }

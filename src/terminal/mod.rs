@@ -22,6 +22,7 @@ use tracing::info;
 use crate::clock::Clock;
 use crate::device_key::{DeviceKey, KeyError};
 use crate::domain::code_check::BadCodeMaterial;
+use crate::domain::digits::entry_text;
 use crate::domain::event_draft::{EventDraft, Recorder, Stamp, into_body};
 use crate::domain::identity::{DeviceId, Identity};
 use crate::domain::manifest_acceptance::ManifestRefusal;
@@ -92,10 +93,12 @@ pub enum TerminalError {
     /// No event with that id.
     #[error("no event {0} on this device")]
     UnknownEvent(String),
+    /// The event would pass a bound of the protocol (a note or a label too
+    /// long): the server would refuse it, so it is not recorded.
+    #[error("{0}: nothing was recorded; shorten it and try again")]
+    OutOfBounds(#[from] courier_protocol::bounds::OutOfBounds),
     /// The device is not initialised.
-    #[error(
-        "this device is not set up ({0}): run `courier-terminal init` or `courier-terminal enroll`"
-    )]
+    #[error("this device is not set up: {0}")]
     NotInitialised(String),
     /// A manifest or event could not be encoded.
     #[error("protocol encoding failed: {0}")]
@@ -262,11 +265,8 @@ impl Terminal {
         position: Arc<dyn PositionSource>,
         read_only: bool,
     ) -> Result<Terminal, TerminalError> {
-        if !dir.database().exists() {
-            return Err(TerminalError::NotInitialised(format!(
-                "no database in {}",
-                dir.0.display()
-            )));
+        if let Some(e) = setup::unusable(dir) {
+            return Err(e);
         }
         let key = Arc::new(DeviceKey::load(&dir.key())?);
         let store = if read_only {
@@ -288,7 +288,11 @@ impl Terminal {
     ) -> Result<Terminal, TerminalError> {
         let identity = store
             .identity()?
-            .ok_or_else(|| TerminalError::NotInitialised("no device id".into()))?;
+            .ok_or_else(|| {
+                TerminalError::NotInitialised(
+                    "its database records no device id (a set-up that stopped half way): move the data directory aside and enroll on a fresh one (README, \"Re-enrollment\")".into(),
+                )
+            })?;
         let manifest = ManifestInForce::read(&store)?;
         let mut terminal = Terminal {
             store,
@@ -443,6 +447,8 @@ impl Terminal {
                 let s = session.ok_or(SupervisorRefusal::NotSignedIn)?;
                 s.sign(&mut body)?;
             }
+            // The server refuses an event past a bound: never record one.
+            courier_protocol::bounds::check_event(&body)?;
             let event = SignedEvent::seal(body, key)?;
             Ok::<_, TerminalError>(Some(Append {
                 event,
@@ -470,7 +476,7 @@ impl Terminal {
             &ManifestSettings,
         ) -> Result<Decision<'static>, TerminalError>,
     ) -> Result<SignedEvent, TerminalError> {
-        let label = label.trim().to_owned();
+        let label = entry_text(label);
         self.record(|tx, stamp, settings| {
             let parcel = tx
                 .parcel_by_label(&label)?
@@ -486,15 +492,17 @@ impl Terminal {
 
     /// The parcel with this label.
     pub fn parcel(&self, label: &str) -> Result<Parcel, TerminalError> {
+        let label = entry_text(label);
         self.store
-            .parcel_by_label(label.trim())?
-            .ok_or_else(|| TerminalError::UnknownLabel(label.trim().to_owned()))
+            .parcel_by_label(&label)?
+            .ok_or_else(|| TerminalError::UnknownLabel(label))
     }
 
     /// The label of the parcel a scanned or typed text names: the label itself,
     /// or the one label that ends with the typed characters.
     pub fn resolve_label(&self, text: &str) -> Result<String, TerminalError> {
-        let text = text.trim();
+        let text = entry_text(text);
+        let text = text.as_str();
         if text.is_empty() {
             return Err(TerminalError::UnknownLabel(String::new()));
         }

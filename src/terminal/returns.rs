@@ -11,6 +11,7 @@ use courier_protocol::vocabulary::{Condition, EventKind};
 use serde::Serialize;
 
 use super::{Decision, Terminal, TerminalError, context};
+use crate::domain::digits::entry_text;
 use crate::domain::event_draft::EventDraft;
 use crate::domain::parcel::ParcelState;
 use crate::domain::refusal::Refusal;
@@ -27,9 +28,9 @@ pub enum LabelEntry<'a> {
 }
 
 impl LabelEntry<'_> {
-    fn label(&self) -> &str {
+    fn label(&self) -> String {
         match self {
-            LabelEntry::Scanned(l) | LabelEntry::Typed(l) => l.trim(),
+            LabelEntry::Scanned(l) | LabelEntry::Typed(l) => entry_text(l),
         }
     }
 
@@ -141,7 +142,7 @@ impl Terminal {
         intake: &IntakeInput,
     ) -> Result<ScanAnswer, TerminalError> {
         let note = intake.check()?;
-        let label = entry.label().to_owned();
+        let label = entry.label();
         if label.is_empty() {
             return Err(TerminalError::UnknownLabel(label));
         }

@@ -88,7 +88,11 @@ pub fn record_enrollment(
     let store = Store::open(&dir.database())?;
     let identity = store
         .identity()?
-        .ok_or_else(|| TerminalError::NotInitialised("no device id".into()))?;
+        .ok_or_else(|| {
+            TerminalError::NotInitialised(
+                "its database records no device id (a set-up that stopped half way): move the data directory aside and enroll on a fresh one (README, \"Re-enrollment\")".into(),
+            )
+        })?;
     if let Some(pinned) = identity.server_key
         && pinned != *server_key
     {
@@ -115,25 +119,78 @@ pub fn is_set_up(dir: &DataDir) -> bool {
     dir.key().exists() || dir.database().exists()
 }
 
-fn refuse_existing(dir: &DataDir) -> Result<(), TerminalError> {
+/// What a data directory holds, as set-up sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupState {
+    /// Neither a device key nor a database: `init` or `enroll` sets it up.
+    Fresh,
+    /// A device key and a database with a schema.
+    Complete,
+    /// A device key, no database file.
+    KeyWithoutDatabase,
+    /// A database file, no device key.
+    DatabaseWithoutKey,
+    /// The database file is there but empty (0 bytes); `key` says whether
+    /// the device key is there too.
+    EmptyDatabase {
+        /// Whether the device key is there.
+        key: bool,
+    },
+}
+
+/// What this data directory holds.
+pub fn setup_state(dir: &DataDir) -> SetupState {
     let key = dir.key().exists();
-    let db = dir.database().exists();
-    let text = match (key, db) {
-        (false, false) => return Ok(()),
-        (true, true) => format!(
-            "{} is already set up (device key and database present); nothing was changed",
-            dir.0.display()
+    match (key, fs::metadata(dir.database())) {
+        (_, Ok(m)) if m.len() == 0 => SetupState::EmptyDatabase { key },
+        (true, Ok(_)) => SetupState::Complete,
+        (false, Ok(_)) => SetupState::DatabaseWithoutKey,
+        (true, Err(_)) => SetupState::KeyWithoutDatabase,
+        (false, Err(_)) => SetupState::Fresh,
+    }
+}
+
+/// Why this data directory cannot be used as it is, with the step that works
+/// from here; `None` when it is set up. The same words for every command
+/// (`status`, `init`, the screens), so none of them points to a step another
+/// refuses.
+pub fn unusable(dir: &DataDir) -> Option<TerminalError> {
+    let d = dir.0.display();
+    let text = match setup_state(dir) {
+        SetupState::Complete => return None,
+        SetupState::Fresh => {
+            return Some(TerminalError::NotInitialised(format!(
+                "{d} holds no device key and no database: run `courier-terminal enroll` (or `init`)"
+            )));
+        }
+        SetupState::DatabaseWithoutKey => format!(
+            "the device key is missing from {d} but its database is there: the events in it were signed by the lost key. Nothing was changed. Keep this directory (its log can still be exported), and re-enroll on a fresh data directory (README, \"Re-enrollment\")"
         ),
-        (false, true) => format!(
-            "the device key is missing from {} but its database is there: the events in it were signed by the lost key. Nothing was changed. Keep this directory (its log can still be exported), and re-enroll on a fresh data directory (README, \"Re-enrollment\")",
-            dir.0.display()
+        SetupState::KeyWithoutDatabase => format!(
+            "the database is missing from {d} but the device key is there: creating a new database would start a second log under the same key. Nothing was changed. Restore the database, or move {d} aside and re-enroll on a fresh data directory (README, \"Re-enrollment\")"
         ),
-        (true, false) => format!(
-            "the database is missing from {} but the device key is there: creating a new database would start a second log under the same key. Nothing was changed. Restore the database, or re-enroll on a fresh data directory (README, \"Re-enrollment\")",
-            dir.0.display()
+        SetupState::EmptyDatabase { key: true } => format!(
+            "the database file in {d} is empty (0 bytes: a set-up that stopped half way, or a lost database) and the device key is there. Nothing was changed. Restore the database, or move {d} aside and re-enroll on a fresh data directory (README, \"Re-enrollment\")"
+        ),
+        SetupState::EmptyDatabase { key: false } => format!(
+            "{d} holds only an empty database file (0 bytes) and no device key: nothing was ever recorded here. Delete {}, then run `courier-terminal enroll` (or `init`)",
+            dir.database().display()
         ),
     };
-    Err(TerminalError::Identity(text))
+    Some(TerminalError::Identity(text))
+}
+
+fn refuse_existing(dir: &DataDir) -> Result<(), TerminalError> {
+    match setup_state(dir) {
+        SetupState::Fresh => Ok(()),
+        SetupState::Complete => Err(TerminalError::Identity(format!(
+            "{} is already set up (device key and database present); nothing was changed",
+            dir.0.display()
+        ))),
+        _ => Err(unusable(dir).unwrap_or_else(|| {
+            TerminalError::Identity(format!("{} is not empty", dir.0.display()))
+        })),
+    }
 }
 
 /// Creates an empty file readable by its owner only, whatever the umask and the

@@ -253,9 +253,8 @@ impl Terminal {
                     .as_ref()
                     .ok_or(SupervisorRefusal::NoSuchFactor("PIN"))?
                     .digits;
-                let secret =
-                    SupervisorSecret::pin(&crate::domain::digits::ascii_digits(pin), digits)
-                        .map_err(SupervisorRefusal::Format)?;
+                let secret = SupervisorSecret::pin(&crate::domain::digits::entry_text(pin), digits)
+                    .map_err(SupervisorRefusal::Format)?;
                 (c, secret)
             }
         };

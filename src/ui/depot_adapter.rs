@@ -57,6 +57,9 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
         if let Some(ui) = w.upgrade() {
             let g = ui.global::<DepotState>();
             let pin = g.get_pin();
+            let Some(d) = crate::domain::digits::entry_digit(&d) else {
+                return;
+            };
             if usize::try_from(g.get_pin_digits()).is_ok_and(|n| pin.chars().count() < n) {
                 let pin = format!("{pin}{d}");
                 g.set_pin_length(i32::try_from(pin.chars().count()).unwrap_or(0));

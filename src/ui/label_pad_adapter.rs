@@ -20,7 +20,7 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
         if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
             let g = ui.global::<LabelPadState>();
             let mut typed = g.get_typed().to_string();
-            let key = key.to_uppercase();
+            let key = crate::domain::digits::entry_text(&key).to_uppercase();
             if typed.chars().count() + key.chars().count() <= MAX_LEN
                 && key.chars().all(|c| c.is_ascii_alphanumeric())
             {

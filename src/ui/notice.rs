@@ -117,6 +117,12 @@ pub enum NoticeKind {
     BadFeeChange,
     /// The courier must confirm first.
     CourierConfirmFirst,
+    /// A note or a label is too long to record.
+    TooLong,
+    /// The courier confirmed other figures: confirm the new ones.
+    ConfirmationOutdated,
+    /// The day is already closed; nothing to close.
+    DayAlreadyClosed,
     /// Returns are still missing (`a` of them): scan or force with a reason.
     ReturnsUnaccounted,
     /// Forcing the close needs a reason.
@@ -216,6 +222,7 @@ pub fn notice(e: &TerminalError) -> Notice {
             b: 0,
         },
         TerminalError::UnknownEvent(_) => plain(K::UnknownEvent),
+        TerminalError::OutOfBounds(_) => plain(K::TooLong),
         TerminalError::NotInitialised(_) => plain(K::NotSetUp),
         TerminalError::Identity(_) => plain(K::IdentityAtRisk),
         TerminalError::Protocol(_) | TerminalError::Inconsistent(_) => plain(K::Internal),
@@ -327,6 +334,8 @@ pub fn refusal(r: &Refusal) -> Notice {
         Refusal::BadCorrection(_) => plain(K::BadCorrection),
         Refusal::BadFeeChange(_) => plain(K::BadFeeChange),
         Refusal::CourierConfirmationRequired => plain(K::CourierConfirmFirst),
+        Refusal::ConfirmationOutdated => plain(K::ConfirmationOutdated),
+        Refusal::DayAlreadyClosed => plain(K::DayAlreadyClosed),
         Refusal::ReturnsUnaccounted { missing } => Notice {
             kind: K::ReturnsUnaccounted,
             a: n(*missing),

@@ -30,7 +30,7 @@ pub enum Refusal {
     #[error("arrival already recorded for this visit")]
     AlreadyArrived,
     /// The outcome is final for the day.
-    #[error("this parcel already ended as {0:?}; it goes back to the depot")]
+    #[error("this parcel already ended as {}; it goes back to the depot", .0.as_str())]
     Final(Outcome),
     /// The scanned QR belongs to another order.
     #[error("this QR is for order {scanned}, not for this parcel ({expected})")]
@@ -47,7 +47,12 @@ pub enum Refusal {
     #[error("\"delivered\" is recorded only by entering the buyer's correct code")]
     DeliveredNeedsCode,
     /// The reason does not fit the outcome.
-    #[error("reason {reason:?} does not apply to {outcome:?}; choose one of {allowed:?}")]
+    #[error(
+        "{} does not apply to the outcome {}; choose one of: {}",
+        .reason.map_or("no reason".to_owned(), |r| format!("the reason {}", r.as_str())),
+        .outcome.as_str(),
+        .allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    )]
     ReasonNotAllowed {
         /// Outcome chosen.
         outcome: Outcome,
@@ -117,11 +122,24 @@ pub enum Refusal {
     #[error("cannot change who pays this return: {0}")]
     BadFeeChange(String),
     /// The supervisor's step needs the courier's confirmation first (four eyes).
-    #[error("the courier must confirm this on the device first, then the supervisor")]
+    #[error(
+        "the courier has not confirmed this yet: the courier confirms it on the device first, then the supervisor"
+    )]
     CourierConfirmationRequired,
+    /// The courier confirmed other figures than the ones now on the device
+    /// (a scan, an outcome or a change came after the confirmation).
+    #[error(
+        "the courier confirmed other figures than these (a different change, or something was recorded after the confirmation): the courier confirms these figures on the device, then the supervisor"
+    )]
+    ConfirmationOutdated,
+    /// The day is already closed and nothing was recorded for a new one.
+    #[error(
+        "the day is already closed and signed; nothing was recorded since, so there is nothing to close"
+    )]
+    DayAlreadyClosed,
     /// Returns are still missing and the close was not forced.
     #[error(
-        "cannot close the day: {missing} return(s) not scanned in; scan them, or force the close with a reason (a signed discrepancy)"
+        "cannot close the day: {missing} missing (expected back, not scanned in); scan them in, or force the close with a reason (`depot close --force-reason TEXT`, a signed discrepancy)"
     )]
     ReturnsUnaccounted {
         /// Expected returns not received.

@@ -63,11 +63,12 @@ pub fn plan(
                 event_id,
                 seq,
                 hash,
+                ..
             } => (event_id.clone(), *seq, hash.clone()),
         };
         let verdict = match item {
             _ if stopped => Err(RejectReason::NotProcessed),
-            Uploaded::Malformed { .. } => Err(RejectReason::Malformed),
+            Uploaded::Malformed { reason, .. } => Err(*reason),
             Uploaded::Event(event) => check_one(&mut ctx, &mut writes, event)?,
         };
         let (status, reason) = match (verdict, item) {
@@ -102,8 +103,8 @@ pub fn plan(
                 };
                 (EventStatus::Accepted, None)
             }
-            (Ok(Accept::New(_)), Uploaded::Malformed { .. }) => {
-                (EventStatus::Rejected, Some(RejectReason::Malformed))
+            (Ok(Accept::New(_)), Uploaded::Malformed { reason, .. }) => {
+                (EventStatus::Rejected, Some(*reason))
             }
             (Ok(Accept::Duplicate), _) => (EventStatus::Duplicate, None),
             (Err(reason), _) => {

@@ -107,7 +107,10 @@ pub async fn json_error_bodies(State(state): State<Arc<AppState>>, response: Res
     let (code, message) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => (
             ErrorCode::BatchTooLarge,
-            format!("the request body exceeds {MAX_BODY_BYTES} bytes"),
+            format!(
+                "the request body is larger than this endpoint takes ({} bytes for /v1/enroll, {MAX_BODY_BYTES} for the others); nothing was read",
+                courier_protocol::bounds::MAX_ENROLL_BODY_BYTES
+            ),
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
             ErrorCode::MethodNotAllowed,

@@ -299,6 +299,18 @@ pub async fn code_check(
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, false).await?;
     let device = authenticate(&state, &headers, &method, &uri, &body).await?;
+    if let Err(wait_ms) = state.code_checks.admit(&device.device_id, state.now_ms()) {
+        return Err(ApiError::new(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!(
+                "more than {} code checks from this device in one minute: try again in {} s",
+                crate::rate_limit::MAX_CODE_CHECKS_PER_MINUTE,
+                (wait_ms + 999) / 1000
+            ),
+        ));
+    }
     let req: CodeCheckRequest = parse(&state, &body)?;
     let check = CodeCheck::parse(req).map_err(|e| {
         ApiError::new(

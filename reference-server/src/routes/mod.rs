@@ -18,11 +18,17 @@ pub use self::access::PeerAddr;
 pub use self::answer::{ApiError, MAX_BODY_BYTES};
 pub use self::faults::ConnKill;
 use crate::state::AppState;
+use courier_protocol::bounds::MAX_ENROLL_BODY_BYTES;
 
 /// The full router.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/v1/enroll", post(device::enroll))
+        // A small body limit of its own: a large body is refused before it is
+        // parsed, so it never reaches the token check.
+        .route(
+            "/v1/enroll",
+            post(device::enroll).layer(DefaultBodyLimit::max(MAX_ENROLL_BODY_BYTES)),
+        )
         .route("/v1/manifest", get(device::manifest))
         .route("/v1/events", post(device::events))
         .route("/v1/code-checks", post(device::code_check))

@@ -1,0 +1,343 @@
+//! The catalogue of every message a courier, a supervisor or carrier IT can
+//! see (`docs/messages.md`), generated from the code: the screens' words in
+//! English, French and Arabic from the UI's own translations, and the command
+//! line's words from the errors themselves, one sample of each kind.
+//!
+//! Regenerate after changing a message:
+//! `UPDATE_MESSAGES=1 cargo test -p courier-terminal --test message_catalogue`.
+//! Without it, the test fails when the committed catalogue differs, and when
+//! a message shows one of the faults issue 22 found (raw Unix milliseconds,
+//! "NOT recorded" on a read, an internal parcel id).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use courier_protocol::ProtocolError;
+use courier_protocol::bounds::OutOfBounds;
+use courier_protocol::code_verifier::CodeFormatError;
+use courier_protocol::rules::RuleViolation;
+use courier_protocol::supervisor::SupervisorFormatError;
+use courier_protocol::vocabulary::{Outcome, Reason};
+use courier_terminal::device_key::KeyError;
+use courier_terminal::domain::code_check::BadCodeMaterial;
+use courier_terminal::domain::manifest_acceptance::ManifestRefusal;
+use courier_terminal::domain::refusal::Refusal;
+use courier_terminal::storage::{ReadCondition, ReadMode, StoreError};
+use courier_terminal::terminal::{SupervisorRefusal, TerminalError};
+use courier_terminal::ui::notice::{NoticeKind, notice};
+use courier_terminal::ui::{MainWindow, Tr};
+use slint::ComponentHandle;
+
+/// The expiry of the sample expired manifest, Unix ms.
+const EXPIRED_AT_MS: i64 = 1_796_596_917_685;
+/// The device's trusted time in that sample, Unix ms.
+const TRUSTED_NOW_MS: i64 = 1_796_604_117_735;
+
+/// One sample of every refusal, in the order of the enum. The match below
+/// fails to compile when a variant is added without a sample.
+fn refusals() -> Vec<Refusal> {
+    let all = vec![
+        Refusal::AlreadyDelivered,
+        Refusal::Withdrawn,
+        Refusal::ReturnedToDepot,
+        Refusal::Locked { limit: 5 },
+        Refusal::NotArrived,
+        Refusal::AlreadyArrived,
+        Refusal::Final(Outcome::BuyerCancelled),
+        Refusal::QrForOtherOrder {
+            scanned: "ORD-2".into(),
+            expected: "ORD-1".into(),
+        },
+        Refusal::NoQrForm,
+        Refusal::DeliveredNeedsCode,
+        Refusal::ReasonNotAllowed {
+            outcome: Outcome::NoAnswer,
+            reason: Some(Reason::Damaged),
+            allowed: vec![Reason::Absent],
+        },
+        Refusal::NoAnswerNeedsFix,
+        Refusal::NoAnswerTooFar {
+            distance_m: 250,
+            radius_m: 100,
+        },
+        Refusal::NoAnswerWaitNotOver { remaining_s: 120 },
+        Refusal::NoAnswerNeedsContacts { done: 1, needed: 2 },
+        Refusal::NothingToCollect,
+        Refusal::WrongCollectedItem {
+            expected: "ITEM-1".into(),
+            scanned: "ITEM-9".into(),
+        },
+        Refusal::CollectFirst,
+        Refusal::InspectFirst,
+        Refusal::DayNotReconciled {
+            missing: 1,
+            pending: 3,
+        },
+        Refusal::BadCorrection("a delivery cannot be corrected".into()),
+        Refusal::BadFeeChange("the payer is already the seller".into()),
+        Refusal::CourierConfirmationRequired,
+        Refusal::ConfirmationOutdated,
+        Refusal::DayAlreadyClosed,
+        Refusal::ReturnsUnaccounted { missing: 4 },
+        Refusal::ForceNeedsReason,
+        Refusal::ConditionNeedsReason,
+        Refusal::NotReceived,
+    ];
+    for r in &all {
+        match r {
+            Refusal::AlreadyDelivered
+            | Refusal::Withdrawn
+            | Refusal::ReturnedToDepot
+            | Refusal::Locked { .. }
+            | Refusal::NotArrived
+            | Refusal::AlreadyArrived
+            | Refusal::Final(_)
+            | Refusal::QrForOtherOrder { .. }
+            | Refusal::NoQrForm
+            | Refusal::DeliveredNeedsCode
+            | Refusal::ReasonNotAllowed { .. }
+            | Refusal::NoAnswerNeedsFix
+            | Refusal::NoAnswerTooFar { .. }
+            | Refusal::NoAnswerWaitNotOver { .. }
+            | Refusal::NoAnswerNeedsContacts { .. }
+            | Refusal::NothingToCollect
+            | Refusal::WrongCollectedItem { .. }
+            | Refusal::CollectFirst
+            | Refusal::InspectFirst
+            | Refusal::DayNotReconciled { .. }
+            | Refusal::BadCorrection(_)
+            | Refusal::BadFeeChange(_)
+            | Refusal::CourierConfirmationRequired
+            | Refusal::ConfirmationOutdated
+            | Refusal::DayAlreadyClosed
+            | Refusal::ReturnsUnaccounted { .. }
+            | Refusal::ForceNeedsReason
+            | Refusal::ConditionNeedsReason
+            | Refusal::NotReceived => {}
+        }
+    }
+    all
+}
+
+/// One sample of every other error the command line and the screens show.
+fn errors() -> Vec<TerminalError> {
+    let dir = PathBuf::from("/var/lib/courier-terminal");
+    let mut all: Vec<TerminalError> = vec![
+        ManifestRefusal::Signature(ProtocolError::BadSignature("manifest")).into(),
+        ManifestRefusal::OtherDevice {
+            for_device: "CT-OTHER".into(),
+            this_device: "CT-0001".into(),
+        }
+        .into(),
+        ManifestRefusal::Expired {
+            expired_at_ms: EXPIRED_AT_MS,
+            now_ms: TRUSTED_NOW_MS,
+        }
+        .into(),
+        ManifestRefusal::Rollback {
+            offered: 3,
+            highest: 4,
+        }
+        .into(),
+        ManifestRefusal::VersionReused(4).into(),
+        ManifestRefusal::Invalid("label L-1 is listed twice".into()).into(),
+        StoreError::Full("recording the event").into(),
+        StoreError::Full("reading parcels").into(),
+        StoreError::ReadOnly("recording the event").into(),
+        StoreError::ReadOnly("opening the database read-only").into(),
+        StoreError::Corrupt("opening the database").into(),
+        StoreError::Missing(dir.join("terminal.db")).into(),
+        StoreError::Busy("recording the event").into(),
+        StoreError::Schema("the database is newer than this app".into()).into(),
+        StoreError::Decode("parcel row".into()).into(),
+        KeyError::Missing(dir.join("device.key")).into(),
+        KeyError::Permissions(dir.join("device.key"), 0o644).into(),
+        KeyError::Damaged(dir.join("device.key")).into(),
+        KeyError::Random.into(),
+        CodeFormatError::NotDigits.into(),
+        CodeFormatError::WrongLength {
+            found: 5,
+            expected: 6,
+        }
+        .into(),
+        CodeFormatError::NotBuyerQr.into(),
+        BadCodeMaterial("the salt is not hex".into()).into(),
+        TerminalError::UnknownLabel("L-0042".into()),
+        TerminalError::AmbiguousLabel {
+            text: "42".into(),
+            matches: 2,
+        },
+        TerminalError::UnknownEvent("0190a0a0-0000-7000-8000-000000000000".into()),
+        OutOfBounds::FieldTooLong {
+            field: "detail.note".into(),
+            chars: 1200,
+            max: 1000,
+        }
+        .into(),
+        TerminalError::NotInitialised(
+            "/var/lib/courier-terminal holds no device key and no database: run `courier-terminal enroll` (or `init`)".into(),
+        ),
+        TerminalError::Identity(
+            "the database is missing from /var/lib/courier-terminal but the device key is there: ... (README, \"Re-enrollment\")".into(),
+        ),
+        SupervisorRefusal::NotSignedIn.into(),
+        SupervisorRefusal::SessionExpired.into(),
+        SupervisorRefusal::UnknownSupervisor("SUP-9".into()).into(),
+        SupervisorRefusal::NoSuchFactor("PIN").into(),
+        SupervisorRefusal::Format(SupervisorFormatError::NotBadge).into(),
+        SupervisorRefusal::Format(SupervisorFormatError::PinNotDigits).into(),
+        SupervisorRefusal::Format(SupervisorFormatError::PinLength {
+            found: 3,
+            expected: 4,
+        })
+        .into(),
+        SupervisorRefusal::BadMaterial("no salt".into()).into(),
+        TerminalError::Inconsistent(RuleViolation::Inconsistent(
+            "a delivered outcome without a verification".into(),
+        )),
+    ];
+    all.extend(refusals().into_iter().map(TerminalError::from));
+    all
+}
+
+/// What the command line prints for an error: refusals on standard error
+/// with exit code 3, other errors with exit code 1 (`src/cli/output.rs`).
+fn cli_line(e: &TerminalError) -> (String, u8) {
+    match e {
+        TerminalError::Refused(_)
+        | TerminalError::CodeFormat(_)
+        | TerminalError::UnknownLabel(_)
+        | TerminalError::UnknownEvent(_)
+        | TerminalError::OutOfBounds(_)
+        | TerminalError::Supervisor(_)
+        | TerminalError::Manifest(_) => (format!("refused: {e}"), 3),
+        _ => (format!("error: {e}"), 1),
+    }
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn catalogue() -> String {
+    i_slint_backend_testing::init_no_event_loop();
+    let ui = MainWindow::new().expect("window");
+    let tr = ui.global::<Tr>();
+    let words = |lang: &str, kind: NoticeKind| {
+        slint::select_bundled_translation(lang).expect("bundled translation");
+        tr.invoke_refusal(kind.code().into(), 3, 5).to_string()
+    };
+    let mut out = String::new();
+    out.push_str(
+        "# Messages\n\n\
+         Every message a courier, a depot supervisor or carrier IT can see, for a\n\
+         translator or a support desk. Generated from the code by\n\
+         `UPDATE_MESSAGES=1 cargo test -p courier-terminal --test message_catalogue`\n\
+         (`tests/message_catalogue.rs`); the test fails when this file is out of date.\n\
+         Do not edit it by hand: change the message in the code, then regenerate.\n\n\
+         Reviewed for the faults of issue 22: each says what is true, names parcels\n\
+         by label, gives times in local time with the offset from UTC, and a next\n\
+         step that works. A device shows times in its own zone, with the offset.\n\n",
+    );
+    out.push_str("## 1. Screens (banner), in English, French and Arabic\n\n");
+    out.push_str(
+        "The numbers a sentence takes are shown as 3 and 5. Source: `ui/widgets/texts.slint`\n\
+         (`Tr.refusal`), `ui/translations/*/LC_MESSAGES/courier-terminal.po`; which error\n\
+         gives which notice: `src/ui/notice.rs`.\n\n",
+    );
+    out.push_str("| notice | English | Français | العربية |\n|---|---|---|---|\n");
+    for kind in NoticeKind::all() {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            kind.code(),
+            cell(&words("en", kind)),
+            cell(&words("fr", kind)),
+            cell(&words("ar", kind))
+        );
+    }
+    out.push_str(
+        "\n## 2. Command line: errors and refusals\n\n\
+         One sample of each kind (paths, labels and numbers are examples). The\n\
+         screen shows the notice of the last column for the same error.\n\n\
+         | exit | what is printed (standard error) | screen notice |\n|---|---|---|\n",
+    );
+    for e in errors() {
+        let (line, code) = cli_line(&e);
+        let _ = writeln!(
+            out,
+            "| {code} | {} | `{}` |",
+            cell(&line),
+            notice(&e).kind.code()
+        );
+    }
+    out.push_str(
+        "\n## 3. Command line: what a reading command found at the store\n\n\
+         Printed on standard error by `status`, `parcels`, `events export`, `events\n\
+         verify`, `manifest show` and the other reading commands, which still read.\n\n",
+    );
+    for (read_only, full, absent, mode) in [
+        (true, false, vec!["-wal", "-shm"], ReadMode::Immutable),
+        (true, false, vec!["-shm"], ReadMode::Exclusive),
+        (false, true, vec![], ReadMode::Shared),
+        (false, true, vec!["-shm"], ReadMode::Exclusive),
+    ] {
+        let c = ReadCondition {
+            read_only,
+            full,
+            side_files_absent: absent,
+            mode,
+        };
+        let _ = writeln!(out, "- {}", c.describe());
+    }
+    out.push_str(
+        "\n## 4. Exit codes\n\n\
+         | code | meaning |\n|---|---|\n\
+         | 0 | done |\n\
+         | 1 | error, with what to fix (storage, setup, input; an incomplete `events export`) |\n\
+         | 2 | usage (a command or an option not understood) |\n\
+         | 3 | refused by the rules (wrong code, locked, withdrawn, missing evidence, a supervisor step) |\n\
+         | 4 | `sync` incomplete: the events stay queued and are retried |\n\
+         | 5 | `sync`: the downloaded manifest was refused; the current one stays |\n\
+         | 6 | `depot scan-in`: every scan recorded, at least one raised an alarm |\n",
+    );
+    out
+}
+
+#[test]
+fn the_committed_catalogue_is_the_generated_one_and_shows_none_of_the_faults() {
+    // Times are shown in the zone of the machine that runs this: written
+    // as a placeholder, so the catalogue is the same everywhere.
+    let mut text = catalogue();
+    for ms in [EXPIRED_AT_MS, TRUSTED_NOW_MS] {
+        text = text.replace(
+            &courier_terminal::local_time::LocalTime(ms).to_string(),
+            "[local time, e.g. 2026-12-07 11:41:57 (UTC+01:00)]",
+        );
+    }
+    for (fault, bad) in [
+        ("raw Unix milliseconds", "Unix ms"),
+        ("an internal parcel id", "P-0"),
+        ("a Rust name", "Some("),
+    ] {
+        assert!(!text.contains(bad), "a message shows {fault}: {bad:?}");
+    }
+    for line in text.lines().filter(|l| {
+        l.contains("while reading") || l.contains("read-only while opening the database read-only")
+    }) {
+        assert!(
+            !line.contains("NOT recorded"),
+            "a read says NOT recorded: {line}"
+        );
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/messages.md");
+    if std::env::var_os("UPDATE_MESSAGES").is_some() {
+        std::fs::write(&path, &text).expect("write docs/messages.md");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "docs/messages.md is out of date: run `UPDATE_MESSAGES=1 cargo test -p courier-terminal --test message_catalogue` and commit it"
+    );
+}
