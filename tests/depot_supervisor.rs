@@ -606,3 +606,29 @@ fn the_supervisor_session_ends_when_idle_and_every_step_needs_it_again() {
     ));
     not_signed_in(t.close_day(Some("x")));
 }
+
+/// Issue 21, point 8: the terminal never records an event the server would
+/// refuse for its size: a label or a reason past its bound is refused before
+/// anything is written, and says which field and what to do.
+#[test]
+fn a_text_past_its_bound_is_refused_before_it_is_recorded() {
+    let day = common::day(3);
+    let mut t = open(&day);
+    sign_in(&mut t, &day);
+    let before = t.store().chain_tip().expect("tip").seq;
+    let long_label = "Z".repeat(courier_protocol::bounds::MAX_LABEL_CHARS + 1);
+    let e = t
+        .scan_return(LabelEntry::Typed(&long_label), &IntakeInput::default())
+        .expect_err("too long");
+    assert!(matches!(e, TerminalError::OutOfBounds(_)), "{e:?}");
+    assert!(e.to_string().contains("detail.label"), "{e}");
+    assert!(e.to_string().contains("nothing was recorded"), "{e}");
+    let reason = "r".repeat(courier_protocol::bounds::MAX_NOTE_CHARS + 1);
+    t.confirm_day_close_as_courier().expect("courier confirms");
+    let before_close = t.store().chain_tip().expect("tip").seq;
+    let e = t.close_day(Some(&reason)).expect_err("too long");
+    assert!(matches!(e, TerminalError::OutOfBounds(_)), "{e:?}");
+    assert!(e.to_string().contains("day.force_reason"), "{e}");
+    assert_eq!(t.store().chain_tip().expect("tip").seq, before_close);
+    assert!(before_close > before);
+}
