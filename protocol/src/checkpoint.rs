@@ -228,3 +228,43 @@ pub fn verify_log_against_checkpoint(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(device_id: &str, seq: u64, head_hash: &str) -> CheckpointBody {
+        CheckpointBody {
+            schema: CHECKPOINT_SCHEMA.into(),
+            device_id: device_id.into(),
+            seq,
+            head_hash: head_hash.into(),
+            server_time_ms: 0,
+        }
+    }
+
+    #[test]
+    fn only_a_checkpoint_of_this_very_log_is_kept() {
+        let h = "ab".repeat(32);
+        assert_eq!(
+            check_own_checkpoint(&body("dev-1", 3, &h), "dev-1", 5, Some(&h)),
+            Ok(())
+        );
+        assert_eq!(
+            check_own_checkpoint(&body("dev-1", 0, GENESIS_PREV_HASH), "dev-1", 0, None),
+            Ok(())
+        );
+        assert!(matches!(
+            check_own_checkpoint(&body("dev-2", 3, &h), "dev-1", 5, Some(&h)),
+            Err(CheckpointRefusal::OtherDevice { .. })
+        ));
+        assert_eq!(
+            check_own_checkpoint(&body("dev-1", 6, &h), "dev-1", 5, None),
+            Err(CheckpointRefusal::PastHead { seq: 6, head: 5 })
+        );
+        assert_eq!(
+            check_own_checkpoint(&body("dev-1", 2, &h), "dev-1", 5, Some(&"cd".repeat(32))),
+            Err(CheckpointRefusal::NotThisLog { seq: 2 })
+        );
+    }
+}
