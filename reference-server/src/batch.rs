@@ -78,6 +78,8 @@ pub struct BatchContext {
     pub issued: HashSet<String>,
     /// Orders of the batch's parcels (locked against concurrent counters).
     pub orders: HashMap<String, OrderRow>,
+    /// The device each of the batch's parcels is issued to now (absent: none).
+    pub holders: HashMap<String, String>,
     /// Manifest versions that withdrew each parcel from the device.
     pub withdrawals: HashMap<String, Vec<u64>>,
     /// The device's ledger of each parcel of the batch.
@@ -202,7 +204,8 @@ pub struct NewEvent {
 /// An alert to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAlert {
-    /// `fork` or `event_id_conflict`.
+    /// `fork`, `event_id_conflict`, `not_honoured`, `delivered_while_locked`
+    /// or `received_after_revocation`.
     pub kind: &'static str,
     /// What was seen.
     pub detail: String,
@@ -218,6 +221,18 @@ pub struct NewDayCloseFlag {
     pub seq: u64,
     /// What differs.
     pub differences: Vec<DayCloseDifference>,
+}
+
+/// An event stored as evidence but without effect (see
+/// [`courier_protocol::api::EventStatus::NotHonoured`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotHonoured {
+    /// The event.
+    pub event_id: String,
+    /// Its sequence number.
+    pub seq: u64,
+    /// Why it has no effect.
+    pub reason: RejectReason,
 }
 
 /// What a batch changes; the store writes all of it and commits, rejected
@@ -236,6 +251,8 @@ pub struct BatchWrites {
     pub alerts: Vec<NewAlert>,
     /// Day closes that differ from the events held (once per event id).
     pub day_close_flags: Vec<NewDayCloseFlag>,
+    /// Stored events that are not honoured, with why.
+    pub not_honoured: Vec<NewNotHonoured>,
     /// The device's tip after the batch.
     pub tip: ChainTip,
 }
