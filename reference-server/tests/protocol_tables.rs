@@ -191,6 +191,16 @@ async fn provoke(h: &Harness, code: &str, status: &[u16]) -> Option<(u16, String
                 .await;
             h.signed(&mut dev, "GET", "/v1/manifest", vec![]).await
         }
+        ("device_revoked", _) => {
+            let mut dev = h.enroll().await;
+            let _: serde_json::Value = h
+                .admin_post(
+                    &format!("/v1/admin/devices/{}/revoke", dev.id),
+                    &serde_json::json!({"reason": "stolen"}),
+                )
+                .await;
+            h.signed(&mut dev, "GET", "/v1/manifest", vec![]).await
+        }
         ("internal", _) => return None,
         other => {
             panic!("docs/protocol.md lists {other:?}, which this test cannot provoke: add it here")
