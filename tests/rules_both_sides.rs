@@ -17,7 +17,7 @@ use std::sync::Arc;
 use courier_protocol::api::EventStatus;
 use courier_protocol::envelope::{ClockStamp, PositionRecord, SignedEvent};
 use courier_protocol::rules::parcel::ParcelState;
-use courier_protocol::rules::{EventDraft, ParcelLedger};
+use courier_protocol::rules::{DayStatus, EventDraft, ParcelLedger};
 use courier_protocol::vocabulary::{CodePolicy, EventKind, Outcome};
 use courier_terminal::clock::{Clock as _, SystemClock};
 use courier_terminal::device_key::DeviceKey;
@@ -231,17 +231,15 @@ impl Both {
             .expect("order known");
         let spec = self.terminal.parcel(&self.label).expect("parcel").spec;
         let mut ledger = ParcelLedger::default();
-        for e in store
-            .device_events(&self.device_id)
-            .await
-            .expect("events")
-            .into_iter()
-            .filter(|e| e.body.parcel_id.as_deref() == Some(&self.parcel_id))
-        {
-            ledger = ledger
-                .apply(&spec, false, 0, &e.body)
-                .expect("a stored event replays")
-                .0;
+        let mut day = DayStatus::default();
+        for e in store.device_events(&self.device_id).await.expect("events") {
+            if e.body.parcel_id.as_deref() == Some(&self.parcel_id) {
+                ledger = ledger
+                    .apply(&spec, false, 0, &e.body, &day)
+                    .expect("a stored event replays")
+                    .0;
+            }
+            day.push(&e.body);
         }
         (ledger, order.attempts_spent)
     }

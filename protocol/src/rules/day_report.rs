@@ -623,6 +623,7 @@ mod tests {
             settings: ManifestSettings::default(),
             parcels,
             supervisors: Vec::new(),
+            offline_badge: false,
         }
     }
 

@@ -11,9 +11,16 @@
 //! proof that verifies with the order's `K`. A wrong proof spends one of the
 //! parcel's tries, the very counter the online check uses; a locked parcel
 //! compares no proof at all. A supervisor event must carry the supervisor's
-//! proof, verified with a key the server issued (`bad_supervisor_proof`,
-//! `supervisor_required`), and a day close is checked against the events held
-//! and flagged when it differs. The first rejection stops the batch: every
+//! proof: made with the key of a session the server opened at sign-in for
+//! this device and supervisor, not revoked, whose window holds the event's
+//! signed time; or, where the depot allows the badge offline, with the
+//! badge's key, and then the event is flagged for review. A proof made with a
+//! key a re-issue or revocation retired is not honoured
+//! (`supervisor_revoked`); a bad proof is counted on the supervisor's
+//! counter, which locks the credential at its limit and raises an alert.
+//! The device's day (its last close, a reopening) decides corrections and
+//! late deliveries through the shared rules, and a day close is checked
+//! against the events held and flagged when it differs. The first rejection stops the batch: every
 //! later event depends on it and is answered `not_processed`.
 //!
 //! An event whose device and sequence number are stored with another hash is
@@ -30,15 +37,17 @@ use std::collections::BTreeMap;
 use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
-use courier_protocol::rules::{CounterEffect, DayBook, ParcelLedger, check_day_close};
+use courier_protocol::request_signing::MAX_SKEW_MS;
+use courier_protocol::rules::{CounterEffect, DayBook, DayStatus, ParcelLedger, check_day_close};
 use courier_protocol::supervisor::verify_supervisor_proof;
-use courier_protocol::vocabulary::{EntryMode, EventKind};
+use courier_protocol::vocabulary::{EntryMode, EventKind, SupervisorFactor};
 
 use crate::batch::{
     BatchContext, BatchWrites, IngestOutcome, NewAlert, NewDayCloseFlag, NewEvent, Uploaded,
 };
 use crate::error::{ServerError, StorageError};
 use crate::records::signed_time_ms;
+use crate::supervisor_rows::SupervisorFailure;
 
 /// Decides every event of a batch against what the store loaded.
 pub fn plan(
@@ -52,8 +61,10 @@ pub fn plan(
         proof_failures: Vec::new(),
         alerts: Vec::new(),
         day_close_flags: Vec::new(),
+        supervisor_failures: Vec::new(),
         tip: ctx.device.tip.clone(),
     };
+    let mut day = DayStatus::of(ctx.held_events.iter().map(|e| &e.body));
     let mut results = Vec::with_capacity(events.len());
     let mut stopped = false;
     for item in events {
@@ -68,7 +79,7 @@ pub fn plan(
         let verdict = match item {
             _ if stopped => Err(RejectReason::NotProcessed),
             Uploaded::Malformed { .. } => Err(RejectReason::Malformed),
-            Uploaded::Event(event) => check_one(&mut ctx, &mut writes, event)?,
+            Uploaded::Event(event) => check_one(&mut ctx, &mut writes, &day, event)?,
         };
         let (status, reason) = match (verdict, item) {
             (Ok(Accept::New(ledger)), Uploaded::Event(event)) => {
@@ -89,6 +100,7 @@ pub fn plan(
                     ),
                 );
                 ctx.at_seq.insert(event.body.seq, event.hash.clone());
+                day.push(&event.body);
                 writes.events.push(NewEvent {
                     json: serde_json::to_string(event.as_ref()).map_err(corrupt)?,
                     signed_at_ms: signed_time_ms(event),
@@ -142,6 +154,7 @@ type Verdict = Result<Accept, RejectReason>;
 fn check_one(
     ctx: &mut BatchContext,
     writes: &mut BatchWrites,
+    day: &DayStatus,
     event: &SignedEvent,
 ) -> Result<Verdict, ServerError> {
     let device_id = ctx.device.device_id.clone();
@@ -186,10 +199,42 @@ fn check_one(
     if event.body.prev_hash != tip.hash {
         return Ok(Err(RejectReason::ChainBroken));
     }
-    if let Some(reason) = check_supervisor(ctx, event) {
-        tracing::info!(device_id = %device_id, seq = event.body.seq, ?reason, "supervisor event refused");
-        return Ok(Err(reason));
+    let review = match check_supervisor(ctx, writes, event) {
+        Ok(review) => review,
+        Err(reason) => {
+            tracing::info!(device_id = %device_id, seq = event.body.seq, ?reason, "supervisor event refused");
+            return Ok(Err(reason));
+        }
+    };
+    let verdict = check_effect(ctx, writes, day, event)?;
+    if review && matches!(verdict, Ok(Accept::New(_))) {
+        writes.alerts.push(NewAlert {
+            kind: "supervisor_offline_review",
+            detail: format!(
+                "event {} (seq {}, {:?}) carries an offline badge proof of supervisor {}: review it",
+                event.body.event_id,
+                event.body.seq,
+                event.body.kind,
+                event
+                    .body
+                    .supervisor
+                    .as_ref()
+                    .map_or("", |s| s.supervisor_id.as_str())
+            ),
+        });
     }
+    Ok(verdict)
+}
+
+/// The event's effect once it is authentic, well chained and its supervisor
+/// proof (if any) honoured: the shared rules on the parcel and the day.
+fn check_effect(
+    ctx: &mut BatchContext,
+    writes: &mut BatchWrites,
+    day: &DayStatus,
+    event: &SignedEvent,
+) -> Result<Verdict, ServerError> {
+    let device_id = ctx.device.device_id.clone();
     if event.body.kind == EventKind::DayClosed {
         check_day_close_held(ctx, writes, event);
     }
@@ -202,6 +247,7 @@ fn check_one(
                     | EventKind::SupervisorSignedIn
                     | EventKind::UnexpectedReturn
                     | EventKind::CourierConfirmed
+                    | EventKind::DayReopened
             ) {
                 Ok(Accept::New(None))
             } else {
@@ -220,7 +266,13 @@ fn check_one(
         .get(parcel_id)
         .is_some_and(|vs| vs.iter().any(|v| *v <= version));
     let ledger = ctx.ledgers.get(parcel_id).cloned().unwrap_or_default();
-    let (next, effect) = match ledger.apply(&spec, withdrawn, order.attempts_spent, &event.body) {
+    let (next, effect) = match ledger.apply(
+        &spec,
+        withdrawn,
+        order.attempts_spent,
+        &event.body,
+        day,
+    ) {
         Ok(x) => x,
         Err(violation) => {
             tracing::info!(device_id = %device_id, parcel_id, %violation, "event refused by the shared rules");
@@ -258,43 +310,126 @@ fn check_one(
 }
 
 /// A supervisor event must name a supervisor the manifest it was recorded
-/// under listed for the device, and carry a proof that verifies with a key
-/// the server issued to that supervisor for that factor; any event that
-/// carries a proof is checked the same way.
-fn check_supervisor(ctx: &BatchContext, event: &SignedEvent) -> Option<RejectReason> {
+/// under listed (its depot scopes the id), and carry a proof made with the
+/// key of a session the server opened for this device and supervisor (known,
+/// not revoked, its window holding the event's signed time, with the request
+/// skew either side), or, where that manifest allows the badge offline, with
+/// the badge's key (then `Ok(true)`: flagged for review). Any event that
+/// carries a proof is checked the same way. A bad proof is counted on the
+/// supervisor's counter (once per event); at the limit the credential locks
+/// and an alert is raised.
+fn check_supervisor(
+    ctx: &mut BatchContext,
+    writes: &mut BatchWrites,
+    event: &SignedEvent,
+) -> Result<bool, RejectReason> {
     let Some(s) = &event.body.supervisor else {
-        return event
-            .body
-            .kind
-            .needs_supervisor()
-            .then_some(RejectReason::SupervisorRequired);
+        return if event.body.kind.needs_supervisor() {
+            Err(RejectReason::SupervisorRequired)
+        } else {
+            Ok(false)
+        };
     };
-    let listed = event
+    let manifest = event
         .body
         .manifest_version
         .and_then(|v| ctx.manifests.get(&v))
-        .is_some_and(|m| {
+        .filter(|m| {
             m.supervisors
                 .iter()
                 .any(|c| c.supervisor_id == s.supervisor_id)
-        });
-    if !listed {
-        return Some(RejectReason::SupervisorRequired);
+        })
+        .ok_or(RejectReason::SupervisorRequired)?;
+    let (depot, offline_badge) = (manifest.depot.clone(), manifest.offline_badge);
+    let who = (depot.clone(), s.supervisor_id.clone());
+    let counter = ctx
+        .supervisors
+        .counters
+        .get(&who)
+        .cloned()
+        .ok_or(RejectReason::SupervisorRequired)?;
+    if counter.revoked {
+        return Err(RejectReason::SupervisorRevoked);
     }
-    let keys = match ctx
-        .supervisor_keys
-        .get(&(s.supervisor_id.clone(), s.factor))
-    {
-        Some(keys) if !keys.is_empty() => keys,
-        _ => return Some(RejectReason::SupervisorRequired),
-    };
+    if counter.locked() {
+        return Err(RejectReason::SupervisorLocked);
+    }
     let (Ok(digest), Ok(proof)) = (event.body.supervisor_digest(), hex::decode(&s.proof)) else {
-        return Some(RejectReason::Malformed);
+        return Err(RejectReason::Malformed);
     };
-    let verifies = keys
-        .iter()
-        .any(|k| verify_supervisor_proof(&CodeKey::from_bytes(*k), &digest, &proof));
-    (!verifies).then_some(RejectReason::BadSupervisorProof)
+    let verifies =
+        |k: &[u8; 32]| verify_supervisor_proof(&CodeKey::from_bytes(*k), &digest, &proof);
+    match &s.session {
+        Some(id) => {
+            let session = ctx
+                .supervisors
+                .sessions
+                .get(id)
+                .filter(|x| {
+                    x.device_id == ctx.device.device_id
+                        && x.depot == depot
+                        && x.supervisor_id == s.supervisor_id
+                        && x.factor == s.factor
+                })
+                .ok_or(RejectReason::SupervisorSessionInvalid)?;
+            if session.revoked_at_ms.is_some() {
+                return Err(RejectReason::SupervisorRevoked);
+            }
+            let at = signed_time_ms(event);
+            if at < session.issued_at_ms - MAX_SKEW_MS || at > session.expires_at_ms + MAX_SKEW_MS {
+                return Err(RejectReason::SupervisorSessionInvalid);
+            }
+            if verifies(&session.key) {
+                return Ok(false);
+            }
+        }
+        None => {
+            if s.factor != SupervisorFactor::Badge || !offline_badge {
+                return Err(RejectReason::SupervisorSessionInvalid);
+            }
+            let keys = ctx
+                .supervisors
+                .keys
+                .get(&(
+                    depot.clone(),
+                    s.supervisor_id.clone(),
+                    SupervisorFactor::Badge,
+                ))
+                .cloned()
+                .unwrap_or_default();
+            if keys
+                .iter()
+                .any(|k| k.retired_at_ms.is_none() && verifies(&k.key))
+            {
+                return Ok(true);
+            }
+            if keys.iter().any(|k| verifies(&k.key)) {
+                return Err(RejectReason::SupervisorRevoked);
+            }
+        }
+    }
+    // A bad proof: counted once per event on the supervisor's counter.
+    if ctx.proof_failures.insert(event.hash.clone()) {
+        writes.supervisor_failures.push(SupervisorFailure {
+            event_hash: event.hash.clone(),
+            depot: depot.clone(),
+            supervisor_id: s.supervisor_id.clone(),
+        });
+        let spent = counter.tries_spent.saturating_add(1);
+        if let Some(c) = ctx.supervisors.counters.get_mut(&who) {
+            c.tries_spent = spent;
+        }
+        if spent >= counter.attempt_limit {
+            writes.alerts.push(NewAlert {
+                kind: "supervisor_locked",
+                detail: format!(
+                    "supervisor {} of depot {depot} is locked after {spent} bad proofs or PINs (the last in event {} of this device): re-issue the credential",
+                    s.supervisor_id, event.body.event_id
+                ),
+            });
+        }
+    }
+    Err(RejectReason::BadSupervisorProof)
 }
 
 /// Checks a day close against the events the server holds for the device
@@ -368,7 +503,9 @@ mod tests {
     use ring::signature::Ed25519KeyPair;
 
     use super::*;
+    use crate::batch::SupervisorContext;
     use crate::records::DeviceRow;
+    use crate::supervisor_rows::{SupervisorCounter, SupervisorKey, SupervisorSessionRow};
 
     /// A device whose manifest 1 lists supervisor SUP-1 (PIN only), and the
     /// context a store would load for it: nothing but what `plan` reads.
@@ -402,7 +539,8 @@ mod tests {
                 depot: "D".into(),
                 settings: ManifestSettings::default(),
                 parcels: Vec::new(),
-                supervisors: vec![issued.credential],
+                supervisors: vec![issued.credential.for_devices(false)],
+                offline_badge: false,
             };
             let ctx = BatchContext {
                 device: DeviceRow {
@@ -421,10 +559,37 @@ mod tests {
                 ledgers: HashMap::new(),
                 proof_failures: HashSet::new(),
                 depot: Some("D".into()),
-                supervisor_keys: HashMap::from([(
-                    ("SUP-1".to_owned(), SupervisorFactor::Pin),
-                    vec![pin_key],
-                )]),
+                supervisors: SupervisorContext {
+                    keys: HashMap::from([(
+                        ("D".to_owned(), "SUP-1".to_owned(), SupervisorFactor::Pin),
+                        vec![SupervisorKey {
+                            key: pin_key,
+                            retired_at_ms: None,
+                        }],
+                    )]),
+                    counters: HashMap::from([(
+                        ("D".to_owned(), "SUP-1".to_owned()),
+                        SupervisorCounter {
+                            tries_spent: 0,
+                            attempt_limit: 5,
+                            revoked: false,
+                        },
+                    )]),
+                    sessions: HashMap::from([(
+                        "SES-1".to_owned(),
+                        SupervisorSessionRow {
+                            session_id: "SES-1".into(),
+                            depot: "D".into(),
+                            supervisor_id: "SUP-1".into(),
+                            device_id: "DEV-1".into(),
+                            factor: SupervisorFactor::Pin,
+                            key: pin_key,
+                            issued_at_ms: 1_780_000_000_000 - 1_000,
+                            expires_at_ms: 1_780_000_000_000 + 60_000,
+                            revoked_at_ms: None,
+                        },
+                    )]),
+                },
                 manifests: HashMap::from([(1, manifest)]),
                 held_events: Vec::new(),
             };
@@ -482,6 +647,7 @@ mod tests {
                 supervisor_id: "SUP-1".into(),
                 factor: SupervisorFactor::Pin,
                 proof: String::new(),
+                session: Some("SES-1".into()),
             });
             let digest = body.supervisor_digest().expect("digest");
             if let Some(s) = &mut body.supervisor {
@@ -541,16 +707,31 @@ mod tests {
             vec![Some(RejectReason::BadSupervisorProof)]
         );
         assert!(writes.events.is_empty());
+        assert_eq!(
+            writes.supervisor_failures.len(),
+            1,
+            "a bad proof is counted"
+        );
 
-        // Without the keys (none issued) or the manifest listing, no proof counts.
+        // Without the session (unknown, or revoked) or the manifest listing, no proof counts.
         let mut f = Fixture::new();
         let signed = f.supervised(f.body(EventKind::SupervisorSignedIn), &key);
-        let mut no_keys = f.ctx.clone();
-        no_keys.supervisor_keys.clear();
-        let (outcome, _) = plan(no_keys, &uploaded(std::slice::from_ref(&signed))).expect("plan");
+        let mut no_session = f.ctx.clone();
+        no_session.supervisors.sessions.clear();
+        let (outcome, _) =
+            plan(no_session, &uploaded(std::slice::from_ref(&signed))).expect("plan");
         assert_eq!(
             reasons(&outcome),
-            vec![Some(RejectReason::SupervisorRequired)]
+            vec![Some(RejectReason::SupervisorSessionInvalid)]
+        );
+        let mut revoked = f.ctx.clone();
+        if let Some(s) = revoked.supervisors.sessions.get_mut("SES-1") {
+            s.revoked_at_ms = Some(1);
+        }
+        let (outcome, _) = plan(revoked, &uploaded(std::slice::from_ref(&signed))).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::SupervisorRevoked)]
         );
         let mut unlisted = f.ctx.clone();
         unlisted.manifests.clear();

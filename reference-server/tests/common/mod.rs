@@ -21,6 +21,8 @@ use escrow_reference_server::faults::Faults;
 use escrow_reference_server::{AppState, Database, RunningServer, ServerConfig, start};
 use ring::signature::Ed25519KeyPair;
 
+pub mod supervisors;
+
 pub const ADMIN: &str = "admin-secret";
 /// Set to a `postgres://` URL to run these tests on PostgreSQL (each test in a
 /// fresh database beside the one named); unset runs them on SQLite.
