@@ -409,9 +409,10 @@ pub fn supervisor_server(
     let device_id = identity.device_id.to_string();
     let http = http_client(DEFAULT_TIMEOUT, tls).map_err(SyncError::Permanent)?;
     let client = ApiClient::new(http, &url, &device_id, signer, clock);
-    let server = HttpSupervisorSignIn::new(client, DEFAULT_TIMEOUT)
-        .map_err(|e| AssemblyError::Thread("supervisor sign-in", e))?;
-    Ok(Some(Arc::new(server)))
+    Ok(Some(Arc::new(HttpSupervisorSignIn::new(
+        client,
+        DEFAULT_TIMEOUT,
+    ))))
 }
 
 /// Starts background sync when the device is enrolled (`None` otherwise).

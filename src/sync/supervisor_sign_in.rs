@@ -11,24 +11,18 @@ use courier_protocol::supervisor_session::{SupervisorSignInAnswer, SupervisorSig
 use super::client::{ApiClient, CallError};
 use crate::terminal::{SignInUnavailable, SupervisorSignInServer};
 
-/// Sign-ins over HTTP, with a small runtime of their own.
+/// Sign-ins over HTTP. Each sign-in runs on a small runtime made for it, so
+/// the terminal holding this can be dropped anywhere (the CLI's `sync` drops
+/// its terminal inside its own runtime).
 pub struct HttpSupervisorSignIn {
-    runtime: tokio::runtime::Runtime,
     client: ApiClient,
     timeout: Duration,
 }
 
 impl HttpSupervisorSignIn {
-    /// Builds it; call it from plain threads (the CLI, the UI's worker).
-    pub fn new(client: ApiClient, timeout: Duration) -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        Ok(HttpSupervisorSignIn {
-            runtime,
-            client,
-            timeout,
-        })
+    /// Builds it; sign in from plain threads (the CLI, the UI's worker).
+    pub fn new(client: ApiClient, timeout: Duration) -> Self {
+        HttpSupervisorSignIn { client, timeout }
     }
 }
 
@@ -37,8 +31,11 @@ impl SupervisorSignInServer for HttpSupervisorSignIn {
         &self,
         req: &SupervisorSignInRequest,
     ) -> Result<SupervisorSignInAnswer, SignInUnavailable> {
-        let answer = self
-            .runtime
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SignInUnavailable::Unreachable(format!("no runtime: {e}")))?;
+        let answer = runtime
             .block_on(async {
                 tokio::time::timeout(self.timeout, self.client.supervisor_sign_in(req)).await
             })
