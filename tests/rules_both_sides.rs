@@ -9,6 +9,12 @@
 //! ledger, and its own try counter); a step the terminal refuses by the shared
 //! rules, sent anyway as a rogue device would (sealed with the device key at
 //! the chain tip), is rejected by the server.
+//!
+//! The depot's steps are in the domain too (issue 21): a supervisor signed in
+//! at the server (a real session), a scan-in, a correction of the latest
+//! outcome with or without the supervisor, a signed close and a reopening, so
+//! the four-eyes rules (a correction after scan-in or close, a late delivery
+//! after a close) are compared on both sides as well.
 
 mod sync_support;
 
@@ -18,6 +24,8 @@ use courier_protocol::api::EventStatus;
 use courier_protocol::envelope::{ClockStamp, PositionRecord, SignedEvent};
 use courier_protocol::rules::parcel::ParcelState;
 use courier_protocol::rules::{DayStatus, EventDraft, ParcelLedger};
+use courier_protocol::supervisor_session::{SupervisorSignInAnswer, SupervisorSignInRequest};
+use courier_protocol::vocabulary::SupervisorFactor;
 use courier_protocol::vocabulary::{CodePolicy, EventKind, Outcome};
 use courier_terminal::clock::{Clock as _, SystemClock};
 use courier_terminal::device_key::DeviceKey;
@@ -26,10 +34,12 @@ use courier_terminal::domain::refusal::Refusal;
 use courier_terminal::position_source::NoPosition;
 use courier_terminal::storage::Reads as _;
 use courier_terminal::terminal::{
-    APP_VERSION, CodeEntry, ContactChannel, DataDir, Terminal, TerminalError,
+    APP_VERSION, CodeEntry, ContactChannel, DataDir, IntakeInput, LabelEntry, SignInAnswer,
+    SignInUnavailable, SupervisorEntry, SupervisorSignInServer, Terminal, TerminalError,
 };
 use escrow_reference_server::batch::Uploaded;
 use escrow_reference_server::ingest::ingest;
+use escrow_reference_server::supervisor_session::sign_in;
 use proptest::prelude::*;
 use sync_support::{Server, enroll};
 
@@ -38,8 +48,18 @@ enum Step {
     Arrive,
     Inspect,
     Contact,
-    Code { right: bool },
+    Code {
+        right: bool,
+    },
     Outcome(Outcome, usize),
+    /// Correct the latest outcome into this one, with the supervisor or alone.
+    Correct(Outcome, usize, bool),
+    /// The supervisor scans the parcel in.
+    CheckIn,
+    /// The courier confirms the totals and the supervisor closes the day.
+    Close,
+    /// The supervisor reopens the day.
+    Reopen,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -50,7 +70,37 @@ fn step() -> impl Strategy<Value = Step> {
         prop::bool::weighted(0.2).prop_map(|right| Step::Code { right }),
         (prop::sample::select(Outcome::ALL.to_vec()), 0usize..5)
             .prop_map(|(o, r)| Step::Outcome(o, r)),
+        (
+            prop::sample::select(Outcome::ALL.to_vec()),
+            0usize..5,
+            prop::bool::ANY
+        )
+            .prop_map(|(o, r, s)| Step::Correct(o, r, s)),
+        Just(Step::CheckIn),
+        Just(Step::Close),
+        Just(Step::Reopen),
     ]
+}
+
+/// The supervisor of the test depot, at the server.
+const SUPERVISOR: &str = "SUP-RB-1";
+const PIN: &str = "2468";
+
+/// The server's answer to one sign-in, fetched by the test (async) and
+/// relayed to the terminal (whose sign-in is synchronous).
+struct Canned(std::sync::Mutex<Option<SupervisorSignInAnswer>>);
+
+impl SupervisorSignInServer for Canned {
+    fn sign_in(
+        &self,
+        _: &SupervisorSignInRequest,
+    ) -> Result<SupervisorSignInAnswer, SignInUnavailable> {
+        self.0
+            .lock()
+            .expect("canned answer")
+            .take()
+            .ok_or_else(|| SignInUnavailable::Unreachable("no answer fetched".into()))
+    }
 }
 
 /// Refusals that come from the terminal's own evidence (position, waiting,
@@ -76,12 +126,16 @@ struct Both {
     order_ref: String,
     code: String,
     uploaded: u64,
+    canned: Arc<Canned>,
     _tmp: tempfile::TempDir,
 }
 
 impl Both {
     async fn new() -> Both {
         let server = Server::start_on_test_database().await;
+        server
+            .supervisor(SUPERVISOR, "Samira", "Depot", PIN, false)
+            .await;
         let order = server.order("O-1", CodePolicy::OfflineAllowed);
         let tmp = tempfile::tempdir().expect("tmp");
         let data = tmp.path().join("device");
@@ -91,6 +145,8 @@ impl Both {
         let mut terminal = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))
             .expect("open terminal");
         terminal.load_manifest(&manifest).expect("manifest");
+        let canned = Arc::new(Canned(std::sync::Mutex::new(None)));
+        terminal.set_supervisor_server(canned.clone());
         let key = DeviceKey::load(&dir.key()).expect("device key");
         let label = terminal.parcels().expect("parcels")[0].spec.label.clone();
         let mut both = Both {
@@ -104,6 +160,7 @@ impl Both {
             order_ref: order.order_ref,
             code: order.numeric_code,
             uploaded: 0,
+            canned,
             _tmp: tmp,
         };
         let results = both.upload_new().await;
@@ -143,6 +200,52 @@ impl Both {
         .await
         .expect("ingest");
         outcome.results[0].status
+    }
+
+    /// Signs the supervisor in at the server (a real session) unless a
+    /// session is live; the `supervisor_signed_in` event goes up with the step's.
+    async fn ensure_supervisor(&mut self) {
+        if self.terminal.supervisor_session().is_some() {
+            return;
+        }
+        let state = self.server.state();
+        let answer = sign_in(
+            state.store(),
+            &self.device_id,
+            &SupervisorSignInRequest {
+                supervisor_id: SUPERVISOR.into(),
+                factor: SupervisorFactor::Pin,
+                secret: PIN.into(),
+            },
+            state.now_ms(),
+        )
+        .await
+        .expect("sign-in")
+        .expect("a well-formed sign-in");
+        *self.canned.0.lock().expect("canned") = Some(answer);
+        let a = self
+            .terminal
+            .supervisor_sign_in(SupervisorEntry::Pin {
+                supervisor_id: SUPERVISOR,
+                pin: PIN,
+            })
+            .expect("signed in");
+        assert!(matches!(a, SignInAnswer::SignedIn(_)), "{a:?}");
+    }
+
+    /// The latest outcome event of the parcel (what a correction points to).
+    fn latest_outcome(&self) -> Option<String> {
+        self.terminal
+            .store()
+            .all_events()
+            .expect("events")
+            .into_iter()
+            .rev()
+            .find(|e| {
+                e.body.parcel_id.as_deref() == Some(&self.parcel_id)
+                    && e.body.kind == EventKind::Outcome
+            })
+            .map(|e| e.body.event_id)
     }
 
     /// What the step would record, sealed at the device's chain tip.
@@ -215,6 +318,40 @@ impl Both {
                 let d = draft(EventKind::Outcome).outcome(*o, reason);
                 (t.record_outcome(&label, *o, reason, None).map(drop), d)
             }
+            Step::Correct(o, r, _) => {
+                let reason = o.reasons().get(*r).copied();
+                let Some(corrected) = self.latest_outcome() else {
+                    return Ok(());
+                };
+                let t = &mut self.terminal;
+                let mut d = draft(EventKind::Correction)
+                    .outcome(*o, reason)
+                    .detail("note", "the buyer phoned");
+                d.corrects = Some(corrected.clone());
+                (
+                    t.correct(&corrected, *o, reason, "the buyer phoned")
+                        .map(drop),
+                    d,
+                )
+            }
+            Step::CheckIn => {
+                return t
+                    .scan_return(LabelEntry::Scanned(&label), &IntakeInput::default())
+                    .map(drop)
+                    .map_err(|e| Box::new((e, None)));
+            }
+            Step::Close => {
+                let closed = t
+                    .confirm_day_close_as_courier()
+                    .and_then(|_| t.close_day(Some("counted tomorrow")));
+                return closed.map(drop).map_err(|e| Box::new((e, None)));
+            }
+            Step::Reopen => {
+                return t
+                    .reopen_day("the buyer came to the depot")
+                    .map(drop)
+                    .map_err(|e| Box::new((e, None)));
+            }
         };
         result.map_err(|e| Box::new((e, Some(draft))))
     }
@@ -248,11 +385,22 @@ impl Both {
 async fn run(steps: Vec<Step>) {
     let mut both = Both::new().await;
     for (i, step) in steps.iter().enumerate() {
+        match step {
+            Step::Correct(_, _, true) | Step::CheckIn | Step::Close | Step::Reopen => {
+                both.ensure_supervisor().await;
+            }
+            Step::Correct(_, _, false) => both.terminal.supervisor_sign_out(),
+            _ => {}
+        }
         match both.act(step).map_err(|b| *b) {
             Ok(()) => {
                 let statuses = both.upload_new().await;
+                // A scan-in of a return already in, or a correction with no
+                // outcome to correct, records nothing.
+                let may_record_nothing = matches!(step, Step::CheckIn | Step::Correct(..));
                 assert!(
-                    !statuses.is_empty() && statuses.iter().all(|s| *s == EventStatus::Accepted),
+                    (may_record_nothing || !statuses.is_empty())
+                        && statuses.iter().all(|s| *s == EventStatus::Accepted),
                     "step {i} {step:?}: the terminal recorded, the server answered {statuses:?}"
                 );
             }
