@@ -288,3 +288,55 @@ async fn after_a_signed_close_a_missing_parcel_is_delivered_only_after_a_reopeni
     let r = h.upload(&mut d.dev, &[reopen, late]).await;
     assert_eq!(statuses(&r), vec![accepted(), accepted()]);
 }
+
+#[tokio::test]
+async fn the_payers_are_part_of_the_totals_the_server_checks_at_the_close() {
+    let h = Harness::new().await;
+    let mut d = day(&h).await;
+    let truth = DayBook::from_log(&d.m.body.parcels, &d.events).totals();
+    let label = format!("LBL-{}", d.order.order_ref);
+    assert_eq!(truth.payers.get(&label), Some(&Liability::Carrier));
+    // The device's close says the seller pays: the server's totals differ.
+    let mut lie = truth.clone();
+    lie.payers.insert(label, Liability::Seller);
+    let v = d.m.body.version;
+    let mut confirm = next_body(&d.dev, EventKind::CourierConfirmed, None, v);
+    confirm.detail.insert("subject".into(), "day_close".into());
+    confirm
+        .detail
+        .insert("digest".into(), lie.digest().expect("digest"));
+    assert_ne!(
+        lie.digest().expect("digest"),
+        truth.digest().expect("digest")
+    );
+    let confirm = d.dev.seal_next(confirm);
+    let mut close = next_body(&d.dev, EventKind::DayClosed, None, v);
+    close.day = Some(DayCloseRecord {
+        totals: lie,
+        head_seq: d.dev.seq,
+        head_hash: d.dev.prev.clone(),
+        courier_confirmation: confirm.body.event_id.clone(),
+        forced: true,
+        force_reason: Some("the parcel stayed in the van".into()),
+    });
+    let close = d.signed(close);
+    let r = h.upload(&mut d.dev, &[confirm, close]).await;
+    assert_eq!(
+        statuses(&r),
+        vec![accepted(), accepted()],
+        "accepted, then flagged"
+    );
+    let flags: serde_json::Value = h
+        .http
+        .get(h.url("/v1/admin/day-close-flags"))
+        .bearer_auth(common::ADMIN)
+        .send()
+        .await
+        .expect("flags")
+        .json()
+        .await
+        .expect("json");
+    let flags = flags["flags"].as_array().expect("flags");
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0]["differences"][0]["difference"], "totals");
+}
