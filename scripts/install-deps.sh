@@ -24,6 +24,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v xdotool >/dev/null || need+=(xdotool)
 command -v import >/dev/null || need+=(imagemagick)
+# - openssl: scripts/postgres-test.sh makes the throwaway cluster's TLS
+#   authority and certificate (tests/postgres_tls.rs).
+command -v openssl >/dev/null || need+=(openssl)
 if ((${#need[@]})); then
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -10,38 +10,10 @@
 use std::fmt;
 
 use crate::keys::PublicKey;
+pub use crate::profile::Profile;
 
 /// The URI scheme and version of the enrollment QR.
 pub const PREFIX: &str = "courier-enroll:v1";
-
-/// The platform a device is enrolled on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Profile {
-    /// The pre-production platform: nothing is paid; screens say TEST.
-    Test,
-    /// The production platform.
-    Production,
-}
-
-impl Profile {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Test => "test",
-            Profile::Production => "production",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Profile> {
-        match s {
-            "test" => Some(Profile::Test),
-            "production" => Some(Profile::Production),
-            _ => None,
-        }
-    }
-}
 
 /// What an enrollment QR says.
 #[derive(Debug, Clone, PartialEq, Eq)]

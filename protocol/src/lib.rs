@@ -20,12 +20,14 @@ pub mod error;
 pub mod issuing;
 pub mod keys;
 pub mod manifest;
+pub mod profile;
 pub mod request_signing;
 pub mod rules;
 pub mod signed_day_report;
 pub mod strict_json;
 pub mod supervisor;
 pub mod supervisor_session;
+pub mod transport;
 pub mod verifier_spec;
 pub mod vocabulary;
 

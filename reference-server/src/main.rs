@@ -41,7 +41,7 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
-        /// Bearer token of the admin API (loopback only); absent disables it.
+        /// Bearer token of the admin API (needed from every peer; plain HTTP answers this machine only); absent disables it.
         #[arg(long, env = "ESCROW_ADMIN_TOKEN")]
         admin_token: Option<String>,
         /// Serve HTTPS with this PEM certificate chain (leaf first).

@@ -84,9 +84,11 @@ async fn serve(
                     let tls = tls.clone();
                     conns.spawn(async move {
                         match tls {
-                            None => connection(stream, peer, app).await,
+                            None => connection(stream, PeerAddr { addr: peer, tls: false }, app).await,
                             Some(tls) => match tls.accept(stream).await {
-                                Ok(stream) => connection(stream, peer, app).await,
+                                Ok(stream) => {
+                                    connection(stream, PeerAddr { addr: peer, tls: true }, app).await
+                                }
                                 Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                             },
                         }
@@ -108,7 +110,7 @@ async fn serve(
 }
 
 /// Serves one connection until it ends or a fault switch hangs it up.
-async fn connection<S>(stream: S, peer: SocketAddr, app: axum::Router)
+async fn connection<S>(stream: S, peer: PeerAddr, app: axum::Router)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -116,7 +118,7 @@ where
     let kill_ext = ConnKill(kill.clone());
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(kill_ext.clone());
-        req.extensions_mut().insert(PeerAddr(peer));
+        req.extensions_mut().insert(peer);
         app.clone().oneshot(req.map(axum::body::Body::new))
     });
     let conn =

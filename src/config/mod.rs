@@ -212,9 +212,7 @@ fn build(
 
     let s = file.server;
     if let Some(url) = &s.url
-        && s.profile == Profile::Production
-        && url.is_plain_http()
-        && !url.is_loopback()
+        && courier_protocol::transport::server_url_allowed(s.profile.into(), url.as_str()).is_err()
     {
         return Err(refuse(
             "server",

@@ -345,6 +345,14 @@ fn plain_http_in_production() {
 }
 
 #[test]
+fn a_host_that_only_looks_like_loopback_is_plain_http_to_another_machine() {
+    assert!(
+        refusal("[server]\nurl = \"http://127.evil.example\"\n")
+            .contains("is plain HTTP with profile = \"production\"")
+    );
+}
+
+#[test]
 fn unknown_profile() {
     assert_eq!(
         refusal("[server]\nprofile = \"staging\"\n"),

@@ -94,23 +94,6 @@ impl ServerUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// Plain `http://` (no TLS).
-    pub fn is_plain_http(&self) -> bool {
-        self.0.starts_with("http://")
-    }
-
-    /// The host is this machine (`localhost`, `127.x.x.x`, `[::1]`).
-    pub fn is_loopback(&self) -> bool {
-        let rest = self.0.split_once("://").map_or(self.0.as_str(), |(_, r)| r);
-        let authority = rest.split('/').next().unwrap_or_default();
-        let host = if let Some(v6) = authority.strip_prefix('[') {
-            v6.split(']').next().unwrap_or_default()
-        } else {
-            authority.split(':').next().unwrap_or_default()
-        };
-        host == "localhost" || host == "::1" || host.starts_with("127.")
-    }
 }
 
 impl fmt::Display for ServerUrl {

@@ -101,6 +101,9 @@ pub fn http_client(
         .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .pool_idle_timeout(Duration::from_secs(30))
         .user_agent(concat!("courier-terminal/", env!("CARGO_PKG_VERSION")))
+        // The device API never redirects; following one could carry a signed
+        // request to another (or a plain-HTTP) address.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| CallError::Local(e.to_string()))
 }

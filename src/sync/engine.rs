@@ -10,6 +10,7 @@ use courier_protocol::api::{EventStatus, EventsResponse, RejectReason};
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 use courier_protocol::manifest::SignedManifest;
+use courier_protocol::profile::Profile;
 use ring::rand::{SecureRandom, SystemRandom};
 use thiserror::Error;
 use tracing::{info, warn};
@@ -101,6 +102,11 @@ pub enum SyncError {
         /// The server's reason code.
         reason: String,
     },
+    /// The server address is plain HTTP on the production platform: nothing is sent.
+    #[error(
+        "{0}; nothing was sent: give the https:// address (`sync --server`), or re-enroll with the fleet operator's QR"
+    )]
+    PlainHttp(#[from] courier_protocol::transport::PlainHttpInProduction),
     /// The manifest does not verify with the pinned server key.
     #[error("downloaded manifest refused: {0}")]
     BadManifest(courier_protocol::ProtocolError),
@@ -158,6 +164,9 @@ impl SyncEngine {
             Some(u) => u,
             None => return Err(SyncError::NotEnrolled("no server address")),
         };
+        // A device enrolled before profiles were recorded is on production.
+        let profile = identity.profile.unwrap_or(Profile::Production);
+        courier_protocol::transport::server_url_allowed(profile, &url)?;
         let http =
             http_client(config.request_timeout, &config.tls).map_err(SyncError::Permanent)?;
         let client = ApiClient::new(http, &url, &device_id, signer, config.clock.clone());

@@ -76,6 +76,9 @@ pub enum EnrollError {
         /// The fingerprint in the QR.
         expected: String,
     },
+    /// Plain HTTP on the production platform: nothing was sent.
+    #[error("{0}; nothing was sent or recorded")]
+    PlainHttp(#[from] courier_protocol::transport::PlainHttpInProduction),
     /// The device is already enrolled.
     #[error(
         "this device is already enrolled as {0}; nothing was changed (a new enrollment is a re-enrollment: README, \"Re-enrollment\")"
@@ -152,6 +155,7 @@ pub fn enroll(
 /// when it is the one an enrollment QR names.
 pub fn enroll_with(dir: &DataDir, e: &Enrollment<'_>) -> Result<Enrolled, EnrollError> {
     let (server, token, hardware_label) = (e.server, e.token, e.hardware_label);
+    courier_protocol::transport::server_url_allowed(e.profile, server)?;
     let public_key = if terminal::setup::is_set_up(dir) {
         let store = Store::open(&dir.database()).map_err(TerminalError::from)?;
         if let Some(identity) = store.identity().map_err(TerminalError::from)?

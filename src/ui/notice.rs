@@ -93,6 +93,8 @@ pub enum NoticeKind {
     EnrollNotAQr,
     /// The server does not hold the key the enrollment QR names.
     EnrollWrongServer,
+    /// The enrollment names a plain-HTTP server on the production platform.
+    EnrollPlainHttp,
     /// The server refused the enrollment (token used, unknown or expired).
     EnrollRefused,
     /// The server could not be reached to enroll.
@@ -360,5 +362,6 @@ pub fn enrollment(e: &EnrollError) -> Notice {
         EnrollError::Refused { .. } => plain(K::EnrollRefused),
         EnrollError::WrongServer { .. } => plain(K::EnrollWrongServer),
         EnrollError::AlreadyEnrolled(_) => plain(K::EnrollAlreadyDone),
+        EnrollError::PlainHttp(_) => plain(K::EnrollPlainHttp),
     }
 }

@@ -1,5 +1,5 @@
 //! The admin API (`/v1/admin/...`): operator actions and back-office reads,
-//! answered on loopback only and with the admin token; the fault switches
+//! answered with the admin token only (`access`); the fault switches
 //! never apply to it.
 
 use std::sync::Arc;

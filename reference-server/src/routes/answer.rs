@@ -41,6 +41,11 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status of this answer.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// The answer to a server error: a conflict or an invalid request is a
     /// bad request, something missing is not found, anything else an
     /// internal error (logged).

@@ -13,9 +13,8 @@ mod batch;
 mod reads;
 mod supervisors;
 mod transaction;
+pub mod transport;
 pub mod url;
-
-use std::str::FromStr;
 
 use async_trait::async_trait;
 use courier_protocol::api::DayCloseFlag;
@@ -26,8 +25,9 @@ use tokio_postgres::NoTls;
 
 use self::reads::{device_from, order_from, pg_err, pool_err, unique_violation};
 use self::transaction::PgTx;
+use self::transport::PgTransport;
 use self::url::redact;
-use crate::error::{Conflict, Invalid, ServerError, StorageError};
+use crate::error::{Conflict, ServerError, StorageError};
 use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource};
 use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
@@ -45,6 +45,29 @@ const MIGRATION_LOCK: i64 = 7_262_016;
 /// Connections per server process unless `ESCROW_PG_POOL_SIZE` says otherwise.
 pub const DEFAULT_POOL_SIZE: usize = 16;
 
+/// What protects the connections to PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionSecurity {
+    /// No encryption (this machine, or `sslmode=disable`).
+    Plain,
+    /// TLS; the certificate and host name were verified before connecting.
+    Tls {
+        /// The protocol version PostgreSQL reports (`TLSv1.3`).
+        version: String,
+    },
+}
+
+impl std::fmt::Display for ConnectionSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectionSecurity::Plain => f.write_str("plain (no TLS)"),
+            ConnectionSecurity::Tls { version } => {
+                write!(f, "{version}, certificate and host name verified")
+            }
+        }
+    }
+}
+
 /// The server's PostgreSQL store: a pool of connections.
 pub struct PgStore {
     pool: Pool,
@@ -53,21 +76,18 @@ pub struct PgStore {
 impl PgStore {
     /// Connects, migrates, and makes sure the coming months have partitions.
     pub async fn open(url: &str) -> Result<Self, ServerError> {
-        let config = tokio_postgres::Config::from_str(url).map_err(|e| Invalid::DatabaseUrl {
-            url: redact(url),
-            source: e.into(),
-        })?;
+        let target = transport::target(url)?;
         let size = std::env::var("ESCROW_PG_POOL_SIZE")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(DEFAULT_POOL_SIZE);
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match target.transport {
+            PgTransport::Plain => Manager::from_config(target.config, NoTls, manager_config),
+            PgTransport::Verified(tls) => Manager::from_config(target.config, tls, manager_config),
+        };
         let pool =
             Pool::builder(manager)
                 .max_size(size)
@@ -77,14 +97,36 @@ impl PgStore {
                     source: e.into(),
                 })?;
         let store = PgStore { pool };
-        store.migrate().await.map_err(|e| StorageError::Open {
-            database: format!(
-                "PostgreSQL at {} (is it running and does the database exist?)",
-                redact(url)
-            ),
-            source: e.into(),
+        store.migrate().await.map_err(|e| {
+            let hint =
+                transport::open_hint(&e.to_string(), "is it running and does the database exist?");
+            StorageError::Open {
+                database: format!("PostgreSQL at {} ({hint})", redact(url)),
+                source: e.into(),
+            }
         })?;
+        let security = store.connection_security().await?;
+        tracing::info!(database = %redact(url), %security, "PostgreSQL connected");
         Ok(store)
+    }
+
+    /// What protects this server's connections to the database, as PostgreSQL
+    /// itself reports it (`pg_stat_ssl`): for the start-up log and carrier IT.
+    pub async fn connection_security(&self) -> Result<ConnectionSecurity, ServerError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(match row {
+            Some(r) if r.get::<_, bool>(0) => ConnectionSecurity::Tls {
+                version: r.get::<_, Option<String>>(1).unwrap_or_default(),
+            },
+            _ => ConnectionSecurity::Plain,
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, ServerError> {

@@ -12,6 +12,23 @@ use crate::storage::rows;
 /// it answered, marked as contention when running the transaction again may
 /// succeed (a serialization failure, a deadlock, a unique key taken
 /// meanwhile).
+/// An error and its causes in one line ("error performing TLS handshake:
+/// invalid peer certificate: UnknownIssuer"): the driver's own words stop at
+/// the first.
+pub(super) fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 pub(super) fn pg_err(e: tokio_postgres::Error) -> ServerError {
     let contention = matches!(
         e.code(),
@@ -21,7 +38,7 @@ pub(super) fn pg_err(e: tokio_postgres::Error) -> ServerError {
     );
     let source: crate::error::BoxError = match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()).into(),
-        None => Box::new(e),
+        None => with_causes(&e).into(),
     };
     StorageError::Engine {
         engine: "PostgreSQL",
@@ -40,7 +57,7 @@ pub(super) fn unique_violation(e: &tokio_postgres::Error) -> bool {
 pub(super) fn pool_err(e: deadpool_postgres::PoolError) -> ServerError {
     StorageError::Unavailable {
         engine: "PostgreSQL",
-        source: e.into(),
+        source: with_causes(&e).into(),
     }
     .into()
 }

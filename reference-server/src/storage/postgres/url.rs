@@ -1,9 +1,9 @@
 //! PostgreSQL URLs: hiding the password, naming another database, and
 //! creating a fresh database (tests and the load bench each start from one).
 
-use std::str::FromStr;
-
 use tokio_postgres::NoTls;
+
+use super::transport::PgTransport;
 
 use crate::error::{Invalid, ServerError, StorageError};
 
@@ -42,21 +42,32 @@ pub fn with_database(url: &str, database: &str) -> Result<String, ServerError> {
 /// Creates a new empty database beside the one `url` names and returns its
 /// URL (tests and the load bench each start from a fresh database).
 pub async fn create_fresh_database(url: &str, name: &str) -> Result<String, ServerError> {
-    let config = tokio_postgres::Config::from_str(url).map_err(|e| Invalid::DatabaseUrl {
-        url: redact(url),
-        source: e.into(),
-    })?;
-    let (client, conn) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| StorageError::Open {
+    let target = super::transport::target(url)?;
+    let connected = match target.transport {
+        PgTransport::Plain => target.config.connect(NoTls).await.map(|(c, conn)| {
+            (
+                c,
+                tokio::spawn(async move { conn.await.map_err(|e| e.to_string()) }),
+            )
+        }),
+        PgTransport::Verified(tls) => target.config.connect(tls).await.map(|(c, conn)| {
+            (
+                c,
+                tokio::spawn(async move { conn.await.map_err(|e| e.to_string()) }),
+            )
+        }),
+    };
+    let (client, task) = connected.map_err(|e| {
+        let causes = super::reads::with_causes(&e);
+        StorageError::Open {
             database: format!(
-                "PostgreSQL at {} (is it running and does the role exist?)",
-                redact(url)
+                "PostgreSQL at {} ({})",
+                redact(url),
+                super::transport::open_hint(&causes, "is it running and does the role exist?")
             ),
-            source: e.into(),
-        })?;
-    let task = tokio::spawn(conn);
+            source: causes.into(),
+        }
+    })?;
     client
         .batch_execute(&format!("CREATE DATABASE \"{name}\""))
         .await
