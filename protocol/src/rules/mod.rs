@@ -30,4 +30,4 @@ pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };
 pub use returns::{DayBook, ReturnItem, ReturnLine, ScanVerdict, UnexpectedWhy};
-pub use violation::RuleViolation;
+pub use violation::{RuleViolation, SupervisorViolation};

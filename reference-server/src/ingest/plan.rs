@@ -38,7 +38,10 @@ use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::request_signing::MAX_SKEW_MS;
-use courier_protocol::rules::{CounterEffect, DayBook, DayStatus, ParcelLedger, check_day_close};
+use courier_protocol::rules::{
+    CounterEffect, DayBook, DayStatus, ParcelLedger, RuleViolation, SupervisorViolation as SV,
+    check_day_close,
+};
 use courier_protocol::supervisor::verify_supervisor_proof;
 use courier_protocol::vocabulary::{EntryMode, EventKind, SupervisorFactor};
 
@@ -201,9 +204,9 @@ fn check_one(
     }
     let review = match check_supervisor(ctx, writes, event) {
         Ok(review) => review,
-        Err(reason) => {
-            tracing::info!(device_id = %device_id, seq = event.body.seq, ?reason, "supervisor event refused");
-            return Ok(Err(reason));
+        Err(violation) => {
+            tracing::info!(device_id = %device_id, seq = event.body.seq, %violation, "supervisor proof not honoured");
+            return Ok(Err(violation.reject_reason()));
         }
     };
     let verdict = check_effect(ctx, writes, day, event)?;
@@ -322,10 +325,10 @@ fn check_supervisor(
     ctx: &mut BatchContext,
     writes: &mut BatchWrites,
     event: &SignedEvent,
-) -> Result<bool, RejectReason> {
+) -> Result<bool, RuleViolation> {
     let Some(s) = &event.body.supervisor else {
         return if event.body.kind.needs_supervisor() {
-            Err(RejectReason::SupervisorRequired)
+            Err(SV::Required.into())
         } else {
             Ok(false)
         };
@@ -339,7 +342,7 @@ fn check_supervisor(
                 .iter()
                 .any(|c| c.supervisor_id == s.supervisor_id)
         })
-        .ok_or(RejectReason::SupervisorRequired)?;
+        .ok_or(SV::Required)?;
     let (depot, offline_badge) = (manifest.depot.clone(), manifest.offline_badge);
     let who = (depot.clone(), s.supervisor_id.clone());
     let counter = ctx
@@ -347,15 +350,17 @@ fn check_supervisor(
         .counters
         .get(&who)
         .cloned()
-        .ok_or(RejectReason::SupervisorRequired)?;
+        .ok_or(SV::Required)?;
     if counter.revoked {
-        return Err(RejectReason::SupervisorRevoked);
+        return Err(SV::Revoked.into());
     }
     if counter.locked() {
-        return Err(RejectReason::SupervisorLocked);
+        return Err(SV::Locked.into());
     }
     let (Ok(digest), Ok(proof)) = (event.body.supervisor_digest(), hex::decode(&s.proof)) else {
-        return Err(RejectReason::Malformed);
+        return Err(RuleViolation::Inconsistent(
+            "supervisor proof is not hex".into(),
+        ));
     };
     let verifies =
         |k: &[u8; 32]| verify_supervisor_proof(&CodeKey::from_bytes(*k), &digest, &proof);
@@ -371,13 +376,13 @@ fn check_supervisor(
                         && x.supervisor_id == s.supervisor_id
                         && x.factor == s.factor
                 })
-                .ok_or(RejectReason::SupervisorSessionInvalid)?;
+                .ok_or(SV::SessionInvalid)?;
             if session.revoked_at_ms.is_some() {
-                return Err(RejectReason::SupervisorRevoked);
+                return Err(SV::Revoked.into());
             }
             let at = signed_time_ms(event);
             if at < session.issued_at_ms - MAX_SKEW_MS || at > session.expires_at_ms + MAX_SKEW_MS {
-                return Err(RejectReason::SupervisorSessionInvalid);
+                return Err(SV::SessionInvalid.into());
             }
             if verifies(&session.key) {
                 return Ok(false);
@@ -385,7 +390,7 @@ fn check_supervisor(
         }
         None => {
             if s.factor != SupervisorFactor::Badge || !offline_badge {
-                return Err(RejectReason::SupervisorSessionInvalid);
+                return Err(SV::SessionInvalid.into());
             }
             let keys = ctx
                 .supervisors
@@ -404,7 +409,7 @@ fn check_supervisor(
                 return Ok(true);
             }
             if keys.iter().any(|k| verifies(&k.key)) {
-                return Err(RejectReason::SupervisorRevoked);
+                return Err(SV::Revoked.into());
             }
         }
     }
@@ -429,7 +434,7 @@ fn check_supervisor(
             });
         }
     }
-    Err(RejectReason::BadSupervisorProof)
+    Err(SV::BadProof.into())
 }
 
 /// Checks a day close against the events the server holds for the device
