@@ -6,7 +6,7 @@
 //! pseudo-terminals. Nothing here knows which.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use courier_protocol::enrollment_qr::Profile;
@@ -417,8 +417,9 @@ pub fn supervisor_server(
 
 /// Starts background sync when the device is enrolled (`None` otherwise).
 ///
-/// Downloaded manifests are loaded through their own [`Terminal`] on the sync
-/// thread, decided on committed state like every other write.
+/// Downloaded manifests are loaded through a [`Terminal`] on the engine's
+/// connection (the sync thread has one), decided on committed state like
+/// every other write.
 fn start_background(
     dir: &DataDir,
     identity: &Identity,
@@ -431,31 +432,34 @@ fn start_background(
     if identity.server_url.is_none() {
         return Ok(None);
     }
-    let open = || Store::open(&dir.database()).map_err(TerminalError::from);
-    let loader = Mutex::new(Terminal::from_parts(
-        open()?,
-        key.clone(),
-        clock,
-        position,
-        false,
-    )?);
-    let sink: ManifestSink = Box::new(move |manifest| {
-        let mut t = loader.lock().unwrap_or_else(|e| e.into_inner());
-        match t.load_manifest(&manifest) {
-            Ok(c) => info!(
+    let key_for_loader = key.clone();
+    let sink: ManifestSink = Box::new(move |manifest, store| {
+        let (store, loaded) = Terminal::on_lent_connection(
+            store,
+            key_for_loader.clone(),
+            clock.clone(),
+            position.clone(),
+            |t| t.load_manifest(&manifest),
+        );
+        match loaded {
+            Ok(Ok(c)) => info!(
                 version = manifest.body.version,
                 added = c.added.len(),
                 withdrawn = c.withdrawn.len(),
                 "manifest loaded"
             ),
-            Err(e) => warn!(error = %e, "downloaded manifest refused; the current one stays"),
+            Ok(Err(e)) | Err(e) => {
+                warn!(error = %e, "downloaded manifest refused; the current one stays")
+            }
         }
+        store
     });
     let config = SyncConfig {
         tls: tls.clone(),
         ..SyncConfig::default()
     };
-    let engine = SyncEngine::on(open()?, key, config.clone())?;
+    let store = Store::open(&dir.database()).map_err(TerminalError::from)?;
+    let engine = SyncEngine::on(store, key, config.clone())?;
     Ok(Some(BackgroundSync::start(
         engine,
         config,

@@ -333,10 +333,30 @@ fn day_closes_when_every_return_is_accounted_for() {
     assert_eq!(count(&rig.day, EventKind::DayClosed), 1);
 }
 
+/// The supervisor's PIN on a physical keypad with Arabic-Indic keys
+/// (U+0660..U+0669): taken as the digits they are, as on the code screen.
+fn arabic_indic_pin_keys_sign_in() {
+    let rig = rig(1, 0);
+    let ui = rig.app.window();
+    let (app, d) = (ui.global::<AppState>(), ui.global::<DepotState>());
+    open_depot(&rig);
+    let arabic_indic: String = rig
+        .day
+        .supervisor
+        .pin
+        .chars()
+        .map(|c| char::from_u32(0x0660 + c.to_digit(10).expect("digit")).expect("char"))
+        .collect();
+    sign_in_on_keys(&rig, &arabic_indic);
+    assert!(d.get_signed_in(), "signed in with Arabic-Indic keys");
+    assert_eq!(app.get_screen(), Screen::Depot);
+}
+
 #[test]
 fn depot_supervisor_screens() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     courier_cannot_enter_supervisor_mode();
     scan_in_shows_missing_and_unexpected_at_once_and_fees_need_both_proofs();
     day_closes_when_every_return_is_accounted_for();
+    arabic_indic_pin_keys_sign_in();
 }

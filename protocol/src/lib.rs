@@ -17,6 +17,8 @@ pub mod day_window;
 pub mod enrollment_qr;
 pub mod envelope;
 pub mod error;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod issuing;
 pub mod keys;
 pub mod manifest;

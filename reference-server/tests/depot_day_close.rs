@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::supervisors::{Signer, seal_signed};
+use common::supervisors::{Signer, SupervisorHarness, seal_signed};
 use common::{ADMIN, Device, Harness};
 use courier_protocol::api::{
     CreateSupervisorRequest, CreateSupervisorResponse, DayCloseFlagsResponse,

@@ -9,7 +9,9 @@ mod common;
 
 use std::num::NonZeroU32;
 
-use common::supervisors::{Signer, accepted, next_body, rejected, rewind, seal_signed, statuses};
+use common::supervisors::{
+    Signer, SupervisorHarness, accepted, next_body, rejected, rewind, seal_signed, statuses,
+};
 use common::{Device, Harness};
 use courier_protocol::api::CreateOrderResponse;
 use courier_protocol::code_verifier::BuyerSecret;

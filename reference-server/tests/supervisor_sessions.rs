@@ -9,7 +9,9 @@
 
 mod common;
 
-use common::supervisors::{Signer, accepted, next_body, rejected, rewind, seal_signed, statuses};
+use common::supervisors::{
+    Signer, SupervisorHarness, accepted, next_body, rejected, rewind, seal_signed, statuses,
+};
 use common::{Device, Harness};
 use courier_protocol::manifest::SignedManifest;
 use courier_protocol::supervisor::SupervisorSecret;

@@ -45,7 +45,8 @@ pub enum CodeVerdict {
         /// Tries left.
         tries_left: u32,
     },
-    /// Wrong and now locked, or already locked.
+    /// Wrong, and that try was the last: now locked. (A code presented when no
+    /// try is left is refused instead: [`spent_try`].)
     Locked,
     /// Online-only parcel and the server cannot be reached: do not hand over.
     NeedsNetwork,
@@ -119,6 +120,28 @@ impl CheckPlan {
     }
 }
 
+/// What spending a code's try found, on the terminal's own counter (an
+/// offline check) or on the server's (an online one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrySpend {
+    /// A try was spent: the counter now stands at this number.
+    Spent(u32),
+    /// The counter had reached the limit ([`is_locked`]): no try spent,
+    /// nothing compared.
+    NoneLeft,
+}
+
+/// The one answer to spending a code's try, whichever counter found it: the
+/// try's number, or, the parcel being locked before this code, the rules'
+/// refusal of a locked parcel (the answer the check gives when the parcel it
+/// read was locked already). Never a verdict: nothing was compared.
+pub fn spent_try(spend: TrySpend, limit: u32) -> Result<u32, Refusal> {
+    match spend {
+        TrySpend::Spent(attempt) => Ok(attempt),
+        TrySpend::NoneLeft => Err(Refusal::Locked { limit }),
+    }
+}
+
 /// The verdict after a wrong code, given the attempts spent (this one included).
 pub fn verdict_after_mismatch(attempts_spent: u32, limit: u32) -> CodeVerdict {
     if is_locked(attempts_spent, limit) {
@@ -184,12 +207,8 @@ mod tests {
             state: ParcelState::Pending,
             attempts_spent: spent,
             visit: Some(Visit {
-                arrived_utc_ms: 0,
-                arrived_monotonic_ms: 0,
-                boot_id: "b".into(),
-                arrival_fix_e7: None,
-                contacts: Vec::new(),
                 inspection_offered: true,
+                ..courier_test_support::visit()
             }),
             collected_label: None,
         }
@@ -202,6 +221,15 @@ mod tests {
             CodeVerdict::WrongCode { tries_left: 4 }
         );
         assert_eq!(verdict_after_mismatch(5, 5), CodeVerdict::Locked);
+    }
+
+    #[test]
+    fn no_try_left_is_the_locked_refusal_whichever_counter_found_it() {
+        assert_eq!(spent_try(TrySpend::Spent(3), 5), Ok(3));
+        assert_eq!(
+            spent_try(TrySpend::NoneLeft, 5),
+            Err(Refusal::Locked { limit: 5 })
+        );
     }
 
     #[test]

@@ -49,8 +49,8 @@ impl DayCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::parcel::ParcelState;
     use crate::domain::parcel::tests::spec;
-    use crate::domain::parcel::{ParcelState, Visit};
     use courier_protocol::vocabulary::Outcome;
 
     fn parcel(state: ParcelState, spent: u32, at_door: bool) -> Parcel {
@@ -58,14 +58,7 @@ mod tests {
             spec: spec(3),
             state,
             attempts_spent: spent,
-            visit: at_door.then(|| Visit {
-                arrived_utc_ms: 0,
-                arrived_monotonic_ms: 0,
-                boot_id: "b".into(),
-                arrival_fix_e7: None,
-                contacts: Vec::new(),
-                inspection_offered: false,
-            }),
+            visit: at_door.then(courier_test_support::visit),
             collected_label: None,
         }
     }

@@ -28,6 +28,23 @@ pub fn entry_digit(key: &str) -> Option<char> {
     c.to_decimal_utf8().map(|d| char::from(b'0' + d))
 }
 
+/// The character a key gives for a typed label (route list, label pad): a
+/// Latin letter, upper-cased, or a digit by [`entry_digit`] (so a local
+/// keypad's Arabic-Indic digits type the label's ASCII digits); anything else
+/// is no label character.
+pub fn label_key(key: &str) -> Option<char> {
+    let mut chars = key.chars();
+    let c = chars.next()?;
+    if chars.next().is_some() {
+        return None;
+    }
+    if c.is_ascii_alphabetic() {
+        Some(c.to_ascii_uppercase())
+    } else {
+        entry_digit(key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +58,19 @@ mod tests {
         assert_eq!(entry_digit("12"), None);
         assert_eq!(entry_digit(""), None);
         assert_eq!(entry_digit("\n"), None);
+    }
+
+    #[test]
+    fn a_label_key_is_a_latin_letter_upper_cased_or_any_decimal_digit() {
+        assert_eq!(label_key("q"), Some('Q'));
+        assert_eq!(label_key("Z"), Some('Z'));
+        assert_eq!(label_key("4"), Some('4'));
+        assert_eq!(label_key("\u{0664}"), Some('4'));
+        assert_eq!(label_key("\u{06F4}"), Some('4'));
+        assert_eq!(label_key("-"), None);
+        assert_eq!(label_key("\u{0628}"), None);
+        assert_eq!(label_key("ab"), None);
+        assert_eq!(label_key(""), None);
     }
 
     #[test]

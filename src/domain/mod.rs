@@ -11,6 +11,7 @@ pub mod identity;
 pub mod manifest_acceptance;
 pub mod no_answer;
 pub mod parcel;
+pub mod parcel_scan;
 pub mod position;
 pub mod refusal;
 pub mod trusted_clock;

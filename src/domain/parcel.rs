@@ -10,45 +10,6 @@ pub use courier_protocol::rules::parcel::{
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use courier_protocol::manifest::{
-        Address, CodeMaterial, ManifestParcel, Recipient, VerifierSpec,
-    };
-    use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
-
-    /// A plain delivery parcel with the given attempt limit.
-    pub(crate) fn spec(limit: u32) -> ManifestParcel {
-        ManifestParcel {
-            parcel_id: "P1".into(),
-            label: "L1".into(),
-            order_ref: "O1".into(),
-            kind: ParcelKind::Delivery,
-            route_order: 1,
-            recipient: Recipient {
-                name: "A".into(),
-                phone: "0".into(),
-            },
-            address: Address {
-                text: "x".into(),
-                city: "Alger".into(),
-                lat_e7: None,
-                lon_e7: None,
-            },
-            instructions: None,
-            amount_minor: 100,
-            currency: "DZD".into(),
-            collect: None,
-            policy: CodePolicy::OfflineAllowed,
-            attempt_limit: limit,
-            code: CodeMaterial {
-                digits: 6,
-                numeric: VerifierSpec {
-                    salt: "00".into(),
-                    iterations: 1,
-                    verifier: None,
-                },
-                qr: None,
-            },
-            withdrawn: false,
-        }
-    }
+    /// A plain delivery parcel with the given attempt limit (the shared fixture).
+    pub(crate) use courier_test_support::parcel_spec as spec;
 }

@@ -1,5 +1,5 @@
-//! The background sync task: a thread with its own small runtime and its own
-//! database connection, so the doorstep flow never waits for the network.
+//! The background sync task: a thread with its own small runtime and its one
+//! database connection (the engine's; downloaded manifests are loaded on it), so the doorstep flow never waits for the network.
 //!
 //! It uploads whenever nudged (a new event) and otherwise when the backoff or
 //! the poll interval says so, and downloads the manifest every `manifest_every`.
@@ -13,10 +13,13 @@ use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
 use super::engine::{SyncConfig, SyncEngine, SyncError};
+use crate::storage::Store;
 use crate::terminal::DataDir;
 
-/// Called with each verified downloaded manifest (hand it to `Terminal::load_manifest`).
-pub type ManifestSink = Box<dyn Fn(SignedManifest) + Send>;
+/// Called with each verified downloaded manifest and the sync thread's one
+/// connection, which it gives back (load it with `Terminal::load_manifest` on
+/// `Terminal::on_lent_connection`).
+pub type ManifestSink = Box<dyn Fn(SignedManifest, Store) -> Store + Send>;
 
 /// Timing of the background task.
 #[derive(Debug, Clone, Copy)]
@@ -101,7 +104,7 @@ impl BackgroundSync {
                             match engine.pull_manifest().await {
                                 Ok(Some(m)) => {
                                     if let Some(sink) = &on_manifest {
-                                        sink(m);
+                                        engine = engine.lend_store(|store| sink(m, store));
                                     }
                                 }
                                 Ok(None) => {}

@@ -184,6 +184,25 @@ impl SyncEngine {
         &self.store
     }
 
+    /// Lends the engine's connection to `f`, which gives it back: the sync
+    /// thread's manifest loader writes on it, so the thread has one connection.
+    pub fn lend_store(self, f: impl FnOnce(Store) -> Store) -> Self {
+        let SyncEngine {
+            store,
+            client,
+            server_key,
+            device_id,
+            config,
+        } = self;
+        SyncEngine {
+            store: f(store),
+            client,
+            server_key,
+            device_id,
+            config,
+        }
+    }
+
     /// The API client (online code checks share it).
     pub fn client(&self) -> &ApiClient {
         &self.client

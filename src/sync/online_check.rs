@@ -17,6 +17,7 @@ use courier_protocol::keys::PublicKey;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::client::ApiClient;
+use crate::domain::code_check::TrySpend;
 use crate::domain::parcel::Parcel;
 use crate::terminal::{OnlineAnswer, OnlineCodeCheck};
 
@@ -95,9 +96,11 @@ impl OnlineCodeCheck for HttpOnlineCheck {
         }
         Ok(OnlineAnswer {
             matched: body.result == OnlineCheckResult::Match,
-            attempts_spent: match body.result {
-                OnlineCheckResult::Locked => body.attempts_spent.max(body.attempt_limit),
-                _ => body.attempts_spent,
+            spend: match body.result {
+                OnlineCheckResult::Locked => TrySpend::NoneLeft,
+                OnlineCheckResult::Match | OnlineCheckResult::Mismatch => {
+                    TrySpend::Spent(body.attempts_spent)
+                }
             },
         })
     }

@@ -9,11 +9,10 @@ use courier_protocol::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind,
 use tracing::warn;
 
 use super::{Decision, Terminal, TerminalError, context};
-use crate::domain::code_check::{self, CheckPlan, CodeVerdict, Settlement};
+use crate::domain::code_check::{self, CheckPlan, CodeVerdict, Settlement, TrySpend};
 use crate::domain::digits::ascii_digits;
 use crate::domain::event_draft::EventDraft;
 use crate::domain::parcel::{Action, Parcel};
-use crate::domain::refusal::Refusal;
 use crate::storage::{Reads, TryInFlight, TryOwner, TrySpec};
 
 /// A code as the courier typed or scanned it.
@@ -28,10 +27,11 @@ pub enum CodeEntry<'a> {
 /// The server's answer to an online code check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OnlineAnswer {
-    /// Whether the code matched.
+    /// Whether the code matched (never when no try was left).
     pub matched: bool,
-    /// Attempts the server has counted for this parcel.
-    pub attempts_spent: u32,
+    /// What spending the try found at the server: the tries it has counted
+    /// (this one included), or none left and nothing compared.
+    pub spend: TrySpend,
 }
 
 /// Checks a code with the escrow server (online-only parcels).
@@ -110,9 +110,11 @@ impl Terminal {
         };
         // Spend the try durably before comparing, like a card's PIN counter; it
         // stays marked in flight until the event that answers it is committed.
-        let Some(spent) = self.store.spend_attempt(&spec, &owner)? else {
-            return Err(Refusal::Locked { limit }.into());
+        let found = match self.store.spend_attempt(&spec, &owner)? {
+            Some(attempt) => TrySpend::Spent(attempt),
+            None => TrySpend::NoneLeft,
         };
+        let spent = code_check::spent_try(found, limit)?;
         let key = plan.derive(secret);
         let matched = plan.compare(&key);
         self.settle_check(&p.spec.label, plan, plan.check, matched, spent, key)
@@ -131,15 +133,31 @@ impl Terminal {
         };
         match answer {
             Ok(a) => {
-                let spent = a.attempts_spent.max(p.attempts_spent);
-                self.settle_check(
-                    &p.spec.label,
-                    plan,
-                    CheckMode::Online,
-                    a.matched,
-                    spent,
-                    key,
-                )
+                let limit = p.spec.attempt_limit;
+                match code_check::spent_try(a.spend, limit) {
+                    Ok(counted) => self.settle_check(
+                        &p.spec.label,
+                        plan,
+                        CheckMode::Online,
+                        a.matched,
+                        counted.max(p.attempts_spent),
+                        key,
+                    ),
+                    Err(locked) => {
+                        // The server's counter is ahead of this device's: its
+                        // count is recorded (nothing handed over), so the parcel
+                        // is locked here too; then the offline check's answer.
+                        self.settle_check(
+                            &p.spec.label,
+                            plan,
+                            CheckMode::Online,
+                            false,
+                            limit.max(p.attempts_spent),
+                            key,
+                        )?;
+                        Err(locked.into())
+                    }
+                }
             }
             Err(why) => {
                 warn!(reason = %why, "online code check unavailable");

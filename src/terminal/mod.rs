@@ -313,6 +313,46 @@ impl Terminal {
         Ok(terminal)
     }
 
+    /// Runs `f` on a terminal over a connection lent for it, and gives the
+    /// connection back whatever happens: the sync thread loads the manifests
+    /// it downloads on the sync engine's own connection, one per thread. No
+    /// interrupted try is recorded here (the screens' terminal does at start).
+    pub fn on_lent_connection<R>(
+        store: Store,
+        key: Arc<DeviceKey>,
+        clock: Arc<dyn Clock>,
+        position: Arc<dyn PositionSource>,
+        f: impl FnOnce(&mut Terminal) -> R,
+    ) -> (Store, Result<R, TerminalError>) {
+        let identity = match store.identity() {
+            Ok(Some(identity)) => identity,
+            Ok(None) => {
+                return (
+                    store,
+                    Err(TerminalError::NotInitialised("no device id".into())),
+                );
+            }
+            Err(e) => return (store, Err(e.into())),
+        };
+        let manifest = match ManifestInForce::read(&store) {
+            Ok(m) => m,
+            Err(e) => return (store, Err(e.into())),
+        };
+        let mut terminal = Terminal {
+            store,
+            key,
+            identity,
+            clock,
+            position,
+            online: None,
+            supervisor_server: None,
+            manifest,
+            supervisor: None,
+        };
+        let answer = f(&mut terminal);
+        (terminal.store, Ok(answer))
+    }
+
     /// The device key, shared (the online check and sync sign with it).
     pub fn device_key(&self) -> Arc<DeviceKey> {
         self.key.clone()

@@ -14,6 +14,7 @@ use super::depot_commands::{DepotCommand, DepotReply, DepotView, ReturnEntry, To
 use super::outcome_adapter::liability_code;
 use super::worker::Command;
 use super::{AppState, DepotState, MainWindow, ReturnRow, Screen, SupervisorRow, UiCtx};
+use crate::domain::digits::entry_digit;
 use crate::terminal::FeeChangeRequest;
 
 fn with(
@@ -57,7 +58,9 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
         if let Some(ui) = w.upgrade() {
             let g = ui.global::<DepotState>();
             let pin = g.get_pin();
-            if usize::try_from(g.get_pin_digits()).is_ok_and(|n| pin.chars().count() < n) {
+            if let Some(d) = entry_digit(&d)
+                && usize::try_from(g.get_pin_digits()).is_ok_and(|n| pin.chars().count() < n)
+            {
                 let pin = format!("{pin}{d}");
                 g.set_pin_length(i32::try_from(pin.chars().count()).unwrap_or(0));
                 g.set_pin(pin.into());

@@ -131,7 +131,27 @@ impl Display {
             fullscreen = self.fullscreen,
             "display applied"
         );
+        report_first_frame(window);
     }
+}
+
+/// Logs `first frame drawn` once the window's first frame is rendered and
+/// handed to the window system: the winit backend draws when it handles its
+/// first redraw request, and the line is written on the event loop's next
+/// turn, after that draw. The app's start-up is timed to this line
+/// (`scripts/ui-start-bench.sh`). On Linux KMS (no winit window) nothing is
+/// logged.
+fn report_first_frame(window: &slint::Window) {
+    use slint::winit_030::winit::event::WindowEvent;
+    use slint::winit_030::{EventResult, WinitWindowAccessor};
+    let mut seen = false;
+    window.on_winit_window_event(move |_, event| {
+        if !seen && matches!(event, WindowEvent::RedrawRequested) {
+            seen = true;
+            slint::Timer::single_shot(std::time::Duration::ZERO, || info!("first frame drawn"));
+        }
+        EventResult::Propagate
+    });
 }
 
 /// Full screen is a request to the window manager; a handheld often runs

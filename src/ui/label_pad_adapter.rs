@@ -9,6 +9,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::generated::ParcelRow;
 use super::worker::Command;
 use super::{AppState, LabelPadState, MainWindow, ParcelViewState, RouteListState, Screen, UiCtx};
+use crate::domain::digits::label_key;
 
 /// Longest label the pad takes.
 const MAX_LEN: usize = 24;
@@ -20,11 +21,10 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
         if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
             let g = ui.global::<LabelPadState>();
             let mut typed = g.get_typed().to_string();
-            let key = key.to_uppercase();
-            if typed.chars().count() + key.chars().count() <= MAX_LEN
-                && key.chars().all(|c| c.is_ascii_alphanumeric())
+            if let Some(c) = label_key(&key)
+                && typed.chars().count() < MAX_LEN
             {
-                typed.push_str(&key);
+                typed.push(c);
                 g.set_typed(typed.into());
                 refresh(&ui, &ctx);
             }

@@ -10,6 +10,7 @@ use super::generated::ParcelRow;
 use super::worker::Command;
 use super::{MainWindow, RouteListState, UiCtx, format};
 use crate::domain::day_counts::DayCounts;
+use crate::domain::digits::label_key;
 use crate::domain::parcel::{DisplayState, Parcel};
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
@@ -22,6 +23,15 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
                 super::clear_banner(&ui);
                 ctx.send(Command::Open(label.to_string()));
             }
+        }
+    });
+    let w = ui.as_weak();
+    g.on_key(move |key| {
+        if let Some(ui) = w.upgrade()
+            && let Some(c) = label_key(&key)
+        {
+            let g = ui.global::<RouteListState>();
+            g.set_typed(format!("{}{c}", g.get_typed()).into());
         }
     });
     let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));

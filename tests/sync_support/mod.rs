@@ -16,8 +16,7 @@ use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::tls::TlsAcceptor;
 use escrow_reference_server::{
-    AppState, Database, RunningServer, ServerConfig, admin, block_on, start, start_tls,
-    system_clock,
+    AppState, RunningServer, ServerConfig, admin, block_on, start, start_tls, system_clock,
 };
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_courier-terminal");
@@ -57,18 +56,7 @@ impl Server {
     async fn launch(offset_ms: i64, tls: Option<TlsAcceptor>) -> Server {
         let tmp = tempfile::tempdir().expect("tempdir");
         let system = system_clock();
-        let database = match std::env::var("ESCROW_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => {
-                let name = format!("escrow_test_{}", uuid::Uuid::now_v7().simple());
-                let url = escrow_reference_server::postgres::create_fresh_database(&url, &name)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("ESCROW_TEST_DATABASE_URL is set but PostgreSQL cannot be used: {e}")
-                    });
-                Database::Postgres(url)
-            }
-            _ => Database::Sqlite(tmp.path().join("server.sqlite")),
-        };
+        let database = courier_test_support::server::test_database(&tmp).await;
         let config = ServerConfig {
             database,
             admin_token: Some("admin".into()),

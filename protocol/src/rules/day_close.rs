@@ -135,41 +135,11 @@ pub fn check_day_close(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::envelope::{ClockStamp, EVENT_SCHEMA, PositionRecord};
+    use crate::fixtures::event_body;
 
     fn body(seq: u64, kind: EventKind) -> EventBody {
-        EventBody {
-            schema: EVENT_SCHEMA.into(),
-            event_id: format!("e{seq}"),
-            device_id: "D".into(),
-            seq,
-            prev_hash: format!("h{}", seq - 1),
-            kind,
-            parcel_id: None,
-            order_ref: None,
-            outcome: None,
-            reason: None,
-            liability: None,
-            verification: None,
-            code_proof: None,
-            inspection_offered: None,
-            corrects: None,
-            detail: BTreeMap::new(),
-            position: PositionRecord::none(),
-            clock: ClockStamp {
-                device_utc_ms: 0,
-                monotonic_ms: 0,
-                boot_id: "b".into(),
-            },
-            gnss_utc_ms: None,
-            manifest_version: Some(1),
-            app_version: "t".into(),
-            supervisor: None,
-            day: None,
-        }
+        event_body("D", seq, &format!("h{}", seq - 1), kind, None)
     }
 
     fn totals(missing: &[&str]) -> DayTotals {

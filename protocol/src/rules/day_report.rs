@@ -526,8 +526,8 @@ fn totals(rows: &[DayRow]) -> ReportTotals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::{ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord};
-    use crate::manifest::{MANIFEST_SCHEMA, ManifestSettings};
+    use crate::envelope::EventBody;
+    use crate::fixtures::{event_body, manifest_body, unsigned_event};
     use crate::rules::day_close::{DayCloseRecord, DayTotals};
     use crate::rules::parcel::tests::spec;
     use crate::vocabulary::Condition;
@@ -545,40 +545,10 @@ mod tests {
 
         fn push(&mut self, kind: EventKind, parcel: Option<&str>, t: i64) -> &mut EventBody {
             let seq = self.events.len() as u64 + 1;
-            let body = EventBody {
-                schema: EVENT_SCHEMA.into(),
-                event_id: format!("e{seq}"),
-                device_id: "CT-1".into(),
-                seq,
-                prev_hash: String::new(),
-                kind,
-                parcel_id: parcel.map(str::to_owned),
-                order_ref: None,
-                outcome: None,
-                reason: None,
-                liability: None,
-                verification: None,
-                code_proof: None,
-                inspection_offered: None,
-                corrects: None,
-                detail: BTreeMap::new(),
-                position: PositionRecord::none(),
-                clock: ClockStamp {
-                    device_utc_ms: t,
-                    monotonic_ms: 0,
-                    boot_id: "b".into(),
-                },
-                gnss_utc_ms: None,
-                manifest_version: None,
-                app_version: "t".into(),
-                supervisor: None,
-                day: None,
-            };
-            self.events.push(SignedEvent {
-                body,
-                hash: format!("h{seq}"),
-                signature: String::new(),
-            });
+            let mut body = event_body("CT-1", seq, "", kind, parcel);
+            body.clock.device_utc_ms = t;
+            body.manifest_version = None;
+            self.events.push(unsigned_event(body));
             &mut self.events.last_mut().expect("pushed").body
         }
 
@@ -614,16 +584,9 @@ mod tests {
 
     fn manifest(version: u64, parcels: Vec<ManifestParcel>) -> ManifestBody {
         ManifestBody {
-            schema: MANIFEST_SCHEMA.into(),
-            version,
-            device_id: "CT-1".into(),
-            issued_at_ms: 0,
             expires_at_ms: 1,
-            depot: "Alger Centre".into(),
-            settings: ManifestSettings::default(),
             parcels,
-            supervisors: Vec::new(),
-            offline_badge: false,
+            ..manifest_body("CT-1", version, "Alger Centre")
         }
     }
 

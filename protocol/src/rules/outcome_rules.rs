@@ -152,12 +152,8 @@ mod tests {
             state: ParcelState::Pending,
             attempts_spent: 0,
             visit: Some(crate::rules::parcel::Visit {
-                arrived_utc_ms: 0,
-                arrived_monotonic_ms: 0,
-                boot_id: "b".into(),
-                arrival_fix_e7: None,
-                contacts: Vec::new(),
                 inspection_offered: true,
+                ..crate::fixtures::visit()
             }),
             collected_label: None,
         };

@@ -251,56 +251,11 @@ pub fn retryable(outcome: Outcome) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::manifest::{Address, CodeMaterial, Recipient, VerifierSpec};
-    use crate::vocabulary::{CodePolicy, ParcelKind};
     use proptest::prelude::*;
 
-    pub(crate) fn spec(limit: u32) -> ManifestParcel {
-        ManifestParcel {
-            parcel_id: "P1".into(),
-            label: "L1".into(),
-            order_ref: "O1".into(),
-            kind: ParcelKind::Delivery,
-            route_order: 1,
-            recipient: Recipient {
-                name: "A".into(),
-                phone: "0".into(),
-            },
-            address: Address {
-                text: "x".into(),
-                city: "Alger".into(),
-                lat_e7: None,
-                lon_e7: None,
-            },
-            instructions: None,
-            amount_minor: 100,
-            currency: "DZD".into(),
-            collect: None,
-            policy: CodePolicy::OfflineAllowed,
-            attempt_limit: limit,
-            code: CodeMaterial {
-                digits: 6,
-                numeric: VerifierSpec {
-                    salt: "00".into(),
-                    iterations: 1,
-                    verifier: None,
-                },
-                qr: None,
-            },
-            withdrawn: false,
-        }
-    }
-
-    fn visit() -> Visit {
-        Visit {
-            arrived_utc_ms: 0,
-            arrived_monotonic_ms: 0,
-            boot_id: "b".into(),
-            arrival_fix_e7: None,
-            contacts: Vec::new(),
-            inspection_offered: false,
-        }
-    }
+    /// A plain delivery parcel (the shared fixture).
+    pub(crate) use crate::fixtures::parcel_spec as spec;
+    use crate::fixtures::visit;
 
     /// Applies an action the way the terminal does: state, visit, counter.
     fn apply(p: &mut Parcel, action: &Action, code_matches: bool) {

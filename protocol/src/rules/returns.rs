@@ -572,7 +572,8 @@ pub fn day_parcels<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::{ClockStamp, EVENT_SCHEMA, EventBody, PositionRecord, Verification};
+    use crate::envelope::Verification;
+    use crate::fixtures::{event_body, unsigned_event};
     use crate::manifest::Collect;
     use crate::rules::parcel::tests::spec;
     use crate::vocabulary::{CheckMode, CheckResult, EntryMode};
@@ -594,39 +595,7 @@ mod tests {
     }
 
     fn event(seq: u64, kind: EventKind, parcel: Option<&str>) -> SignedEvent {
-        SignedEvent {
-            body: EventBody {
-                schema: EVENT_SCHEMA.into(),
-                event_id: format!("e{seq}"),
-                device_id: "D".into(),
-                seq,
-                prev_hash: String::new(),
-                kind,
-                parcel_id: parcel.map(str::to_owned),
-                order_ref: None,
-                outcome: None,
-                reason: None,
-                liability: None,
-                verification: None,
-                code_proof: None,
-                inspection_offered: None,
-                corrects: None,
-                detail: BTreeMap::new(),
-                position: PositionRecord::none(),
-                clock: ClockStamp {
-                    device_utc_ms: 0,
-                    monotonic_ms: 0,
-                    boot_id: "b".into(),
-                },
-                gnss_utc_ms: None,
-                manifest_version: Some(1),
-                app_version: "t".into(),
-                supervisor: None,
-                day: None,
-            },
-            hash: format!("h{seq}"),
-            signature: String::new(),
-        }
+        unsigned_event(event_body("D", seq, "", kind, parcel))
     }
 
     fn outcome(seq: u64, p: &str, o: Outcome) -> SignedEvent {

@@ -493,11 +493,8 @@ fn proof_verifies(key: &CodeKey, event: &SignedEvent) -> bool {
 mod tests {
     use std::num::NonZeroU32;
 
-    use courier_protocol::envelope::{
-        ClockStamp, EVENT_SCHEMA, EventBody, GENESIS_PREV_HASH, PositionRecord,
-    };
+    use courier_protocol::envelope::{EventBody, GENESIS_PREV_HASH};
     use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
-    use courier_protocol::manifest::{MANIFEST_SCHEMA, ManifestSettings};
     use courier_protocol::rules::{DayCloseRecord, DayTotals};
     use courier_protocol::supervisor::{SupervisorProof, issue_supervisor, supervisor_proof};
     use std::collections::{HashMap, HashSet};
@@ -505,6 +502,7 @@ mod tests {
     use courier_protocol::manifest::ManifestBody;
     use courier_protocol::rules::DayCloseDifference;
     use courier_protocol::vocabulary::SupervisorFactor;
+    use courier_test_support::{event_body, manifest_body};
     use ring::signature::Ed25519KeyPair;
 
     use super::*;
@@ -536,16 +534,8 @@ mod tests {
             .expect("supervisor");
             let pin_key = *issued.pin_key.expect("pin key").as_bytes();
             let manifest = ManifestBody {
-                schema: MANIFEST_SCHEMA.into(),
-                version: 1,
-                device_id: "DEV-1".into(),
-                issued_at_ms: 0,
-                expires_at_ms: i64::MAX,
-                depot: "D".into(),
-                settings: ManifestSettings::default(),
-                parcels: Vec::new(),
                 supervisors: vec![issued.credential.for_devices(false)],
-                offline_badge: false,
+                ..manifest_body("DEV-1", 1, "D")
             };
             let ctx = BatchContext {
                 device: DeviceRow {
@@ -608,35 +598,11 @@ mod tests {
         }
 
         fn body(&self, kind: EventKind) -> EventBody {
-            EventBody {
-                schema: EVENT_SCHEMA.into(),
-                event_id: uuid::Uuid::now_v7().to_string(),
-                device_id: "DEV-1".into(),
-                seq: self.seq + 1,
-                prev_hash: self.prev.clone(),
-                kind,
-                parcel_id: None,
-                order_ref: None,
-                outcome: None,
-                reason: None,
-                liability: None,
-                verification: None,
-                code_proof: None,
-                inspection_offered: None,
-                corrects: None,
-                detail: BTreeMap::new(),
-                position: PositionRecord::none(),
-                clock: ClockStamp {
-                    device_utc_ms: 1_780_000_000_000,
-                    monotonic_ms: 1,
-                    boot_id: "b".into(),
-                },
-                gnss_utc_ms: None,
-                manifest_version: Some(1),
-                app_version: "test".into(),
-                supervisor: None,
-                day: None,
-            }
+            let mut body = event_body("DEV-1", self.seq + 1, &self.prev, kind, None);
+            body.event_id = uuid::Uuid::now_v7().to_string();
+            body.clock.device_utc_ms = 1_780_000_000_000;
+            body.clock.monotonic_ms = 1;
+            body
         }
 
         fn seal(&mut self, body: EventBody) -> SignedEvent {

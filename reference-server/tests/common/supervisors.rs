@@ -1,6 +1,7 @@
 //! Depot supervisors in the server's tests: issuing one, signing in at the
 //! server (`POST /v1/supervisor-sessions`) and sealing events with a
 //! supervisor's proof made with a session key (or an offline badge's key).
+#![allow(dead_code)]
 
 use courier_protocol::api::{CreateSupervisorRequest, CreateSupervisorResponse, EventsResponse};
 use courier_protocol::code_verifier::CodeKey;
@@ -13,7 +14,7 @@ use courier_protocol::supervisor_session::{
 };
 use courier_protocol::vocabulary::{EventKind, SupervisorFactor};
 
-use super::{Device, Harness};
+use super::{ADMIN, Device, Harness};
 
 /// What signs a supervisor event: a session's key and id, or (offline) the
 /// badge's key and no session.
@@ -26,14 +27,37 @@ pub struct Signer {
     pub session: Option<String>,
 }
 
-impl Harness {
+/// The supervisor calls of the server's test harness.
+#[allow(async_fn_in_trait)]
+pub trait SupervisorHarness {
     /// Creates (or re-issues) a supervisor of `depot` with a PIN and a badge.
-    pub async fn supervisor_in(
+    async fn supervisor_in(&self, id: &str, depot: &str, pin: &str) -> CreateSupervisorResponse;
+    /// A sign-in from `device`; status and body.
+    async fn sign_in_raw(
         &self,
+        device: &mut Device,
         id: &str,
+        factor: SupervisorFactor,
+        secret: &str,
+    ) -> (u16, String);
+    /// A PIN sign-in's answer.
+    async fn sign_in(&self, device: &mut Device, id: &str, pin: &str) -> SupervisorSignInAnswer;
+    /// Signs in with the right PIN and returns the session's signer.
+    async fn session(&self, device: &mut Device, id: &str, pin: &str) -> Signer;
+    /// Issues `device` a manifest of `depot` listing `parcels`.
+    async fn manifest_in(
+        &self,
+        device: &str,
+        parcels: &[&str],
         depot: &str,
-        pin: &str,
-    ) -> CreateSupervisorResponse {
+    ) -> courier_protocol::manifest::SignedManifest;
+    /// The kinds of the alerts recorded so far, oldest first.
+    async fn alert_kinds(&self) -> Vec<String>;
+}
+
+impl SupervisorHarness for Harness {
+    /// Creates (or re-issues) a supervisor of `depot` with a PIN and a badge.
+    async fn supervisor_in(&self, id: &str, depot: &str, pin: &str) -> CreateSupervisorResponse {
         self.admin_post(
             "/v1/admin/supervisors",
             &CreateSupervisorRequest {
@@ -50,7 +74,7 @@ impl Harness {
     }
 
     /// A sign-in from `device`; status and body.
-    pub async fn sign_in_raw(
+    async fn sign_in_raw(
         &self,
         device: &mut Device,
         id: &str,
@@ -68,12 +92,7 @@ impl Harness {
     }
 
     /// A PIN sign-in's answer.
-    pub async fn sign_in(
-        &self,
-        device: &mut Device,
-        id: &str,
-        pin: &str,
-    ) -> SupervisorSignInAnswer {
+    async fn sign_in(&self, device: &mut Device, id: &str, pin: &str) -> SupervisorSignInAnswer {
         let (status, text) = self
             .sign_in_raw(device, id, SupervisorFactor::Pin, pin)
             .await;
@@ -84,7 +103,7 @@ impl Harness {
     }
 
     /// Signs in with the right PIN and returns the session's signer.
-    pub async fn session(&self, device: &mut Device, id: &str, pin: &str) -> Signer {
+    async fn session(&self, device: &mut Device, id: &str, pin: &str) -> Signer {
         match self.sign_in(device, id, pin).await {
             SupervisorSignInAnswer::SignedIn { session } => Signer {
                 supervisor_id: session.supervisor_id,
@@ -94,6 +113,45 @@ impl Harness {
             },
             other => panic!("sign-in refused: {other:?}"),
         }
+    }
+    /// Issues `device` a manifest of `depot` listing `parcels`.
+    async fn manifest_in(
+        &self,
+        device: &str,
+        parcels: &[&str],
+        depot: &str,
+    ) -> courier_protocol::manifest::SignedManifest {
+        self.admin_post(
+            "/v1/admin/manifests",
+            &courier_protocol::api::IssueManifestRequest {
+                device_id: device.into(),
+                parcel_ids: parcels.iter().map(|s| s.to_string()).collect(),
+                withdrawn: vec![],
+                depot: depot.into(),
+                valid_for_ms: 3_600_000,
+            },
+        )
+        .await
+    }
+
+    /// The kinds of the alerts recorded so far, oldest first.
+    async fn alert_kinds(&self) -> Vec<String> {
+        let v: serde_json::Value = self
+            .http
+            .get(self.url("/v1/admin/alerts"))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("alerts")
+            .json()
+            .await
+            .expect("json");
+        v["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap_or("").to_owned())
+            .collect()
     }
 }
 
@@ -146,46 +204,4 @@ pub fn accepted() -> (String, String) {
 
 pub fn rejected(reason: &str) -> (String, String) {
     ("rejected".into(), reason.into())
-}
-
-impl Harness {
-    /// Issues `device` a manifest of `depot` listing `parcels`.
-    pub async fn manifest_in(
-        &self,
-        device: &str,
-        parcels: &[&str],
-        depot: &str,
-    ) -> courier_protocol::manifest::SignedManifest {
-        self.admin_post(
-            "/v1/admin/manifests",
-            &courier_protocol::api::IssueManifestRequest {
-                device_id: device.into(),
-                parcel_ids: parcels.iter().map(|s| s.to_string()).collect(),
-                withdrawn: vec![],
-                depot: depot.into(),
-                valid_for_ms: 3_600_000,
-            },
-        )
-        .await
-    }
-
-    /// The kinds of the alerts recorded so far, oldest first.
-    pub async fn alert_kinds(&self) -> Vec<String> {
-        let v: serde_json::Value = self
-            .http
-            .get(self.url("/v1/admin/alerts"))
-            .bearer_auth(super::ADMIN)
-            .send()
-            .await
-            .expect("alerts")
-            .json()
-            .await
-            .expect("json");
-        v["alerts"]
-            .as_array()
-            .expect("alerts")
-            .iter()
-            .map(|a| a["kind"].as_str().unwrap_or("").to_owned())
-            .collect()
-    }
 }
