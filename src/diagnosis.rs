@@ -449,16 +449,43 @@ fn outbox(store: Option<&Store>, clock: &SystemClock) -> Check {
         .and_then(|e| e.first().map(|e| e.body.clock.device_utc_ms));
     let age_min = oldest.map(|t| (clock.now().device_utc_ms - t).max(0) / 60_000);
     let detail = format!(
-        "{} waiting{}, {} rejected{}",
+        "{} waiting{}, {} rejected, {} not honoured{}{}{}",
         status.pending,
         age_min.map_or(String::new(), |m| format!(" (oldest {m} min)")),
         status.rejected,
+        status.not_honoured,
         status
             .last_error
             .as_ref()
-            .map_or(String::new(), |e| format!("; last error: {e}"))
+            .map_or(String::new(), |e| format!("; last error: {e}")),
+        status
+            .revoked
+            .as_ref()
+            .map_or(String::new(), |r| format!("; device revoked: {r}")),
+        if status.checkpoints_refused > 0 {
+            format!(
+                "; {} server checkpoint(s) refused as not of this log (kept as evidence)",
+                status.checkpoints_refused
+            )
+        } else {
+            String::new()
+        }
     );
-    if status.rejected > 0 {
+    if status.revoked.is_some() {
+        line(
+            "outbox",
+            Verdict::Fail,
+            detail,
+            "the back office revoked this device (device_revoked): call carrier IT; its events are kept",
+        )
+    } else if status.checkpoints_refused > 0 {
+        line(
+            "outbox",
+            Verdict::Fail,
+            detail,
+            "the server sent checkpoints of another log: export the log and the refused checkpoints, call carrier IT",
+        )
+    } else if status.rejected > 0 {
         line(
             "outbox",
             Verdict::Fail,

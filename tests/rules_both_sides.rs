@@ -8,24 +8,28 @@
 //! counter agree afterwards (the server's stored events replayed through its
 //! ledger, and its own try counter); a step the terminal refuses by the shared
 //! rules, sent anyway as a rogue device would (sealed with the device key at
-//! the chain tip), is rejected by the server.
+//! the chain tip), is recorded but not honoured by the server, and changes
+//! neither the parcel's ledger nor its try counter (decided in a transaction
+//! that is rolled back, so the terminal's own chain goes on).
 //!
-//! The depot's steps are in the domain too (issue 21): a supervisor signed in
-//! at the server (a real session), a scan-in, a correction of the latest
-//! outcome with or without the supervisor, a signed close and a reopening, so
-//! the four-eyes rules (a correction after scan-in or close, a late delivery
-//! after a close) are compared on both sides as well.
+//! The not-honoured path with the terminal's own events: a step may give the
+//! order to another device (the back office reassigns it). From then on every
+//! event the terminal records is still stored (accepted or not honoured,
+//! never rejected: the device's log never stops at the server); every outcome
+//! is not honoured with `not_holder`; and a not-honoured event always leaves
+//! the server's ledger and try counter as they were. Before it, every event
+//! the terminal records is accepted.
 
 mod sync_support;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use courier_protocol::api::EventStatus;
+use courier_protocol::api::{EventStatus, RejectReason};
 use courier_protocol::envelope::{ClockStamp, PositionRecord, SignedEvent};
+use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
 use courier_protocol::rules::parcel::ParcelState;
 use courier_protocol::rules::{DayStatus, EventDraft, ParcelLedger};
-use courier_protocol::supervisor_session::{SupervisorSignInAnswer, SupervisorSignInRequest};
-use courier_protocol::vocabulary::SupervisorFactor;
 use courier_protocol::vocabulary::{CodePolicy, EventKind, Outcome};
 use courier_terminal::clock::{Clock as _, SystemClock};
 use courier_terminal::device_key::DeviceKey;
@@ -34,12 +38,11 @@ use courier_terminal::domain::refusal::Refusal;
 use courier_terminal::position_source::NoPosition;
 use courier_terminal::storage::Reads as _;
 use courier_terminal::terminal::{
-    APP_VERSION, CodeEntry, ContactChannel, DataDir, IntakeInput, LabelEntry, SignInAnswer,
-    SignInUnavailable, SupervisorEntry, SupervisorSignInServer, Terminal, TerminalError,
+    APP_VERSION, CodeEntry, ContactChannel, DataDir, Terminal, TerminalError,
 };
-use escrow_reference_server::batch::Uploaded;
-use escrow_reference_server::ingest::ingest;
-use escrow_reference_server::supervisor_session::sign_in;
+use escrow_reference_server::admin;
+use escrow_reference_server::batch::{BatchKeys, Uploaded};
+use escrow_reference_server::ingest::{ingest, plan};
 use proptest::prelude::*;
 use sync_support::{Server, enroll};
 
@@ -52,55 +55,20 @@ enum Step {
         right: bool,
     },
     Outcome(Outcome, usize),
-    /// Correct the latest outcome into this one, with the supervisor or alone.
-    Correct(Outcome, usize, bool),
-    /// The supervisor scans the parcel in.
-    CheckIn,
-    /// The courier confirms the totals and the supervisor closes the day.
-    Close,
-    /// The supervisor reopens the day.
-    Reopen,
+    /// The back office gives the order to another device.
+    Reassign,
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        Just(Step::Arrive),
-        Just(Step::Inspect),
-        Just(Step::Contact),
-        prop::bool::weighted(0.2).prop_map(|right| Step::Code { right }),
-        (prop::sample::select(Outcome::ALL.to_vec()), 0usize..5)
+        4 => Just(Step::Arrive),
+        4 => Just(Step::Inspect),
+        4 => Just(Step::Contact),
+        4 => prop::bool::weighted(0.2).prop_map(|right| Step::Code { right }),
+        4 => (prop::sample::select(Outcome::ALL.to_vec()), 0usize..5)
             .prop_map(|(o, r)| Step::Outcome(o, r)),
-        (
-            prop::sample::select(Outcome::ALL.to_vec()),
-            0usize..5,
-            prop::bool::ANY
-        )
-            .prop_map(|(o, r, s)| Step::Correct(o, r, s)),
-        Just(Step::CheckIn),
-        Just(Step::Close),
-        Just(Step::Reopen),
+        2 => Just(Step::Reassign),
     ]
-}
-
-/// The supervisor of the test depot, at the server.
-const SUPERVISOR: &str = "SUP-RB-1";
-const PIN: &str = "2468";
-
-/// The server's answer to one sign-in, fetched by the test (async) and
-/// relayed to the terminal (whose sign-in is synchronous).
-struct Canned(std::sync::Mutex<Option<SupervisorSignInAnswer>>);
-
-impl SupervisorSignInServer for Canned {
-    fn sign_in(
-        &self,
-        _: &SupervisorSignInRequest,
-    ) -> Result<SupervisorSignInAnswer, SignInUnavailable> {
-        self.0
-            .lock()
-            .expect("canned answer")
-            .take()
-            .ok_or_else(|| SignInUnavailable::Unreachable("no answer fetched".into()))
-    }
 }
 
 /// Refusals that come from the terminal's own evidence (position, waiting,
@@ -126,16 +94,16 @@ struct Both {
     order_ref: String,
     code: String,
     uploaded: u64,
-    canned: Arc<Canned>,
+    /// The order was given to another device.
+    reassigned: bool,
+    /// Events the server recorded without effect.
+    not_honoured: HashSet<String>,
     _tmp: tempfile::TempDir,
 }
 
 impl Both {
     async fn new() -> Both {
         let server = Server::start_on_test_database().await;
-        server
-            .supervisor(SUPERVISOR, "Samira", "Depot", PIN, false)
-            .await;
         let order = server.order("O-1", CodePolicy::OfflineAllowed);
         let tmp = tempfile::tempdir().expect("tmp");
         let data = tmp.path().join("device");
@@ -145,8 +113,6 @@ impl Both {
         let mut terminal = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))
             .expect("open terminal");
         terminal.load_manifest(&manifest).expect("manifest");
-        let canned = Arc::new(Canned(std::sync::Mutex::new(None)));
-        terminal.set_supervisor_server(canned.clone());
         let key = DeviceKey::load(&dir.key()).expect("device key");
         let label = terminal.parcels().expect("parcels")[0].spec.label.clone();
         let mut both = Both {
@@ -160,7 +126,8 @@ impl Both {
             order_ref: order.order_ref,
             code: order.numeric_code,
             uploaded: 0,
-            canned,
+            reassigned: false,
+            not_honoured: HashSet::new(),
             _tmp: tmp,
         };
         let results = both.upload_new().await;
@@ -184,12 +151,36 @@ impl Both {
         let mut statuses = Vec::new();
         for e in events {
             self.uploaded = e.body.seq;
-            statuses.push(self.ingest(e).await);
+            let before = self.server_view().await;
+            let (id, kind) = (e.body.event_id.clone(), e.body.kind);
+            let (status, reason) = self.ingest(e).await;
+            if status == EventStatus::NotHonoured {
+                self.not_honoured.insert(id.clone());
+                assert_eq!(
+                    self.server_view().await,
+                    before,
+                    "a not-honoured {kind:?} ({reason:?}) changed the server's ledger or counter"
+                );
+                assert!(
+                    self.reassigned,
+                    "the terminal's own {kind:?} not honoured ({reason:?}) though it holds the order"
+                );
+            }
+            // Once the order is another device's, no outcome of this one settles it
+            // (its other events are judged by the rules on the server's view).
+            if self.reassigned && kind == EventKind::Outcome {
+                assert_eq!(
+                    (status, reason),
+                    (EventStatus::NotHonoured, Some(RejectReason::NotHolder)),
+                    "event {id}"
+                );
+            }
+            statuses.push(status);
         }
         statuses
     }
 
-    async fn ingest(&self, e: SignedEvent) -> EventStatus {
+    async fn ingest(&self, e: SignedEvent) -> (EventStatus, Option<RejectReason>) {
         let state = self.server.state();
         let outcome = ingest(
             state.store(),
@@ -199,53 +190,50 @@ impl Both {
         )
         .await
         .expect("ingest");
-        outcome.results[0].status
+        (outcome.results[0].status, outcome.results[0].reason)
     }
 
-    /// Signs the supervisor in at the server (a real session) unless a
-    /// session is live; the `supervisor_signed_in` event goes up with the step's.
-    async fn ensure_supervisor(&mut self) {
-        if self.terminal.supervisor_session().is_some() {
+    /// What the server's ingest decides for `e`, in a transaction that is
+    /// rolled back (nothing stored): its status, and whether it would change
+    /// the parcel's ledger or try counter.
+    async fn decide(&self, e: SignedEvent) -> (EventStatus, bool) {
+        let store = self.server.state().store();
+        let uploaded = [Uploaded::Event(Box::new(e))];
+        let mut tx = store.begin_batch().await.expect("begin");
+        let ctx = tx
+            .load_batch(&self.device_id, &BatchKeys::of(&uploaded))
+            .await
+            .expect("load")
+            .expect("device");
+        let (outcome, writes) = plan(ctx, &uploaded).expect("plan");
+        drop(tx);
+        let effect = writes.ledgers.contains_key(&self.parcel_id)
+            || writes.attempts.contains_key(&self.parcel_id);
+        (outcome.results[0].status, effect)
+    }
+
+    /// The back office gives the order to another device (once).
+    async fn reassign(&mut self) {
+        if self.reassigned {
             return;
         }
         let state = self.server.state();
-        let answer = sign_in(
-            state.store(),
-            &self.device_id,
-            &SupervisorSignInRequest {
-                supervisor_id: SUPERVISOR.into(),
-                factor: SupervisorFactor::Pin,
-                secret: PIN.into(),
-            },
-            state.now_ms(),
-        )
-        .await
-        .expect("sign-in")
-        .expect("a well-formed sign-in");
-        *self.canned.0.lock().expect("canned") = Some(answer);
-        let a = self
-            .terminal
-            .supervisor_sign_in(SupervisorEntry::Pin {
-                supervisor_id: SUPERVISOR,
-                pin: PIN,
-            })
-            .expect("signed in");
-        assert!(matches!(a, SignInAnswer::SignedIn(_)), "{a:?}");
-    }
-
-    /// The latest outcome event of the parcel (what a correction points to).
-    fn latest_outcome(&self) -> Option<String> {
-        self.terminal
-            .store()
-            .all_events()
-            .expect("events")
-            .into_iter()
-            .rev()
-            .find(|e| {
-                e.body.parcel_id.as_deref() == Some(&self.parcel_id)
-                    && e.body.kind == EventKind::Outcome
-            })
-            .map(|e| e.body.event_id)
+        let store = state.store();
+        let key = keypair_from_pkcs8(&generate_pkcs8().expect("key")).expect("key");
+        let token = self.server.token().token;
+        let other = format!("dev-other-{}", uuid::Uuid::now_v7().simple());
+        store
+            .enroll(
+                &admin::token_hash(&token),
+                &other,
+                &Signer::public_key(&key),
+                "other",
+                state.now_ms(),
+            )
+            .await
+            .expect("enroll the other device");
+        self.server.manifest(&other, &[&self.parcel_id], 3_600_000);
+        self.reassigned = true;
     }
 
     /// What the step would record, sealed at the device's chain tip.
@@ -279,7 +267,11 @@ impl Both {
 
     /// The terminal's decision of a step: `Ok` when it recorded, the refusal
     /// and the event a rogue device would send otherwise (none for a code).
-    fn act(&mut self, step: &Step) -> Result<(), Box<(TerminalError, Option<EventDraft>)>> {
+    async fn act(&mut self, step: &Step) -> Result<(), Box<(TerminalError, Option<EventDraft>)>> {
+        if let Step::Reassign = step {
+            self.reassign().await;
+            return Ok(());
+        }
         let label = self.label.clone();
         let (pid, oref) = (self.parcel_id.clone(), self.order_ref.clone());
         let draft = |kind| EventDraft::new(kind).parcel(&pid, &oref);
@@ -318,40 +310,7 @@ impl Both {
                 let d = draft(EventKind::Outcome).outcome(*o, reason);
                 (t.record_outcome(&label, *o, reason, None).map(drop), d)
             }
-            Step::Correct(o, r, _) => {
-                let reason = o.reasons().get(*r).copied();
-                let Some(corrected) = self.latest_outcome() else {
-                    return Ok(());
-                };
-                let t = &mut self.terminal;
-                let mut d = draft(EventKind::Correction)
-                    .outcome(*o, reason)
-                    .detail("note", "the buyer phoned");
-                d.corrects = Some(corrected.clone());
-                (
-                    t.correct(&corrected, *o, reason, "the buyer phoned")
-                        .map(drop),
-                    d,
-                )
-            }
-            Step::CheckIn => {
-                return t
-                    .scan_return(LabelEntry::Scanned(&label), &IntakeInput::default())
-                    .map(drop)
-                    .map_err(|e| Box::new((e, None)));
-            }
-            Step::Close => {
-                let closed = t
-                    .confirm_day_close_as_courier()
-                    .and_then(|_| t.close_day(Some("counted tomorrow")));
-                return closed.map(drop).map_err(|e| Box::new((e, None)));
-            }
-            Step::Reopen => {
-                return t
-                    .reopen_day("the buyer came to the depot")
-                    .map(drop)
-                    .map_err(|e| Box::new((e, None)));
-            }
+            Step::Reassign => return Ok(()),
         };
         result.map_err(|e| Box::new((e, Some(draft))))
     }
@@ -369,7 +328,13 @@ impl Both {
         let spec = self.terminal.parcel(&self.label).expect("parcel").spec;
         let mut ledger = ParcelLedger::default();
         let mut day = DayStatus::default();
-        for e in store.device_events(&self.device_id).await.expect("events") {
+        for e in store
+            .device_events(&self.device_id)
+            .await
+            .expect("events")
+            .into_iter()
+            .filter(|e| !self.not_honoured.contains(&e.body.event_id))
+        {
             if e.body.parcel_id.as_deref() == Some(&self.parcel_id) {
                 ledger = ledger
                     .apply(&spec, false, 0, &e.body, &day)
@@ -384,33 +349,43 @@ impl Both {
 
 async fn run(steps: Vec<Step>) {
     let mut both = Both::new().await;
+    let stored = |s: &EventStatus| matches!(s, EventStatus::Accepted | EventStatus::NotHonoured);
     for (i, step) in steps.iter().enumerate() {
-        match step {
-            Step::Correct(_, _, true) | Step::CheckIn | Step::Close | Step::Reopen => {
-                both.ensure_supervisor().await;
-            }
-            Step::Correct(_, _, false) => both.terminal.supervisor_sign_out(),
-            _ => {}
-        }
-        match both.act(step).map_err(|b| *b) {
+        match both.act(step).await.map_err(|b| *b) {
+            Ok(()) if matches!(step, Step::Reassign) => {}
             Ok(()) => {
                 let statuses = both.upload_new().await;
-                // A scan-in of a return already in, or a correction with no
-                // outcome to correct, records nothing.
-                let may_record_nothing = matches!(step, Step::CheckIn | Step::Correct(..));
                 assert!(
-                    (may_record_nothing || !statuses.is_empty())
-                        && statuses.iter().all(|s| *s == EventStatus::Accepted),
+                    !statuses.is_empty() && statuses.iter().all(stored),
                     "step {i} {step:?}: the terminal recorded, the server answered {statuses:?}"
                 );
+                if !both.reassigned {
+                    assert!(
+                        statuses.iter().all(|s| *s == EventStatus::Accepted),
+                        "step {i} {step:?}: the terminal recorded, the server answered {statuses:?}"
+                    );
+                }
             }
             Err((TerminalError::Refused(r), Some(draft))) if !terminal_only(&r) => {
                 let rogue = both.rogue(draft);
-                let status = both.ingest(rogue).await;
-                assert_eq!(
+                let (status, effect) = both.decide(rogue).await;
+                assert_ne!(
                     status,
                     EventStatus::Rejected,
-                    "step {i} {step:?}: the terminal refused ({r}), the server accepted"
+                    "step {i} {step:?}: not stored"
+                );
+                if both.reassigned {
+                    // The two views of the order differ from here on.
+                    continue;
+                }
+                assert_eq!(
+                    status,
+                    EventStatus::NotHonoured,
+                    "step {i} {step:?}: the terminal refused ({r}), the server would honour it"
+                );
+                assert!(
+                    !effect,
+                    "step {i} {step:?}: a not-honoured event would change the ledger or counter"
                 );
             }
             Err((TerminalError::Refused(_) | TerminalError::CodeFormat(_), _)) => {}
@@ -418,10 +393,12 @@ async fn run(steps: Vec<Step>) {
         }
         // Whatever the terminal recorded meanwhile (an arrival before a code).
         let statuses = both.upload_new().await;
-        assert!(
-            statuses.iter().all(|s| *s == EventStatus::Accepted),
-            "{statuses:?}"
-        );
+        assert!(statuses.iter().all(stored), "{statuses:?}");
+        if both.reassigned {
+            // The server holds the other device's view of the order now:
+            // only "stored, never refused" and "no effect" are compared.
+            continue;
+        }
         let p = both.terminal.parcel(&both.label).expect("parcel");
         let (ledger, tries) = both.server_view().await;
         assert_eq!(p.state, ledger.state, "step {i} {step:?}: state");

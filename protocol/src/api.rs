@@ -72,8 +72,16 @@ pub enum EventStatus {
     Accepted,
     /// Already stored with the same hash: acknowledged, not stored twice.
     Duplicate,
-    /// Not stored; see the reason.
+    /// Not stored; see the reason. Only for events that are not authentic
+    /// or not well chained (malformed, badly signed, a gap, a fork): the
+    /// device must look before anything after them can be stored.
     Rejected,
+    /// Stored as evidence, and the chain goes on, but the event has no
+    /// effect: a shared rule (or the server's own knowledge: the parcel was
+    /// given to another device, the device was revoked, the code proof is
+    /// wrong) refuses it. The reason says which; no money moves and the back
+    /// office gets an alert. The device treats it as delivered to the server.
+    NotHonoured,
 }
 
 /// Why an event was rejected.
@@ -139,6 +147,12 @@ pub enum RejectReason {
     /// After a signed day close, a parcel the close lists as missing is
     /// delivered only after the supervisor reopens the day.
     DayClosed,
+    /// The parcel was issued to another device since: only the device that
+    /// holds an order now may settle it (deliver, record an outcome, correct
+    /// one, change a fee).
+    NotHolder,
+    /// The device was revoked before the event's signed time.
+    DeviceRevoked,
 }
 
 impl RejectReason {
@@ -161,7 +175,7 @@ pub struct EventResult {
     pub hash: String,
     /// Accepted, duplicate or rejected.
     pub status: EventStatus,
-    /// Set when rejected.
+    /// Set when rejected or not honoured.
     pub reason: Option<RejectReason>,
 }
 
@@ -346,8 +360,11 @@ pub enum ErrorCode {
     BadRequest,
     /// Authentication headers missing or the signature does not verify.
     BadRequestSignature,
-    /// The device id is not enrolled (or was revoked).
+    /// The device id is not enrolled.
     UnknownDevice,
+    /// The device was revoked by the back office (the message gives the
+    /// reason and the time); it may still upload its events, which are kept.
+    DeviceRevoked,
     /// The request timestamp is outside the accepted window.
     StaleTimestamp,
     /// The nonce was already used: a replayed request.
@@ -466,6 +483,30 @@ pub struct IssueManifestRequest {
     pub depot: String,
     /// Validity from now, milliseconds.
     pub valid_for_ms: i64,
+}
+
+/// `POST /v1/admin/devices/{device_id}/revoke`: revokes a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeDeviceRequest {
+    /// Why (shown to the device's user and kept with the revocation).
+    pub reason: String,
+    /// From when, Unix milliseconds (default: now). Events the device signed
+    /// after it are stored but not honoured; those signed before are kept
+    /// and flagged.
+    #[serde(default)]
+    pub at_ms: Option<i64>,
+}
+
+/// The answer to a revocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeDeviceResponse {
+    /// The device.
+    pub device_id: String,
+    /// From when, Unix milliseconds.
+    pub revoked_at_ms: i64,
+    /// Why.
+    pub reason: String,
 }
 
 /// `POST /v1/admin/supervisors`: create (or re-issue) a depot supervisor's

@@ -86,6 +86,64 @@ impl SignedCheckpoint {
     }
 }
 
+/// Why a device refuses to keep a server checkpoint as the head of its own
+/// log: a checkpoint it keeps must be of its own log, at most its head, and
+/// name its own event there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointRefusal {
+    /// It names another device.
+    #[error("the checkpoint is of device {found}, not of this device {own}")]
+    OtherDevice {
+        /// The device it names.
+        found: String,
+        /// This device.
+        own: String,
+    },
+    /// It claims more events than the device ever recorded.
+    #[error("the checkpoint is at seq {seq}, past this log's head at seq {head}")]
+    PastHead {
+        /// Its sequence number.
+        seq: u64,
+        /// The log's head.
+        head: u64,
+    },
+    /// Its hash is not the device's own event at that sequence number.
+    #[error("the checkpoint's hash at seq {seq} is not this log's event there")]
+    NotThisLog {
+        /// Its sequence number.
+        seq: u64,
+    },
+}
+
+/// Checks that a (signature-verified) checkpoint is of this device's own log:
+/// `own_device`, whose head is at `head`, and whose event at the checkpoint's
+/// `seq` has hash `hash_at_seq` (`None` when the log holds no event there).
+pub fn check_own_checkpoint(
+    cp: &CheckpointBody,
+    own_device: &str,
+    head: u64,
+    hash_at_seq: Option<&str>,
+) -> Result<(), CheckpointRefusal> {
+    if cp.device_id != own_device {
+        return Err(CheckpointRefusal::OtherDevice {
+            found: cp.device_id.clone(),
+            own: own_device.to_owned(),
+        });
+    }
+    if cp.seq > head {
+        return Err(CheckpointRefusal::PastHead { seq: cp.seq, head });
+    }
+    let expected = if cp.seq == 0 {
+        Some(GENESIS_PREV_HASH)
+    } else {
+        hash_at_seq
+    };
+    if expected != Some(cp.head_hash.as_str()) {
+        return Err(CheckpointRefusal::NotThisLog { seq: cp.seq });
+    }
+    Ok(())
+}
+
 /// How a verified log stands against a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckpointVerdict {
@@ -169,4 +227,44 @@ pub fn verify_log_against_checkpoint(
             checkpoint_seq: cp.seq,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(device_id: &str, seq: u64, head_hash: &str) -> CheckpointBody {
+        CheckpointBody {
+            schema: CHECKPOINT_SCHEMA.into(),
+            device_id: device_id.into(),
+            seq,
+            head_hash: head_hash.into(),
+            server_time_ms: 0,
+        }
+    }
+
+    #[test]
+    fn only_a_checkpoint_of_this_very_log_is_kept() {
+        let h = "ab".repeat(32);
+        assert_eq!(
+            check_own_checkpoint(&body("dev-1", 3, &h), "dev-1", 5, Some(&h)),
+            Ok(())
+        );
+        assert_eq!(
+            check_own_checkpoint(&body("dev-1", 0, GENESIS_PREV_HASH), "dev-1", 0, None),
+            Ok(())
+        );
+        assert!(matches!(
+            check_own_checkpoint(&body("dev-2", 3, &h), "dev-1", 5, Some(&h)),
+            Err(CheckpointRefusal::OtherDevice { .. })
+        ));
+        assert_eq!(
+            check_own_checkpoint(&body("dev-1", 6, &h), "dev-1", 5, None),
+            Err(CheckpointRefusal::PastHead { seq: 6, head: 5 })
+        );
+        assert_eq!(
+            check_own_checkpoint(&body("dev-1", 2, &h), "dev-1", 5, Some(&"cd".repeat(32))),
+            Err(CheckpointRefusal::NotThisLog { seq: 2 })
+        );
+    }
 }

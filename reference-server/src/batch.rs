@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use courier_protocol::api::EventResult;
+use courier_protocol::api::{EventResult, RejectReason};
 use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::manifest::ManifestBody;
 use courier_protocol::rules::{DayCloseDifference, ParcelLedger};
@@ -74,6 +74,8 @@ pub struct BatchContext {
     pub issued: HashSet<String>,
     /// Orders of the batch's parcels (locked against concurrent counters).
     pub orders: HashMap<String, OrderRow>,
+    /// The device each of the batch's parcels is issued to now (absent: none).
+    pub holders: HashMap<String, String>,
     /// Manifest versions that withdrew each parcel from the device.
     pub withdrawals: HashMap<String, Vec<u64>>,
     /// The device's ledger of each parcel of the batch.
@@ -229,7 +231,8 @@ pub struct NewEvent {
 /// An alert to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAlert {
-    /// `fork` or `event_id_conflict`.
+    /// `fork`, `event_id_conflict`, `not_honoured`, `delivered_while_locked`
+    /// or `received_after_revocation`.
     pub kind: &'static str,
     /// What was seen.
     pub detail: String,
@@ -245,6 +248,18 @@ pub struct NewDayCloseFlag {
     pub seq: u64,
     /// What differs.
     pub differences: Vec<DayCloseDifference>,
+}
+
+/// An event stored as evidence but without effect (see
+/// [`courier_protocol::api::EventStatus::NotHonoured`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotHonoured {
+    /// The event.
+    pub event_id: String,
+    /// Its sequence number.
+    pub seq: u64,
+    /// Why it has no effect.
+    pub reason: RejectReason,
 }
 
 /// What a batch changes; the store writes all of it and commits, rejected
@@ -265,6 +280,8 @@ pub struct BatchWrites {
     pub day_close_flags: Vec<NewDayCloseFlag>,
     /// Bad supervisor proofs, each counted once on its supervisor's counter.
     pub supervisor_failures: Vec<SupervisorFailure>,
+    /// Stored events that are not honoured, with why.
+    pub not_honoured: Vec<NewNotHonoured>,
     /// The device's tip after the batch.
     pub tip: ChainTip,
 }

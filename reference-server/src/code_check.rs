@@ -1,8 +1,8 @@
 //! The online code check: a pure plan and one transaction.
 //!
-//! The request is parsed into a [`CodeCheck`] (nonce and proof decoded); in
-//! one transaction the store tells whether the parcel was issued to the
-//! device and spends one of its tries with a conditional update
+//! The request is parsed into a [`CodeCheck`] (nonce and proof decoded); only
+//! an online-only parcel is checked; in one transaction the store tells
+//! whether the parcel is issued to the device now (its one holder) and spends one of its tries with a conditional update
 //! (`attempts_spent < attempt_limit`, no read-then-write), so concurrent
 //! guesses, on one process or several, never compare more codes than the
 //! limit. [`decide`] then compares the proof (pure); a correct code gives its
@@ -13,6 +13,7 @@ use courier_protocol::api::{
 };
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::keys::decode_lower_hex_array;
+use courier_protocol::vocabulary::CodePolicy;
 use thiserror::Error;
 
 use crate::error::ServerError;
@@ -127,8 +128,12 @@ pub fn decide(check: &CodeCheck, spend: &TrySpend) -> Step {
 /// The answer of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// The parcel is in no manifest of the device (or has no order).
+    /// The parcel is not issued to the device now (never, or given to
+    /// another device since), or has no order.
     NotIssued,
+    /// The parcel may be checked on the device (offline allowed): the server
+    /// checks online-only parcels only, so its counter is not a free oracle.
+    NotOnlineOnly,
     /// The check ran.
     Checked {
         /// Match, mismatch or locked.
@@ -147,8 +152,14 @@ pub async fn check_code(
     check: &CodeCheck,
     now_ms: i64,
 ) -> Result<Verdict, ServerError> {
+    // The policy of an order never changes: read outside the transaction.
+    match store.order(&check.parcel_id).await? {
+        None => return Ok(Verdict::NotIssued),
+        Some(o) if o.spec.policy != CodePolicy::OnlineOnly => return Ok(Verdict::NotOnlineOnly),
+        Some(_) => {}
+    }
     let mut tx = store.begin_code_check().await?;
-    if !tx.parcel_issued_to(device_id, &check.parcel_id).await? {
+    if !tx.parcel_held_by(device_id, &check.parcel_id).await? {
         tx.commit().await?;
         return Ok(Verdict::NotIssued);
     }

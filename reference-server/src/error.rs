@@ -205,6 +205,9 @@ pub enum Invalid {
     /// The supervisor credential could not be issued.
     #[error("{0}")]
     Supervisor(#[source] courier_protocol::supervisor::IssueSupervisorError),
+    /// A revocation without a reason, or with too long a one.
+    #[error("reason must be 1-{0} characters: say why the device is revoked")]
+    RevocationReason(usize),
     /// A manifest that would be expired on arrival.
     #[error("valid_for_ms must be positive: a terminal refuses an expired manifest")]
     ManifestValidity,

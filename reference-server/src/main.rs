@@ -104,6 +104,19 @@ enum Command {
         #[arg(long)]
         pin: bool,
     },
+    /// Revoke a device: its requests are refused from then on, its events
+    /// signed after the time are kept but not honoured.
+    RevokeDevice {
+        /// The device id.
+        #[arg(long)]
+        device: String,
+        /// Why (shown on the device).
+        #[arg(long)]
+        reason: String,
+        /// From when, Unix milliseconds (default: now).
+        #[arg(long)]
+        at_ms: Option<i64>,
+    },
     /// Sign a device's next manifest with the given parcels.
     IssueManifest {
         /// The device id.
@@ -310,6 +323,24 @@ async fn main() -> anyhow::Result<()> {
             if let Some(b) = created.badge_text {
                 println!("badge_text {b}");
             }
+        }
+        Command::RevokeDevice {
+            device,
+            reason,
+            at_ms,
+        } => {
+            let db = open().await?;
+            let r = admin::revoke_device(
+                db.as_ref(),
+                &device,
+                &courier_protocol::api::RevokeDeviceRequest { reason, at_ms },
+                now,
+            )
+            .await?;
+            println!(
+                "device_id {}\nrevoked_at_ms {}\nreason {}",
+                r.device_id, r.revoked_at_ms, r.reason
+            );
         }
         Command::IssueManifest {
             device,

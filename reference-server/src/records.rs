@@ -15,6 +15,18 @@ pub struct DeviceRow {
     pub public_key: PublicKey,
     /// The last stored event.
     pub tip: ChainTip,
+    /// When and why the back office revoked it, if it did.
+    pub revoked: Option<Revocation>,
+}
+
+/// A device's revocation: its requests are refused from then on, and its
+/// events signed after `at_ms` are stored but not honoured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// From when, Unix milliseconds.
+    pub at_ms: i64,
+    /// Why, in the operator's words.
+    pub reason: String,
 }
 
 /// An order as the server keeps it: the parcel spec and the derived keys only.
@@ -55,7 +67,8 @@ pub struct ReportSource {
     pub device_id: String,
     /// Every manifest issued to it, by version.
     pub manifests: Vec<ManifestBody>,
-    /// Every event it uploaded, in sequence order (verified at ingest).
+    /// Every event it uploaded that the server honoured, in sequence order
+    /// (verified at ingest; those stored as not honoured are left out).
     pub events: Vec<SignedEvent>,
 }
 

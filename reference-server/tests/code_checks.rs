@@ -176,3 +176,37 @@ async fn concurrent_wrong_guesses_never_compare_more_codes_than_the_limit() {
         assert_eq!(spent, 3, "round {round}: the counter stops at the limit");
     }
 }
+
+/// Issue 21, point 5: the server checks only online-only parcels, and only
+/// for the device that holds the order now: a parcel whose verifier is on the
+/// device is not an oracle at the server, and a parcel given to another
+/// device is no longer checkable by the first.
+#[tokio::test]
+async fn only_online_only_parcels_issued_to_the_caller_now_are_checked() {
+    let h = Harness::new().await;
+    let mut dev = h.enroll().await;
+    let mut other = h.enroll().await;
+    let offline = h.order("OC-OFF", CodePolicy::OfflineAllowed).await;
+    let online = h.order("OC-ON", CodePolicy::OnlineOnly).await;
+    let m = h
+        .manifest(&dev.id, &[&offline.parcel_id, &online.parcel_id], 3_600_000)
+        .await;
+    let body = request(&m, &offline.parcel_id, &offline.numeric_code, [1; 16]);
+    let (s, text) = h.signed(&mut dev, "POST", "/v1/code-checks", body).await;
+    assert_eq!(s, 400, "an offline-allowed parcel is not checked: {text}");
+    assert_eq!(error_code(&text), "bad_request");
+
+    let body = request(&m, &online.parcel_id, &online.numeric_code, [2; 16]);
+    let (s, text) = h.signed(&mut dev, "POST", "/v1/code-checks", body).await;
+    assert_eq!(s, 200, "{text}");
+
+    // The order goes to the other device: the first may no longer check it.
+    let m2 = h.manifest(&other.id, &[&online.parcel_id], 3_600_000).await;
+    let body = request(&m, &online.parcel_id, &online.numeric_code, [3; 16]);
+    let (s, text) = h.signed(&mut dev, "POST", "/v1/code-checks", body).await;
+    assert_eq!(s, 404, "{text}");
+    assert_eq!(error_code(&text), "not_found");
+    let body = request(&m2, &online.parcel_id, &online.numeric_code, [4; 16]);
+    let (s, text) = h.signed(&mut other, "POST", "/v1/code-checks", body).await;
+    assert_eq!(s, 200, "the holder checks it: {text}");
+}

@@ -126,7 +126,7 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
     let r = h.upload(&mut dev, std::slice::from_ref(&wrong)).await;
     assert_eq!(
         statuses(&r),
-        vec![("rejected".into(), "bad_supervisor_proof".into())]
+        vec![("not_honoured".into(), "bad_supervisor_proof".into())]
     );
     // The right key, but the body changed after the proof was made.
     rewind(&mut dev, &r);
@@ -154,7 +154,7 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
     let r = h.upload(&mut dev, std::slice::from_ref(&tampered)).await;
     assert_eq!(
         statuses(&r),
-        vec![("rejected".into(), "bad_supervisor_proof".into())]
+        vec![("not_honoured".into(), "bad_supervisor_proof".into())]
     );
     // No proof at all on a supervisor event.
     rewind(&mut dev, &r);
@@ -162,7 +162,7 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
     let r = h.upload(&mut dev, std::slice::from_ref(&bare)).await;
     assert_eq!(
         statuses(&r),
-        vec![("rejected".into(), "supervisor_required".into())]
+        vec![("not_honoured".into(), "supervisor_required".into())]
     );
     rewind(&mut dev, &r);
     // A supervisor the server knows, but whom this device's manifest did not
@@ -193,7 +193,7 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
     let r = h.upload(&mut dev, &[foreign]).await;
     assert_eq!(
         statuses(&r),
-        vec![("rejected".into(), "supervisor_required".into())]
+        vec![("not_honoured".into(), "supervisor_required".into())]
     );
     // The session's key: accepted.
     rewind(&mut dev, &r);

@@ -119,6 +119,11 @@ fn rejected(reason: &str) -> (String, String) {
     ("rejected".into(), reason.into())
 }
 
+/// Stored as evidence, with no effect (the chain goes on past it).
+fn not_honoured(reason: &str) -> (String, String) {
+    ("not_honoured".into(), reason.into())
+}
+
 async fn online_check(
     h: &Harness,
     dev: &mut Device,
@@ -162,21 +167,21 @@ async fn wrong_proofs_at_ingest_spend_the_parcels_tries_and_lock_it() {
     let h = Harness::new().await;
     let (mut dev, m, parcel, code) = at_the_door(&h, "G-1", CodePolicy::OnlineOnly).await;
     for _ in 0..LIMIT {
-        let guess = delivered(&mut dev, &m, &parcel, wrong_code(&code), false);
+        let guess = delivered(&mut dev, &m, &parcel, wrong_code(&code), true);
         assert_eq!(
             upload(&h, &mut dev, &[guess]).await,
-            vec![rejected("bad_proof")]
+            vec![not_honoured("bad_proof")]
         );
     }
     // The lock holds on the online path: even the right code is not checked.
     let b = online_check(&h, &mut dev, &m, &parcel, &code, 1).await;
     assert_eq!(b["result"], "locked", "{b}");
     assert_eq!(b["attempts_spent"], LIMIT);
-    // And on ingest: a locked parcel accepts no delivery, even with a valid proof.
-    let right = delivered(&mut dev, &m, &parcel, &code, false);
+    // And on ingest: a locked parcel honours no delivery, even with a valid proof.
+    let right = delivered(&mut dev, &m, &parcel, &code, true);
     assert_eq!(
         upload(&h, &mut dev, &[right]).await,
-        vec![rejected("parcel_locked")]
+        vec![not_honoured("parcel_locked")]
     );
 }
 
@@ -184,11 +189,15 @@ async fn wrong_proofs_at_ingest_spend_the_parcels_tries_and_lock_it() {
 async fn resending_the_same_rejected_event_spends_no_second_try() {
     let h = Harness::new().await;
     let (mut dev, m, parcel, code) = at_the_door(&h, "G-2", CodePolicy::OnlineOnly).await;
-    let guess = delivered(&mut dev, &m, &parcel, wrong_code(&code), false);
+    let guess = delivered(&mut dev, &m, &parcel, wrong_code(&code), true);
+    assert_eq!(
+        upload(&h, &mut dev, std::slice::from_ref(&guess)).await,
+        vec![not_honoured("bad_proof")]
+    );
     for _ in 0..(LIMIT + 2) {
         assert_eq!(
             upload(&h, &mut dev, std::slice::from_ref(&guess)).await,
-            vec![rejected("bad_proof")]
+            vec![("duplicate".into(), String::new())]
         );
     }
     let spent = h
@@ -233,7 +242,7 @@ async fn every_guessing_path_together_is_bounded_by_the_manifests_limit() {
                 assert_eq!(b["result"], "locked", "{b}");
             }
         } else {
-            let guess = delivered(&mut dev, &m, &parcel, wrong, false);
+            let guess = delivered(&mut dev, &m, &parcel, wrong, true);
             match upload(&h, &mut dev, &[guess]).await[0].1.as_str() {
                 "bad_proof" => compared += 1,
                 other => assert_eq!(other, "parcel_locked"),
@@ -244,10 +253,10 @@ async fn every_guessing_path_together_is_bounded_by_the_manifests_limit() {
     // Locked on every path, the QR form and the right code included.
     let b = online_check(&h, &mut dev, &m, &parcel, &code, 99).await;
     assert_eq!(b["result"], "locked");
-    let right = delivered(&mut dev, &m, &parcel, &code, false);
+    let right = delivered(&mut dev, &m, &parcel, &code, true);
     assert_eq!(
         upload(&h, &mut dev, &[right]).await,
-        vec![rejected("parcel_locked")]
+        vec![not_honoured("parcel_locked")]
     );
     let qr = serde_json::to_vec(&json!({
         "parcel_id": parcel, "form": "qr", "nonce": "ab".repeat(16), "proof": "cd".repeat(32)
@@ -317,7 +326,7 @@ async fn delivery_of_a_withdrawn_parcel_is_refused() {
     let e = SignedEvent::seal(e.body, &dev.key).expect("seal");
     assert_eq!(
         upload(&h, &mut dev, &[e]).await,
-        vec![rejected("parcel_withdrawn")]
+        vec![not_honoured("parcel_withdrawn")]
     );
 }
 
@@ -329,7 +338,7 @@ async fn a_second_delivery_of_one_parcel_is_refused() {
     let second = delivered(&mut dev, &m, &parcel, &code, true);
     assert_eq!(
         upload(&h, &mut dev, &[first, second]).await,
-        vec![accepted(), rejected("already_delivered")]
+        vec![accepted(), not_honoured("already_delivered")]
     );
 }
 
@@ -353,7 +362,7 @@ async fn an_attempt_past_the_limit_is_refused() {
     let e = dev.seal_next(body);
     assert_eq!(
         upload(&h, &mut dev, &[e]).await,
-        vec![rejected("bad_attempt")]
+        vec![not_honoured("bad_attempt")]
     );
 }
 
@@ -373,7 +382,7 @@ async fn a_liability_against_the_table_is_refused() {
     let e = dev.seal_next(body);
     assert_eq!(
         upload(&h, &mut dev, &[e]).await,
-        vec![rejected("wrong_liability")]
+        vec![not_honoured("wrong_liability")]
     );
 }
 
@@ -397,7 +406,7 @@ async fn a_correction_of_a_delivery_is_refused() {
     let c = dev.seal_next(body);
     assert_eq!(
         upload(&h, &mut dev, &[d, c]).await,
-        vec![accepted(), rejected("bad_correction")]
+        vec![accepted(), not_honoured("bad_correction")]
     );
 }
 

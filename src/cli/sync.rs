@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
+use courier_protocol::api::RejectReason;
 
 use super::{Cli, Use, open, reader};
+use crate::storage::Reads as _;
 use crate::sync::run_once::{ManifestResult, RunError, RunOptions, run_once};
 use crate::terminal::DataDir;
 
@@ -51,6 +53,16 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
         } else {
             outln!("pending       {}", s.pending);
             outln!("rejected      {}", s.rejected);
+            outln!("not honoured  {}", s.not_honoured);
+            if s.checkpoints_refused > 0 {
+                outln!(
+                    "checkpoints   {} refused as not of this log (kept as evidence): call carrier IT",
+                    s.checkpoints_refused
+                );
+            }
+            if let Some(r) = &s.revoked {
+                outln!("REVOKED       {r}");
+            }
             outln!(
                 "last sync     {}",
                 s.last_sync_ms
@@ -93,12 +105,33 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
                     ManifestResult::None | ManifestResult::Unchanged { .. } => {}
                 }
                 outln!(
-                    "synced: {} accepted, {} duplicate, {} pending ({} requests)",
+                    "synced: {} accepted, {} duplicate, {} not honoured, {} pending ({} requests)",
                     r.upload.accepted,
                     r.upload.duplicate,
+                    r.upload.not_honoured.len(),
                     r.upload.pending,
                     r.upload.requests
                 );
+                let labels = labels(cli);
+                for n in &r.upload.not_honoured {
+                    let parcel = n
+                        .parcel_id
+                        .as_ref()
+                        .map(|p| labels.get(p).unwrap_or(p).clone())
+                        .map_or(String::new(), |l| format!(", parcel {l}"));
+                    outln!(
+                        "not honoured: seq {}{parcel}: recorded by the server without effect ({}): {}",
+                        n.seq,
+                        reason_code(n.reason),
+                        not_honoured_words(n.reason)
+                    );
+                }
+                if r.upload.checkpoints_refused > 0 {
+                    eprintln!(
+                        "the server sent {} checkpoint(s) that are not of this log: refused, kept as evidence; call carrier IT",
+                        r.upload.checkpoints_refused
+                    );
+                }
             }
             Ok(match r.manifest {
                 ManifestResult::Refused { .. } => EXIT_MANIFEST_REFUSED,
@@ -110,5 +143,49 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
             Ok(EXIT_SYNC_INCOMPLETE)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Parcel labels by parcel id (empty when the store cannot be read).
+fn labels(cli: &Cli) -> std::collections::HashMap<String, String> {
+    reader(cli)
+        .and_then(|s| Ok(s.parcels()?))
+        .map(|ps| {
+            ps.into_iter()
+                .map(|p| (p.spec.parcel_id, p.spec.label))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn reason_code(r: RejectReason) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// What a not-honoured answer means, for the person at the terminal.
+fn not_honoured_words(r: RejectReason) -> &'static str {
+    match r {
+        RejectReason::NotHolder => {
+            "the order was given to another terminal: this step moves no money; tell the supervisor"
+        }
+        RejectReason::DeviceRevoked => {
+            "this terminal was revoked by the back office: call carrier IT"
+        }
+        RejectReason::BadProof => {
+            "the server does not accept the code proof: the parcel is not paid as delivered; tell the supervisor"
+        }
+        RejectReason::ParcelLocked => {
+            "the parcel was locked at the server (too many wrong codes): tell the supervisor"
+        }
+        RejectReason::ParcelWithdrawn => {
+            "the parcel was withdrawn before this step: return it to the depot"
+        }
+        RejectReason::SupervisorRequired | RejectReason::BadSupervisorProof => {
+            "the server does not accept the supervisor's signature on this step: tell the supervisor"
+        }
+        _ => "the server's rules refuse this step: it moves no money; tell the supervisor",
     }
 }

@@ -26,6 +26,8 @@ pub enum MetaKey {
     LastCheckpoint,
     /// The platform the device was enrolled on (`test` or `production`).
     Profile,
+    /// The server's words when it last said this device is revoked.
+    Revoked,
 }
 
 impl MetaKey {
@@ -40,6 +42,7 @@ impl MetaKey {
             MetaKey::LastSyncMs => "last_sync_ms",
             MetaKey::LastCheckpoint => "last_checkpoint",
             MetaKey::Profile => "profile",
+            MetaKey::Revoked => "revoked",
         }
     }
 }

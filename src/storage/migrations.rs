@@ -98,6 +98,20 @@ CREATE TABLE supervisor_tries (
 );
 "#,
         ),
+        // 4: server checkpoints refused because they are not of this log
+        // (another device, past the head, another hash), kept as evidence.
+        M::up(
+            r#"
+CREATE TABLE refused_checkpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at_ms INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    checkpoint_json TEXT NOT NULL
+);
+CREATE TRIGGER refused_checkpoints_no_delete BEFORE DELETE ON refused_checkpoints
+BEGIN SELECT RAISE(ABORT, 'refused checkpoints are evidence'); END;
+"#,
+        ),
     ])
 }
 

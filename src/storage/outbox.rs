@@ -9,7 +9,7 @@ use courier_protocol::api::{EventStatus, RejectReason, SignedReceipt};
 use courier_protocol::envelope::{EventBody, SignedEvent};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Reads, Store, StoreError};
+use super::{MetaKey, Reads, Store, StoreError};
 
 fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { context, source }
@@ -66,6 +66,13 @@ pub struct SyncStatus {
     pub pending: u64,
     /// Events the server refused.
     pub rejected: u64,
+    /// Events the server stored but did not honour (a rule, a reassigned
+    /// order, a revocation): delivered to it, with no effect.
+    pub not_honoured: u64,
+    /// Server checkpoints refused as not of this log (kept as evidence).
+    pub checkpoints_refused: u64,
+    /// The server's words when it said this device is revoked.
+    pub revoked: Option<String>,
     /// Last successful upload or download, Unix ms.
     pub last_sync_ms: Option<i64>,
     /// The last failure, if the last try failed.
@@ -81,6 +88,7 @@ fn status_str(s: EventStatus) -> &'static str {
         EventStatus::Accepted => "accepted",
         EventStatus::Duplicate => "duplicate",
         EventStatus::Rejected => "rejected",
+        EventStatus::NotHonoured => "not_honoured",
     }
 }
 
@@ -225,6 +233,38 @@ impl Store {
         tx.commit().map_err(sql("storing the receipt"))
     }
 
+    /// Keeps a server checkpoint refused as not of this log, with why.
+    pub fn record_refused_checkpoint(
+        &self,
+        checkpoint_json: &str,
+        reason: &str,
+        received_at_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO refused_checkpoints(received_at_ms, reason, checkpoint_json)
+                 VALUES (?1, ?2, ?3)",
+                params![received_at_ms, reason, checkpoint_json],
+            )
+            .map(|_| ())
+            .map_err(sql("keeping the refused checkpoint"))
+    }
+
+    /// The refused checkpoints: `(received at, why, checkpoint JSON)`, oldest first.
+    pub fn refused_checkpoints(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT received_at_ms, reason, checkpoint_json FROM refused_checkpoints ORDER BY id",
+            )
+            .map_err(sql("reading refused checkpoints"))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(sql("reading refused checkpoints"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(sql("reading refused checkpoints"))
+    }
+
     /// Every stored receipt, oldest first.
     pub fn receipts(&self) -> Result<Vec<SignedReceipt>, StoreError> {
         let mut stmt = self
@@ -256,6 +296,18 @@ impl Store {
                 |r| r.get(0),
             )
             .map_err(sql("reading the outbox"))?;
+        let not_honoured: u64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM outbox WHERE acked_status = 'not_honoured'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql("reading the outbox"))?;
+        let checkpoints_refused: u64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM refused_checkpoints", [], |r| r.get(0))
+            .map_err(sql("reading refused checkpoints"))?;
         let receipts: u64 = self
             .conn
             .query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
@@ -263,6 +315,9 @@ impl Store {
         Ok(SyncStatus {
             pending: head.pending,
             rejected,
+            not_honoured,
+            checkpoints_refused,
+            revoked: self.meta(MetaKey::Revoked)?,
             last_sync_ms: self.last_sync_ms()?,
             last_error: head.first.as_ref().and_then(|f| f.last_error.clone()),
             next_try_ms: head.first.map(|f| f.next_try_ms),

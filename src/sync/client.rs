@@ -55,6 +55,15 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// The server's words when it refused the call because this device is
+    /// revoked (`device_revoked`).
+    pub fn revoked(&self) -> Option<&str> {
+        match self {
+            CallError::Server { code, message, .. } if code == "device_revoked" => Some(message),
+            _ => None,
+        }
+    }
+
     /// Temporary (retry with backoff) or permanent (surface to a person).
     pub fn retry(&self) -> Retry {
         match self {

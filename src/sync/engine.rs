@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use courier_protocol::api::{EventStatus, EventsResponse, RejectReason};
+use courier_protocol::checkpoint::check_own_checkpoint;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 use courier_protocol::manifest::SignedManifest;
@@ -125,6 +126,31 @@ pub struct SyncReport {
     pub duplicate: u64,
     /// Events still waiting.
     pub pending: u64,
+    /// Events the server stored without effect, with its reason (acknowledged:
+    /// the sync went on past them).
+    pub not_honoured: Vec<NotHonouredAnswer>,
+    /// Server checkpoints refused as not of this log (kept as evidence).
+    pub checkpoints_refused: u64,
+}
+
+/// One event the server recorded but did not honour.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NotHonouredAnswer {
+    /// The event's sequence number.
+    pub seq: u64,
+    /// Its parcel, if any.
+    pub parcel_id: Option<String>,
+    /// The server's reason.
+    pub reason: RejectReason,
+}
+
+/// What one verified receipt gave.
+#[derive(Debug, Default)]
+struct Taken {
+    accepted: u64,
+    duplicate: u64,
+    not_honoured: Vec<NotHonouredAnswer>,
+    checkpoint_refused: bool,
 }
 
 /// The engine for one data directory.
@@ -251,10 +277,12 @@ impl SyncEngine {
                     report.requests += 1;
                     match self.client.upload(&batch).await {
                         Ok(answer) => match self.accept_receipt(&batch, &answer) {
-                            Ok((accepted, duplicate)) => {
+                            Ok(taken) => {
                                 report.batches += 1;
-                                report.accepted += accepted;
-                                report.duplicate += duplicate;
+                                report.accepted += taken.accepted;
+                                report.duplicate += taken.duplicate;
+                                report.not_honoured.extend(taken.not_honoured);
+                                report.checkpoints_refused += u64::from(taken.checkpoint_refused);
                             }
                             Err(SyncError::Temporary { error, .. }) => {
                                 self.fail(first, last, &error)?;
@@ -309,7 +337,7 @@ impl SyncEngine {
         &mut self,
         sent: &[SignedEvent],
         answer: &EventsResponse,
-    ) -> Result<(u64, u64), SyncError> {
+    ) -> Result<Taken, SyncError> {
         let bad = |why: String| SyncError::Temporary {
             error: CallError::Decode(format!("receipt refused: {why}")),
             next_try_ms: 0,
@@ -325,8 +353,9 @@ impl SyncEngine {
             return Err(bad("it does not list every event sent".into()));
         }
         let mut acks = Vec::with_capacity(sent.len());
-        let (mut accepted, mut duplicate) = (0, 0);
+        let mut taken = Taken::default();
         let mut blocked = None;
+        let mut revoked = false;
         for (r, e) in body.results.iter().zip(sent) {
             if r.event_id != e.body.event_id || r.seq != e.body.seq || r.hash != e.hash {
                 return Err(bad(format!(
@@ -335,8 +364,26 @@ impl SyncEngine {
                 )));
             }
             match r.status {
-                EventStatus::Accepted => accepted += 1,
-                EventStatus::Duplicate => duplicate += 1,
+                EventStatus::Accepted => taken.accepted += 1,
+                EventStatus::Duplicate => taken.duplicate += 1,
+                EventStatus::NotHonoured => {
+                    // Delivered to the server, with no effect: acknowledged,
+                    // shown, and the sync goes on.
+                    let reason = r
+                        .reason
+                        .ok_or_else(|| bad("not honoured without reason".into()))?;
+                    revoked |= reason == RejectReason::DeviceRevoked;
+                    warn!(
+                        seq = r.seq,
+                        ?reason,
+                        "the server recorded an event but did not honour it"
+                    );
+                    taken.not_honoured.push(NotHonouredAnswer {
+                        seq: r.seq,
+                        parcel_id: e.body.parcel_id.clone(),
+                        reason,
+                    });
+                }
                 EventStatus::Rejected => {
                     let reason = r
                         .reason
@@ -360,26 +407,71 @@ impl SyncEngine {
         self.store
             .store_receipt(&answer.receipt, &acks, self.now_ms())?;
         self.store.raise_clock_floor(server_time)?;
+        if revoked {
+            self.note_revoked(
+                "the server recorded events signed after this device's revocation without effect",
+            )?;
+        }
         // The server's signed head of this log: a third party holding it can
-        // tell a cut or rewritten log (`events verify --checkpoint`).
+        // tell a cut or rewritten log (`events verify --checkpoint`). Only a
+        // checkpoint of this very log is kept as such; any other is evidence.
         if let Some(cp) = &answer.checkpoint
             && cp.verify(&self.server_key).is_ok()
             && let Ok(json) = serde_json::to_string(cp)
         {
-            self.store.set_meta(MetaKey::LastCheckpoint, &json)?;
+            let head = self.store.chain_tip()?.seq;
+            let at = if cp.body.seq == 0 {
+                None
+            } else {
+                self.store
+                    .events(cp.body.seq, 1)?
+                    .into_iter()
+                    .find(|e| e.body.seq == cp.body.seq)
+                    .map(|e| e.hash)
+            };
+            match check_own_checkpoint(&cp.body, &self.device_id, head, at.as_deref()) {
+                Ok(()) => self.store.set_meta(MetaKey::LastCheckpoint, &json)?,
+                Err(refusal) => {
+                    warn!(%refusal, "server checkpoint refused and kept as evidence: call carrier IT");
+                    self.store.record_refused_checkpoint(
+                        &json,
+                        &refusal.to_string(),
+                        self.now_ms(),
+                    )?;
+                    taken.checkpoint_refused = true;
+                }
+            }
         }
-        info!(events = sent.len(), accepted, duplicate, "receipt stored");
+        info!(
+            events = sent.len(),
+            accepted = taken.accepted,
+            duplicate = taken.duplicate,
+            not_honoured = taken.not_honoured.len(),
+            "receipt stored"
+        );
         if let Some((seq, reason)) = blocked {
             return Err(SyncError::Blocked { seq, reason });
         }
-        Ok((accepted, duplicate))
+        Ok(taken)
+    }
+
+    /// Keeps the server's word that this device is revoked (status, diagnose).
+    fn note_revoked(&self, words: &str) -> Result<(), SyncError> {
+        self.store.set_meta(MetaKey::Revoked, words)?;
+        Ok(())
     }
 
     /// Downloads the latest manifest and verifies its signature with the pinned
     /// key. The caller hands it to `Terminal::load_manifest`, which also checks
     /// device, expiry and rollback and keeps the current one on refusal.
     pub async fn pull_manifest(&mut self) -> Result<Option<SignedManifest>, SyncError> {
-        let answer = self.client.manifest().await.map_err(|e| match e.retry() {
+        let answer = self.client.manifest().await;
+        if let Err(e) = &answer
+            && let Some(words) = e.revoked()
+        {
+            self.note_revoked(words)?;
+        }
+        let answer = answer.map_err(|e| match e.retry() {
             Retry::Temporary => SyncError::Temporary {
                 error: e,
                 next_try_ms: self.now_ms(),

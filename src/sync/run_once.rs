@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use courier_protocol::manifest::SignedManifest;
 
 use super::backoff::Backoff;
-use super::engine::{SyncConfig, SyncEngine, SyncError, SyncReport};
+use super::engine::{NotHonouredAnswer, SyncConfig, SyncEngine, SyncError, SyncReport};
 use super::tls_trust::TlsTrust;
 use crate::storage::Reads;
 use crate::terminal::{DataDir, Terminal, TerminalError};
@@ -75,6 +75,10 @@ pub struct UploadFigures {
     pub duplicate: u64,
     /// Events still waiting.
     pub pending: u64,
+    /// Events the server recorded without effect, with its reason.
+    pub not_honoured: Vec<NotHonouredAnswer>,
+    /// Server checkpoints refused as not of this log.
+    pub checkpoints_refused: u64,
 }
 
 impl UploadFigures {
@@ -83,6 +87,8 @@ impl UploadFigures {
         self.accepted += r.accepted;
         self.duplicate += r.duplicate;
         self.pending = r.pending;
+        self.not_honoured.extend(r.not_honoured.iter().cloned());
+        self.checkpoints_refused += r.checkpoints_refused;
     }
 }
 

@@ -75,4 +75,18 @@ pub(super) fn apply_status(
     if g.get_rejected() != rejected {
         g.set_rejected(rejected);
     }
+    let not_honoured = sync.map_or(0, |s| i32::try_from(s.not_honoured).unwrap_or(i32::MAX));
+    if g.get_not_honoured() != not_honoured {
+        g.set_not_honoured(not_honoured);
+    }
+    let revoked = sync.is_some_and(|s| s.revoked.is_some());
+    if g.get_revoked() != revoked {
+        g.set_revoked(revoked);
+    }
+    let refused = sync.map_or(0, |s| {
+        i32::try_from(s.checkpoints_refused).unwrap_or(i32::MAX)
+    });
+    if g.get_checkpoints_refused() != refused {
+        g.set_checkpoints_refused(refused);
+    }
 }

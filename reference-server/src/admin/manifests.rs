@@ -1,11 +1,13 @@
 //! A device's manifests: built from its orders and its depot's supervisors,
-//! signed, stored.
+//! signed, stored. An order is issued to one device at a time: issuing it
+//! here takes it from its holder, and the previous holder's next manifest
+//! lists it as withdrawn.
 
 use courier_protocol::api::IssueManifestRequest;
 use courier_protocol::manifest::{MANIFEST_SCHEMA, ManifestBody, ManifestSettings, SignedManifest};
 use ring::signature::Ed25519KeyPair;
 
-use crate::error::{Invalid, NotFound, ServerError};
+use crate::error::{Invalid, NotFound, ServerError, StorageError};
 use crate::records::NewManifest;
 use crate::storage::Storage;
 
@@ -51,9 +53,12 @@ async fn issue(
     if db.device(&req.device_id).await?.is_none() {
         return Err(NotFound::Device(req.device_id.clone()).into());
     }
+    let latest = db.latest_manifest(&req.device_id).await?;
+    let mut withdrawn_ids = req.withdrawn.clone();
+    withdrawn_ids.extend(given_away(db, req, latest.as_ref()).await?);
     let mut parcels = Vec::new();
     let all = req.parcel_ids.iter().map(|p| (p, false));
-    let withdrawn = req.withdrawn.iter().map(|p| (p, true));
+    let withdrawn = withdrawn_ids.iter().map(|p| (p, true));
     for (i, (pid, is_withdrawn)) in all.chain(withdrawn).enumerate() {
         let order = db
             .order(pid)
@@ -64,10 +69,7 @@ async fn issue(
         spec.withdrawn = is_withdrawn;
         parcels.push(spec);
     }
-    let version = db
-        .latest_manifest(&req.device_id)
-        .await?
-        .map_or(1, |(v, _)| v + 1);
+    let version = latest.as_ref().map_or(1, |(v, _)| v + 1);
     // A device gets no PIN verifier, and the badge's only where the depot
     // allows the badge as an offline factor.
     let offline_badge = db.depot_offline_badge(&req.depot).await?;
@@ -97,7 +99,7 @@ async fn issue(
     let ids: Vec<String> = req
         .parcel_ids
         .iter()
-        .chain(&req.withdrawn)
+        .chain(&withdrawn_ids)
         .cloned()
         .collect();
     db.add_manifest(&NewManifest {
@@ -105,9 +107,35 @@ async fn issue(
         version,
         signed_json: &json,
         parcel_ids: &ids,
-        withdrawn: &req.withdrawn,
+        withdrawn: &withdrawn_ids,
         depot: &req.depot,
     })
     .await?;
     Ok(signed)
+}
+
+/// One holder per order: the parcels the device's latest manifest gave it
+/// that are issued to another device now, and that this manifest neither
+/// gives nor withdraws. The server withdraws them itself.
+async fn given_away(
+    db: &dyn Storage,
+    req: &IssueManifestRequest,
+    latest: Option<&(u64, String)>,
+) -> Result<Vec<String>, ServerError> {
+    let Some((_, json)) = latest else {
+        return Ok(Vec::new());
+    };
+    let previous: SignedManifest =
+        serde_json::from_str(json).map_err(|e| StorageError::corrupt("manifest", e))?;
+    let mut out = Vec::new();
+    for p in previous.body.parcels.iter().filter(|p| !p.withdrawn) {
+        let id = &p.parcel_id;
+        if req.parcel_ids.contains(id) || req.withdrawn.contains(id) {
+            continue;
+        }
+        if db.holder(id).await?.is_some_and(|h| h != req.device_id) {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
 }

@@ -552,11 +552,12 @@ async fn sync_day(sh: Arc<Shared>, mut dev: SimDevice) -> anyhow::Result<SimDevi
                     EventStatus::Duplicate => {
                         sh.stats.duplicates.fetch_add(1, Ordering::Relaxed);
                     }
-                    EventStatus::Rejected => {
+                    EventStatus::Rejected | EventStatus::NotHonoured => {
                         bail!(
-                            "device {}: event {} rejected: {:?}",
+                            "device {}: event {} {:?}: {:?}",
                             dev.index,
                             r.seq,
+                            r.status,
                             r.reason
                         )
                     }

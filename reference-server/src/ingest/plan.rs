@@ -4,24 +4,34 @@
 //! wire form (UUIDv7 id, lower-case hex), else `malformed`; a known event id
 //! with the same hash is a `duplicate` (acknowledged, not stored again) and
 //! with another hash a `conflict`; otherwise the body must name the signing
-//! device, verify strictly with its key, extend its chain by exactly one
-//! (`seq`, `prev_hash`) and concern a parcel issued to it. Then the shared
-//! doorstep rules ([`courier_protocol::rules`]) replay the event on the
-//! device's view of that parcel, and a `delivered` outcome must carry a code
-//! proof that verifies with the order's `K`. A wrong proof spends one of the
-//! parcel's tries, the very counter the online check uses; a locked parcel
-//! compares no proof at all. A supervisor event must carry the supervisor's
-//! proof: made with the key of a session the server opened at sign-in for
-//! this device and supervisor, not revoked, whose window holds the event's
-//! signed time; or, where the depot allows the badge offline, with the
-//! badge's key, and then the event is flagged for review. A proof made with a
-//! key a re-issue or revocation retired is not honoured
-//! (`supervisor_revoked`); a bad proof is counted on the supervisor's
-//! counter, which locks the credential at its limit and raises an alert.
-//! The device's day (its last close, a reopening) decides corrections and
-//! late deliveries through the shared rules, and a day close is checked
-//! against the events held and flagged when it differs. The first rejection stops the batch: every
-//! later event depends on it and is answered `not_processed`.
+//! device, verify strictly with its key and extend its chain by exactly one
+//! (`seq`, `prev_hash`); the first event that fails one of these is
+//! `rejected` and stops the batch (every later event depends on it and is
+//! answered `not_processed`).
+//!
+//! Every authentic, well-chained event is then stored, so a device's log never
+//! stops at the server; a rule decides its effect. It is `not_honoured` (stored
+//! as evidence, no ledger or money change, an alert for the back office) when
+//! the device was revoked before signing it, a supervisor check fails, the
+//! parcel was never issued to the device, the order is issued to another
+//! device now and the event settles it (outcome, correction, fee change), the
+//! shared doorstep rules ([`courier_protocol::rules`]) refuse it on the
+//! device's view of the parcel, or a delivery's code proof does not verify
+//! with the order's `K` (a wrong proof spends one of the parcel's tries, the
+//! very counter the online check uses). A delivery decided on the device's own
+//! counter while the server's counter was locked by other tries is compared
+//! within a grace of one more limit of tries in all, and when right it is
+//! honoured and flagged. A day close is checked against the events held and
+//! flagged when it differs.
+//!
+//! A supervisor's proof is honoured when made with the key of a session the
+//! server opened at sign-in for this device and supervisor (not revoked, its
+//! window holding the event's signed time) or, where the depot allows the
+//! badge offline, with the badge's key (then the event is flagged for review);
+//! a key a re-issue or revocation retired is `supervisor_revoked`; a bad proof
+//! is counted on the supervisor's counter, which locks the credential at its
+//! limit and raises an alert. The device's day (its last close, a reopening)
+//! decides corrections and late deliveries through the shared rules.
 //!
 //! An event whose device and sequence number are stored with another hash is
 //! a fork of the chain (a cloned device, a restored backup): it is rejected as
@@ -38,15 +48,17 @@ use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::request_signing::MAX_SKEW_MS;
+use courier_protocol::rules::refusal::Refusal;
 use courier_protocol::rules::{
     CounterEffect, DayBook, DayStatus, ParcelLedger, RuleViolation, SupervisorViolation as SV,
     check_day_close,
 };
 use courier_protocol::supervisor::verify_supervisor_proof;
-use courier_protocol::vocabulary::{EntryMode, EventKind, SupervisorFactor};
+use courier_protocol::vocabulary::{CheckMode, CodePolicy, EntryMode, EventKind, SupervisorFactor};
 
 use crate::batch::{
-    BatchContext, BatchWrites, IngestOutcome, NewAlert, NewDayCloseFlag, NewEvent, Uploaded,
+    BatchContext, BatchWrites, IngestOutcome, NewAlert, NewDayCloseFlag, NewEvent, NewNotHonoured,
+    Uploaded,
 };
 use crate::error::{ServerError, StorageError};
 use crate::records::signed_time_ms;
@@ -64,9 +76,12 @@ pub fn plan(
         proof_failures: Vec::new(),
         alerts: Vec::new(),
         day_close_flags: Vec::new(),
+        not_honoured: Vec::new(),
         supervisor_failures: Vec::new(),
         tip: ctx.device.tip.clone(),
     };
+    // The device's day, from its honoured events (a not-honoured reopening
+    // reopens nothing).
     let mut day = DayStatus::of(ctx.held_events.iter().map(|e| &e.body));
     let mut results = Vec::with_capacity(events.len());
     let mut stopped = false;
@@ -86,38 +101,24 @@ pub fn plan(
         };
         let (status, reason) = match (verdict, item) {
             (Ok(Accept::New(ledger)), Uploaded::Event(event)) => {
-                let order_ref = ledger
-                    .as_ref()
-                    .and_then(|(p, _)| ctx.orders.get(p))
-                    .map(|o| o.spec.order_ref.clone());
                 if let Some((parcel_id, ledger)) = ledger {
                     ctx.ledgers.insert(parcel_id.clone(), ledger.clone());
                     writes.ledgers.insert(parcel_id, ledger);
                 }
-                ctx.known.insert(
-                    event.body.event_id.clone(),
-                    (
-                        ctx.device.device_id.clone(),
-                        event.body.seq,
-                        event.hash.clone(),
-                    ),
-                );
-                ctx.at_seq.insert(event.body.seq, event.hash.clone());
+                store(&mut ctx, &mut writes, event)?;
                 day.push(&event.body);
-                writes.events.push(NewEvent {
-                    json: serde_json::to_string(event.as_ref()).map_err(corrupt)?,
-                    signed_at_ms: signed_time_ms(event),
-                    order_ref,
-                    depot: ctx.depot.clone(),
-                    event: event.as_ref().clone(),
-                });
-                writes.tip = ChainTip {
-                    seq: event.body.seq,
-                    hash: event.hash.clone(),
-                };
                 (EventStatus::Accepted, None)
             }
-            (Ok(Accept::New(_)), Uploaded::Malformed { .. }) => {
+            (Ok(Accept::NotHonoured(reason)), Uploaded::Event(event)) => {
+                store(&mut ctx, &mut writes, event)?;
+                writes.not_honoured.push(NewNotHonoured {
+                    event_id: event.body.event_id.clone(),
+                    seq: event.body.seq,
+                    reason,
+                });
+                (EventStatus::NotHonoured, Some(reason))
+            }
+            (Ok(Accept::New(_) | Accept::NotHonoured(_)), Uploaded::Malformed { .. }) => {
                 (EventStatus::Rejected, Some(RejectReason::Malformed))
             }
             (Ok(Accept::Duplicate), _) => (EventStatus::Duplicate, None),
@@ -141,6 +142,42 @@ pub fn plan(
     Ok((outcome, writes))
 }
 
+/// Stores an authentic, well-chained event (honoured or not): the chain
+/// goes on after it.
+fn store(
+    ctx: &mut BatchContext,
+    writes: &mut BatchWrites,
+    event: &SignedEvent,
+) -> Result<(), ServerError> {
+    let order_ref = event
+        .body
+        .parcel_id
+        .as_ref()
+        .and_then(|p| ctx.orders.get(p))
+        .map(|o| o.spec.order_ref.clone());
+    ctx.known.insert(
+        event.body.event_id.clone(),
+        (
+            ctx.device.device_id.clone(),
+            event.body.seq,
+            event.hash.clone(),
+        ),
+    );
+    ctx.at_seq.insert(event.body.seq, event.hash.clone());
+    writes.events.push(NewEvent {
+        json: serde_json::to_string(event).map_err(corrupt)?,
+        signed_at_ms: signed_time_ms(event),
+        order_ref,
+        depot: ctx.depot.clone(),
+        event: event.clone(),
+    });
+    writes.tip = ChainTip {
+        seq: event.body.seq,
+        hash: event.hash.clone(),
+    };
+    Ok(())
+}
+
 fn corrupt(e: serde_json::Error) -> ServerError {
     StorageError::corrupt("event JSON", e).into()
 }
@@ -148,6 +185,8 @@ fn corrupt(e: serde_json::Error) -> ServerError {
 enum Accept {
     /// Store it, with the parcel's new ledger if it concerns a parcel.
     New(Option<(String, ParcelLedger)>),
+    /// Store it as evidence, with no effect, for this reason.
+    NotHonoured(RejectReason),
     /// Already stored.
     Duplicate,
 }
@@ -202,20 +241,33 @@ fn check_one(
     if event.body.prev_hash != tip.hash {
         return Ok(Err(RejectReason::ChainBroken));
     }
-    let review = match check_supervisor(ctx, writes, event) {
-        Ok(review) => review,
-        Err(violation) => {
-            tracing::info!(device_id = %device_id, seq = event.body.seq, %violation, "supervisor proof not honoured");
-            return Ok(Err(violation.reject_reason()));
+    if let Some(revoked) = &ctx.device.revoked {
+        if signed_time_ms(event) > revoked.at_ms {
+            return Ok(not_honoured(
+                writes,
+                event,
+                RejectReason::DeviceRevoked,
+                "the device was revoked before it signed it",
+            ));
         }
-    };
-    let verdict = check_effect(ctx, writes, day, event)?;
-    if review && matches!(verdict, Ok(Accept::New(_))) {
         writes.alerts.push(NewAlert {
+            kind: "received_after_revocation",
+            detail: format!(
+                "seq {} ({:?}) was signed at {} ms, before the device's revocation at {} ms ({}), and received after it: recorded, check it",
+                event.body.seq,
+                event.body.kind,
+                signed_time_ms(event),
+                revoked.at_ms,
+                revoked.reason
+            ),
+        });
+    }
+    match check_supervisor(ctx, writes, event) {
+        Ok(false) => {}
+        Ok(true) => writes.alerts.push(NewAlert {
             kind: "supervisor_offline_review",
             detail: format!(
-                "event {} (seq {}, {:?}) carries an offline badge proof of supervisor {}: review it",
-                event.body.event_id,
+                "seq {} ({:?}) carries an offline badge proof of supervisor {}: review it",
                 event.body.seq,
                 event.body.kind,
                 event
@@ -224,20 +276,17 @@ fn check_one(
                     .as_ref()
                     .map_or("", |s| s.supervisor_id.as_str())
             ),
-        });
+        }),
+        Err(violation) => {
+            tracing::info!(device_id = %device_id, seq = event.body.seq, %violation, "supervisor proof not honoured");
+            return Ok(not_honoured(
+                writes,
+                event,
+                violation.reject_reason(),
+                &violation.to_string(),
+            ));
+        }
     }
-    Ok(verdict)
-}
-
-/// The event's effect once it is authentic, well chained and its supervisor
-/// proof (if any) honoured: the shared rules on the parcel and the day.
-fn check_effect(
-    ctx: &mut BatchContext,
-    writes: &mut BatchWrites,
-    day: &DayStatus,
-    event: &SignedEvent,
-) -> Result<Verdict, ServerError> {
-    let device_id = ctx.device.device_id.clone();
     if event.body.kind == EventKind::DayClosed {
         check_day_close_held(ctx, writes, event);
     }
@@ -259,8 +308,21 @@ fn check_effect(
         );
     };
     let (true, Some(order)) = (ctx.issued.contains(parcel_id), ctx.orders.get(parcel_id)) else {
-        return Ok(Err(RejectReason::UnknownParcel));
+        return Ok(not_honoured(
+            writes,
+            event,
+            RejectReason::UnknownParcel,
+            "the parcel was never issued to the device",
+        ));
     };
+    if settles(event.body.kind)
+        && let Some(holder) = ctx.holders.get(parcel_id)
+        && *holder != device_id
+    {
+        let why = format!("the order is issued to device {holder} now");
+        return Ok(not_honoured(writes, event, RejectReason::NotHolder, &why));
+    }
+    let order = order.clone();
     let mut spec = order.spec.clone();
     spec.attempt_limit = order.attempt_limit;
     let version = event.body.manifest_version.unwrap_or(u64::MAX);
@@ -269,6 +331,7 @@ fn check_effect(
         .get(parcel_id)
         .is_some_and(|vs| vs.iter().any(|v| *v <= version));
     let ledger = ctx.ledgers.get(parcel_id).cloned().unwrap_or_default();
+    let mut locked_delivery = false;
     let (next, effect) = match ledger.apply(
         &spec,
         withdrawn,
@@ -278,8 +341,40 @@ fn check_effect(
     ) {
         Ok(x) => x,
         Err(violation) => {
-            tracing::info!(device_id = %device_id, parcel_id, %violation, "event refused by the shared rules");
-            return Ok(Err(violation.reject_reason()));
+            // A delivery checked offline on the device's own counter, on a
+            // parcel whose manifest let it (the verifier is on the device)
+            // and whose server counter was locked meanwhile by other tries
+            // (another device's): its proof is still compared, within a
+            // grace of one more limit of tries in all, and if right it is
+            // recorded and flagged, not refused.
+            let offline = spec.policy == CodePolicy::OfflineAllowed
+                && event
+                    .body
+                    .verification
+                    .as_ref()
+                    .is_some_and(|v| v.check == CheckMode::Offline);
+            match (
+                &violation,
+                ledger.apply(&spec, withdrawn, 0, &event.body, day),
+            ) {
+                (RuleViolation::Refused(Refusal::Locked { .. }), Ok(x))
+                    if offline
+                        && x.1 == CounterEffect::NeedsProof
+                        && order.attempts_spent < order.attempt_limit.saturating_mul(2) =>
+                {
+                    locked_delivery = true;
+                    x
+                }
+                _ => {
+                    tracing::info!(device_id = %device_id, parcel_id, %violation, "event not honoured by the shared rules");
+                    return Ok(not_honoured(
+                        writes,
+                        event,
+                        violation.reject_reason(),
+                        &violation.to_string(),
+                    ));
+                }
+            }
         }
     };
     match effect {
@@ -305,11 +400,62 @@ fn check_effect(
                         .push((event.hash.clone(), parcel_id.to_owned()));
                     set_attempts(ctx, writes, parcel_id, spent);
                 }
-                return Ok(Err(RejectReason::BadProof));
+                return Ok(not_honoured(
+                    writes,
+                    event,
+                    RejectReason::BadProof,
+                    "the code proof does not verify",
+                ));
+            }
+            if locked_delivery {
+                writes.alerts.push(NewAlert {
+                    kind: "delivered_while_locked",
+                    detail: format!(
+                        "parcel {parcel_id}: seq {} is a delivery with a right code proof, decided on the device's own counter, while the server's counter was locked ({} of {} tries spent): recorded, check it",
+                        event.body.seq, order.attempts_spent, order.attempt_limit
+                    ),
+                });
             }
         }
     }
     Ok(Ok(Accept::New(Some((parcel_id.to_owned(), next)))))
+}
+
+/// Kinds that settle an order (who is paid, who pays): only the device
+/// holding the order now may record them with effect.
+fn settles(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Outcome | EventKind::Correction | EventKind::FeeChanged
+    )
+}
+
+/// An authentic, well-chained event the server stores as evidence without
+/// effect, with an alert for the back office.
+fn not_honoured(
+    writes: &mut BatchWrites,
+    event: &SignedEvent,
+    reason: RejectReason,
+    why: &str,
+) -> Verdict {
+    writes.alerts.push(NewAlert {
+        kind: "not_honoured",
+        detail: format!(
+            "seq {} ({:?}, parcel {}) recorded, not honoured: {}: {why}",
+            event.body.seq,
+            event.body.kind,
+            event.body.parcel_id.as_deref().unwrap_or("none"),
+            reason_code(reason)
+        ),
+    });
+    Ok(Accept::NotHonoured(reason))
+}
+
+fn reason_code(reason: RejectReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A supervisor event must name a supervisor the manifest it was recorded
@@ -446,7 +592,18 @@ fn check_day_close_held(ctx: &BatchContext, writes: &mut BatchWrites, event: &Si
         .held_events
         .iter()
         .cloned()
-        .chain(writes.events.iter().map(|e| e.event.clone()))
+        .chain(
+            writes
+                .events
+                .iter()
+                .filter(|e| {
+                    !writes
+                        .not_honoured
+                        .iter()
+                        .any(|n| n.event_id == e.event.body.event_id)
+                })
+                .map(|e| e.event.clone()),
+        )
         .collect();
     let in_force = event.body.manifest_version;
     // The parcels the device holds after accepting its manifests in order:
@@ -545,11 +702,13 @@ mod tests {
                         seq: 0,
                         hash: GENESIS_PREV_HASH.into(),
                     },
+                    revoked: None,
                 },
                 known: HashMap::new(),
                 at_seq: HashMap::new(),
                 issued: HashSet::new(),
                 orders: HashMap::new(),
+                holders: HashMap::new(),
                 withdrawals: HashMap::new(),
                 ledgers: HashMap::new(),
                 proof_failures: HashSet::new(),
@@ -677,7 +836,10 @@ mod tests {
             reasons(&outcome),
             vec![Some(RejectReason::BadSupervisorProof)]
         );
-        assert!(writes.events.is_empty());
+        assert_eq!(outcome.results[0].status, EventStatus::NotHonoured);
+        assert_eq!(writes.events.len(), 1, "stored as evidence");
+        assert_eq!(writes.not_honoured.len(), 1);
+        assert!(writes.alerts.iter().any(|a| a.kind == "not_honoured"));
         assert_eq!(
             writes.supervisor_failures.len(),
             1,

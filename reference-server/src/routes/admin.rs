@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
 use courier_protocol::api::{
     CreateOrderRequest, CreateSupervisorRequest, DayCloseFlagsResponse, DeviceEventsResponse,
-    ErrorCode, IssueManifestRequest,
+    ErrorCode, IssueManifestRequest, RevokeDeviceRequest,
 };
 use courier_protocol::supervisor_session::{DepotSettingsRequest, RevokeSupervisorRequest};
 use serde::{Deserialize, Serialize};
@@ -95,6 +95,22 @@ pub async fn admin_depot(
         .await
         .map_err(|e| ApiError::from_server(&state, e))?;
     ok(req)
+}
+
+/// `POST /v1/admin/devices/{device_id}/revoke`: revokes a device.
+pub async fn admin_revoke_device(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    Path(device_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let req: RevokeDeviceRequest = parse(&state, &body)?;
+    let answer = admin::revoke_device(state.store(), &device_id, &req, state.now_ms())
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(answer)
 }
 
 /// `POST /v1/admin/supervisors`: creates or re-issues a depot supervisor.

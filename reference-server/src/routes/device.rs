@@ -110,6 +110,24 @@ pub(super) async fn authenticate(
     Ok(device)
 }
 
+/// Refuses a revoked device's request (every request but its uploads, which
+/// are kept: events it signed before the revocation are recorded and flagged,
+/// those after it recorded but not honoured).
+fn refuse_revoked(state: &AppState, device: &DeviceRow) -> Result<(), ApiError> {
+    let Some(r) = &device.revoked else {
+        return Ok(());
+    };
+    Err(ApiError::new(
+        state,
+        StatusCode::FORBIDDEN,
+        ErrorCode::DeviceRevoked,
+        format!(
+            "this device was revoked at {} (Unix ms): {}; its events are still kept: call carrier IT",
+            r.at_ms, r.reason
+        ),
+    ))
+}
+
 /// `POST /v1/enroll`: enrolls a device with a one-time token.
 pub async fn enroll(
     State(state): State<Arc<AppState>>,
@@ -195,6 +213,7 @@ pub async fn manifest(
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, false).await?;
     let device = authenticate(&state, &headers, &method, &uri, b"").await?;
+    refuse_revoked(&state, &device)?;
     let latest = state
         .store()
         .latest_manifest(&device.device_id)
@@ -299,6 +318,7 @@ pub async fn code_check(
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, false).await?;
     let device = authenticate(&state, &headers, &method, &uri, &body).await?;
+    refuse_revoked(&state, &device)?;
     let req: CodeCheckRequest = parse(&state, &body)?;
     let check = CodeCheck::parse(req).map_err(|e| {
         ApiError::new(
@@ -312,21 +332,34 @@ pub async fn code_check(
     let verdict = check_code(state.store(), &device.device_id, &check, now)
         .await
         .map_err(|e| ApiError::from_server(&state, e))?;
-    let Verdict::Checked {
-        result,
-        attempts_spent,
-        attempt_limit,
-    } = verdict
-    else {
-        return Err(ApiError::new(
-            &state,
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            format!(
-                "parcel {} is not in a manifest of this device",
-                check.parcel_id
-            ),
-        ));
+    let (result, attempts_spent, attempt_limit) = match verdict {
+        Verdict::Checked {
+            result,
+            attempts_spent,
+            attempt_limit,
+        } => (result, attempts_spent, attempt_limit),
+        Verdict::NotIssued => {
+            return Err(ApiError::new(
+                &state,
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                format!(
+                    "parcel {} is not issued to this device now",
+                    check.parcel_id
+                ),
+            ));
+        }
+        Verdict::NotOnlineOnly => {
+            return Err(ApiError::new(
+                &state,
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                format!(
+                    "parcel {} is checked on the device (offline allowed); the server checks online-only parcels only",
+                    check.parcel_id
+                ),
+            ));
+        }
     };
     let body = CodeCheckBody {
         schema: CODE_CHECK_SCHEMA.into(),
@@ -359,6 +392,7 @@ pub async fn checkpoint(
 ) -> ApiResult {
     let after = pre_fault(&state, &kill, false).await?;
     let device = authenticate(&state, &headers, &method, &uri, b"").await?;
+    refuse_revoked(&state, &device)?;
     let answer = signed_checkpoint(&state, &device.device_id).await?;
     if after == Some(Fault::LoseAnswer) {
         return hang_up(&kill).await;

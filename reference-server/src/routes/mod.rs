@@ -53,6 +53,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/admin/devices/{device_id}/events",
             get(admin::admin_device_events),
         )
+        .route(
+            "/v1/admin/devices/{device_id}/revoke",
+            post(admin::admin_revoke_device),
+        )
         .route("/v1/admin/alerts", get(admin::admin_alerts))
         .route("/v1/admin/reports/day", get(admin::admin_day_report))
         .route(

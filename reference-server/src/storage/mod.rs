@@ -19,7 +19,7 @@ use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 
-pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource};
+pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
 pub use supervisors::SupervisorStorage;
 pub use transaction::{BatchTransaction, CodeCheckTransaction};
 
@@ -91,6 +91,17 @@ pub trait Storage: SupervisorStorage + Send + Sync {
     /// Stores a signed manifest, the parcels it gives the device and those it
     /// withdraws; `depot` is where the device works from now on.
     async fn add_manifest(&self, manifest: &NewManifest<'_>) -> Result<(), ServerError>;
+
+    /// The device an order is issued to now (one at a time), if any.
+    async fn holder(&self, parcel_id: &str) -> Result<Option<String>, ServerError>;
+
+    /// Revokes a device from `revocation.at_ms` on (a later call replaces
+    /// the time and reason); `false` when no such device is enrolled.
+    async fn revoke_device(
+        &self,
+        device_id: &str,
+        revocation: &Revocation,
+    ) -> Result<bool, ServerError>;
 
     /// Every stored event of a device, in chain order.
     async fn device_events(&self, device_id: &str) -> Result<Vec<SignedEvent>, ServerError>;

@@ -9,7 +9,7 @@ use courier_protocol::manifest::{ManifestBody, SignedManifest};
 use courier_protocol::vocabulary::SupervisorFactor;
 
 use crate::error::StorageError;
-use crate::records::{DeviceRow, OrderRow, ReportSource};
+use crate::records::{DeviceRow, OrderRow, ReportSource, Revocation};
 
 /// A device from its stored columns.
 pub(crate) fn device_row(
@@ -17,8 +17,13 @@ pub(crate) fn device_row(
     public_key: &str,
     last_seq: i64,
     last_hash: String,
+    revoked: (Option<i64>, Option<String>),
 ) -> Result<DeviceRow, StorageError> {
     Ok(DeviceRow {
+        revoked: revoked.0.map(|at_ms| Revocation {
+            at_ms,
+            reason: revoked.1.unwrap_or_default(),
+        }),
         public_key: PublicKey::from_hex(public_key)
             .map_err(|e| StorageError::corrupt(format!("key of device {device_id}"), e))?,
         device_id,
@@ -72,6 +77,14 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(
 /// A value to store as JSON.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T, what: &str) -> Result<String, StorageError> {
     serde_json::to_string(value).map_err(|e| StorageError::corrupt(what, e))
+}
+
+/// A reason code as stored (its wire name, e.g. `not_holder`).
+pub(crate) fn reason_code(reason: courier_protocol::api::RejectReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A day-close flag from its stored columns.

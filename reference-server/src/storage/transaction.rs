@@ -82,8 +82,9 @@ pub trait BatchTransaction: Send {
 /// [`CodeCheckTransaction::commit`], it rolls back.
 #[async_trait]
 pub trait CodeCheckTransaction: Send {
-    /// Whether a parcel was ever in a manifest issued to the device.
-    async fn parcel_issued_to(
+    /// Whether the parcel is issued to the device now (it is the order's
+    /// one holder).
+    async fn parcel_held_by(
         &mut self,
         device_id: &str,
         parcel_id: &str,

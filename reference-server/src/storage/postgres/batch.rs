@@ -61,18 +61,22 @@ pub(super) async fn load_context(
     }
     let mut issued = HashSet::new();
     let mut orders = HashMap::new();
+    let mut holders = HashMap::new();
     let mut withdrawals: HashMap<String, Vec<u64>> = HashMap::new();
     let mut ledgers = HashMap::new();
     if !keys.parcel_ids.is_empty() {
         let p = &keys.parcel_ids;
         let stmt = tx
             .prepare_cached(
-                "SELECT parcel_id, spec_json, numeric_key, qr_key, attempts_spent, attempt_limit
+                "SELECT parcel_id, spec_json, numeric_key, qr_key, attempts_spent, attempt_limit, holder
                  FROM orders WHERE parcel_id = ANY($1) ORDER BY parcel_id FOR UPDATE",
             )
             .await
             .map_err(pg_err)?;
         for r in tx.query(&stmt, &[p]).await.map_err(pg_err)? {
+            if let Some(h) = r.get::<_, Option<String>>(6) {
+                holders.insert(r.get::<_, String>(0), h);
+            }
             orders.insert(r.get::<_, String>(0), order_from(&r)?);
         }
         let stmt = tx
@@ -132,7 +136,7 @@ pub(super) async fn load_context(
     let supervisors = super::supervisors::load(tx, keys).await?;
     let held_events = if keys.needs_held_events() {
         let stmt = tx
-            .prepare_cached("SELECT signed_json FROM events WHERE device_id = $1 ORDER BY seq")
+            .prepare_cached("SELECT signed_json FROM events WHERE device_id = $1 AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = events.event_id) ORDER BY seq")
             .await
             .map_err(pg_err)?;
         tx.query(&stmt, &[&device.device_id])
@@ -171,6 +175,7 @@ pub(super) async fn load_context(
         at_seq,
         issued,
         orders,
+        holders,
         withdrawals,
         ledgers,
         proof_failures,
@@ -281,6 +286,21 @@ pub(super) async fn apply(
         tx.execute(
             "INSERT INTO alerts(kind, device_id, detail, at_ms) VALUES ($1, $2, $3, $4)",
             &[&a.kind, &device_id, &a.detail, &now_ms],
+        )
+        .await
+        .map_err(pg_err)?;
+    }
+    for n in &writes.not_honoured {
+        tx.execute(
+            "INSERT INTO not_honoured(event_id, device_id, seq, reason, recorded_at_ms)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[
+                &n.event_id,
+                &device_id,
+                &to_i64(n.seq),
+                &rows::reason_code(n.reason),
+                &now_ms,
+            ],
         )
         .await
         .map_err(pg_err)?;

@@ -28,7 +28,7 @@ use self::transaction::PgTx;
 use self::transport::PgTransport;
 use self::url::redact;
 use crate::error::{Conflict, ServerError, StorageError};
-use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource};
+use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
 use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
@@ -36,7 +36,8 @@ use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_initial.sql"),
     include_str!("../../../migrations/postgres/0002_depot_supervisors.sql"),
-    include_str!("../../../migrations/postgres/0003_supervisor_sessions.sql"),
+    include_str!("../../../migrations/postgres/0003_holders_revocation_not_honoured.sql"),
+    include_str!("../../../migrations/postgres/0004_supervisor_sessions.sql"),
 ];
 
 /// Advisory lock key of the migrations.
@@ -309,7 +310,8 @@ impl Storage for PgStore {
         let c = self.client().await?;
         let stmt = c
             .prepare_cached(
-                "SELECT device_id, public_key, last_seq, last_hash FROM devices WHERE device_id = $1",
+                "SELECT device_id, public_key, last_seq, last_hash, revoked_at_ms, revoked_reason
+                 FROM devices WHERE device_id = $1",
             )
             .await
             .map_err(pg_err)?;
@@ -434,6 +436,25 @@ impl Storage for PgStore {
         )
         .await
         .map_err(pg_err)?;
+        // One holder per order: giving it here takes it from any other
+        // device; withdrawing it from its holder leaves none.
+        let given: Vec<&String> = m
+            .parcel_ids
+            .iter()
+            .filter(|p| !m.withdrawn.contains(p))
+            .collect();
+        tx.execute(
+            "UPDATE orders SET holder = $1 WHERE parcel_id = ANY($2)",
+            &[&m.device_id, &given],
+        )
+        .await
+        .map_err(pg_err)?;
+        tx.execute(
+            "UPDATE orders SET holder = NULL WHERE parcel_id = ANY($2) AND holder = $1",
+            &[&m.device_id, &m.withdrawn],
+        )
+        .await
+        .map_err(pg_err)?;
         tx.execute(
             "UPDATE devices SET depot = $2 WHERE device_id = $1",
             &[&m.device_id, &m.depot],
@@ -441,6 +462,34 @@ impl Storage for PgStore {
         .await
         .map_err(pg_err)?;
         tx.commit().await.map_err(pg_err)
+    }
+
+    async fn holder(&self, parcel_id: &str) -> Result<Option<String>, ServerError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT holder FROM orders WHERE parcel_id = $1",
+                &[&parcel_id],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(row.and_then(|r| r.get::<_, Option<String>>(0)))
+    }
+
+    async fn revoke_device(
+        &self,
+        device_id: &str,
+        revocation: &Revocation,
+    ) -> Result<bool, ServerError> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "UPDATE devices SET revoked_at_ms = $2, revoked_reason = $3 WHERE device_id = $1",
+                &[&device_id, &revocation.at_ms, &revocation.reason],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(n > 0)
     }
 
     async fn device_events(&self, device_id: &str) -> Result<Vec<SignedEvent>, ServerError> {
@@ -556,7 +605,7 @@ impl Storage for PgStore {
         for source in &mut out {
             source.events = self
                 .events_where(
-                    "SELECT signed_json FROM events WHERE device_id = $1 ORDER BY seq",
+                    "SELECT signed_json FROM events WHERE device_id = $1 AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = events.event_id) ORDER BY seq",
                     &[&source.device_id],
                 )
                 .await?;

@@ -62,13 +62,15 @@ pub(super) fn pool_err(e: deadpool_postgres::PoolError) -> ServerError {
     .into()
 }
 
-/// A device from `device_id, public_key, last_seq, last_hash`.
+/// A device from `device_id, public_key, last_seq, last_hash, revoked_at_ms,
+/// revoked_reason`.
 pub(super) fn device_from(row: &Row) -> Result<DeviceRow, ServerError> {
     Ok(rows::device_row(
         row.get(0),
         row.get(1),
         row.get(2),
         row.get(3),
+        (row.get(4), row.get(5)),
     )?)
 }
 

@@ -80,8 +80,8 @@ impl BatchTransaction for PgTx {
         let c = self.client()?;
         let row = c
             .query_opt(
-                "SELECT device_id, public_key, last_seq, last_hash, depot FROM devices
-                 WHERE device_id = $1 FOR UPDATE",
+                "SELECT device_id, public_key, last_seq, last_hash, revoked_at_ms, revoked_reason,
+                 depot FROM devices WHERE device_id = $1 FOR UPDATE",
                 &[&device_id],
             )
             .await
@@ -89,7 +89,7 @@ impl BatchTransaction for PgTx {
         let Some(row) = row else {
             return Ok(None);
         };
-        let depot: Option<String> = row.get(4);
+        let depot: Option<String> = row.get(6);
         let device = device_from(&row)?;
         load_context(c, device, depot, keys).await.map(Some)
     }
@@ -110,7 +110,7 @@ impl BatchTransaction for PgTx {
 
 #[async_trait]
 impl CodeCheckTransaction for PgTx {
-    async fn parcel_issued_to(
+    async fn parcel_held_by(
         &mut self,
         device_id: &str,
         parcel_id: &str,
@@ -118,7 +118,7 @@ impl CodeCheckTransaction for PgTx {
         let row = self
             .client()?
             .query_opt(
-                "SELECT 1 FROM manifest_parcels WHERE device_id = $1 AND parcel_id = $2",
+                "SELECT 1 FROM orders WHERE holder = $1 AND parcel_id = $2",
                 &[&device_id, &parcel_id],
             )
             .await

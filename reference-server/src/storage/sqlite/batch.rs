@@ -52,6 +52,7 @@ pub(super) fn load_context(
     }
     let mut issued = HashSet::new();
     let mut orders = HashMap::new();
+    let mut holders = HashMap::new();
     let mut withdrawals = HashMap::new();
     let mut ledgers = HashMap::new();
     for p in &keys.parcel_ids {
@@ -69,6 +70,16 @@ pub(super) fn load_context(
         }
         if let Some(o) = order_in(tx, p)? {
             orders.insert(p.clone(), o);
+        }
+        let holder: Option<String> = tx
+            .query_row("SELECT holder FROM orders WHERE parcel_id = ?1", [p], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db_err)?
+            .flatten();
+        if let Some(h) = holder {
+            holders.insert(p.clone(), h);
         }
         let mut stmt = tx
             .prepare_cached(
@@ -124,7 +135,7 @@ pub(super) fn load_context(
     let held_events = if keys.needs_held_events() {
         events_query(
             tx,
-            "SELECT signed_json FROM events WHERE device_id = ?1 ORDER BY seq",
+            "SELECT signed_json FROM events WHERE device_id = ?1 AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = events.event_id) ORDER BY seq",
             [&device.device_id],
         )?
     } else {
@@ -150,6 +161,7 @@ pub(super) fn load_context(
         at_seq,
         issued,
         orders,
+        holders,
         withdrawals,
         ledgers,
         proof_failures,
@@ -214,6 +226,20 @@ pub(super) fn apply(
         tx.execute(
             "INSERT INTO alerts(kind, device_id, detail, at_ms) VALUES (?1, ?2, ?3, ?4)",
             params![a.kind, device_id, a.detail, now_ms],
+        )
+        .map_err(db_err)?;
+    }
+    for n in &writes.not_honoured {
+        tx.execute(
+            "INSERT OR IGNORE INTO not_honoured(event_id, device_id, seq, reason, recorded_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                n.event_id,
+                device_id,
+                to_i64(n.seq),
+                rows::reason_code(n.reason),
+                now_ms
+            ],
         )
         .map_err(db_err)?;
     }

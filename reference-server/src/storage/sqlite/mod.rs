@@ -22,7 +22,7 @@ use self::reads::{db_err, device_in, events_query, order_in};
 use self::transaction::SqliteTx;
 use self::worker::Worker;
 use crate::error::{Conflict, ServerError, StorageError};
-use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource};
+use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
 use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
@@ -31,7 +31,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_initial.sql"),
     include_str!("../../../migrations/sqlite/0002_alerts_and_back_office.sql"),
     include_str!("../../../migrations/sqlite/0003_depot_supervisors.sql"),
-    include_str!("../../../migrations/sqlite/0004_supervisor_sessions.sql"),
+    include_str!("../../../migrations/sqlite/0004_holders_revocation_not_honoured.sql"),
+    include_str!("../../../migrations/sqlite/0005_supervisor_sessions.sql"),
 ];
 
 /// The server's SQLite store.
@@ -318,6 +319,14 @@ impl Storage for SqliteStore {
                         params![device_id, p],
                     )
                     .map_err(db_err)?;
+                    // One holder per order: giving it here takes it from any
+                    // other device; withdrawing it from its holder leaves none.
+                    let sql = if withdrawn.contains(p) {
+                        "UPDATE orders SET holder = NULL WHERE parcel_id = ?2 AND holder = ?1"
+                    } else {
+                        "UPDATE orders SET holder = ?1 WHERE parcel_id = ?2"
+                    };
+                    tx.execute(sql, params![device_id, p]).map_err(db_err)?;
                 }
                 tx.execute(
                     "UPDATE devices SET depot = ?2 WHERE device_id = ?1",
@@ -325,6 +334,40 @@ impl Storage for SqliteStore {
                 )
                 .map_err(db_err)?;
                 tx.commit().map_err(db_err)
+            })
+            .await
+    }
+
+    async fn holder(&self, parcel_id: &str) -> Result<Option<String>, ServerError> {
+        let parcel_id = parcel_id.to_owned();
+        self.worker
+            .run(move |c| {
+                c.query_row(
+                    "SELECT holder FROM orders WHERE parcel_id = ?1",
+                    [parcel_id],
+                    |r| r.get::<_, Option<String>>(0),
+                )
+                .optional()
+                .map(Option::flatten)
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn revoke_device(
+        &self,
+        device_id: &str,
+        revocation: &Revocation,
+    ) -> Result<bool, ServerError> {
+        let (device_id, r) = (device_id.to_owned(), revocation.clone());
+        self.worker
+            .run(move |c| {
+                c.execute(
+                    "UPDATE devices SET revoked_at_ms = ?2, revoked_reason = ?3 WHERE device_id = ?1",
+                    params![device_id, r.at_ms, r.reason],
+                )
+                .map(|n| n > 0)
+                .map_err(db_err)
             })
             .await
     }
@@ -486,7 +529,7 @@ impl Storage for SqliteStore {
                 for source in &mut out {
                     source.events = events_query(
                         c,
-                        "SELECT signed_json FROM events WHERE device_id = ?1 ORDER BY seq",
+                        "SELECT signed_json FROM events WHERE device_id = ?1 AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = events.event_id) ORDER BY seq",
                         [&source.device_id],
                     )?;
                 }

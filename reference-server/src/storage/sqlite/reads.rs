@@ -23,16 +23,29 @@ pub(super) fn device_in(
     conn: &Connection,
     device_id: &str,
 ) -> Result<Option<DeviceRow>, ServerError> {
-    let row: Option<(String, String, i64, String)> = conn
+    type Columns = (String, String, i64, String, Option<i64>, Option<String>);
+    let row: Option<Columns> = conn
         .query_row(
-            "SELECT device_id, public_key, last_seq, last_hash FROM devices WHERE device_id = ?1",
+            "SELECT device_id, public_key, last_seq, last_hash, revoked_at_ms, revoked_reason
+             FROM devices WHERE device_id = ?1",
             [device_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
         )
         .optional()
         .map_err(db_err)?;
     Ok(row
-        .map(|(device_id, pk, seq, hash)| rows::device_row(device_id, &pk, seq, hash))
+        .map(|(device_id, pk, seq, hash, at, why)| {
+            rows::device_row(device_id, &pk, seq, hash, (at, why))
+        })
         .transpose()?)
 }
 

@@ -72,7 +72,7 @@ impl BatchTransaction for SqliteTx {
 
 #[async_trait]
 impl CodeCheckTransaction for SqliteTx {
-    async fn parcel_issued_to(
+    async fn parcel_held_by(
         &mut self,
         device_id: &str,
         parcel_id: &str,
@@ -81,7 +81,7 @@ impl CodeCheckTransaction for SqliteTx {
         self.session
             .run(move |c| {
                 c.query_row(
-                    "SELECT 1 FROM manifest_parcels WHERE device_id = ?1 AND parcel_id = ?2",
+                    "SELECT 1 FROM orders WHERE holder = ?1 AND parcel_id = ?2",
                     [&device_id, &parcel_id],
                     |_| Ok(()),
                 )
