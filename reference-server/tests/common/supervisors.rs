@@ -202,6 +202,11 @@ pub fn accepted() -> (String, String) {
     ("accepted".into(), String::new())
 }
 
+/// Stored as evidence, no effect (a rule or the supervisor check decided).
+pub fn not_honoured(reason: &str) -> (String, String) {
+    ("not_honoured".into(), reason.into())
+}
+
 pub fn rejected(reason: &str) -> (String, String) {
     ("rejected".into(), reason.into())
 }
