@@ -25,8 +25,9 @@ use crate::sync::background::{BackgroundSync, ManifestSink, Schedule};
 use crate::sync::client::{ApiClient, SharedSigner, http_client};
 use crate::sync::engine::SyncEngine;
 use crate::sync::online_check::{DEFAULT_TIMEOUT, HttpOnlineCheck};
+use crate::sync::supervisor_sign_in::HttpSupervisorSignIn;
 use crate::sync::{SyncConfig, SyncError, TlsTrust};
-use crate::terminal::{DataDir, OnlineCodeCheck, Terminal, TerminalError};
+use crate::terminal::{DataDir, OnlineCodeCheck, SupervisorSignInServer, Terminal, TerminalError};
 
 /// Where the position recorded with every event comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,6 +252,9 @@ impl DeviceConfig {
         {
             terminal.set_online_check(online);
         }
+        if let Some(server) = supervisor_server(&identity, key.clone(), clock.clone(), &self.tls)? {
+            terminal.set_supervisor_server(server);
+        }
         let (scanner, scans) = self.scanner_feed()?;
         let sync = match self.background_sync {
             Some(schedule) => start_background(
@@ -388,6 +392,27 @@ pub fn online_checker(
     let check = HttpOnlineCheck::new(client, server_key, &device_id, DEFAULT_TIMEOUT)
         .map_err(|e| AssemblyError::Thread("online check", e))?;
     Ok(Some(Arc::new(check)))
+}
+
+/// The server that checks supervisors' PINs at sign-in, when the device is
+/// enrolled (`None` otherwise: then only the offline badge, where allowed).
+pub fn supervisor_server(
+    identity: &Identity,
+    key: Arc<DeviceKey>,
+    clock: Arc<dyn Clock>,
+    tls: &TlsTrust,
+) -> Result<Option<Arc<dyn SupervisorSignInServer>>, AssemblyError> {
+    let Some(url) = identity.server_url.clone() else {
+        return Ok(None);
+    };
+    let signer: SharedSigner = key;
+    let device_id = identity.device_id.to_string();
+    let http = http_client(DEFAULT_TIMEOUT, tls).map_err(SyncError::Permanent)?;
+    let client = ApiClient::new(http, &url, &device_id, signer, clock);
+    Ok(Some(Arc::new(HttpSupervisorSignIn::new(
+        client,
+        DEFAULT_TIMEOUT,
+    ))))
 }
 
 /// Starts background sync when the device is enrolled (`None` otherwise).

@@ -29,7 +29,7 @@ use courier_protocol::api::{EventStatus, RejectReason};
 use courier_protocol::envelope::{ClockStamp, PositionRecord, SignedEvent};
 use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
 use courier_protocol::rules::parcel::ParcelState;
-use courier_protocol::rules::{EventDraft, ParcelLedger};
+use courier_protocol::rules::{DayStatus, EventDraft, ParcelLedger};
 use courier_protocol::vocabulary::{CodePolicy, EventKind, Outcome};
 use courier_terminal::clock::{Clock as _, SystemClock};
 use courier_terminal::device_key::DeviceKey;
@@ -327,18 +327,21 @@ impl Both {
             .expect("order known");
         let spec = self.terminal.parcel(&self.label).expect("parcel").spec;
         let mut ledger = ParcelLedger::default();
+        let mut day = DayStatus::default();
         for e in store
             .device_events(&self.device_id)
             .await
             .expect("events")
             .into_iter()
-            .filter(|e| e.body.parcel_id.as_deref() == Some(&self.parcel_id))
             .filter(|e| !self.not_honoured.contains(&e.body.event_id))
         {
-            ledger = ledger
-                .apply(&spec, false, 0, &e.body)
-                .expect("a stored event replays")
-                .0;
+            if e.body.parcel_id.as_deref() == Some(&self.parcel_id) {
+                ledger = ledger
+                    .apply(&spec, false, 0, &e.body, &day)
+                    .expect("a stored event replays")
+                    .0;
+            }
+            day.push(&e.body);
         }
         (ledger, order.attempts_spent)
     }

@@ -54,7 +54,12 @@ fn rig(parcels: usize, failed: usize) -> Rig {
         }
     }
     let (scanner, scans) = mpsc::channel();
-    let mut config = AppConfig::new(open(), Feeds::of_position(Arc::new(position.clone())));
+    // The PIN is checked by the server: here, its stand-in in process.
+    let mut terminal = open();
+    terminal.set_supervisor_server(Arc::new(
+        courier_devtools::local_supervisor::LocalSupervisorServer::sample(common::TEST_ITERATIONS),
+    ));
+    let mut config = AppConfig::new(terminal, Feeds::of_position(Arc::new(position.clone())));
     config.scans = Some(scans);
     config.language = Language::En;
     let app = App::new(config).expect("app");

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod demo_route;
 pub mod dev_commands;
 pub mod fixture;
+pub mod local_supervisor;
 pub mod sample_day;
 pub mod screenshots;
 pub mod soak;

@@ -18,6 +18,9 @@ use courier_protocol::supervisor::{
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use serde::{Deserialize, Serialize};
 
+/// The sample day's depot.
+pub const SAMPLE_DEPOT: &str = "Dépôt Alger-Est";
+
 /// The demo secret the sample codes derive from.
 pub const DEMO_SECRET: &str = "courier-terminal-demo";
 
@@ -246,10 +249,13 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
         device_id: spec.device_id.to_owned(),
         issued_at_ms: spec.issued_at_ms,
         expires_at_ms: spec.issued_at_ms + spec.valid_for_ms,
-        depot: "Dépôt Alger-Est".into(),
+        depot: SAMPLE_DEPOT.into(),
         settings: ManifestSettings::default(),
         parcels,
-        supervisors: vec![credential],
+        // No PIN verifier reaches a device; the sample depot allows the
+        // badge as an offline factor (a PIN needs the server).
+        supervisors: vec![credential.for_devices(true)],
+        offline_badge: true,
     };
     Ok(SampleDay {
         manifest: SignedManifest::sign(body, server)?,

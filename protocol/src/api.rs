@@ -129,8 +129,24 @@ pub enum RejectReason {
     /// A supervisor event without the supervisor's proof, or naming a
     /// supervisor the device's manifests never listed.
     SupervisorRequired,
-    /// The supervisor's proof does not verify with the credential the server issued.
+    /// The supervisor's proof does not verify with the credential the server
+    /// issued (counted: at the credential's limit it locks and an alert is raised).
     BadSupervisorProof,
+    /// The proof names a session the server does not know, that another
+    /// device or supervisor holds, that was revoked, or whose window does
+    /// not hold the event's signed time.
+    SupervisorSessionInvalid,
+    /// The proof's key was cut off by a re-issue or revocation of the
+    /// supervisor's credential before the event was received.
+    SupervisorRevoked,
+    /// The supervisor's credential is locked (too many bad proofs or PINs).
+    SupervisorLocked,
+    /// A supervisor step that needs the courier's confirmation lacks it, or
+    /// the confirmation's digest is not that of this step.
+    CourierConfirmationRequired,
+    /// After a signed day close, a parcel the close lists as missing is
+    /// delivered only after the supervisor reopens the day.
+    DayClosed,
     /// The parcel was issued to another device since: only the device that
     /// holds an order now may settle it (deliver, record an outcome, correct
     /// one, change a fee).

@@ -3,11 +3,14 @@
 //! from the rules that compute and check it (`rules::day_close`), so the event
 //! envelope can embed it without depending on the rules.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
 use crate::keys::sha256;
+use crate::vocabulary::Liability;
 
 /// The day in numbers and labels, as [`crate::rules::returns::DayBook::totals`] computes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +29,10 @@ pub struct DayTotals {
     pub unexpected: Vec<String>,
     /// Fee changes recorded this day.
     pub fee_changes: u32,
+    /// Who pays each expected return's fees, by label (after corrections
+    /// and fee changes): a change of payer changes the totals.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub payers: BTreeMap<String, Liability>,
 }
 
 impl DayTotals {

@@ -78,6 +78,7 @@ pub fn manifest_body(device_id: &str, version: u64, depot: &str) -> ManifestBody
         settings: ManifestSettings::default(),
         parcels: Vec::new(),
         supervisors: Vec::new(),
+        offline_badge: false,
     }
 }
 

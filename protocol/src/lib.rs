@@ -29,6 +29,7 @@ pub mod rules;
 pub mod signed_day_report;
 pub mod strict_json;
 pub mod supervisor;
+pub mod supervisor_session;
 pub mod transport;
 pub mod verifier_spec;
 pub mod vocabulary;

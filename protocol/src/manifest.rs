@@ -140,6 +140,11 @@ pub struct ManifestBody {
     /// canonical bytes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub supervisors: Vec<SupervisorCredential>,
+    /// The depot allows a supervisor's badge as an offline factor: the
+    /// credentials then carry the badge's verifier, and every event signed
+    /// with it is flagged for review at the server (absent: false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offline_badge: bool,
 }
 
 /// A manifest with the server's signature, as downloaded or loaded from a file.
@@ -195,6 +200,12 @@ impl ManifestBody {
         let mut supervisor_ids = BTreeSet::new();
         for s in &self.supervisors {
             s.check()?;
+            if s.badge.is_some() && !self.offline_badge {
+                return Err(format!(
+                    "supervisor {} carries a badge verifier, yet the depot does not allow the badge offline",
+                    s.supervisor_id
+                ));
+            }
             if !supervisor_ids.insert(&s.supervisor_id) {
                 return Err(format!("supervisor {} appears twice", s.supervisor_id));
             }

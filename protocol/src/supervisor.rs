@@ -6,9 +6,14 @@
 //! `K = PBKDF2-HMAC-SHA256(secret, salt, iterations)`, the manifest carries
 //! `V = HMAC(K, "verify")`, and each supervisor event carries
 //! `proof = HMAC-SHA256(K, "supervisor-proof" || SHA-256(canonical(body with supervisor.proof = "")))`.
-//! The device derives `K` once at sign-in and keeps it in memory for a bounded
-//! session; the server, which issued the credential, keeps `K` and re-checks
-//! every proof at ingest.
+//! No verifier of the PIN (a low-entropy secret) ever reaches a device: the
+//! server checks a PIN at sign-in (`POST /v1/supervisor-sessions`, one try
+//! counter per supervisor across all devices) and answers with a random
+//! session key bound to the device, the supervisor, a session id and an
+//! expiry; the proofs of that session use the session key and name the
+//! session ([`SupervisorProof::session`]). The badge's verifier reaches a
+//! device only when the depot allows the badge as an offline factor; events
+//! signed with it carry no session and are flagged for review at the server.
 
 use std::fmt;
 use std::num::NonZeroU32;
@@ -41,13 +46,18 @@ pub const BADGE_ITERATIONS: u32 = 1_000;
 /// Domain tag of a supervisor proof (a buyer's proof uses `"proof"`).
 pub const SUPERVISOR_PROOF_TAG: &[u8] = b"supervisor-proof";
 
-/// A supervisor's PIN verifier.
+/// The longest a supervisor session lasts, milliseconds (the server's expiry).
+pub const SUPERVISOR_SESSION_MAX_MS: i64 = 30 * 60 * 1000;
+
+/// A supervisor's PIN: its length, and its verifier on the server only
+/// (a manifest never carries it: [`SupervisorCredential::check`] refuses one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PinSpec {
     /// Digits of the PIN.
     pub digits: u8,
-    /// Salt, iterations and `V`.
-    pub verifier: VerifierSpec,
+    /// Salt, iterations and `V`: kept by the server, absent from manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<VerifierSpec>,
 }
 
 /// One depot supervisor as the manifest lists them.
@@ -59,10 +69,14 @@ pub struct SupervisorCredential {
     pub name: String,
     /// Wrong badge or PIN entries before the device locks this supervisor.
     pub attempt_limit: u32,
-    /// The badge QR's verifier, if the supervisor has a badge.
+    /// The badge QR's verifier: in a manifest only when the depot allows the
+    /// badge as an offline factor.
     pub badge: Option<VerifierSpec>,
-    /// The PIN's verifier, if the supervisor has a PIN.
+    /// The PIN's length (its verifier stays on the server).
     pub pin: Option<PinSpec>,
+    /// The supervisor has a badge (whether or not its verifier is listed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_badge: bool,
 }
 
 impl SupervisorCredential {
@@ -70,7 +84,23 @@ impl SupervisorCredential {
     pub fn spec(&self, factor: SupervisorFactor) -> Option<&VerifierSpec> {
         match factor {
             SupervisorFactor::Badge => self.badge.as_ref(),
-            SupervisorFactor::Pin => self.pin.as_ref().map(|p| &p.verifier),
+            SupervisorFactor::Pin => self.pin.as_ref().and_then(|p| p.verifier.as_ref()),
+        }
+    }
+
+    /// The credential as a device's manifest carries it: never the PIN's
+    /// verifier; the badge's only when the depot allows the badge offline.
+    pub fn for_devices(&self, offline_badge: bool) -> SupervisorCredential {
+        SupervisorCredential {
+            supervisor_id: self.supervisor_id.clone(),
+            name: self.name.clone(),
+            attempt_limit: self.attempt_limit,
+            badge: self.badge.clone().filter(|_| offline_badge),
+            pin: self.pin.as_ref().map(|p| PinSpec {
+                digits: p.digits,
+                verifier: None,
+            }),
+            has_badge: self.has_badge || self.badge.is_some(),
         }
     }
 
@@ -80,8 +110,20 @@ impl SupervisorCredential {
         Ok(hex::encode(&sha256(&to_canonical_bytes(self)?)[..8]))
     }
 
-    /// The content checks a terminal makes on a manifest's supervisor.
+    /// The content checks a terminal makes on a manifest's supervisor: a
+    /// PIN verifier is refused (it would let a courier recover the PIN offline).
     pub fn check(&self) -> Result<(), String> {
+        if self.pin.as_ref().is_some_and(|p| p.verifier.is_some()) {
+            return Err(format!(
+                "supervisor {} carries a PIN verifier: a PIN is checked by the server only",
+                self.supervisor_id
+            ));
+        }
+        self.check_material()
+    }
+
+    /// The shape checks of the server's own copy (which keeps the PIN verifier).
+    pub fn check_material(&self) -> Result<(), String> {
         let id_ok = !self.supervisor_id.is_empty()
             && self.supervisor_id.len() <= 64
             && self
@@ -100,7 +142,7 @@ impl SupervisorCredential {
                 self.supervisor_id
             ));
         }
-        if self.badge.is_none() && self.pin.is_none() {
+        if self.badge.is_none() && !self.has_badge && self.pin.is_none() {
             return Err(format!(
                 "supervisor {} has neither a badge nor a PIN",
                 self.supervisor_id
@@ -117,7 +159,7 @@ impl SupervisorCredential {
         for spec in self
             .badge
             .iter()
-            .chain(self.pin.as_ref().map(|p| &p.verifier))
+            .chain(self.pin.as_ref().and_then(|p| p.verifier.as_ref()))
         {
             let salt_ok = hex::decode(&spec.salt).is_ok_and(|s| s.len() >= 8);
             let v_ok = spec
@@ -241,8 +283,13 @@ pub struct SupervisorProof {
     /// With what (the server picks the matching `K`).
     pub factor: SupervisorFactor,
     /// `HMAC-SHA256(K, "supervisor-proof" || digest)`, lower-case hex; empty
-    /// in the bytes the digest is taken over.
+    /// in the bytes the digest is taken over. `K` is the session key when
+    /// `session` is set, else the badge's key (offline badge).
     pub proof: String,
+    /// The server's session id the proof's key belongs to (absent: an
+    /// offline badge proof, flagged for review at the server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// `HMAC(K, "supervisor-proof" || digest)`.
@@ -261,10 +308,11 @@ pub fn verify_supervisor_proof(key: &CodeKey, digest: &[u8; 32], proof: &[u8]) -
     hmac::verify(&key.hmac_key(), &msg, proof).is_ok()
 }
 
-/// A supervisor credential as issued: what the manifest carries, what the
-/// supervisor gets once (the badge text) and what the server keeps (the keys).
+/// A supervisor credential as issued: what the server keeps (the credential
+/// with its verifiers, and the keys), what the supervisor gets once (the
+/// badge text); manifests carry [`SupervisorCredential::for_devices`] of it.
 pub struct IssuedSupervisor {
-    /// What manifests carry.
+    /// The server's copy (with the PIN verifier).
     pub credential: SupervisorCredential,
     /// The badge's QR text, printed once on the badge; never stored by the server.
     pub badge_text: Option<String>,
@@ -344,7 +392,7 @@ pub fn issue_supervisor_from(
         let key = secret.derive_key(&random[32..48], pin_iterations);
         pin_spec = Some(PinSpec {
             digits,
-            verifier: spec_of(&key, &random[32..48], pin_iterations.get()),
+            verifier: Some(spec_of(&key, &random[32..48], pin_iterations.get())),
         });
         pin_key = Some(key);
     }
@@ -352,10 +400,17 @@ pub fn issue_supervisor_from(
         supervisor_id: supervisor_id.to_owned(),
         name: name.to_owned(),
         attempt_limit,
+        has_badge: badge_spec.is_some(),
         badge: badge_spec,
         pin: pin_spec,
     };
-    credential.check().map_err(IssueSupervisorError::Invalid)?;
+    credential
+        .check_material()
+        .map_err(IssueSupervisorError::Invalid)?;
+    credential
+        .for_devices(true)
+        .check()
+        .map_err(IssueSupervisorError::Invalid)?;
     Ok(IssuedSupervisor {
         credential,
         badge_text,
@@ -391,7 +446,14 @@ mod tests {
         let issued =
             issue_supervisor("S-1", "Amina", true, Some("2468"), iters(10), 5).expect("issued");
         let c = &issued.credential;
-        assert!(c.check().is_ok());
+        assert!(c.check_material().is_ok());
+        // The server's copy has the PIN verifier, which no device may get.
+        assert!(c.check().is_err());
+        let shipped = c.for_devices(false);
+        assert!(shipped.check().is_ok());
+        assert!(shipped.spec(SupervisorFactor::Pin).is_none());
+        assert!(shipped.spec(SupervisorFactor::Badge).is_none() && shipped.has_badge);
+        assert!(c.for_devices(true).spec(SupervisorFactor::Badge).is_some());
         let text = issued.badge_text.as_deref().expect("badge");
         let (id, secret) = SupervisorSecret::badge(text).expect("badge parses");
         assert_eq!(id, "S-1");

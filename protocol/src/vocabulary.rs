@@ -224,6 +224,9 @@ pub enum EventKind {
     /// Who pays a return's fees was changed, pointing to the outcome it
     /// re-assigns (never an edit): the second pair of eyes.
     FeeChanged,
+    /// The supervisor reopened a closed day (a late handover of a parcel the
+    /// close listed as missing follows).
+    DayReopened,
 }
 
 impl EventKind {
@@ -239,6 +242,7 @@ impl EventKind {
                 | EventKind::UnexpectedReturn
                 | EventKind::ReturnCondition
                 | EventKind::FeeChanged
+                | EventKind::DayReopened
         )
     }
 }

@@ -14,6 +14,9 @@ use courier_protocol::vocabulary::{EventKind, SupervisorFactor};
 use serde_json::Value;
 
 use crate::records::{DeviceRow, OrderRow};
+use crate::supervisor_rows::{
+    SupervisorCounter, SupervisorFailure, SupervisorKey, SupervisorSessionRow,
+};
 
 /// The outcome of one batch.
 #[derive(Debug, Clone)]
@@ -88,17 +91,29 @@ pub struct BatchContext {
     pub proof_failures: HashSet<String>,
     /// The depot of the device's latest manifest.
     pub depot: Option<String>,
-    /// Every key `K` issued to each supervisor the batch's proofs name, by
-    /// supervisor id and factor (absent: none issued).
-    pub supervisor_keys: HashMap<(String, SupervisorFactor), Vec<[u8; 32]>>,
+    /// What the batch's supervisor proofs need.
+    pub supervisors: SupervisorContext,
     /// The device's manifests the checks need, by version: those its
     /// supervisor events were recorded under and, when the batch holds a day
     /// close, every version the device accepted (see
     /// [`BatchKeys::manifest_versions`]).
     pub manifests: HashMap<u64, ManifestBody>,
     /// The device's stored events, in chain order, when the batch holds a
-    /// `day_closed` event (empty otherwise).
+    /// `day_closed` event or an event the day's status decides (see
+    /// [`BatchKeys::history`]; empty otherwise).
     pub held_events: Vec<SignedEvent>,
+}
+
+/// The supervisors a batch's proofs name, in every depot (the plan keeps the
+/// depot of the manifest each event was recorded under), and the sessions named.
+#[derive(Debug, Clone, Default)]
+pub struct SupervisorContext {
+    /// Every key `K` issued, by depot, supervisor id and factor.
+    pub keys: HashMap<(String, String, SupervisorFactor), Vec<SupervisorKey>>,
+    /// The counters, by depot and supervisor id.
+    pub counters: HashMap<(String, String), SupervisorCounter>,
+    /// The sessions named by the batch's proofs, by session id.
+    pub sessions: HashMap<String, SupervisorSessionRow>,
 }
 
 /// The ids a store must look up to build a [`BatchContext`].
@@ -120,6 +135,12 @@ pub struct BatchKeys {
     /// Whether the batch holds a `day_closed` event (the store then loads the
     /// device's stored events).
     pub day_close: bool,
+    /// Session ids named by the events' supervisor proofs, sorted.
+    pub sessions: Vec<String>,
+    /// Whether the batch holds an event the day's status decides (a delivery,
+    /// a correction, a reopening): the store then loads the device's stored
+    /// events too.
+    pub history: bool,
 }
 
 impl BatchKeys {
@@ -129,6 +150,7 @@ impl BatchKeys {
         let mut parcels = BTreeSet::new();
         let mut supervisors = BTreeSet::new();
         let mut versions = BTreeSet::new();
+        let mut sessions = BTreeSet::new();
         let mut accepted = Vec::new();
         for item in events {
             if let Uploaded::Event(e) = item {
@@ -141,7 +163,13 @@ impl BatchKeys {
                 if let Some(s) = &e.body.supervisor {
                     supervisors.insert((s.supervisor_id.clone(), factor_rank(s.factor)));
                     versions.extend(e.body.manifest_version);
+                    sessions.extend(s.session.clone());
                 }
+                keys.history |=
+                    matches!(e.body.kind, EventKind::Correction | EventKind::DayReopened)
+                        || (e.body.kind == EventKind::Outcome
+                            && e.body.outcome
+                                == Some(courier_protocol::vocabulary::Outcome::Delivered));
                 if e.body.kind == EventKind::ManifestAccepted {
                     accepted.extend(e.body.manifest_version);
                 }
@@ -157,7 +185,13 @@ impl BatchKeys {
             .map(|(id, rank)| (id, FACTORS[rank]))
             .collect();
         keys.versions = versions.into_iter().collect();
+        keys.sessions = sessions.into_iter().collect();
         keys
+    }
+
+    /// Whether the store loads the device's stored events.
+    pub fn needs_held_events(&self) -> bool {
+        self.day_close || self.history
     }
 
     /// The manifest versions a store loads into [`BatchContext::manifests`]:
@@ -251,6 +285,8 @@ pub struct BatchWrites {
     pub alerts: Vec<NewAlert>,
     /// Day closes that differ from the events held (once per event id).
     pub day_close_flags: Vec<NewDayCloseFlag>,
+    /// Bad supervisor proofs, each counted once on its supervisor's counter.
+    pub supervisor_failures: Vec<SupervisorFailure>,
     /// Stored events that are not honoured, with why.
     pub not_honoured: Vec<NewNotHonoured>,
     /// The device's tip after the batch.

@@ -162,6 +162,9 @@ pub enum NotFound {
     /// No order with this parcel id.
     #[error("no order with parcel id {0}")]
     Order(String),
+    /// No such supervisor in the depot (or revoked).
+    #[error("no supervisor {0} (depot/id) in force; the back office issues it")]
+    Supervisor(String),
 }
 
 /// A request the server refuses as invalid.

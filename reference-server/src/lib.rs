@@ -25,6 +25,8 @@ pub mod routes;
 pub mod serve;
 pub mod state;
 pub mod storage;
+pub mod supervisor_rows;
+pub mod supervisor_session;
 pub mod tls;
 
 pub use error::ServerError;

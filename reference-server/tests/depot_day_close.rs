@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::num::NonZeroU32;
-
+use common::supervisors::{Signer, SupervisorHarness, seal_signed};
 use common::{ADMIN, Device, Harness};
 use courier_protocol::api::{
     CreateSupervisorRequest, CreateSupervisorResponse, DayCloseFlagsResponse,
@@ -16,7 +15,7 @@ use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{EventBody, SignedEvent};
 use courier_protocol::manifest::SignedManifest;
 use courier_protocol::rules::{DayBook, DayCloseDifference, DayCloseRecord, DayTotals};
-use courier_protocol::supervisor::{SupervisorProof, SupervisorSecret, supervisor_proof};
+use courier_protocol::supervisor::{SupervisorProof, supervisor_proof};
 use courier_protocol::vocabulary::{
     CodePolicy, EventKind, Liability, Outcome, Reason, SupervisorFactor,
 };
@@ -39,30 +38,8 @@ async fn supervisor(h: &Harness) -> CreateSupervisorResponse {
     .await
 }
 
-fn pin_key(m: &SignedManifest, pin: &str) -> CodeKey {
-    let c = m
-        .body
-        .supervisors
-        .first()
-        .expect("the manifest lists the supervisor");
-    let spec = &c.pin.as_ref().expect("pin").verifier;
-    SupervisorSecret::pin(pin, 4).expect("pin").derive_key(
-        &hex::decode(&spec.salt).expect("salt"),
-        NonZeroU32::new(spec.iterations).expect("iterations"),
-    )
-}
-
-fn signed_by(dev: &mut Device, mut body: EventBody, key: &CodeKey) -> SignedEvent {
-    body.supervisor = Some(SupervisorProof {
-        supervisor_id: "SUP-1".into(),
-        factor: SupervisorFactor::Pin,
-        proof: String::new(),
-    });
-    let digest = body.supervisor_digest().expect("digest");
-    if let Some(s) = &mut body.supervisor {
-        s.proof = hex::encode(supervisor_proof(key, &digest));
-    }
-    dev.seal_next(body)
+fn signed_by(dev: &mut Device, body: EventBody, signer: &Signer) -> SignedEvent {
+    seal_signed(dev, body, signer)
 }
 
 fn next_body(dev: &Device, kind: EventKind, parcel: Option<&str>, version: u64) -> EventBody {
@@ -85,12 +62,6 @@ fn statuses(r: &courier_protocol::api::EventsResponse) -> Vec<(String, String)> 
         .collect()
 }
 
-/// After a rejection, the device's chain goes back to what the server holds.
-fn rewind(dev: &mut Device, r: &courier_protocol::api::EventsResponse) {
-    dev.seq = r.receipt.body.last_seq;
-    dev.prev = r.receipt.body.last_hash.clone();
-}
-
 fn accepted() -> (String, String) {
     ("accepted".into(), String::new())
 }
@@ -108,8 +79,8 @@ async fn flags(h: &Harness) -> DayCloseFlagsResponse {
 }
 
 /// An enrolled device whose manifest (depot "D") lists the supervisor and
-/// two parcels, the manifest accepted.
-async fn depot_day(h: &Harness) -> (Device, SignedManifest, Vec<SignedEvent>) {
+/// two parcels, the manifest accepted; the supervisor signed in at the server.
+async fn depot_day(h: &Harness) -> (Device, SignedManifest, Vec<SignedEvent>, Signer) {
     let created = supervisor(h).await;
     assert!(created.badge_text.is_some() && created.has_pin);
     let mut dev = h.enroll().await;
@@ -130,24 +101,28 @@ async fn depot_day(h: &Harness) -> (Device, SignedManifest, Vec<SignedEvent>) {
     let events = vec![accepted_m, outcome];
     let r = h.upload(&mut dev, &events).await;
     assert_eq!(statuses(&r), vec![accepted(), accepted()]);
-    (dev, m, events)
+    let signer = h.session(&mut dev, "SUP-1", PIN).await;
+    (dev, m, events, signer)
 }
 
 #[tokio::test]
 async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
     let h = Harness::new().await;
-    let (mut dev, m, _) = depot_day(&h).await;
+    let (mut dev, m, _, signer) = depot_day(&h).await;
     let v = m.body.version;
-    // A proof made with a wrong PIN's key.
+    // A proof made with a wrong key.
     let body = next_body(&dev, EventKind::SupervisorSignedIn, None, v);
-    let wrong = signed_by(&mut dev, body, &pin_key(&m, "1357"));
+    let wrong_key = Signer {
+        key: [9; 32],
+        ..signer.clone()
+    };
+    let wrong = signed_by(&mut dev, body, &wrong_key);
     let r = h.upload(&mut dev, std::slice::from_ref(&wrong)).await;
     assert_eq!(
         statuses(&r),
         vec![("not_honoured".into(), "bad_supervisor_proof".into())]
     );
     // The right key, but the body changed after the proof was made.
-    rewind(&mut dev, &r);
     let mut body = next_body(&dev, EventKind::SupervisorSignedIn, None, v);
     body.detail.insert("factor".into(), "pin".into());
     let proper = {
@@ -156,15 +131,17 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
             supervisor_id: "SUP-1".into(),
             factor: SupervisorFactor::Pin,
             proof: String::new(),
+            session: signer.session.clone(),
         });
         let d = b.supervisor_digest().expect("digest");
-        hex::encode(supervisor_proof(&pin_key(&m, PIN), &d))
+        hex::encode(supervisor_proof(&CodeKey::from_bytes(signer.key), &d))
     };
     body.detail.insert("name".into(), "someone else".into());
     body.supervisor = Some(SupervisorProof {
         supervisor_id: "SUP-1".into(),
         factor: SupervisorFactor::Pin,
         proof: proper,
+        session: signer.session.clone(),
     });
     let tampered = dev.seal_next(body);
     let r = h.upload(&mut dev, std::slice::from_ref(&tampered)).await;
@@ -173,14 +150,12 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
         vec![("not_honoured".into(), "bad_supervisor_proof".into())]
     );
     // No proof at all on a supervisor event.
-    rewind(&mut dev, &r);
     let bare = dev.seal_next(next_body(&dev, EventKind::SupervisorSignedIn, None, v));
     let r = h.upload(&mut dev, std::slice::from_ref(&bare)).await;
     assert_eq!(
         statuses(&r),
         vec![("not_honoured".into(), "supervisor_required".into())]
     );
-    rewind(&mut dev, &r);
     // A supervisor the server knows, but whom this device's manifest did not
     // list, signs nothing here.
     let other = h
@@ -191,57 +166,29 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
                 name: "Other depot".into(),
                 depot: "ELSEWHERE".into(),
                 badge: true,
-                pin: None,
+                pin: Some("8642".into()),
                 attempt_limit: None,
-                pin_iterations: None,
+                pin_iterations: Some(1_000),
             },
         )
         .await;
-    let text = other.badge_text.expect("badge");
-    let (_, secret) = SupervisorSecret::badge(&text).expect("badge");
-    let other_m = {
-        let dev2 = h.enroll().await;
-        let o = h.order("DC-X", CodePolicy::OfflineAllowed).await;
-        h.admin_post::<_, SignedManifest>(
-            "/v1/admin/manifests",
-            &courier_protocol::api::IssueManifestRequest {
-                device_id: dev2.id.clone(),
-                parcel_ids: vec![o.parcel_id],
-                withdrawn: vec![],
-                depot: "ELSEWHERE".into(),
-                valid_for_ms: 3_600_000,
-            },
-        )
-        .await
-    };
-    let spec = other_m.body.supervisors[0]
-        .badge
-        .clone()
-        .expect("badge spec");
-    let k2 = secret.derive_key(
-        &hex::decode(&spec.salt).expect("salt"),
-        NonZeroU32::new(spec.iterations).expect("iterations"),
-    );
-    let mut body = next_body(&dev, EventKind::SupervisorSignedIn, None, v);
-    body.supervisor = Some(SupervisorProof {
-        supervisor_id: "SUP-2".into(),
-        factor: SupervisorFactor::Badge,
-        proof: String::new(),
-    });
-    let d = body.supervisor_digest().expect("digest");
-    if let Some(s) = &mut body.supervisor {
-        s.proof = hex::encode(supervisor_proof(&k2, &d));
-    }
-    let foreign = dev.seal_next(body);
+    assert!(other.badge_text.is_some());
+    // SUP-2 signs in on a device of its own depot; its session signs nothing
+    // on this device, whose manifest does not list it.
+    let mut dev2 = h.enroll().await;
+    let o = h.order("DC-X", CodePolicy::OfflineAllowed).await;
+    let _ = h.manifest_in(&dev2.id, &[&o.parcel_id], "ELSEWHERE").await;
+    let foreign_signer = h.session(&mut dev2, "SUP-2", "8642").await;
+    let body = next_body(&dev, EventKind::SupervisorSignedIn, None, v);
+    let foreign = signed_by(&mut dev, body, &foreign_signer);
     let r = h.upload(&mut dev, &[foreign]).await;
     assert_eq!(
         statuses(&r),
         vec![("not_honoured".into(), "supervisor_required".into())]
     );
-    // The right PIN's key: accepted.
-    rewind(&mut dev, &r);
+    // The session's key: accepted.
     let body = next_body(&dev, EventKind::SupervisorSignedIn, None, v);
-    let right = signed_by(&mut dev, body, &pin_key(&m, PIN));
+    let right = signed_by(&mut dev, body, &signer);
     let r = h.upload(&mut dev, &[right]).await;
     assert_eq!(statuses(&r), vec![accepted()]);
 }
@@ -250,6 +197,7 @@ async fn a_supervisor_proof_that_does_not_verify_is_rejected() {
 fn close(
     dev: &mut Device,
     m: &SignedManifest,
+    signer: &Signer,
     totals: DayTotals,
     forced: Option<&str>,
 ) -> Vec<SignedEvent> {
@@ -269,14 +217,14 @@ fn close(
         forced: forced.is_some(),
         force_reason: forced.map(str::to_owned),
     });
-    let closed = signed_by(dev, body, &pin_key(m, PIN));
+    let closed = signed_by(dev, body, signer);
     vec![confirm, closed]
 }
 
 #[tokio::test]
 async fn a_day_close_that_disagrees_with_the_events_held_is_flagged() {
     let h = Harness::new().await;
-    let (mut dev, m, events) = depot_day(&h).await;
+    let (mut dev, m, events, signer) = depot_day(&h).await;
     // What the events say: both parcels are expected back, neither received.
     let truth = DayBook::from_log(&m.body.parcels, &events).totals();
     assert_eq!(truth.expected, 2);
@@ -287,7 +235,7 @@ async fn a_day_close_that_disagrees_with_the_events_held_is_flagged() {
         missing: Vec::new(),
         ..truth.clone()
     };
-    let batch = close(&mut dev, &m, lie.clone(), None);
+    let batch = close(&mut dev, &m, &signer, lie.clone(), None);
     let r = h.upload(&mut dev, &batch).await;
     assert_eq!(
         statuses(&r),
@@ -311,17 +259,23 @@ async fn a_day_close_that_disagrees_with_the_events_held_is_flagged() {
 #[tokio::test]
 async fn a_truthful_forced_close_is_not_flagged() {
     let h = Harness::new().await;
-    let (mut dev, m, events) = depot_day(&h).await;
+    let (mut dev, m, events, signer) = depot_day(&h).await;
     let truth = DayBook::from_log(&m.body.parcels, &events).totals();
-    let batch = close(&mut dev, &m, truth, Some("both parcels stayed in the van"));
+    let batch = close(
+        &mut dev,
+        &m,
+        &signer,
+        truth,
+        Some("both parcels stayed in the van"),
+    );
     let r = h.upload(&mut dev, &batch).await;
     assert_eq!(statuses(&r), vec![accepted(), accepted()]);
     assert!(flags(&h).await.flags.is_empty());
     // A close whose courier confirmation is of other totals is flagged.
     let h2 = Harness::new().await;
-    let (mut dev, m, events) = depot_day(&h2).await;
+    let (mut dev, m, events, signer) = depot_day(&h2).await;
     let truth = DayBook::from_log(&m.body.parcels, &events).totals();
-    let mut batch = close(&mut dev, &m, truth, None);
+    let mut batch = close(&mut dev, &m, &signer, truth, None);
     let closed = batch.pop().expect("close");
     let r = h2.upload(&mut dev, &[batch.remove(0), closed]).await;
     assert_eq!(statuses(&r), vec![accepted(), accepted()]);

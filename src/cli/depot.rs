@@ -64,6 +64,17 @@ pub enum DepotCommand {
         #[command(flatten)]
         credential: Credential,
     },
+    /// Reopen a closed day (supervisor; credential on standard input), so a
+    /// parcel the close listed as missing can be handed over late with the
+    /// buyer's code; close the day again afterwards.
+    Reopen {
+        /// Why the day is reopened (recorded, signed).
+        #[arg(long, value_name = "REASON")]
+        reason: String,
+        /// Supervisor credential.
+        #[command(flatten)]
+        credential: Credential,
+    },
     /// Export the day: CSV (one row per parcel), signed JSON report, or the
     /// printable day sheet (PDF) to sign at the depot.
     Export(ExportArgs),
@@ -307,7 +318,14 @@ fn sign_in(t: &mut Terminal, c: &Credential) -> Result<Option<u8>> {
     };
     match t.supervisor_sign_in(entry) {
         Ok(SignInAnswer::SignedIn(s)) => {
-            eprintln!("supervisor {} ({}) signed in", s.name, s.supervisor_id);
+            if s.offline {
+                eprintln!(
+                    "supervisor {} ({}) signed in offline with the badge: every event of this session is flagged for review",
+                    s.name, s.supervisor_id
+                );
+            } else {
+                eprintln!("supervisor {} ({}) signed in", s.name, s.supervisor_id);
+            }
             Ok(None)
         }
         Ok(SignInAnswer::Wrong { tries_left }) => {
@@ -316,7 +334,7 @@ fn sign_in(t: &mut Terminal, c: &Credential) -> Result<Option<u8>> {
         }
         Ok(SignInAnswer::Locked { limit }) => {
             eprintln!(
-                "refused: this supervisor is locked on this terminal after {limit} wrong tries; the back office must issue a new badge or PIN"
+                "refused: this supervisor is locked after {limit} wrong tries; the back office must re-issue the badge or PIN"
             );
             Ok(Some(EXIT_REFUSED))
         }
@@ -552,6 +570,12 @@ pub(super) fn run(cli: &Cli, command: &DepotCommand) -> Result<u8> {
                 return Ok(code);
             }
             recorded(t.close_day(force_reason.as_deref()), "day closed")
+        }
+        DepotCommand::Reopen { reason, credential } => {
+            if let Some(code) = sign_in(&mut t, credential)? {
+                return Ok(code);
+            }
+            recorded(t.reopen_day(reason), "day reopened")
         }
         DepotCommand::Export(_) => Ok(0),
     }

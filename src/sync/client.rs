@@ -308,6 +308,20 @@ impl ApiClient {
         self.call(reqwest::Method::POST, "/v1/events", body).await
     }
 
+    /// Relays a supervisor's sign-in; the server answers a session.
+    pub async fn supervisor_sign_in(
+        &self,
+        req: &courier_protocol::supervisor_session::SupervisorSignInRequest,
+    ) -> Result<courier_protocol::supervisor_session::SupervisorSignInResponse, CallError> {
+        let body = serde_json::to_vec(req).map_err(|e| CallError::Local(e.to_string()))?;
+        self.call(
+            reqwest::Method::POST,
+            courier_protocol::supervisor_session::SUPERVISOR_SESSIONS_PATH,
+            body,
+        )
+        .await
+    }
+
     /// Asks the server to check a code of an online-only parcel.
     pub async fn code_check(&self, req: &CodeCheckRequest) -> Result<CodeCheckResponse, CallError> {
         let body = serde_json::to_vec(req).map_err(|e| CallError::Local(e.to_string()))?;

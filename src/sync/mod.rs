@@ -16,6 +16,7 @@ pub mod enrollment;
 pub mod online_check;
 pub mod plan;
 pub mod run_once;
+pub mod supervisor_sign_in;
 pub mod tls_trust;
 
 pub use engine::{SyncConfig, SyncEngine, SyncError, SyncReport};

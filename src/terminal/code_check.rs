@@ -70,6 +70,13 @@ impl Terminal {
                 (secret, Some(order))
             }
         };
+        // After a signed close, a parcel it listed missing is handed over only
+        // once the supervisor reopened the day: refused before any try is spent
+        // (and again, on committed state, when the answer is recorded).
+        courier_protocol::rules::check_late_delivery(
+            &super::depot::day_status_on(&self.store)?,
+            &p.spec.label,
+        )?;
         if p.visit.is_none() {
             p.check(&Action::Arrive)?;
             self.arrive(label)?;
@@ -189,7 +196,14 @@ impl Terminal {
     ) -> Result<CodeAnswer, TerminalError> {
         let entry = plan.entry;
         let mut settled = None;
-        let event = self.record_on(label, |p, stamp, _| {
+        let label = label.trim().to_owned();
+        let event = self.record(|tx, stamp, _| {
+            let p = tx
+                .parcel_by_label(&label)?
+                .ok_or_else(|| TerminalError::UnknownLabel(label.clone()))?;
+            // The device's day: a parcel the signed close listed missing is
+            // handed over only after the supervisor reopened the day.
+            let day = super::depot::day_status_on(tx)?;
             let before = code_check::as_found_by_try(&p, spent);
             let settlement = code_check::settle(&p, matched, p.attempts_spent.max(spent));
             let verification = Verification {
@@ -223,7 +237,7 @@ impl Terminal {
             }
             settled = Some(settlement);
             let parcel_id = p.spec.parcel_id.clone();
-            let mut ctx = context(stamp);
+            let mut ctx = context(stamp).with_day(&day);
             ctx.code_proof = matched;
             let mut decision = Decision::apply(draft, &before, &ctx)?;
             decision.code_key = matched.then_some(key);

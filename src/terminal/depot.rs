@@ -3,7 +3,7 @@
 //! confirmation, then the supervisor's).
 
 use courier_protocol::envelope::SignedEvent;
-use courier_protocol::rules::{DayCloseRecord, DayTotals};
+use courier_protocol::rules::{DayCloseRecord, DayStatus, DayTotals};
 use courier_protocol::vocabulary::EventKind;
 
 use super::returns::day_book_on;
@@ -11,6 +11,13 @@ use super::{Decision, Terminal, TerminalError};
 use crate::domain::event_draft::EventDraft;
 use crate::domain::refusal::Refusal;
 use crate::storage::{Reads, StoreError};
+
+/// The device's day as the committed log stands (the last close, what it
+/// listed missing, a reopening), read inside a write transaction.
+pub(crate) fn day_status_on(tx: &impl Reads) -> Result<DayStatus, TerminalError> {
+    let events = tx.all_events()?;
+    Ok(DayStatus::of(events.iter().map(|e| &e.body)))
+}
 
 impl Terminal {
     /// The day's totals as a close would record them now.
@@ -98,5 +105,22 @@ impl Terminal {
             Ok(Some(Decision::event(draft)))
         })?
         .ok_or_else(|| StoreError::Decode("day close not recorded".into()).into())
+    }
+
+    /// Reopens a closed day (supervisor only), with a reason: a signed
+    /// `day_reopened` event. A parcel the close listed as missing can then be
+    /// handed over late with the buyer's code; the day is closed again with a
+    /// new close.
+    pub fn reopen_day(&mut self, reason: &str) -> Result<SignedEvent, TerminalError> {
+        let reason = reason.trim().to_owned();
+        if reason.is_empty() {
+            return Err(Refusal::ForceNeedsReason.into());
+        }
+        self.record_supervised(|_, _| {
+            Ok(Some(Decision::event(
+                EventDraft::new(EventKind::DayReopened).detail("note", reason.clone()),
+            )))
+        })?
+        .ok_or_else(|| StoreError::Decode("day reopening not recorded".into()).into())
     }
 }

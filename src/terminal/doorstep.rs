@@ -173,7 +173,14 @@ impl Terminal {
         let bad = |m: &str| TerminalError::Refused(Refusal::BadCorrection(m.to_owned()));
         let event_id = event_id.trim().to_owned();
         let note = note.trim().to_owned();
+        // With a supervisor signed in, the correction carries their proof
+        // (needed after the return was scanned in or the day closed).
+        let supervised = self.supervisor_session().is_some();
+        if supervised {
+            self.require_supervisor()?;
+        }
         self.record(|tx, stamp, _| {
+            let day = super::depot::day_status_on(tx)?;
             let old = tx
                 .event_by_id(&event_id)?
                 .ok_or_else(|| TerminalError::UnknownEvent(event_id.clone()))?;
@@ -181,7 +188,8 @@ impl Terminal {
                 .outcome(outcome, reason)
                 .detail("note", note.clone());
             draft.corrects = Some(event_id.clone());
-            let mut ctx = context(stamp);
+            let mut ctx = context(stamp).with_day(&day);
+            ctx.supervised = supervised;
             ctx.corrected = Some(Corrected {
                 kind: old.body.kind,
                 outcome: old.body.outcome,
@@ -204,7 +212,8 @@ impl Terminal {
             let draft = draft.parcel(&p.spec.parcel_id, &p.spec.order_ref);
             // The rules first (what a correction may change), then the
             // terminal's own: only the parcel's latest outcome is corrected.
-            let decision = Decision::apply(draft, &p, &ctx)?;
+            let mut decision = Decision::apply(draft, &p, &ctx)?;
+            decision.supervised = supervised;
             let latest = tx
                 .parcel_events(&parcel_id)?
                 .into_iter()

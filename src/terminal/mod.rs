@@ -43,6 +43,7 @@ pub mod returns;
 pub mod setup;
 pub mod status;
 pub mod supervisor;
+pub mod supervisor_server;
 
 pub use code_check::{CodeAnswer, CodeEntry, OnlineAnswer, OnlineCodeCheck};
 pub use doorstep::ContactChannel;
@@ -54,6 +55,7 @@ pub use status::Status;
 pub use supervisor::{
     SessionInfo, SignInAnswer, SupervisorEntry, SupervisorInfo, SupervisorRefusal,
 };
+pub use supervisor_server::{SignInUnavailable, SupervisorSignInServer};
 
 /// The app version recorded in every event.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -169,6 +171,8 @@ pub(crate) fn context(stamp: &Stamp) -> EventContext<'_> {
         fix_e7: stamp.position.fix.as_ref().map(|f| (f.lat_e7, f.lon_e7)),
         code_proof: false,
         corrected: None,
+        supervised: false,
+        day: None,
     }
 }
 
@@ -233,6 +237,8 @@ pub struct Terminal {
     clock: Arc<dyn Clock>,
     position: Arc<dyn PositionSource>,
     online: Option<Arc<dyn OnlineCodeCheck>>,
+    /// The server that checks supervisors' PINs (none: not enrolled).
+    supervisor_server: Option<Arc<dyn SupervisorSignInServer>>,
     /// Settings and version of the manifest in force (cached: read on every event).
     manifest: Option<ManifestInForce>,
     /// The signed-in depot supervisor, in memory only (never stored).
@@ -301,6 +307,7 @@ impl Terminal {
             clock,
             position,
             online: None,
+            supervisor_server: None,
             manifest,
             supervisor: None,
         };
@@ -342,6 +349,7 @@ impl Terminal {
             clock,
             position,
             online: None,
+            supervisor_server: None,
             manifest,
             supervisor: None,
         };
@@ -357,6 +365,11 @@ impl Terminal {
     /// Plugs in the online code check (sync engine).
     pub fn set_online_check(&mut self, online: Arc<dyn OnlineCodeCheck>) {
         self.online = Some(online);
+    }
+
+    /// Plugs in the server that checks supervisors' PINs at sign-in.
+    pub fn set_supervisor_server(&mut self, server: Arc<dyn SupervisorSignInServer>) {
+        self.supervisor_server = Some(server);
     }
 
     /// The store (read access for status screens, export, sync).

@@ -1,10 +1,14 @@
-//! The depot supervisor on the courier's device: sign-in with a badge QR or a
-//! PIN whose verifiers the manifest carries, checked like the buyer's code
-//! (the try is spent and committed before the comparison, the KDF runs with no
-//! lock held, the supervisor locks at the credential's limit), then a bounded
-//! session that keeps `K` in memory only and binds a proof to every
-//! supervisor event. No supervisor step works without a live session: the
-//! courier alone cannot enter supervisor mode.
+//! The depot supervisor on the courier's device. The PIN is checked by the
+//! escrow server, never here (no PIN verifier reaches the device): the
+//! terminal relays it over the signed device API and the server answers a
+//! session, whose random key stays in memory only and binds a proof, naming
+//! the session, to every supervisor event. Offline, where the depot's
+//! manifest allows the badge as an offline factor, the badge is checked here
+//! like the buyer's code (the try spent and committed before the comparison,
+//! the KDF with no lock held, a lock at the credential's limit), and every
+//! event of that session is flagged for review at the server. Otherwise
+//! sign-in needs the network. No supervisor step works without a live
+//! session: the courier alone cannot enter supervisor mode.
 
 use std::num::NonZeroU32;
 
@@ -15,11 +19,13 @@ use courier_protocol::supervisor::{
     SupervisorCredential, SupervisorFormatError, SupervisorProof, SupervisorSecret,
     supervisor_proof,
 };
+use courier_protocol::supervisor_session::{SupervisorSignInAnswer, SupervisorSignInRequest};
 use courier_protocol::vocabulary::{EventKind, SupervisorFactor};
 use serde::Serialize;
 use thiserror::Error;
 use tracing::{info, warn};
 
+use super::supervisor_server::SignInUnavailable;
 use super::{Decision, Terminal, TerminalError};
 use crate::domain::event_draft::EventDraft;
 use crate::storage::Reads;
@@ -70,6 +76,15 @@ pub enum SupervisorRefusal {
         "the manifest's credential for this supervisor is unusable ({0}); call the back office"
     )]
     BadMaterial(String),
+    /// The server could not be reached, and the depot does not allow the
+    /// badge offline (a PIN is checked by the server only).
+    #[error(
+        "supervisor sign-in needs the network: the PIN is checked by the escrow server (no try was used); connect, or use the badge where the depot allows it offline"
+    )]
+    NeedsNetwork,
+    /// The server refused the sign-in request itself.
+    #[error("the escrow server refused the sign-in: {0}")]
+    ServerRefused(String),
 }
 
 /// A supervisor as the sign-in screen lists them.
@@ -102,6 +117,8 @@ pub struct SessionInfo {
     pub signed_in_event: String,
     /// Seconds before the session ends if nothing happens.
     pub idle_left_s: i64,
+    /// Signed in offline with the badge: every event is flagged for review.
+    pub offline: bool,
 }
 
 /// The answer to a sign-in, after any event is durably stored.
@@ -124,6 +141,8 @@ pub enum SignInAnswer {
 
 /// A live session: `K` in memory only, dropped (and zeroed) at sign-out or expiry.
 pub(crate) struct Session {
+    /// The server's session id (none: offline badge).
+    session_id: Option<String>,
     supervisor_id: String,
     name: String,
     factor: SupervisorFactor,
@@ -141,6 +160,7 @@ impl Session {
             supervisor_id: self.supervisor_id.clone(),
             factor: self.factor,
             proof: String::new(),
+            session: self.session_id.clone(),
         });
         let digest = body.supervisor_digest()?;
         if let Some(s) = &mut body.supervisor {
@@ -163,6 +183,7 @@ impl Session {
             factor: self.factor,
             signed_in_event: self.signed_in_event.clone(),
             idle_left_s: (SESSION_IDLE_MS - (now_ms - self.last_ms)).max(0) / 1000,
+            offline: self.session_id.is_none(),
         }
     }
 }
@@ -210,7 +231,7 @@ impl Terminal {
                 Ok(SupervisorInfo {
                     supervisor_id: c.supervisor_id.clone(),
                     name: c.name.clone(),
-                    has_badge: c.badge.is_some(),
+                    has_badge: c.badge.is_some() || c.has_badge,
                     pin_digits: c.pin.as_ref().map(|p| p.digits),
                     tries_left: c.attempt_limit.saturating_sub(spent),
                     locked: spent >= c.attempt_limit,
@@ -231,20 +252,23 @@ impl Terminal {
             .ok_or_else(|| SupervisorRefusal::UnknownSupervisor(supervisor_id.to_owned()).into())
     }
 
-    /// Signs a supervisor in. The try is spent and committed before the
-    /// comparison; a correct entry records a `supervisor_signed_in` event with
-    /// the new session's proof and resets the counter in the same transaction.
-    /// Malformed input spends no try. Any earlier session ends first.
+    /// Signs a supervisor in: at the server when it answers (the PIN or
+    /// badge is checked there, with one try counter per supervisor across
+    /// all devices), else with the badge offline where the depot's manifest
+    /// allows it (the try spent and committed before the comparison); else
+    /// [`SupervisorRefusal::NeedsNetwork`]. A right entry records a
+    /// `supervisor_signed_in` event bound to the new session. Malformed input
+    /// spends no try. Any earlier session ends first.
     pub fn supervisor_sign_in(
         &mut self,
         entry: SupervisorEntry<'_>,
     ) -> Result<SignInAnswer, TerminalError> {
         self.supervisor = None;
-        let (credential, secret) = match entry {
+        let (credential, secret, text) = match entry {
             SupervisorEntry::Badge(text) => {
                 let (id, secret) =
                     SupervisorSecret::badge(text).map_err(SupervisorRefusal::Format)?;
-                (self.credential(&id)?, secret)
+                (self.credential(&id)?, secret, text.trim().to_owned())
             }
             SupervisorEntry::Pin { supervisor_id, pin } => {
                 let c = self.credential(supervisor_id.trim())?;
@@ -253,12 +277,55 @@ impl Terminal {
                     .as_ref()
                     .ok_or(SupervisorRefusal::NoSuchFactor("PIN"))?
                     .digits;
-                let secret = SupervisorSecret::pin(&crate::domain::digits::entry_text(pin), digits)
-                    .map_err(SupervisorRefusal::Format)?;
-                (c, secret)
+                let typed = crate::domain::digits::entry_text(pin);
+                let secret =
+                    SupervisorSecret::pin(&typed, digits).map_err(SupervisorRefusal::Format)?;
+                (c, secret, typed.replace(char::is_whitespace, ""))
             }
         };
         let factor = secret.factor();
+        if let Some(server) = self.supervisor_server.clone() {
+            let req = SupervisorSignInRequest {
+                supervisor_id: credential.supervisor_id.clone(),
+                factor,
+                secret: text,
+            };
+            match server.sign_in(&req) {
+                Ok(SupervisorSignInAnswer::SignedIn { session }) => {
+                    drop(req);
+                    let key = decode_hex_array::<32>(&session.session_key, "session key").map_err(
+                        |_| SupervisorRefusal::ServerRefused("an unusable session key".into()),
+                    )?;
+                    return self.open_session(
+                        &credential,
+                        factor,
+                        CodeKey::from_bytes(key),
+                        Some(session.session_id),
+                        None,
+                    );
+                }
+                Ok(SupervisorSignInAnswer::Wrong { tries_left }) => {
+                    warn!(supervisor = %credential.supervisor_id, tries_left, "wrong supervisor badge or PIN (server)");
+                    return Ok(SignInAnswer::Wrong { tries_left });
+                }
+                Ok(SupervisorSignInAnswer::Locked { limit }) => {
+                    return Ok(SignInAnswer::Locked { limit });
+                }
+                Err(SignInUnavailable::Refused(why)) => {
+                    return Err(SupervisorRefusal::ServerRefused(why).into());
+                }
+                Err(SignInUnavailable::Unreachable(why)) => {
+                    warn!(supervisor = %credential.supervisor_id, %why, "server unreachable for supervisor sign-in");
+                }
+            }
+        }
+        let offline_badge = self
+            .store
+            .current_manifest()?
+            .is_some_and(|m| m.body.offline_badge);
+        if factor != SupervisorFactor::Badge || !offline_badge || credential.badge.is_none() {
+            return Err(SupervisorRefusal::NeedsNetwork.into());
+        }
         let (salt, iterations, verifier) = material(&credential, factor)?;
         let counter = counter_key(&credential)?;
         let limit = credential.attempt_limit;
@@ -276,7 +343,7 @@ impl Terminal {
         let key = secret.derive_key(&salt, iterations);
         drop(secret);
         if !key.matches_verifier(&verifier) {
-            warn!(supervisor = %credential.supervisor_id, spent, limit, "wrong supervisor badge or PIN");
+            warn!(supervisor = %credential.supervisor_id, spent, limit, "wrong supervisor badge (offline)");
             return Ok(if spent >= limit {
                 SignInAnswer::Locked { limit }
             } else {
@@ -285,7 +352,22 @@ impl Terminal {
                 }
             });
         }
+        self.open_session(&credential, factor, key, None, Some(counter))
+    }
+
+    /// Opens a session with `key` and records its `supervisor_signed_in` event.
+    fn open_session(
+        &mut self,
+        credential: &SupervisorCredential,
+        factor: SupervisorFactor,
+        key: CodeKey,
+        session_id: Option<String>,
+        resets: Option<String>,
+    ) -> Result<SignInAnswer, TerminalError> {
+        let clock = self.clock.now();
+        let offline = session_id.is_none();
         self.supervisor = Some(Session {
+            session_id,
             supervisor_id: credential.supervisor_id.clone(),
             name: credential.name.clone(),
             factor,
@@ -297,12 +379,15 @@ impl Terminal {
         });
         let name = credential.name.clone();
         let recorded = self.record(|_, _, _| {
-            let draft = EventDraft::new(EventKind::SupervisorSignedIn)
+            let mut draft = EventDraft::new(EventKind::SupervisorSignedIn)
                 .detail("factor", factor_name(factor).to_lowercase())
                 .detail("name", name);
+            if offline {
+                draft = draft.detail("mode", "offline_badge");
+            }
             let mut d = Decision::event(draft);
             d.supervised = true;
-            d.resets_supervisor_tries = Some(counter);
+            d.resets_supervisor_tries = resets;
             Ok(d)
         });
         let event = match recorded {
@@ -312,7 +397,7 @@ impl Terminal {
                 return Err(e);
             }
         };
-        info!(supervisor = %credential.supervisor_id, ?factor, "supervisor signed in");
+        info!(supervisor = %credential.supervisor_id, ?factor, offline, "supervisor signed in");
         let now = self.clock.now().monotonic_ms;
         let session = self
             .supervisor

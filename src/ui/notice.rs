@@ -125,6 +125,14 @@ pub enum NoticeKind {
     ConfirmationOutdated,
     /// The day is already closed; nothing to close.
     DayAlreadyClosed,
+    /// Sign-in needs the network.
+    SignInNeedsNetwork,
+    /// The server refused the sign-in request.
+    SignInRefused,
+    /// A correction after scan-in or close without the supervisor.
+    CorrectionNeedsSupervisor,
+    /// A plain delivery of a parcel the signed close lists as missing.
+    DayClosedMissing,
     /// Returns are still missing (`a` of them): scan or force with a reason.
     ReturnsUnaccounted,
     /// Forcing the close needs a reason.
@@ -236,6 +244,8 @@ pub fn notice(e: &TerminalError) -> Notice {
             SupervisorRefusal::NoSuchFactor(_) => plain(K::SupervisorNoFactor),
             SupervisorRefusal::Format(_) => plain(K::BadBadgeOrPin),
             SupervisorRefusal::BadMaterial(_) => plain(K::SupervisorMaterial),
+            SupervisorRefusal::NeedsNetwork => plain(K::SignInNeedsNetwork),
+            SupervisorRefusal::ServerRefused(_) => plain(K::SignInRefused),
         },
     }
 }
@@ -346,6 +356,8 @@ pub fn refusal(r: &Refusal) -> Notice {
         Refusal::ForceNeedsReason => plain(K::ForceNeedsReason),
         Refusal::ConditionNeedsReason => plain(K::ConditionNeedsReason),
         Refusal::NotReceived => plain(K::NotReceived),
+        Refusal::SupervisorRequired => plain(K::CorrectionNeedsSupervisor),
+        Refusal::DayClosedMissing { .. } => plain(K::DayClosedMissing),
     }
 }
 

@@ -11,7 +11,8 @@
 use crate::envelope::{ClockStamp, EventBody};
 use crate::vocabulary::{CheckResult, EventKind, Outcome};
 
-use super::correction::check_correction;
+use super::correction::{check_correction, check_correction_authority};
+use super::day_close::{DayStatus, check_late_delivery};
 use super::draft::EventDraft;
 use super::outcome_rules::{check_attempt, check_liability, code_check_step, record_outcome_step};
 use super::parcel::{Action, ContactLog, Parcel, ParcelState, Visit};
@@ -40,6 +41,12 @@ pub struct EventContext<'a> {
     pub code_proof: bool,
     /// The event a correction points to, if the log holds it.
     pub corrected: Option<Corrected>,
+    /// Whether the event carries a supervisor's proof (the server checks the
+    /// proof itself before the rules; the terminal signs it inside a session).
+    pub supervised: bool,
+    /// The device's day as its log stands before the event (the last close,
+    /// what it listed missing, a reopening); none: no close recorded.
+    pub day: Option<&'a DayStatus>,
 }
 
 impl<'a> EventContext<'a> {
@@ -50,7 +57,15 @@ impl<'a> EventContext<'a> {
             fix_e7: body.position.fix.as_ref().map(|f| (f.lat_e7, f.lon_e7)),
             code_proof: body.code_proof.is_some(),
             corrected,
+            supervised: body.supervisor.is_some(),
+            day: None,
         }
+    }
+
+    /// The same context with the device's day status.
+    pub fn with_day(mut self, day: &'a DayStatus) -> Self {
+        self.day = Some(day);
+        self
     }
 }
 
@@ -182,6 +197,9 @@ impl Parcel {
                     }
                     code_check_step(self)?;
                     check_attempt(v, self.spec.attempt_limit)?;
+                    if let Some(day) = ctx.day {
+                        check_late_delivery(day, &self.spec.label)?;
+                    }
                     next.state = ParcelState::Delivered;
                     next.attempts_spent = next.attempts_spent.max(v.attempt);
                 } else {
@@ -206,6 +224,12 @@ impl Parcel {
                     event.detail.get("note").map(String::as_str),
                 )?;
                 check_liability(outcome, event.liability)?;
+                check_correction_authority(
+                    self.state,
+                    ctx.day.is_some_and(|d| d.closed),
+                    corrected.outcome != Some(outcome),
+                    ctx.supervised,
+                )?;
                 // The state changes only while the corrected outcome is the
                 // parcel's current one (no visit since, not returned, not withdrawn).
                 if let ParcelState::Failed(_) = self.state
@@ -250,7 +274,10 @@ impl Parcel {
                     return Err(missing("a liability"));
                 }
             }
-            EventKind::ManifestAccepted | EventKind::DayClosed | EventKind::SupervisorSignedIn => {
+            EventKind::ManifestAccepted
+            | EventKind::DayClosed
+            | EventKind::SupervisorSignedIn
+            | EventKind::DayReopened => {
                 return Err(RuleViolation::Inconsistent(
                     "this kind of event names no parcel".into(),
                 ));

@@ -4,7 +4,24 @@
 use crate::vocabulary::{EventKind, Outcome, Reason};
 
 use super::outcome_rules::check_reason;
+use super::parcel::ParcelState;
 use super::refusal::Refusal;
+
+/// Four eyes on a correction: once the parcel was scanned in at the depot
+/// (`state` returned) or the day closed, a correction that changes the
+/// outcome (and so who pays) needs the supervisor's proof on the event.
+pub fn check_correction_authority(
+    state: ParcelState,
+    day_closed: bool,
+    changes_outcome: bool,
+    supervised: bool,
+) -> Result<(), Refusal> {
+    let settled = state == ParcelState::ReturnedToDepot || day_closed;
+    if settled && changes_outcome && !supervised {
+        return Err(Refusal::SupervisorRequired);
+    }
+    Ok(())
+}
 
 /// Checks a correction of the event of kind `corrected_kind` and outcome
 /// `corrected_outcome` into `outcome` with `reason` and `note`.
@@ -33,6 +50,24 @@ pub fn check_correction(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_scan_in_or_close_an_outcome_change_needs_the_supervisor() {
+        let failed = ParcelState::Failed(Outcome::NoAnswer);
+        assert!(check_correction_authority(failed, false, true, false).is_ok());
+        assert_eq!(
+            check_correction_authority(ParcelState::ReturnedToDepot, false, true, false),
+            Err(Refusal::SupervisorRequired)
+        );
+        assert_eq!(
+            check_correction_authority(failed, true, true, false),
+            Err(Refusal::SupervisorRequired)
+        );
+        assert!(check_correction_authority(failed, true, true, true).is_ok());
+        assert!(
+            check_correction_authority(ParcelState::ReturnedToDepot, true, false, false).is_ok()
+        );
+    }
 
     #[test]
     fn deliveries_and_non_outcomes_are_never_corrected() {

@@ -8,6 +8,59 @@ pub use crate::day_close_record::{DayCloseRecord, DayTotals};
 use crate::envelope::{EventBody, SignedEvent};
 use crate::vocabulary::EventKind;
 
+use super::refusal::Refusal;
+
+/// The device's day as its log stands: whether a signed close is in force
+/// and which labels it listed missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayStatus {
+    /// A close is in force: recorded, and neither reopened by the supervisor
+    /// nor followed by a new manifest (a new day).
+    pub closed: bool,
+    /// Labels the last close listed missing, until the supervisor reopens
+    /// the day (a new manifest does not clear them).
+    pub missing: Vec<String>,
+}
+
+impl DayStatus {
+    /// Folds one more event of the log.
+    pub fn push(&mut self, body: &EventBody) {
+        match body.kind {
+            EventKind::DayClosed => {
+                self.closed = true;
+                self.missing = body
+                    .day
+                    .as_ref()
+                    .map(|d| d.totals.missing.clone())
+                    .unwrap_or_default();
+            }
+            EventKind::DayReopened => *self = DayStatus::default(),
+            EventKind::ManifestAccepted => self.closed = false,
+            _ => {}
+        }
+    }
+
+    /// The status after `events`, in chain order.
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a EventBody>) -> DayStatus {
+        let mut status = DayStatus::default();
+        for b in events {
+            status.push(b);
+        }
+        status
+    }
+}
+
+/// A plain "delivered" of a parcel the last signed close listed missing is
+/// refused until the supervisor reopens the day (a late handover is theirs).
+pub fn check_late_delivery(day: &DayStatus, label: &str) -> Result<(), Refusal> {
+    if day.missing.iter().any(|l| l == label) {
+        return Err(Refusal::DayClosedMissing {
+            label: label.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// One difference between a recorded day close and the events the server holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "difference")]
@@ -98,6 +151,7 @@ mod tests {
             missing: missing.iter().map(|s| s.to_string()).collect(),
             unexpected: Vec::new(),
             fee_changes: 0,
+            payers: Default::default(),
         }
     }
 

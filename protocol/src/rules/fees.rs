@@ -2,10 +2,13 @@
 //! courier's confirmation, then the supervisor's proof, recorded as a new
 //! `fee_changed` event pointing to the outcome event (never an edit).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
+use crate::envelope::EventBody;
 use crate::keys::sha256;
 use crate::vocabulary::{Liability, Outcome};
 
@@ -56,6 +59,38 @@ pub fn check_fee_change(
         return bad("a fee change needs a reason");
     }
     Ok(())
+}
+
+/// The courier's side of four eyes on a `fee_changed` event: it names
+/// (`detail.courier_confirmation`) an unused `courier_confirmed` event of the
+/// same parcel, among `unused` (event id → its `detail.digest`), whose digest
+/// is that of exactly this change (parcel, outcome event, payer, note).
+/// Returns the confirmation's id, which the change uses up.
+pub fn check_fee_confirmation(
+    fee_changed: &EventBody,
+    unused: &BTreeMap<String, String>,
+) -> Result<String, Refusal> {
+    let subject = FeeChangeSubject {
+        parcel_id: fee_changed.parcel_id.clone().unwrap_or_default(),
+        outcome_event_id: fee_changed.corrects.clone().unwrap_or_default(),
+        payer: fee_changed.liability.unwrap_or(Liability::None),
+        note: fee_changed
+            .detail
+            .get("note")
+            .map(|n| n.trim().to_owned())
+            .unwrap_or_default(),
+    };
+    let digest = subject
+        .digest()
+        .map_err(|_| Refusal::CourierConfirmationRequired)?;
+    let id = fee_changed
+        .detail
+        .get("courier_confirmation")
+        .ok_or(Refusal::CourierConfirmationRequired)?;
+    match unused.get(id) {
+        Some(d) if *d == digest => Ok(id.clone()),
+        _ => Err(Refusal::CourierConfirmationRequired),
+    }
 }
 
 #[cfg(test)]

@@ -16,8 +16,9 @@ use crate::manifest::ManifestParcel;
 use crate::vocabulary::{CheckMode, CheckResult, EventKind, Liability, Outcome};
 
 use super::apply::{Corrected, EventContext};
+use super::day_close::DayStatus;
 use super::draft::EventDraft;
-use super::fees::check_fee_change;
+use super::fees::{check_fee_change, check_fee_confirmation};
 use super::parcel::{Parcel, ParcelState, Visit};
 pub use super::violation::RuleViolation;
 
@@ -39,6 +40,10 @@ pub struct ParcelLedger {
     /// Who pays the return fees after a fee change (none: the outcome's liability).
     #[serde(default)]
     pub fee_payer: Option<Liability>,
+    /// The courier's unused fee-change confirmations of this parcel
+    /// (`courier_confirmed` event id → its digest).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fee_confirmations: BTreeMap<String, String>,
 }
 
 impl Default for ParcelLedger {
@@ -51,6 +56,7 @@ impl Default for ParcelLedger {
             collected_label: None,
             outcomes: BTreeMap::new(),
             fee_payer: None,
+            fee_confirmations: BTreeMap::new(),
         }
     }
 }
@@ -96,6 +102,7 @@ impl ParcelLedger {
         withdrawn: bool,
         tries_spent: u32,
         body: &EventBody,
+        day: &DayStatus,
     ) -> Result<(ParcelLedger, CounterEffect), RuleViolation> {
         let mut next = self.clone();
         if withdrawn {
@@ -111,7 +118,7 @@ impl ParcelLedger {
             });
         let after = next.parcel(spec, tries_spent).apply(
             &EventDraft::of_body(body),
-            &EventContext::of_body(body, corrected),
+            &EventContext::of_body(body, corrected).with_day(day),
         )?;
         next.take(&after);
         let mut effect = CounterEffect::None;
@@ -163,7 +170,17 @@ impl ParcelLedger {
                     new,
                     body.detail.get("note").map_or("", String::as_str),
                 )?;
+                let used = check_fee_confirmation(body, &self.fee_confirmations)?;
+                next.fee_confirmations.remove(&used);
                 next.fee_payer = Some(new);
+            }
+            EventKind::CourierConfirmed => {
+                if body.detail.get("subject").map(String::as_str) == Some("fee_change")
+                    && let Some(digest) = body.detail.get("digest")
+                {
+                    next.fee_confirmations
+                        .insert(body.event_id.clone(), digest.clone());
+                }
             }
             _ => {}
         }

@@ -19,13 +19,15 @@ pub mod returns;
 pub mod violation;
 
 pub use apply::{Corrected, EventContext};
-pub use correction::check_correction;
-pub use day_close::{DayCloseDifference, DayCloseRecord, DayTotals, check_day_close};
+pub use correction::{check_correction, check_correction_authority};
+pub use day_close::{
+    DayCloseDifference, DayCloseRecord, DayStatus, DayTotals, check_day_close, check_late_delivery,
+};
 pub use draft::EventDraft;
-pub use fees::{FeeChangeSubject, check_fee_change};
+pub use fees::{FeeChangeSubject, check_fee_change, check_fee_confirmation};
 pub use ledger::{CounterEffect, ParcelLedger};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };
 pub use returns::{DayBook, ReturnItem, ReturnLine, ScanVerdict, UnexpectedWhy};
-pub use violation::RuleViolation;
+pub use violation::{RuleViolation, SupervisorViolation};

@@ -151,6 +151,21 @@ pub enum Refusal {
     /// A damaged or opened return needs a reason.
     #[error("a damaged or opened return needs a note saying what is wrong")]
     ConditionNeedsReason,
+    /// After the return was scanned in or the day closed, changing an
+    /// outcome (who pays) needs the supervisor.
+    #[error(
+        "this return was already scanned in at the depot or the day closed: changing its outcome needs the depot supervisor signed in"
+    )]
+    SupervisorRequired,
+    /// The day was closed with this parcel missing: a late handover needs
+    /// the supervisor to reopen the day first.
+    #[error(
+        "the day was closed with parcel {label} missing: the depot supervisor must reopen the day before it is handed over"
+    )]
+    DayClosedMissing {
+        /// The parcel's label.
+        label: String,
+    },
     /// The label is not a received return (for a condition change).
     #[error("this label is not a return received today: scan it in first")]
     NotReceived,

@@ -525,6 +525,11 @@ impl DayBook {
             missing: sorted(self.missing().map(|l| l.label.clone()).collect()),
             unexpected: sorted(self.unexpected.iter().map(|u| u.label.clone()).collect()),
             fee_changes: self.fee_changes,
+            payers: self
+                .lines
+                .iter()
+                .map(|l| (l.label.clone(), l.fees.payer))
+                .collect(),
         }
     }
 }

@@ -70,6 +70,15 @@ async fn issue(
         parcels.push(spec);
     }
     let version = latest.as_ref().map_or(1, |(v, _)| v + 1);
+    // A device gets no PIN verifier, and the badge's only where the depot
+    // allows the badge as an offline factor.
+    let offline_badge = db.depot_offline_badge(&req.depot).await?;
+    let supervisors = db
+        .depot_supervisors(&req.depot)
+        .await?
+        .iter()
+        .map(|c| c.for_devices(offline_badge))
+        .collect();
     let body = ManifestBody {
         schema: MANIFEST_SCHEMA.into(),
         version,
@@ -79,7 +88,8 @@ async fn issue(
         depot: req.depot.clone(),
         settings: ManifestSettings::default(),
         parcels,
-        supervisors: db.depot_supervisors(&req.depot).await?,
+        supervisors,
+        offline_badge,
     };
     if checked {
         body.check_content().map_err(Invalid::ManifestContent)?;

@@ -24,6 +24,15 @@
 //! honoured and flagged. A day close is checked against the events held and
 //! flagged when it differs.
 //!
+//! A supervisor's proof is honoured when made with the key of a session the
+//! server opened at sign-in for this device and supervisor (not revoked, its
+//! window holding the event's signed time) or, where the depot allows the
+//! badge offline, with the badge's key (then the event is flagged for review);
+//! a key a re-issue or revocation retired is `supervisor_revoked`; a bad proof
+//! is counted on the supervisor's counter, which locks the credential at its
+//! limit and raises an alert. The device's day (its last close, a reopening)
+//! decides corrections and late deliveries through the shared rules.
+//!
 //! An event whose device and sequence number are stored with another hash is
 //! a fork of the chain (a cloned device, a restored backup): it is rejected as
 //! a `conflict` and recorded as an [`Alert`](crate::records::Alert) for the back
@@ -38,12 +47,14 @@ use std::collections::BTreeMap;
 use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
+use courier_protocol::request_signing::MAX_SKEW_MS;
 use courier_protocol::rules::refusal::Refusal;
 use courier_protocol::rules::{
-    CounterEffect, DayBook, ParcelLedger, RuleViolation, check_day_close,
+    CounterEffect, DayBook, DayStatus, ParcelLedger, RuleViolation, SupervisorViolation as SV,
+    check_day_close,
 };
 use courier_protocol::supervisor::verify_supervisor_proof;
-use courier_protocol::vocabulary::{CheckMode, CodePolicy, EntryMode, EventKind};
+use courier_protocol::vocabulary::{CheckMode, CodePolicy, EntryMode, EventKind, SupervisorFactor};
 
 use crate::batch::{
     BatchContext, BatchWrites, IngestOutcome, NewAlert, NewDayCloseFlag, NewEvent, NewNotHonoured,
@@ -51,6 +62,7 @@ use crate::batch::{
 };
 use crate::error::{ServerError, StorageError};
 use crate::records::signed_time_ms;
+use crate::supervisor_rows::SupervisorFailure;
 
 /// Decides every event of a batch against what the store loaded.
 pub fn plan(
@@ -65,8 +77,12 @@ pub fn plan(
         alerts: Vec::new(),
         day_close_flags: Vec::new(),
         not_honoured: Vec::new(),
+        supervisor_failures: Vec::new(),
         tip: ctx.device.tip.clone(),
     };
+    // The device's day, from its honoured events (a not-honoured reopening
+    // reopens nothing).
+    let mut day = DayStatus::of(ctx.held_events.iter().map(|e| &e.body));
     let mut results = Vec::with_capacity(events.len());
     let mut stopped = false;
     for item in events {
@@ -82,7 +98,7 @@ pub fn plan(
         let verdict = match item {
             _ if stopped => Err(RejectReason::NotProcessed),
             Uploaded::Malformed { reason, .. } => Err(*reason),
-            Uploaded::Event(event) => check_one(&mut ctx, &mut writes, event)?,
+            Uploaded::Event(event) => check_one(&mut ctx, &mut writes, &day, event)?,
         };
         let (status, reason) = match (verdict, item) {
             (Ok(Accept::New(ledger)), Uploaded::Event(event)) => {
@@ -91,6 +107,7 @@ pub fn plan(
                     writes.ledgers.insert(parcel_id, ledger);
                 }
                 store(&mut ctx, &mut writes, event)?;
+                day.push(&event.body);
                 (EventStatus::Accepted, None)
             }
             (Ok(Accept::NotHonoured(reason)), Uploaded::Event(event)) => {
@@ -180,6 +197,7 @@ type Verdict = Result<Accept, RejectReason>;
 fn check_one(
     ctx: &mut BatchContext,
     writes: &mut BatchWrites,
+    day: &DayStatus,
     event: &SignedEvent,
 ) -> Result<Verdict, ServerError> {
     let device_id = ctx.device.device_id.clone();
@@ -245,14 +263,30 @@ fn check_one(
             ),
         });
     }
-    if let Some(reason) = check_supervisor(ctx, event) {
-        tracing::info!(device_id = %device_id, seq = event.body.seq, ?reason, "supervisor event not honoured");
-        return Ok(not_honoured(
-            writes,
-            event,
-            reason,
-            "the supervisor check failed",
-        ));
+    match check_supervisor(ctx, writes, event) {
+        Ok(false) => {}
+        Ok(true) => writes.alerts.push(NewAlert {
+            kind: "supervisor_offline_review",
+            detail: format!(
+                "seq {} ({:?}) carries an offline badge proof of supervisor {}: review it",
+                event.body.seq,
+                event.body.kind,
+                event
+                    .body
+                    .supervisor
+                    .as_ref()
+                    .map_or("", |s| s.supervisor_id.as_str())
+            ),
+        }),
+        Err(violation) => {
+            tracing::info!(device_id = %device_id, seq = event.body.seq, %violation, "supervisor proof not honoured");
+            return Ok(not_honoured(
+                writes,
+                event,
+                violation.reject_reason(),
+                &violation.to_string(),
+            ));
+        }
     }
     if event.body.kind == EventKind::DayClosed {
         check_day_close_held(ctx, writes, event);
@@ -266,6 +300,7 @@ fn check_one(
                     | EventKind::SupervisorSignedIn
                     | EventKind::UnexpectedReturn
                     | EventKind::CourierConfirmed
+                    | EventKind::DayReopened
             ) {
                 Ok(Accept::New(None))
             } else {
@@ -298,7 +333,13 @@ fn check_one(
         .is_some_and(|vs| vs.iter().any(|v| *v <= version));
     let ledger = ctx.ledgers.get(parcel_id).cloned().unwrap_or_default();
     let mut locked_delivery = false;
-    let (next, effect) = match ledger.apply(&spec, withdrawn, order.attempts_spent, &event.body) {
+    let (next, effect) = match ledger.apply(
+        &spec,
+        withdrawn,
+        order.attempts_spent,
+        &event.body,
+        day,
+    ) {
         Ok(x) => x,
         Err(violation) => {
             // A delivery checked offline on the device's own counter, on a
@@ -313,7 +354,10 @@ fn check_one(
                     .verification
                     .as_ref()
                     .is_some_and(|v| v.check == CheckMode::Offline);
-            match (&violation, ledger.apply(&spec, withdrawn, 0, &event.body)) {
+            match (
+                &violation,
+                ledger.apply(&spec, withdrawn, 0, &event.body, day),
+            ) {
                 (RuleViolation::Refused(Refusal::Locked { .. }), Ok(x))
                     if offline
                         && x.1 == CounterEffect::NeedsProof
@@ -416,43 +460,128 @@ fn reason_code(reason: RejectReason) -> String {
 }
 
 /// A supervisor event must name a supervisor the manifest it was recorded
-/// under listed for the device, and carry a proof that verifies with a key
-/// the server issued to that supervisor for that factor; any event that
-/// carries a proof is checked the same way.
-fn check_supervisor(ctx: &BatchContext, event: &SignedEvent) -> Option<RejectReason> {
+/// under listed (its depot scopes the id), and carry a proof made with the
+/// key of a session the server opened for this device and supervisor (known,
+/// not revoked, its window holding the event's signed time, with the request
+/// skew either side), or, where that manifest allows the badge offline, with
+/// the badge's key (then `Ok(true)`: flagged for review). Any event that
+/// carries a proof is checked the same way. A bad proof is counted on the
+/// supervisor's counter (once per event); at the limit the credential locks
+/// and an alert is raised.
+fn check_supervisor(
+    ctx: &mut BatchContext,
+    writes: &mut BatchWrites,
+    event: &SignedEvent,
+) -> Result<bool, RuleViolation> {
     let Some(s) = &event.body.supervisor else {
-        return event
-            .body
-            .kind
-            .needs_supervisor()
-            .then_some(RejectReason::SupervisorRequired);
+        return if event.body.kind.needs_supervisor() {
+            Err(SV::Required.into())
+        } else {
+            Ok(false)
+        };
     };
-    let listed = event
+    let manifest = event
         .body
         .manifest_version
         .and_then(|v| ctx.manifests.get(&v))
-        .is_some_and(|m| {
+        .filter(|m| {
             m.supervisors
                 .iter()
                 .any(|c| c.supervisor_id == s.supervisor_id)
-        });
-    if !listed {
-        return Some(RejectReason::SupervisorRequired);
+        })
+        .ok_or(SV::Required)?;
+    let (depot, offline_badge) = (manifest.depot.clone(), manifest.offline_badge);
+    let who = (depot.clone(), s.supervisor_id.clone());
+    let counter = ctx
+        .supervisors
+        .counters
+        .get(&who)
+        .cloned()
+        .ok_or(SV::Required)?;
+    if counter.revoked {
+        return Err(SV::Revoked.into());
     }
-    let keys = match ctx
-        .supervisor_keys
-        .get(&(s.supervisor_id.clone(), s.factor))
-    {
-        Some(keys) if !keys.is_empty() => keys,
-        _ => return Some(RejectReason::SupervisorRequired),
-    };
+    if counter.locked() {
+        return Err(SV::Locked.into());
+    }
     let (Ok(digest), Ok(proof)) = (event.body.supervisor_digest(), hex::decode(&s.proof)) else {
-        return Some(RejectReason::Malformed);
+        return Err(RuleViolation::Inconsistent(
+            "supervisor proof is not hex".into(),
+        ));
     };
-    let verifies = keys
-        .iter()
-        .any(|k| verify_supervisor_proof(&CodeKey::from_bytes(*k), &digest, &proof));
-    (!verifies).then_some(RejectReason::BadSupervisorProof)
+    let verifies =
+        |k: &[u8; 32]| verify_supervisor_proof(&CodeKey::from_bytes(*k), &digest, &proof);
+    match &s.session {
+        Some(id) => {
+            let session = ctx
+                .supervisors
+                .sessions
+                .get(id)
+                .filter(|x| {
+                    x.device_id == ctx.device.device_id
+                        && x.depot == depot
+                        && x.supervisor_id == s.supervisor_id
+                        && x.factor == s.factor
+                })
+                .ok_or(SV::SessionInvalid)?;
+            if session.revoked_at_ms.is_some() {
+                return Err(SV::Revoked.into());
+            }
+            let at = signed_time_ms(event);
+            if at < session.issued_at_ms - MAX_SKEW_MS || at > session.expires_at_ms + MAX_SKEW_MS {
+                return Err(SV::SessionInvalid.into());
+            }
+            if verifies(&session.key) {
+                return Ok(false);
+            }
+        }
+        None => {
+            if s.factor != SupervisorFactor::Badge || !offline_badge {
+                return Err(SV::SessionInvalid.into());
+            }
+            let keys = ctx
+                .supervisors
+                .keys
+                .get(&(
+                    depot.clone(),
+                    s.supervisor_id.clone(),
+                    SupervisorFactor::Badge,
+                ))
+                .cloned()
+                .unwrap_or_default();
+            if keys
+                .iter()
+                .any(|k| k.retired_at_ms.is_none() && verifies(&k.key))
+            {
+                return Ok(true);
+            }
+            if keys.iter().any(|k| verifies(&k.key)) {
+                return Err(SV::Revoked.into());
+            }
+        }
+    }
+    // A bad proof: counted once per event on the supervisor's counter.
+    if ctx.proof_failures.insert(event.hash.clone()) {
+        writes.supervisor_failures.push(SupervisorFailure {
+            event_hash: event.hash.clone(),
+            depot: depot.clone(),
+            supervisor_id: s.supervisor_id.clone(),
+        });
+        let spent = counter.tries_spent.saturating_add(1);
+        if let Some(c) = ctx.supervisors.counters.get_mut(&who) {
+            c.tries_spent = spent;
+        }
+        if spent >= counter.attempt_limit {
+            writes.alerts.push(NewAlert {
+                kind: "supervisor_locked",
+                detail: format!(
+                    "supervisor {} of depot {depot} is locked after {spent} bad proofs or PINs (the last in event {} of this device): re-issue the credential",
+                    s.supervisor_id, event.body.event_id
+                ),
+            });
+        }
+    }
+    Err(SV::BadProof.into())
 }
 
 /// Checks a day close against the events the server holds for the device
@@ -535,7 +664,9 @@ mod tests {
     use ring::signature::Ed25519KeyPair;
 
     use super::*;
+    use crate::batch::SupervisorContext;
     use crate::records::DeviceRow;
+    use crate::supervisor_rows::{SupervisorCounter, SupervisorKey, SupervisorSessionRow};
 
     /// A device whose manifest 1 lists supervisor SUP-1 (PIN only), and the
     /// context a store would load for it: nothing but what `plan` reads.
@@ -561,7 +692,7 @@ mod tests {
             .expect("supervisor");
             let pin_key = *issued.pin_key.expect("pin key").as_bytes();
             let manifest = ManifestBody {
-                supervisors: vec![issued.credential],
+                supervisors: vec![issued.credential.for_devices(false)],
                 ..manifest_body("DEV-1", 1, "D")
             };
             let ctx = BatchContext {
@@ -583,10 +714,37 @@ mod tests {
                 ledgers: HashMap::new(),
                 proof_failures: HashSet::new(),
                 depot: Some("D".into()),
-                supervisor_keys: HashMap::from([(
-                    ("SUP-1".to_owned(), SupervisorFactor::Pin),
-                    vec![pin_key],
-                )]),
+                supervisors: SupervisorContext {
+                    keys: HashMap::from([(
+                        ("D".to_owned(), "SUP-1".to_owned(), SupervisorFactor::Pin),
+                        vec![SupervisorKey {
+                            key: pin_key,
+                            retired_at_ms: None,
+                        }],
+                    )]),
+                    counters: HashMap::from([(
+                        ("D".to_owned(), "SUP-1".to_owned()),
+                        SupervisorCounter {
+                            tries_spent: 0,
+                            attempt_limit: 5,
+                            revoked: false,
+                        },
+                    )]),
+                    sessions: HashMap::from([(
+                        "SES-1".to_owned(),
+                        SupervisorSessionRow {
+                            session_id: "SES-1".into(),
+                            depot: "D".into(),
+                            supervisor_id: "SUP-1".into(),
+                            device_id: "DEV-1".into(),
+                            factor: SupervisorFactor::Pin,
+                            key: pin_key,
+                            issued_at_ms: 1_780_000_000_000 - 1_000,
+                            expires_at_ms: 1_780_000_000_000 + 60_000,
+                            revoked_at_ms: None,
+                        },
+                    )]),
+                },
                 manifests: HashMap::from([(1, manifest)]),
                 held_events: Vec::new(),
             };
@@ -620,6 +778,7 @@ mod tests {
                 supervisor_id: "SUP-1".into(),
                 factor: SupervisorFactor::Pin,
                 proof: String::new(),
+                session: Some("SES-1".into()),
             });
             let digest = body.supervisor_digest().expect("digest");
             if let Some(s) = &mut body.supervisor {
@@ -682,16 +841,31 @@ mod tests {
         assert_eq!(writes.events.len(), 1, "stored as evidence");
         assert_eq!(writes.not_honoured.len(), 1);
         assert!(writes.alerts.iter().any(|a| a.kind == "not_honoured"));
+        assert_eq!(
+            writes.supervisor_failures.len(),
+            1,
+            "a bad proof is counted"
+        );
 
-        // Without the keys (none issued) or the manifest listing, no proof counts.
+        // Without the session (unknown, or revoked) or the manifest listing, no proof counts.
         let mut f = Fixture::new();
         let signed = f.supervised(f.body(EventKind::SupervisorSignedIn), &key);
-        let mut no_keys = f.ctx.clone();
-        no_keys.supervisor_keys.clear();
-        let (outcome, _) = plan(no_keys, &uploaded(std::slice::from_ref(&signed))).expect("plan");
+        let mut no_session = f.ctx.clone();
+        no_session.supervisors.sessions.clear();
+        let (outcome, _) =
+            plan(no_session, &uploaded(std::slice::from_ref(&signed))).expect("plan");
         assert_eq!(
             reasons(&outcome),
-            vec![Some(RejectReason::SupervisorRequired)]
+            vec![Some(RejectReason::SupervisorSessionInvalid)]
+        );
+        let mut revoked = f.ctx.clone();
+        if let Some(s) = revoked.supervisors.sessions.get_mut("SES-1") {
+            s.revoked_at_ms = Some(1);
+        }
+        let (outcome, _) = plan(revoked, &uploaded(std::slice::from_ref(&signed))).expect("plan");
+        assert_eq!(
+            reasons(&outcome),
+            vec![Some(RejectReason::SupervisorRevoked)]
         );
         let mut unlisted = f.ctx.clone();
         unlisted.manifests.clear();

@@ -12,6 +12,7 @@ use courier_protocol::api::{
     CreateOrderRequest, CreateSupervisorRequest, DayCloseFlagsResponse, DeviceEventsResponse,
     ErrorCode, IssueManifestRequest, RevokeDeviceRequest,
 };
+use courier_protocol::supervisor_session::{DepotSettingsRequest, RevokeSupervisorRequest};
 use serde::{Deserialize, Serialize};
 
 use super::access::{PeerAddr, require_admin};
@@ -64,6 +65,36 @@ pub async fn admin_manifest(
         .await
         .map_err(|e| ApiError::from_server(&state, e))?;
     ok(m)
+}
+
+/// `POST /v1/admin/supervisors/revoke`: revokes a depot supervisor.
+pub async fn admin_revoke_supervisor(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let req: RevokeSupervisorRequest = parse(&state, &body)?;
+    admin::revoke_supervisor(state.store(), &req, state.now_ms())
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(serde_json::json!({ "revoked": true }))
+}
+
+/// `POST /v1/admin/depots`: a depot's settings (the offline badge).
+pub async fn admin_depot(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let req: DepotSettingsRequest = parse(&state, &body)?;
+    admin::set_depot_settings(state.store(), &req)
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(req)
 }
 
 /// `POST /v1/admin/devices/{device_id}/revoke`: revokes a device.

@@ -7,6 +7,7 @@ mod admin;
 mod answer;
 mod device;
 mod faults;
+mod supervisor_sessions;
 
 use std::sync::Arc;
 
@@ -33,6 +34,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/events", post(device::events))
         .route("/v1/code-checks", post(device::code_check))
         .route("/v1/checkpoint", get(device::checkpoint))
+        .route(
+            "/v1/supervisor-sessions",
+            post(supervisor_sessions::supervisor_sign_in),
+        )
+        .route(
+            "/v1/admin/supervisors/revoke",
+            post(admin::admin_revoke_supervisor),
+        )
+        .route("/v1/admin/depots", post(admin::admin_depot))
         .route("/v1/admin/orders", post(admin::admin_order))
         .route("/v1/admin/enrollment-tokens", post(admin::admin_token))
         .route("/v1/admin/manifests", post(admin::admin_manifest))

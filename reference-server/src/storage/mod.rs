@@ -11,16 +11,16 @@ pub mod open;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
+pub mod supervisors;
 pub mod transaction;
 
 use async_trait::async_trait;
 use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
-use courier_protocol::supervisor::SupervisorCredential;
-use courier_protocol::vocabulary::SupervisorFactor;
 
 pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
+pub use supervisors::SupervisorStorage;
 pub use transaction::{BatchTransaction, CodeCheckTransaction};
 
 use crate::error::ServerError;
@@ -30,7 +30,7 @@ use crate::error::ServerError;
 /// code check) run in one transaction each ([`transaction`]), which the
 /// engine opens.
 #[async_trait]
-pub trait Storage: Send + Sync {
+pub trait Storage: SupervisorStorage + Send + Sync {
     /// Which engine this is (`sqlite` or `postgres`).
     fn engine(&self) -> &'static str;
 
@@ -132,23 +132,6 @@ pub trait Storage: Send + Sync {
     /// Counts of stored events: `(rows, distinct event ids)` (the load test's
     /// exactly-once check).
     async fn event_counts(&self) -> Result<(u64, u64), ServerError>;
-
-    /// Stores (or re-issues) a depot supervisor's credential and keys `K`, in
-    /// one transaction. Earlier keys stay, so events signed under a manifest
-    /// carrying the old credential still verify.
-    async fn put_supervisor(
-        &self,
-        depot: &str,
-        credential: &SupervisorCredential,
-        keys: &[(SupervisorFactor, [u8; 32])],
-        now_ms: i64,
-    ) -> Result<(), ServerError>;
-
-    /// The credentials of a depot's supervisors (for its manifests), by id.
-    async fn depot_supervisors(
-        &self,
-        depot: &str,
-    ) -> Result<Vec<SupervisorCredential>, ServerError>;
 
     /// Every day-close flag, oldest first.
     async fn day_close_flags(&self) -> Result<Vec<DayCloseFlag>, ServerError>;

@@ -3,3 +3,5 @@
 #![allow(unused_imports)]
 
 pub use courier_test_support::server::*;
+
+pub mod supervisors;

@@ -7,14 +7,13 @@
 use std::collections::{HashMap, HashSet};
 
 use courier_protocol::envelope::SignedEvent;
-use courier_protocol::vocabulary::SupervisorFactor;
 use deadpool_postgres::ClientWrapper;
 
 use super::reads::{order_from, pg_err};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::ServerError;
 use crate::records::DeviceRow;
-use crate::storage::rows::{self, factor_from_str, manifest_body, to_i64, to_u64};
+use crate::storage::rows::{self, manifest_body, to_i64, to_u64};
 
 /// Loads the context of a batch (the device's row is locked already).
 pub(super) async fn load_context(
@@ -134,32 +133,8 @@ pub(super) async fn load_context(
             proof_failures.insert(r.get::<_, String>(0));
         }
     }
-    let mut supervisor_keys: HashMap<(String, SupervisorFactor), Vec<[u8; 32]>> = HashMap::new();
-    if !keys.supervisors.is_empty() {
-        let ids: Vec<&str> = keys.supervisors.iter().map(|(id, _)| id.as_str()).collect();
-        let stmt = tx
-            .prepare_cached(
-                "SELECT supervisor_id, factor, key_hex FROM supervisor_keys WHERE supervisor_id = ANY($1)",
-            )
-            .await
-            .map_err(pg_err)?;
-        for r in tx.query(&stmt, &[&ids]).await.map_err(pg_err)? {
-            let id: String = r.get(0);
-            let Some(factor) = factor_from_str(r.get(1)) else {
-                continue;
-            };
-            if !keys
-                .supervisors
-                .iter()
-                .any(|(i, f)| *i == id && *f == factor)
-            {
-                continue;
-            }
-            let key = rows::key_from_hex(r.get(2), "supervisor key")?;
-            supervisor_keys.entry((id, factor)).or_default().push(key);
-        }
-    }
-    let held_events = if keys.day_close {
+    let supervisors = super::supervisors::load(tx, keys).await?;
+    let held_events = if keys.needs_held_events() {
         let stmt = tx
             .prepare_cached("SELECT signed_json FROM events WHERE device_id = $1 AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = events.event_id) ORDER BY seq")
             .await
@@ -205,7 +180,7 @@ pub(super) async fn load_context(
         ledgers,
         proof_failures,
         depot,
-        supervisor_keys,
+        supervisors,
         manifests,
         held_events,
     })
@@ -340,6 +315,7 @@ pub(super) async fn apply(
         .await
         .map_err(pg_err)?;
     }
+    super::supervisors::count_failures(tx, &writes.supervisor_failures).await?;
     let stmt = tx
         .prepare_cached("UPDATE devices SET last_seq = $2, last_hash = $3 WHERE device_id = $1")
         .await

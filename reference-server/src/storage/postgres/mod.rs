@@ -11,6 +11,7 @@
 
 mod batch;
 mod reads;
+mod supervisors;
 mod transaction;
 pub mod transport;
 pub mod url;
@@ -19,8 +20,6 @@ use async_trait::async_trait;
 use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::{GENESIS_PREV_HASH, SignedEvent};
 use courier_protocol::keys::PublicKey;
-use courier_protocol::supervisor::SupervisorCredential;
-use courier_protocol::vocabulary::SupervisorFactor;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
@@ -30,7 +29,7 @@ use self::transport::PgTransport;
 use self::url::redact;
 use crate::error::{Conflict, ServerError, StorageError};
 use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
-use crate::storage::rows::{self, factor_str, group_report_sources, to_i64, to_u64};
+use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
 /// The PostgreSQL migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
@@ -38,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_initial.sql"),
     include_str!("../../../migrations/postgres/0002_depot_supervisors.sql"),
     include_str!("../../../migrations/postgres/0003_holders_revocation_not_honoured.sql"),
+    include_str!("../../../migrations/postgres/0004_supervisor_sessions.sql"),
 ];
 
 /// Advisory lock key of the migrations.
@@ -562,60 +562,6 @@ impl Storage for PgStore {
             .await
             .map_err(pg_err)?;
         Ok((to_u64(row.get(0)), to_u64(row.get(1))))
-    }
-
-    async fn put_supervisor(
-        &self,
-        depot: &str,
-        credential: &SupervisorCredential,
-        keys: &[(SupervisorFactor, [u8; 32])],
-        now_ms: i64,
-    ) -> Result<(), ServerError> {
-        let json = rows::to_json(credential, "supervisor credential")?;
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(pg_err)?;
-        tx.execute(
-            "INSERT INTO supervisors(supervisor_id, depot, credential_json, created_at_ms)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (supervisor_id) DO UPDATE SET depot = excluded.depot,
-                 credential_json = excluded.credential_json, created_at_ms = excluded.created_at_ms",
-            &[&credential.supervisor_id, &depot, &json, &now_ms],
-        )
-        .await
-        .map_err(pg_err)?;
-        for (factor, key) in keys {
-            tx.execute(
-                "INSERT INTO supervisor_keys(supervisor_id, factor, key_hex, created_at_ms)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[
-                    &credential.supervisor_id,
-                    &factor_str(*factor),
-                    &hex::encode(key),
-                    &now_ms,
-                ],
-            )
-            .await
-            .map_err(pg_err)?;
-        }
-        tx.commit().await.map_err(pg_err)
-    }
-
-    async fn depot_supervisors(
-        &self,
-        depot: &str,
-    ) -> Result<Vec<SupervisorCredential>, ServerError> {
-        let c = self.client().await?;
-        let rows = c
-            .query(
-                "SELECT credential_json FROM supervisors WHERE depot = $1 ORDER BY supervisor_id",
-                &[&depot],
-            )
-            .await
-            .map_err(pg_err)?;
-        Ok(rows
-            .iter()
-            .map(|r| rows::json(r.get::<_, &str>(0), "supervisor credential"))
-            .collect::<Result<_, _>>()?)
     }
 
     async fn day_close_flags(&self) -> Result<Vec<DayCloseFlag>, ServerError> {

@@ -11,7 +11,7 @@ use super::reads::{db_err, events_query, order_in};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::ServerError;
 use crate::records::DeviceRow;
-use crate::storage::rows::{self, factor_str, manifest_body, to_i64, to_u64};
+use crate::storage::rows::{self, manifest_body, to_i64, to_u64};
 
 /// Loads the context of a batch.
 pub(super) fn load_context(
@@ -131,25 +131,8 @@ pub(super) fn load_context(
         .optional()
         .map_err(db_err)?
         .flatten();
-    let mut supervisor_keys = HashMap::new();
-    for (id, factor) in &keys.supervisors {
-        let mut stmt = tx
-            .prepare_cached(
-                "SELECT key_hex FROM supervisor_keys WHERE supervisor_id = ?1 AND factor = ?2",
-            )
-            .map_err(db_err)?;
-        let found = stmt
-            .query_map(params![id, factor_str(*factor)], |r| r.get::<_, String>(0))
-            .map_err(db_err)?
-            .map(|k| -> Result<[u8; 32], ServerError> {
-                Ok(rows::key_from_hex(&k.map_err(db_err)?, "supervisor key")?)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if !found.is_empty() {
-            supervisor_keys.insert((id.clone(), *factor), found);
-        }
-    }
-    let held_events = if keys.day_close {
+    let supervisors = super::supervisors::load(tx, keys)?;
+    let held_events = if keys.needs_held_events() {
         events_query(
             tx,
             "SELECT signed_json FROM events WHERE device_id = ?1 AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = events.event_id) ORDER BY seq",
@@ -183,7 +166,7 @@ pub(super) fn load_context(
         ledgers,
         proof_failures,
         depot,
-        supervisor_keys,
+        supervisors,
         manifests,
         held_events,
     })
@@ -269,6 +252,7 @@ pub(super) fn apply(
         )
         .map_err(db_err)?;
     }
+    super::supervisors::count_failures(tx, &writes.supervisor_failures)?;
     tx.execute(
         "UPDATE devices SET last_seq = ?2, last_hash = ?3 WHERE device_id = ?1",
         params![device_id, to_i64(writes.tip.seq), writes.tip.hash],

@@ -6,6 +6,7 @@
 
 mod batch;
 mod reads;
+mod supervisors;
 mod transaction;
 mod worker;
 
@@ -15,8 +16,6 @@ use async_trait::async_trait;
 use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::{GENESIS_PREV_HASH, SignedEvent};
 use courier_protocol::keys::PublicKey;
-use courier_protocol::supervisor::SupervisorCredential;
-use courier_protocol::vocabulary::SupervisorFactor;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use self::reads::{db_err, device_in, events_query, order_in};
@@ -24,7 +23,7 @@ use self::transaction::SqliteTx;
 use self::worker::Worker;
 use crate::error::{Conflict, ServerError, StorageError};
 use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
-use crate::storage::rows::{self, factor_str, group_report_sources, to_i64, to_u64};
+use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
 /// The SQLite migrations, in order: version `i + 1` is `MIGRATIONS[i]`.
@@ -33,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0002_alerts_and_back_office.sql"),
     include_str!("../../../migrations/sqlite/0003_depot_supervisors.sql"),
     include_str!("../../../migrations/sqlite/0004_holders_revocation_not_honoured.sql"),
+    include_str!("../../../migrations/sqlite/0005_supervisor_sessions.sql"),
 ];
 
 /// The server's SQLite store.
@@ -467,69 +467,6 @@ impl Storage for SqliteStore {
                     |r| Ok((to_u64(r.get(0)?), to_u64(r.get(1)?))),
                 )
                 .map_err(db_err)
-            })
-            .await
-    }
-
-    async fn put_supervisor(
-        &self,
-        depot: &str,
-        credential: &SupervisorCredential,
-        keys: &[(SupervisorFactor, [u8; 32])],
-        now_ms: i64,
-    ) -> Result<(), ServerError> {
-        let json = rows::to_json(credential, "supervisor credential")?;
-        let (depot, id, keys) = (
-            depot.to_owned(),
-            credential.supervisor_id.clone(),
-            keys.to_vec(),
-        );
-        self.worker
-            .run(move |c| {
-                let tx = c
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(db_err)?;
-                tx.execute(
-                    "INSERT INTO supervisors(supervisor_id, depot, credential_json, created_at_ms)
-                     VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT(supervisor_id) DO UPDATE SET depot = excluded.depot,
-                         credential_json = excluded.credential_json, created_at_ms = excluded.created_at_ms",
-                    params![id, depot, json, now_ms],
-                )
-                .map_err(db_err)?;
-                for (factor, key) in &keys {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO supervisor_keys(supervisor_id, factor, key_hex, created_at_ms)
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![id, factor_str(*factor), hex::encode(key), now_ms],
-                    )
-                    .map_err(db_err)?;
-                }
-                tx.commit().map_err(db_err)
-            })
-            .await
-    }
-
-    async fn depot_supervisors(
-        &self,
-        depot: &str,
-    ) -> Result<Vec<SupervisorCredential>, ServerError> {
-        let depot = depot.to_owned();
-        self.worker
-            .run(move |c| {
-                let mut stmt = c
-                    .prepare(
-                        "SELECT credential_json FROM supervisors WHERE depot = ?1 ORDER BY supervisor_id",
-                    )
-                    .map_err(db_err)?;
-                let found = stmt
-                    .query_map([depot], |r| r.get::<_, String>(0))
-                    .map_err(db_err)?;
-                let mut out = Vec::new();
-                for row in found {
-                    out.push(rows::json(&row.map_err(db_err)?, "supervisor credential")?);
-                }
-                Ok(out)
             })
             .await
     }
