@@ -82,6 +82,10 @@ fn refusals() -> Vec<Refusal> {
         Refusal::ForceNeedsReason,
         Refusal::ConditionNeedsReason,
         Refusal::NotReceived,
+        Refusal::SupervisorRequired,
+        Refusal::DayClosedMissing {
+            label: "L-0042".into(),
+        },
     ];
     for r in &all {
         match r {
@@ -113,7 +117,9 @@ fn refusals() -> Vec<Refusal> {
             | Refusal::ReturnsUnaccounted { .. }
             | Refusal::ForceNeedsReason
             | Refusal::ConditionNeedsReason
-            | Refusal::NotReceived => {}
+            | Refusal::NotReceived
+            | Refusal::SupervisorRequired
+            | Refusal::DayClosedMissing { .. } => {}
         }
     }
     all
@@ -192,6 +198,8 @@ fn errors() -> Vec<TerminalError> {
         })
         .into(),
         SupervisorRefusal::BadMaterial("no salt".into()).into(),
+        SupervisorRefusal::NeedsNetwork.into(),
+        SupervisorRefusal::ServerRefused("wrong PIN: 4 tries left".into()).into(),
         TerminalError::Inconsistent(RuleViolation::Inconsistent(
             "a delivered outcome without a verification".into(),
         )),
