@@ -50,8 +50,9 @@ pub struct SampleManifestArgs<'a> {
     pub now_ms: i64,
 }
 
-/// Signs a sample manifest (Algiers) for a device and writes it.
-pub fn sample_manifest(a: &SampleManifestArgs<'_>) -> Result<()> {
+/// Signs a sample manifest (Algiers) for a device and writes it; returns the
+/// depot supervisor it lists (their badge works offline at the sample depot).
+pub fn sample_manifest(a: &SampleManifestArgs<'_>) -> Result<crate::sample_day::SampleSupervisor> {
     let pkcs8 = std::fs::read(a.server_key)
         .with_context(|| format!("cannot read {}", a.server_key.display()))?;
     let pair = keypair_from_pkcs8(&pkcs8)?;
@@ -73,7 +74,7 @@ pub fn sample_manifest(a: &SampleManifestArgs<'_>) -> Result<()> {
         std::fs::write(c, serde_json::to_vec_pretty(&day.codes)?)
             .with_context(|| format!("cannot write {}", c.display()))?;
     }
-    Ok(())
+    Ok(day.supervisor)
 }
 
 /// The buyers' codes of the sample day (derived from the public demo secret).

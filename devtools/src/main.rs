@@ -134,7 +134,7 @@ fn run(cli: Cli) -> Result<u8> {
             withdraw,
             codes_out,
         } => {
-            dev_commands::sample_manifest(&dev_commands::SampleManifestArgs {
+            let supervisor = dev_commands::sample_manifest(&dev_commands::SampleManifestArgs {
                 server_key: &server_key,
                 device_id: &device_id,
                 out: &out,
@@ -150,6 +150,7 @@ fn run(cli: Cli) -> Result<u8> {
                 "manifest version {version} with {parcels} parcels for {device_id} written to {}",
                 out.display()
             );
+            println!("supervisor badge: {}", supervisor.badge_text);
             Ok(0)
         }
         Command::Codes { parcels, json } => {

@@ -13,8 +13,10 @@ export COURIER_TERMINAL_DATA=$work/data
 
 server_pub=$("$devtools" server-key --out "$work/server.key")
 "$bin" init --device-id CT-PYTHON-1 --server-key "$server_pub" >/dev/null
-"$devtools" sample-manifest --server-key "$work/server.key" --device-id CT-PYTHON-1 \
-  --out "$work/m.json" --codes-out "$work/codes.json" --iterations 1000 --parcels 6 >/dev/null
+badge=$("$devtools" sample-manifest --server-key "$work/server.key" --device-id CT-PYTHON-1 \
+  --out "$work/m.json" --codes-out "$work/codes.json" --iterations 1000 --parcels 6 \
+  | sed -n 's/^supervisor badge: //p')
+[ -n "$badge" ]
 "$bin" manifest load "$work/m.json" >/dev/null
 code=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["numeric"])' "$work/codes.json")
 label=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["label"])' "$work/codes.json")
@@ -23,13 +25,14 @@ label=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["labe
 label2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[1]["label"])' "$work/codes.json")
 "$bin" arrive "$label2" >/dev/null
 "$bin" attempt "$label2" --outcome buyer_cancelled --reason changed_mind --note "a changé d'avis" >/dev/null
-# The depot: the sample supervisor (PIN on standard input) scans returns in,
-# one of them unexpected (exit 2: an alarm), and closes the day with the
+# The depot: the sample supervisor (badge on standard input: offline, as the
+# sample depot allows; a PIN is checked by the server) scans returns in, one
+# of them unexpected (exit 6: an alarm), and closes the day with the
 # courier's confirmation: supervisor proofs and the day record in the log.
-printf '135790\n%s\nZZ-NOT-OURS\n' "$label2" \
-  | "$bin" depot scan-in --supervisor SUP-ALGER-EST-1 >/dev/null || [ $? -eq 2 ]
+printf '%s\n%s\nZZ-NOT-OURS\n' "$badge" "$label2" \
+  | "$bin" depot scan-in >/dev/null || [ $? -eq 6 ]
 "$bin" depot confirm-close >/dev/null
-printf '135790\n' | "$bin" depot close --supervisor SUP-ALGER-EST-1 \
+printf '%s\n' "$badge" | "$bin" depot close \
   --force-reason "the other parcels stay for tomorrow" >/dev/null
 "$bin" events export --out "$work/events.jsonl" 2>/dev/null
 grep -q '"kind":"day_closed"' "$work/events.jsonl"
