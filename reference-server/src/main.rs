@@ -11,6 +11,7 @@ use courier_protocol::enrollment_qr::{EnrollmentQr, Profile};
 use courier_protocol::keys::Signer;
 use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
+use escrow_reference_server::back_office::PasswordCost;
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::storage::open::open_storage;
 use escrow_reference_server::{
@@ -187,6 +188,7 @@ async fn main() -> anyhow::Result<()> {
                 database: database.clone(),
                 admin_token,
                 clock: system_clock(),
+                password_cost: PasswordCost::default(),
             };
             let state = AppState::open(&config, Arc::new(Faults::default()))
                 .await

@@ -133,6 +133,7 @@ async fn provoke(h: &Harness, code: &str, status: &[u16]) -> Option<(u16, String
                 database: common::test_database(&dir).await,
                 admin_token: None,
                 clock: Arc::new(|| T0),
+                password_cost: escrow_reference_server::back_office::PasswordCost::for_tests(),
             };
             let state = AppState::open(&config, Arc::new(Faults::default()))
                 .await

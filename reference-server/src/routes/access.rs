@@ -74,6 +74,7 @@ mod tests {
             database: Database::Sqlite(dir.path().join("server.sqlite")),
             admin_token: Some("admin-secret".into()),
             clock: system_clock(),
+            password_cost: crate::back_office::PasswordCost::for_tests(),
         };
         AppState::open(&config, Arc::new(Faults::default()))
             .await
