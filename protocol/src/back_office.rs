@@ -1,4 +1,4 @@
-//! The back office's wire types (`docs/protocol.md`, section 9): named
+//! The back office's wire types (`docs/protocol.md`, "Back office"): named
 //! operator accounts and their sessions, claims with two approvers,
 //! cancellations before delivery, and the audit log.
 

@@ -343,6 +343,17 @@ async fn cancel_before_delivery_and_refund_after_delivery_cannot_be_confused() {
         "the rest of the day stays"
     );
 
+    // A delivery the device records on that manifest anyway moves nothing.
+    let late = delivered(
+        &mut dev,
+        &now,
+        &undelivered.parcel_id,
+        &undelivered.numeric_code,
+        1,
+    );
+    let answer = upload(&h, &mut dev, &[late]).await;
+    assert_eq!(answer[0].0, "not_honoured", "{answer:?}");
+
     // Cancelled: no claim, no second cancel, never issued again.
     let (status, text) = call(
         &h,

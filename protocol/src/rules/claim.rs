@@ -7,7 +7,7 @@
 //!
 //! Pure: the server hands in the order's honoured events, its committed
 //! claim and cancellation, the operator and its own clock; it stores what
-//! these functions answer (`docs/protocol.md`, section 9).
+//! these functions answer (`docs/protocol.md`, "Back office").
 
 use serde::{Deserialize, Serialize};
 

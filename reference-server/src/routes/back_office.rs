@@ -1,4 +1,4 @@
-//! The back-office API of named operators (`docs/protocol.md`, section 9):
+//! The back-office API of named operators (`docs/protocol.md`, "Back office"):
 //! sign-in, claims and their decisions, cancellations before delivery, the
 //! daily extraction. Each handler takes an [`Operator`] admitted for its
 //! roles, so who did what reaches the audit log with the action.
