@@ -17,6 +17,7 @@ pub mod admin;
 pub mod batch;
 pub mod code_check;
 pub mod error;
+pub mod event_log;
 pub mod faults;
 pub mod ingest;
 pub mod rate_limit;
@@ -28,6 +29,7 @@ pub mod storage;
 pub mod supervisor_rows;
 pub mod supervisor_session;
 pub mod tls;
+pub mod witness;
 
 pub use error::ServerError;
 pub use serve::{RunningServer, start, start_tls};

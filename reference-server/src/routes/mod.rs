@@ -6,6 +6,7 @@ mod access;
 mod admin;
 mod answer;
 mod device;
+mod event_log;
 mod faults;
 mod supervisor_sessions;
 
@@ -34,6 +35,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/events", post(device::events))
         .route("/v1/code-checks", post(device::code_check))
         .route("/v1/checkpoint", get(device::checkpoint))
+        .route("/v1/log/checkpoint", get(event_log::checkpoint))
+        .route("/v1/log/consistency", get(event_log::consistency))
         .route(
             "/v1/supervisor-sessions",
             post(supervisor_sessions::supervisor_sign_in),

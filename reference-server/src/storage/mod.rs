@@ -5,8 +5,9 @@
 //! engine, the engines never import each other, and the row decoding they
 //! share lives in `rows`. Nothing another process needs lives in process
 //! memory: keys, tokens, nonces, chains, ledgers, counters, supervisors'
-//! keys, alerts and day-close flags are all rows.
+//! keys, alerts, day-close flags and the event log are all rows.
 
+pub mod event_log;
 pub mod open;
 pub mod postgres;
 pub(crate) mod rows;
@@ -20,6 +21,7 @@ use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 
 pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
+pub use event_log::{LogLeaf, LogStorage};
 pub use supervisors::SupervisorStorage;
 pub use transaction::{BatchTransaction, CodeCheckTransaction};
 
@@ -30,7 +32,7 @@ use crate::error::ServerError;
 /// code check) run in one transaction each ([`transaction`]), which the
 /// engine opens.
 #[async_trait]
-pub trait Storage: SupervisorStorage + Send + Sync {
+pub trait Storage: SupervisorStorage + LogStorage + Send + Sync {
     /// Which engine this is (`sqlite` or `postgres`).
     fn engine(&self) -> &'static str;
 

@@ -7,9 +7,11 @@ use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
 
 use super::batch::{apply, load_context};
+use super::event_log;
 use super::reads::{device_from, pg_err, pool_err};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::{ServerError, StorageError};
+use crate::storage::event_log::LogLeaf;
 use crate::storage::rows::{self, counter};
 use crate::storage::transaction::{BatchTransaction, CodeCheckLog, CodeCheckTransaction, TrySpend};
 
@@ -101,6 +103,23 @@ impl BatchTransaction for PgTx {
         now_ms: i64,
     ) -> Result<(), ServerError> {
         apply(self.client()?, device_id, &writes, now_ms).await
+    }
+
+    async fn lock_log(&mut self) -> Result<u64, ServerError> {
+        event_log::lock(self.client()?).await
+    }
+
+    async fn log_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ServerError> {
+        event_log::hashes(self.client()?, indexes).await
+    }
+
+    async fn append_log(
+        &mut self,
+        first: u64,
+        leaves: Vec<LogLeaf>,
+        stored: Vec<(u64, [u8; 32])>,
+    ) -> Result<(), ServerError> {
+        event_log::append(self.client()?, first, &leaves, &stored).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ServerError> {

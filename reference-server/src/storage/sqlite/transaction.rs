@@ -7,10 +7,12 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
 use super::batch::{apply, load_context};
+use super::event_log;
 use super::reads::{db_err, device_in};
 use super::worker::{Session, Worker};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::ServerError;
+use crate::storage::event_log::LogLeaf;
 use crate::storage::rows;
 use crate::storage::transaction::{BatchTransaction, CodeCheckLog, CodeCheckTransaction, TrySpend};
 
@@ -62,6 +64,29 @@ impl BatchTransaction for SqliteTx {
         let device_id = device_id.to_owned();
         self.session
             .run(move |c| apply(c, &device_id, &writes, now_ms))
+            .await
+    }
+
+    async fn lock_log(&mut self) -> Result<u64, ServerError> {
+        // `BEGIN IMMEDIATE` holds the file's write lock already.
+        self.session.run(|c| event_log::size(c)).await
+    }
+
+    async fn log_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ServerError> {
+        let indexes = indexes.to_vec();
+        self.session
+            .run(move |c| event_log::hashes(c, &indexes))
+            .await
+    }
+
+    async fn append_log(
+        &mut self,
+        first: u64,
+        leaves: Vec<LogLeaf>,
+        stored: Vec<(u64, [u8; 32])>,
+    ) -> Result<(), ServerError> {
+        self.session
+            .run(move |c| event_log::append(c, first, &leaves, &stored))
             .await
     }
 
