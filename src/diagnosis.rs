@@ -478,7 +478,7 @@ fn outbox(store: Option<&Store>, clock: &SystemClock) -> Check {
             .map_or(String::new(), |r| format!("; device revoked: {r}")),
         if status.checkpoints_refused > 0 {
             format!(
-                "; {} server checkpoint(s) refused as not of this log (kept as evidence)",
+                "; {} server checkpoint(s) refused as not of this log, or of an event log rewritten or forked (kept as evidence)",
                 status.checkpoints_refused
             )
         } else {
@@ -497,7 +497,7 @@ fn outbox(store: Option<&Store>, clock: &SystemClock) -> Check {
             "outbox",
             Verdict::Fail,
             detail,
-            "the server sent checkpoints of another log: export the log and the refused checkpoints, call carrier IT",
+            "the server sent checkpoints of another log, or a history of its event log that does not extend the one it showed before: export the log and the refused checkpoints, call carrier IT",
         )
     } else if status.rejected > 0 {
         line(

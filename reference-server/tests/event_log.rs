@@ -13,13 +13,12 @@ use courier_protocol::api::EventsResponse;
 use courier_protocol::keys::Signer;
 use courier_protocol::log_consistency::{LogRefusal, OwnLeaf, WitnessKey, check_log_view};
 use courier_protocol::merkle_log::{
-    ConsistencyProof, Hash, InclusionProof, LogView, TreeHead, decode_proof, encode_proof,
-    leaf_hash, verify_checkpoint,
+    ConsistencyProof, Hash, TreeHead, decode_proof, leaf_hash, verify_checkpoint,
 };
 use courier_protocol::vocabulary::EventKind;
+use courier_test_support::memory_log::MemoryLog;
 use escrow_reference_server::witness::{Witness, WitnessRefusal, add_checkpoint_body};
 use serde_json::json;
-use tlog_tiles::HashReader;
 
 /// Uploads `n` new events saying the log size the device keeps.
 async fn upload(h: &Harness, dev: &mut Device, n: usize, kept: Option<u64>) -> EventsResponse {
@@ -48,47 +47,6 @@ fn own(answer: &EventsResponse, last: &courier_protocol::envelope::SignedEvent) 
     OwnLeaf {
         seq: last.body.seq,
         leaf: leaf_hash(last).expect("leaf"),
-    }
-}
-
-/// A tree held in memory (what a forking server would compute for a history of its choosing).
-struct Tree(Vec<Hash>, u64);
-impl HashReader for Tree {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-        Ok(indexes.iter().map(|i| self.0[*i as usize]).collect())
-    }
-}
-impl Tree {
-    fn of(leaves: &[Hash]) -> Tree {
-        let mut t = Tree(Vec::new(), 0);
-        for l in leaves {
-            let new = tlog_tiles::stored_hashes_for_record_hash(t.1, *l, &t).expect("append");
-            t.0.extend(new);
-            t.1 += 1;
-        }
-        t
-    }
-    fn head(&self) -> TreeHead {
-        TreeHead {
-            size: self.1,
-            root: tlog_tiles::tree_hash(self.1, self).expect("root"),
-        }
-    }
-    fn view(&self, signer: &dyn Signer, own: Option<(u64, u64)>, from: Option<u64>) -> LogView {
-        LogView {
-            checkpoint: self.head().sign(signer).expect("sign"),
-            inclusion: own.map(|(seq, i)| InclusionProof {
-                seq,
-                leaf_index: i,
-                tree_size: self.1,
-                hashes: encode_proof(&tlog_tiles::prove_record(self.1, i, self).expect("prove")),
-            }),
-            consistency: from.map(|m| ConsistencyProof {
-                from_size: m,
-                to_size: self.1,
-                hashes: encode_proof(&tlog_tiles::prove_tree(self.1, m, self).expect("prove")),
-            }),
-        }
     }
 }
 
@@ -213,7 +171,7 @@ async fn a_split_view_is_caught_by_the_witness_and_by_the_devices() {
         .iter()
         .map(|e| leaf_hash(e).expect("leaf"))
         .collect();
-    let split = Tree::of(&split_leaves);
+    let split = MemoryLog::of(&split_leaves);
     let shown_a = split.view(signer, Some((4, 3)), Some(kept_a.size));
     // Device a alone cannot tell (its history is consistent and holds its event)...
     let cp_a = check_log_view(
