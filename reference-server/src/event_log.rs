@@ -14,7 +14,7 @@ use courier_protocol::merkle_log::{
 use tlog_tiles::HashReader;
 
 use crate::error::{ServerError, StorageError};
-use crate::storage::{BatchTransaction, LogLeaf, LogStorage};
+use crate::storage::{BatchTransaction, LogLeaf, LogStorage, Storage};
 
 /// The leaves of events about to be stored, in chain order.
 pub fn leaves_of<'a>(
@@ -71,6 +71,45 @@ pub async fn append(
     let size = n + leaves.len() as u64;
     tx.append_log(n, leaves, stored).await?;
     Ok(size)
+}
+
+/// Events stored per backfill transaction.
+const BACKFILL_BATCH: u32 = 1000;
+
+/// Appends to the log the events stored before it existed (a server
+/// upgraded from before issue 23), oldest received first, in transactions
+/// of [`BACKFILL_BATCH`]; a meta flag makes later starts skip the scan.
+/// Returns how many were appended.
+pub async fn backfill(store: &dyn Storage) -> Result<u64, ServerError> {
+    const DONE: &str = "tlog_backfilled";
+    if store.meta(DONE).await?.is_some() {
+        return Ok(0);
+    }
+    let mut appended = 0;
+    loop {
+        let mut tx = store.begin_batch().await?;
+        tx.lock_log().await?;
+        let events = tx.unlogged_events(BACKFILL_BATCH).await?;
+        if events.is_empty() {
+            tx.commit().await?;
+            break;
+        }
+        let mut leaves = Vec::with_capacity(events.len());
+        for e in &events {
+            leaves.extend(leaves_of(&e.body.device_id, [e])?);
+        }
+        appended += leaves.len() as u64;
+        append(&mut *tx, leaves).await?;
+        tx.commit().await?;
+    }
+    store.meta_or_insert(DONE, "1").await?;
+    if appended > 0 {
+        tracing::info!(
+            appended,
+            "events stored before the event log appended to it"
+        );
+    }
+    Ok(appended)
 }
 
 /// The committed tree's head at its current size.

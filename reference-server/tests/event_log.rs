@@ -251,3 +251,122 @@ async fn a_split_view_is_caught_by_the_witness_and_by_the_devices() {
         Err(WitnessRefusal::Conflict { known: 7, .. })
     ));
 }
+
+/// The figures of docs/benchmarks.md ("The event log"): the cost of
+/// appending leaves in batch transactions (the log's share of an upload)
+/// on the engine of [`common::test_database`], and proof sizes. Run with
+/// `cargo test -p escrow-reference-server --test event_log -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement: prints figures, asserts only correctness"]
+async fn log_append_cost_and_proof_sizes() {
+    use escrow_reference_server::event_log;
+    use escrow_reference_server::storage::{LogLeaf, open::open_storage};
+    let dir = tempfile::tempdir().expect("tmp");
+    let database = common::test_database(&dir).await;
+    let store = open_storage(&database).await.expect("store");
+    let (batches, per_batch) = (200u64, 500u64);
+    let started = std::time::Instant::now();
+    for b in 0..batches {
+        let leaves: Vec<LogLeaf> = (0..per_batch)
+            .map(|i| LogLeaf {
+                device_id: format!("dev-{}", b % 50),
+                seq: b * per_batch + i + 1,
+                leaf_hash: tlog_tiles::record_hash(&(b * per_batch + i).to_be_bytes()).0,
+            })
+            .collect();
+        let mut tx = store.begin_batch().await.expect("begin");
+        event_log::append(&mut *tx, leaves).await.expect("append");
+        tx.commit().await.expect("commit");
+    }
+    let n = batches * per_batch;
+    let elapsed = started.elapsed();
+    println!(
+        "{} engine: {n} leaves in {batches} batch transactions of {per_batch}: {:.1} µs per leaf",
+        store.engine(),
+        elapsed.as_secs_f64() * 1e6 / n as f64
+    );
+    let signer = courier_protocol::keys::keypair_from_pkcs8(
+        &courier_protocol::keys::generate_pkcs8().expect("key"),
+    )
+    .expect("key");
+    let started = std::time::Instant::now();
+    let view = event_log::view(&*store, &signer, "dev-7", 3_501, Some(n / 3))
+        .await
+        .expect("view");
+    println!(
+        "checkpoint + inclusion + consistency at {n}: {:.2} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let inclusion = view.inclusion.expect("inclusion");
+    let consistency = view.consistency.expect("consistency");
+    println!(
+        "at {n} leaves: inclusion {} hashes, consistency from {} {} hashes, checkpoint note {} bytes, whole view {} bytes of JSON",
+        inclusion.hashes.len(),
+        consistency.from_size,
+        consistency.hashes.len(),
+        view.checkpoint.len(),
+        serde_json::to_string(&LogViewRef {
+            c: &view.checkpoint,
+            i: &inclusion.hashes,
+            k: &consistency.hashes
+        })
+        .expect("json")
+        .len()
+    );
+    let head = event_log::head(&*store).await.expect("head");
+    assert_eq!(head.size, n);
+}
+
+#[derive(serde::Serialize)]
+struct LogViewRef<'a> {
+    c: &'a str,
+    i: &'a [String],
+    k: &'a [String],
+}
+
+#[tokio::test]
+async fn events_stored_before_the_log_existed_are_appended_at_start() {
+    let h = Harness::new().await;
+    let escrow_reference_server::Database::Sqlite(path) = h.database.clone() else {
+        return; // the SQL below is SQLite's; the backfill itself is engine-neutral
+    };
+    let mut dev = h.enroll().await;
+    upload(&h, &mut dev, 2, None).await;
+    // An event stored as a server before issue 23 stored it: no leaf.
+    let e3 = dev.next(EventKind::ManifestAccepted, None);
+    {
+        let db = rusqlite::Connection::open(&path).expect("db");
+        db.execute(
+            "INSERT INTO events(device_id, seq, event_id, hash, signed_json, received_at_ms, signed_at_ms)
+             VALUES (?1, 3, ?2, ?3, ?4, 0, 0)",
+            rusqlite::params![
+                dev.id,
+                e3.body.event_id,
+                e3.hash,
+                serde_json::to_string(&e3).expect("json")
+            ],
+        )
+        .expect("insert");
+        db.execute(
+            "UPDATE devices SET last_seq = 3, last_hash = ?2 WHERE device_id = ?1",
+            rusqlite::params![dev.id, e3.hash],
+        )
+        .expect("tip");
+        db.execute("DELETE FROM meta WHERE key = 'tlog_backfilled'", [])
+            .expect("flag");
+    }
+    let store = h.server.state.store();
+    assert_eq!(store.log_leaf_index(&dev.id, 3).await.expect("read"), None);
+    let again = Harness::on(tempfile::tempdir().expect("tmp"), h.database.clone()).await;
+    let store = again.server.state.store();
+    assert_eq!(
+        store.log_leaf_index(&dev.id, 3).await.expect("read"),
+        Some(2)
+    );
+    let r = upload(&again, &mut dev, 1, Some(2)).await;
+    let last = last_of(&again, &dev).await;
+    let key = again.server.state.key().public_key();
+    let view = r.log.clone().expect("log");
+    check_log_view(&view, &key, None, Some(own(&r, &last)), &[])
+        .expect("the log goes on after the backfilled event");
+}

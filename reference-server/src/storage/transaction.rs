@@ -6,6 +6,7 @@
 //! implements them on one connection.
 
 use async_trait::async_trait;
+use courier_protocol::envelope::SignedEvent;
 
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::ServerError;
@@ -90,6 +91,10 @@ pub trait BatchTransaction: Send {
         leaves: Vec<LogLeaf>,
         stored: Vec<(u64, [u8; 32])>,
     ) -> Result<(), ServerError>;
+
+    /// Stored events not yet in the log (stored before it existed), at
+    /// most `limit`, oldest received first (the backfill, under the lock).
+    async fn unlogged_events(&mut self, limit: u32) -> Result<Vec<SignedEvent>, ServerError>;
 
     /// Commits.
     async fn commit(self: Box<Self>) -> Result<(), ServerError>;

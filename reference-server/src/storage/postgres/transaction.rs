@@ -4,6 +4,7 @@
 //! runtime the connection is closed instead, which rolls back too.
 
 use async_trait::async_trait;
+use courier_protocol::envelope::SignedEvent;
 use deadpool_postgres::{Object, Pool};
 
 use super::batch::{apply, load_context};
@@ -111,6 +112,21 @@ impl BatchTransaction for PgTx {
 
     async fn log_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ServerError> {
         event_log::hashes(self.client()?, indexes).await
+    }
+
+    async fn unlogged_events(&mut self, limit: u32) -> Result<Vec<SignedEvent>, ServerError> {
+        let found = self
+            .client()?
+            .query(
+                "SELECT signed_json FROM events e WHERE NOT EXISTS (SELECT 1 FROM tlog_leaves l WHERE l.device_id = e.device_id AND l.seq = e.seq) ORDER BY received_at_ms, device_id, seq LIMIT $1",
+                &[&i64::from(limit)],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(found
+            .iter()
+            .map(|r| rows::event(r.get::<_, &str>(0)))
+            .collect::<Result<_, _>>()?)
     }
 
     async fn append_log(

@@ -4,11 +4,12 @@
 //! handle is dropped before a commit.
 
 use async_trait::async_trait;
+use courier_protocol::envelope::SignedEvent;
 use rusqlite::{OptionalExtension, params};
 
 use super::batch::{apply, load_context};
 use super::event_log;
-use super::reads::{db_err, device_in};
+use super::reads::{db_err, device_in, events_query};
 use super::worker::{Session, Worker};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::ServerError;
@@ -76,6 +77,18 @@ impl BatchTransaction for SqliteTx {
         let indexes = indexes.to_vec();
         self.session
             .run(move |c| event_log::hashes(c, &indexes))
+            .await
+    }
+
+    async fn unlogged_events(&mut self, limit: u32) -> Result<Vec<SignedEvent>, ServerError> {
+        self.session
+            .run(move |c| {
+                events_query(
+                    c,
+                    "SELECT signed_json FROM events e WHERE NOT EXISTS (SELECT 1 FROM tlog_leaves l WHERE l.device_id = e.device_id AND l.seq = e.seq) ORDER BY received_at_ms, device_id, seq LIMIT ?1",
+                    [limit],
+                )
+            })
             .await
     }
 
