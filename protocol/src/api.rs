@@ -384,6 +384,10 @@ pub enum ErrorCode {
     Forbidden,
     /// Nothing there (unknown parcel, no such path).
     NotFound,
+    /// A back-office action a claim or cancellation rule refuses (a claim
+    /// after its window, a cancellation after delivery, the same operator
+    /// twice...); the message says which.
+    Refused,
     /// The batch holds too many events, or the body is too large.
     BatchTooLarge,
     /// The method is not allowed on this path.

@@ -8,6 +8,7 @@
 //! for third parties; the test vectors there are checked by this crate's tests.
 
 pub mod api;
+pub mod back_office;
 pub mod bounds;
 pub mod canonical;
 pub mod checkpoint;
