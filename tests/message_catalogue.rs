@@ -86,6 +86,9 @@ fn refusals() -> Vec<Refusal> {
         Refusal::DayClosedMissing {
             label: "L-0042".into(),
         },
+        Refusal::NotLoaded {
+            label: "L-0042".into(),
+        },
     ];
     for r in &all {
         match r {
@@ -119,7 +122,8 @@ fn refusals() -> Vec<Refusal> {
             | Refusal::ConditionNeedsReason
             | Refusal::NotReceived
             | Refusal::SupervisorRequired
-            | Refusal::DayClosedMissing { .. } => {}
+            | Refusal::DayClosedMissing { .. }
+            | Refusal::NotLoaded { .. } => {}
         }
     }
     all

@@ -111,6 +111,7 @@ pub fn sample_device(root: &Path, parcels: usize, withdrawn: &[String]) -> Resul
             parcels,
             iterations: 1_000,
             withdrawn,
+            load_check: false,
         },
         &server,
     )?;

@@ -22,6 +22,7 @@ pub mod error;
 pub mod fixtures;
 pub mod issuing;
 pub mod keys;
+pub mod load_check_record;
 pub mod manifest;
 pub mod profile;
 pub mod request_signing;

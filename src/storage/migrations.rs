@@ -112,6 +112,13 @@ CREATE TRIGGER refused_checkpoints_no_delete BEFORE DELETE ON refused_checkpoint
 BEGIN SELECT RAISE(ABORT, 'refused checkpoints are evidence'); END;
 "#,
         ),
+        // 5 (custody): whether the parcel was scanned into the vehicle at the
+        // morning load check (the parcel's state, like its try counter).
+        M::up(
+            r#"
+ALTER TABLE parcels ADD COLUMN loaded INTEGER NOT NULL DEFAULT 0;
+"#,
+        ),
     ])
 }
 

@@ -1,7 +1,8 @@
 //! The one set of doorstep rules, applied by the terminal when it records and
 //! by the escrow server when it ingests: the parcel state machine, the
 //! outcome → reason → liability table, attempt limits and corrections; and the
-//! depot's: the day's returns from the log, fee changes, the day close.
+//! depot's: the morning load check, the day's returns from the log, fee
+//! changes, the day close.
 //!
 //! Pure code: no I/O, no clock, no randomness.
 
@@ -12,6 +13,7 @@ pub mod day_report;
 pub mod draft;
 pub mod fees;
 pub mod ledger;
+pub mod load_check;
 pub mod outcome_rules;
 pub mod parcel;
 pub mod refusal;
@@ -26,6 +28,7 @@ pub use day_close::{
 pub use draft::EventDraft;
 pub use fees::{FeeChangeSubject, check_fee_change, check_fee_confirmation};
 pub use ledger::{CounterEffect, ParcelLedger};
+pub use load_check::{LoadBook, LoadCheckDifference, LoadTotals, LoadVerdict, check_load_check};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };
