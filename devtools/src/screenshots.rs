@@ -94,6 +94,16 @@ pub struct SampleDevice {
 /// Creates a device with a loaded sample day of `parcels` parcels (labels in
 /// `withdrawn` marked withdrawn), under `root`.
 pub fn sample_device(root: &Path, parcels: usize, withdrawn: &[String]) -> Result<SampleDevice> {
+    sample_device_with(root, parcels, withdrawn, false)
+}
+
+/// Like [`sample_device`], the manifest asking (or not) for the morning load check.
+pub fn sample_device_with(
+    root: &Path,
+    parcels: usize,
+    withdrawn: &[String],
+    load_check: bool,
+) -> Result<SampleDevice> {
     let dir = DataDir(root.join("data"));
     let pkcs8 = generate_pkcs8().map_err(|e| anyhow::anyhow!("server key: {e}"))?;
     let server = keypair_from_pkcs8(&pkcs8).map_err(|e| anyhow::anyhow!("server key: {e}"))?;
@@ -111,7 +121,7 @@ pub fn sample_device(root: &Path, parcels: usize, withdrawn: &[String]) -> Resul
             parcels,
             iterations: 1_000,
             withdrawn,
-            load_check: false,
+            load_check,
         },
         &server,
     )?;
