@@ -10,6 +10,9 @@
 //! together migrate once.
 
 mod batch;
+mod claims;
+mod event_log;
+mod operators;
 mod reads;
 mod supervisors;
 mod transaction;
@@ -38,6 +41,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0002_depot_supervisors.sql"),
     include_str!("../../../migrations/postgres/0003_holders_revocation_not_honoured.sql"),
     include_str!("../../../migrations/postgres/0004_supervisor_sessions.sql"),
+    include_str!("../../../migrations/postgres/0005_operators_and_claims.sql"),
+    include_str!("../../../migrations/postgres/0006_tlog.sql"),
 ];
 
 /// Advisory lock key of the migrations.

@@ -5,6 +5,9 @@
 //! migrations (`migrations/sqlite/`) are counted in `PRAGMA user_version`.
 
 mod batch;
+mod claims;
+mod event_log;
+mod operators;
 mod reads;
 mod supervisors;
 mod transaction;
@@ -33,6 +36,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_depot_supervisors.sql"),
     include_str!("../../../migrations/sqlite/0004_holders_revocation_not_honoured.sql"),
     include_str!("../../../migrations/sqlite/0005_supervisor_sessions.sql"),
+    include_str!("../../../migrations/sqlite/0006_operators_and_claims.sql"),
+    include_str!("../../../migrations/sqlite/0007_tlog.sql"),
 ];
 
 /// The server's SQLite store.
