@@ -91,6 +91,7 @@ fn main() -> anyhow::Result<()> {
             withdrawn: vec![],
             depot: "D".into(),
             valid_for_ms: 3_600_000,
+            photos: Default::default(),
         },
         state.now_ms(),
     ))?;

@@ -168,6 +168,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             withdrawn,
             depot: "Dépôt Alger-Est".into(),
             valid_for_ms: 18 * 3_600_000,
+            photos: Default::default(),
         },
         now_ms(),
     ))?;

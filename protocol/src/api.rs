@@ -156,6 +156,9 @@ pub enum RejectReason {
     /// The event passes a bound (`courier_protocol::bounds`): a string too
     /// long, too many `detail` entries, or too many bytes in all.
     TooLarge,
+    /// The outcome or intake lacks the photos the manifest's photo policy
+    /// requires for it.
+    PhotoRequired,
 }
 
 impl RejectReason {
@@ -492,6 +495,9 @@ pub struct IssueManifestRequest {
     pub depot: String,
     /// Validity from now, milliseconds.
     pub valid_for_ms: i64,
+    /// The photo policy the manifest carries (absent: no photo asked).
+    #[serde(default)]
+    pub photos: crate::photo_policy::PhotoPolicy,
 }
 
 /// `POST /v1/admin/devices/{device_id}/revoke`: revokes a device.

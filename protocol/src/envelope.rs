@@ -15,6 +15,7 @@ use crate::day_close_record::DayCloseRecord;
 use crate::keys::{
     PublicKey, Signer, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
 };
+use crate::photo::PhotoRef;
 use crate::supervisor::SupervisorProof;
 use crate::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome, Reason};
 
@@ -154,6 +155,10 @@ pub struct EventBody {
     /// The day's record, on `day_closed` events (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<DayCloseRecord>,
+    /// The photos that support the event, taken before it (absent when
+    /// none, and then absent from the canonical bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<PhotoRef>,
 }
 
 impl EventBody {
@@ -237,6 +242,12 @@ impl SignedEvent {
         }
         if self.body.seq == 0 {
             return not("seq", "a sequence number from 1");
+        }
+        if self.body.photos.iter().any(|p| p.check().is_err()) {
+            return not(
+                "photos",
+                "lower-case SHA-256 hex, 1 byte to 4 MiB, a long edge of 1 to 1920 px",
+            );
         }
         Ok(())
     }

@@ -79,6 +79,7 @@ pub fn manifest_body(device_id: &str, version: u64, depot: &str) -> ManifestBody
         parcels: Vec::new(),
         supervisors: Vec::new(),
         offline_badge: false,
+        photos: Default::default(),
     }
 }
 
@@ -120,6 +121,7 @@ pub fn event_body(
         app_version: "test".into(),
         supervisor: None,
         day: None,
+        photos: Vec::new(),
     }
 }
 

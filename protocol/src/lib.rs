@@ -23,6 +23,8 @@ pub mod fixtures;
 pub mod issuing;
 pub mod keys;
 pub mod manifest;
+pub mod photo;
+pub mod photo_policy;
 pub mod profile;
 pub mod request_signing;
 pub mod rules;

@@ -170,6 +170,7 @@ impl Harness {
                 withdrawn: vec![],
                 depot: "D".into(),
                 valid_for_ms,
+                photos: Default::default(),
             },
         )
         .await

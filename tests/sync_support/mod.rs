@@ -179,6 +179,7 @@ impl Server {
             withdrawn: vec![],
             depot: "Depot".into(),
             valid_for_ms,
+            photos: Default::default(),
         };
         let (store, key) = (state.store(), state.key());
         block_on(async {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::envelope::{EventBody, Verification};
+use crate::photo::PhotoRef;
 use crate::vocabulary::{EventKind, Liability, Outcome, Reason};
 
 use super::day_close::DayCloseRecord;
@@ -33,6 +34,8 @@ pub struct EventDraft {
     pub detail: BTreeMap<String, String>,
     /// The day's record (`day_closed` only).
     pub day: Option<DayCloseRecord>,
+    /// The photos that support it.
+    pub photos: Vec<PhotoRef>,
 }
 
 impl EventDraft {
@@ -50,6 +53,7 @@ impl EventDraft {
             corrects: None,
             detail: BTreeMap::new(),
             day: None,
+            photos: Vec::new(),
         }
     }
 
@@ -83,6 +87,7 @@ impl EventDraft {
             corrects: body.corrects.clone(),
             detail: body.detail.clone(),
             day: body.day.clone(),
+            photos: body.photos.clone(),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod fees;
 pub mod ledger;
 pub mod outcome_rules;
 pub mod parcel;
+pub mod photo_rule;
 pub mod refusal;
 pub mod returns;
 pub mod violation;
@@ -29,5 +30,6 @@ pub use ledger::{CounterEffect, ParcelLedger};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };
+pub use photo_rule::{check_photos, photo_case};
 pub use returns::{DayBook, ReturnItem, ReturnLine, ScanVerdict, UnexpectedWhy};
 pub use violation::{RuleViolation, SupervisorViolation};

@@ -1,5 +1,6 @@
 //! Why the terminal refuses a doorstep action, in words the courier can act on.
 
+use crate::photo_policy::PhotoCase;
 use crate::vocabulary::{Outcome, Reason};
 use thiserror::Error;
 
@@ -169,4 +170,17 @@ pub enum Refusal {
     /// The label is not a received return (for a condition change).
     #[error("this label is not a return received today: scan it in first")]
     NotReceived,
+    /// The manifest's photo policy requires photos this event lacks.
+    #[error(
+        "{} needs {required} photo(s) and {taken} were taken: take the photos with the camera, then record it",
+        .case.as_str()
+    )]
+    PhotoRequired {
+        /// The case the policy names.
+        case: PhotoCase,
+        /// Photos required.
+        required: u8,
+        /// Photos the event carries.
+        taken: u8,
+    },
 }
