@@ -32,7 +32,7 @@ pub enum Verdict {
 /// One line of the diagnosis.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// What was checked (`storage`, `key`, `clock`, `gnss`, `scanner`, `server`, `outbox`).
+    /// What was checked (`storage`, `key`, `clock`, `gnss`, `scanner`, `camera`, `server`, `outbox`).
     pub area: &'static str,
     /// The verdict.
     pub verdict: Verdict,
@@ -75,6 +75,7 @@ pub fn diagnose(config: &DeviceConfig) -> Diagnosis {
     let gnss_skew = gnss(config, &mut checks);
     checks.push(clock_check(store.as_ref(), &clock, gnss_skew));
     checks.push(scanner(&config.scanner));
+    checks.push(camera(config.camera.as_ref()));
     checks.push(server(&dir, store.as_ref(), &config.tls));
     checks.push(outbox(store.as_ref(), &clock));
     Diagnosis { checks }
@@ -335,6 +336,53 @@ fn scanner(input: &ScannerInput) -> Check {
             Verdict::Warn,
             "no scanner configured: labels and codes are typed".into(),
             "set [scanner] in the configuration",
+        ),
+    }
+}
+
+/// Opens the camera and takes one frame (never stored): format, size, bytes.
+fn camera(config: Option<&firmware_bridge::CameraConfig>) -> Check {
+    use firmware_bridge::{Camera, FramePixels, V4l2Camera};
+    let Some(config) = config else {
+        return line(
+            "camera",
+            Verdict::Warn,
+            "no camera configured: outcomes that require a photo cannot be recorded".into(),
+            "set [camera] device in the configuration",
+        );
+    };
+    if !config.device.exists() {
+        return line(
+            "camera",
+            Verdict::Fail,
+            format!("no device at {}", config.device.display()),
+            "check the camera's connection and the udev rule (packaging/60-courier-terminal.rules), or set [camera] device",
+        );
+    }
+    let mut camera = V4l2Camera::new(config.clone());
+    match camera.capture() {
+        Ok(frame) => {
+            let (kind, bytes) = match &frame.pixels {
+                FramePixels::Jpeg(b) => ("MJPEG", b.len()),
+                FramePixels::Rgb8(b) => ("YUYV", b.len()),
+            };
+            line(
+                "camera",
+                Verdict::Ok,
+                format!(
+                    "{}: one {kind} frame {}x{} ({bytes} bytes)",
+                    camera.describe(),
+                    frame.width,
+                    frame.height
+                ),
+                "",
+            )
+        }
+        Err(e) => line(
+            "camera",
+            Verdict::Fail,
+            e.to_string(),
+            "check that the service user may open it (video group, DeviceAllow) and that no other program holds it",
         ),
     }
 }

@@ -14,8 +14,58 @@ use crate::camera::{Camera, CameraConfig, CameraError, Frame, FramePixels, yuyv_
 /// Frames dropped after the stream starts, while exposure settles.
 const WARM_UP_FRAMES: usize = 3;
 
-/// A V4L2 capture device, streaming from [`V4l2Camera::open`] until dropped.
+/// The handheld's camera: opened at the first shutter press (so a missing
+/// or busy camera never stops the terminal from starting) and kept
+/// streaming; reopened at the next press after a failure.
 pub struct V4l2Camera {
+    config: CameraConfig,
+    open: Option<OpenCamera>,
+}
+
+impl V4l2Camera {
+    /// A camera on the configured device; nothing is opened yet.
+    pub fn new(config: CameraConfig) -> Self {
+        V4l2Camera { config, open: None }
+    }
+
+    /// Opens the device now (`diagnose`), if it is not open yet.
+    pub fn open_now(&mut self) -> Result<(), CameraError> {
+        if self.open.is_none() {
+            self.open = Some(OpenCamera::open(&self.config)?);
+        }
+        Ok(())
+    }
+}
+
+impl Camera for V4l2Camera {
+    fn capture(&mut self) -> Result<Frame, CameraError> {
+        self.open_now()?;
+        let Some(open) = self.open.as_mut() else {
+            return Err(CameraError::BadFrame("the camera is not open".into()));
+        };
+        let frame = open.capture();
+        if frame.is_err() {
+            // The next press reopens the device (unplugged, reset by the driver).
+            self.open = None;
+        }
+        frame
+    }
+
+    fn describe(&self) -> String {
+        match &self.open {
+            Some(o) => o.describe(),
+            None => format!(
+                "V4L2 {} (asks {}x{}, not open yet)",
+                self.config.device.display(),
+                self.config.width,
+                self.config.height
+            ),
+        }
+    }
+}
+
+/// A V4L2 capture device, streaming until dropped.
+struct OpenCamera {
     stream: ReadStream,
     device: String,
     format: PixelFormat,
@@ -24,10 +74,10 @@ pub struct V4l2Camera {
     stride: u32,
 }
 
-impl V4l2Camera {
+impl OpenCamera {
     /// Opens the device, negotiates MJPEG (else YUYV) at the configured
     /// size, and starts streaming.
-    pub fn open(config: &CameraConfig) -> Result<V4l2Camera, CameraError> {
+    fn open(config: &CameraConfig) -> Result<OpenCamera, CameraError> {
         let device = config.device.display().to_string();
         let open_err = |source: io::Error| CameraError::Open {
             device: device.clone(),
@@ -61,7 +111,7 @@ impl V4l2Camera {
             stream.dequeue(|_| Ok(())).map_err(CameraError::Capture)?;
         }
         info!(device = %device, format = ?format, width, height, "camera streaming");
-        Ok(V4l2Camera {
+        Ok(OpenCamera {
             stream,
             device,
             format,
@@ -72,7 +122,7 @@ impl V4l2Camera {
     }
 }
 
-impl Camera for V4l2Camera {
+impl OpenCamera {
     fn capture(&mut self) -> Result<Frame, CameraError> {
         // Frames queued before the shutter are stale: drop those ready now.
         while !self.stream.will_block().map_err(CameraError::Capture)? {

@@ -390,6 +390,15 @@ pub enum ErrorCode {
     /// Too many requests of one kind from this device (online code checks:
     /// `courier_protocol::bounds::MAX_CODE_CHECKS_PER_MINUTE`); retry later.
     RateLimited,
+    /// A photo upload names a hash no stored event of this device names
+    /// (`PUT`/`GET /v1/photos/{sha256}`): upload the event first.
+    PhotoNotNamed,
+    /// A photo chunk does not start where the server's copy ends (the
+    /// message says where): ask `GET /v1/photos/{sha256}` and go on from there.
+    PhotoOffset,
+    /// The uploaded bytes are not the photo the event names (size or
+    /// SHA-256): the partial copy is dropped.
+    PhotoMismatch,
     /// The server is temporarily unable to answer.
     Unavailable,
     /// An unexpected server failure.

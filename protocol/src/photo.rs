@@ -111,3 +111,25 @@ impl PhotoReceipt {
         Ok(())
     }
 }
+
+/// Bytes in one photo upload request (`PUT /v1/photos/{sha256}`): a photo
+/// travels in chunks of at most this, each resumable.
+pub const MAX_PHOTO_CHUNK_BYTES: usize = 256 * 1024;
+
+/// The path of a photo's upload: `GET` says how much the server holds,
+/// `PUT` with `offset` and `total` sends the next chunk.
+pub fn photo_path(sha256: &str) -> String {
+    format!("/v1/photos/{sha256}")
+}
+
+/// The answer to `GET` and `PUT /v1/photos/{sha256}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoUploadResponse {
+    /// The photo's hash.
+    pub sha256: String,
+    /// Bytes the server holds (all of them once the receipt is there).
+    pub received: u64,
+    /// The server's signed receipt, once it holds the whole photo and its
+    /// hash checked.
+    pub receipt: Option<PhotoReceipt>,
+}

@@ -19,6 +19,7 @@ pub mod code_check;
 pub mod error;
 pub mod faults;
 pub mod ingest;
+pub mod photo_store;
 pub mod rate_limit;
 pub mod records;
 pub mod routes;

@@ -7,6 +7,7 @@ use ring::signature::Ed25519KeyPair;
 
 use crate::error::ServerError;
 use crate::faults::Faults;
+use crate::photo_store::{FsPhotoBlobs, PhotoBlobs};
 use crate::storage::Storage;
 use crate::storage::open::{Database, open_storage};
 
@@ -45,6 +46,8 @@ pub struct AppState {
     clock: Clock,
     /// The per-device limit on online code checks.
     pub code_checks: crate::rate_limit::CodeCheckLimiter,
+    /// Where photo bytes are kept.
+    photos: Arc<dyn PhotoBlobs>,
 }
 
 impl AppState {
@@ -52,6 +55,16 @@ impl AppState {
     pub async fn open(
         config: &ServerConfig,
         faults: Arc<Faults>,
+    ) -> Result<Arc<Self>, ServerError> {
+        let photos = Arc::new(FsPhotoBlobs::new(config.database.photo_dir()));
+        Self::open_with_photos(config, faults, photos).await
+    }
+
+    /// The same with another photo store (an integrator's object storage).
+    pub async fn open_with_photos(
+        config: &ServerConfig,
+        faults: Arc<Faults>,
+        photos: Arc<dyn PhotoBlobs>,
     ) -> Result<Arc<Self>, ServerError> {
         let store = open_storage(&config.database).await?;
         let key = crate::admin::server_key(store.as_ref()).await?;
@@ -62,6 +75,7 @@ impl AppState {
             admin_token: config.admin_token.clone(),
             clock: config.clock.clone(),
             code_checks: Default::default(),
+            photos,
         }))
     }
 
@@ -78,6 +92,11 @@ impl AppState {
     /// The storage.
     pub fn store(&self) -> &dyn Storage {
         self.store.as_ref()
+    }
+
+    /// Where photo bytes are kept.
+    pub fn photos(&self) -> &dyn PhotoBlobs {
+        self.photos.as_ref()
     }
 
     /// The admin API's bearer token, if the API is enabled.

@@ -14,6 +14,7 @@ pub mod client;
 pub mod engine;
 pub mod enrollment;
 pub mod online_check;
+pub mod photo_upload;
 pub mod plan;
 pub mod run_once;
 pub mod supervisor_sign_in;

@@ -7,13 +7,14 @@ mod admin;
 mod answer;
 mod device;
 mod faults;
+mod photos;
 mod supervisor_sessions;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 pub use self::access::PeerAddr;
 pub use self::answer::{ApiError, MAX_BODY_BYTES};
@@ -34,6 +35,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/events", post(device::events))
         .route("/v1/code-checks", post(device::code_check))
         .route("/v1/checkpoint", get(device::checkpoint))
+        .route(
+            "/v1/photos/{sha256}",
+            get(photos::photo_status).put(photos::photo_upload),
+        )
+        .route("/v1/admin/photos", get(photos::admin_photos))
+        .route("/v1/admin/photos/{sha256}", get(photos::admin_photo))
         .route(
             "/v1/supervisor-sessions",
             post(supervisor_sessions::supervisor_sign_in),

@@ -8,6 +8,7 @@
 //! keys, alerts and day-close flags are all rows.
 
 pub mod open;
+pub mod photos;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
@@ -20,6 +21,7 @@ use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 
 pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
+pub use photos::{NamedPhoto, PhotoStorage};
 pub use supervisors::SupervisorStorage;
 pub use transaction::{BatchTransaction, CodeCheckTransaction};
 
@@ -30,7 +32,7 @@ use crate::error::ServerError;
 /// code check) run in one transaction each ([`transaction`]), which the
 /// engine opens.
 #[async_trait]
-pub trait Storage: SupervisorStorage + Send + Sync {
+pub trait Storage: SupervisorStorage + PhotoStorage + Send + Sync {
     /// Which engine this is (`sqlite` or `postgres`).
     fn engine(&self) -> &'static str;
 

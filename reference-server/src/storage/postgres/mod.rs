@@ -10,6 +10,7 @@
 //! together migrate once.
 
 mod batch;
+mod photos;
 mod reads;
 mod supervisors;
 mod transaction;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0002_depot_supervisors.sql"),
     include_str!("../../../migrations/postgres/0003_holders_revocation_not_honoured.sql"),
     include_str!("../../../migrations/postgres/0004_supervisor_sessions.sql"),
+    include_str!("../../../migrations/postgres/0005_photos.sql"),
 ];
 
 /// Advisory lock key of the migrations.

@@ -5,6 +5,7 @@
 //! migrations (`migrations/sqlite/`) are counted in `PRAGMA user_version`.
 
 mod batch;
+mod photos;
 mod reads;
 mod supervisors;
 mod transaction;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_depot_supervisors.sql"),
     include_str!("../../../migrations/sqlite/0004_holders_revocation_not_honoured.sql"),
     include_str!("../../../migrations/sqlite/0005_supervisor_sessions.sql"),
+    include_str!("../../../migrations/sqlite/0006_photos.sql"),
 ];
 
 /// The server's SQLite store.
