@@ -86,6 +86,11 @@ fn refusals() -> Vec<Refusal> {
         Refusal::DayClosedMissing {
             label: "L-0042".into(),
         },
+        Refusal::PhotoRequired {
+            case: courier_protocol::photo_policy::PhotoCase::RefusedAfterInspection,
+            required: 2,
+            taken: 1,
+        },
     ];
     for r in &all {
         match r {
@@ -119,7 +124,8 @@ fn refusals() -> Vec<Refusal> {
             | Refusal::ConditionNeedsReason
             | Refusal::NotReceived
             | Refusal::SupervisorRequired
-            | Refusal::DayClosedMissing { .. } => {}
+            | Refusal::DayClosedMissing { .. }
+            | Refusal::PhotoRequired { .. } => {}
         }
     }
     all
@@ -203,6 +209,12 @@ fn errors() -> Vec<TerminalError> {
         TerminalError::Inconsistent(RuleViolation::Inconsistent(
             "a delivered outcome without a verification".into(),
         )),
+        TerminalError::NoCamera,
+        firmware_bridge::CameraError::Capture(std::io::Error::from_raw_os_error(19)).into(),
+        TerminalError::Photo("the camera's frame cannot be read: 5 bytes for 4x4 RGB".into()),
+        TerminalError::PhotoFile {
+            source: std::io::Error::from_raw_os_error(28),
+        },
     ];
     all.extend(refusals().into_iter().map(TerminalError::from));
     all

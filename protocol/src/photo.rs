@@ -113,8 +113,9 @@ impl PhotoReceipt {
 }
 
 /// Bytes in one photo upload request (`PUT /v1/photos/{sha256}`): a photo
-/// travels in chunks of at most this, each resumable.
-pub const MAX_PHOTO_CHUNK_BYTES: usize = 256 * 1024;
+/// travels in chunks of at most this, each resumable: about a second on a
+/// slow mobile link, so a cut-off loses little.
+pub const MAX_PHOTO_CHUNK_BYTES: usize = 64 * 1024;
 
 /// The path of a photo's upload: `GET` says how much the server holds,
 /// `PUT` with `offset` and `total` sends the next chunk.

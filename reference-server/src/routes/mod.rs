@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 
 pub use self::access::PeerAddr;
 pub use self::answer::{ApiError, MAX_BODY_BYTES};
