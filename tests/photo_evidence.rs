@@ -163,7 +163,9 @@ async fn a_refusal_needs_its_photo_and_the_server_stores_the_same_bytes() {
     let store = Store::open(&data.join("terminal.db")).expect("store");
     assert_eq!(store.photo_counts().expect("counts").awaiting_upload, 0);
     assert!(
-        std::path::Path::new(&data.join("photos").join(format!("{}.jpg", photo.sha256))).exists()
+        data.join("photos")
+            .join(format!("{}.jpg", photo.sha256))
+            .exists()
     );
 }
 

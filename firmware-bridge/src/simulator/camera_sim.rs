@@ -83,8 +83,8 @@ impl TestPatternCamera {
                 let bar = BARS[x * BARS.len() / w];
                 let shade = (y * 40 / h) as i16;
                 let i = (y * w + x) * 3;
-                for c in 0..3 {
-                    rgb[i + c] = (i16::from(bar[c]) - shade + grain).clamp(0, 255) as u8;
+                for (out, &channel) in rgb[i..i + 3].iter_mut().zip(&bar) {
+                    *out = (i16::from(channel) - shade + grain).clamp(0, 255) as u8;
                 }
             }
         }
