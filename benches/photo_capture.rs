@@ -30,8 +30,16 @@ use escrow_reference_server::{AppState, Database, ServerConfig, admin, start_tls
 use firmware_bridge::simulator::TestPatternCamera;
 use firmware_bridge::{Camera, CameraError, Frame, FramePixels};
 
+/// A day's parcels (`PHOTO_BENCH_PARCELS` to measure fewer on a busy machine).
 const PARCELS: usize = 200;
 const PHOTOS_PER_PARCEL: usize = 3;
+
+fn parcels() -> usize {
+    std::env::var("PHOTO_BENCH_PARCELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(PARCELS)
+}
 
 /// Replays frames drawn beforehand, each made unique (the simulator's
 /// drawing is not what is measured).
@@ -44,8 +52,17 @@ impl Camera for Replay {
     fn capture(&mut self) -> Result<Frame, CameraError> {
         self.n += 1;
         let mut frame = self.frames[self.n as usize % self.frames.len()].clone();
+        // The counter's bits as 16x16 black or white squares along the top:
+        // a mark no scaling or JPEG quantisation erases.
         if let FramePixels::Rgb8(px) = &mut frame.pixels {
-            px[..4].copy_from_slice(&self.n.to_le_bytes());
+            let row = frame.width as usize * 3;
+            for bit in 0..32 {
+                let v = if (self.n >> bit) & 1 == 1 { 255 } else { 0 };
+                for y in 0..16 {
+                    let start = y * row + bit * 16 * 3;
+                    px[start..start + 48].fill(v);
+                }
+            }
         }
         Ok(frame)
     }
@@ -107,7 +124,7 @@ fn main() -> anyhow::Result<()> {
     let server = rt.block_on(start_tls(state.clone(), "127.0.0.1:0".parse()?, acceptor))?;
     let url = server.url();
     let mut parcel_ids = Vec::new();
-    for n in 0..PARCELS {
+    for n in 0..parcels() {
         parcel_ids.push(
             rt.block_on(admin::create_order(state.store(), &order(n)))?
                 .parcel_id,
@@ -157,7 +174,7 @@ fn main() -> anyhow::Result<()> {
     let mut capture = Vec::new();
     let mut with_event = Vec::new();
     let mut sizes = Vec::new();
-    for n in 0..PARCELS {
+    for n in 0..parcels() {
         let label = format!("L-PHOTO-{n}");
         t.arrive_and_offer_inspection(&label)?;
         for i in 0..PHOTOS_PER_PARCEL {

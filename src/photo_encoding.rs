@@ -1,13 +1,12 @@
 //! A captured frame made into evidence bytes: scaled to at most
 //! [`MAX_PHOTO_EDGE_PX`] on its long edge, encoded as a baseline JPEG with
 //! no metadata (the encoder writes no EXIF: no camera serial, no position
-//! beside the signed one), and hashed. Pure: no file, no clock.
+//! beside the signed one; `firmware_bridge::frame_jpeg`), and hashed. Pure:
+//! no file, no clock.
 
 use courier_protocol::photo::MAX_PHOTO_EDGE_PX;
-use firmware_bridge::{Frame, FramePixels};
-use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
-use image::{ImageFormat, RgbImage};
+use firmware_bridge::Frame;
+use firmware_bridge::frame_jpeg::scaled_jpeg;
 use thiserror::Error;
 
 /// JPEG quality: 80 keeps damage and labels legible at 1920 px for a few
@@ -30,63 +29,29 @@ pub struct EncodedPhoto {
 /// Why a frame cannot become a photo.
 #[derive(Debug, Error)]
 pub enum EncodeError {
-    /// The frame's bytes do not match its size, or its JPEG does not decode.
+    /// The frame's bytes do not match its size, its JPEG does not decode,
+    /// or the encoder failed.
     #[error("the camera's frame cannot be read: {0}")]
     BadFrame(String),
-    /// The JPEG encoder failed.
-    #[error("the photo cannot be encoded: {0}")]
-    Encode(String),
 }
 
 /// Scales, encodes and hashes a frame.
 pub fn encode_frame(frame: &Frame) -> Result<EncodedPhoto, EncodeError> {
-    let image = match &frame.pixels {
-        FramePixels::Rgb8(rgb) => RgbImage::from_raw(frame.width, frame.height, rgb.clone())
-            .ok_or_else(|| {
-                EncodeError::BadFrame(format!(
-                    "{} bytes for {}x{} RGB",
-                    rgb.len(),
-                    frame.width,
-                    frame.height
-                ))
-            })?,
-        FramePixels::Jpeg(jpeg) => image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg)
-            .map_err(|e| EncodeError::BadFrame(e.to_string()))?
-            .into_rgb8(),
-    };
-    let image = scale_to_fit(image, MAX_PHOTO_EDGE_PX);
-    let mut jpeg = Vec::with_capacity(512 * 1024);
-    JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
-        .encode_image(&image)
-        .map_err(|e| EncodeError::Encode(e.to_string()))?;
+    let (jpeg, width, height) = scaled_jpeg(frame, MAX_PHOTO_EDGE_PX, JPEG_QUALITY)
+        .map_err(|e| EncodeError::BadFrame(e.to_string()))?;
     let sha256 = hex::encode(ring::digest::digest(&ring::digest::SHA256, &jpeg));
     Ok(EncodedPhoto {
         jpeg,
-        width: image.width(),
-        height: image.height(),
+        width,
+        height,
         sha256,
     })
-}
-
-/// The image scaled down (never up) so its long edge is at most `max_edge`,
-/// keeping its proportions.
-pub fn scale_to_fit(image: RgbImage, max_edge: u32) -> RgbImage {
-    let (w, h) = image.dimensions();
-    let long = w.max(h);
-    if long <= max_edge {
-        return image;
-    }
-    let scaled = |side: u32| {
-        u32::try_from(u64::from(side) * u64::from(max_edge) / u64::from(long))
-            .unwrap_or(max_edge)
-            .max(1)
-    };
-    image::imageops::resize(&image, scaled(w), scaled(h), FilterType::Triangle)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use firmware_bridge::FramePixels;
 
     fn frame(width: u32, height: u32) -> Frame {
         let rgb = (0..width * height * 3).map(|i| (i % 251) as u8).collect();

@@ -13,6 +13,7 @@ pub mod capture_check;
 pub mod field_error;
 pub mod fix_continuity;
 pub mod fix_tracker;
+pub mod frame_jpeg;
 pub mod geo_position;
 pub mod gnss_feed;
 pub mod gnss_serial;

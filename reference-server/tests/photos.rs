@@ -84,8 +84,15 @@ async fn the_server_checks_names_chunks_and_hashes_and_signs_a_receipt() {
     let accept = dev.seal_next(accept);
     let bare = damaged_in_transit(&mut dev, &order.parcel_id, v, Vec::new());
     let r = h.upload(&mut dev, &[accept, bare]).await;
-    assert_eq!(r.receipt.body.results[1].status, EventStatus::NotHonoured, "{r:?}");
-    assert_eq!(r.receipt.body.results[1].reason, Some(RejectReason::PhotoRequired));
+    assert_eq!(
+        r.receipt.body.results[1].status,
+        EventStatus::NotHonoured,
+        "{r:?}"
+    );
+    assert_eq!(
+        r.receipt.body.results[1].reason,
+        Some(RejectReason::PhotoRequired)
+    );
 
     let jpeg: Vec<u8> = (0..150_000u32).map(|i| (i % 251) as u8).collect();
     let sha = sha256(&jpeg);
@@ -106,7 +113,11 @@ async fn the_server_checks_names_chunks_and_hashes_and_signs_a_receipt() {
     };
     let with = damaged_in_transit(&mut dev, &order.parcel_id, v, vec![photo]);
     let r = h.upload(&mut dev, &[with]).await;
-    assert_eq!(r.receipt.body.results[0].status, EventStatus::Accepted, "{r:?}");
+    assert_eq!(
+        r.receipt.body.results[0].status,
+        EventStatus::Accepted,
+        "{r:?}"
+    );
 
     let (status, text) = put(&h, &mut dev, &sha, 0, total + 1, &jpeg[..1000]).await;
     assert_eq!(
