@@ -118,6 +118,7 @@ fn main() -> anyhow::Result<()> {
         database: Database::Sqlite(tmp.path().join("server.sqlite")),
         admin_token: None,
         clock: system_clock(),
+        password_cost: escrow_reference_server::back_office::PasswordCost::for_tests(),
     };
     let state = rt.block_on(AppState::open(&config, Arc::new(Faults::default())))?;
     let acceptor = escrow_reference_server::tls::acceptor(&pki.cert_chain, &pki.key)?;

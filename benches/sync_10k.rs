@@ -46,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         database: Database::Sqlite(tmp.path().join("server.sqlite")),
         admin_token: None,
         clock: system_clock(),
+        password_cost: escrow_reference_server::back_office::PasswordCost::for_tests(),
     };
     let faults = Arc::new(Faults::default());
     let state = rt.block_on(AppState::open(&config, faults.clone()))?;

@@ -81,6 +81,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             database: Database::Sqlite(work.join("server.db")),
             admin_token: None,
             clock: system_clock(),
+            password_cost: escrow_reference_server::back_office::PasswordCost::default(),
         },
         Arc::new(Faults::default()),
     ))?;

@@ -162,6 +162,13 @@ pub struct EventBody {
 }
 
 impl EventBody {
+    /// The event's signed time, Unix ms: the GNSS time when the device had
+    /// one, else its wall clock (day queries, partitions and the claim
+    /// window read it).
+    pub fn signed_time_ms(&self) -> i64 {
+        self.gnss_utc_ms.unwrap_or(self.clock.device_utc_ms)
+    }
+
     /// The canonical bytes that are hashed and signed.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, ProtocolError> {
         to_canonical_bytes(self)

@@ -33,6 +33,12 @@ pub enum ServerError {
     /// The listening socket could not be opened.
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    /// A claim or cancellation rule refuses the back office's action.
+    #[error(transparent)]
+    Refused(#[from] courier_protocol::rules::claim::ClaimRefusal),
+    /// A password could not be hashed or a stored hash read.
+    #[error("password hashing failed: {0}")]
+    Password(String),
 }
 
 impl ServerError {
@@ -143,6 +149,12 @@ pub enum Conflict {
         /// The label asked for.
         label: String,
     },
+    /// An operator account of this name exists.
+    #[error("an operator named {0} already exists")]
+    OperatorExists(String),
+    /// A cancelled order is never issued again.
+    #[error("order of parcel {0} was cancelled: it cannot be issued to a device")]
+    OrderCancelled(String),
     /// Another process issued this manifest version first.
     #[error("manifest version {version} of device {device_id} was issued meanwhile; issue again")]
     ManifestIssuedMeanwhile {
@@ -162,6 +174,12 @@ pub enum NotFound {
     /// No order with this parcel id.
     #[error("no order with parcel id {0}")]
     Order(String),
+    /// No order with this reference.
+    #[error("no order with reference {0}")]
+    OrderRef(String),
+    /// No such claim (or not in the operator's depots).
+    #[error("no claim {0} in your depots")]
+    Claim(String),
     /// No such supervisor in the depot (or revoked).
     #[error("no supervisor {0} (depot/id) in force; the back office issues it")]
     Supervisor(String),
@@ -170,6 +188,15 @@ pub enum NotFound {
 /// A request the server refuses as invalid.
 #[derive(Debug, Error)]
 pub enum Invalid {
+    /// An operator's name is empty, too long or holds other characters.
+    #[error("an operator name is 1-64 letters, digits, '.', '-' or '_'")]
+    OperatorName,
+    /// An account's roles and depots do not fit.
+    #[error(transparent)]
+    Account(#[from] courier_protocol::rules::operator_role::AccountShapeError),
+    /// A claim asks for what only a decision gives.
+    #[error("a claim asks for exchange or refund")]
+    ClaimAsked,
     /// The order reference is empty, too long or holds a colon.
     #[error("order_ref must be 1-64 printable characters without ':'")]
     OrderRef,

@@ -7,18 +7,25 @@
 //! Its data lives in SQLite (the default) or PostgreSQL ([`storage`]), so
 //! several processes can serve devices from one database.
 //!
-//! Layers, each importing only those below it: [`records`] and [`batch`]
+//! Layers, each importing only those below it: [`records`], [`batch`],
+//! [`operator_rows`] and [`claim_rows`]
 //! (plain data), [`storage`] (one trait, engines in its submodules, opened by
 //! [`storage::open`]), the pure decisions with the one transaction each runs
-//! in ([`ingest`], [`code_check`]), [`admin`] (operator actions), [`state`],
+//! in ([`ingest`], [`code_check`]), [`admin`] (operator actions with the
+//! admin token), [`back_office`] (named operators: accounts, claims,
+//! cancellations, the accounting extraction), [`state`],
 //! and the HTTP side ([`routes`], [`serve`]).
 
 pub mod admin;
+pub mod back_office;
 pub mod batch;
+pub mod claim_rows;
 pub mod code_check;
 pub mod error;
+pub mod event_log;
 pub mod faults;
 pub mod ingest;
+pub mod operator_rows;
 pub mod photo_store;
 pub mod rate_limit;
 pub mod records;
@@ -29,6 +36,7 @@ pub mod storage;
 pub mod supervisor_rows;
 pub mod supervisor_session;
 pub mod tls;
+pub mod witness;
 
 pub use error::ServerError;
 pub use serve::{RunningServer, start, start_tls};

@@ -7,10 +7,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
+use courier_protocol::back_office::CreateOperatorRequest;
 use courier_protocol::enrollment_qr::{EnrollmentQr, Profile};
 use courier_protocol::keys::Signer;
 use courier_protocol::manifest::{Address, Recipient};
+use courier_protocol::rules::operator_role::OperatorRole;
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
+use escrow_reference_server::back_office::PasswordCost;
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::storage::open::open_storage;
 use escrow_reference_server::{
@@ -117,6 +120,21 @@ enum Command {
         #[arg(long)]
         at_ms: Option<i64>,
     },
+    /// Back-office operator accounts (named people with roles).
+    Operator {
+        #[command(subcommand)]
+        action: OperatorCommand,
+    },
+    /// Write a day's accounting extraction (CSV, one row per order and
+    /// status change) to standard output: run it daily from a timer.
+    Extraction {
+        /// The day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// The day's offset from UTC, e.g. +01:00.
+        #[arg(long, default_value = "+00:00", allow_hyphen_values = true)]
+        utc_offset: String,
+    },
     /// Sign a device's next manifest with the given parcels.
     IssueManifest {
         /// The device id.
@@ -131,6 +149,23 @@ enum Command {
         /// Validity in hours.
         #[arg(long, default_value_t = 24)]
         hours: i64,
+    },
+}
+
+/// What `escrow-server operator` does.
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Create a named account and print its initial password (the only
+    /// time it is shown; it is stored as an Argon2id hash).
+    Add {
+        /// Account name (letters, digits, '.', '-', '_').
+        name: String,
+        /// A role: carrier_it, depot_manager, back_office, approver (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// A depot the account answers for (repeat; none: every depot).
+        #[arg(long = "depot")]
+        depots: Vec<String>,
     },
 }
 
@@ -187,6 +222,7 @@ async fn main() -> anyhow::Result<()> {
                 database: database.clone(),
                 admin_token,
                 clock: system_clock(),
+                password_cost: PasswordCost::default(),
             };
             let state = AppState::open(&config, Arc::new(Faults::default()))
                 .await
@@ -341,6 +377,62 @@ async fn main() -> anyhow::Result<()> {
                 "device_id {}\nrevoked_at_ms {}\nreason {}",
                 r.device_id, r.revoked_at_ms, r.reason
             );
+        }
+        Command::Operator {
+            action:
+                OperatorCommand::Add {
+                    name,
+                    roles,
+                    depots,
+                },
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| {
+                    OperatorRole::parse(r).with_context(|| {
+                        format!(
+                            "--role {r:?}: use carrier_it, depot_manager, back_office or approver"
+                        )
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let db = open().await?;
+            let created = escrow_reference_server::back_office::create_operator(
+                db.as_ref(),
+                PasswordCost::default(),
+                &CreateOperatorRequest {
+                    name,
+                    roles,
+                    depots,
+                },
+                "command-line",
+                now,
+            )
+            .await?;
+            let roles: Vec<&str> = created.roles.iter().map(|r| r.as_str()).collect();
+            println!(
+                "operator {}\nroles {}\ndepots {}\npassword {}",
+                created.name,
+                roles.join(","),
+                if created.depots.is_empty() {
+                    "all".to_owned()
+                } else {
+                    created.depots.join(",")
+                },
+                created.password
+            );
+        }
+        Command::Extraction { date, utc_offset } => {
+            let day = courier_protocol::day_window::DayWindow::parse(&date, &utc_offset)
+                .with_context(|| format!("--date {date:?} --utc-offset {utc_offset:?}"))?;
+            let db = open().await?;
+            let csv =
+                escrow_reference_server::back_office::extraction_csv(db.as_ref(), &day, |_| true)
+                    .await?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&csv)
+                .context("cannot write the extraction")?;
         }
         Command::IssueManifest {
             device,

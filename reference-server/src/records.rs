@@ -91,8 +91,5 @@ pub struct NewManifest<'a> {
 /// A stored event's signed time: the GNSS time when the device had one, else
 /// its wall clock. Partitions and day queries use it.
 pub fn signed_time_ms(event: &SignedEvent) -> i64 {
-    event
-        .body
-        .gnss_utc_ms
-        .unwrap_or(event.body.clock.device_utc_ms)
+    event.body.signed_time_ms()
 }

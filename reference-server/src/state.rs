@@ -1,5 +1,6 @@
 //! What every request handler shares: the storage, the server key, the
-//! clock, the admin token and the fault switches.
+//! clock, the admin token, the operators' password cost and the fault
+//! switches.
 
 use std::sync::Arc;
 
@@ -33,6 +34,8 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// The clock.
     pub clock: Clock,
+    /// The Argon2id cost of new operator passwords (tests lower it).
+    pub password_cost: crate::back_office::PasswordCost,
 }
 
 /// Everything a request handler needs. The fault switches are the only
@@ -44,6 +47,7 @@ pub struct AppState {
     pub faults: Arc<Faults>,
     admin_token: Option<String>,
     clock: Clock,
+    password_cost: crate::back_office::PasswordCost,
     /// The per-device limit on online code checks.
     pub code_checks: crate::rate_limit::CodeCheckLimiter,
     /// Where photo bytes are kept.
@@ -68,12 +72,14 @@ impl AppState {
     ) -> Result<Arc<Self>, ServerError> {
         let store = open_storage(&config.database).await?;
         let key = crate::admin::server_key(store.as_ref()).await?;
+        crate::event_log::backfill(store.as_ref()).await?;
         Ok(Arc::new(AppState {
             store,
             key,
             faults,
             admin_token: config.admin_token.clone(),
             clock: config.clock.clone(),
+            password_cost: config.password_cost,
             code_checks: Default::default(),
             photos,
         }))
@@ -97,6 +103,11 @@ impl AppState {
     /// Where photo bytes are kept.
     pub fn photos(&self) -> &dyn PhotoBlobs {
         self.photos.as_ref()
+    }
+
+    /// The Argon2id cost of new operator passwords.
+    pub fn password_cost(&self) -> crate::back_office::PasswordCost {
+        self.password_cost
     }
 
     /// The admin API's bearer token, if the API is enabled.

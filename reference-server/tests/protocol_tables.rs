@@ -133,6 +133,7 @@ async fn provoke(h: &Harness, code: &str, status: &[u16]) -> Option<(u16, String
                 database: common::test_database(&dir).await,
                 admin_token: None,
                 clock: Arc::new(|| T0),
+                password_cost: escrow_reference_server::back_office::PasswordCost::for_tests(),
             };
             let state = AppState::open(&config, Arc::new(Faults::default()))
                 .await
@@ -200,6 +201,35 @@ async fn provoke(h: &Harness, code: &str, status: &[u16]) -> Option<(u16, String
                 )
                 .await;
             h.signed(&mut dev, "GET", "/v1/manifest", vec![]).await
+        }
+        ("refused", _) => {
+            // A claim on an order never delivered.
+            let created: serde_json::Value = h
+                .admin_post(
+                    "/v1/admin/operators",
+                    &serde_json::json!({"name": "agent", "roles": ["back_office"]}),
+                )
+                .await;
+            let session: serde_json::Value = h
+                .http
+                .post(h.url("/v1/operator-sessions"))
+                .json(&serde_json::json!({"name": "agent", "password": created["password"]}))
+                .send()
+                .await
+                .expect("sign in")
+                .json()
+                .await
+                .expect("session");
+            h.order("REFUSED-1", CodePolicy::OfflineAllowed).await;
+            let r = h
+                .http
+                .post(h.url("/v1/claims"))
+                .bearer_auth(session["token"].as_str().expect("token"))
+                .json(&serde_json::json!({"order_ref": "REFUSED-1", "asked": "refund", "reason": "never came"}))
+                .send()
+                .await
+                .expect("claim");
+            (r.status().as_u16(), r.text().await.expect("text"))
         }
         ("internal", _) => return None,
         other => {

@@ -112,7 +112,10 @@ CREATE TRIGGER refused_checkpoints_no_delete BEFORE DELETE ON refused_checkpoint
 BEGIN SELECT RAISE(ABORT, 'refused checkpoints are evidence'); END;
 "#,
         ),
-        // 5: photos (issue 24): taken for a parcel, named by one event (then
+        // 5: the events of a kind, in order (the day's status at every code
+        // entry reads only closes, reopenings and manifests).
+        M::up("CREATE INDEX events_kind ON events(kind, seq);"),
+        // 6: photos (issue 24): taken for a parcel, named by one event (then
         // never by another), uploaded after it, deleted from the device only
         // after the server's signed receipt names the hash.
         M::up(

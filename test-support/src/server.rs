@@ -55,6 +55,7 @@ impl Harness {
             database: database.clone(),
             admin_token: Some(ADMIN.into()),
             clock: Arc::new(move || c.load(Ordering::SeqCst)),
+            password_cost: escrow_reference_server::back_office::PasswordCost::for_tests(),
         };
         let state = AppState::open(&config, Arc::new(Faults::default()))
             .await

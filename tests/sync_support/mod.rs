@@ -2,6 +2,8 @@
 //! real `courier-terminal` binary as the device.
 #![allow(dead_code, missing_docs)]
 
+pub mod rewriting_proxy;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -61,6 +63,7 @@ impl Server {
             database,
             admin_token: Some("admin".into()),
             clock: Arc::new(move || system() + offset_ms),
+            password_cost: escrow_reference_server::back_office::PasswordCost::for_tests(),
         };
         let faults = Arc::new(Faults::default());
         let state = AppState::open(&config, faults.clone())

@@ -1,17 +1,20 @@
 //! The one set of doorstep rules, applied by the terminal when it records and
 //! by the escrow server when it ingests: the parcel state machine, the
 //! outcome → reason → liability table, attempt limits and corrections; and the
-//! depot's: the day's returns from the log, fee changes, the day close.
+//! depot's: the day's returns from the log, fee changes, the day close; and
+//! the back office's: operators' roles, claims and cancellations.
 //!
 //! Pure code: no I/O, no clock, no randomness.
 
 pub mod apply;
+pub mod claim;
 pub mod correction;
 pub mod day_close;
 pub mod day_report;
 pub mod draft;
 pub mod fees;
 pub mod ledger;
+pub mod operator_role;
 pub mod outcome_rules;
 pub mod parcel;
 pub mod photo_rule;
@@ -27,6 +30,7 @@ pub use day_close::{
 pub use draft::EventDraft;
 pub use fees::{FeeChangeSubject, check_fee_change, check_fee_confirmation};
 pub use ledger::{CounterEffect, ParcelLedger};
+pub use operator_role::{DepotScope, OperatorRole};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };

@@ -1,13 +1,14 @@
 //! A device's manifests: built from its orders and its depot's supervisors,
 //! signed, stored. An order is issued to one device at a time: issuing it
 //! here takes it from its holder, and the previous holder's next manifest
-//! lists it as withdrawn.
+//! lists it as withdrawn. A cancelled order is never issued again, and is
+//! withdrawn from the device that held it.
 
 use courier_protocol::api::IssueManifestRequest;
 use courier_protocol::manifest::{MANIFEST_SCHEMA, ManifestBody, ManifestSettings, SignedManifest};
 use ring::signature::Ed25519KeyPair;
 
-use crate::error::{Invalid, NotFound, ServerError, StorageError};
+use crate::error::{Conflict, Invalid, NotFound, ServerError, StorageError};
 use crate::records::NewManifest;
 use crate::storage::Storage;
 
@@ -48,6 +49,11 @@ async fn issue(
     for p in req.parcel_ids.iter().chain(&req.withdrawn) {
         if checked && !seen.insert(p) {
             return Err(Invalid::ParcelTwice(p.clone()).into());
+        }
+    }
+    for p in &req.parcel_ids {
+        if db.order_cancelled(p).await? {
+            return Err(Conflict::OrderCancelled(p.clone()).into());
         }
     }
     if db.device(&req.device_id).await?.is_none() {
@@ -116,8 +122,8 @@ async fn issue(
 }
 
 /// One holder per order: the parcels the device's latest manifest gave it
-/// that are issued to another device now, and that this manifest neither
-/// gives nor withdraws. The server withdraws them itself.
+/// that are issued to another device now or were cancelled, and that this
+/// manifest neither gives nor withdraws. The server withdraws them itself.
 async fn given_away(
     db: &dyn Storage,
     req: &IssueManifestRequest,
@@ -134,7 +140,8 @@ async fn given_away(
         if req.parcel_ids.contains(id) || req.withdrawn.contains(id) {
             continue;
         }
-        if db.holder(id).await?.is_some_and(|h| h != req.device_id) {
+        let elsewhere = db.holder(id).await?.is_some_and(|h| h != req.device_id);
+        if elsewhere || db.order_cancelled(id).await? {
             out.push(id.clone());
         }
     }

@@ -22,6 +22,30 @@ pub struct PeerAddr {
     pub tls: bool,
 }
 
+/// Admits a call that carries a secret (the admin token, an operator's
+/// password or session): over HTTPS, or over plain HTTP from this machine.
+pub(super) fn require_private_transport(state: &AppState, peer: PeerAddr) -> Result<(), ApiError> {
+    if !peer.tls && !peer.addr.ip().is_loopback() {
+        return Err(ApiError::new(
+            state,
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "the admin and back-office API over plain HTTP answers this machine only (the token \
+             or password would cross the network in clear): call it over HTTPS, or through a TLS \
+             proxy on the server's machine (docs/deployment.md); if a token was sent, issue a new one",
+        ));
+    }
+    Ok(())
+}
+
+/// The bearer token of a request, if any.
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
 /// Admits an admin call: the admin token, over HTTPS or from this machine.
 pub(super) fn require_admin(
     state: &AppState,
@@ -29,22 +53,13 @@ pub(super) fn require_admin(
     peer: PeerAddr,
 ) -> Result<(), ApiError> {
     let forbidden = |m: &str| ApiError::new(state, StatusCode::FORBIDDEN, ErrorCode::Forbidden, m);
-    if !peer.tls && !peer.addr.ip().is_loopback() {
-        return Err(forbidden(
-            "the admin API over plain HTTP answers this machine only (the token would cross \
-             the network in clear): call it over HTTPS, or through a TLS proxy on the server's \
-             machine (docs/deployment.md); if a token was sent, issue a new one",
-        ));
-    }
+    require_private_transport(state, peer)?;
     let Some(expected) = state.admin_token() else {
         return Err(forbidden(
             "the admin API is disabled (no admin token configured)",
         ));
     };
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let given = bearer(headers);
     let same = given.is_some_and(|g| sha256(g.as_bytes()) == sha256(expected.as_bytes()));
     if same {
         Ok(())
@@ -74,6 +89,7 @@ mod tests {
             database: Database::Sqlite(dir.path().join("server.sqlite")),
             admin_token: Some("admin-secret".into()),
             clock: system_clock(),
+            password_cost: crate::back_office::PasswordCost::for_tests(),
         };
         AppState::open(&config, Arc::new(Faults::default()))
             .await

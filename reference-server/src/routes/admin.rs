@@ -12,11 +12,12 @@ use courier_protocol::api::{
     CreateOrderRequest, CreateSupervisorRequest, DayCloseFlagsResponse, DeviceEventsResponse,
     ErrorCode, IssueManifestRequest, RevokeDeviceRequest,
 };
+use courier_protocol::back_office::{AuditResponse, CreateOperatorRequest};
 use courier_protocol::supervisor_session::{DepotSettingsRequest, RevokeSupervisorRequest};
 use serde::{Deserialize, Serialize};
 
 use super::access::{PeerAddr, require_admin};
-use super::answer::{ApiError, ApiResult, ok, parse};
+use super::answer::{ApiError, ApiResult, ok, parse, query_of};
 use super::device::signed_checkpoint;
 use crate::admin;
 use crate::error::{Invalid, NotFound};
@@ -178,7 +179,7 @@ pub async fn admin_device_checkpoint(
     ok(signed_checkpoint(&state, &device_id).await?)
 }
 
-/// Query of `GET /v1/admin/alerts`.
+/// Query of `GET /v1/admin/alerts` and `GET /v1/admin/audit`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AlertsQuery {
@@ -248,7 +249,7 @@ pub async fn admin_day_report(
 
     require_admin(&state, &headers, peer)?;
     let bad = |m: String| ApiError::new(&state, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m);
-    let q: DayReportQuery = serde_urlencoded_query(uri.query().unwrap_or(""))
+    let q: DayReportQuery = query_of(uri.query().unwrap_or(""))
         .map_err(|e| bad(format!("bad query ({e}); expected depot=... or device=..., date=YYYY-MM-DD, optional utc_offset=%2B01:00 and format=json|csv")))?;
     if q.depot.is_some() == q.device.is_some() {
         return Err(bad("give exactly one of depot=... or device=...".into()));
@@ -308,14 +309,49 @@ pub async fn admin_day_report(
     ok(answer)
 }
 
-/// Parses a query string into `T` (axum's `Query` answers a bad query with
-/// plain text; this keeps the documented JSON error body).
-fn serde_urlencoded_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, String> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{query}")
-            .parse::<Uri>()
-            .map_err(|e| e.to_string())?,
+/// `POST /v1/admin/operators`: creates a named operator account (the
+/// bootstrap: the admin token creates the first one); answers its initial
+/// password once.
+pub async fn admin_create_operator(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let req: CreateOperatorRequest = parse(&state, &body)?;
+    let created = crate::back_office::create_operator(
+        state.store(),
+        state.password_cost(),
+        &req,
+        crate::back_office::ADMIN_TOKEN_ACTOR,
+        state.now_ms(),
     )
-    .map(|q| q.0)
-    .map_err(|e| e.body_text())
+    .await
+    .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(created)
+}
+
+/// `GET /v1/admin/audit`: the audit log, oldest first (`?after_id=N&limit=N`).
+pub async fn admin_audit(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult {
+    require_admin(&state, &headers, peer)?;
+    let q: AlertsQuery = query_of(uri.query().unwrap_or("")).map_err(|e| {
+        ApiError::new(
+            &state,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("bad query: {e}; use ?after_id=N&limit=N"),
+        )
+    })?;
+    let entries = state
+        .store()
+        .audit_log(q.after_id, q.limit.unwrap_or(100).clamp(1, 1000))
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?;
+    ok(AuditResponse { entries })
 }

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use courier_protocol::api::{ErrorBody, ErrorCode, ErrorDetail};
+use courier_protocol::rules::claim::ClaimRefusal;
 use serde::Serialize;
 
 use crate::error::ServerError;
@@ -48,13 +49,18 @@ impl ApiError {
 
     /// The answer to a server error: a conflict or an invalid request is a
     /// bad request, something missing is not found, anything else an
-    /// internal error (logged).
+    /// internal error (logged); a claim or cancellation rule's refusal is a
+    /// conflict (409, `refused`), a missing approver role forbidden (403).
     pub fn from_server(state: &AppState, e: ServerError) -> Self {
         let (status, code) = match &e {
             ServerError::Conflict(_) | ServerError::Invalid(_) => {
                 (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
             }
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ServerError::Refused(ClaimRefusal::NotApprover) => {
+                (StatusCode::FORBIDDEN, ErrorCode::Forbidden)
+            }
+            ServerError::Refused(_) => (StatusCode::CONFLICT, ErrorCode::Refused),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -154,4 +160,16 @@ pub fn parse<T: serde::de::DeserializeOwned>(state: &AppState, body: &[u8]) -> R
             format!("malformed request body: {e}"),
         )
     })
+}
+
+/// Parses a query string into `T` (axum's `Query` answers a bad query with
+/// plain text; this keeps the documented JSON error body).
+pub(super) fn query_of<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, String> {
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}")
+            .parse::<axum::http::Uri>()
+            .map_err(|e| e.to_string())?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| e.body_text())
 }

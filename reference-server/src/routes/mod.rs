@@ -1,12 +1,16 @@
 //! HTTP routes: the device API (`device`), the loopback admin API
-//! (`admin`, admitted by `access`) and the fault switches (`faults`);
+//! (`admin`, admitted by `access`), the back-office API of named operators
+//! (`back_office`, admitted by `operator_auth`) and the fault switches (`faults`);
 //! every answer, errors included, is shaped by `answer`.
 
 mod access;
 mod admin;
 mod answer;
+mod back_office;
 mod device;
+mod event_log;
 mod faults;
+mod operator_auth;
 mod photos;
 mod supervisor_sessions;
 
@@ -35,6 +39,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/events", post(device::events))
         .route("/v1/code-checks", post(device::code_check))
         .route("/v1/checkpoint", get(device::checkpoint))
+        .route("/v1/log/checkpoint", get(event_log::checkpoint))
+        .route("/v1/log/consistency", get(event_log::consistency))
         .route(
             "/v1/photos/{sha256}",
             get(photos::photo_status).put(photos::photo_upload),
@@ -71,6 +77,23 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(admin::admin_revoke_device),
         )
         .route("/v1/admin/alerts", get(admin::admin_alerts))
+        .route("/v1/admin/operators", post(admin::admin_create_operator))
+        .route("/v1/admin/audit", get(admin::admin_audit))
+        .route("/v1/operator-sessions", post(back_office::sign_in))
+        .route(
+            "/v1/claims",
+            post(back_office::file_claim).get(back_office::list_claims),
+        )
+        .route("/v1/claims/{claim_id}", get(back_office::get_claim))
+        .route(
+            "/v1/claims/{claim_id}/decisions",
+            post(back_office::decide_claim),
+        )
+        .route(
+            "/v1/orders/{order_ref}/cancel",
+            post(back_office::cancel_order),
+        )
+        .route("/v1/extraction", get(back_office::extraction))
         .route("/v1/admin/reports/day", get(admin::admin_day_report))
         .route(
             "/v1/admin/devices/{device_id}/checkpoint",

@@ -5,9 +5,13 @@
 //! engine, the engines never import each other, and the row decoding they
 //! share lives in `rows`. Nothing another process needs lives in process
 //! memory: keys, tokens, nonces, chains, ledgers, counters, supervisors'
-//! keys, alerts and day-close flags are all rows.
+//! keys, alerts, day-close flags, operators, sessions, claims, the audit
+//! log and the event log are all rows.
 
+pub mod claims;
+pub mod event_log;
 pub mod open;
+pub mod operators;
 pub mod photos;
 pub mod postgres;
 pub(crate) mod rows;
@@ -21,6 +25,9 @@ use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 
 pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
+pub use claims::ClaimStorage;
+pub use event_log::{LogLeaf, LogStorage};
+pub use operators::OperatorStorage;
 pub use photos::{NamedPhoto, PhotoStorage};
 pub use supervisors::SupervisorStorage;
 pub use transaction::{BatchTransaction, CodeCheckTransaction};
@@ -32,7 +39,9 @@ use crate::error::ServerError;
 /// code check) run in one transaction each ([`transaction`]), which the
 /// engine opens.
 #[async_trait]
-pub trait Storage: SupervisorStorage + PhotoStorage + Send + Sync {
+pub trait Storage:
+    SupervisorStorage + OperatorStorage + ClaimStorage + LogStorage + PhotoStorage + Send + Sync
+{
     /// Which engine this is (`sqlite` or `postgres`).
     fn engine(&self) -> &'static str;
 

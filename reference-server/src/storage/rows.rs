@@ -166,3 +166,23 @@ pub(crate) fn factor_from_str(s: &str) -> Option<SupervisorFactor> {
         _ => None,
     }
 }
+
+/// An operator account as stored (roles and depots as JSON arrays).
+pub(crate) fn operator_row(
+    columns: (String, String, String, String, i64, String, Option<i64>),
+) -> Result<crate::operator_rows::OperatorRow, StorageError> {
+    let (name, roles, depots, password_hash, created_at_ms, created_by, disabled_at_ms) = columns;
+    Ok(crate::operator_rows::OperatorRow {
+        name,
+        roles: json(&roles, "operator roles")?,
+        depots: json(&depots, "operator depots")?,
+        password_hash,
+        created_at_ms,
+        created_by,
+        disabled_at_ms,
+    })
+}
+
+/// The columns an operator account is read from, in [`operator_row`]'s order.
+pub(crate) const OPERATOR_COLUMNS: &str =
+    "name, roles, depots, password_hash, created_at_ms, created_by, disabled_at_ms";

@@ -10,6 +10,9 @@
 //! together migrate once.
 
 mod batch;
+mod claims;
+mod event_log;
+mod operators;
 mod photos;
 mod reads;
 mod supervisors;
@@ -39,7 +42,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0002_depot_supervisors.sql"),
     include_str!("../../../migrations/postgres/0003_holders_revocation_not_honoured.sql"),
     include_str!("../../../migrations/postgres/0004_supervisor_sessions.sql"),
-    include_str!("../../../migrations/postgres/0005_photos.sql"),
+    include_str!("../../../migrations/postgres/0005_operators_and_claims.sql"),
+    include_str!("../../../migrations/postgres/0006_tlog.sql"),
+    include_str!("../../../migrations/postgres/0007_photos.sql"),
 ];
 
 /// Advisory lock key of the migrations.

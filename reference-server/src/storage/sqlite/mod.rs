@@ -5,6 +5,9 @@
 //! migrations (`migrations/sqlite/`) are counted in `PRAGMA user_version`.
 
 mod batch;
+mod claims;
+mod event_log;
+mod operators;
 mod photos;
 mod reads;
 mod supervisors;
@@ -34,7 +37,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_depot_supervisors.sql"),
     include_str!("../../../migrations/sqlite/0004_holders_revocation_not_honoured.sql"),
     include_str!("../../../migrations/sqlite/0005_supervisor_sessions.sql"),
-    include_str!("../../../migrations/sqlite/0006_photos.sql"),
+    include_str!("../../../migrations/sqlite/0006_operators_and_claims.sql"),
+    include_str!("../../../migrations/sqlite/0007_tlog.sql"),
+    include_str!("../../../migrations/sqlite/0008_photos.sql"),
 ];
 
 /// The server's SQLite store.
