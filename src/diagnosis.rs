@@ -344,7 +344,7 @@ fn camera(config: Option<&firmware_bridge::CameraConfig>) -> Check {
             "camera",
             Verdict::Warn,
             "no camera configured: outcomes that require a photo cannot be recorded".into(),
-            "set [camera] device in the configuration",
+            Fix::SetCamera,
         );
     };
     if !config.device.exists() {
@@ -352,7 +352,7 @@ fn camera(config: Option<&firmware_bridge::CameraConfig>) -> Check {
             "camera",
             Verdict::Fail,
             format!("no device at {}", config.device.display()),
-            "check the camera's connection and the udev rule (packaging/60-courier-terminal.rules), or set [camera] device",
+            Fix::CameraCable,
         );
     }
     let mut camera = V4l2Camera::new(config.clone());
@@ -371,14 +371,14 @@ fn camera(config: Option<&firmware_bridge::CameraConfig>) -> Check {
                     frame.width,
                     frame.height
                 ),
-                "",
+                Fix::Nothing,
             )
         }
         Err(e) => line(
             "camera",
             Verdict::Fail,
             e.to_string(),
-            "check that the service user may open it (video group, DeviceAllow) and that no other program holds it",
+            Fix::CameraPermission,
         ),
     }
 }
