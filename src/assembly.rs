@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use courier_protocol::enrollment_qr::Profile;
 use firmware_bridge::scanner_framing::{ScannerFramingConfig, Terminator};
-use firmware_bridge::{GnssConfig, GnssSerial, ScanKind, ScannerConfig, ScannerSerial};
+use firmware_bridge::{
+    CameraConfig, GnssConfig, GnssSerial, ScanKind, ScannerConfig, ScannerSerial, V4l2Camera,
+};
 use thiserror::Error;
 use tracing::{info, warn};
 
@@ -81,6 +83,9 @@ pub struct DeviceConfig {
     pub first_fix_wait: Duration,
     /// Scanner.
     pub scanner: ScannerInput,
+    /// The V4L2 camera photos are taken with (`None`: no camera; the dev
+    /// tools plug their simulator into the terminal instead).
+    pub camera: Option<CameraConfig>,
     /// Ask the escrow server for online-only parcels (when enrolled).
     pub online_check: bool,
     /// Sync in the background while running (when enrolled); `None` for commands.
@@ -103,6 +108,7 @@ impl DeviceConfig {
             position: PositionInput::None,
             first_fix_wait: Duration::ZERO,
             scanner: ScannerInput::None,
+            camera: None,
             online_check: false,
             background_sync: None,
             read_only: false,
@@ -252,6 +258,11 @@ impl DeviceConfig {
         {
             terminal.set_online_check(online);
         }
+        if let Some(camera) = &self.camera {
+            // Opened at the first shutter press: a missing camera never
+            // stops the terminal (`diagnose` says why it fails).
+            terminal.set_camera(Box::new(V4l2Camera::new(camera.clone())));
+        }
         if let Some(server) = supervisor_server(&identity, key.clone(), clock.clone(), &self.tls)? {
             terminal.set_supervisor_server(server);
         }
@@ -272,6 +283,7 @@ impl DeviceConfig {
             data_dir = %self.data_dir.display(),
             position = ?self.position,
             scanner = ?self.scanner,
+            camera = ?self.camera,
             online_check = self.online_check,
             background_sync = sync.is_some(),
             "terminal assembled"

@@ -34,7 +34,7 @@ pub enum Verdict {
 /// One line of the diagnosis.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// What was checked (`storage`, `key`, `clock`, `gnss`, `scanner`, `server`, `outbox`).
+    /// What was checked (`storage`, `key`, `clock`, `gnss`, `scanner`, `camera`, `server`, `outbox`).
     pub area: &'static str,
     /// The verdict.
     pub verdict: Verdict,
@@ -77,6 +77,7 @@ pub fn diagnose(config: &DeviceConfig) -> Diagnosis {
     let gnss_skew = gnss(config, &mut checks);
     checks.push(clock_check(store.as_ref(), &clock, gnss_skew));
     checks.push(scanner(&config.scanner));
+    checks.push(camera(config.camera.as_ref()));
     checks.push(server(&dir, store.as_ref(), &config.tls));
     checks.push(outbox(store.as_ref(), &clock));
     Diagnosis { checks }
@@ -331,6 +332,53 @@ fn scanner(input: &ScannerInput) -> Check {
             Verdict::Warn,
             "no scanner configured: labels and codes are typed".into(),
             Fix::SetScanner,
+        ),
+    }
+}
+
+/// Opens the camera and takes one frame (never stored): format, size, bytes.
+fn camera(config: Option<&firmware_bridge::CameraConfig>) -> Check {
+    use firmware_bridge::{Camera, FramePixels, V4l2Camera};
+    let Some(config) = config else {
+        return line(
+            "camera",
+            Verdict::Warn,
+            "no camera configured: outcomes that require a photo cannot be recorded".into(),
+            Fix::SetCamera,
+        );
+    };
+    if !config.device.exists() {
+        return line(
+            "camera",
+            Verdict::Fail,
+            format!("no device at {}", config.device.display()),
+            Fix::CameraCable,
+        );
+    }
+    let mut camera = V4l2Camera::new(config.clone());
+    match camera.capture() {
+        Ok(frame) => {
+            let (kind, bytes) = match &frame.pixels {
+                FramePixels::Jpeg(b) => ("MJPEG", b.len()),
+                FramePixels::Rgb8(b) => ("YUYV", b.len()),
+            };
+            line(
+                "camera",
+                Verdict::Ok,
+                format!(
+                    "{}: one {kind} frame {}x{} ({bytes} bytes)",
+                    camera.describe(),
+                    frame.width,
+                    frame.height
+                ),
+                Fix::Nothing,
+            )
+        }
+        Err(e) => line(
+            "camera",
+            Verdict::Fail,
+            e.to_string(),
+            Fix::CameraPermission,
         ),
     }
 }

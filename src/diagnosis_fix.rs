@@ -62,11 +62,17 @@ pub enum Fix {
     EventRefused,
     /// "events wait for more than a day: check the network and the server line"
     OutboxStale,
+    /// "set [camera] device in the configuration"
+    SetCamera,
+    /// "check the camera's connection and the udev rule, or set [camera] device"
+    CameraCable,
+    /// "check that the service user may open it (video group, DeviceAllow)..."
+    CameraPermission,
 }
 
 impl Fix {
     /// Every advice, in the order of the checks.
-    pub const ALL: [Fix; 28] = [
+    pub const ALL: [Fix; 31] = [
         Fix::Nothing,
         Fix::EnrollOrRestore,
         Fix::CallSupport,
@@ -95,6 +101,9 @@ impl Fix {
         Fix::ForeignCheckpoints,
         Fix::EventRefused,
         Fix::OutboxStale,
+        Fix::SetCamera,
+        Fix::CameraCable,
+        Fix::CameraPermission,
     ];
 
     /// The advice, in words.
@@ -130,6 +139,13 @@ impl Fix {
                 "check the scanner's cable and the udev rule, or set [scanner] mode"
             }
             Fix::SetScanner => "set [scanner] in the configuration",
+            Fix::SetCamera => "set [camera] device in the configuration",
+            Fix::CameraCable => {
+                "check the camera's connection and the udev rule (packaging/60-courier-terminal.rules), or set [camera] device"
+            }
+            Fix::CameraPermission => {
+                "check that the service user may open it (video group, DeviceAllow) and that no other program holds it"
+            }
             Fix::EnrollOrReenroll => {
                 "enroll the device; if it had a key, re-enroll (README, \"Re-enrollment\")"
             }

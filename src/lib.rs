@@ -17,6 +17,8 @@ pub mod domain;
 pub mod export;
 pub mod gnss_position;
 pub mod local_time;
+pub mod photo_encoding;
+pub mod photo_files;
 pub mod position_source;
 pub mod storage;
 pub mod sync;

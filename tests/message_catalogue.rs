@@ -91,6 +91,11 @@ fn refusals() -> Vec<Refusal> {
         Refusal::NotLoaded {
             label: "L-0042".into(),
         },
+        Refusal::PhotoRequired {
+            case: courier_protocol::photo_policy::PhotoCase::RefusedAfterInspection,
+            required: 2,
+            taken: 1,
+        },
     ];
     for r in &all {
         match r {
@@ -126,6 +131,7 @@ fn refusals() -> Vec<Refusal> {
             | Refusal::SupervisorRequired
             | Refusal::DayClosedMissing { .. }
             | Refusal::NotLoaded { .. } => {}
+            Refusal::PhotoRequired { .. } => {}
         }
     }
     all
@@ -209,6 +215,12 @@ fn errors() -> Vec<TerminalError> {
         TerminalError::Inconsistent(RuleViolation::Inconsistent(
             "a delivered outcome without a verification".into(),
         )),
+        TerminalError::NoCamera,
+        firmware_bridge::CameraError::Capture(std::io::Error::from_raw_os_error(19)).into(),
+        TerminalError::Photo("the camera's frame cannot be read: 5 bytes for 4x4 RGB".into()),
+        TerminalError::PhotoFile {
+            source: std::io::Error::from_raw_os_error(28),
+        },
     ];
     all.extend(refusals().into_iter().map(TerminalError::from));
     all

@@ -259,6 +259,7 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
         // badge as an offline factor (a PIN needs the server).
         supervisors: vec![credential.for_devices(true)],
         offline_badge: true,
+        photos: Default::default(),
     };
     Ok(SampleDay {
         manifest: SignedManifest::sign(body, server)?,

@@ -8,10 +8,12 @@
 //! [`scan_classify`] → [`scanner_serial`]. [`simulator`] (feature `simulator`, for the dev tools and tests,
 //! not the product) drives both over pseudo-terminals; [`capture_check`] holds the decoder to gpsd's record.
 
+pub mod camera;
 pub mod capture_check;
 pub mod field_error;
 pub mod fix_continuity;
 pub mod fix_tracker;
+pub mod frame_jpeg;
 pub mod geo_position;
 pub mod gnss_feed;
 pub mod gnss_serial;
@@ -27,8 +29,10 @@ pub mod scanner_serial;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod time_of_day;
+pub mod v4l2_camera;
 pub mod year_window;
 
+pub use camera::{Camera, CameraConfig, CameraError, Frame, FramePixels};
 pub use fix_tracker::{Fix, FixMode, FixTracker};
 pub use gnss_feed::{GnssFeed, GnssStats};
 pub use gnss_serial::{
@@ -36,4 +40,5 @@ pub use gnss_serial::{
 };
 pub use scan_classify::{ScanKind, classify};
 pub use scanner_serial::{ScanEvent, ScannerConfig, ScannerSerial};
+pub use v4l2_camera::V4l2Camera;
 pub use year_window::YearWindow;

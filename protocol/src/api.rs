@@ -159,6 +159,9 @@ pub enum RejectReason {
     /// The manifest asks for the morning load check and the parcel was never
     /// scanned into the vehicle (`parcel_loaded`): it never left the depot.
     NotLoaded,
+    /// The outcome or intake lacks the photos the manifest's photo policy
+    /// requires for it.
+    PhotoRequired,
 }
 
 impl RejectReason {
@@ -400,6 +403,15 @@ pub enum ErrorCode {
     /// Too many requests of one kind from this device (online code checks:
     /// `courier_protocol::bounds::MAX_CODE_CHECKS_PER_MINUTE`); retry later.
     RateLimited,
+    /// A photo upload names a hash no stored event of this device names
+    /// (`PUT`/`GET /v1/photos/{sha256}`): upload the event first.
+    PhotoNotNamed,
+    /// A photo chunk does not start where the server's copy ends (the
+    /// message says where): ask `GET /v1/photos/{sha256}` and go on from there.
+    PhotoOffset,
+    /// The uploaded bytes are not the photo the event names (size or
+    /// SHA-256): the partial copy is dropped.
+    PhotoMismatch,
     /// The server is temporarily unable to answer.
     Unavailable,
     /// An unexpected server failure.
@@ -509,6 +521,9 @@ pub struct IssueManifestRequest {
     /// check before it can be delivered (absent: false).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub load_check: bool,
+    /// The photo policy the manifest carries (absent: no photo asked).
+    #[serde(default)]
+    pub photos: crate::photo_policy::PhotoPolicy,
 }
 
 /// `POST /v1/admin/devices/{device_id}/revoke`: revokes a device.

@@ -9,6 +9,8 @@ use thiserror::Error;
 
 use crate::canonical::to_canonical_bytes;
 use crate::envelope::EventBody;
+pub use crate::photo::{MAX_PHOTO_BYTES, MAX_PHOTO_EDGE_PX};
+pub use crate::photo_policy::MAX_PHOTOS_PER_EVENT;
 
 /// Events in one upload (`POST /v1/events`); more is `413 batch_too_large`.
 pub const MAX_BATCH_EVENTS: usize = 1_000;
@@ -64,6 +66,14 @@ pub enum OutOfBounds {
         /// The bound.
         max: usize,
     },
+    /// The event names too many photos.
+    #[error("the event names {photos} photos, more than the {max} it may hold")]
+    TooManyPhotos {
+        /// How many.
+        photos: usize,
+        /// The bound ([`MAX_PHOTOS_PER_EVENT`]).
+        max: usize,
+    },
 }
 
 /// The bound a string at `path` must keep.
@@ -84,6 +94,12 @@ pub fn check_event(body: &EventBody) -> Result<(), OutOfBounds> {
         return Err(OutOfBounds::TooManyDetails {
             entries: body.detail.len(),
             max: MAX_DETAIL_ENTRIES,
+        });
+    }
+    if body.photos.len() > MAX_PHOTOS_PER_EVENT {
+        return Err(OutOfBounds::TooManyPhotos {
+            photos: body.photos.len(),
+            max: MAX_PHOTOS_PER_EVENT,
         });
     }
     let value = serde_json::to_value(body).map_err(|_| OutOfBounds::EventTooLarge {
@@ -169,6 +185,7 @@ mod tests {
             supervisor: None,
             day: None,
             load: None,
+            photos: Vec::new(),
         }
     }
 

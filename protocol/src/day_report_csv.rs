@@ -161,6 +161,7 @@ mod tests {
                 unexpected: None,
                 arrived_ms: Some(t),
                 outcome_ms: Some(t + 60_000),
+                photos: Vec::new(),
             }],
             totals: ReportTotals::default(),
             head: None,

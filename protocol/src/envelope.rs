@@ -16,6 +16,7 @@ use crate::keys::{
     PublicKey, Signer, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
 };
 use crate::load_check_record::LoadCheckRecord;
+use crate::photo::PhotoRef;
 use crate::supervisor::SupervisorProof;
 use crate::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome, Reason};
 
@@ -159,6 +160,10 @@ pub struct EventBody {
     /// otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load: Option<LoadCheckRecord>,
+    /// The photos that support the event, taken before it (absent when
+    /// none, and then absent from the canonical bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<PhotoRef>,
 }
 
 impl EventBody {
@@ -249,6 +254,12 @@ impl SignedEvent {
         }
         if self.body.seq == 0 {
             return not("seq", "a sequence number from 1");
+        }
+        if self.body.photos.iter().any(|p| p.check().is_err()) {
+            return not(
+                "photos",
+                "lower-case SHA-256 hex, 1 byte to 4 MiB, a long edge of 1 to 1920 px",
+            );
         }
         Ok(())
     }

@@ -80,6 +80,7 @@ pub fn manifest_body(device_id: &str, version: u64, depot: &str) -> ManifestBody
         parcels: Vec::new(),
         supervisors: Vec::new(),
         offline_badge: false,
+        photos: Default::default(),
     }
 }
 
@@ -122,6 +123,7 @@ pub fn event_body(
         supervisor: None,
         day: None,
         load: None,
+        photos: Vec::new(),
     }
 }
 

@@ -28,6 +28,8 @@ pub mod load_check_record;
 pub mod log_consistency;
 pub mod manifest;
 pub mod merkle_log;
+pub mod photo;
+pub mod photo_policy;
 pub mod profile;
 pub mod request_signing;
 pub mod rules;

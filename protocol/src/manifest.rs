@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
 use crate::keys::{PublicKey, Signer, decode_hex_array};
+use crate::photo_policy::{PhotoPolicy, check_photo_policy};
 use crate::supervisor::SupervisorCredential;
 pub use crate::verifier_spec::VerifierSpec;
 use crate::vocabulary::{CodePolicy, ParcelKind};
@@ -159,6 +160,10 @@ pub struct ManifestBody {
     /// with it is flagged for review at the server (absent: false).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub offline_badge: bool,
+    /// Which outcomes and intakes need a photo, and how many (absent: none,
+    /// and then absent from the canonical bytes).
+    #[serde(default, skip_serializing_if = "PhotoPolicy::is_empty")]
+    pub photos: PhotoPolicy,
 }
 
 /// A manifest with the server's signature, as downloaded or loaded from a file.
@@ -211,6 +216,7 @@ impl ManifestBody {
         if self.expires_at_ms <= self.issued_at_ms {
             return Err("it expires before it is issued".into());
         }
+        check_photo_policy(&self.photos)?;
         let mut supervisor_ids = BTreeSet::new();
         for s in &self.supervisors {
             s.check()?;

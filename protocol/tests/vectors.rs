@@ -69,6 +69,7 @@ fn vector_body() -> EventBody {
         supervisor: None,
         day: None,
         load: None,
+        photos: Vec::new(),
     }
 }
 

@@ -129,9 +129,9 @@ pub struct BatchKeys {
     pub hashes: Vec<String>,
     /// Supervisors named by the events' proofs, with the factor, sorted.
     pub supervisors: Vec<(String, SupervisorFactor)>,
-    /// Manifest versions the supervisor proofs and arrivals were recorded
-    /// under and, when the batch holds a day close or a load check, those its
-    /// `manifest_accepted` events accept.
+    /// Manifest versions the supervisor proofs, the arrivals and the events a
+    /// photo policy may concern were recorded under and, when the batch holds
+    /// a day close or a load check, those its `manifest_accepted` events accept.
     pub versions: Vec<u64>,
     /// Whether the batch holds a `day_closed` or a `load_checked` event (the
     /// store then loads the device's stored events).
@@ -171,6 +171,15 @@ impl BatchKeys {
                         || (e.body.kind == EventKind::Outcome
                             && e.body.outcome
                                 == Some(courier_protocol::vocabulary::Outcome::Delivered));
+                // The photo rule reads the policy of the manifest the
+                // event was recorded under.
+                if courier_protocol::rules::photo_case(
+                    &courier_protocol::rules::EventDraft::of_body(&e.body),
+                )
+                .is_some()
+                {
+                    versions.extend(e.body.manifest_version);
+                }
                 if e.body.kind == EventKind::ManifestAccepted {
                     accepted.extend(e.body.manifest_version);
                 }

@@ -26,6 +26,7 @@ pub mod event_log;
 pub mod faults;
 pub mod ingest;
 pub mod operator_rows;
+pub mod photo_store;
 pub mod rate_limit;
 pub mod records;
 pub mod routes;

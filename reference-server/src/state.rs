@@ -8,6 +8,7 @@ use ring::signature::Ed25519KeyPair;
 
 use crate::error::ServerError;
 use crate::faults::Faults;
+use crate::photo_store::{FsPhotoBlobs, PhotoBlobs};
 use crate::storage::Storage;
 use crate::storage::open::{Database, open_storage};
 
@@ -49,6 +50,8 @@ pub struct AppState {
     password_cost: crate::back_office::PasswordCost,
     /// The per-device limit on online code checks.
     pub code_checks: crate::rate_limit::CodeCheckLimiter,
+    /// Where photo bytes are kept.
+    photos: Arc<dyn PhotoBlobs>,
 }
 
 impl AppState {
@@ -56,6 +59,16 @@ impl AppState {
     pub async fn open(
         config: &ServerConfig,
         faults: Arc<Faults>,
+    ) -> Result<Arc<Self>, ServerError> {
+        let photos = Arc::new(FsPhotoBlobs::new(config.database.photo_dir()));
+        Self::open_with_photos(config, faults, photos).await
+    }
+
+    /// The same with another photo store (an integrator's object storage).
+    pub async fn open_with_photos(
+        config: &ServerConfig,
+        faults: Arc<Faults>,
+        photos: Arc<dyn PhotoBlobs>,
     ) -> Result<Arc<Self>, ServerError> {
         let store = open_storage(&config.database).await?;
         let key = crate::admin::server_key(store.as_ref()).await?;
@@ -68,6 +81,7 @@ impl AppState {
             clock: config.clock.clone(),
             password_cost: config.password_cost,
             code_checks: Default::default(),
+            photos,
         }))
     }
 
@@ -84,6 +98,11 @@ impl AppState {
     /// The storage.
     pub fn store(&self) -> &dyn Storage {
         self.store.as_ref()
+    }
+
+    /// Where photo bytes are kept.
+    pub fn photos(&self) -> &dyn PhotoBlobs {
+        self.photos.as_ref()
     }
 
     /// The Argon2id cost of new operator passwords.

@@ -240,6 +240,7 @@ impl Cli {
             (None, config::ScannerInput::Keyboard) => ScannerInput::KeyboardWedge,
             (None, config::ScannerInput::None) => ScannerInput::None,
         };
+        config.camera = file.camera.clone();
         config.online_check = file.server.online_check;
         config.tls = self.tls_trust()?;
         // The platform is enforced when a configuration file says it; without

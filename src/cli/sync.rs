@@ -118,6 +118,14 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
                         requests: u64::from(r.upload.requests),
                     }
                 );
+                if r.photos != Default::default() {
+                    outln!(
+                        "photos: {} received by the server, {} failed (retried later), {} deleted from the device after their receipt",
+                        r.photos.uploaded,
+                        r.photos.failed,
+                        r.photos.deleted
+                    );
+                }
                 let labels = labels(cli);
                 for n in &r.upload.not_honoured {
                     let label = n

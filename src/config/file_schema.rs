@@ -14,6 +14,8 @@ use firmware_bridge::scanner_framing::Terminator;
 pub const DEFAULT_GNSS_PORT: &str = "/dev/courier-gnss";
 /// Where the package's udev rules name the barcode scanner.
 pub const DEFAULT_SCANNER_PORT: &str = "/dev/courier-scanner";
+/// Where the package's udev rules name the camera.
+pub const DEFAULT_CAMERA_DEVICE: &str = "/dev/courier-camera";
 /// The package's state directory.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/courier-terminal";
 
@@ -28,6 +30,7 @@ pub(super) struct FileConfig {
     pub storage: FileStorage,
     pub gnss: FileGnss,
     pub scanner: FileScanner,
+    pub camera: FileCamera,
     pub display: FileDisplay,
     pub ui: FileUi,
     pub log: FileLog,
@@ -103,6 +106,24 @@ impl Default for FileScanner {
             port: AbsolutePath(DEFAULT_SCANNER_PORT.into()),
             baud: baud(9600),
             frame_end: FrameEnd(Terminator::CrLf),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct FileCamera {
+    pub device: PortSetting,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Default for FileCamera {
+    fn default() -> Self {
+        Self {
+            device: PortSetting::Device(DEFAULT_CAMERA_DEVICE.into()),
+            width: 1920,
+            height: 1080,
         }
     }
 }

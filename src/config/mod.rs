@@ -18,7 +18,9 @@ use toml::de::DeTable;
 
 pub use crate::ui::Rotation;
 pub use error::ConfigError;
-pub use file_schema::{DEFAULT_DATA_DIR, DEFAULT_GNSS_PORT, DEFAULT_SCANNER_PORT};
+pub use file_schema::{
+    DEFAULT_CAMERA_DEVICE, DEFAULT_DATA_DIR, DEFAULT_GNSS_PORT, DEFAULT_SCANNER_PORT,
+};
 pub use firmware_bridge::scanner_framing::Terminator;
 pub use values::{Baud, LogLevel, Profile, STANDARD_BAUD_RATES, ServerUrl};
 
@@ -38,6 +40,8 @@ pub struct Config {
     pub gnss: GnssSettings,
     /// `[scanner]`: how barcode scans arrive.
     pub scanner: ScannerSettings,
+    /// `[camera]`: the camera photos are taken with.
+    pub camera: Option<firmware_bridge::CameraConfig>,
     /// `[display]`: the screen.
     pub display: DisplaySettings,
     /// `[ui]`: language.
@@ -270,6 +274,23 @@ fn build(
         (None, None) => DisplaySize::Auto,
     };
 
+    let cam = file.camera;
+    if !(160..=8192).contains(&cam.width) || !(120..=8192).contains(&cam.height) {
+        return Err(refuse(
+            "camera",
+            "width",
+            format!("{}x{} is not a camera resolution", cam.width, cam.height),
+            Some("width = 1920 and height = 1080 (the driver picks the nearest it offers)".into()),
+        ));
+    }
+    let camera = match cam.device {
+        PortSetting::Device(device) => Some(firmware_bridge::CameraConfig {
+            device,
+            width: cam.width,
+            height: cam.height,
+        }),
+        PortSetting::None => None,
+    };
     let sc = file.scanner;
     Ok(Config {
         server: ServerSettings {
@@ -296,6 +317,7 @@ fn build(
             },
             frame_end: sc.frame_end.0,
         },
+        camera,
         display: DisplaySettings {
             fullscreen: d.fullscreen,
             size,

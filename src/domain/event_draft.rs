@@ -59,5 +59,6 @@ pub fn into_body(
         supervisor: None,
         day: draft.day,
         load: draft.load,
+        photos: draft.photos,
     }
 }

@@ -415,6 +415,15 @@ fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec
         .zip(COLUMNS)
         .map(|(t, (_, w))| fonts.wrap(t, Weight::Regular, TABLE_SIZE, w - 4.0, 4))
         .collect();
+    // The photos its events sign: the start of each SHA-256, one a line
+    // (the whole hashes are in the JSON report).
+    if let Some(cell) = cells.last_mut() {
+        cell.extend(
+            row.photos
+                .iter()
+                .map(|h| format!("photo {}", h.get(..16).unwrap_or(h))),
+        );
+    }
     // Times: one line each, only those recorded.
     let times: Vec<String> = [
         ("arr.", row.arrived_ms),
@@ -539,6 +548,7 @@ mod tests {
             unexpected: None,
             arrived_ms: None,
             outcome_ms: None,
+            photos: Vec::new(),
         }
     }
 

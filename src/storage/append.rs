@@ -36,6 +36,8 @@ pub struct Append<'a> {
     pub settles_try: Option<(String, u32)>,
     /// A supervisor credential whose try counter a correct sign-in resets.
     pub resets_supervisor_tries: Option<String>,
+    /// Photos taken before the event that it names (their rows get its seq).
+    pub names_photos: Vec<String>,
 }
 
 impl Store {
@@ -131,6 +133,19 @@ fn write(tx: &rusqlite::Transaction<'_>, append: Append<'_>) -> Result<SignedEve
             [credential],
         )
         .map_err(classify(CTX))?;
+    }
+    for sha256 in &append.names_photos {
+        let named = tx
+            .execute(
+                "UPDATE photos SET event_seq = ?1 WHERE sha256 = ?2 AND event_seq IS NULL AND discarded_at_ms IS NULL",
+                params![event.body.seq, sha256],
+            )
+            .map_err(classify(CTX))?;
+        if named != 1 {
+            return Err(StoreError::Decode(format!(
+                "photo {sha256} is not a photo waiting for its event"
+            )));
+        }
     }
     for (key, value) in append.meta {
         tx.execute(

@@ -122,6 +122,40 @@ BEGIN SELECT RAISE(ABORT, 'refused checkpoints are evidence'); END;
 ALTER TABLE parcels ADD COLUMN loaded INTEGER NOT NULL DEFAULT 0;
 "#,
         ),
+        // 7: photos (issue 24): taken for a parcel, named by one event (then
+        // never by another), uploaded after it, deleted from the device only
+        // after the server's signed receipt names the hash.
+        M::up(
+            r#"
+CREATE TABLE photos (
+    sha256 TEXT PRIMARY KEY,
+    parcel_id TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    taken_at_ms INTEGER NOT NULL,
+    event_seq INTEGER REFERENCES events(seq),
+    discarded_at_ms INTEGER,
+    uploaded_bytes INTEGER NOT NULL DEFAULT 0,
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_try_ms INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    receipt_json TEXT,
+    receipt_at_ms INTEGER,
+    deleted_at_ms INTEGER
+);
+CREATE INDEX photos_pending ON photos(parcel_id) WHERE event_seq IS NULL;
+CREATE INDEX photos_upload ON photos(event_seq) WHERE receipt_json IS NULL;
+CREATE TRIGGER photos_no_delete BEFORE DELETE ON photos
+BEGIN SELECT RAISE(ABORT, 'photo rows are kept'); END;
+CREATE TRIGGER photos_named_once BEFORE UPDATE OF event_seq ON photos
+WHEN OLD.event_seq IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a photo is named by one event'); END;
+CREATE TRIGGER photos_deleted_after_receipt BEFORE UPDATE OF deleted_at_ms ON photos
+WHEN NEW.deleted_at_ms IS NOT NULL AND OLD.event_seq IS NOT NULL AND OLD.receipt_json IS NULL
+BEGIN SELECT RAISE(ABORT, 'a photo an event names is deleted only after its receipt'); END;
+"#,
+        ),
     ])
 }
 

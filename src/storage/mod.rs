@@ -11,6 +11,7 @@ mod connected;
 mod identity;
 mod migrations;
 pub mod outbox;
+pub mod photos;
 mod read_condition;
 mod reads;
 mod row_codec;

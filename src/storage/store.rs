@@ -280,6 +280,7 @@ mod tests {
                 meta: Vec::new(),
                 settles_try: None,
                 resets_supervisor_tries: None,
+                names_photos: Vec::new(),
             })
         })
     }

@@ -99,6 +99,18 @@ impl BackgroundSync {
                             Ok(_) => {}
                             Err(e) => warn!(error = %e, "background sync"),
                         }
+                        // Photos after the events that name them; a failure
+                        // waits with its backoff and blocks nothing.
+                        match engine.upload_photos().await {
+                            Ok(p) if p != Default::default() => info!(
+                                uploaded = p.uploaded,
+                                failed = p.failed,
+                                deleted = p.deleted,
+                                "background photo pass"
+                            ),
+                            Ok(_) => {}
+                            Err(e) => warn!(error = %e, "background photo pass"),
+                        }
                         if Instant::now() >= next_manifest {
                             next_manifest = Instant::now() + schedule.manifest_every;
                             match engine.pull_manifest().await {

@@ -286,7 +286,13 @@ impl ApiClient {
             .header(HEADER_NONCE, auth.nonce)
             .header(HEADER_SIGNATURE, auth.signature);
         if !body.is_empty() {
-            req = req.header("content-type", "application/json").body(body);
+            // Photo chunks are the JPEG's bytes; every other body is JSON.
+            let content_type = if path.starts_with("/v1/photos/") {
+                "application/octet-stream"
+            } else {
+                "application/json"
+            };
+            req = req.header("content-type", content_type).body(body);
         }
         req.send().await.map_err(transport)
     }
@@ -327,6 +333,30 @@ impl ApiClient {
             body,
         )
         .await
+    }
+
+    /// How much of a photo the server holds (with its receipt once whole).
+    pub async fn photo_status(
+        &self,
+        sha256: &str,
+    ) -> Result<courier_protocol::photo::PhotoUploadResponse, CallError> {
+        let path = courier_protocol::photo::photo_path(sha256);
+        self.call(reqwest::Method::GET, &path, Vec::new()).await
+    }
+
+    /// Sends one chunk of a photo of `total` bytes, starting at `offset`.
+    pub async fn photo_chunk(
+        &self,
+        sha256: &str,
+        offset: u64,
+        total: u64,
+        chunk: Vec<u8>,
+    ) -> Result<courier_protocol::photo::PhotoUploadResponse, CallError> {
+        let path = format!(
+            "{}?offset={offset}&total={total}",
+            courier_protocol::photo::photo_path(sha256)
+        );
+        self.call(reqwest::Method::PUT, &path, chunk).await
     }
 
     /// Asks the server to check a code of an online-only parcel.

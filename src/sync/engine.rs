@@ -314,6 +314,23 @@ impl SyncEngine {
         Ok(report)
     }
 
+    /// The photo outbox: uploads the photos whose events the server stored
+    /// and deletes the files their receipts allow (see [`super::photo_upload`]).
+    pub async fn upload_photos(&mut self) -> Result<super::photo_upload::PhotoReport, SyncError> {
+        let now_ms = self.now_ms();
+        Ok(super::photo_upload::PhotoSync {
+            client: &self.client,
+            store: &mut self.store,
+            server_key: &self.server_key,
+            device_id: &self.device_id,
+            backoff: &self.config.backoff,
+            now_ms,
+            jitter: random_u64(),
+        }
+        .run()
+        .await?)
+    }
+
     fn now_ms(&self) -> i64 {
         self.config.clock.now().device_utc_ms
     }

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod enrollment;
 pub mod log_watch;
 pub mod online_check;
+pub mod photo_upload;
 pub mod plan;
 pub mod run_once;
 pub mod supervisor_sign_in;

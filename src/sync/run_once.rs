@@ -62,6 +62,8 @@ pub struct RunReport {
     pub upload: UploadFigures,
     /// The manifest.
     pub manifest: ManifestResult,
+    /// The photo outbox's run, after the events.
+    pub photos: super::photo_upload::PhotoReport,
 }
 
 /// The upload's figures.
@@ -118,8 +120,12 @@ pub fn run_once(
     let deadline = Instant::now() + options.deadline;
     let mut figures = UploadFigures::default();
     let mut manifest = ManifestResult::None;
+    let mut photos = super::photo_upload::PhotoReport::default();
     let outcome = runtime.block_on(async {
         figures.add(&engine.upload_all(true, deadline).await?);
+        // Photos travel after the events that name them, in requests of
+        // their own: a photo that fails waits with its backoff.
+        photos = engine.upload_photos().await?;
         if options.no_manifest {
             return Ok::<_, RunError>(());
         }
@@ -153,6 +159,7 @@ pub fn run_once(
         Ok(()) => Ok(RunReport {
             upload: figures,
             manifest,
+            photos,
         }),
         Err(RunError::Sync(SyncError::Temporary { error, next_try_ms })) => {
             Err(RunError::Incomplete {

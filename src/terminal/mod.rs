@@ -40,6 +40,7 @@ pub mod fees;
 pub mod load_check;
 pub mod log;
 pub mod manifest;
+pub mod photos;
 pub mod returns;
 pub mod setup;
 pub mod status;
@@ -118,6 +119,21 @@ pub enum TerminalError {
     /// a way no courier input explains (a defect: nothing was recorded).
     #[error("this event would break the shared rules ({0}); nothing was recorded")]
     Inconsistent(RuleViolation),
+    /// No camera is configured (`[camera]` in config.toml).
+    #[error("no camera is configured on this device: set [camera] in the configuration")]
+    NoCamera,
+    /// The camera gave no usable frame.
+    #[error("{0}: nothing was recorded; take the photo again")]
+    Camera(#[from] firmware_bridge::CameraError),
+    /// The frame could not be made into a photo.
+    #[error("{0}: nothing was recorded; take the photo again")]
+    Photo(String),
+    /// The photo file could not be written durably.
+    #[error("cannot write the photo file: {source}; nothing was recorded")]
+    PhotoFile {
+        /// I/O error.
+        source: std::io::Error,
+    },
     /// Setup failed.
     #[error("cannot set up {path}: {source}")]
     Setup {
@@ -176,6 +192,16 @@ pub(crate) fn context(stamp: &Stamp) -> EventContext<'_> {
         supervised: false,
         day: None,
     }
+}
+
+/// Kinds of events that name the photos taken for their parcel before them:
+/// an outcome and a return's intake or condition.
+fn names_photos(kind: courier_protocol::vocabulary::EventKind) -> bool {
+    use courier_protocol::vocabulary::EventKind as K;
+    matches!(
+        kind,
+        K::Outcome | K::ReturnCheckIn | K::ItemReceived | K::ReturnCondition
+    )
 }
 
 /// What an action decided on the state it read inside the write transaction.
@@ -245,6 +271,8 @@ pub struct Terminal {
     manifest: Option<ManifestInForce>,
     /// The signed-in depot supervisor, in memory only (never stored).
     supervisor: Option<supervisor::Session>,
+    /// The camera photos are taken with (none: not configured).
+    camera: Option<Box<dyn firmware_bridge::Camera>>,
 }
 
 impl Terminal {
@@ -312,6 +340,7 @@ impl Terminal {
             supervisor_server: None,
             manifest,
             supervisor: None,
+            camera: None,
         };
         if !read_only {
             terminal.record_interrupted_tries()?;
@@ -354,6 +383,7 @@ impl Terminal {
             supervisor_server: None,
             manifest,
             supervisor: None,
+            camera: None,
         };
         let answer = f(&mut terminal);
         (terminal.store, Ok(answer))
@@ -473,6 +503,21 @@ impl Terminal {
             let Some(mut decision) = decide(tx, &stamp, &settings)? else {
                 return Ok(None);
             };
+            if let Some(parcel_id) = decision.draft.parcel_id.clone()
+                && names_photos(decision.draft.kind)
+            {
+                // The photos taken for the parcel since its last outcome or
+                // intake go into this event, and the shared rule checks
+                // the count the manifest requires, on committed state.
+                decision.draft.photos = tx.photos_waiting_for_event(&parcel_id)?;
+                courier_protocol::rules::check_photos(&tx.photo_policy()?, &decision.draft)?;
+            }
+            let names_photos = decision
+                .draft
+                .photos
+                .iter()
+                .map(|p| p.sha256.clone())
+                .collect();
             if test_platform {
                 // Every event of the pre-production platform says so.
                 decision.draft = decision.draft.detail("platform", "test");
@@ -511,6 +556,7 @@ impl Terminal {
                 meta: vec![(MetaKey::ClockFloorMs, floor.to_string())],
                 settles_try: decision.settles_try,
                 resets_supervisor_tries: decision.resets_supervisor_tries,
+                names_photos,
             }))
         })?;
         if let Some(event) = &event {

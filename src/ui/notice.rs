@@ -188,6 +188,12 @@ pub enum NoticeKind {
     LoadConfirmed,
     /// The load check is signed (`a` loaded, `b` missing).
     LoadChecked,
+    /// The outcome needs photos (`a` required, `b` taken).
+    PhotoRequired,
+    /// No camera is configured.
+    NoCamera,
+    /// The camera gave no usable photo: take it again.
+    CameraFailed,
 }
 
 /// A notice: its kind and the numbers its sentence takes.
@@ -256,6 +262,15 @@ pub fn notice(e: &TerminalError) -> Notice {
         TerminalError::Identity(_) => plain(K::IdentityAtRisk),
         TerminalError::Protocol(_) | TerminalError::Inconsistent(_) => plain(K::Internal),
         TerminalError::Setup { .. } => plain(K::StorageError),
+        TerminalError::NoCamera => plain(K::NoCamera),
+        TerminalError::Camera(_) | TerminalError::Photo(_) => plain(K::CameraFailed),
+        TerminalError::PhotoFile { source } => {
+            if source.raw_os_error() == Some(28) {
+                plain(K::StorageFull)
+            } else {
+                plain(K::StorageError)
+            }
+        }
         TerminalError::Supervisor(r) => match r {
             SupervisorRefusal::NotSignedIn => plain(K::SupervisorRequired),
             SupervisorRefusal::SessionExpired => plain(K::SupervisorSessionEnded),
@@ -392,6 +407,13 @@ pub fn refusal(r: &Refusal) -> Notice {
         Refusal::SupervisorRequired => plain(K::CorrectionNeedsSupervisor),
         Refusal::DayClosedMissing { .. } => plain(K::DayClosedMissing),
         Refusal::NotLoaded { .. } => plain(K::NotLoaded),
+        Refusal::PhotoRequired {
+            required, taken, ..
+        } => Notice {
+            kind: K::PhotoRequired,
+            a: n(*required),
+            b: n(*taken),
+        },
     }
 }
 

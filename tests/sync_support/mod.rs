@@ -172,6 +172,17 @@ impl Server {
     }
 
     pub fn manifest(&self, device_id: &str, parcels: &[&str], valid_for_ms: i64) -> SignedManifest {
+        self.manifest_with_photos(device_id, parcels, valid_for_ms, Default::default())
+    }
+
+    /// A manifest with a photo policy.
+    pub fn manifest_with_photos(
+        &self,
+        device_id: &str,
+        parcels: &[&str],
+        valid_for_ms: i64,
+        photos: courier_protocol::photo_policy::PhotoPolicy,
+    ) -> SignedManifest {
         let state = self.state();
         let now = state.now_ms();
         // A non-positive validity makes the expired manifest terminals must
@@ -183,6 +194,7 @@ impl Server {
             depot: "Depot".into(),
             valid_for_ms,
             load_check: false,
+            photos,
         };
         let (store, key) = (state.store(), state.key());
         block_on(async {

@@ -1,9 +1,11 @@
 //! Pseudo-terminal simulators of the GNSS module and the barcode scanner, so
 //! the real serial code paths run in tests and demos (no socat, no device).
 
+pub mod camera_sim;
 pub mod gnss_sim;
 pub mod scanner_sim;
 
+pub use camera_sim::TestPatternCamera;
 pub use gnss_sim::{GnssSim, GnssSimConfig};
 pub use scanner_sim::ScannerSim;
 

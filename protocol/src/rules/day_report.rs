@@ -82,6 +82,10 @@ pub struct DayRow {
     pub arrived_ms: Option<i64>,
     /// When the current outcome was first recorded, device clock, Unix ms.
     pub outcome_ms: Option<i64>,
+    /// SHA-256 of the photos the parcel's events of the day name (absent
+    /// when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<String>,
 }
 
 /// The day in numbers.
@@ -109,6 +113,9 @@ pub struct ReportTotals {
     pub unexpected: u32,
     /// Fee changes approved (four eyes).
     pub fee_changes: u32,
+    /// Photos the day's events name (their hashes are on the rows).
+    #[serde(default)]
+    pub photos: u32,
 }
 
 impl ReportTotals {
@@ -127,6 +134,7 @@ impl ReportTotals {
         self.missing += other.missing;
         self.unexpected += other.unexpected;
         self.fee_changes += other.fee_changes;
+        self.photos += other.photos;
     }
 }
 
@@ -383,6 +391,11 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
                 unexpected: None,
                 arrived_ms: tr.arrived_ms,
                 outcome_ms: tr.outcome_ms,
+                photos: covered
+                    .iter()
+                    .filter(|e| e.body.parcel_id.as_deref() == Some(p.parcel_id.as_str()))
+                    .flat_map(|e| e.body.photos.iter().map(|ph| ph.sha256.clone()))
+                    .collect(),
             });
         }
         if let Some(l) = line(ReturnItem::CollectedItem) {
@@ -405,6 +418,7 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
                 unexpected: None,
                 arrived_ms: None,
                 outcome_ms: None,
+                photos: Vec::new(),
             });
         }
     }
@@ -428,6 +442,7 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
             unexpected: Some(u.clone()),
             arrived_ms: None,
             outcome_ms: None,
+            photos: Vec::new(),
         });
     }
 
@@ -493,6 +508,7 @@ fn status(received: Option<bool>) -> ReturnStatus {
 fn totals(rows: &[DayRow]) -> ReportTotals {
     let mut t = ReportTotals::default();
     for r in rows {
+        t.photos += u32::try_from(r.photos.len()).unwrap_or(u32::MAX);
         if r.item == ReturnItem::Parcel && r.parcel_id.is_some() {
             t.parcels += 1;
             match r.outcome {
@@ -789,6 +805,7 @@ mod tests {
                 missing: 3,
                 unexpected: 1,
                 fee_changes: 1,
+                photos: 0,
             }
         );
         // The report's numbers are the day close's.

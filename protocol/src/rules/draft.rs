@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::envelope::{EventBody, Verification};
+use crate::photo::PhotoRef;
 use crate::vocabulary::{EventKind, Liability, Outcome, Reason};
 
 use super::day_close::DayCloseRecord;
@@ -36,6 +37,8 @@ pub struct EventDraft {
     pub day: Option<DayCloseRecord>,
     /// The load check's record (`load_checked` only).
     pub load: Option<LoadCheckRecord>,
+    /// The photos that support it.
+    pub photos: Vec<PhotoRef>,
 }
 
 impl EventDraft {
@@ -54,6 +57,7 @@ impl EventDraft {
             detail: BTreeMap::new(),
             day: None,
             load: None,
+            photos: Vec::new(),
         }
     }
 
@@ -88,6 +92,7 @@ impl EventDraft {
             detail: body.detail.clone(),
             day: body.day.clone(),
             load: body.load.clone(),
+            photos: body.photos.clone(),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod load_check;
 pub mod operator_role;
 pub mod outcome_rules;
 pub mod parcel;
+pub mod photo_rule;
 pub mod refusal;
 pub mod returns;
 pub mod violation;
@@ -36,5 +37,6 @@ pub use operator_role::{DepotScope, OperatorRole};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };
+pub use photo_rule::{check_photos, photo_case};
 pub use returns::{DayBook, ReturnItem, ReturnLine, ScanVerdict, UnexpectedWhy};
 pub use violation::{RuleViolation, SupervisorViolation};

@@ -1,5 +1,6 @@
 //! Why the terminal refuses a doorstep action, in words the courier can act on.
 
+use crate::photo_policy::PhotoCase;
 use crate::vocabulary::{Outcome, Reason};
 use thiserror::Error;
 
@@ -177,5 +178,18 @@ pub enum Refusal {
     NotLoaded {
         /// The parcel's label.
         label: String,
+    },
+    /// The manifest's photo policy requires photos this event lacks.
+    #[error(
+        "{} needs {required} photo(s) and {taken} were taken: take the photos with the camera, then record it",
+        .case.as_str()
+    )]
+    PhotoRequired {
+        /// The case the policy names.
+        case: PhotoCase,
+        /// Photos required.
+        required: u8,
+        /// Photos the event carries.
+        taken: u8,
     },
 }

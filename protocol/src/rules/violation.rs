@@ -60,6 +60,7 @@ impl RuleViolation {
                 Refusal::SupervisorRequired => RejectReason::SupervisorRequired,
                 Refusal::DayClosedMissing { .. } => RejectReason::DayClosed,
                 Refusal::NotLoaded { .. } => RejectReason::NotLoaded,
+                Refusal::PhotoRequired { .. } => RejectReason::PhotoRequired,
                 _ => RejectReason::NotAllowedNow,
             },
             RuleViolation::Count(CountRule::Liability { .. }) => RejectReason::WrongLiability,

@@ -97,6 +97,7 @@ async fn issue(
         parcels,
         supervisors,
         offline_badge,
+        photos: req.photos.clone(),
     };
     if checked {
         body.check_content().map_err(Invalid::ManifestContent)?;

@@ -351,6 +351,7 @@ impl SimDevice {
             supervisor: None,
             day: None,
             load: None,
+            photos: Vec::new(),
         };
         let e = SignedEvent::seal(body, &self.key).context("seal")?;
         self.seq = seq;
@@ -469,6 +470,7 @@ async fn setup_device(sh: &Shared, index: usize, day_start_ms: i64) -> anyhow::R
             depot: format!("Depot-{}", index % 20),
             valid_for_ms: 24 * 3_600_000,
             load_check: false,
+            photos: Default::default(),
         },
     )
     .await?;

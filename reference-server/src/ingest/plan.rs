@@ -393,6 +393,22 @@ fn check_one(
             }
         }
     };
+    // The manifest's photo policy: an outcome or intake without the photos
+    // it requires is evidence, not honoured.
+    if let Some(manifest) = ctx.manifests.get(&version)
+        && let Err(refusal) = courier_protocol::rules::check_photos(
+            &manifest.photos,
+            &courier_protocol::rules::EventDraft::of_body(&event.body),
+        )
+    {
+        let violation = RuleViolation::from(refusal);
+        return Ok(not_honoured(
+            writes,
+            event,
+            violation.reject_reason(),
+            &violation.to_string(),
+        ));
+    }
     match effect {
         CounterEffect::None => {}
         CounterEffect::AtLeast(n) => {

@@ -11,6 +11,7 @@ mod device;
 mod event_log;
 mod faults;
 mod operator_auth;
+mod photos;
 mod supervisor_sessions;
 
 use std::sync::Arc;
@@ -40,6 +41,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/checkpoint", get(device::checkpoint))
         .route("/v1/log/checkpoint", get(event_log::checkpoint))
         .route("/v1/log/consistency", get(event_log::consistency))
+        .route(
+            "/v1/photos/{sha256}",
+            get(photos::photo_status).put(photos::photo_upload),
+        )
+        .route("/v1/admin/photos", get(photos::admin_photos))
+        .route("/v1/admin/photos/{sha256}", get(photos::admin_photo))
         .route(
             "/v1/supervisor-sessions",
             post(supervisor_sessions::supervisor_sign_in),

@@ -12,6 +12,7 @@ pub mod claims;
 pub mod event_log;
 pub mod open;
 pub mod operators;
+pub mod photos;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
@@ -27,6 +28,7 @@ pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, 
 pub use claims::ClaimStorage;
 pub use event_log::{LogLeaf, LogStorage};
 pub use operators::OperatorStorage;
+pub use photos::{NamedPhoto, PhotoStorage};
 pub use supervisors::SupervisorStorage;
 pub use transaction::{BatchTransaction, CodeCheckTransaction};
 
@@ -38,7 +40,7 @@ use crate::error::ServerError;
 /// engine opens.
 #[async_trait]
 pub trait Storage:
-    SupervisorStorage + OperatorStorage + ClaimStorage + LogStorage + Send + Sync
+    SupervisorStorage + OperatorStorage + ClaimStorage + LogStorage + PhotoStorage + Send + Sync
 {
     /// Which engine this is (`sqlite` or `postgres`).
     fn engine(&self) -> &'static str;

@@ -29,6 +29,20 @@ impl Database {
         }
     }
 
+    /// Where the reference photo store keeps photo bytes:
+    /// `ESCROW_PHOTO_DIR` when set, else beside a SQLite file
+    /// (`<file>.photos/`); for PostgreSQL set `ESCROW_PHOTO_DIR` (the
+    /// default, under the system's temporary directory, is for tests).
+    pub fn photo_dir(&self) -> PathBuf {
+        if let Some(dir) = std::env::var_os("ESCROW_PHOTO_DIR") {
+            return PathBuf::from(dir);
+        }
+        match self {
+            Database::Sqlite(p) => PathBuf::from(format!("{}.photos", p.display())),
+            Database::Postgres(_) => std::env::temp_dir().join("escrow-photos"),
+        }
+    }
+
     /// A description without any password, for logs and error messages.
     pub fn describe(&self) -> String {
         match self {

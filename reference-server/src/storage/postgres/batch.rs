@@ -244,6 +244,9 @@ pub(super) async fn apply(
         )
         .await
         .map_err(pg_err)?;
+        for e in &writes.events {
+            super::photos::insert_refs(tx, device_id, e).await?;
+        }
     }
     if !writes.ledgers.is_empty() {
         let parcels: Vec<&str> = writes.ledgers.keys().map(String::as_str).collect();

@@ -13,6 +13,7 @@ mod batch;
 mod claims;
 mod event_log;
 mod operators;
+mod photos;
 mod reads;
 mod supervisors;
 mod transaction;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0004_supervisor_sessions.sql"),
     include_str!("../../../migrations/postgres/0005_operators_and_claims.sql"),
     include_str!("../../../migrations/postgres/0006_tlog.sql"),
+    include_str!("../../../migrations/postgres/0007_photos.sql"),
 ];
 
 /// Advisory lock key of the migrations.

@@ -197,6 +197,7 @@ pub(super) fn apply(
             e.depot
         ])
         .map_err(db_err)?;
+        super::photos::insert_refs(tx, device_id, e)?;
     }
     for (parcel_id, ledger) in &writes.ledgers {
         let json = rows::to_json(ledger, "parcel ledger")?;

@@ -8,6 +8,7 @@ mod batch;
 mod claims;
 mod event_log;
 mod operators;
+mod photos;
 mod reads;
 mod supervisors;
 mod transaction;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0005_supervisor_sessions.sql"),
     include_str!("../../../migrations/sqlite/0006_operators_and_claims.sql"),
     include_str!("../../../migrations/sqlite/0007_tlog.sql"),
+    include_str!("../../../migrations/sqlite/0008_photos.sql"),
 ];
 
 /// The server's SQLite store.
