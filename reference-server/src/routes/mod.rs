@@ -9,7 +9,7 @@ mod answer;
 mod back_office;
 mod device;
 mod faults;
-mod operator_auth;
+pub(crate) mod operator_auth;
 mod supervisor_sessions;
 
 use std::sync::Arc;

@@ -22,7 +22,7 @@ use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 
-pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
+pub use crate::records::{Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation};
 pub use claims::ClaimStorage;
 pub use operators::OperatorStorage;
 pub use supervisors::SupervisorStorage;
@@ -130,6 +130,9 @@ pub trait Storage: SupervisorStorage + OperatorStorage + ClaimStorage + Send + S
 
     /// The events concerning an order reference, by device then chain order.
     async fn events_of_order(&self, order_ref: &str) -> Result<Vec<SignedEvent>, ServerError>;
+
+    /// Every enrolled device with its depot and last upload, by id.
+    async fn fleet(&self) -> Result<Vec<FleetRow>, ServerError>;
 
     /// Alerts with an id above `after_id`, oldest first, at most `limit`.
     async fn alerts(&self, after_id: i64, limit: u32) -> Result<Vec<Alert>, ServerError>;
