@@ -22,7 +22,9 @@ use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 
-pub use crate::records::{Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation};
+pub use crate::records::{
+    Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation,
+};
 pub use claims::ClaimStorage;
 pub use operators::OperatorStorage;
 pub use supervisors::SupervisorStorage;

@@ -162,6 +162,7 @@ pub async fn claim(
 /// The decision form.
 #[derive(Deserialize)]
 pub struct DecisionForm {
+    #[serde(default)]
     csrf: String,
     decision: String,
     reason: String,

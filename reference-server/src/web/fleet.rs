@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Redirect, Response, IntoResponse};
+use axum::response::{IntoResponse, Redirect, Response};
 use courier_protocol::api::RevokeDeviceRequest;
 use courier_protocol::day_window::DayWindow;
 use courier_protocol::keys::sha256;
@@ -99,7 +99,9 @@ pub async fn list(
             needle.is_empty()
                 || d.device_id.to_lowercase().contains(&needle)
                 || d.hardware_label.to_lowercase().contains(&needle)
-                || d.depot.as_deref().is_some_and(|x| x.to_lowercase().contains(&needle))
+                || d.depot
+                    .as_deref()
+                    .is_some_and(|x| x.to_lowercase().contains(&needle))
         })
         .map(|d| row_value(d, alerts.get(&d.device_id).copied().unwrap_or(0)))
         .collect();
@@ -164,7 +166,9 @@ async fn device_page<R>(
             .collect(),
         Err(_) => Vec::new(),
     };
-    let may_revoke = op.account.has(courier_protocol::rules::operator_role::OperatorRole::CarrierIt);
+    let may_revoke = op
+        .account
+        .has(courier_protocol::rules::operator_role::OperatorRole::CarrierIt);
     page(
         StatusCode::OK,
         &op.frame,
@@ -203,6 +207,7 @@ pub async fn device(
 /// device id typed again.
 #[derive(Deserialize)]
 pub struct RevokeForm {
+    #[serde(default)]
     csrf: String,
     reason: String,
     #[serde(default)]
@@ -262,6 +267,11 @@ pub async fn revoke(
             }
             Redirect::to(&format!("{ROOT}/fleet/{device_id}?revoked=1")).into_response()
         }
-        Err(e) => message(StatusCode::BAD_REQUEST, &op.frame, "refused", &e.to_string()),
+        Err(e) => message(
+            StatusCode::BAD_REQUEST,
+            &op.frame,
+            "refused",
+            &e.to_string(),
+        ),
     }
 }

@@ -62,7 +62,9 @@ impl Frame {
     fn value(&self) -> Value {
         let langs: Vec<Value> = Lang::ALL
             .iter()
-            .map(|l| context! { code => l.code(), name => l.own_name(), current => *l == self.lang })
+            .map(
+                |l| context! { code => l.code(), name => l.own_name(), current => *l == self.lang },
+            )
             .collect();
         context! {
             lang => self.lang.code(),
@@ -80,12 +82,7 @@ impl Frame {
 pub fn page(status: StatusCode, frame: &Frame, template: &str, values: Value) -> Response {
     let ctx = context! { ..values, ..frame.value() };
     match env().get_template(template).and_then(|t| t.render(ctx)) {
-        Ok(html) => (
-            status,
-            [(header::CACHE_CONTROL, "no-store")],
-            Html(html),
-        )
-            .into_response(),
+        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => {
             tracing::error!(template, error = %e, "a back-office page failed to render");
             (
@@ -118,4 +115,32 @@ pub async fn style() -> Response {
         STYLE_CSS,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses_and_the_sign_in_page_renders_in_each_language() {
+        let env = env();
+        for (name, _) in TEMPLATES {
+            env.get_template(name)
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+        for lang in Lang::ALL {
+            let frame = Frame {
+                lang,
+                operator: None,
+                csrf: "c".into(),
+                path: "/back-office/sign-in".into(),
+            };
+            let ctx = context! { refused => true, ..frame.value() };
+            let html = env
+                .get_template("sign_in.html")
+                .and_then(|t| t.render(ctx))
+                .unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(html.contains(&format!("dir=\"{}\"", lang.dir())));
+        }
+    }
 }

@@ -46,7 +46,12 @@ fn sign_in_page(frame: &Frame, status: StatusCode, refused: bool, tls: bool) -> 
     };
     let mut frame = frame.clone();
     frame.csrf = token.clone();
-    let mut r = page(status, &frame, "sign_in.html", context! { refused => refused });
+    let mut r = page(
+        status,
+        &frame,
+        "sign_in.html",
+        context! { refused => refused },
+    );
     if let Ok(v) = set_cookie(LOGIN_COOKIE, &token, 3600, tls).parse() {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -67,6 +72,7 @@ pub async fn form(headers: HeaderMap, peer: Option<Extension<PeerAddr>>) -> Resp
 pub struct SignInForm {
     name: String,
     password: String,
+    #[serde(default)]
     csrf: String,
 }
 
@@ -98,7 +104,12 @@ pub async fn submit(
     match session {
         Ok(Some(s)) => {
             let mut r = Redirect::to(&format!("{ROOT}/")).into_response();
-            let cookie = set_cookie(SESSION_COOKIE, &s.token, SESSION_LIFETIME_MS / 1000, peer.tls);
+            let cookie = set_cookie(
+                SESSION_COOKIE,
+                &s.token,
+                SESSION_LIFETIME_MS / 1000,
+                peer.tls,
+            );
             if let Ok(v) = cookie.parse() {
                 r.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -115,6 +126,7 @@ pub async fn submit(
 /// A form with only its CSRF token.
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf: String,
 }
 
@@ -179,11 +191,11 @@ pub async fn switch_lang(
 
 /// `GET /back-office/`: the first page the operator's roles open.
 pub async fn home(op: WebOperator<AnyRole>) -> Response {
-    let to = if op.account.has(OperatorRole::CarrierIt) || op.account.has(OperatorRole::DepotManager)
-    {
-        "fleet"
-    } else {
-        "claims"
-    };
+    let to =
+        if op.account.has(OperatorRole::CarrierIt) || op.account.has(OperatorRole::DepotManager) {
+            "fleet"
+        } else {
+            "claims"
+        };
     Redirect::to(&format!("{ROOT}/{to}")).into_response()
 }

@@ -552,7 +552,14 @@ impl Storage for PgStore {
         Ok(rows
             .iter()
             .map(|r| {
-                rows::fleet_row((r.get(0), r.get(1), r.get(2)), r.get(3), r.get(4), r.get(5), r.get(6), (r.get(7), r.get(8)))
+                rows::fleet_row(
+                    (r.get(0), r.get(1), r.get(2)),
+                    r.get(3),
+                    r.get(4),
+                    r.get(5),
+                    r.get(6),
+                    (r.get(7), r.get(8)),
+                )
             })
             .collect())
     }
