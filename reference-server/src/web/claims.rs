@@ -176,7 +176,7 @@ pub async fn decide(
     Form(f): Form<DecisionForm>,
 ) -> Response {
     if let Err(r) = op.check_csrf(&f.csrf) {
-        return r;
+        return *r;
     }
     let decision = match f.decision.as_str() {
         "exchange" => ClaimDecision::Exchange,

@@ -223,7 +223,7 @@ pub async fn revoke(
     Form(f): Form<RevokeForm>,
 ) -> Response {
     if let Err(r) = op.check_csrf(&f.csrf) {
-        return r;
+        return *r;
     }
     let fleet = match visible_fleet(&state, &op).await {
         Ok(f) => f,

@@ -90,15 +90,15 @@ pub fn anonymous_frame(parts_headers: &HeaderMap, path: &str) -> Frame {
 }
 
 /// Refuses a page over plain HTTP from another machine.
-pub fn require_private(peer: Option<PeerAddr>, frame: &Frame) -> Result<PeerAddr, Response> {
+pub fn require_private(peer: Option<PeerAddr>, frame: &Frame) -> Result<PeerAddr, Box<Response>> {
     match peer {
         Some(p) if p.tls || p.addr.ip().is_loopback() => Ok(p),
-        _ => Err(message(
+        _ => Err(Box::new(message(
             StatusCode::FORBIDDEN,
             frame,
             "refused",
             "over plain HTTP the back office answers this machine only: use HTTPS",
-        )),
+        ))),
     }
 }
 
@@ -118,18 +118,18 @@ pub struct WebOperator<R> {
 impl<R> WebOperator<R> {
     /// Admits a form whose CSRF token is the session's; otherwise the
     /// refusal page (403), and nothing was done.
-    pub fn check_csrf(&self, given: &str) -> Result<(), Response> {
+    pub fn check_csrf(&self, given: &str) -> Result<(), Box<Response>> {
         let expected = csrf_token(&self.session_token);
         if sha256(given.as_bytes()) == sha256(expected.as_bytes()) && !given.is_empty() {
             Ok(())
         } else {
             tracing::warn!(operator = %self.account.name, "back-office form without its CSRF token refused");
-            Err(message(
+            Err(Box::new(message(
                 StatusCode::FORBIDDEN,
                 &self.frame,
                 "csrf_refused",
                 "",
-            ))
+            )))
         }
     }
 }
@@ -142,7 +142,8 @@ impl<R: Admits> FromRequestParts<Arc<AppState>> for WebOperator<R> {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         let mut frame = anonymous_frame(&parts.headers, parts.uri.path());
-        let peer = require_private(parts.extensions.get::<PeerAddr>().copied(), &frame)?;
+        let peer =
+            require_private(parts.extensions.get::<PeerAddr>().copied(), &frame).map_err(|r| *r)?;
         let sign_in = || Redirect::to(&format!("{ROOT}/sign-in")).into_response();
         let token = cookie(&parts.headers, SESSION_COOKIE)
             .ok_or_else(sign_in)?

@@ -63,7 +63,7 @@ pub async fn form(headers: HeaderMap, peer: Option<Extension<PeerAddr>>) -> Resp
     let frame = anonymous_frame(&headers, &format!("{ROOT}/sign-in"));
     match require_private(peer.map(|p| p.0), &frame) {
         Ok(p) => sign_in_page(&frame, StatusCode::OK, false, p.tls),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -86,7 +86,7 @@ pub async fn submit(
     let frame = anonymous_frame(&headers, &format!("{ROOT}/sign-in"));
     let peer = match require_private(peer.map(|p| p.0), &frame) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let same = cookie(&headers, LOGIN_COOKIE)
         .is_some_and(|c| !c.is_empty() && sha256(c.as_bytes()) == sha256(f.csrf.as_bytes()));
@@ -137,7 +137,7 @@ pub async fn sign_out(
     Form(f): Form<CsrfOnly>,
 ) -> Response {
     if let Err(r) = op.check_csrf(&f.csrf) {
-        return r;
+        return *r;
     }
     let now = state.now_ms();
     let audit = NewAudit {
