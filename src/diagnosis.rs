@@ -9,6 +9,8 @@ use std::time::Duration;
 use courier_protocol::keys::Signer;
 use serde::Serialize;
 
+pub use crate::diagnosis_fix::Fix;
+
 use crate::assembly::{DeviceConfig, PositionInput, ScannerInput};
 use crate::clock::{Clock, SystemClock};
 use crate::device_key::DeviceKey;
@@ -42,12 +44,12 @@ pub struct Check {
     pub fix: String,
 }
 
-fn line(area: &'static str, verdict: Verdict, detail: String, fix: &str) -> Check {
+fn line(area: &'static str, verdict: Verdict, detail: String, fix: Fix) -> Check {
     Check {
         area,
         verdict,
         detail,
-        fix: fix.to_owned(),
+        fix: fix.to_string(),
     }
 }
 
@@ -89,7 +91,7 @@ fn storage(db: &Path) -> Check {
                 "storage",
                 Verdict::Fail,
                 e.to_string(),
-                "enroll the device, or restore the data directory (README, \"Re-enrollment\")",
+                Fix::EnrollOrRestore,
             );
         }
     };
@@ -99,7 +101,7 @@ fn storage(db: &Path) -> Check {
             "storage",
             Verdict::Fail,
             format!("database integrity check: {integrity}"),
-            "stop using the device; keep the data directory and call support",
+            Fix::CallSupport,
         );
     }
     match rustix::fs::statvfs(dir) {
@@ -107,7 +109,7 @@ fn storage(db: &Path) -> Check {
             "storage",
             Verdict::Fail,
             format!("{} is on a read-only file system", dir.display()),
-            "remount it read-write (nothing can be recorded until then)",
+            Fix::Remount,
         ),
         Ok(fs) => {
             let free = fs.f_bavail.saturating_mul(fs.f_frsize);
@@ -121,14 +123,14 @@ fn storage(db: &Path) -> Check {
                         Verdict::Warn
                     },
                     format!("integrity ok, {mib} MiB free on {}", dir.display()),
-                    "free space on the device (old logs, exports)",
+                    Fix::FreeSpace,
                 )
             } else {
                 line(
                     "storage",
                     Verdict::Ok,
                     format!("integrity ok, writable, {mib} MiB free"),
-                    "",
+                    Fix::Nothing,
                 )
             }
         }
@@ -136,7 +138,7 @@ fn storage(db: &Path) -> Check {
             "storage",
             Verdict::Warn,
             format!("integrity ok; free space unknown ({e})"),
-            "",
+            Fix::Nothing,
         ),
     }
 }
@@ -149,7 +151,7 @@ fn key(path: &Path) -> Check {
                 "key",
                 Verdict::Fail,
                 format!("no device key at {}", path.display()),
-                "enroll the device; if it had a key, re-enroll (README, \"Re-enrollment\")",
+                Fix::EnrollOrReenroll,
             );
         }
     };
@@ -161,14 +163,9 @@ fn key(path: &Path) -> Check {
                 "present, mode {mode:o}, loads; fingerprint {}",
                 k.public_key().fingerprint().grouped()
             ),
-            "",
+            Fix::Nothing,
         ),
-        Err(e) => line(
-            "key",
-            Verdict::Fail,
-            e.to_string(),
-            "chmod 600 the key if only its mode is wrong; a damaged key means re-enrollment",
-        ),
+        Err(e) => line("key", Verdict::Fail, e.to_string(), Fix::KeyModeOrReenroll),
     }
 }
 
@@ -181,7 +178,7 @@ fn gnss(config: &DeviceConfig, checks: &mut Vec<Check>) -> Option<i64> {
                 "gnss",
                 Verdict::Ok,
                 format!("fixed position {lat_deg:.5},{lon_deg:.5} (no receiver configured)"),
-                "",
+                Fix::Nothing,
             ));
             return None;
         }
@@ -190,7 +187,7 @@ fn gnss(config: &DeviceConfig, checks: &mut Vec<Check>) -> Option<i64> {
                 "gnss",
                 Verdict::Warn,
                 "no GNSS receiver configured: events record \"no fix\"".into(),
-                "set [gnss] port in the configuration",
+                Fix::SetGnssPort,
             ));
             return None;
         }
@@ -200,7 +197,7 @@ fn gnss(config: &DeviceConfig, checks: &mut Vec<Check>) -> Option<i64> {
             "gnss",
             Verdict::Fail,
             format!("no device at {}", port.display()),
-            "check the module's cable and the udev rule (packaging/60-courier-terminal.rules)",
+            Fix::GnssCable,
         ));
         return None;
     }
@@ -214,7 +211,7 @@ fn gnss(config: &DeviceConfig, checks: &mut Vec<Check>) -> Option<i64> {
                 "gnss",
                 Verdict::Fail,
                 format!("cannot open {}: {e}", port.display()),
-                "check that the service user may open it (dialout group, DeviceAllow)",
+                Fix::GnssPermission,
             ));
             return None;
         }
@@ -235,7 +232,7 @@ fn gnss(config: &DeviceConfig, checks: &mut Vec<Check>) -> Option<i64> {
                 s.bytes,
                 s.checksum_errors
             ),
-            "check the baud rate ([gnss] baud) and that the module outputs NMEA",
+            Fix::GnssBaud,
         )
     } else if let Some(fix) = snapshot.fresh_fix() {
         line(
@@ -249,7 +246,7 @@ fn gnss(config: &DeviceConfig, checks: &mut Vec<Check>) -> Option<i64> {
                 fix.satellites.map_or("?".into(), |n| n.to_string()),
                 snapshot.current_age_ms.unwrap_or(0)
             ),
-            "",
+            Fix::Nothing,
         )
     } else {
         line(
@@ -266,8 +263,7 @@ fn gnss(config: &DeviceConfig, checks: &mut Vec<Check>) -> Option<i64> {
                     .last_valid_age_ms
                     .map_or(String::new(), |a| format!(" (last fix {} s ago)", a / 1000))
             ),
-            "give the module open sky; a cold start takes up to a minute; a receiver \
-             whose time went back stays refused until it is replugged (docs/gnss.md)",
+            Fix::GnssNoFix,
         )
     };
     checks.push(check);
@@ -285,7 +281,7 @@ fn clock_check(store: Option<&Store>, clock: &SystemClock, gnss_skew: Option<i64
                 "the device clock is {} s behind a time already seen from the server or GNSS",
                 (floor - now) / 1000
             ),
-            "set the clock (timedatectl, NTP); expiry is judged on the latest time seen",
+            Fix::ClockBehind,
         );
     }
     match gnss_skew {
@@ -293,19 +289,19 @@ fn clock_check(store: Option<&Store>, clock: &SystemClock, gnss_skew: Option<i64
             "clock",
             Verdict::Warn,
             format!("device clock minus GNSS time: {} s", skew / 1000),
-            "enable NTP or set the clock; events carry both times",
+            Fix::ClockSkew,
         ),
         Some(skew) => line(
             "clock",
             Verdict::Ok,
             format!("within {skew} ms of GNSS time"),
-            "",
+            Fix::Nothing,
         ),
         None => line(
             "clock",
             Verdict::Ok,
             "no GNSS time to compare; not behind the last server time".into(),
-            "",
+            Fix::Nothing,
         ),
     }
 }
@@ -316,25 +312,25 @@ fn scanner(input: &ScannerInput) -> Check {
             "scanner",
             Verdict::Ok,
             format!("{} present", port.display()),
-            "",
+            Fix::Nothing,
         ),
         ScannerInput::Serial { port, .. } => line(
             "scanner",
             Verdict::Fail,
             format!("no device at {}", port.display()),
-            "check the scanner's cable and the udev rule, or set [scanner] mode",
+            Fix::ScannerCable,
         ),
         ScannerInput::KeyboardWedge => line(
             "scanner",
             Verdict::Ok,
             "keyboard wedge: scans arrive as key presses".into(),
-            "",
+            Fix::Nothing,
         ),
         ScannerInput::None => line(
             "scanner",
             Verdict::Warn,
             "no scanner configured: labels and codes are typed".into(),
-            "set [scanner] in the configuration",
+            Fix::SetScanner,
         ),
     }
 }
@@ -342,12 +338,7 @@ fn scanner(input: &ScannerInput) -> Check {
 fn server(dir: &crate::terminal::DataDir, store: Option<&Store>, tls: &TlsTrust) -> Check {
     let identity = store.and_then(|s| s.identity().ok().flatten());
     let Some(identity) = identity else {
-        return line(
-            "server",
-            Verdict::Fail,
-            "not set up".into(),
-            "enroll the device",
-        );
+        return line("server", Verdict::Fail, "not set up".into(), Fix::Enroll);
     };
     let (url, pinned) = match (identity.server_url.clone(), identity.server_key) {
         (Some(url), Some(pinned)) => (url, pinned),
@@ -359,7 +350,7 @@ fn server(dir: &crate::terminal::DataDir, store: Option<&Store>, tls: &TlsTrust)
                     "{} has its server key pinned but no server address recorded (set up with `init --server-key`, never enrolled)",
                     identity.device_id
                 ),
-                "enroll it with the one-time token from the fleet operator: courier-terminal enroll --server URL --token TOKEN (the same server key is kept)",
+                Fix::EnrollKeepingKey,
             );
         }
         (_, None) => {
@@ -370,13 +361,13 @@ fn server(dir: &crate::terminal::DataDir, store: Option<&Store>, tls: &TlsTrust)
                     "{} is not enrolled (no server key pinned)",
                     identity.device_id
                 ),
-                "courier-terminal enroll --server URL --token TOKEN",
+                Fix::EnrollCommand,
             );
         }
     };
     let key = match DeviceKey::load(&dir.key()) {
         Ok(k) => k,
-        Err(e) => return line("server", Verdict::Fail, e.to_string(), "see the key line"),
+        Err(e) => return line("server", Verdict::Fail, e.to_string(), Fix::SeeKey),
     };
     let signer: SharedSigner = std::sync::Arc::new(key);
     let answer = http_client(Duration::from_secs(10), tls).and_then(|http| {
@@ -398,20 +389,15 @@ fn server(dir: &crate::terminal::DataDir, store: Option<&Store>, tls: &TlsTrust)
             "server",
             Verdict::Fail,
             format!("{url}: TLS refused: {why} (trusted: {})", tls.describe()),
-            "give the carrier CA in [server] ca_file, or have the server's certificate fixed",
+            Fix::TlsTrust,
         ),
-        Err(e) => line(
-            "server",
-            Verdict::Fail,
-            format!("{url}: {e}"),
-            "check the network, the server URL, the TLS certificate (carrier CA in [server] ca_file) and the device clock",
-        ),
+        Err(e) => line("server", Verdict::Fail, format!("{url}: {e}"), Fix::Network),
         Ok(r) => match &r.manifest {
             Some(m) if m.verify(&pinned).is_err() => line(
                 "server",
                 Verdict::Fail,
                 format!("{url} answers, but its manifest is not signed by the pinned key"),
-                "the server is not the one this device was enrolled with: call the platform operator",
+                Fix::OtherServer,
             ),
             Some(_) => line(
                 "server",
@@ -420,7 +406,7 @@ fn server(dir: &crate::terminal::DataDir, store: Option<&Store>, tls: &TlsTrust)
                     "{url}: reachable, TLS valid, enrolled as {}, pinned key matches",
                     identity.device_id
                 ),
-                "",
+                Fix::Nothing,
             ),
             None => line(
                 "server",
@@ -429,7 +415,7 @@ fn server(dir: &crate::terminal::DataDir, store: Option<&Store>, tls: &TlsTrust)
                     "{url}: reachable, enrolled as {} (no manifest issued yet)",
                     identity.device_id
                 ),
-                "",
+                Fix::Nothing,
             ),
         },
     }
@@ -441,18 +427,13 @@ fn outbox(store: Option<&Store>, clock: &SystemClock) -> Check {
             "outbox",
             Verdict::Fail,
             "no database".into(),
-            "see the storage line",
+            Fix::SeeStorage,
         );
     };
     let status = match store.sync_status() {
         Ok(s) => s,
         Err(e) => {
-            return line(
-                "outbox",
-                Verdict::Fail,
-                e.to_string(),
-                "see the storage line",
-            );
+            return line("outbox", Verdict::Fail, e.to_string(), Fix::SeeStorage);
         }
     };
     let oldest = store
@@ -486,34 +467,14 @@ fn outbox(store: Option<&Store>, clock: &SystemClock) -> Check {
         }
     );
     if status.revoked.is_some() {
-        line(
-            "outbox",
-            Verdict::Fail,
-            detail,
-            "the back office revoked this device (device_revoked): call carrier IT; its events are kept",
-        )
+        line("outbox", Verdict::Fail, detail, Fix::Revoked)
     } else if status.checkpoints_refused > 0 {
-        line(
-            "outbox",
-            Verdict::Fail,
-            detail,
-            "the server sent checkpoints of another log: export the log and the refused checkpoints, call carrier IT",
-        )
+        line("outbox", Verdict::Fail, detail, Fix::ForeignCheckpoints)
     } else if status.rejected > 0 {
-        line(
-            "outbox",
-            Verdict::Fail,
-            detail,
-            "the server refused an event: export the log and call the platform operator",
-        )
+        line("outbox", Verdict::Fail, detail, Fix::EventRefused)
     } else if age_min.is_some_and(|m| m > 24 * 60) {
-        line(
-            "outbox",
-            Verdict::Warn,
-            detail,
-            "events wait for more than a day: check the network and the server line",
-        )
+        line("outbox", Verdict::Warn, detail, Fix::OutboxStale)
     } else {
-        line("outbox", Verdict::Ok, detail, "")
+        line("outbox", Verdict::Ok, detail, Fix::Nothing)
     }
 }

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod device_key;
 pub mod diagnosis;
+pub mod diagnosis_fix;
 pub mod domain;
 pub mod export;
 pub mod gnss_position;

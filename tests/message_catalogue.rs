@@ -18,7 +18,9 @@ use courier_protocol::code_verifier::CodeFormatError;
 use courier_protocol::rules::RuleViolation;
 use courier_protocol::supervisor::SupervisorFormatError;
 use courier_protocol::vocabulary::{Outcome, Reason};
+use courier_terminal::cli::note::{Note, Stream};
 use courier_terminal::device_key::KeyError;
+use courier_terminal::diagnosis_fix::Fix;
 use courier_terminal::domain::code_check::BadCodeMaterial;
 use courier_terminal::domain::manifest_acceptance::ManifestRefusal;
 use courier_terminal::domain::refusal::Refusal;
@@ -223,6 +225,175 @@ fn cli_line(e: &TerminalError) -> (String, u8) {
     }
 }
 
+/// One entry of a translation file: its English source and its translation
+/// (every plural form).
+struct PoEntry {
+    english: String,
+    translated: Vec<String>,
+}
+
+/// Reads a gettext `.po` file of the screens (no `msgctxt`: the files have none).
+fn po_entries(lang: &str) -> Vec<PoEntry> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "ui/translations/{lang}/LC_MESSAGES/courier-terminal.po"
+    ));
+    let text = std::fs::read_to_string(&path).expect("translation file");
+    let unquote = |s: &str| -> String {
+        let s = s.trim();
+        let s = s
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or(s);
+        s.replace("\\\"", "\"").replace("\\n", " ")
+    };
+    let mut entries = Vec::new();
+    let mut current: Option<PoEntry> = None;
+    // Which string a continuation line ("...") extends.
+    let mut last: Option<&'static str> = None;
+    for line in text.lines() {
+        if line.starts_with("msgid_plural ") {
+            last = Some("plural");
+        } else if let Some(v) = line.strip_prefix("msgid ") {
+            if let Some(e) = current.take() {
+                entries.push(e);
+            }
+            current = Some(PoEntry {
+                english: unquote(v),
+                translated: Vec::new(),
+            });
+            last = Some("id");
+        } else if line.starts_with("msgstr") {
+            let v = line.split_once(' ').map_or("", |(_, v)| v);
+            if let Some(e) = current.as_mut() {
+                e.translated.push(unquote(v));
+            }
+            last = Some("str");
+        } else if line.starts_with('"')
+            && let Some(e) = current.as_mut()
+        {
+            let more = unquote(line);
+            match last {
+                Some("id") => e.english.push_str(&more),
+                Some("plural") => {}
+                _ => {
+                    if let Some(t) = e.translated.last_mut() {
+                        t.push_str(&more);
+                    }
+                }
+            }
+        }
+    }
+    entries.extend(current);
+    entries.retain(|e| !e.english.is_empty());
+    entries
+}
+
+/// A string literal at the start of `text` (after blanks): its content, unescaped
+/// as Slint does for `\"` and `\\`, and the rest of the text.
+fn string_literal(text: &str) -> Option<(String, &str)> {
+    let text = text.trim_start();
+    let mut chars = text.strip_prefix('"')?.char_indices();
+    let mut out = String::new();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, e)) = chars.next() {
+                    out.push(e);
+                }
+            }
+            '"' => return Some((out, &text[i + 2..])),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Every `@tr("…")` (and `@tr("…" | "…" % n)`) of `ui/**/*.slint`: the English
+/// text, its plural, and the files that show it, in the order found.
+fn slint_texts() -> Vec<(String, Option<String>, Vec<String>)> {
+    fn walk(dir: &std::path::Path, files: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("ui directory")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, files);
+            } else if path.extension().is_some_and(|e| e == "slint") {
+                files.push(path);
+            }
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("ui"), &mut files);
+    let mut texts: Vec<(String, Option<String>, Vec<String>)> = Vec::new();
+    for path in files {
+        let source = std::fs::read_to_string(&path).expect("slint file");
+        let name = path
+            .strip_prefix(root.join("ui"))
+            .expect("under ui")
+            .display()
+            .to_string();
+        for (at, _) in source.match_indices("@tr(") {
+            let Some((english, rest)) = string_literal(&source[at + 4..]) else {
+                continue;
+            };
+            let plural = rest
+                .trim_start()
+                .strip_prefix('|')
+                .and_then(string_literal)
+                .map(|(p, _)| p);
+            match texts.iter_mut().find(|t| t.0 == english) {
+                Some(t) if !t.2.contains(&name) => t.2.push(name.clone()),
+                Some(_) => {}
+                None => texts.push((english, plural, vec![name.clone()])),
+            }
+        }
+    }
+    texts
+}
+
+/// Every text of the screens, read from the `.slint` sources, with its
+/// French and Arabic from the translation files, by the screen that shows it.
+fn screen_texts() -> String {
+    let fr = po_entries("fr");
+    let ar = po_entries("ar");
+    let find = |entries: &[PoEntry], english: &str| -> String {
+        entries
+            .iter()
+            .find(|e| e.english == english)
+            .map(|e| e.translated.join(" / "))
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| "(missing)".into())
+    };
+    let mut out = String::from(
+        "\n## 5. Screens: every text, in English, French and Arabic\n\n\
+         Every text the screens can show (titles, buttons, the status bar, the\n\
+         service screens): each `@tr(…)` of `ui/**/*.slint`, with its translations\n\
+         from `ui/translations/*/LC_MESSAGES/courier-terminal.po`, by the files that\n\
+         show it. `{}` and `{n}` are filled in on the screen; a plural has its\n\
+         forms separated by `/`.\n\n\
+         | shown in | English | Français | العربية |\n|---|---|---|---|\n",
+    );
+    for (english, plural, places) in slint_texts() {
+        let shown = match &plural {
+            Some(p) => format!("{english} / {p}"),
+            None => english.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            places.join(", "),
+            cell(&shown),
+            cell(&find(&fr, &english)),
+            cell(&find(&ar, &english))
+        );
+    }
+    out
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
@@ -299,7 +470,37 @@ fn catalogue() -> String {
         let _ = writeln!(out, "- {}", c.describe());
     }
     out.push_str(
-        "\n## 4. Exit codes\n\n\
+        "\n## 4. Command line: answers, warnings and verdicts\n\n\
+         What a command says besides its data and its errors (`src/cli/note.rs`),\n\
+         one sample of each (labels and numbers are examples); `stdout` is the\n\
+         command's answer, `stderr` a line beside it, `error` a line on standard\n\
+         error as `error: …` with exit code 1.\n\n\
+         | printed on | what is printed |\n|---|---|\n",
+    );
+    for note in Note::samples() {
+        let stream = match note.stream() {
+            Stream::Out => "stdout",
+            Stream::Err => "stderr",
+            Stream::Error => "error",
+        };
+        let printed = match note.stream() {
+            Stream::Error => format!("error: {note}"),
+            _ => note.to_string(),
+        };
+        let _ = writeln!(out, "| {stream} | {} |", cell(&printed));
+    }
+    out.push_str(&screen_texts());
+    out.push_str(
+        "\n## 6. `diagnose`: what carrier IT is told to do\n\n\
+         Each line of `courier-terminal diagnose` says what it found (storage, key,\n\
+         GNSS, clock, scanner, server, outbox) and, unless it is fine, one of these\n\
+         (`src/diagnosis_fix.rs`):\n\n",
+    );
+    for fix in Fix::ALL.iter().filter(|f| **f != Fix::Nothing) {
+        let _ = writeln!(out, "- {}", fix.text());
+    }
+    out.push_str(
+        "\n## 7. Exit codes\n\n\
          | code | meaning |\n|---|---|\n\
          | 0 | done |\n\
          | 1 | error, with what to fix (storage, setup, input; an incomplete `events export`) |\n\
@@ -322,6 +523,9 @@ fn the_committed_catalogue_is_the_generated_one_and_shows_none_of_the_faults() {
             &courier_terminal::local_time::LocalTime(ms).to_string(),
             "[local time, e.g. 2026-12-07 11:41:57 (UTC+01:00)]",
         );
+    }
+    if let Some(line) = text.lines().find(|l| l.contains("(missing)")) {
+        panic!("a screen text has no translation: {line}");
     }
     for (fault, bad) in [
         ("raw Unix milliseconds", "Unix ms"),

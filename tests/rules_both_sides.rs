@@ -19,6 +19,12 @@
 //! is not honoured with `not_holder`; and a not-honoured event always leaves
 //! the server's ledger and try counter as they were. Before it, every event
 //! the terminal records is accepted.
+//!
+//! The depot's steps are in the domain too (issue 21): a supervisor signed in
+//! at the server (a real session), a scan-in, a correction of the latest
+//! outcome with or without the supervisor, a signed close and a reopening, so
+//! the four-eyes rules (a correction after scan-in or close, a late delivery
+//! after a close) are compared on both sides as well.
 
 mod sync_support;
 
@@ -30,6 +36,8 @@ use courier_protocol::envelope::{ClockStamp, PositionRecord, SignedEvent};
 use courier_protocol::keys::{Signer, generate_pkcs8, keypair_from_pkcs8};
 use courier_protocol::rules::parcel::ParcelState;
 use courier_protocol::rules::{DayStatus, EventDraft, ParcelLedger};
+use courier_protocol::supervisor_session::{SupervisorSignInAnswer, SupervisorSignInRequest};
+use courier_protocol::vocabulary::SupervisorFactor;
 use courier_protocol::vocabulary::{CodePolicy, EventKind, Outcome};
 use courier_terminal::clock::{Clock as _, SystemClock};
 use courier_terminal::device_key::DeviceKey;
@@ -38,11 +46,13 @@ use courier_terminal::domain::refusal::Refusal;
 use courier_terminal::position_source::NoPosition;
 use courier_terminal::storage::Reads as _;
 use courier_terminal::terminal::{
-    APP_VERSION, CodeEntry, ContactChannel, DataDir, Terminal, TerminalError,
+    APP_VERSION, CodeEntry, ContactChannel, DataDir, IntakeInput, LabelEntry, SignInAnswer,
+    SignInUnavailable, SupervisorEntry, SupervisorSignInServer, Terminal, TerminalError,
 };
 use escrow_reference_server::admin;
 use escrow_reference_server::batch::{BatchKeys, Uploaded};
 use escrow_reference_server::ingest::{ingest, plan};
+use escrow_reference_server::supervisor_session::sign_in;
 use proptest::prelude::*;
 use sync_support::{Server, enroll};
 
@@ -57,6 +67,14 @@ enum Step {
     Outcome(Outcome, usize),
     /// The back office gives the order to another device.
     Reassign,
+    /// Correct the latest outcome into this one, with the supervisor or alone.
+    Correct(Outcome, usize, bool),
+    /// The supervisor scans the parcel in.
+    CheckIn,
+    /// The courier confirms the totals and the supervisor closes the day.
+    Close,
+    /// The supervisor reopens the day.
+    Reopen,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -68,7 +86,37 @@ fn step() -> impl Strategy<Value = Step> {
         4 => (prop::sample::select(Outcome::ALL.to_vec()), 0usize..5)
             .prop_map(|(o, r)| Step::Outcome(o, r)),
         2 => Just(Step::Reassign),
+        2 => (
+            prop::sample::select(Outcome::ALL.to_vec()),
+            0usize..5,
+            prop::bool::ANY
+        )
+            .prop_map(|(o, r, s)| Step::Correct(o, r, s)),
+        2 => Just(Step::CheckIn),
+        1 => Just(Step::Close),
+        1 => Just(Step::Reopen),
     ]
+}
+
+/// The supervisor of the test depot, at the server.
+const SUPERVISOR: &str = "SUP-RB-1";
+const PIN: &str = "2468";
+
+/// The server's answer to one sign-in, fetched by the test (async) and
+/// relayed to the terminal (whose sign-in is synchronous).
+struct Canned(std::sync::Mutex<Option<SupervisorSignInAnswer>>);
+
+impl SupervisorSignInServer for Canned {
+    fn sign_in(
+        &self,
+        _: &SupervisorSignInRequest,
+    ) -> Result<SupervisorSignInAnswer, SignInUnavailable> {
+        self.0
+            .lock()
+            .expect("canned answer")
+            .take()
+            .ok_or_else(|| SignInUnavailable::Unreachable("no answer fetched".into()))
+    }
 }
 
 /// Refusals that come from the terminal's own evidence (position, waiting,
@@ -98,12 +146,16 @@ struct Both {
     reassigned: bool,
     /// Events the server recorded without effect.
     not_honoured: HashSet<String>,
+    canned: Arc<Canned>,
     _tmp: tempfile::TempDir,
 }
 
 impl Both {
     async fn new() -> Both {
         let server = Server::start_on_test_database().await;
+        server
+            .supervisor(SUPERVISOR, "Samira", "Depot", PIN, false)
+            .await;
         let order = server.order("O-1", CodePolicy::OfflineAllowed);
         let tmp = tempfile::tempdir().expect("tmp");
         let data = tmp.path().join("device");
@@ -113,6 +165,8 @@ impl Both {
         let mut terminal = Terminal::open(&dir, Arc::new(SystemClock::new()), Arc::new(NoPosition))
             .expect("open terminal");
         terminal.load_manifest(&manifest).expect("manifest");
+        let canned = Arc::new(Canned(std::sync::Mutex::new(None)));
+        terminal.set_supervisor_server(canned.clone());
         let key = DeviceKey::load(&dir.key()).expect("device key");
         let label = terminal.parcels().expect("parcels")[0].spec.label.clone();
         let mut both = Both {
@@ -128,6 +182,7 @@ impl Both {
             uploaded: 0,
             reassigned: false,
             not_honoured: HashSet::new(),
+            canned,
             _tmp: tmp,
         };
         let results = both.upload_new().await;
@@ -196,7 +251,7 @@ impl Both {
     /// What the server's ingest decides for `e`, in a transaction that is
     /// rolled back (nothing stored): its status, and whether it would change
     /// the parcel's ledger or try counter.
-    async fn decide(&self, e: SignedEvent) -> (EventStatus, bool) {
+    async fn decide(&self, e: SignedEvent) -> (EventStatus, Option<RejectReason>, bool) {
         let store = self.server.state().store();
         let uploaded = [Uploaded::Event(Box::new(e))];
         let mut tx = store.begin_batch().await.expect("begin");
@@ -209,7 +264,7 @@ impl Both {
         drop(tx);
         let effect = writes.ledgers.contains_key(&self.parcel_id)
             || writes.attempts.contains_key(&self.parcel_id);
-        (outcome.results[0].status, effect)
+        (outcome.results[0].status, outcome.results[0].reason, effect)
     }
 
     /// The back office gives the order to another device (once).
@@ -234,6 +289,52 @@ impl Both {
             .expect("enroll the other device");
         self.server.manifest(&other, &[&self.parcel_id], 3_600_000);
         self.reassigned = true;
+    }
+
+    /// Signs the supervisor in at the server (a real session) unless a
+    /// session is live; the `supervisor_signed_in` event goes up with the step's.
+    async fn ensure_supervisor(&mut self) {
+        if self.terminal.supervisor_session().is_some() {
+            return;
+        }
+        let state = self.server.state();
+        let answer = sign_in(
+            state.store(),
+            &self.device_id,
+            &SupervisorSignInRequest {
+                supervisor_id: SUPERVISOR.into(),
+                factor: SupervisorFactor::Pin,
+                secret: PIN.into(),
+            },
+            state.now_ms(),
+        )
+        .await
+        .expect("sign-in")
+        .expect("a well-formed sign-in");
+        *self.canned.0.lock().expect("canned") = Some(answer);
+        let a = self
+            .terminal
+            .supervisor_sign_in(SupervisorEntry::Pin {
+                supervisor_id: SUPERVISOR,
+                pin: PIN,
+            })
+            .expect("signed in");
+        assert!(matches!(a, SignInAnswer::SignedIn(_)), "{a:?}");
+    }
+
+    /// The latest outcome event of the parcel (what a correction points to).
+    fn latest_outcome(&self) -> Option<String> {
+        self.terminal
+            .store()
+            .all_events()
+            .expect("events")
+            .into_iter()
+            .rev()
+            .find(|e| {
+                e.body.parcel_id.as_deref() == Some(&self.parcel_id)
+                    && e.body.kind == EventKind::Outcome
+            })
+            .map(|e| e.body.event_id)
     }
 
     /// What the step would record, sealed at the device's chain tip.
@@ -311,6 +412,40 @@ impl Both {
                 (t.record_outcome(&label, *o, reason, None).map(drop), d)
             }
             Step::Reassign => return Ok(()),
+            Step::Correct(o, r, _) => {
+                let reason = o.reasons().get(*r).copied();
+                let Some(corrected) = self.latest_outcome() else {
+                    return Ok(());
+                };
+                let t = &mut self.terminal;
+                let mut d = draft(EventKind::Correction)
+                    .outcome(*o, reason)
+                    .detail("note", "the buyer phoned");
+                d.corrects = Some(corrected.clone());
+                (
+                    t.correct(&corrected, *o, reason, "the buyer phoned")
+                        .map(drop),
+                    d,
+                )
+            }
+            Step::CheckIn => {
+                return t
+                    .scan_return(LabelEntry::Scanned(&label), &IntakeInput::default())
+                    .map(drop)
+                    .map_err(|e| Box::new((e, None)));
+            }
+            Step::Close => {
+                let closed = t
+                    .confirm_day_close_as_courier()
+                    .and_then(|_| t.close_day(Some("counted tomorrow")));
+                return closed.map(drop).map_err(|e| Box::new((e, None)));
+            }
+            Step::Reopen => {
+                return t
+                    .reopen_day("the buyer came to the depot")
+                    .map(drop)
+                    .map_err(|e| Box::new((e, None)));
+            }
         };
         result.map_err(|e| Box::new((e, Some(draft))))
     }
@@ -351,12 +486,26 @@ async fn run(steps: Vec<Step>) {
     let mut both = Both::new().await;
     let stored = |s: &EventStatus| matches!(s, EventStatus::Accepted | EventStatus::NotHonoured);
     for (i, step) in steps.iter().enumerate() {
+        match step {
+            Step::Correct(_, _, true) | Step::CheckIn | Step::Close | Step::Reopen => {
+                both.ensure_supervisor().await;
+                // The sign-in is an event of the chain: the server holds it
+                // before a step (or a rogue one) is sealed after it.
+                let statuses = both.upload_new().await;
+                assert!(statuses.iter().all(stored), "sign-in: {statuses:?}");
+            }
+            Step::Correct(_, _, false) => both.terminal.supervisor_sign_out(),
+            _ => {}
+        }
         match both.act(step).await.map_err(|b| *b) {
             Ok(()) if matches!(step, Step::Reassign) => {}
             Ok(()) => {
                 let statuses = both.upload_new().await;
+                // A scan-in of a return already in, or a correction with no
+                // outcome to correct, records nothing.
+                let may_record_nothing = matches!(step, Step::CheckIn | Step::Correct(..));
                 assert!(
-                    !statuses.is_empty() && statuses.iter().all(stored),
+                    (may_record_nothing || !statuses.is_empty()) && statuses.iter().all(stored),
                     "step {i} {step:?}: the terminal recorded, the server answered {statuses:?}"
                 );
                 if !both.reassigned {
@@ -368,11 +517,11 @@ async fn run(steps: Vec<Step>) {
             }
             Err((TerminalError::Refused(r), Some(draft))) if !terminal_only(&r) => {
                 let rogue = both.rogue(draft);
-                let (status, effect) = both.decide(rogue).await;
+                let (status, reason, effect) = both.decide(rogue).await;
                 assert_ne!(
                     status,
                     EventStatus::Rejected,
-                    "step {i} {step:?}: not stored"
+                    "step {i} {step:?}: not stored ({reason:?})"
                 );
                 if both.reassigned {
                     // The two views of the order differ from here on.

@@ -66,6 +66,17 @@ pub struct StatusChange {
     pub reason: String,
 }
 
+/// An honoured event of an order, with where and what it concerns.
+#[derive(Debug, Clone)]
+pub struct OrderEvent {
+    /// The event.
+    pub event: SignedEvent,
+    /// The depot of its device when it was stored.
+    pub depot: Option<String>,
+    /// The order as issued.
+    pub spec: ManifestParcel,
+}
+
 /// What a decision on an order writes, in the transaction that read it.
 #[derive(Debug, Clone, Default)]
 pub struct OrderWrites {

@@ -4,7 +4,8 @@
 //! second, different approver confirms it; cancel (before delivery) and
 //! refund (after delivery) cannot be confused; an operator of one depot
 //! cannot see another depot's claims; every action names its operator in
-//! the audit log; the day's extraction has one row per status change. Run on
+//! the audit log; the day's extraction has one row per status change
+//! (honoured deliveries included). Run on
 //! PostgreSQL with `ESCROW_TEST_DATABASE_URL` (scripts/postgres-test.sh).
 
 mod common;
@@ -240,11 +241,16 @@ async fn a_refund_approved_by_one_operator_stays_pending_until_a_different_appro
     .await;
     assert_eq!(status, 200, "{csv}");
     let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
-    assert_eq!(rows.len(), 4, "{csv}");
-    assert!(rows[1].contains(",claim_open,"), "{csv}");
-    assert!(rows[2].contains(",claim_pending_second_approval,"), "{csv}");
-    assert!(rows[3].contains(",claim_refund_approved,"), "{csv}");
-    assert!(rows[3].contains(",100,100,EUR,amina+sami,"), "{csv}");
+    assert_eq!(rows.len(), 5, "{csv}");
+    assert!(rows[1].contains(",delivered,"), "{csv}");
+    assert!(
+        rows[1].contains(&format!(",100,0,EUR,device:{},", dev.id)),
+        "{csv}"
+    );
+    assert!(rows[2].contains(",claim_open,"), "{csv}");
+    assert!(rows[3].contains(",claim_pending_second_approval,"), "{csv}");
+    assert!(rows[4].contains(",claim_refund_approved,"), "{csv}");
+    assert!(rows[4].contains(",100,100,EUR,amina+sami,"), "{csv}");
 
     // The audit log names who did each step.
     let audit: AuditResponse = h
@@ -416,7 +422,8 @@ async fn cancel_before_delivery_and_refund_after_delivery_cannot_be_confused() {
         .skip(1)
         .filter_map(|l| l.split(',').nth(4))
         .collect();
-    assert_eq!(statuses, ["cancelled", "claim_open"], "{csv}");
+    // The delivery recorded after the withdrawal is not honoured: no row.
+    assert_eq!(statuses, ["delivered", "cancelled", "claim_open"], "{csv}");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::io::BufRead;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use courier_protocol::day_window::DayWindow;
 use courier_protocol::rules::returns::{ExpectedBecause, PayerWhy, ReturnLine};
@@ -14,6 +14,7 @@ use courier_protocol::rules::{DayTotals, ScanVerdict};
 use courier_protocol::vocabulary::{Condition, Liability};
 use serde::Serialize;
 
+use super::note::Note;
 use super::output::{EXIT_ALARM, EXIT_REFUSED, json_line, recorded, refused_or, wire_name};
 use super::{Cli, Use, open, reader};
 use crate::device_key::DeviceKey;
@@ -297,7 +298,10 @@ fn read_stdin_line(what: &str) -> Result<String> {
         .read_line(&mut line)
         .with_context(|| format!("cannot read the {what} from standard input"))?;
     if line.trim().is_empty() {
-        bail!("give the {what} on the first line of standard input (never as an argument)");
+        return Err(Note::SecretOnStdin {
+            what: what.to_owned(),
+        }
+        .into());
     }
     Ok(line.trim().to_owned())
 }
@@ -318,24 +322,20 @@ fn sign_in(t: &mut Terminal, c: &Credential) -> Result<Option<u8>> {
     };
     match t.supervisor_sign_in(entry) {
         Ok(SignInAnswer::SignedIn(s)) => {
+            let (name, id) = (s.name.clone(), s.supervisor_id.clone());
             if s.offline {
-                eprintln!(
-                    "supervisor {} ({}) signed in offline with the badge: every event of this session is flagged for review",
-                    s.name, s.supervisor_id
-                );
+                eprintln!("{}", Note::SupervisorSignedInOffline { name, id });
             } else {
-                eprintln!("supervisor {} ({}) signed in", s.name, s.supervisor_id);
+                eprintln!("{}", Note::SupervisorSignedIn { name, id });
             }
             Ok(None)
         }
         Ok(SignInAnswer::Wrong { tries_left }) => {
-            eprintln!("refused: wrong badge or PIN; {tries_left} tries left before the lock");
+            eprintln!("{}", Note::SupervisorWrong { tries_left });
             Ok(Some(EXIT_REFUSED))
         }
         Ok(SignInAnswer::Locked { limit }) => {
-            eprintln!(
-                "refused: this supervisor is locked after {limit} wrong tries; the back office must re-issue the badge or PIN"
-            );
+            eprintln!("{}", Note::SupervisorLocked { limit });
             Ok(Some(EXIT_REFUSED))
         }
         Err(e) => refused_or(e).map(Some),

@@ -3,10 +3,11 @@
 
 use std::io::BufRead;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use courier_protocol::vocabulary::{Outcome, Reason};
 
+use super::note::Note;
 use super::output::{EXIT_REFUSED, recorded, refused_or, wire_name};
 use super::{Cli, Command, Use, open};
 use crate::domain::code_check::CodeVerdict;
@@ -164,25 +165,17 @@ fn deliver(t: &mut crate::terminal::Terminal, args: &DeliverArgs) -> Result<u8> 
         }
         (Some(c), _) => CodeEntry::Keypad(c),
         (None, Some(q)) => CodeEntry::Qr(q),
-        (None, None) => bail!("give --code or --qr"),
+        (None, None) => return Err(Note::GiveCodeOrQr.into()),
     };
     match t.submit_code(&args.label, entry) {
         Ok(answer) => {
             let (text, code) = match answer.verdict {
-                CodeVerdict::Delivered => ("DELIVERED: hand the parcel over".to_owned(), 0),
-                CodeVerdict::WrongCode { tries_left } => (
-                    format!("WRONG CODE: {tries_left} tries left; do not hand over"),
-                    EXIT_REFUSED,
-                ),
-                CodeVerdict::Locked => (
-                    "LOCKED: too many wrong codes; do not hand over".to_owned(),
-                    EXIT_REFUSED,
-                ),
-                CodeVerdict::NeedsNetwork => (
-                    "NEEDS NETWORK: cannot validate this parcel offline; do not hand over"
-                        .to_owned(),
-                    EXIT_REFUSED,
-                ),
+                CodeVerdict::Delivered => (Note::Delivered, 0),
+                CodeVerdict::WrongCode { tries_left } => {
+                    (Note::WrongCode { tries_left }, EXIT_REFUSED)
+                }
+                CodeVerdict::Locked => (Note::CodeLocked, EXIT_REFUSED),
+                CodeVerdict::NeedsNetwork => (Note::CodeNeedsNetwork, EXIT_REFUSED),
             };
             outln!(
                 "{text} (event {} seq {})",

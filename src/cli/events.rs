@@ -12,6 +12,7 @@ use courier_protocol::checkpoint::{
 use courier_protocol::keys::{PublicKey, Signer};
 use courier_protocol::strict_json::from_slice_strict;
 
+use super::note::Note;
 use super::output::json_line;
 use super::{Cli, reader};
 use crate::device_key::DeviceKey;
@@ -44,18 +45,14 @@ pub(super) fn run(cli: &Cli, command: &EventsCommand) -> Result<u8> {
         EventsCommand::Export { out } => {
             let total = store.chain_tip()?.seq;
             if out.is_none() && stdout_discards() {
-                anyhow::bail!(
-                    "standard output is closed (or is /dev/null): none of the {total} events would be kept; give --out FILE, or send the output to a file or a program"
-                );
+                return Err(Note::StdoutClosed { total }.into());
             }
             let n = export(&store, out.as_deref())?;
             if n < total {
-                eprintln!(
-                    "events export INCOMPLETE: the reader closed the output after {n} of {total} events (at most {n} reached it); nothing is lost on the device: export again to a file with --out FILE"
-                );
+                eprintln!("{}", Note::ExportIncomplete { written: n, total });
                 return Ok(1);
             }
-            eprintln!("{n} events exported");
+            eprintln!("{}", Note::Exported { written: n });
             Ok(0)
         }
         EventsCommand::Verify { checkpoint } => {
@@ -63,14 +60,16 @@ pub(super) fn run(cli: &Cli, command: &EventsCommand) -> Result<u8> {
             let r = match verify_log(&store, &key) {
                 Ok(r) => r,
                 Err(e) => {
-                    outln!("FAILED: {e}");
+                    outln!("{}", Note::VerifyFailed { why: e.to_string() });
                     return Ok(1);
                 }
             };
             outln!(
-                "ok: {} events, signatures and chain verify, tip {}",
-                r.events,
-                r.tip_hash
+                "{}",
+                Note::LogVerifies {
+                    events: r.events,
+                    tip: r.tip_hash.clone(),
+                }
             );
             outln!("device public key: {}", key.to_hex());
             against_checkpoint(&store, &key, checkpoint.as_deref())
@@ -98,7 +97,7 @@ fn against_checkpoint(store: &Store, key: &PublicKey, file: Option<&Path>) -> Re
             .transpose()?,
     };
     let Some(cp) = cp else {
-        outln!("no server checkpoint to compare with (none given, none received yet)");
+        outln!("{}", Note::NoCheckpoint);
         return Ok(0);
     };
     let server_key = store
@@ -111,9 +110,13 @@ fn against_checkpoint(store: &Store, key: &PublicKey, file: Option<&Path>) -> Re
             log_seq,
             checkpoint_seq,
         }) => {
+            let later = log_seq.saturating_sub(checkpoint_seq);
             outln!(
-                "ok: consistent with the server's checkpoint at seq {checkpoint_seq} ({} later events not yet acknowledged)",
-                log_seq.saturating_sub(checkpoint_seq)
+                "{}",
+                Note::CheckpointConsistent {
+                    checkpoint_seq,
+                    later
+                }
             );
             Ok(0)
         }
@@ -122,18 +125,20 @@ fn against_checkpoint(store: &Store, key: &PublicKey, file: Option<&Path>) -> Re
             checkpoint_seq,
         }) => {
             outln!(
-                "FAILED: the log stops at seq {log_seq} but the server signed a head at seq {checkpoint_seq}: events were cut off"
+                "{}",
+                Note::CheckpointTruncated {
+                    log_seq,
+                    checkpoint_seq
+                }
             );
             Ok(1)
         }
         Ok(CheckpointVerdict::Forked { seq, .. }) => {
-            outln!(
-                "FAILED: the event at seq {seq} is not the one the server signed: the log was rewritten"
-            );
+            outln!("{}", Note::CheckpointForked { seq });
             Ok(1)
         }
         Err(e) => {
-            outln!("FAILED: {e}");
+            outln!("{}", Note::VerifyFailed { why: e.to_string() });
             Ok(1)
         }
     }

@@ -3,10 +3,11 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Subcommand;
 use courier_protocol::manifest::SignedManifest;
 
+use super::note::Note;
 use super::output::refused_or;
 use super::{Cli, Use, open};
 use crate::storage::Reads;
@@ -34,28 +35,29 @@ pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
             match t.load_manifest(&signed) {
                 Ok(c) => {
                     outln!(
-                        "manifest version {} loaded: {} parcels, {} new, {} updated, {} withdrawn{}",
-                        signed.body.version,
-                        signed.body.parcels.len(),
-                        c.added.len(),
-                        c.updated.len(),
-                        c.withdrawn.len(),
-                        if c.still_withdrawn.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", {} still withdrawn", c.still_withdrawn.len())
+                        "{}",
+                        Note::ManifestLoaded {
+                            version: signed.body.version,
+                            parcels: signed.body.parcels.len(),
+                            added: c.added.len(),
+                            updated: c.updated.len(),
+                            withdrawn: c.withdrawn.len(),
+                            still_withdrawn: c.still_withdrawn.len(),
                         }
                     );
                     for s in &c.withdrawn_after_outcome {
-                        outln!(
-                            "warning: parcel {} was withdrawn by the server but was already {} on this device; that outcome stands and is in the log: the depot settles it with the server",
-                            s.label,
-                            s.outcome_text()
-                        );
+                        let note = Note::WithdrawnAfterOutcome {
+                            label: s.label.clone(),
+                            outcome: s.outcome_text().to_string(),
+                        };
+                        outln!("{note}");
                     }
                     for label in &c.still_withdrawn {
                         outln!(
-                            "note: parcel {label} is listed again but stays withdrawn on this device (a withdrawal is final here): do not deliver it; the depot issues it again as a new parcel"
+                            "{}",
+                            Note::StaysWithdrawn {
+                                label: label.clone()
+                            }
                         );
                     }
                     Ok(0)
@@ -74,7 +76,7 @@ pub(super) fn run(cli: &Cli, command: &ManifestCommand) -> Result<u8> {
                     m.body.depot,
                     crate::local_time::LocalTime(m.body.expires_at_ms)
                 ),
-                None => outln!("no manifest loaded"),
+                None => outln!("{}", Note::NoManifest),
             }
             Ok(0)
         }
@@ -90,11 +92,11 @@ fn read_capped(file: &PathBuf) -> Result<String> {
         .read_to_string(&mut text)
         .with_context(|| format!("cannot read manifest file {}", file.display()))?;
     if text.len() > MAX_MANIFEST_BYTES {
-        bail!(
-            "{} is larger than {} MiB: no day's manifest is that large; it was refused and the current one stays in force",
-            file.display(),
-            MAX_MANIFEST_BYTES / (1024 * 1024)
-        );
+        return Err(Note::ManifestTooLarge {
+            file: file.display().to_string(),
+            mib: MAX_MANIFEST_BYTES / (1024 * 1024),
+        }
+        .into());
     }
     Ok(text)
 }

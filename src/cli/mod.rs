@@ -33,6 +33,7 @@ mod diagnose;
 mod doorstep;
 mod events;
 mod manifest;
+pub mod note;
 mod output;
 mod parcels;
 mod setup;

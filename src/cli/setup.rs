@@ -88,7 +88,7 @@ pub(super) fn enroll(cli: &super::Cli, dir: &DataDir, args: &EnrollArgs) -> Resu
                 tls: cli.tls_trust()?,
             },
         )?,
-        _ => anyhow::bail!("give --qr, or --server and --token"),
+        _ => return Err(super::note::Note::GiveQrOrServer.into()),
     };
     if args.json {
         outln!("{}", serde_json::to_string(&e)?);

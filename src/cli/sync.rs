@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
-use courier_protocol::api::RejectReason;
 
+use super::note::Note;
 use super::{Cli, Use, open, reader};
 use crate::storage::Reads as _;
 use crate::sync::run_once::{ManifestResult, RunError, RunOptions, run_once};
@@ -98,39 +98,45 @@ pub(super) fn run(cli: &Cli, dir: &DataDir, args: &SyncArgs) -> Result<u8> {
             } else {
                 match &r.manifest {
                     ManifestResult::Loaded { version } => {
-                        outln!("manifest version {version} loaded");
+                        outln!("{}", Note::SyncManifestLoaded { version: *version });
                     }
                     ManifestResult::Refused { reason } => eprintln!(
-                        "downloaded manifest refused: {reason}; the current manifest stays in force"
+                        "{}",
+                        Note::DownloadedManifestRefused {
+                            reason: reason.to_string()
+                        }
                     ),
                     ManifestResult::None | ManifestResult::Unchanged { .. } => {}
                 }
                 outln!(
-                    "synced: {} accepted, {} duplicate, {} not honoured, {} pending ({} requests)",
-                    r.upload.accepted,
-                    r.upload.duplicate,
-                    r.upload.not_honoured.len(),
-                    r.upload.pending,
-                    r.upload.requests
+                    "{}",
+                    Note::Synced {
+                        accepted: r.upload.accepted,
+                        duplicate: r.upload.duplicate,
+                        not_honoured: r.upload.not_honoured.len() as u64,
+                        pending: r.upload.pending,
+                        requests: u64::from(r.upload.requests),
+                    }
                 );
                 let labels = labels(cli);
                 for n in &r.upload.not_honoured {
-                    let parcel = n
+                    let label = n
                         .parcel_id
                         .as_ref()
-                        .map(|p| labels.get(p).unwrap_or(p).clone())
-                        .map_or(String::new(), |l| format!(", parcel {l}"));
-                    outln!(
-                        "not honoured: seq {}{parcel}: recorded by the server without effect ({}): {}",
-                        n.seq,
-                        reason_code(n.reason),
-                        not_honoured_words(n.reason)
-                    );
+                        .map(|p| labels.get(p).unwrap_or(p).clone());
+                    let note = Note::NotHonoured {
+                        seq: n.seq,
+                        label,
+                        reason: n.reason,
+                    };
+                    outln!("{note}");
                 }
                 if r.upload.checkpoints_refused > 0 {
                     eprintln!(
-                        "the server sent {} checkpoint(s) that are not of this log: refused, kept as evidence; call carrier IT",
-                        r.upload.checkpoints_refused
+                        "{}",
+                        Note::CheckpointsRefused {
+                            count: r.upload.checkpoints_refused
+                        }
                     );
                 }
             }
@@ -157,36 +163,4 @@ fn labels(cli: &Cli) -> std::collections::HashMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn reason_code(r: RejectReason) -> String {
-    serde_json::to_value(r)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// What a not-honoured answer means, for the person at the terminal.
-fn not_honoured_words(r: RejectReason) -> &'static str {
-    match r {
-        RejectReason::NotHolder => {
-            "the order was given to another terminal: this step moves no money; tell the supervisor"
-        }
-        RejectReason::DeviceRevoked => {
-            "this terminal was revoked by the back office: call carrier IT"
-        }
-        RejectReason::BadProof => {
-            "the server does not accept the code proof: the parcel is not paid as delivered; tell the supervisor"
-        }
-        RejectReason::ParcelLocked => {
-            "the parcel was locked at the server (too many wrong codes): tell the supervisor"
-        }
-        RejectReason::ParcelWithdrawn => {
-            "the parcel was withdrawn before this step: return it to the depot"
-        }
-        RejectReason::SupervisorRequired | RejectReason::BadSupervisorProof => {
-            "the server does not accept the supervisor's signature on this step: tell the supervisor"
-        }
-        _ => "the server's rules refuse this step: it moves no money; tell the supervisor",
-    }
 }

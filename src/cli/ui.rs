@@ -1,7 +1,7 @@
 //! `ui`: the courier's screens, assembled with the GNSS module, the scanner,
 //! the online check and background sync as configured.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 
 use super::Cli;
@@ -55,7 +55,9 @@ pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
     let language = match &args.lang {
         Some(code) => match Language::parse(code) {
             Some(l) => l,
-            None => bail!("unknown language {code:?}: use fr, ar or en"),
+            None => {
+                return Err(super::note::Note::UnknownLanguage { code: code.clone() }.into());
+            }
         },
         None => file.ui.language,
     };
@@ -77,9 +79,7 @@ pub(super) fn run(cli: &Cli, args: &UiArgs) -> Result<u8> {
         return Err(error).context("cannot start the screens with the display setting");
     }
     if !crate::ui::has_display() {
-        bail!(
-            "no display: set WAYLAND_DISPLAY or DISPLAY (or build with --features kiosk for Linux KMS)"
-        );
+        return Err(super::note::Note::NoDisplay.into());
     }
     let mut config = cli.device_config()?;
     config.background_sync = file.server.background_sync.then(Schedule::default);

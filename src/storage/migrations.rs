@@ -112,6 +112,9 @@ CREATE TRIGGER refused_checkpoints_no_delete BEFORE DELETE ON refused_checkpoint
 BEGIN SELECT RAISE(ABORT, 'refused checkpoints are evidence'); END;
 "#,
         ),
+        // 5: the events of a kind, in order (the day's status at every code
+        // entry reads only closes, reopenings and manifests).
+        M::up("CREATE INDEX events_kind ON events(kind, seq);"),
     ])
 }
 

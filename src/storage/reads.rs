@@ -187,6 +187,21 @@ pub trait Reads: Connected {
         )
     }
 
+    /// The events the day's status reads (`DayStatus::KINDS_IT_READS`: closes,
+    /// reopenings, manifests), in sequence order, found by the `events_kind`
+    /// index: a code entry does not decode the whole day's log.
+    fn events_for_day_status(&self) -> Result<Vec<SignedEvent>, StoreError> {
+        let kinds: Vec<String> = courier_protocol::rules::DayStatus::KINDS_IT_READS
+            .iter()
+            .map(|k| encode(k).map(|s| format!("'{}'", s.trim_matches('"'))))
+            .collect::<Result<_, _>>()?;
+        query_events(
+            self.conn(),
+            &format!("WHERE kind IN ({}) ORDER BY seq", kinds.join(",")),
+            [],
+        )
+    }
+
     /// Version, expiry and settings of the manifest in force, without decoding it.
     fn manifest_in_force(
         &self,

@@ -15,7 +15,7 @@ use crate::storage::{Reads, StoreError};
 /// The device's day as the committed log stands (the last close, what it
 /// listed missing, a reopening), read inside a write transaction.
 pub(crate) fn day_status_on(tx: &impl Reads) -> Result<DayStatus, TerminalError> {
-    let events = tx.all_events()?;
+    let events = tx.events_for_day_status()?;
     Ok(DayStatus::of(events.iter().map(|e| &e.body)))
 }
 

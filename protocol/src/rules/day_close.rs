@@ -23,6 +23,15 @@ pub struct DayStatus {
 }
 
 impl DayStatus {
+    /// The only kinds [`DayStatus::push`] reads: a store may pass just these
+    /// (the terminal does at every code entry, so the door does not decode
+    /// the whole day's log).
+    pub const KINDS_IT_READS: [EventKind; 3] = [
+        EventKind::DayClosed,
+        EventKind::DayReopened,
+        EventKind::ManifestAccepted,
+    ];
+
     /// Folds one more event of the log.
     pub fn push(&mut self, body: &EventBody) {
         match body.kind {
@@ -140,6 +149,44 @@ mod tests {
 
     fn body(seq: u64, kind: EventKind) -> EventBody {
         event_body("D", seq, &format!("h{}", seq - 1), kind, None)
+    }
+
+    #[test]
+    fn the_status_reads_only_its_kinds() {
+        let mut closed = body(3, EventKind::DayClosed);
+        closed.day = None;
+        let others = [
+            EventKind::Arrived,
+            EventKind::InspectionOffered,
+            EventKind::ContactAttempt,
+            EventKind::CodeAttempt,
+            EventKind::ItemCollected,
+            EventKind::Outcome,
+            EventKind::Correction,
+            EventKind::ReturnCheckIn,
+            EventKind::SupervisorSignedIn,
+            EventKind::ItemReceived,
+            EventKind::UnexpectedReturn,
+            EventKind::ReturnCondition,
+            EventKind::CourierConfirmed,
+            EventKind::FeeChanged,
+        ];
+        let mut status = DayStatus::of([&closed]);
+        assert!(status.closed);
+        for kind in others {
+            assert!(!DayStatus::KINDS_IT_READS.contains(&kind));
+            let before = status.clone();
+            status.push(&body(4, kind));
+            assert_eq!(status, before, "{kind:?} changed the day's status");
+        }
+        // Each kind it reads changes a closed day.
+        for kind in DayStatus::KINDS_IT_READS {
+            let mut s = DayStatus::of([&closed]);
+            s.missing = vec!["L-1".into()];
+            let before = s.clone();
+            s.push(&body(5, kind));
+            assert_ne!(s, before, "{kind:?} is listed but changes nothing");
+        }
     }
 
     fn totals(missing: &[&str]) -> DayTotals {

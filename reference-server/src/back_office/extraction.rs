@@ -1,11 +1,14 @@
 //! The daily extraction for accounting (ClicToPay's): one CSV row per order
-//! and status change the back office made in a day (cancellations with their
-//! full refund, claims filed, each decision, final refunds and exchanges),
-//! oldest first, times at the day's UTC offset. RFC 4180, UTF-8 with a
+//! and status change in a day (deliveries the server honours, at their
+//! signed time; cancellations with their full refund, claims filed, each
+//! decision, final refunds and exchanges), oldest first, times at the day's UTC offset. RFC 4180, UTF-8 with a
 //! byte-order mark (spreadsheets then read Arabic and accents right).
 
 use courier_protocol::day_window::DayWindow;
 
+use courier_protocol::vocabulary::{EventKind, Outcome};
+
+use crate::claim_rows::{OrderEvent, StatusChange};
 use crate::error::{Invalid, ServerError};
 use crate::storage::Storage;
 
@@ -25,6 +28,29 @@ pub const EXTRACTION_HEADER: [&str; 12] = [
     "date",
 ];
 
+/// A delivery as a journal line: the order's amount released to the seller,
+/// at the event's signed time, by the device that recorded it.
+fn delivery(e: &OrderEvent) -> Option<StatusChange> {
+    let body = &e.event.body;
+    let spec = &e.spec;
+    (body.kind == EventKind::Outcome
+        && body.outcome == Some(Outcome::Delivered)
+        && body.parcel_id.as_deref() == Some(spec.parcel_id.as_str()))
+    .then(|| StatusChange {
+        at_ms: body.signed_time_ms(),
+        order_ref: spec.order_ref.clone(),
+        parcel_id: spec.parcel_id.clone(),
+        depot: e.depot.clone(),
+        status: "delivered".into(),
+        claim_id: None,
+        refund_minor: 0,
+        amount_minor: spec.amount_minor,
+        currency: spec.currency.clone(),
+        operator: format!("device:{}", body.device_id),
+        reason: String::new(),
+    })
+}
+
 /// The extraction of `day` as CSV bytes: the rows whose depot `covers`
 /// admits (the operator's depots).
 pub async fn extraction_csv(
@@ -32,9 +58,16 @@ pub async fn extraction_csv(
     day: &DayWindow,
     covers: impl Fn(Option<&str>) -> bool,
 ) -> Result<Vec<u8>, ServerError> {
-    let changes = db
-        .status_changes_between(day.start_ms(), day.end_ms())
+    let events = db
+        .order_events_between(day.start_ms(), day.end_ms())
         .await?;
+    // A delivery comes before what the back office did at the same time.
+    let mut changes: Vec<StatusChange> = events.iter().filter_map(delivery).collect();
+    changes.extend(
+        db.status_changes_between(day.start_ms(), day.end_ms())
+            .await?,
+    );
+    changes.sort_by_key(|c| c.at_ms);
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use courier_protocol::back_office::Claim;
 
-use crate::claim_rows::{OrderDecision, OrderState, OrderWrites, StatusChange};
+use crate::claim_rows::{OrderDecision, OrderEvent, OrderState, OrderWrites, StatusChange};
 use crate::error::ServerError;
 
 /// The claims' reads and writes; each method is atomic.
@@ -34,6 +34,15 @@ pub trait ClaimStorage: Send + Sync {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<StatusChange>, ServerError>;
+
+    /// The honoured events of orders whose signed time is in `[from_ms,
+    /// to_ms)`, each with its depot and its order as issued, by signed time
+    /// (the extraction picks the deliveries out).
+    async fn order_events_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<OrderEvent>, ServerError>;
 
     /// Whether the order of `parcel_id` was cancelled.
     async fn order_cancelled(&self, parcel_id: &str) -> Result<bool, ServerError>;

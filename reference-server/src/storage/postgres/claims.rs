@@ -10,7 +10,9 @@ use deadpool_postgres::GenericClient;
 use super::PgStore;
 use super::operators::audit;
 use super::reads::pg_err;
-use crate::claim_rows::{Cancellation, OrderDecision, OrderState, OrderWrites, StatusChange};
+use crate::claim_rows::{
+    Cancellation, OrderDecision, OrderEvent, OrderState, OrderWrites, StatusChange,
+};
 use crate::error::{NotFound, ServerError};
 use crate::storage::ClaimStorage;
 use crate::storage::rows;
@@ -207,6 +209,33 @@ impl ClaimStorage for PgStore {
                 reason: r.get(10),
             })
             .collect())
+    }
+
+    async fn order_events_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<OrderEvent>, ServerError> {
+        let c = self.client().await?;
+        let found = c
+            .query(
+                "SELECT e.signed_json, e.depot, o.spec_json FROM events e JOIN orders o ON o.order_ref = e.order_ref
+                 WHERE e.signed_at_ms >= $1 AND e.signed_at_ms < $2
+                   AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = e.event_id)
+                 ORDER BY e.signed_at_ms, e.device_id, e.seq",
+                &[&from_ms, &to_ms],
+            )
+            .await
+            .map_err(pg_err)?;
+        let mut out = Vec::new();
+        for r in &found {
+            out.push(OrderEvent {
+                event: rows::event(r.get(0))?,
+                depot: r.get(1),
+                spec: rows::json(r.get(2), "order spec")?,
+            });
+        }
+        Ok(out)
     }
 
     async fn order_cancelled(&self, parcel_id: &str) -> Result<bool, ServerError> {

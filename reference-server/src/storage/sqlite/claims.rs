@@ -9,7 +9,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::SqliteStore;
 use super::operators::audit;
 use super::reads::{db_err, events_query};
-use crate::claim_rows::{Cancellation, OrderDecision, OrderState, OrderWrites, StatusChange};
+use crate::claim_rows::{
+    Cancellation, OrderDecision, OrderEvent, OrderState, OrderWrites, StatusChange,
+};
 use crate::error::{NotFound, ServerError};
 use crate::storage::ClaimStorage;
 use crate::storage::rows;
@@ -222,6 +224,44 @@ impl ClaimStorage for SqliteStore {
                     })
                     .map_err(db_err)?;
                 found.collect::<Result<Vec<_>, _>>().map_err(db_err)
+            })
+            .await
+    }
+
+    async fn order_events_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<OrderEvent>, ServerError> {
+        self.worker
+            .run(move |c| {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT e.signed_json, e.depot, o.spec_json FROM events e JOIN orders o ON o.order_ref = e.order_ref
+                 WHERE e.signed_at_ms >= ?1 AND e.signed_at_ms < ?2
+                   AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = e.event_id)
+                 ORDER BY e.signed_at_ms, e.device_id, e.seq",
+                    )
+                    .map_err(db_err)?;
+                let found = stmt
+                    .query_map(params![from_ms, to_ms], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    })
+                    .map_err(db_err)?;
+                let mut out = Vec::new();
+                for row in found {
+                    let (event, depot, spec) = row.map_err(db_err)?;
+                    out.push(OrderEvent {
+                        event: rows::event(&event)?,
+                        depot,
+                        spec: rows::json(&spec, "order spec")?,
+                    });
+                }
+                Ok(out)
             })
             .await
     }
