@@ -459,7 +459,7 @@ fn outbox(store: Option<&Store>, clock: &SystemClock) -> Check {
             .map_or(String::new(), |r| format!("; device revoked: {r}")),
         if status.checkpoints_refused > 0 {
             format!(
-                "; {} server checkpoint(s) refused as not of this log (kept as evidence)",
+                "; {} server checkpoint(s) refused as not of this log, or of an event log rewritten or forked (kept as evidence)",
                 status.checkpoints_refused
             )
         } else {

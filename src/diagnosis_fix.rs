@@ -56,7 +56,7 @@ pub enum Fix {
     SeeStorage,
     /// "the back office revoked this device (device_revoked): call carrier IT; its events are kept"
     Revoked,
-    /// "the server sent checkpoints of another log: export the log and the refused checkpoints, call carrier IT"
+    /// "the server sent checkpoints of another log, or a history of its event log that does not extend the one it showed before: export the log and the refused checkpoints, call carrier IT"
     ForeignCheckpoints,
     /// "the server refused an event: export the log and call the platform operator"
     EventRefused,
@@ -153,7 +153,7 @@ impl Fix {
                 "the back office revoked this device (device_revoked): call carrier IT; its events are kept"
             }
             Fix::ForeignCheckpoints => {
-                "the server sent checkpoints of another log: export the log and the refused checkpoints, call carrier IT"
+                "the server sent checkpoints of another log, or a history of its event log that does not extend the one it showed before: export the log and the refused checkpoints, call carrier IT"
             }
             Fix::EventRefused => {
                 "the server refused an event: export the log and call the platform operator"

@@ -242,6 +242,12 @@ pub struct EventsResponse {
     /// (absent from servers that predate checkpoints).
     #[serde(default)]
     pub checkpoint: Option<crate::checkpoint::SignedCheckpoint>,
+    /// The one log of every event after the batch: its checkpoint, the
+    /// inclusion of the device's last stored event and the consistency with
+    /// the tree size the device said it keeps (absent from servers that
+    /// predate the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<crate::merkle_log::LogView>,
     /// Server clock, Unix milliseconds.
     pub server_time_ms: i64,
 }

@@ -3,7 +3,8 @@
 //! Everything here is pure (no I/O): canonical bytes, the signed event envelope,
 //! the signed manifest, the buyer-code verifier shape and the issuing side that
 //! creates codes and signs manifests, the doorstep rules both the terminal and
-//! the server apply ([`rules`]), and server checkpoints of device logs. `docs/protocol.md` specifies the same bytes
+//! the server apply ([`rules`]), server checkpoints of device logs, and the one Merkle log of every
+//! event with its C2SP checkpoints and proofs ([`merkle_log`], [`log_consistency`]). `docs/protocol.md` specifies the same bytes
 //! for third parties; the test vectors there are checked by this crate's tests.
 
 pub mod api;
@@ -23,11 +24,14 @@ pub mod error;
 pub mod fixtures;
 pub mod issuing;
 pub mod keys;
+pub mod log_consistency;
 pub mod manifest;
+pub mod merkle_log;
 pub mod profile;
 pub mod request_signing;
 pub mod rules;
 pub mod signed_day_report;
+pub mod signed_note;
 pub mod strict_json;
 pub mod supervisor;
 pub mod supervisor_session;

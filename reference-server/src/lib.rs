@@ -23,6 +23,7 @@ pub mod batch;
 pub mod claim_rows;
 pub mod code_check;
 pub mod error;
+pub mod event_log;
 pub mod faults;
 pub mod ingest;
 pub mod operator_rows;
@@ -36,6 +37,7 @@ pub mod supervisor_rows;
 pub mod supervisor_session;
 pub mod tls;
 pub mod web;
+pub mod witness;
 
 pub use error::ServerError;
 pub use serve::{RunningServer, start, start_tls};

@@ -59,6 +59,7 @@ impl AppState {
     ) -> Result<Arc<Self>, ServerError> {
         let store = open_storage(&config.database).await?;
         let key = crate::admin::server_key(store.as_ref()).await?;
+        crate::event_log::backfill(store.as_ref()).await?;
         Ok(Arc::new(AppState {
             store,
             key,

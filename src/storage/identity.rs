@@ -24,6 +24,9 @@ pub enum MetaKey {
     LastSyncMs,
     /// The server's last signed checkpoint of this device's log (JSON).
     LastCheckpoint,
+    /// The last checkpoint of the server's one event log this device kept
+    /// (a C2SP signed note): the next must be consistent with it.
+    LastLogCheckpoint,
     /// The platform the device was enrolled on (`test` or `production`).
     Profile,
     /// The server's words when it last said this device is revoked.
@@ -41,6 +44,7 @@ impl MetaKey {
             MetaKey::ClockFloorMs => "clock_floor_ms",
             MetaKey::LastSyncMs => "last_sync_ms",
             MetaKey::LastCheckpoint => "last_checkpoint",
+            MetaKey::LastLogCheckpoint => "last_log_checkpoint",
             MetaKey::Profile => "profile",
             MetaKey::Revoked => "revoked",
         }

@@ -297,13 +297,20 @@ impl ApiClient {
             .await
     }
 
-    /// Uploads a batch of events.
-    pub async fn upload(&self, events: &[SignedEvent]) -> Result<EventsResponse, CallError> {
+    /// Uploads a batch of events, saying the size of the event log's
+    /// checkpoint this device keeps (for the consistency proof).
+    pub async fn upload(
+        &self,
+        events: &[SignedEvent],
+        log_size: Option<u64>,
+    ) -> Result<EventsResponse, CallError> {
         #[derive(serde::Serialize)]
         struct Borrowed<'a> {
             events: &'a [SignedEvent],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            log_size: Option<u64>,
         }
-        let body = serde_json::to_vec(&Borrowed { events })
+        let body = serde_json::to_vec(&Borrowed { events, log_size })
             .map_err(|e| CallError::Local(e.to_string()))?;
         self.call(reqwest::Method::POST, "/v1/events", body).await
     }

@@ -18,6 +18,7 @@ use tracing::{info, warn};
 
 use super::backoff::{Backoff, Retry};
 use super::client::{ApiClient, CallError, SharedSigner, http_client};
+use super::log_watch;
 use super::plan::{Step, next_step};
 use super::tls_trust::TlsTrust;
 use crate::clock::{Clock, SystemClock};
@@ -275,7 +276,9 @@ impl SyncEngine {
                     };
                     let (first, last) = (first.body.seq, last.body.seq);
                     report.requests += 1;
-                    match self.client.upload(&batch).await {
+                    let log_size =
+                        log_watch::kept_head(&self.store, &self.server_key)?.map(|h| h.size);
+                    match self.client.upload(&batch, log_size).await {
                         Ok(answer) => match self.accept_receipt(&batch, &answer) {
                             Ok(taken) => {
                                 report.batches += 1;
@@ -441,6 +444,20 @@ impl SyncEngine {
                     taken.checkpoint_refused = true;
                 }
             }
+        }
+        // The one log of every event: consistent with the checkpoint kept,
+        // and holding this device's latest stored event.
+        if let Some(view) = &answer.log
+            && log_watch::keep_log_view(
+                &self.store,
+                &self.server_key,
+                view,
+                body.last_seq,
+                self.now_ms(),
+            )?
+            .is_some()
+        {
+            taken.checkpoint_refused = true;
         }
         info!(
             events = sent.len(),

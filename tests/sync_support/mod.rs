@@ -2,6 +2,8 @@
 //! real `courier-terminal` binary as the device.
 #![allow(dead_code, missing_docs)]
 
+pub mod rewriting_proxy;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -11,6 +11,7 @@ pub use plan::plan;
 
 use crate::batch::{BatchKeys, IngestOutcome, Uploaded};
 use crate::error::{NotFound, ServerError};
+use crate::event_log;
 use crate::storage::Storage;
 
 /// How many times a batch is tried on contention before the error is
@@ -51,7 +52,9 @@ async fn ingest_once(
         .await?
         .ok_or_else(|| NotFound::Device(device_id.to_owned()))?;
     let (outcome, writes) = plan(ctx, events)?;
+    let leaves = event_log::leaves_of(device_id, writes.events.iter().map(|e| &e.event))?;
     tx.apply_batch(device_id, writes, now_ms).await?;
+    event_log::append(&mut *tx, leaves).await?;
     tx.commit().await?;
     Ok(outcome)
 }

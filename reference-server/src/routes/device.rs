@@ -28,6 +28,7 @@ use crate::admin;
 use crate::batch::Uploaded;
 use crate::code_check::{CodeCheck, Verdict, check_code};
 use crate::error::{NotFound, ServerError, StorageError};
+use crate::event_log;
 use crate::faults::Fault;
 use crate::ingest::ingest;
 use crate::records::DeviceRow;
@@ -39,6 +40,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 struct RawBatch {
     events: Vec<CheckedValue>,
+    /// The size of the event log's checkpoint the device keeps (its
+    /// consistency proof comes with the answer).
+    #[serde(default)]
+    log_size: Option<u64>,
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, RequestAuthError> {
@@ -285,6 +290,15 @@ pub async fn events(
     tracing::info!(device_id = %device.device_id, received, accepted, last_seq = outcome.tip.seq, "events ingested");
     let checkpoint = SignedCheckpoint::sign(&device.device_id, &outcome.tip, now, state.key())
         .map_err(|e| ApiError::from_server(&state, ServerError::Key(e)))?;
+    let log = event_log::view(
+        state.store(),
+        state.key(),
+        &device.device_id,
+        outcome.tip.seq,
+        batch.log_size,
+    )
+    .await
+    .map_err(|e| ApiError::from_server(&state, e))?;
     let receipt = SignedReceipt::sign(
         ReceiptBody {
             schema: RECEIPT_SCHEMA.into(),
@@ -303,6 +317,7 @@ pub async fn events(
     ok(EventsResponse {
         receipt,
         checkpoint: Some(checkpoint),
+        log: Some(log),
         server_time_ms: now,
     })
 }

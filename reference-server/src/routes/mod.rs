@@ -8,6 +8,7 @@ mod admin;
 mod answer;
 mod back_office;
 mod device;
+mod event_log;
 mod faults;
 pub(crate) mod operator_auth;
 mod supervisor_sessions;
@@ -37,6 +38,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/events", post(device::events))
         .route("/v1/code-checks", post(device::code_check))
         .route("/v1/checkpoint", get(device::checkpoint))
+        .route("/v1/log/checkpoint", get(event_log::checkpoint))
+        .route("/v1/log/consistency", get(event_log::consistency))
         .route(
             "/v1/supervisor-sessions",
             post(supervisor_sessions::supervisor_sign_in),

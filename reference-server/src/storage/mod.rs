@@ -5,10 +5,11 @@
 //! engine, the engines never import each other, and the row decoding they
 //! share lives in `rows`. Nothing another process needs lives in process
 //! memory: keys, tokens, nonces, chains, ledgers, counters, supervisors'
-//! keys, alerts, day-close flags, operators, sessions, claims and the audit
-//! log are all rows.
+//! keys, alerts, day-close flags, operators, sessions, claims, the audit
+//! log and the event log are all rows.
 
 pub mod claims;
+pub mod event_log;
 pub mod open;
 pub mod operators;
 pub mod postgres;
@@ -26,6 +27,7 @@ pub use crate::records::{
     Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation,
 };
 pub use claims::ClaimStorage;
+pub use event_log::{LogLeaf, LogStorage};
 pub use operators::OperatorStorage;
 pub use supervisors::SupervisorStorage;
 pub use transaction::{BatchTransaction, CodeCheckTransaction};
@@ -37,7 +39,9 @@ use crate::error::ServerError;
 /// code check) run in one transaction each ([`transaction`]), which the
 /// engine opens.
 #[async_trait]
-pub trait Storage: SupervisorStorage + OperatorStorage + ClaimStorage + Send + Sync {
+pub trait Storage:
+    SupervisorStorage + OperatorStorage + ClaimStorage + LogStorage + Send + Sync
+{
     /// Which engine this is (`sqlite` or `postgres`).
     fn engine(&self) -> &'static str;
 

@@ -6,9 +6,11 @@
 //! implements them on one connection.
 
 use async_trait::async_trait;
+use courier_protocol::envelope::SignedEvent;
 
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::ServerError;
+use crate::storage::event_log::LogLeaf;
 
 /// What spending one online try found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +75,26 @@ pub trait BatchTransaction: Send {
         writes: BatchWrites,
         now_ms: i64,
     ) -> Result<(), ServerError>;
+
+    /// Takes the event log's append lock (held until the transaction ends,
+    /// so appends of concurrent batches queue) and returns its size.
+    async fn lock_log(&mut self) -> Result<u64, ServerError>;
+
+    /// Stored hashes of the log by index (all of the size locked).
+    async fn log_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ServerError>;
+
+    /// Appends leaves from index `first` on (the size locked) and the
+    /// stored hashes they complete.
+    async fn append_log(
+        &mut self,
+        first: u64,
+        leaves: Vec<LogLeaf>,
+        stored: Vec<(u64, [u8; 32])>,
+    ) -> Result<(), ServerError>;
+
+    /// Stored events not yet in the log (stored before it existed), at
+    /// most `limit`, oldest received first (the backfill, under the lock).
+    async fn unlogged_events(&mut self, limit: u32) -> Result<Vec<SignedEvent>, ServerError>;
 
     /// Commits.
     async fn commit(self: Box<Self>) -> Result<(), ServerError>;

@@ -11,6 +11,7 @@
 
 mod batch;
 mod claims;
+mod event_log;
 mod operators;
 mod reads;
 mod supervisors;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0003_holders_revocation_not_honoured.sql"),
     include_str!("../../../migrations/postgres/0004_supervisor_sessions.sql"),
     include_str!("../../../migrations/postgres/0005_operators_and_claims.sql"),
+    include_str!("../../../migrations/postgres/0006_tlog.sql"),
 ];
 
 /// Advisory lock key of the migrations.

@@ -4,12 +4,15 @@
 //! runtime the connection is closed instead, which rolls back too.
 
 use async_trait::async_trait;
+use courier_protocol::envelope::SignedEvent;
 use deadpool_postgres::{Object, Pool};
 
 use super::batch::{apply, load_context};
+use super::event_log;
 use super::reads::{device_from, pg_err, pool_err};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::{ServerError, StorageError};
+use crate::storage::event_log::LogLeaf;
 use crate::storage::rows::{self, counter};
 use crate::storage::transaction::{BatchTransaction, CodeCheckLog, CodeCheckTransaction, TrySpend};
 
@@ -101,6 +104,38 @@ impl BatchTransaction for PgTx {
         now_ms: i64,
     ) -> Result<(), ServerError> {
         apply(self.client()?, device_id, &writes, now_ms).await
+    }
+
+    async fn lock_log(&mut self) -> Result<u64, ServerError> {
+        event_log::lock(self.client()?).await
+    }
+
+    async fn log_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ServerError> {
+        event_log::hashes(self.client()?, indexes).await
+    }
+
+    async fn unlogged_events(&mut self, limit: u32) -> Result<Vec<SignedEvent>, ServerError> {
+        let found = self
+            .client()?
+            .query(
+                "SELECT signed_json FROM events e WHERE NOT EXISTS (SELECT 1 FROM tlog_leaves l WHERE l.device_id = e.device_id AND l.seq = e.seq) ORDER BY received_at_ms, device_id, seq LIMIT $1",
+                &[&i64::from(limit)],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(found
+            .iter()
+            .map(|r| rows::event(r.get::<_, &str>(0)))
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn append_log(
+        &mut self,
+        first: u64,
+        leaves: Vec<LogLeaf>,
+        stored: Vec<(u64, [u8; 32])>,
+    ) -> Result<(), ServerError> {
+        event_log::append(self.client()?, first, &leaves, &stored).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ServerError> {

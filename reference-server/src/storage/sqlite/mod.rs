@@ -6,6 +6,7 @@
 
 mod batch;
 mod claims;
+mod event_log;
 mod operators;
 mod reads;
 mod supervisors;
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0004_holders_revocation_not_honoured.sql"),
     include_str!("../../../migrations/sqlite/0005_supervisor_sessions.sql"),
     include_str!("../../../migrations/sqlite/0006_operators_and_claims.sql"),
+    include_str!("../../../migrations/sqlite/0007_tlog.sql"),
 ];
 
 /// The server's SQLite store.

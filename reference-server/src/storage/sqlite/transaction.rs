@@ -4,13 +4,16 @@
 //! handle is dropped before a commit.
 
 use async_trait::async_trait;
+use courier_protocol::envelope::SignedEvent;
 use rusqlite::{OptionalExtension, params};
 
 use super::batch::{apply, load_context};
-use super::reads::{db_err, device_in};
+use super::event_log;
+use super::reads::{db_err, device_in, events_query};
 use super::worker::{Session, Worker};
 use crate::batch::{BatchContext, BatchKeys, BatchWrites};
 use crate::error::ServerError;
+use crate::storage::event_log::LogLeaf;
 use crate::storage::rows;
 use crate::storage::transaction::{BatchTransaction, CodeCheckLog, CodeCheckTransaction, TrySpend};
 
@@ -62,6 +65,41 @@ impl BatchTransaction for SqliteTx {
         let device_id = device_id.to_owned();
         self.session
             .run(move |c| apply(c, &device_id, &writes, now_ms))
+            .await
+    }
+
+    async fn lock_log(&mut self) -> Result<u64, ServerError> {
+        // `BEGIN IMMEDIATE` holds the file's write lock already.
+        self.session.run(|c| event_log::size(c)).await
+    }
+
+    async fn log_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, ServerError> {
+        let indexes = indexes.to_vec();
+        self.session
+            .run(move |c| event_log::hashes(c, &indexes))
+            .await
+    }
+
+    async fn unlogged_events(&mut self, limit: u32) -> Result<Vec<SignedEvent>, ServerError> {
+        self.session
+            .run(move |c| {
+                events_query(
+                    c,
+                    "SELECT signed_json FROM events e WHERE NOT EXISTS (SELECT 1 FROM tlog_leaves l WHERE l.device_id = e.device_id AND l.seq = e.seq) ORDER BY received_at_ms, device_id, seq LIMIT ?1",
+                    [limit],
+                )
+            })
+            .await
+    }
+
+    async fn append_log(
+        &mut self,
+        first: u64,
+        leaves: Vec<LogLeaf>,
+        stored: Vec<(u64, [u8; 32])>,
+    ) -> Result<(), ServerError> {
+        self.session
+            .run(move |c| event_log::append(c, first, &leaves, &stored))
             .await
     }
 
