@@ -112,6 +112,18 @@ async fn an_operator_of_one_depot_cannot_see_another_depots_devices_or_claims() 
         )
         .await;
     assert_eq!(status, 404);
+    let (status, own) = yacine.get("/back-office/orders?q=W-ALG").await;
+    assert_eq!(status, 200);
+    assert!(
+        own.contains("timeline-event"),
+        "its own depot's order: {own}"
+    );
+    let (status, other) = yacine.get("/back-office/orders?q=W-ORN").await;
+    assert_eq!(status, 200);
+    assert!(
+        !other.contains("timeline-event"),
+        "another depot's order shows nothing"
+    );
     let (status, depots) = yacine.get("/back-office/depots?depot=ORN-2").await;
     assert_eq!(status, 404, "{depots}");
 }
@@ -318,6 +330,7 @@ async fn every_page_renders_in_french_arabic_right_to_left_and_english() {
             "/back-office/claims".to_owned(),
             format!("/back-office/claims/{}", s.claim_alg.claim_id),
             "/back-office/depots?depot=ALG-1".to_owned(),
+            "/back-office/orders?q=W-ALG".to_owned(),
         ] {
             let (status, html) = sami.get(&path).await;
             assert_eq!(status, 200, "{lang} {path}: {html}");

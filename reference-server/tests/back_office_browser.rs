@@ -326,6 +326,20 @@ async fn the_back_office_in_a_real_browser() {
     }
     assert_eq!(names, ["amina", "sami"]);
 
+    // The order's timeline in words.
+    c.goto(&s.h.url("/back-office/orders"))
+        .await
+        .expect("orders");
+    fill(&c, "q", "W-ALG").await;
+    click(&c, "search").await;
+    until(&c, "#timeline", Some("data-q"), |q| q == "W-ALG").await;
+    let steps = c
+        .find_all(Locator::Css(".timeline-event"))
+        .await
+        .expect("steps");
+    assert_eq!(steps.len(), 2, "arrived, then delivered");
+    shot(&c, "fr-10-order-timeline").await;
+
     // The depot's day, and the CSV extraction downloaded with the session.
     c.goto(&s.h.url("/back-office/depots?depot=ALG-1&date=2026-05-28"))
         .await

@@ -3,13 +3,14 @@
 //! (right to left) and English, for named operators signed in with a
 //! session cookie; every form carries the session's CSRF token and every
 //! action reaches the audit log with who did it. One file per page:
-//! `sign_in`, `fleet`, `depots`, `claims`; `session` admits the operator,
+//! `sign_in`, `fleet`, `depots`, `orders`, `claims`; `session` admits the operator,
 //! `render` draws the frame, `i18n` holds the words.
 
 mod claims;
 mod depots;
 mod fleet;
 mod i18n;
+mod orders;
 mod render;
 mod session;
 mod sign_in;
@@ -45,6 +46,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/back-office/fleet/{device_id}/revoke", post(fleet::revoke))
         .route("/back-office/depots", get(depots::day))
         .route("/back-office/depots/extraction.csv", get(depots::csv))
+        .route("/back-office/orders", get(orders::timeline))
         .route("/back-office/claims", get(claims::list))
         .route("/back-office/claims/{claim_id}", get(claims::claim))
         .route(

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("claims.html", include_str!("../../templates/claims.html")),
     ("claim.html", include_str!("../../templates/claim.html")),
     ("depots.html", include_str!("../../templates/depots.html")),
+    ("orders.html", include_str!("../../templates/orders.html")),
     ("message.html", include_str!("../../templates/message.html")),
 ];
 
