@@ -39,6 +39,7 @@ fn run(iterations: u32, samples: usize) -> anyhow::Result<Vec<Duration>> {
             parcels: samples * 2,
             iterations,
             withdrawn: &[],
+            load_check: false,
         },
         &server,
     )?;

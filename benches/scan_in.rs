@@ -45,6 +45,7 @@ fn main() -> anyhow::Result<()> {
             parcels: PARCELS,
             iterations: 1_000,
             withdrawn: &[],
+            load_check: false,
         },
         &server,
     )?;

@@ -92,6 +92,7 @@ fn main() -> anyhow::Result<()> {
             withdrawn: vec![],
             depot: "D".into(),
             valid_for_ms: 3_600_000,
+            load_check: false,
         },
         state.now_ms(),
     ))?;

@@ -35,6 +35,7 @@ fn manifest_for(server: &Server, device: &str, parcels: &[&str], depot: &str) {
             withdrawn: vec![],
             depot: depot.into(),
             valid_for_ms: 3_600_000,
+            load_check: false,
         },
         state.now_ms(),
     ))

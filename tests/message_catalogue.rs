@@ -88,6 +88,9 @@ fn refusals() -> Vec<Refusal> {
         Refusal::DayClosedMissing {
             label: "L-0042".into(),
         },
+        Refusal::NotLoaded {
+            label: "L-0042".into(),
+        },
     ];
     for r in &all {
         match r {
@@ -121,7 +124,8 @@ fn refusals() -> Vec<Refusal> {
             | Refusal::ConditionNeedsReason
             | Refusal::NotReceived
             | Refusal::SupervisorRequired
-            | Refusal::DayClosedMissing { .. } => {}
+            | Refusal::DayClosedMissing { .. }
+            | Refusal::NotLoaded { .. } => {}
         }
     }
     all

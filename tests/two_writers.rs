@@ -59,6 +59,7 @@ fn manifest(day: &common::Day, version: u64, withdrawn: &[String]) -> SignedMani
             parcels: PARCELS,
             iterations: common::TEST_ITERATIONS,
             withdrawn,
+            load_check: false,
         },
         &day.server,
     )

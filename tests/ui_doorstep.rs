@@ -309,6 +309,7 @@ fn withdrawn_parcel_cannot_be_delivered() {
             parcels: 12,
             iterations: common::TEST_ITERATIONS,
             withdrawn: &withdrawn,
+            load_check: false,
         },
         &r.day.server,
     )

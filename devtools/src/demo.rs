@@ -99,6 +99,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             parcels: args.parcels,
             iterations: 1,
             withdrawn: &[],
+            load_check: false,
         },
         &keypair_from_pkcs8(&generate_pkcs8()?)?,
     )?;
@@ -169,6 +170,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             withdrawn,
             depot: "Dépôt Alger-Est".into(),
             valid_for_ms: 18 * 3_600_000,
+            load_check: false,
         },
         now_ms(),
     ))?;

@@ -65,6 +65,7 @@ pub fn sample_manifest(a: &SampleManifestArgs<'_>) -> Result<crate::sample_day::
             parcels: a.parcels,
             iterations: a.iterations,
             withdrawn: a.withdraw,
+            load_check: false,
         },
         &pair,
     )?;
@@ -89,6 +90,7 @@ pub fn codes(parcels: usize) -> Result<Vec<crate::sample_day::SampleCode>> {
             parcels,
             iterations: 1,
             withdrawn: &[],
+            load_check: false,
         },
         &throwaway,
     )?

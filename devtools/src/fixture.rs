@@ -39,6 +39,12 @@ pub fn now_ms() -> i64 {
 
 /// A fresh device with a loaded manifest of `parcels` parcels.
 pub fn day(parcels: usize) -> Day {
+    day_with(parcels, false)
+}
+
+/// A fresh device with a loaded manifest of `parcels` parcels that asks (or
+/// not) for the morning load check.
+pub fn day_with(parcels: usize, load_check: bool) -> Day {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = DataDir(tmp.path().join("data"));
     let pkcs8 = generate_pkcs8().expect("server key");
@@ -55,6 +61,7 @@ pub fn day(parcels: usize) -> Day {
             parcels,
             iterations: TEST_ITERATIONS,
             withdrawn: &[],
+            load_check,
         },
         &server,
     )

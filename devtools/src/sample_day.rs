@@ -113,6 +113,8 @@ pub struct SampleSpec<'a> {
     pub iterations: u32,
     /// Labels to mark withdrawn.
     pub withdrawn: &'a [String],
+    /// Every parcel must be scanned into the vehicle at the morning load check.
+    pub load_check: bool,
 }
 
 const STREETS: [(&str, &str, f64, f64); 20] = [
@@ -232,6 +234,7 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
             attempt_limit: DEFAULT_ATTEMPT_LIMIT,
             code: issued.material,
             withdrawn: spec.withdrawn.contains(&label),
+            load_check: spec.load_check,
         });
         codes.push(SampleCode {
             label,

@@ -94,6 +94,16 @@ pub struct SampleDevice {
 /// Creates a device with a loaded sample day of `parcels` parcels (labels in
 /// `withdrawn` marked withdrawn), under `root`.
 pub fn sample_device(root: &Path, parcels: usize, withdrawn: &[String]) -> Result<SampleDevice> {
+    sample_device_with(root, parcels, withdrawn, false)
+}
+
+/// Like [`sample_device`], the manifest asking (or not) for the morning load check.
+pub fn sample_device_with(
+    root: &Path,
+    parcels: usize,
+    withdrawn: &[String],
+    load_check: bool,
+) -> Result<SampleDevice> {
     let dir = DataDir(root.join("data"));
     let pkcs8 = generate_pkcs8().map_err(|e| anyhow::anyhow!("server key: {e}"))?;
     let server = keypair_from_pkcs8(&pkcs8).map_err(|e| anyhow::anyhow!("server key: {e}"))?;
@@ -111,6 +121,7 @@ pub fn sample_device(root: &Path, parcels: usize, withdrawn: &[String]) -> Resul
             parcels,
             iterations: 1_000,
             withdrawn,
+            load_check,
         },
         &server,
     )?;
@@ -459,7 +470,50 @@ fn depot_tour(rig: &TourRig, shot: &mut dyn FnMut(&str) -> Result<()>) -> Result
     d.invoke_open_close();
     d.set_force_reason("parcels left in the van".into());
     shot("31-depot-close")?;
+    app_state.invoke_back();
+    load_tour(rig, shot)?;
     go(ui, Screen::Route);
+    Ok(())
+}
+
+/// The morning load check on the depot screen: an alarm (a label not on
+/// today's manifest, recorded), then a parcel loaded. The tour's manifest
+/// does not ask for the check, so the loaded figures and rows are set on the
+/// screen as a 40-parcel van shows them mid-check.
+fn load_tour(rig: &TourRig, shot: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
+    let ui = rig.app.window();
+    let d = ui.global::<DepotState>();
+    d.invoke_open_load();
+    rig.app.scan("DZ99999999");
+    let rows = |labels: &[&str]| -> slint::ModelRc<courier_terminal::ui::ReturnRow> {
+        slint::ModelRc::new(slint::VecModel::from(
+            labels
+                .iter()
+                .map(|l| courier_terminal::ui::ReturnRow {
+                    label: (*l).into(),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>(),
+        ))
+    };
+    d.set_load_to_load(36);
+    d.set_load_loaded(12);
+    d.set_load_missing(24);
+    d.set_load_missing_rows(rows(&["DZ40000481", "DZ40000518", "DZ40000555"]));
+    d.set_load_loaded_rows(rows(&["DZ40000444", "DZ40000407", "DZ40000370"]));
+    d.set_last_label("DZ99999999".into());
+    d.set_last_kind("load_not_in_manifest".into());
+    d.set_last_tone("alarm".into());
+    shot("32-load-alarm")?;
+    d.set_load_loaded(13);
+    d.set_load_missing(23);
+    d.set_load_missing_rows(rows(&["DZ40000518", "DZ40000555", "DZ40000592"]));
+    d.set_load_loaded_rows(rows(&["DZ40000481", "DZ40000444", "DZ40000407"]));
+    d.set_last_label("DZ40000481".into());
+    d.set_last_kind("load_loaded".into());
+    d.set_last_tone("received".into());
+    shot("33-load-loaded")?;
+    d.invoke_open_returns();
     Ok(())
 }
 

@@ -156,6 +156,9 @@ pub enum RejectReason {
     /// The event passes a bound (`courier_protocol::bounds`): a string too
     /// long, too many `detail` entries, or too many bytes in all.
     TooLarge,
+    /// The manifest asks for the morning load check and the parcel was never
+    /// scanned into the vehicle (`parcel_loaded`): it never left the depot.
+    NotLoaded,
 }
 
 impl RejectReason {
@@ -502,6 +505,10 @@ pub struct IssueManifestRequest {
     pub depot: String,
     /// Validity from now, milliseconds.
     pub valid_for_ms: i64,
+    /// Every parcel must be scanned into the vehicle at the morning load
+    /// check before it can be delivered (absent: false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub load_check: bool,
 }
 
 /// `POST /v1/admin/devices/{device_id}/revoke`: revokes a device.

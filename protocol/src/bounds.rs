@@ -168,6 +168,7 @@ mod tests {
             app_version: "t".into(),
             supervisor: None,
             day: None,
+            load: None,
         }
     }
 

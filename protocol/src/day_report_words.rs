@@ -81,6 +81,7 @@ pub fn unexpected_fr(why: UnexpectedWhy) -> &'static str {
         UnexpectedWhy::NotInManifest => "hors manifeste",
         UnexpectedWhy::WasDelivered => "enregistré comme livré",
         UnexpectedWhy::NeverCollected => "jamais enregistré comme collecté",
+        UnexpectedWhy::NeverLoaded => "jamais chargé au départ du dépôt",
     }
 }
 

@@ -15,6 +15,7 @@ use crate::day_close_record::DayCloseRecord;
 use crate::keys::{
     PublicKey, Signer, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
 };
+use crate::load_check_record::LoadCheckRecord;
 use crate::supervisor::SupervisorProof;
 use crate::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome, Reason};
 
@@ -154,6 +155,10 @@ pub struct EventBody {
     /// The day's record, on `day_closed` events (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<DayCloseRecord>,
+    /// The morning load check's record, on `load_checked` events (absent
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadCheckRecord>,
 }
 
 impl EventBody {

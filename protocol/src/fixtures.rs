@@ -49,6 +49,7 @@ pub fn parcel_spec(attempt_limit: u32) -> ManifestParcel {
             qr: None,
         },
         withdrawn: false,
+        load_check: false,
     }
 }
 
@@ -120,6 +121,7 @@ pub fn event_body(
         app_version: "test".into(),
         supervisor: None,
         day: None,
+        load: None,
     }
 }
 

@@ -24,6 +24,7 @@ pub mod error;
 pub mod fixtures;
 pub mod issuing;
 pub mod keys;
+pub mod load_check_record;
 pub mod log_consistency;
 pub mod manifest;
 pub mod merkle_log;

@@ -91,6 +91,20 @@ pub struct ManifestParcel {
     pub code: CodeMaterial,
     /// Cancelled before dispatch: must go back to the depot.
     pub withdrawn: bool,
+    /// The parcel must be scanned into the vehicle at the morning load check
+    /// before it can be delivered, and only once loaded is it expected back
+    /// (absent: false, today's manifests; a pick-up carries nothing out and
+    /// is never loaded).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub load_check: bool,
+}
+
+impl ManifestParcel {
+    /// Whether the morning load check must scan this parcel into the vehicle
+    /// (the manifest asks for it, and the parcel carries something out).
+    pub fn must_be_loaded(&self) -> bool {
+        self.load_check && self.kind != ParcelKind::Pickup
+    }
 }
 
 /// Day-level settings the server sets.

@@ -227,6 +227,15 @@ pub enum EventKind {
     /// The supervisor reopened a closed day (a late handover of a parcel the
     /// close listed as missing follows).
     DayReopened,
+    /// A parcel was scanned into the vehicle at the morning load check
+    /// (with the supervisor): it left the depot.
+    ParcelLoaded,
+    /// A label scanned at the load check that must not be loaded: not on
+    /// today's manifest, withdrawn, or already ended (an alarm).
+    LoadAlarm,
+    /// The end of the morning load check: the signed `loaded` record (counts,
+    /// missing labels), confirmed by the courier, signed with the supervisor.
+    LoadChecked,
 }
 
 impl EventKind {
@@ -243,6 +252,9 @@ impl EventKind {
                 | EventKind::ReturnCondition
                 | EventKind::FeeChanged
                 | EventKind::DayReopened
+                | EventKind::ParcelLoaded
+                | EventKind::LoadAlarm
+                | EventKind::LoadChecked
         )
     }
 }

@@ -68,6 +68,7 @@ fn vector_body() -> EventBody {
         app_version: "0.1.0".into(),
         supervisor: None,
         day: None,
+        load: None,
     }
 }
 

@@ -129,11 +129,12 @@ pub struct BatchKeys {
     pub hashes: Vec<String>,
     /// Supervisors named by the events' proofs, with the factor, sorted.
     pub supervisors: Vec<(String, SupervisorFactor)>,
-    /// Manifest versions the supervisor proofs were recorded under and, when
-    /// the batch holds a day close, those its `manifest_accepted` events accept.
+    /// Manifest versions the supervisor proofs and arrivals were recorded
+    /// under and, when the batch holds a day close or a load check, those its
+    /// `manifest_accepted` events accept.
     pub versions: Vec<u64>,
-    /// Whether the batch holds a `day_closed` event (the store then loads the
-    /// device's stored events).
+    /// Whether the batch holds a `day_closed` or a `load_checked` event (the
+    /// store then loads the device's stored events).
     pub day_close: bool,
     /// Session ids named by the events' supervisor proofs, sorted.
     pub sessions: Vec<String>,
@@ -173,7 +174,15 @@ impl BatchKeys {
                 if e.body.kind == EventKind::ManifestAccepted {
                     accepted.extend(e.body.manifest_version);
                 }
-                keys.day_close |= e.body.kind == EventKind::DayClosed;
+                // A day close and a load check are recomputed from every
+                // event and manifest the device holds.
+                keys.day_close |=
+                    matches!(e.body.kind, EventKind::DayClosed | EventKind::LoadChecked);
+                // An arrival is judged under its manifest (does it ask for
+                // the morning load check?).
+                if e.body.kind == EventKind::Arrived {
+                    versions.extend(e.body.manifest_version);
+                }
             }
         }
         if keys.day_close {

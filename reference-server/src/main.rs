@@ -451,6 +451,7 @@ async fn main() -> anyhow::Result<()> {
                     withdrawn: Vec::new(),
                     depot,
                     valid_for_ms: hours * 3600 * 1000,
+                    load_check: false,
                 },
                 now,
             )

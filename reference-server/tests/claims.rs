@@ -91,6 +91,7 @@ async fn manifest_in(h: &Harness, device: &str, parcels: &[&str], depot: &str) -
             withdrawn: vec![],
             depot: depot.into(),
             valid_for_ms: 48 * HOUR,
+            load_check: false,
         },
     )
     .await
@@ -390,6 +391,7 @@ async fn cancel_before_delivery_and_refund_after_delivery_cannot_be_confused() {
             withdrawn: vec![],
             depot: "D".into(),
             valid_for_ms: HOUR,
+            load_check: false,
         })
         .send()
         .await

@@ -211,6 +211,7 @@ mod tests {
                 ..courier_test_support::visit()
             }),
             collected_label: None,
+            loaded: false,
         }
     }
 

@@ -60,6 +60,7 @@ mod tests {
             attempts_spent: spent,
             visit: at_door.then(courier_test_support::visit),
             collected_label: None,
+            loaded: false,
         }
     }
 

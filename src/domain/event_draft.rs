@@ -58,5 +58,6 @@ pub fn into_body(
         app_version: recorder.app_version.to_owned(),
         supervisor: None,
         day: draft.day,
+        load: draft.load,
     }
 }

@@ -55,6 +55,7 @@ mod tests {
             attempts_spent: 0,
             visit: None,
             collected_label: None,
+            loaded: false,
         }
     }
 

@@ -115,6 +115,13 @@ BEGIN SELECT RAISE(ABORT, 'refused checkpoints are evidence'); END;
         // 5: the events of a kind, in order (the day's status at every code
         // entry reads only closes, reopenings and manifests).
         M::up("CREATE INDEX events_kind ON events(kind, seq);"),
+        // 6 (custody): whether the parcel was scanned into the vehicle at the
+        // morning load check (the parcel's state, like its try counter).
+        M::up(
+            r#"
+ALTER TABLE parcels ADD COLUMN loaded INTEGER NOT NULL DEFAULT 0;
+"#,
+        ),
     ])
 }
 

@@ -204,12 +204,13 @@ pub(super) fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<()
     const CTX: &str = "saving the parcel";
     let visit = p.visit.as_ref().map(encode).transpose()?;
     conn.execute(
-        "INSERT INTO parcels(parcel_id, label, order_ref, route_order, spec_json, state, attempts_spent, visit_json, collected_label, updated_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO parcels(parcel_id, label, order_ref, route_order, spec_json, state, attempts_spent, visit_json, collected_label, updated_seq, loaded)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT(parcel_id) DO UPDATE SET label = excluded.label, order_ref = excluded.order_ref,
            route_order = excluded.route_order, spec_json = excluded.spec_json, state = excluded.state,
            attempts_spent = MAX(attempts_spent, excluded.attempts_spent), visit_json = excluded.visit_json,
-           collected_label = excluded.collected_label, updated_seq = excluded.updated_seq",
+           collected_label = excluded.collected_label, updated_seq = excluded.updated_seq,
+           loaded = excluded.loaded",
         params![
             p.spec.parcel_id,
             p.spec.label,
@@ -220,7 +221,8 @@ pub(super) fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<()
             p.attempts_spent,
             visit,
             p.collected_label,
-            seq
+            seq,
+            p.loaded
         ],
     )
     .map(|_| ())
@@ -250,6 +252,7 @@ mod tests {
             attempts_spent: 0,
             visit: None,
             collected_label: None,
+            loaded: false,
         };
         store.append(|tx| {
             let tip = tx.chain_tip()?;

@@ -107,6 +107,7 @@ fn apply(held: &[Parcel], signed: &SignedManifest) -> Vec<Parcel> {
                     attempts_spent: 0,
                     visit: None,
                     collected_label: None,
+                    loaded: false,
                 });
             p.spec = spec.clone();
             if spec.withdrawn { p.withdrawn() } else { p }

@@ -28,13 +28,15 @@ pub enum LabelEntry<'a> {
 }
 
 impl LabelEntry<'_> {
-    fn label(&self) -> String {
+    /// The label, as the one entry rule reads it.
+    pub(crate) fn label(&self) -> String {
         match self {
             LabelEntry::Scanned(l) | LabelEntry::Typed(l) => entry_text(l),
         }
     }
 
-    fn entry(&self) -> &'static str {
+    /// How it was given: `scanned` or `typed` (recorded in the event).
+    pub(crate) fn entry(&self) -> &'static str {
         match self {
             LabelEntry::Scanned(_) => "scanned",
             LabelEntry::Typed(_) => "typed",

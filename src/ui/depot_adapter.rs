@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use courier_protocol::rules::LoadBook;
 use courier_protocol::rules::returns::{ExpectedBecause, PayerWhy, ReturnItem, ReturnLine};
 use courier_protocol::vocabulary::Liability;
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
@@ -142,6 +143,28 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     g.on_close_courier_confirm(with(ui, ctx, |_, ctx| {
         ctx.send(Command::Depot(DepotCommand::CloseCourierConfirms))
     }));
+    g.on_open_load(with(ui, ctx, |ui, ctx| {
+        let g = ui.global::<DepotState>();
+        g.set_loading(true);
+        g.set_load_courier_confirmed(false);
+        g.set_load_signed(false);
+        g.set_last_kind("".into());
+        g.set_last_label("".into());
+        ctx.send(Command::Depot(DepotCommand::Open));
+    }));
+    g.on_open_returns(with(ui, ctx, |ui, ctx| {
+        let g = ui.global::<DepotState>();
+        g.set_loading(false);
+        g.set_last_kind("".into());
+        g.set_last_label("".into());
+        ctx.send(Command::Depot(DepotCommand::Open));
+    }));
+    g.on_load_courier_confirm(with(ui, ctx, |_, ctx| {
+        ctx.send(Command::Depot(DepotCommand::LoadCourierConfirms))
+    }));
+    g.on_sign_load(with(ui, ctx, |_, ctx| {
+        ctx.send(Command::Depot(DepotCommand::SignLoad))
+    }));
     g.on_close_day(with(ui, ctx, |ui, ctx| {
         let g = ui.global::<DepotState>();
         let reason = g.get_force_reason().trim().to_owned();
@@ -151,9 +174,14 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     }));
 }
 
-/// Scans a return in with the condition chosen on the screen.
+/// Scans a return in with the condition chosen on the screen, or, at the
+/// morning load check, a parcel into the vehicle.
 pub(super) fn scan(ui: &MainWindow, ctx: &UiCtx, entry: ReturnEntry) {
     let g = ui.global::<DepotState>();
+    if g.get_loading() {
+        ctx.send(Command::Depot(DepotCommand::Load(entry)));
+        return;
+    }
     let condition = courier_protocol::vocabulary::Condition::parse(g.get_condition().as_str())
         .unwrap_or(courier_protocol::vocabulary::Condition::Intact);
     let note = Some(g.get_note().to_string()).filter(|n| !n.trim().is_empty());
@@ -260,7 +288,56 @@ fn sync_rows(
     }
 }
 
+/// A parcel of the load check as a row (its label; the list gives its colour).
+fn load_row(label: &str) -> ReturnRow {
+    ReturnRow {
+        label: label.into(),
+        collected: false,
+        because: "".into(),
+        outcome: "".into(),
+        payer: "".into(),
+        why: "".into(),
+        received: false,
+        condition: "".into(),
+        changeable: false,
+    }
+}
+
+fn show_load(ui: &MainWindow, load: &LoadBook) {
+    let g = ui.global::<DepotState>();
+    let t = load.totals();
+    let n = |x: u32| i32::try_from(x).unwrap_or(i32::MAX);
+    g.set_load_to_load(n(t.to_load));
+    g.set_load_loaded(n(t.loaded));
+    g.set_load_missing(i32::try_from(t.missing.len()).unwrap_or(i32::MAX));
+    g.set_load_alarms(i32::try_from(load.alarms.len()).unwrap_or(i32::MAX));
+    sync_rows(
+        g.get_load_missing_rows(),
+        load.missing().map(|l| load_row(&l.label)).collect(),
+        |m| g.set_load_missing_rows(m),
+    );
+    // Latest first: the parcel just loaded is at the top.
+    let mut loaded: Vec<_> = load.loaded().collect();
+    loaded.sort_by_key(|l| std::cmp::Reverse(l.loaded.as_ref().map(|s| s.at_ms)));
+    sync_rows(
+        g.get_load_loaded_rows(),
+        loaded.into_iter().map(|l| load_row(&l.label)).collect(),
+        |m| g.set_load_loaded_rows(m),
+    );
+    sync_rows(
+        g.get_load_alarm_rows(),
+        load.alarms
+            .iter()
+            .rev()
+            .map(|a| load_row(&a.label))
+            .collect(),
+        |m| g.set_load_alarm_rows(m),
+    );
+    g.set_load_signed(load.checked.is_some());
+}
+
 fn show(ui: &MainWindow, v: &DepotView) {
+    show_load(ui, &v.load);
     let g = ui.global::<DepotState>();
     g.set_signed_in(v.session.is_some());
     g.set_supervisor_name(
@@ -383,6 +460,18 @@ pub(super) fn apply(ui: &MainWindow, _ctx: &UiCtx, r: DepotReply) {
                 g.set_result_refused(r.refused);
             }
         }
+    }
+    // The load check's steps answer where its scans do.
+    if let (Some(n), true, None) = (r.notice, g.get_loading(), &r.scan)
+        && screen == Screen::Depot
+        && (r.courier_confirmed || r.done)
+    {
+        g.set_last_kind(n.kind.code().into());
+        g.set_last_label("".into());
+        g.set_last_tone("received".into());
+    }
+    if r.courier_confirmed && screen == Screen::Depot && g.get_loading() {
+        g.set_load_courier_confirmed(true);
     }
     if r.courier_confirmed {
         match screen {

@@ -3,8 +3,8 @@
 //! day's returns as the log computes them, the session, the totals) and the
 //! notice for the step. No rule here: the terminal decides, this only carries.
 
-use courier_protocol::rules::DayBook;
 use courier_protocol::rules::day_close::DayTotals;
+use courier_protocol::rules::{DayBook, LoadBook, LoadVerdict};
 use courier_protocol::vocabulary::{Condition, Liability};
 
 use super::notice::{self, Notice, NoticeKind};
@@ -56,6 +56,12 @@ pub enum DepotCommand {
         /// Why the day closes with returns missing.
         force_reason: Option<String>,
     },
+    /// Scans one parcel into the vehicle at the morning load check.
+    Load(ReturnEntry),
+    /// The courier confirms the load check's figures.
+    LoadCourierConfirms,
+    /// The supervisor signs the load check.
+    SignLoad,
 }
 
 /// How a scanned return sounds and looks: the supervisor notices it without reading.
@@ -79,6 +85,8 @@ pub struct DepotView {
     pub book: DayBook,
     /// What a close would record now.
     pub totals: DayTotals,
+    /// The morning load check.
+    pub load: LoadBook,
 }
 
 /// The answer to a depot command.
@@ -105,6 +113,7 @@ fn view(t: &Terminal) -> Result<DepotView, TerminalError> {
         supervisors: t.supervisors()?,
         book,
         totals,
+        load: t.load_book()?,
     })
 }
 
@@ -210,6 +219,37 @@ fn run(t: &mut Terminal, cmd: DepotCommand, reply: &mut DepotReply) -> Result<()
                     a: 0,
                     b: 0,
                 }
+            });
+            reply.done = true;
+        }
+        DepotCommand::Load(entry) => {
+            let answer = match &entry {
+                ReturnEntry::Scanned(l) => t.scan_load(LabelEntry::Scanned(l))?,
+                ReturnEntry::Typed(l) => t.scan_load(LabelEntry::Typed(l))?,
+            };
+            let tone = match answer.verdict {
+                LoadVerdict::Loaded => Tone::Received,
+                LoadVerdict::AlreadyLoaded => Tone::Repeat,
+                LoadVerdict::Alarm(_) => Tone::Alarm,
+            };
+            reply.notice = Some(notice::load_notice(&answer.verdict));
+            reply.scan = Some((answer.label, tone));
+        }
+        DepotCommand::LoadCourierConfirms => {
+            t.confirm_load_as_courier()?;
+            reply.notice = said(NoticeKind::LoadConfirmed);
+            reply.courier_confirmed = true;
+        }
+        DepotCommand::SignLoad => {
+            let event = t.sign_load_check()?;
+            let n = |x: usize| i32::try_from(x).unwrap_or(i32::MAX);
+            let (loaded, missing) = event.body.load.as_ref().map_or((0, 0), |l| {
+                (n(l.totals.loaded as usize), n(l.totals.missing.len()))
+            });
+            reply.notice = Some(Notice {
+                kind: NoticeKind::LoadChecked,
+                a: loaded,
+                b: missing,
             });
             reply.done = true;
         }

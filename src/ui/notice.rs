@@ -9,7 +9,8 @@ use crate::domain::refusal::Refusal;
 use crate::storage::StoreError;
 use crate::sync::enrollment::EnrollError;
 use crate::terminal::{SignInAnswer, SupervisorRefusal, TerminalError};
-use courier_protocol::rules::{ReturnItem, ScanVerdict, UnexpectedWhy};
+use courier_protocol::rules::load_check::LoadAlarmWhy;
+use courier_protocol::rules::{LoadVerdict, ReturnItem, ScanVerdict, UnexpectedWhy};
 
 /// What the banner says, one kind per sentence the courier can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]
@@ -169,6 +170,24 @@ pub enum NoticeKind {
     DayClosed,
     /// The day is closed with a recorded discrepancy (`a` missing).
     DayClosedForced,
+    /// The parcel was not scanned into the vehicle at the load check.
+    NotLoaded,
+    /// Scan at the depot: a parcel never loaded (alarm).
+    ScanNeverLoaded,
+    /// Load check: a parcel to load, now loaded.
+    LoadLoaded,
+    /// Load check: already loaded.
+    LoadAlreadyLoaded,
+    /// Load check: not on today's manifest (alarm).
+    LoadNotInManifest,
+    /// Load check: withdrawn, it stays at the depot (alarm).
+    LoadWithdrawn,
+    /// Load check: the parcel does not go out today (alarm).
+    LoadNotToLoad,
+    /// The courier confirmed the load check; the supervisor signs next.
+    LoadConfirmed,
+    /// The load check is signed (`a` loaded, `b` missing).
+    LoadChecked,
 }
 
 /// A notice: its kind and the numbers its sentence takes.
@@ -260,6 +279,20 @@ pub fn scan_notice(v: &ScanVerdict) -> Notice {
         ScanVerdict::Unexpected(UnexpectedWhy::NotInManifest) => K::ScanNotInManifest,
         ScanVerdict::Unexpected(UnexpectedWhy::WasDelivered) => K::ScanWasDelivered,
         ScanVerdict::Unexpected(UnexpectedWhy::NeverCollected) => K::ScanNeverCollected,
+        ScanVerdict::Unexpected(UnexpectedWhy::NeverLoaded) => K::ScanNeverLoaded,
+    })
+}
+
+/// What the screen says (and how it sounds) for a parcel scanned at the
+/// morning load check.
+pub fn load_notice(v: &LoadVerdict) -> Notice {
+    use NoticeKind as K;
+    plain(match v {
+        LoadVerdict::Loaded => K::LoadLoaded,
+        LoadVerdict::AlreadyLoaded => K::LoadAlreadyLoaded,
+        LoadVerdict::Alarm(LoadAlarmWhy::NotInManifest) => K::LoadNotInManifest,
+        LoadVerdict::Alarm(LoadAlarmWhy::Withdrawn) => K::LoadWithdrawn,
+        LoadVerdict::Alarm(LoadAlarmWhy::NotToLoad) => K::LoadNotToLoad,
     })
 }
 
@@ -358,6 +391,7 @@ pub fn refusal(r: &Refusal) -> Notice {
         Refusal::NotReceived => plain(K::NotReceived),
         Refusal::SupervisorRequired => plain(K::CorrectionNeedsSupervisor),
         Refusal::DayClosedMissing { .. } => plain(K::DayClosedMissing),
+        Refusal::NotLoaded { .. } => plain(K::NotLoaded),
     }
 }
 

@@ -171,6 +171,7 @@ impl Harness {
                 withdrawn: vec![],
                 depot: "D".into(),
                 valid_for_ms,
+                load_check: false,
             },
         )
         .await

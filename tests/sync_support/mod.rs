@@ -182,6 +182,7 @@ impl Server {
             withdrawn: vec![],
             depot: "Depot".into(),
             valid_for_ms,
+            load_check: false,
         };
         let (store, key) = (state.store(), state.key());
         block_on(async {

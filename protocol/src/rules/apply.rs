@@ -274,10 +274,23 @@ impl Parcel {
                     return Err(missing("a liability"));
                 }
             }
+            EventKind::ParcelLoaded => {
+                self.next_state(&Action::Load)?;
+                if event.detail.get("label") != Some(&self.spec.label) {
+                    return Err(missing("detail.label (the parcel's)"));
+                }
+                next.loaded = true;
+            }
+            EventKind::LoadAlarm => {
+                if !event.detail.contains_key("label") {
+                    return Err(missing("detail.label"));
+                }
+            }
             EventKind::ManifestAccepted
             | EventKind::DayClosed
             | EventKind::SupervisorSignedIn
-            | EventKind::DayReopened => {
+            | EventKind::DayReopened
+            | EventKind::LoadChecked => {
                 return Err(RuleViolation::Inconsistent(
                     "this kind of event names no parcel".into(),
                 ));

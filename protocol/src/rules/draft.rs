@@ -7,6 +7,7 @@ use crate::envelope::{EventBody, Verification};
 use crate::vocabulary::{EventKind, Liability, Outcome, Reason};
 
 use super::day_close::DayCloseRecord;
+use crate::load_check_record::LoadCheckRecord;
 
 /// Everything about an event except its id, sequence and chain link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,8 @@ pub struct EventDraft {
     pub detail: BTreeMap<String, String>,
     /// The day's record (`day_closed` only).
     pub day: Option<DayCloseRecord>,
+    /// The load check's record (`load_checked` only).
+    pub load: Option<LoadCheckRecord>,
 }
 
 impl EventDraft {
@@ -50,6 +53,7 @@ impl EventDraft {
             corrects: None,
             detail: BTreeMap::new(),
             day: None,
+            load: None,
         }
     }
 
@@ -83,6 +87,7 @@ impl EventDraft {
             corrects: body.corrects.clone(),
             detail: body.detail.clone(),
             day: body.day.clone(),
+            load: body.load.clone(),
         }
     }
 

@@ -44,6 +44,9 @@ pub struct ParcelLedger {
     /// (`courier_confirmed` event id → its digest).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fee_confirmations: BTreeMap<String, String>,
+    /// Scanned into the vehicle at the morning load check.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub loaded: bool,
 }
 
 impl Default for ParcelLedger {
@@ -57,6 +60,7 @@ impl Default for ParcelLedger {
             outcomes: BTreeMap::new(),
             fee_payer: None,
             fee_confirmations: BTreeMap::new(),
+            loaded: false,
         }
     }
 }
@@ -88,6 +92,7 @@ impl ParcelLedger {
                 inspection_offered: self.inspection_offered,
             }),
             collected_label: self.collected_label.clone(),
+            loaded: self.loaded,
         }
     }
 
@@ -193,5 +198,6 @@ impl ParcelLedger {
         self.at_door = p.visit.is_some();
         self.inspection_offered = p.visit.as_ref().is_some_and(|v| v.inspection_offered);
         self.collected_label.clone_from(&p.collected_label);
+        self.loaded = p.loaded;
     }
 }

@@ -1,8 +1,9 @@
 //! The one set of doorstep rules, applied by the terminal when it records and
 //! by the escrow server when it ingests: the parcel state machine, the
 //! outcome → reason → liability table, attempt limits and corrections; and the
-//! depot's: the day's returns from the log, fee changes, the day close; and
-//! the back office's: operators' roles, claims and cancellations.
+//! depot's: the morning load check, the day's returns from the log, fee
+//! changes, the day close; and the back office's: operators' roles, claims
+//! and cancellations.
 //!
 //! Pure code: no I/O, no clock, no randomness.
 
@@ -14,6 +15,7 @@ pub mod day_report;
 pub mod draft;
 pub mod fees;
 pub mod ledger;
+pub mod load_check;
 pub mod operator_role;
 pub mod outcome_rules;
 pub mod parcel;
@@ -29,6 +31,7 @@ pub use day_close::{
 pub use draft::EventDraft;
 pub use fees::{FeeChangeSubject, check_fee_change, check_fee_confirmation};
 pub use ledger::{CounterEffect, ParcelLedger};
+pub use load_check::{LoadBook, LoadCheckDifference, LoadTotals, LoadVerdict, check_load_check};
 pub use operator_role::{DepotScope, OperatorRole};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,

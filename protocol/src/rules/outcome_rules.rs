@@ -156,6 +156,7 @@ mod tests {
                 ..crate::fixtures::visit()
             }),
             collected_label: None,
+            loaded: false,
         };
         for o in Outcome::ALL {
             assert_eq!(

@@ -116,6 +116,8 @@ pub struct Parcel {
     pub visit: Option<Visit>,
     /// The item collected (exchange, pick-up), if scanned.
     pub collected_label: Option<String>,
+    /// Scanned into the vehicle at the morning load check: it left the depot.
+    pub loaded: bool,
 }
 
 /// A move on a parcel.
@@ -137,6 +139,8 @@ pub enum Action {
     Withdraw,
     /// Depot check-in.
     CheckIn,
+    /// Scanned into the vehicle at the morning load check.
+    Load,
 }
 
 impl Parcel {
@@ -208,7 +212,13 @@ impl Parcel {
             (Withdrawn, _) => Err(Refusal::Withdrawn),
             (_, Action::Withdraw) => Ok(Withdrawn),
             (_, Action::CheckIn) => Ok(ReturnedToDepot),
+            (state, Action::Load) => Ok(state),
             (Failed(o), Action::Arrive) if !retryable(o) => Err(Refusal::Final(o)),
+            (_, Action::Arrive) if self.spec.must_be_loaded() && !self.loaded => {
+                Err(Refusal::NotLoaded {
+                    label: self.spec.label.clone(),
+                })
+            }
             (_, Action::Arrive) if self.visit.is_some() => Err(Refusal::AlreadyArrived),
             (_, Action::Arrive) => Ok(Pending),
             (Pending, Action::RecordOutcome(Outcome::CarrierProblem)) if self.visit.is_none() => {
@@ -290,6 +300,7 @@ pub(crate) mod tests {
                 Just(Action::Collect),
                 Just(Action::Withdraw),
                 Just(Action::CheckIn),
+                Just(Action::Load),
             ],
             prop::bool::weighted(0.1),
         )
@@ -298,7 +309,7 @@ pub(crate) mod tests {
     proptest! {
         #[test]
         fn state_machine_invariants(limit in 1u32..6, actions in prop::collection::vec(action_strategy(), 0..60)) {
-            let mut p = Parcel { spec: spec(limit), state: ParcelState::Pending, attempts_spent: 0, visit: None, collected_label: None };
+            let mut p = Parcel { spec: spec(limit), state: ParcelState::Pending, attempts_spent: 0, visit: None, collected_label: None, loaded: false };
             let mut was_withdrawn = false;
             for (action, matches) in &actions {
                 let before = p.clone();
@@ -356,6 +367,7 @@ pub(crate) mod tests {
             attempts_spent: 0,
             visit: Some(visit()),
             collected_label: None,
+            loaded: false,
         };
         assert_eq!(p.check(&Action::CheckCode), Err(Refusal::Withdrawn));
         assert_eq!(p.check(&Action::Arrive), Err(Refusal::Withdrawn));
@@ -370,6 +382,7 @@ pub(crate) mod tests {
             attempts_spent: 3,
             visit: Some(visit()),
             collected_label: None,
+            loaded: false,
         };
         assert_eq!(
             p.check(&Action::CheckCode),

@@ -169,4 +169,13 @@ pub enum Refusal {
     /// The label is not a received return (for a condition change).
     #[error("this label is not a return received today: scan it in first")]
     NotReceived,
+    /// The manifest asks for the morning load check and this parcel was not
+    /// scanned into the vehicle: it never left the depot.
+    #[error(
+        "parcel {label} was not scanned into the vehicle at the morning load check: it cannot be delivered until the supervisor scans it in"
+    )]
+    NotLoaded {
+        /// The parcel's label.
+        label: String,
+    },
 }

@@ -12,7 +12,10 @@
 //! - every delivery or exchange parcel not delivered: failed outcome,
 //!   withdrawn, locked, or never attempted (a pick-up carries nothing out, so
 //!   only what it collected comes back);
-//! - every item collected on an exchange or a pick-up (`item_collected`).
+//! - every item collected on an exchange or a pick-up (`item_collected`);
+//! - but never a parcel the manifest asks to load at the morning load check
+//!   and that was not scanned into the vehicle (`parcel_loaded`): it never
+//!   left the depot (listed in [`DayBook::not_loaded`]).
 //!
 //! The day is what follows the last `day_closed` event: a return received, a
 //! delivery, or an unexpected scan recorded before it belongs to an earlier
@@ -164,6 +167,9 @@ pub enum UnexpectedWhy {
     WasDelivered,
     /// The item to collect was never recorded as collected.
     NeverCollected,
+    /// The parcel was never scanned into the vehicle at the load check: it
+    /// never left the depot.
+    NeverLoaded,
 }
 
 /// A label scanned at the depot that was not expected (an alarm).
@@ -210,6 +216,9 @@ pub struct DayBook {
     pub delivered_before: Vec<String>,
     /// Labels received at the depot on earlier days.
     pub received_before: Vec<String>,
+    /// Labels the load check required and never loaded: not expected back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_loaded: Vec<String>,
 }
 
 /// Kinds [`DayBook::from_log`] reads nothing from (a store may leave them
@@ -232,6 +241,7 @@ struct Replay {
     collected_label: Option<String>,
     collected_received: Option<Intake>,
     fee_change: Option<(Liability, String, Liability, String)>,
+    loaded: bool,
 }
 
 fn intake(e: &SignedEvent) -> Intake {
@@ -310,6 +320,7 @@ impl DayBook {
                     r.collected_label = b.detail.get("collected_label").cloned();
                 }
                 EventKind::ReturnCheckIn => r.returned = Some(intake(e)),
+                EventKind::ParcelLoaded => r.loaded = true,
                 EventKind::ItemReceived => r.collected_received = Some(intake(e)),
                 EventKind::ReturnCondition => {
                     let target = match b.detail.get("item").map(String::as_str) {
@@ -389,6 +400,10 @@ impl DayBook {
                 continue;
             }
             if p.kind == ParcelKind::Pickup {
+                continue;
+            }
+            if p.must_be_loaded() && !r.loaded {
+                book.not_loaded.push(p.label.clone());
                 continue;
             }
             let locked = is_locked(r.max_attempt, p.attempt_limit);
@@ -471,6 +486,9 @@ impl DayBook {
         {
             return ScanVerdict::Unexpected(UnexpectedWhy::WasDelivered);
         }
+        if self.not_loaded.iter().any(|l| l == label) {
+            return ScanVerdict::Unexpected(UnexpectedWhy::NeverLoaded);
+        }
         if parcels
             .iter()
             .any(|p| p.label == label && p.kind == ParcelKind::Pickup)
@@ -540,6 +558,7 @@ pub fn unexpected_why(s: &str) -> Option<UnexpectedWhy> {
         "not_in_manifest" => Some(UnexpectedWhy::NotInManifest),
         "was_delivered" => Some(UnexpectedWhy::WasDelivered),
         "never_collected" => Some(UnexpectedWhy::NeverCollected),
+        "never_loaded" => Some(UnexpectedWhy::NeverLoaded),
         _ => None,
     }
 }
@@ -551,6 +570,7 @@ impl UnexpectedWhy {
             UnexpectedWhy::NotInManifest => "not_in_manifest",
             UnexpectedWhy::WasDelivered => "was_delivered",
             UnexpectedWhy::NeverCollected => "never_collected",
+            UnexpectedWhy::NeverLoaded => "never_loaded",
         }
     }
 }
@@ -687,6 +707,31 @@ mod tests {
             .cloned()
             .collect();
         assert_eq!(DayBook::from_log(&parcels, &kept), book);
+    }
+
+    #[test]
+    fn a_parcel_never_loaded_is_not_expected_back() {
+        let mut loaded = parcel(1, ParcelKind::Delivery);
+        loaded.load_check = true;
+        let mut never = parcel(2, ParcelKind::Delivery);
+        never.load_check = true;
+        let mut withdrawn = parcel(3, ParcelKind::Delivery);
+        withdrawn.load_check = true;
+        withdrawn.withdrawn = true;
+        let parcels = vec![loaded, never, withdrawn, parcel(4, ParcelKind::Delivery)];
+        let mut scan = event(1, EventKind::ParcelLoaded, Some("P1"));
+        scan.body.detail.insert("label".into(), "L1".into());
+        let events = vec![scan, outcome(2, "P1", Outcome::NoAnswer)];
+        let book = DayBook::from_log(&parcels, &events);
+        let expected: Vec<&str> = book.lines.iter().map(|l| l.label.as_str()).collect();
+        // L4's manifest entry asks for no load check: today's case, expected.
+        assert_eq!(expected, ["L1", "L4"]);
+        assert_eq!(book.not_loaded, ["L2", "L3"]);
+        assert_eq!(
+            book.verdict(&parcels, "L2"),
+            ScanVerdict::Unexpected(UnexpectedWhy::NeverLoaded)
+        );
+        assert_eq!(book.totals().missing, ["L1", "L4"]);
     }
 
     #[test]

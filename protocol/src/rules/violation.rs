@@ -59,6 +59,7 @@ impl RuleViolation {
                 Refusal::CourierConfirmationRequired => RejectReason::CourierConfirmationRequired,
                 Refusal::SupervisorRequired => RejectReason::SupervisorRequired,
                 Refusal::DayClosedMissing { .. } => RejectReason::DayClosed,
+                Refusal::NotLoaded { .. } => RejectReason::NotLoaded,
                 _ => RejectReason::NotAllowedNow,
             },
             RuleViolation::Count(CountRule::Liability { .. }) => RejectReason::WrongLiability,

@@ -73,6 +73,7 @@ async fn issue(
         let mut spec = order.spec;
         spec.route_order = u32::try_from(i + 1).unwrap_or(u32::MAX);
         spec.withdrawn = is_withdrawn;
+        spec.load_check = req.load_check;
         parcels.push(spec);
     }
     let version = latest.as_ref().map_or(1, |(v, _)| v + 1);

@@ -65,6 +65,7 @@ pub async fn create_order(
         attempt_limit,
         code: codes.material.clone(),
         withdrawn: false,
+        load_check: false,
     };
     db.add_order(&OrderRow {
         spec,

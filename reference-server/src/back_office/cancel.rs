@@ -119,6 +119,7 @@ async fn withdraw(
             withdrawn: vec![parcel.to_owned()],
             depot: latest.body.depot.clone(),
             valid_for_ms,
+            load_check: false,
         },
         now_ms,
     )

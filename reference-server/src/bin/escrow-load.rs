@@ -350,6 +350,7 @@ impl SimDevice {
             app_version: "escrow-load".into(),
             supervisor: None,
             day: None,
+            load: None,
         };
         let e = SignedEvent::seal(body, &self.key).context("seal")?;
         self.seq = seq;
@@ -467,6 +468,7 @@ async fn setup_device(sh: &Shared, index: usize, day_start_ms: i64) -> anyhow::R
             withdrawn: vec![],
             depot: format!("Depot-{}", index % 20),
             valid_for_ms: 24 * 3_600_000,
+            load_check: false,
         },
     )
     .await?;

@@ -22,7 +22,8 @@
 //! counter while the server's counter was locked by other tries is compared
 //! within a grace of one more limit of tries in all, and when right it is
 //! honoured and flagged. A day close is checked against the events held and
-//! flagged when it differs.
+//! flagged when it differs; so is a morning load check's signed record (an
+//! alert).
 //!
 //! A supervisor's proof is honoured when made with the key of a session the
 //! server opened at sign-in for this device and supervisor (not revoked, its
@@ -47,11 +48,12 @@ use std::collections::BTreeMap;
 use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
+use courier_protocol::manifest::ManifestParcel;
 use courier_protocol::request_signing::MAX_SKEW_MS;
 use courier_protocol::rules::refusal::Refusal;
 use courier_protocol::rules::{
-    CounterEffect, DayBook, DayStatus, ParcelLedger, RuleViolation, SupervisorViolation as SV,
-    check_day_close,
+    CounterEffect, DayBook, DayStatus, LoadBook, ParcelLedger, RuleViolation,
+    SupervisorViolation as SV, check_day_close, check_load_check,
 };
 use courier_protocol::supervisor::verify_supervisor_proof;
 use courier_protocol::vocabulary::{CheckMode, CodePolicy, EntryMode, EventKind, SupervisorFactor};
@@ -291,6 +293,9 @@ fn check_one(
     if event.body.kind == EventKind::DayClosed {
         check_day_close_held(ctx, writes, event);
     }
+    if event.body.kind == EventKind::LoadChecked {
+        check_load_check_held(ctx, writes, event);
+    }
     let Some(parcel_id) = event.body.parcel_id.as_deref() else {
         return Ok(
             if matches!(
@@ -301,6 +306,8 @@ fn check_one(
                     | EventKind::UnexpectedReturn
                     | EventKind::CourierConfirmed
                     | EventKind::DayReopened
+                    | EventKind::LoadAlarm
+                    | EventKind::LoadChecked
             ) {
                 Ok(Accept::New(None))
             } else {
@@ -326,6 +333,14 @@ fn check_one(
     let order = order.clone();
     let mut spec = order.spec.clone();
     spec.attempt_limit = order.attempt_limit;
+    // Whether the parcel must be loaded is the manifest's the event was
+    // recorded under (orders are issued without it).
+    spec.load_check = event
+        .body
+        .manifest_version
+        .and_then(|v| ctx.manifests.get(&v))
+        .and_then(|m| m.parcels.iter().find(|p| p.parcel_id == parcel_id))
+        .is_some_and(|p| p.load_check);
     let version = event.body.manifest_version.unwrap_or(u64::MAX);
     let withdrawn = ctx
         .withdrawals
@@ -589,6 +604,48 @@ fn check_supervisor(
 /// for the back office; the close itself is accepted (it is the device's
 /// signed statement, and the flag is the server's).
 fn check_day_close_held(ctx: &BatchContext, writes: &mut BatchWrites, event: &SignedEvent) {
+    let (events, parcels) = held_day(ctx, writes, event);
+    let totals = DayBook::from_log(&parcels, &events).totals();
+    let differences = check_day_close(&event.body, &totals, &events);
+    if !differences.is_empty() {
+        tracing::warn!(device_id = %ctx.device.device_id, seq = event.body.seq, ?differences, "day close differs from the events held");
+        writes.day_close_flags.push(NewDayCloseFlag {
+            event_id: event.body.event_id.clone(),
+            seq: event.body.seq,
+            differences,
+        });
+    }
+}
+
+/// Checks a morning load check's signed record against the load book the
+/// server computes from the events it holds (the same
+/// [`LoadBook::from_log`]) and raises an alert for the back office when they
+/// differ; the record itself is accepted (the device's signed statement).
+fn check_load_check_held(ctx: &BatchContext, writes: &mut BatchWrites, event: &SignedEvent) {
+    let (events, parcels) = held_day(ctx, writes, event);
+    let totals = LoadBook::from_log(&parcels, &events).totals();
+    let differences = check_load_check(&event.body, &totals, &events);
+    if !differences.is_empty() {
+        tracing::warn!(device_id = %ctx.device.device_id, seq = event.body.seq, ?differences, "load check differs from the events held");
+        writes.alerts.push(NewAlert {
+            kind: "load_check_differs",
+            detail: format!(
+                "seq {} (load_checked) differs from the events held: {}",
+                event.body.seq,
+                serde_json::to_string(&differences).unwrap_or_default()
+            ),
+        });
+    }
+}
+
+/// The device's honoured events the server holds before `event` (this
+/// batch's included) and the parcels of the manifests in force then (the
+/// last listing of each parcel wins, as on the terminal).
+fn held_day(
+    ctx: &BatchContext,
+    writes: &BatchWrites,
+    event: &SignedEvent,
+) -> (Vec<SignedEvent>, Vec<ManifestParcel>) {
     let events: Vec<SignedEvent> = ctx
         .held_events
         .iter()
@@ -618,16 +675,7 @@ fn check_day_close_held(ctx: &BatchContext, writes: &mut BatchWrites, event: &Si
             .filter_map(|v| ctx.manifests.get(&v))
             .map(|m| m.parcels.as_slice()),
     );
-    let totals = DayBook::from_log(&parcels, &events).totals();
-    let differences = check_day_close(&event.body, &totals, &events);
-    if !differences.is_empty() {
-        tracing::warn!(device_id = %ctx.device.device_id, seq = event.body.seq, ?differences, "day close differs from the events held");
-        writes.day_close_flags.push(NewDayCloseFlag {
-            event_id: event.body.event_id.clone(),
-            seq: event.body.seq,
-            differences,
-        });
-    }
+    (events, parcels)
 }
 
 fn set_attempts(ctx: &mut BatchContext, writes: &mut BatchWrites, parcel_id: &str, n: u32) {

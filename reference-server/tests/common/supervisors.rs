@@ -129,6 +129,7 @@ impl SupervisorHarness for Harness {
                 withdrawn: vec![],
                 depot: depot.into(),
                 valid_for_ms: 3_600_000,
+                load_check: false,
             },
         )
         .await
