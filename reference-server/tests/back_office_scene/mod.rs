@@ -71,6 +71,7 @@ async fn manifest_in(h: &Harness, device: &str, parcels: &[&str], depot: &str) -
             withdrawn: vec![],
             depot: depot.into(),
             valid_for_ms: 48 * HOUR,
+            load_check: false,
         },
     )
     .await
