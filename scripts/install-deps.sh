@@ -24,6 +24,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v xdotool >/dev/null || need+=(xdotool)
 command -v import >/dev/null || need+=(imagemagick)
+# - chromium, chromium-driver: reference-server/tests/back_office_browser.rs
+#   drives the browser back office in headless chromium through chromedriver.
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 # - openssl: scripts/postgres-test.sh makes the throwaway cluster's TLS
 #   authority and certificate (tests/postgres_tls.rs).
 command -v openssl >/dev/null || need+=(openssl)

@@ -14,7 +14,8 @@
 //! in ([`ingest`], [`code_check`]), [`admin`] (operator actions with the
 //! admin token), [`back_office`] (named operators: accounts, claims,
 //! cancellations, the accounting extraction), [`state`],
-//! and the HTTP side ([`routes`], [`serve`]).
+//! and the HTTP side ([`routes`], the browser back office's pages in
+//! [`web`], [`serve`]).
 
 pub mod admin;
 pub mod back_office;
@@ -36,6 +37,7 @@ pub mod storage;
 pub mod supervisor_rows;
 pub mod supervisor_session;
 pub mod tls;
+pub mod web;
 pub mod witness;
 
 pub use error::ServerError;

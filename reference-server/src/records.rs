@@ -19,6 +19,27 @@ pub struct DeviceRow {
     pub revoked: Option<Revocation>,
 }
 
+/// A device as the fleet page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetRow {
+    /// Its id.
+    pub device_id: String,
+    /// The label printed on the hardware.
+    pub hardware_label: String,
+    /// The depot its latest manifest names, if any.
+    pub depot: Option<String>,
+    /// Server time of enrollment, Unix ms.
+    pub enrolled_at_ms: i64,
+    /// Its public key, hex.
+    pub public_key_hex: String,
+    /// Sequence number of its last stored event.
+    pub last_seq: i64,
+    /// Server time of its last upload that stored an event, if any.
+    pub last_sync_ms: Option<i64>,
+    /// When and why it was revoked, if it was.
+    pub revoked: Option<Revocation>,
+}
+
 /// A device's revocation: its requests are refused from then on, and its
 /// events signed after `at_ms` are stored but not honoured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

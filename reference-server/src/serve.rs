@@ -70,7 +70,8 @@ async fn serve(
 ) -> Result<RunningServer, ServerError> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let app = router(state.clone());
+    // The browser back office's pages beside the API (`crate::web`).
+    let app = crate::web::router(state.clone()).merge(router(state.clone()));
     let with_tls = tls.is_some();
     let (tx, mut rx) = watch::channel(false);
     let task = tokio::spawn(async move {

@@ -94,16 +94,17 @@ fn describe_depots(depots: &[String]) -> String {
     }
 }
 
-/// Signs an operator in: the password checked against its Argon2id hash (an
-/// unknown name costs the same hash, so timing tells nothing), a session
-/// opened. `None` for a wrong name or password, or a disabled account.
-pub async fn sign_in(
+/// The account a name and password open: the password checked against its
+/// Argon2id hash (an unknown name costs the same hash, so timing tells
+/// nothing). `None` for a wrong name or password, or a disabled account,
+/// after logging the refusal.
+async fn verified_account(
     db: &dyn Storage,
     cost: PasswordCost,
     name: &str,
     password: &str,
     now_ms: i64,
-) -> Result<Option<OperatorSession>, ServerError> {
+) -> Result<Option<OperatorRow>, ServerError> {
     let account = db.operator(name).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     let given = password.to_owned();
@@ -113,7 +114,8 @@ pub async fn sign_in(
     })
     .await
     .map_err(|e| ServerError::Password(e.to_string()))??;
-    let Some(account) = account.filter(|a| right && a.disabled_at_ms.is_none()) else {
+    let account = account.filter(|a| right && a.disabled_at_ms.is_none());
+    if account.is_none() {
         db.add_audit(&NewAudit {
             at_ms: now_ms,
             operator: name.to_owned(),
@@ -123,16 +125,30 @@ pub async fn sign_in(
         })
         .await?;
         tracing::warn!(operator = %name, "operator sign-in refused");
-        return Ok(None);
-    };
-    let token = format!("op_{}", random_hex::<32>()?);
+    }
+    Ok(account)
+}
+
+/// Opens a session of `kind` for `account`: its token (kept as a hash) and,
+/// for a cookie session, the hash of its CSRF token.
+async fn open_session(
+    db: &dyn Storage,
+    account: &OperatorRow,
+    kind: SessionKind,
+    token: &str,
+    now_ms: i64,
+) -> Result<i64, ServerError> {
     let expires_at_ms = now_ms.saturating_add(SESSION_LIFETIME_MS);
+    let csrf_hash = match kind {
+        SessionKind::Bearer => None,
+        SessionKind::Cookie => Some(token_hash(&csrf_token(token))),
+    };
     db.open_operator_session(
         &OperatorSessionRow {
-            token_hash: token_hash(&token),
+            token_hash: token_hash(token),
             operator: account.name.clone(),
-            kind: SessionKind::Bearer,
-            csrf_hash: None,
+            kind,
+            csrf_hash,
             created_at_ms: now_ms,
             expires_at_ms,
         },
@@ -141,10 +157,27 @@ pub async fn sign_in(
             operator: account.name.clone(),
             action: "signed_in",
             subject: account.name.clone(),
-            detail: format!("bearer session until {expires_at_ms}"),
+            detail: format!("{} session until {expires_at_ms}", kind.as_str()),
         },
     )
     .await?;
+    Ok(expires_at_ms)
+}
+
+/// Signs an operator in for the API: a bearer session. `None` for a wrong
+/// name or password, or a disabled account.
+pub async fn sign_in(
+    db: &dyn Storage,
+    cost: PasswordCost,
+    name: &str,
+    password: &str,
+    now_ms: i64,
+) -> Result<Option<OperatorSession>, ServerError> {
+    let Some(account) = verified_account(db, cost, name, password, now_ms).await? else {
+        return Ok(None);
+    };
+    let token = format!("op_{}", random_hex::<32>()?);
+    let expires_at_ms = open_session(db, &account, SessionKind::Bearer, &token, now_ms).await?;
     Ok(Some(OperatorSession {
         token,
         operator: account.name,
@@ -152,6 +185,42 @@ pub async fn sign_in(
         depots: account.depots,
         expires_at_ms,
     }))
+}
+
+/// A browser session: the cookie's token and when it ends (its CSRF token
+/// is [`csrf_token`] of the cookie's).
+pub struct CookieSession {
+    /// The cookie's value.
+    pub token: String,
+    /// Server time it ends, Unix ms.
+    pub expires_at_ms: i64,
+}
+
+/// Signs an operator in for the browser back office: a cookie session.
+/// `None` for a wrong name or password, or a disabled account.
+pub async fn sign_in_cookie(
+    db: &dyn Storage,
+    cost: PasswordCost,
+    name: &str,
+    password: &str,
+    now_ms: i64,
+) -> Result<Option<CookieSession>, ServerError> {
+    let Some(account) = verified_account(db, cost, name, password, now_ms).await? else {
+        return Ok(None);
+    };
+    let token = format!("bo_{}", random_hex::<32>()?);
+    let expires_at_ms = open_session(db, &account, SessionKind::Cookie, &token, now_ms).await?;
+    Ok(Some(CookieSession {
+        token,
+        expires_at_ms,
+    }))
+}
+
+/// The CSRF token of a cookie session: derived from the session's secret
+/// token (SHA-256 under a label), so every form of the session carries it
+/// and a page of another site, which cannot read the cookie, cannot forge it.
+pub fn csrf_token(session_token: &str) -> String {
+    token_hash(&format!("csrf:{session_token}"))
 }
 
 /// The account of a live session's bearer token, if any.

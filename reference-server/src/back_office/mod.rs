@@ -12,7 +12,8 @@ mod extraction;
 mod passwords;
 
 pub use accounts::{
-    ADMIN_TOKEN_ACTOR, SESSION_LIFETIME_MS, authenticate, create_operator, sign_in,
+    ADMIN_TOKEN_ACTOR, CookieSession, SESSION_LIFETIME_MS, authenticate, create_operator,
+    csrf_token, sign_in, sign_in_cookie,
 };
 pub use cancel::cancel_order;
 pub use claims::{claims_in_scope, decide_claim, file_claim, visible_claim};

@@ -10,7 +10,7 @@ mod back_office;
 mod device;
 mod event_log;
 mod faults;
-mod operator_auth;
+pub(crate) mod operator_auth;
 mod photos;
 mod supervisor_sessions;
 

@@ -24,7 +24,9 @@ use courier_protocol::api::DayCloseFlag;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 
-pub use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
+pub use crate::records::{
+    Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation,
+};
 pub use claims::ClaimStorage;
 pub use event_log::{LogLeaf, LogStorage};
 pub use operators::OperatorStorage;
@@ -136,6 +138,9 @@ pub trait Storage:
 
     /// The events concerning an order reference, by device then chain order.
     async fn events_of_order(&self, order_ref: &str) -> Result<Vec<SignedEvent>, ServerError>;
+
+    /// Every enrolled device with its depot and last upload, by id.
+    async fn fleet(&self) -> Result<Vec<FleetRow>, ServerError>;
 
     /// Alerts with an id above `after_id`, oldest first, at most `limit`.
     async fn alerts(&self, after_id: i64, limit: u32) -> Result<Vec<Alert>, ServerError>;

@@ -24,6 +24,14 @@ pub trait OperatorStorage: Send + Sync {
         audit: &NewAudit,
     ) -> Result<(), ServerError>;
 
+    /// Ends a session (sign-out) and logs `audit` with it.
+    async fn close_operator_session(
+        &self,
+        token_hash: &str,
+        at_ms: i64,
+        audit: &NewAudit,
+    ) -> Result<(), ServerError>;
+
     /// The account of a live session (not expired at `now_ms`, not revoked,
     /// account not disabled).
     async fn operator_of_session(

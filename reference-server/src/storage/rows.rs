@@ -9,7 +9,7 @@ use courier_protocol::manifest::{ManifestBody, SignedManifest};
 use courier_protocol::vocabulary::SupervisorFactor;
 
 use crate::error::StorageError;
-use crate::records::{DeviceRow, OrderRow, ReportSource, Revocation};
+use crate::records::{DeviceRow, FleetRow, OrderRow, ReportSource, Revocation};
 
 /// A device from its stored columns.
 pub(crate) fn device_row(
@@ -32,6 +32,31 @@ pub(crate) fn device_row(
             hash: last_hash,
         },
     })
+}
+
+/// A fleet row from its stored columns: `(device_id, hardware_label, depot)`,
+/// enrollment time, key, last sequence number, last upload and revocation.
+pub(crate) fn fleet_row(
+    (device_id, hardware_label, depot): (String, String, Option<String>),
+    enrolled_at_ms: i64,
+    public_key_hex: String,
+    last_seq: i64,
+    last_sync_ms: Option<i64>,
+    revoked: (Option<i64>, Option<String>),
+) -> FleetRow {
+    FleetRow {
+        device_id,
+        hardware_label,
+        depot,
+        enrolled_at_ms,
+        public_key_hex,
+        last_seq,
+        last_sync_ms,
+        revoked: revoked.0.map(|at_ms| Revocation {
+            at_ms,
+            reason: revoked.1.unwrap_or_default(),
+        }),
+    }
 }
 
 /// An order from its stored columns.

@@ -32,7 +32,7 @@ use self::transaction::PgTx;
 use self::transport::PgTransport;
 use self::url::redact;
 use crate::error::{Conflict, ServerError, StorageError};
-use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
+use crate::records::{Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation};
 use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
@@ -539,6 +539,33 @@ impl Storage for PgStore {
             &[&order_ref],
         )
         .await
+    }
+
+    async fn fleet(&self) -> Result<Vec<FleetRow>, ServerError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT d.device_id, d.hardware_label, d.depot, d.enrolled_at_ms, d.public_key, d.last_seq,
+                        (SELECT MAX(e.received_at_ms) FROM events e WHERE e.device_id = d.device_id),
+                        d.revoked_at_ms, d.revoked_reason
+                 FROM devices d ORDER BY d.device_id",
+                &[],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                rows::fleet_row(
+                    (r.get(0), r.get(1), r.get(2)),
+                    r.get(3),
+                    r.get(4),
+                    r.get(5),
+                    r.get(6),
+                    (r.get(7), r.get(8)),
+                )
+            })
+            .collect())
     }
 
     async fn alerts(&self, after_id: i64, limit: u32) -> Result<Vec<Alert>, ServerError> {

@@ -104,6 +104,25 @@ impl OperatorStorage for PgStore {
         tx.commit().await.map_err(pg_err)
     }
 
+    async fn close_operator_session(
+        &self,
+        token_hash: &str,
+        at_ms: i64,
+        line: &NewAudit,
+    ) -> Result<(), ServerError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(pg_err)?;
+        tx.execute(
+            "UPDATE operator_sessions SET revoked_at_ms = $2
+             WHERE token_hash = $1 AND revoked_at_ms IS NULL",
+            &[&token_hash, &at_ms],
+        )
+        .await
+        .map_err(pg_err)?;
+        audit(&tx, line).await?;
+        tx.commit().await.map_err(pg_err)
+    }
+
     async fn operator_of_session(
         &self,
         token_hash: &str,

@@ -26,7 +26,7 @@ use self::reads::{db_err, device_in, events_query, order_in};
 use self::transaction::SqliteTx;
 use self::worker::Worker;
 use crate::error::{Conflict, ServerError, StorageError};
-use crate::records::{Alert, DeviceRow, NewManifest, OrderRow, ReportSource, Revocation};
+use crate::records::{Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation};
 use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
@@ -437,6 +437,27 @@ impl Storage for SqliteStore {
                     "SELECT signed_json FROM events WHERE order_ref = ?1 ORDER BY device_id, seq",
                     [order_ref],
                 )
+            })
+            .await
+    }
+
+    async fn fleet(&self) -> Result<Vec<FleetRow>, ServerError> {
+        self.worker
+            .run(|c| {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT d.device_id, d.hardware_label, d.depot, d.enrolled_at_ms, d.public_key, d.last_seq,
+                        (SELECT MAX(e.received_at_ms) FROM events e WHERE e.device_id = d.device_id),
+                        d.revoked_at_ms, d.revoked_reason
+                 FROM devices d ORDER BY d.device_id",
+                    )
+                    .map_err(db_err)?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok(rows::fleet_row((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, (r.get(7)?, r.get(8)?)))
+                    })
+                    .map_err(db_err)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
             })
             .await
     }

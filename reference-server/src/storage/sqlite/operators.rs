@@ -108,6 +108,30 @@ impl OperatorStorage for SqliteStore {
             .await
     }
 
+    async fn close_operator_session(
+        &self,
+        token_hash: &str,
+        at_ms: i64,
+        line: &NewAudit,
+    ) -> Result<(), ServerError> {
+        let (token_hash, line) = (token_hash.to_owned(), line.clone());
+        self.worker
+            .run(move |c| {
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(db_err)?;
+                tx.execute(
+                    "UPDATE operator_sessions SET revoked_at_ms = ?2
+                     WHERE token_hash = ?1 AND revoked_at_ms IS NULL",
+                    params![token_hash, at_ms],
+                )
+                .map_err(db_err)?;
+                audit(&tx, &line)?;
+                tx.commit().map_err(db_err)
+            })
+            .await
+    }
+
     async fn operator_of_session(
         &self,
         token_hash: &str,
