@@ -48,6 +48,7 @@ def totals_from_rows(rows, fee_changes):
     out = {k: t[k] for k in keys}
     out["failed"] = dict(failed)
     out["fee_changes"] = fee_changes
+    out["photos"] = sum(len(r.get("photos") or []) for r in rows)
     return out
 
 
