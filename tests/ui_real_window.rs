@@ -220,7 +220,7 @@ async fn every_screen_of_an_enrolled_day_opens_in_a_real_window() {
         app.tap_to(&display, 360, 890, "DepotFee");
         shot(&display, "tour-12-depot-fee");
         app.tap_to(&display, 100, 185, "Depot");
-        app.tap_to(&display, 204, 1210, "DepotClose");
+        app.tap_to(&display, 384, 1210, "DepotClose");
         shot(&display, "tour-13-depot-close");
         app.assert_running();
         app.kill();
