@@ -50,6 +50,11 @@ chmod 600 "$tls/server.key"
         -c ssl=on -c ssl_cert_file=$tls/server.pem -c ssl_key_file=$tls/server.key" start
 export ESCROW_TEST_DATABASE_URL="postgres://escrow@127.0.0.1:$port/postgres"
 export ESCROW_TEST_PG_TLS_CA="$tls/ca.pem" ESCROW_TEST_PG_OTHER_CA="$tls/other-ca.pem"
+# Photo bytes of this run only (the default for PostgreSQL is a shared
+# directory under /tmp, where an earlier run's complete photo would answer
+# a resumed upload as already whole).
+mkdir -p "$dir/photos"
+export ESCROW_PHOTO_DIR="$dir/photos"
 echo "postgres-test: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 cargo test -p escrow-reference-server "$@"
 # The shared rules on both sides: the terminal against the server's ingest on PostgreSQL.
