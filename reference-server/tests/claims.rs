@@ -92,6 +92,7 @@ async fn manifest_in(h: &Harness, device: &str, parcels: &[&str], depot: &str) -
             depot: depot.into(),
             valid_for_ms: 48 * HOUR,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         },
     )
@@ -393,6 +394,7 @@ async fn cancel_before_delivery_and_refund_after_delivery_cannot_be_confused() {
             depot: "D".into(),
             valid_for_ms: HOUR,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         })
         .send()
