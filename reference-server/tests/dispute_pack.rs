@@ -14,11 +14,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::operators::{manifest_in, operator};
 use common::{Device, Harness};
-use courier_protocol::api::{CreateOrderResponse, IssueManifestRequest};
-use courier_protocol::back_office::{
-    CreateOperatorRequest, CreateOperatorResponse, OperatorSession,
-};
+use courier_protocol::api::CreateOrderResponse;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::manifest::SignedManifest;
 use courier_protocol::rules::operator_role::OperatorRole;
@@ -27,44 +25,6 @@ use doorstep::{accepted, upload};
 use serde_json::{Value, json};
 
 const HOUR: i64 = 3_600_000;
-
-async fn operator(h: &Harness, name: &str, roles: &[OperatorRole], depots: &[&str]) -> String {
-    let created: CreateOperatorResponse = h
-        .admin_post(
-            "/v1/admin/operators",
-            &CreateOperatorRequest {
-                name: name.into(),
-                roles: roles.to_vec(),
-                depots: depots.iter().map(|d| d.to_string()).collect(),
-            },
-        )
-        .await;
-    let r = h
-        .http
-        .post(h.url("/v1/operator-sessions"))
-        .json(&json!({"name": name, "password": created.password}))
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(r.status(), 200);
-    r.json::<OperatorSession>().await.expect("session").token
-}
-
-async fn manifest_in(h: &Harness, device: &str, parcels: &[&str], depot: &str) -> SignedManifest {
-    h.admin_post(
-        "/v1/admin/manifests",
-        &IssueManifestRequest {
-            device_id: device.into(),
-            parcel_ids: parcels.iter().map(|s| s.to_string()).collect(),
-            withdrawn: vec![],
-            depot: depot.into(),
-            valid_for_ms: 48 * HOUR,
-            load_check: false,
-            photos: Default::default(),
-        },
-    )
-    .await
-}
 
 /// The pack as `token`'s operator asks for it: status and bytes.
 async fn download(h: &Harness, token: &str, order_ref: &str) -> (u16, Vec<u8>) {

@@ -21,31 +21,14 @@ Uses only the standard library and `cryptography`.
 import argparse
 import base64
 import hashlib
-import json
 import sys
 import tarfile
 
 from strict_ed25519 import strict_public_key, verify_strict
+from verify_events import canonical, strict_loads
 
 SUMS_PREFIX = b"courier.dispute-pack.v1\n"
 ORIGIN_PREFIX = "courier-escrow.example/log/"
-
-
-def no_repeated_keys(pairs):
-    obj = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ValueError(f"repeated JSON key {key!r}")
-        obj[key] = value
-    return obj
-
-
-def strict_loads(text):
-    return json.loads(text, object_pairs_hook=no_repeated_keys)
-
-
-def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def node(left, right):
