@@ -30,7 +30,13 @@ impl Pen<'_> {
     /// Writes `text` wrapped to the page's width, starting a page when full.
     fn text(&mut self, text: &str, weight: Weight, size: f32, indent: f32) {
         let width = PAGE_W - 2.0 * MARGIN - indent;
-        for line in self.fonts.wrap(text, weight, size, width, MAX_WRAP) {
+        // The Arabic face has no middle dot nor em dash: plain hyphens there.
+        let text = if self.lang.rtl() {
+            text.replace(['·', '—'], "-")
+        } else {
+            text.to_owned()
+        };
+        for line in self.fonts.wrap(&text, weight, size, width, MAX_WRAP) {
             if self.y < MARGIN + LINE {
                 self.pages
                     .push(std::mem::replace(&mut self.page, Content::new()));
