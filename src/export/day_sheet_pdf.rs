@@ -12,7 +12,7 @@ use courier_protocol::day_report_words::{
 use courier_protocol::rules::day_report::{DayReport, DayRow, ReturnStatus};
 use courier_protocol::rules::returns::{PayerWhy, ReturnItem};
 use courier_protocol::vocabulary::Outcome;
-use pdf_writer::{Content, Finish, Rect};
+use pdf_writer::Content;
 use qrcode::{Color, QrCode};
 
 use super::{ExportError, write_file};
