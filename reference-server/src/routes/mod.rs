@@ -95,6 +95,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(back_office::cancel_order),
         )
         .route("/v1/extraction", get(back_office::extraction))
+        .route(
+            "/v1/orders/{order_ref}/dispute-pack",
+            get(back_office::dispute_pack),
+        )
         .route("/v1/admin/reports/day", get(admin::admin_day_report))
         .route(
             "/v1/admin/devices/{device_id}/checkpoint",
