@@ -1,5 +1,7 @@
-//! The orders page: an order's timeline in words, found by its reference,
-//! from the events of the devices the operator's depots cover.
+//! The orders page: orders found by reference, label, buyer's phone or day
+//! (the events signed that local day), from the devices the operator's
+//! depots cover; an order's timeline in words, with a small map of the
+//! positions its events signed (accuracy circles, the address's point).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -7,32 +9,124 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use courier_protocol::envelope::SignedEvent;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::fleet::when;
+use super::order_map::{MapPoint, accuracy_m, order_map_svg};
 use super::render::{message, page};
 use super::session::WebOperator;
+use crate::records::{OrderHit, OrderSearch};
 use crate::routes::operator_auth::ClaimReaders;
 use crate::state::AppState;
 
-/// The order asked for.
+/// Most orders a search lists.
+const MAX_HITS: u32 = 200;
+
+/// The search (a text, a day) and the order chosen.
 #[derive(Deserialize, Default)]
 pub struct OrderQuery {
     #[serde(default)]
     q: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    order: String,
 }
 
-/// `GET /back-office/orders?q=ORDER_REF`.
+/// The last four digits of a phone, the rest hidden.
+fn masked_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    let shown: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+    format!("…{shown}")
+}
+
+fn hit_value(h: &OrderHit, when: impl Fn(i64) -> String) -> Value {
+    context! {
+        order_ref => h.order_ref,
+        label => h.label,
+        phone => masked_phone(&h.spec.recipient.phone),
+        city => h.spec.address.city,
+        depot => h.depot,
+        last_event => h.last_event_ms.map(when),
+    }
+}
+
+/// The map's points: each event's fresh fix, or its last fix.
+fn map_points(events: &[SignedEvent]) -> Vec<MapPoint> {
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let fix = e
+                .body
+                .position
+                .fix
+                .as_ref()
+                .or(e.body.position.last_fix.as_ref())?;
+            Some(MapPoint {
+                lat_e7: fix.lat_e7,
+                lon_e7: fix.lon_e7,
+                accuracy_m: accuracy_m(fix.hdop_centi),
+                label: (i + 1).to_string(),
+            })
+        })
+        .collect()
+}
+
+/// `GET /back-office/orders?q=TEXT&date=YYYY-MM-DD&order=ORDER_REF`.
 pub async fn timeline(
     State(state): State<Arc<AppState>>,
     op: WebOperator<ClaimReaders>,
     Query(query): Query<OrderQuery>,
 ) -> Response {
-    let order_ref = query.q.trim().to_owned();
+    let text = query.q.trim().to_owned();
+    let date = query.date.trim().to_owned();
+    let scope = op.account.scope();
+    let signed_between = if date.is_empty() {
+        None
+    } else {
+        match state.time_zone().day(&date) {
+            Ok(day) => Some((day.start_ms(), day.end_ms())),
+            Err(e) => {
+                return message(
+                    StatusCode::BAD_REQUEST,
+                    &op.frame,
+                    "refused",
+                    &e.to_string(),
+                );
+            }
+        }
+    };
+    let search = OrderSearch {
+        text: (!text.is_empty()).then(|| text.clone()),
+        signed_between,
+        limit: MAX_HITS,
+    };
+    let hits: Vec<OrderHit> = match state.store().search_orders(&search).await {
+        Ok(h) => h
+            .into_iter()
+            .filter(|h| scope.covers(h.depot.as_deref()))
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "order search failed");
+            return message(StatusCode::INTERNAL_SERVER_ERROR, &op.frame, "refused", "");
+        }
+    };
+    // The order shown: the one chosen, the only one found, or the text
+    // itself as a reference (events may name an order the server never issued).
+    let order_ref = if !query.order.trim().is_empty() {
+        query.order.trim().to_owned()
+    } else if hits.len() == 1 {
+        hits[0].order_ref.clone()
+    } else if hits.is_empty() && date.is_empty() {
+        text.clone()
+    } else {
+        String::new()
+    };
     let mut events: Vec<Value> = Vec::new();
+    let mut map: Option<String> = None;
     if !order_ref.is_empty() {
-        let scope = op.account.scope();
         let (fleet, found) = match (
             state.store().fleet().await,
             state.store().events_of_order(&order_ref).await,
@@ -55,9 +149,11 @@ pub async fn timeline(
         found.sort_by_key(|e| e.body.signed_time_ms());
         events = found
             .iter()
-            .map(|e| {
+            .enumerate()
+            .map(|(i, e)| {
                 context! {
-                    time => when(e.body.signed_time_ms()),
+                    n => i + 1,
+                    time => op.frame.when(e.body.signed_time_ms()),
                     device_id => e.body.device_id,
                     kind => Value::from_serialize(e.body.kind),
                     outcome => e.body.outcome.map(|o| o.as_str()),
@@ -65,11 +161,30 @@ pub async fn timeline(
                 }
             })
             .collect();
+        if !found.is_empty() {
+            let destination = hits
+                .iter()
+                .find(|h| h.order_ref == order_ref)
+                .and_then(|h| Some((h.spec.address.lat_e7?, h.spec.address.lon_e7?)));
+            let title = op.frame.lang.texts().get("map").copied().unwrap_or("Map");
+            map = order_map_svg(&map_points(&found), destination, title);
+        }
     }
+    let listed: Vec<Value> = hits
+        .iter()
+        .map(|h| hit_value(h, |ms| op.frame.when(ms)))
+        .collect();
     page(
         StatusCode::OK,
         &op.frame,
         "orders.html",
-        context! { q => order_ref, events => events },
+        context! {
+            q => text,
+            date => date,
+            order => order_ref,
+            hits => listed,
+            events => events,
+            map => map.map(Value::from_safe_string),
+        },
     )
 }
