@@ -190,10 +190,18 @@ pub async fn order_with_phone(s: &Scene, order_ref: &str, label: &str) -> Create
 }
 
 /// Order W-MAP (label PKG-MAP-1, phone +216 98 123 456) sent to ALG-1's
-/// device, arrived with a GNSS fix, then delivered.
+/// device, its manifest accepted, arrived with a GNSS fix, then delivered.
 pub async fn mapped_order(s: &mut Scene) {
     let order = order_with_phone(s, "W-MAP", "PKG-MAP-1").await;
     let m = manifest_in(&s.h, &s.alg.id, &[&order.parcel_id], "ALG-1").await;
+    let mut took = s.alg.body(
+        s.alg.seq + 1,
+        &s.alg.prev.clone(),
+        EventKind::ManifestAccepted,
+        None,
+    );
+    took.manifest_version = Some(m.body.version);
+    let took = s.alg.seal_next(took);
     let mut body = s.alg.body(
         s.alg.seq + 1,
         &s.alg.prev.clone(),
@@ -219,8 +227,8 @@ pub async fn mapped_order(s: &mut Scene) {
     let arrived = s.alg.seal_next(body);
     let d = delivered(&mut s.alg, &m, &order.parcel_id, &order.numeric_code, 1);
     assert_eq!(
-        upload(&s.h, &mut s.alg, &[arrived, d]).await,
-        vec![accepted(), accepted()]
+        upload(&s.h, &mut s.alg, &[took, arrived, d]).await,
+        vec![accepted(), accepted(), accepted()]
     );
 }
 
