@@ -83,7 +83,7 @@ pub fn order_map_svg(
     let mut svg = String::new();
     let _ = write!(
         svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" id=\"order-map\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" id=\"order-map\" direction=\"ltr\" style=\"direction:ltr\">\
          <title>{}</title><rect width=\"{WIDTH}\" height=\"{HEIGHT}\" fill=\"#f3f5f2\"/>",
         escape(title)
     );

@@ -162,10 +162,23 @@ pub async fn timeline(
             })
             .collect();
         if !found.is_empty() {
-            let destination = hits
+            // The order's address: from the hits, else found by its reference.
+            let mut spec = hits
                 .iter()
                 .find(|h| h.order_ref == order_ref)
-                .and_then(|h| Some((h.spec.address.lat_e7?, h.spec.address.lon_e7?)));
+                .map(|h| h.spec.clone());
+            if spec.is_none() {
+                let by_ref = OrderSearch {
+                    text: Some(order_ref.clone()),
+                    signed_between: None,
+                    limit: 1,
+                };
+                match state.store().search_orders(&by_ref).await {
+                    Ok(h) => spec = h.into_iter().next().map(|h| h.spec),
+                    Err(e) => tracing::warn!(error = %e, "the order's address was not read"),
+                }
+            }
+            let destination = spec.and_then(|s| Some((s.address.lat_e7?, s.address.lon_e7?)));
             let title = op.frame.lang.texts().get("map").copied().unwrap_or("Map");
             map = order_map_svg(&map_points(&found), destination, title);
         }
