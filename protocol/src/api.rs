@@ -74,6 +74,18 @@ pub struct EventBatch {
     pub events: Vec<SignedEvent>,
 }
 
+/// What a device says of itself with each upload (the body's optional
+/// `device` field), for the fleet page: not evidence, kept as last reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceReport {
+    /// The app's version (`courier-terminal --version`).
+    pub app_version: String,
+    /// The platform the device is enrolled on.
+    pub profile: crate::profile::Profile,
+    /// Events still waiting in its outbox behind this batch.
+    pub events_waiting: u64,
+}
+
 /// What the server did with one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -85,6 +85,20 @@ impl DayWindow {
         )
     }
 
+    /// A time for people, to the minute, with its offset from UTC:
+    /// `2026-12-07 09:12 (UTC+01:00)` (the terminal's and the back office's form).
+    pub fn format_minute(&self, utc_ms: i64) -> String {
+        let local = utc_ms + i64::from(self.utc_offset_min) * 60_000;
+        let (y, m, d) = civil_from_days(local.div_euclid(MS_PER_DAY));
+        let s = local.rem_euclid(MS_PER_DAY) / 1000;
+        format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02} (UTC{})",
+            s / 3600,
+            s / 60 % 60,
+            self.offset_text()
+        )
+    }
+
     /// Hours and minutes only (`10:14`), for a printed table whose header gives the zone.
     pub fn format_clock(&self, utc_ms: i64) -> String {
         let local = utc_ms + i64::from(self.utc_offset_min) * 60_000;
@@ -208,6 +222,17 @@ mod tests {
             assert_eq!(civil_from_days(days_from_civil(y, m, d)), (y, m, d));
         }
         assert_eq!(days_from_civil(1970, 1, 1), 0);
+    }
+
+    #[test]
+    fn a_time_to_the_minute_says_its_offset() {
+        let w = DayWindow::parse("2026-12-07", "+01:00").expect("day");
+        assert_eq!(
+            w.format_minute(w.start_ms() + 9 * 3_600_000 + 12 * 60_000 + 59_999),
+            "2026-12-07 09:12 (UTC+01:00)"
+        );
+        let west = DayWindow::containing(0, -210);
+        assert_eq!(west.format_minute(0), "1969-12-31 20:30 (UTC-03:30)");
     }
 
     #[test]

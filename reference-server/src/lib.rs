@@ -24,6 +24,7 @@ pub mod claim_rows;
 pub mod code_check;
 pub mod desk_handover;
 pub mod dispute_pack;
+pub mod display_zone;
 pub mod error;
 pub mod event_log;
 pub mod faults;

@@ -15,6 +15,7 @@ use courier_protocol::rules::operator_role::DepotScope;
 use courier_protocol::rules::operator_role::OperatorRole;
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::back_office::PasswordCost;
+use escrow_reference_server::display_zone::DisplayZone;
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::photo_store::FsPhotoBlobs;
 use escrow_reference_server::storage::open::open_storage;
@@ -55,6 +56,15 @@ enum Command {
         /// The PEM private key of `--tls-cert`.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// The zone the back office shows times and days in: `system` (the
+        /// system's zone: `TZ`, else /etc/localtime) or a fixed offset, e.g. +01:00.
+        #[arg(
+            long,
+            env = "ESCROW_TIME_ZONE",
+            default_value = "system",
+            allow_hyphen_values = true
+        )]
+        time_zone: String,
     },
     /// Print the server's public key (what devices pin).
     PublicKey,
@@ -233,7 +243,10 @@ async fn main() -> anyhow::Result<()> {
             admin_token,
             tls_cert,
             tls_key,
+            time_zone,
         } => {
+            let zone = DisplayZone::parse(&time_zone)
+                .with_context(|| format!("--time-zone {time_zone:?}: use system or +HH:MM"))?;
             let config = ServerConfig {
                 database: database.clone(),
                 admin_token,
@@ -243,6 +256,8 @@ async fn main() -> anyhow::Result<()> {
             let state = AppState::open(&config, Arc::new(Faults::default()))
                 .await
                 .with_context(|| format!("opening {}", database.describe()))?;
+            state.set_time_zone(zone);
+            tracing::info!(time_zone = %zone.describe(), "back-office times shown in this zone");
             let server = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => {
                     start_tls(state, listen, tls::acceptor(&cert, &key)?).await?

@@ -38,6 +38,24 @@ pub struct FleetRow {
     pub last_sync_ms: Option<i64>,
     /// When and why it was revoked, if it was.
     pub revoked: Option<Revocation>,
+    /// What it said of itself with its last upload.
+    pub reported: DeviceReported,
+}
+
+/// What a device said of itself with its uploads, as last reported (each
+/// field as last sent: a device that does not send one keeps the old value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceReported {
+    /// The app's version.
+    pub app_version: Option<String>,
+    /// Its platform: `test` or `production`.
+    pub profile: Option<String>,
+    /// Events still waiting in its outbox behind its last batch.
+    pub events_waiting: Option<i64>,
+    /// The size of the event log's checkpoint it keeps.
+    pub log_size: Option<i64>,
+    /// Server time of the report, Unix ms.
+    pub at_ms: Option<i64>,
 }
 
 /// A device's revocation: its requests are refused from then on, and its
@@ -113,4 +131,55 @@ pub struct NewManifest<'a> {
 /// its wall clock. Partitions and day queries use it.
 pub fn signed_time_ms(event: &SignedEvent) -> i64 {
     event.body.signed_time_ms()
+}
+
+/// An event stored as evidence but not honoured, for review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotHonouredRow {
+    /// The device.
+    pub device_id: String,
+    /// Its sequence number.
+    pub seq: i64,
+    /// The order it names, if any.
+    pub order_ref: Option<String>,
+    /// Its signed time, Unix ms.
+    pub signed_at_ms: i64,
+    /// Why it was not honoured.
+    pub reason: String,
+}
+
+/// The last eight digits of a phone number, how orders are found by the
+/// buyer's phone (`+216 98 123 456`, `98123456` and `0021698123456` meet).
+pub fn phone_tail(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(8)..].iter().collect()
+}
+
+/// What the orders page searches by: a text (an order reference, a label or
+/// a phone number, matched exactly) and a span of signed time (a local day).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderSearch {
+    /// An order reference, a label or a buyer's phone.
+    pub text: Option<String>,
+    /// Orders with an event signed in `[from, to)`, Unix ms.
+    pub signed_between: Option<(i64, i64)>,
+    /// At most this many orders.
+    pub limit: u32,
+}
+
+/// An order found: its identity, its buyer's phone, and its latest event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderHit {
+    /// The parcel.
+    pub parcel_id: String,
+    /// The order reference.
+    pub order_ref: String,
+    /// The label.
+    pub label: String,
+    /// The spec as issued (recipient, address, amount).
+    pub spec: ManifestParcel,
+    /// Signed time of its latest event, if any.
+    pub last_event_ms: Option<i64>,
+    /// The depot of its latest event, if any.
+    pub depot: Option<String>,
 }

@@ -52,6 +52,8 @@ pub struct AppState {
     pub code_checks: crate::rate_limit::CodeCheckLimiter,
     /// Where photo bytes are kept.
     photos: Arc<dyn PhotoBlobs>,
+    /// The zone the back office shows times in (the system's unless set).
+    time_zone: std::sync::OnceLock<crate::display_zone::DisplayZone>,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             password_cost: config.password_cost,
             code_checks: Default::default(),
             photos,
+            time_zone: std::sync::OnceLock::new(),
         }))
     }
 
@@ -108,6 +111,17 @@ impl AppState {
     /// The Argon2id cost of new operator passwords.
     pub fn password_cost(&self) -> crate::back_office::PasswordCost {
         self.password_cost
+    }
+
+    /// Sets the zone the back office shows times in, once, before serving;
+    /// `false` when it was already set.
+    pub fn set_time_zone(&self, zone: crate::display_zone::DisplayZone) -> bool {
+        self.time_zone.set(zone).is_ok()
+    }
+
+    /// The zone the back office shows times in.
+    pub fn time_zone(&self) -> crate::display_zone::DisplayZone {
+        self.time_zone.get().copied().unwrap_or_default()
     }
 
     /// The admin API's bearer token, if the API is enabled.

@@ -1,8 +1,10 @@
 //! The back office in a real browser (issue 28, point 3): Debian's chromium
 //! driven headless through chromedriver (WebDriver, `fantoccini`): sign-in,
 //! fleet search, revoking a device (confirmed twice), a claim approved by
-//! two operators, the CSV extraction downloaded with the session, and the
-//! Arabic pages laid out right to left. Screenshots of each page are taken;
+//! two operators, the CSV extraction downloaded with the session, the
+//! fleet filtered, an enrollment token with its QR, a supervisor's badge
+//! printed once, orders found by phone and by day with the timeline's map,
+//! the day sheet to print, and the Arabic pages laid out right to left. Screenshots of each page are taken;
 //! with `UPDATE_SCREENS=1` they are written to `docs/screens/back-office/`.
 //! Skipped, with a message, only when chromium or chromedriver is absent on
 //! a developer's machine; under CI (`CI=true`) their absence fails.
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use back_office_scene::{Scene, scene};
+use back_office_scene::{Scene, mapped_order, scene};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -219,6 +221,7 @@ async fn the_back_office_in_a_real_browser() {
         return;
     };
     let mut s = scene().await;
+    mapped_order(&mut s).await;
     let driver = start_driver(&chromedriver).await;
     let profile = tempfile::tempdir().expect("profile dir");
     let c = browser(&driver, &chromium, profile.path()).await;
@@ -388,6 +391,91 @@ async fn the_back_office_in_a_real_browser() {
     shot(&c, "en-04-device").await;
     c.goto(&s.h.url("/back-office/fleet")).await.expect("fleet");
     shot(&c, "en-02-fleet").await;
+
+    // The fleet filtered by status: the revoked device only.
+    el(&c, "#status")
+        .await
+        .select_by_value("revoked")
+        .await
+        .expect("select");
+    click(&c, "search").await;
+    until(&c, "#device-count", None, |n| n == "1").await;
+    assert_eq!(text_of(&c, ".device-link").await, s.orn.id);
+    shot(&c, "en-03-fleet-filter").await;
+
+    // An enrollment token with its QR, on a page to print.
+    c.goto(&s.h.url("/back-office/fleet")).await.expect("fleet");
+    fill(&c, "server-url", "https://escrow.example:8787").await;
+    click(&c, "issue-enrollment").await;
+    let token = text_of(&c, "#enrollment-token").await;
+    assert_eq!(token.len(), 32, "{token}");
+    el(&c, "#enrollment-qr svg").await;
+    assert!(
+        text_of(&c, "#enrollment-qr-text")
+            .await
+            .contains("escrow.example")
+    );
+    shot(&c, "en-11-enrollment-qr").await;
+
+    // A supervisor's badge, printed once; the list does not show it again.
+    c.goto(&s.h.url("/back-office/supervisors?depot=ALG-1"))
+        .await
+        .expect("supervisors");
+    fill(&c, "supervisor-id", "leila").await;
+    fill(&c, "supervisor-name", "Leila Haddad").await;
+    click(&c, "issue-badge").await;
+    let badge = text_of(&c, "#badge-text").await;
+    assert!(!badge.is_empty());
+    el(&c, "#badge-qr svg").await;
+    shot(&c, "en-12-supervisor-badge").await;
+    c.goto(&s.h.url("/back-office/supervisors?depot=ALG-1"))
+        .await
+        .expect("supervisors");
+    assert!(text_of(&c, "#supervisors").await.contains("Leila Haddad"));
+    assert!(!c.source().await.expect("source").contains(&badge));
+    shot(&c, "en-13-supervisors").await;
+    sign_out(&c).await;
+
+    // Orders found by the buyer's phone, and by day; the timeline's map.
+    sign_in(&c, &s, "amina").await;
+    c.goto(&s.h.url("/back-office/orders"))
+        .await
+        .expect("orders");
+    fill(&c, "q", "+216 98 123 456").await;
+    click(&c, "search").await;
+    until(&c, "#order-ref", None, |r| r == "W-MAP").await;
+    el(&c, "#order-map .accuracy").await;
+    shot(&c, "en-14-order-map").await;
+    let date = escrow_reference_server::display_zone::DisplayZone::System
+        .day_containing(common::T0)
+        .date;
+    c.goto(&s.h.url(&format!("/back-office/orders?date={date}")))
+        .await
+        .expect("orders by day");
+    until(&c, "#order-count", None, |n| n == "3").await;
+    shot(&c, "en-15-order-search-by-day").await;
+    click(&c, "lang-ar").await;
+    until(&c, "html", Some("dir"), |d| d == "rtl").await;
+    c.goto(&s.h.url("/back-office/orders?order=W-MAP"))
+        .await
+        .expect("order in Arabic");
+    el(&c, "#order-map").await;
+    shot(&c, "ar-14-order-map").await;
+
+    // The day sheet to print, from the depot's page.
+    click(&c, "lang-fr").await;
+    until(&c, "html", Some("lang"), |l| l == "fr").await;
+    c.goto(&s.h.url(&format!("/back-office/depots?depot=ALG-1&date={date}")))
+        .await
+        .expect("depot day");
+    click(&c, "day-sheet").await;
+    assert!(text_of(&c, "#day-sheet").await.contains("PKG-MAP-1"));
+    shot(&c, "fr-16-day-sheet").await;
+    sign_out(&c).await;
+    sign_in(&c, &s, "nour").await;
+    click(&c, "lang-en").await;
+    until(&c, "html", Some("lang"), |l| l == "en").await;
+    c.goto(&s.h.url("/back-office/fleet")).await.expect("fleet");
 
     // A tablet's width: the fleet table scrolls inside its box, the page does not.
     c.set_window_size(800, 1280).await.expect("resize");

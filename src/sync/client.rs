@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use courier_protocol::api::{
-    CodeCheckRequest, CodeCheckResponse, EnrollRequest, EnrollResponse, ErrorBody, EventsResponse,
-    ManifestResponse,
+    CodeCheckRequest, CodeCheckResponse, DeviceReport, EnrollRequest, EnrollResponse, ErrorBody,
+    EventsResponse, ManifestResponse,
 };
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::{PublicKey, Signer};

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use courier_protocol::api::{EventStatus, EventsResponse, RejectReason};
+use courier_protocol::api::{DeviceReport, EventStatus, EventsResponse, RejectReason};
 use courier_protocol::checkpoint::check_own_checkpoint;
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;

@@ -31,7 +31,7 @@ use crate::error::{NotFound, ServerError, StorageError};
 use crate::event_log;
 use crate::faults::Fault;
 use crate::ingest::ingest;
-use crate::records::DeviceRow;
+use crate::records::{DeviceReported, DeviceRow};
 use crate::state::AppState;
 
 /// `GET /v1/desk-handovers/{event_id}`: where this device's handover to a
@@ -63,6 +63,9 @@ struct RawBatch {
     /// consistency proof comes with the answer).
     #[serde(default)]
     log_size: Option<u64>,
+    /// What the device says of itself (the fleet page); absent from older apps.
+    #[serde(default)]
+    device: Option<courier_protocol::api::DeviceReport>,
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, RequestAuthError> {
@@ -307,6 +310,25 @@ pub async fn events(
         .filter(|r| r.status == courier_protocol::api::EventStatus::Accepted)
         .count();
     tracing::info!(device_id = %device.device_id, received, accepted, last_seq = outcome.tip.seq, "events ingested");
+    let reported = DeviceReported {
+        app_version: batch.device.as_ref().map(|d| d.app_version.clone()),
+        profile: batch.device.as_ref().map(|d| d.profile.as_str().to_owned()),
+        events_waiting: batch
+            .device
+            .as_ref()
+            .map(|d| i64::try_from(d.events_waiting).unwrap_or(i64::MAX)),
+        log_size: batch.log_size.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+        at_ms: Some(now),
+    };
+    // What a device says of itself is for the fleet page, not evidence: a
+    // failure to keep it is logged and the upload still answered.
+    if let Err(e) = state
+        .store()
+        .record_device_report(&device.device_id, &reported)
+        .await
+    {
+        tracing::warn!(device_id = %device.device_id, error = %e, "the device's report was not kept");
+    }
     let checkpoint = SignedCheckpoint::sign(&device.device_id, &outcome.tip, now, state.key())
         .map_err(|e| ApiError::from_server(&state, ServerError::Key(e)))?;
     let log = event_log::view(

@@ -25,7 +25,8 @@ use courier_protocol::envelope::SignedEvent;
 use courier_protocol::keys::PublicKey;
 
 pub use crate::records::{
-    Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation,
+    Alert, DeviceReported, DeviceRow, FleetRow, NewManifest, NotHonouredRow, OrderHit, OrderRow,
+    OrderSearch, ReportSource, Revocation,
 };
 pub use claims::ClaimStorage;
 pub use event_log::{LogLeaf, LogStorage};
@@ -139,6 +140,18 @@ pub trait Storage:
     /// The events concerning an order reference, by device then chain order.
     async fn events_of_order(&self, order_ref: &str) -> Result<Vec<SignedEvent>, ServerError>;
 
+    /// Keeps what a device said of itself with an upload: each field given
+    /// replaces the stored one, a field not given keeps it.
+    async fn record_device_report(
+        &self,
+        device_id: &str,
+        reported: &DeviceReported,
+    ) -> Result<(), ServerError>;
+
+    /// Orders found by reference, label or buyer's phone and by the signed
+    /// time of their events (the orders page), by reference.
+    async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<OrderHit>, ServerError>;
+
     /// Every enrolled device with its depot and last upload, by id.
     async fn fleet(&self) -> Result<Vec<FleetRow>, ServerError>;
 
@@ -148,6 +161,15 @@ pub trait Storage:
     /// Counts of stored events: `(rows, distinct event ids)` (the load test's
     /// exactly-once check).
     async fn event_counts(&self) -> Result<(u64, u64), ServerError>;
+
+    /// The events of a depot's devices signed in `[from_ms, to_ms)` that were
+    /// stored but not honoured, by signed time.
+    async fn not_honoured_between(
+        &self,
+        depot: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<NotHonouredRow>, ServerError>;
 
     /// Every day-close flag, oldest first.
     async fn day_close_flags(&self) -> Result<Vec<DayCloseFlag>, ServerError>;

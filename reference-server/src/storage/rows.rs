@@ -9,7 +9,10 @@ use courier_protocol::manifest::{ManifestBody, SignedManifest};
 use courier_protocol::vocabulary::SupervisorFactor;
 
 use crate::error::StorageError;
-use crate::records::{DeviceRow, FleetRow, OrderRow, ReportSource, Revocation};
+use crate::records::{
+    DeviceReported, DeviceRow, FleetRow, OrderHit, OrderRow, OrderSearch, ReportSource, Revocation,
+    phone_tail,
+};
 
 /// A device from its stored columns.
 pub(crate) fn device_row(
@@ -43,6 +46,7 @@ pub(crate) fn fleet_row(
     last_seq: i64,
     last_sync_ms: Option<i64>,
     revoked: (Option<i64>, Option<String>),
+    reported: DeviceReported,
 ) -> FleetRow {
     FleetRow {
         device_id,
@@ -56,6 +60,7 @@ pub(crate) fn fleet_row(
             at_ms,
             reason: revoked.1.unwrap_or_default(),
         }),
+        reported,
     }
 }
 
@@ -211,3 +216,84 @@ pub(crate) fn operator_row(
 /// The columns an operator account is read from, in [`operator_row`]'s order.
 pub(crate) const OPERATOR_COLUMNS: &str =
     "name, roles, depots, password_hash, created_at_ms, created_by, disabled_at_ms";
+
+/// A parameter of an order search's SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SearchParam {
+    /// A text.
+    Text(String),
+    /// A number.
+    Int(i64),
+}
+
+/// An order search as SQL (`None` when it asks for nothing): the orders
+/// matching the text exactly by reference, label or phone tail, with an
+/// event signed in the span, their latest event's time and depot, by
+/// reference; placeholders written by `ph(1)`, `ph(2)`, ...
+pub(crate) fn order_search_sql(
+    search: &OrderSearch,
+    ph: impl Fn(usize) -> String,
+) -> Option<(String, Vec<SearchParam>)> {
+    let mut conds = Vec::new();
+    let mut params = Vec::new();
+    if let Some(text) = search
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        params.push(SearchParam::Text(text.to_owned()));
+        let p = ph(params.len());
+        let tail = phone_tail(text);
+        if tail.len() >= 6 {
+            params.push(SearchParam::Text(tail));
+            let t = ph(params.len());
+            conds.push(format!(
+                "(o.order_ref = {p} OR o.label = {p} OR o.phone_tail = {t})"
+            ));
+        } else {
+            conds.push(format!("(o.order_ref = {p} OR o.label = {p})"));
+        }
+    }
+    if let Some((from, to)) = search.signed_between {
+        params.push(SearchParam::Int(from));
+        let f = ph(params.len());
+        params.push(SearchParam::Int(to));
+        let t = ph(params.len());
+        conds.push(format!(
+            "o.order_ref IN (SELECT e.order_ref FROM events e WHERE e.signed_at_ms >= {f} AND e.signed_at_ms < {t} AND e.order_ref IS NOT NULL)"
+        ));
+    }
+    if conds.is_empty() {
+        return None;
+    }
+    params.push(SearchParam::Int(i64::from(search.limit)));
+    let l = ph(params.len());
+    let latest =
+        "FROM events e WHERE e.order_ref = o.order_ref ORDER BY e.signed_at_ms DESC LIMIT 1";
+    Some((
+        format!(
+            "SELECT o.parcel_id, o.order_ref, o.label, o.spec_json, (SELECT e.signed_at_ms {latest}), (SELECT e.depot {latest})
+             FROM orders o WHERE {} ORDER BY o.order_ref LIMIT {l}",
+            conds.join(" AND ")
+        ),
+        params,
+    ))
+}
+
+/// An order hit from its columns.
+pub(crate) fn order_hit(
+    (parcel_id, order_ref, label): (String, String, String),
+    spec_json: &str,
+    last_event_ms: Option<i64>,
+    depot: Option<String>,
+) -> Result<OrderHit, StorageError> {
+    Ok(OrderHit {
+        spec: json(spec_json, "order spec")?,
+        parcel_id,
+        order_ref,
+        label,
+        last_event_ms,
+        depot,
+    })
+}

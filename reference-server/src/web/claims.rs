@@ -15,8 +15,7 @@ use courier_protocol::rules::claim::ClaimDecision;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::fleet::when;
-use super::render::{message, page};
+use super::render::{Frame, message, page};
 use super::session::{ROOT, WebOperator};
 use crate::back_office::{claims_in_scope, decide_claim, visible_claim};
 use crate::error::ServerError;
@@ -37,7 +36,8 @@ pub fn money(minor: i64, currency: &str) -> String {
     format!("{sign}{}.{:02} {currency}", m / 100, m % 100)
 }
 
-fn claim_value(c: &Claim) -> Value {
+fn claim_value(c: &Claim, frame: &Frame) -> Value {
+    let when = |ms| frame.when(ms);
     let decisions: Vec<Value> = c
         .decisions
         .iter()
@@ -118,7 +118,7 @@ pub async fn list(
                 || c.order_ref.to_lowercase().contains(&needle)
                 || c.parcel_id.to_lowercase().contains(&needle)
         })
-        .map(claim_value)
+        .map(|c| claim_value(c, &op.frame))
         .collect();
     page(
         StatusCode::OK,
@@ -152,7 +152,7 @@ pub async fn claim(
         &op.frame,
         "claim.html",
         context! {
-            claim => claim_value(&c),
+            claim => claim_value(&c, &op.frame),
             may_decide => may_decide,
             notice => done.decided.map(|_| "decision_recorded"),
         },

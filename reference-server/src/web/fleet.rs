@@ -1,9 +1,11 @@
-//! Fleet pages: every device of the operator's depots with its depot, last
-//! sync, last event and alerts, searchable; a device's page with its recent
+//! Fleet pages: every device of the operator's depots with its depot,
+//! platform, app version, last sync, events waiting and the event log's
+//! checkpoint it keeps (as it last reported them), last event and alerts,
+//! searchable and filtered by depot, status and alerts; a device's page with its recent
 //! events, enrollment and key fingerprint; revocation with a reason,
 //! confirmed twice (the reason, then the device id typed again).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::Form;
@@ -11,12 +13,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use courier_protocol::api::RevokeDeviceRequest;
-use courier_protocol::day_window::DayWindow;
 use courier_protocol::keys::sha256;
+use courier_protocol::rules::operator_role::OperatorRole;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::render::{message, page};
+use super::render::{Frame, message, page};
 use super::session::{FleetKeepers, FleetReaders, ROOT, WebOperator};
 use crate::admin::revoke_device;
 use crate::operator_rows::NewAudit;
@@ -26,19 +28,53 @@ use crate::state::AppState;
 /// Recent events a device's page lists.
 const RECENT_EVENTS: usize = 50;
 
-/// A time for people: local time with its offset (the server's zone, UTC).
-pub fn when(ms: i64) -> String {
-    DayWindow::containing(ms, 0).format_time(ms)
-}
-
-/// The search of the fleet page.
+/// The search and filters of the fleet page.
 #[derive(Deserialize, Default)]
 pub struct FleetQuery {
     #[serde(default)]
     q: String,
+    /// One depot (empty: all of the operator's).
+    #[serde(default)]
+    depot: String,
+    /// `active` or `revoked` (empty: both).
+    #[serde(default)]
+    status: String,
+    /// `with` or `without` alerts (empty: both).
+    #[serde(default)]
+    alerts: String,
 }
 
-fn row_value(d: &FleetRow, alerts: usize) -> Value {
+impl FleetQuery {
+    /// Whether a device with `alerts` alerts passes the filters and the search.
+    fn admits(&self, d: &FleetRow, alerts: usize) -> bool {
+        let needle = self.q.trim().to_lowercase();
+        let text = needle.is_empty()
+            || d.device_id.to_lowercase().contains(&needle)
+            || d.hardware_label.to_lowercase().contains(&needle)
+            || d.depot
+                .as_deref()
+                .is_some_and(|x| x.to_lowercase().contains(&needle))
+            || d.reported
+                .app_version
+                .as_deref()
+                .is_some_and(|v| v.to_lowercase().contains(&needle));
+        let depot = self.depot.is_empty() || d.depot.as_deref() == Some(self.depot.as_str());
+        let status = match self.status.as_str() {
+            "active" => d.revoked.is_none(),
+            "revoked" => d.revoked.is_some(),
+            _ => true,
+        };
+        let alerted = match self.alerts.as_str() {
+            "with" => alerts > 0,
+            "without" => alerts == 0,
+            _ => true,
+        };
+        text && depot && status && alerted
+    }
+}
+
+fn row_value(d: &FleetRow, alerts: usize, frame: &Frame) -> Value {
+    let when = |ms| frame.when(ms);
     context! {
         device_id => d.device_id,
         hardware_label => d.hardware_label,
@@ -48,6 +84,11 @@ fn row_value(d: &FleetRow, alerts: usize) -> Value {
         enrolled_at => when(d.enrolled_at_ms),
         revoked => d.revoked.as_ref().map(|r| context! { at => when(r.at_ms), reason => r.reason }),
         alerts => alerts,
+        profile => d.reported.profile,
+        app_version => d.reported.app_version,
+        events_waiting => d.reported.events_waiting,
+        log_size => d.reported.log_size,
+        reported_at => d.reported.at_ms.map(when),
     }
 }
 
@@ -92,24 +133,28 @@ pub async fn list(
         Err(r) => return r,
     };
     let alerts = alert_counts(&state).await;
-    let needle = query.q.trim().to_lowercase();
+    let depots: BTreeSet<&str> = fleet.iter().filter_map(|d| d.depot.as_deref()).collect();
     let rows: Vec<Value> = fleet
         .iter()
-        .filter(|d| {
-            needle.is_empty()
-                || d.device_id.to_lowercase().contains(&needle)
-                || d.hardware_label.to_lowercase().contains(&needle)
-                || d.depot
-                    .as_deref()
-                    .is_some_and(|x| x.to_lowercase().contains(&needle))
+        .filter_map(|d| {
+            let n = alerts.get(&d.device_id).copied().unwrap_or(0);
+            query.admits(d, n).then(|| row_value(d, n, &op.frame))
         })
-        .map(|d| row_value(d, alerts.get(&d.device_id).copied().unwrap_or(0)))
         .collect();
+    let may_enroll = op.account.has(OperatorRole::CarrierIt);
     page(
         StatusCode::OK,
         &op.frame,
         "fleet.html",
-        context! { q => query.q, devices => rows },
+        context! {
+            q => query.q,
+            depot => query.depot,
+            status => query.status,
+            alerts => query.alerts,
+            depots => depots,
+            devices => rows,
+            may_enroll => may_enroll,
+        },
     )
 }
 
@@ -154,7 +199,7 @@ async fn device_page<R>(
                 kind => Value::from_serialize(e.body.kind),
                 parcel => e.body.parcel_id,
                 order_ref => e.body.order_ref,
-                time => when(e.body.signed_time_ms()),
+                time => op.frame.when(e.body.signed_time_ms()),
             }
         })
         .collect();
@@ -162,19 +207,17 @@ async fn device_page<R>(
         Ok(a) => a
             .into_iter()
             .filter(|a| a.device_id == device_id)
-            .map(|a| context! { kind => a.kind, detail => a.detail, at => when(a.at_ms) })
+            .map(|a| context! { kind => a.kind, detail => a.detail, at => op.frame.when(a.at_ms) })
             .collect(),
         Err(_) => Vec::new(),
     };
-    let may_revoke = op
-        .account
-        .has(courier_protocol::rules::operator_role::OperatorRole::CarrierIt);
+    let may_revoke = op.account.has(OperatorRole::CarrierIt);
     page(
         StatusCode::OK,
         &op.frame,
         "device.html",
         context! {
-            device => row_value(d, alerts.len()),
+            device => row_value(d, alerts.len(), &op.frame),
             fingerprint => fingerprint(&d.public_key_hex),
             public_key => d.public_key_hex,
             events => recent,

@@ -3,17 +3,23 @@
 //! (right to left) and English, for named operators signed in with a
 //! session cookie; every form carries the session's CSRF token and every
 //! action reaches the audit log with who did it. One file per page:
-//! `sign_in`, `fleet`, `depots`, `orders`, `claims`; `session` admits the operator,
-//! `render` draws the frame, `i18n` holds the words.
+//! `sign_in`, `fleet`, `enrollment` (a token with its QR, to print),
+//! `supervisors` (badges printed once), `depots`, `orders`, `claims`;
+//! `session` admits the operator, `render` draws the frame, `i18n` holds
+//! the words, `qr_svg` draws a QR code.
 
 mod claims;
 mod depots;
+mod enrollment;
 mod fleet;
 mod i18n;
+mod order_map;
 mod orders;
+mod qr_svg;
 mod render;
 mod session;
 mod sign_in;
+mod supervisors;
 
 use std::sync::Arc;
 
@@ -42,15 +48,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/back-office/sign-out", post(sign_in::sign_out))
         .route("/back-office/lang/{code}", get(sign_in::switch_lang))
         .route("/back-office/fleet", get(fleet::list))
+        .route(
+            "/back-office/fleet/enrollment-token",
+            post(enrollment::issue),
+        )
         .route("/back-office/fleet/{device_id}", get(fleet::device))
         .route("/back-office/fleet/{device_id}/revoke", post(fleet::revoke))
         .route("/back-office/depots", get(depots::day))
         .route("/back-office/depots/extraction.csv", get(depots::csv))
+        .route("/back-office/depots/day-sheet", get(depots::sheet))
         .route("/back-office/orders", get(orders::timeline))
         .route(
             "/back-office/orders/{order_ref}/dispute-pack",
             get(orders::pack),
         )
+        .route(
+            "/back-office/supervisors",
+            get(supervisors::list).post(supervisors::issue),
+        )
+        .route("/back-office/supervisors/revoke", post(supervisors::revoke))
         .route("/back-office/claims", get(claims::list))
         .route("/back-office/claims/{claim_id}", get(claims::claim))
         .route(

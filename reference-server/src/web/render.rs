@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use super::i18n::Lang;
+use crate::display_zone::DisplayZone;
 
 /// The templates, by name.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -26,6 +27,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("depots.html", include_str!("../../templates/depots.html")),
     ("orders.html", include_str!("../../templates/orders.html")),
     ("message.html", include_str!("../../templates/message.html")),
+    (
+        "enrollment.html",
+        include_str!("../../templates/enrollment.html"),
+    ),
+    (
+        "supervisors.html",
+        include_str!("../../templates/supervisors.html"),
+    ),
+    ("badge.html", include_str!("../../templates/badge.html")),
+    (
+        "day_sheet.html",
+        include_str!("../../templates/day_sheet.html"),
+    ),
 ];
 
 /// The style sheet every page links.
@@ -57,9 +71,16 @@ pub struct Frame {
     pub csrf: String,
     /// The page's path, for the language switcher's way back.
     pub path: String,
+    /// The zone the page shows times in.
+    pub zone: DisplayZone,
 }
 
 impl Frame {
+    /// A time on this page: `2026-12-07 09:12 (UTC+01:00)`.
+    pub fn when(&self, utc_ms: i64) -> String {
+        self.zone.format(utc_ms)
+    }
+
     fn value(&self) -> Value {
         let langs: Vec<Value> = Lang::ALL
             .iter()
@@ -135,6 +156,7 @@ mod tests {
                 operator: None,
                 csrf: "c".into(),
                 path: "/back-office/sign-in".into(),
+                zone: DisplayZone::System,
             };
             let ctx = context! { refused => true, ..frame.value() };
             let html = env

@@ -86,6 +86,7 @@ pub fn anonymous_frame(parts_headers: &HeaderMap, path: &str) -> Frame {
         operator: None,
         csrf: String::new(),
         path: path.to_owned(),
+        zone: Default::default(),
     }
 }
 
@@ -156,6 +157,7 @@ impl<R: Admits> FromRequestParts<Arc<AppState>> for WebOperator<R> {
             })?
             .ok_or_else(sign_in)?;
         frame.operator = Some(account.name.clone());
+        frame.zone = state.time_zone();
         frame.csrf = csrf_token(&token);
         if !R::ROLES.iter().any(|r| account.has(*r)) {
             return Err(message(StatusCode::FORBIDDEN, &frame, "not_allowed", ""));

@@ -7,13 +7,15 @@
 
 use std::sync::atomic::Ordering;
 
-use courier_protocol::api::{CreateOrderResponse, IssueManifestRequest};
+use courier_protocol::api::{CreateOrderRequest, CreateOrderResponse, IssueManifestRequest};
 use courier_protocol::back_office::{
     Claim, CreateOperatorRequest, CreateOperatorResponse, OperatorSession,
 };
+use courier_protocol::envelope::{FixRecord, PositionRecord};
 use courier_protocol::manifest::SignedManifest;
+use courier_protocol::manifest::{Address, Recipient};
 use courier_protocol::rules::operator_role::OperatorRole;
-use courier_protocol::vocabulary::{CodePolicy, EventKind};
+use courier_protocol::vocabulary::{CodePolicy, EventKind, ParcelKind};
 use serde_json::json;
 
 use crate::common::{Device, Harness, T0};
@@ -155,6 +157,80 @@ pub async fn scene() -> Scene {
         claim_orn,
         passwords,
     }
+}
+
+/// An order of a buyer with a phone and an address with coordinates.
+pub async fn order_with_phone(s: &Scene, order_ref: &str, label: &str) -> CreateOrderResponse {
+    s.h.admin_post(
+        "/v1/admin/orders",
+        &CreateOrderRequest {
+            order_ref: order_ref.into(),
+            label: label.into(),
+            kind: ParcelKind::Delivery,
+            policy: CodePolicy::OfflineAllowed,
+            recipient: Recipient {
+                name: "Buyer".into(),
+                phone: "+216 98 123 456".into(),
+            },
+            address: Address {
+                text: "12 rue de Marseille".into(),
+                city: "Tunis".into(),
+                lat_e7: Some(368_070_000),
+                lon_e7: Some(101_820_000),
+            },
+            amount_minor: 4_500,
+            currency: "TND".into(),
+            collect: None,
+            digits: None,
+            iterations: Some(1_000),
+            attempt_limit: Some(3),
+            demo_secret: None,
+        },
+    )
+    .await
+}
+
+/// Order W-MAP (label PKG-MAP-1, phone +216 98 123 456) sent to ALG-1's
+/// device, its manifest accepted, arrived with a GNSS fix, then delivered.
+pub async fn mapped_order(s: &mut Scene) {
+    let order = order_with_phone(s, "W-MAP", "PKG-MAP-1").await;
+    let m = manifest_in(&s.h, &s.alg.id, &[&order.parcel_id], "ALG-1").await;
+    let mut took = s.alg.body(
+        s.alg.seq + 1,
+        &s.alg.prev.clone(),
+        EventKind::ManifestAccepted,
+        None,
+    );
+    took.manifest_version = Some(m.body.version);
+    let took = s.alg.seal_next(took);
+    let mut body = s.alg.body(
+        s.alg.seq + 1,
+        &s.alg.prev.clone(),
+        EventKind::Arrived,
+        Some(&order.parcel_id),
+    );
+    body.position = PositionRecord {
+        status: "fix".into(),
+        source: "gnss".into(),
+        fix: Some(FixRecord {
+            lat_e7: 368_065_000,
+            lon_e7: 101_815_000,
+            alt_cm: None,
+            hdop_centi: Some(180),
+            satellites: Some(8),
+            mode: "3d".into(),
+            fix_utc_ms: Some(T0),
+            age_ms: 0,
+        }),
+        last_fix: None,
+        reason: None,
+    };
+    let arrived = s.alg.seal_next(body);
+    let d = delivered(&mut s.alg, &m, &order.parcel_id, &order.numeric_code, 1);
+    assert_eq!(
+        upload(&s.h, &mut s.alg, &[took, arrived, d]).await,
+        vec![accepted(), accepted(), accepted()]
+    );
 }
 
 /// A browser-less client of the back office: a session cookie, and the

@@ -32,7 +32,10 @@ use self::transaction::PgTx;
 use self::transport::PgTransport;
 use self::url::redact;
 use crate::error::{Conflict, ServerError, StorageError};
-use crate::records::{Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation};
+use crate::records::{
+    Alert, DeviceReported, DeviceRow, FleetRow, NewManifest, NotHonouredRow, OrderHit, OrderRow,
+    OrderSearch, ReportSource, Revocation, phone_tail,
+};
 use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
@@ -45,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0005_operators_and_claims.sql"),
     include_str!("../../../migrations/postgres/0006_tlog.sql"),
     include_str!("../../../migrations/postgres/0007_photos.sql"),
+    include_str!("../../../migrations/postgres/0008_back_office_lookups.sql"),
 ];
 
 /// Advisory lock key of the migrations.
@@ -357,8 +361,8 @@ impl Storage for PgStore {
         let limit = i32::try_from(order.attempt_limit).unwrap_or(i32::MAX);
         let c = self.client().await?;
         c.execute(
-            "INSERT INTO orders(parcel_id, order_ref, label, spec_json, numeric_key, qr_key, attempts_spent, attempt_limit)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+            "INSERT INTO orders(parcel_id, order_ref, label, spec_json, numeric_key, qr_key, attempts_spent, attempt_limit, phone_tail)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
             &[
                 &order.spec.parcel_id,
                 &order.spec.order_ref,
@@ -367,6 +371,7 @@ impl Storage for PgStore {
                 &hex::encode(order.numeric_key),
                 &hex::encode(order.qr_key),
                 &limit,
+                &phone_tail(&order.spec.recipient.phone),
             ],
         )
         .await
@@ -570,13 +575,102 @@ impl Storage for PgStore {
         .await
     }
 
+    async fn record_device_report(
+        &self,
+        device_id: &str,
+        reported: &DeviceReported,
+    ) -> Result<(), ServerError> {
+        let c = self.client().await?;
+        let r = reported;
+        c.execute(
+            "UPDATE devices SET app_version = COALESCE($2, app_version),
+                profile = COALESCE($3, profile), events_waiting = COALESCE($4, events_waiting),
+                log_size = COALESCE($5, log_size), reported_at_ms = COALESCE($6, reported_at_ms)
+             WHERE device_id = $1",
+            &[
+                &device_id,
+                &r.app_version,
+                &r.profile,
+                &r.events_waiting,
+                &r.log_size,
+                &r.at_ms,
+            ],
+        )
+        .await
+        .map_err(pg_err)?;
+        Ok(())
+    }
+
+    async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<OrderHit>, ServerError> {
+        let Some((sql, params)) = rows::order_search_sql(search, |n| format!("${n}")) else {
+            return Ok(Vec::new());
+        };
+        let owned: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = params
+            .into_iter()
+            .map(|p| -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
+                match p {
+                    rows::SearchParam::Text(t) => Box::new(t),
+                    rows::SearchParam::Int(i) => Box::new(i),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = owned
+            .iter()
+            .map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect();
+        let c = self.client().await?;
+        let found = c.query(&sql, &refs).await.map_err(pg_err)?;
+        found
+            .iter()
+            .map(|r| {
+                rows::order_hit(
+                    (r.get(0), r.get(1), r.get(2)),
+                    r.get::<_, &str>(3),
+                    r.get(4),
+                    r.get(5),
+                )
+                .map_err(ServerError::from)
+            })
+            .collect()
+    }
+
+    async fn not_honoured_between(
+        &self,
+        depot: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<NotHonouredRow>, ServerError> {
+        let c = self.client().await?;
+        let found = c
+            .query(
+                "SELECT n.device_id, n.seq, e.order_ref, e.signed_at_ms, n.reason
+                 FROM not_honoured n JOIN events e ON e.device_id = n.device_id AND e.seq = n.seq
+                 WHERE e.depot = $1 AND e.signed_at_ms >= $2 AND e.signed_at_ms < $3
+                 ORDER BY e.signed_at_ms, n.device_id, n.seq",
+                &[&depot, &from_ms, &to_ms],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(found
+            .iter()
+            .map(|r| NotHonouredRow {
+                device_id: r.get(0),
+                seq: r.get(1),
+                order_ref: r.get(2),
+                signed_at_ms: r.get(3),
+                reason: r.get(4),
+            })
+            .collect())
+    }
+
     async fn fleet(&self) -> Result<Vec<FleetRow>, ServerError> {
         let c = self.client().await?;
         let rows = c
             .query(
                 "SELECT d.device_id, d.hardware_label, d.depot, d.enrolled_at_ms, d.public_key, d.last_seq,
                         (SELECT MAX(e.received_at_ms) FROM events e WHERE e.device_id = d.device_id),
-                        d.revoked_at_ms, d.revoked_reason
+                        d.revoked_at_ms, d.revoked_reason,
+                        d.app_version, d.profile, d.events_waiting, d.log_size, d.reported_at_ms
                  FROM devices d ORDER BY d.device_id",
                 &[],
             )
@@ -592,6 +686,13 @@ impl Storage for PgStore {
                     r.get(5),
                     r.get(6),
                     (r.get(7), r.get(8)),
+                    DeviceReported {
+                        app_version: r.get(9),
+                        profile: r.get(10),
+                        events_waiting: r.get(11),
+                        log_size: r.get(12),
+                        at_ms: r.get(13),
+                    },
                 )
             })
             .collect())

@@ -26,7 +26,10 @@ use self::reads::{db_err, device_in, events_query, order_in};
 use self::transaction::SqliteTx;
 use self::worker::Worker;
 use crate::error::{Conflict, ServerError, StorageError};
-use crate::records::{Alert, DeviceRow, FleetRow, NewManifest, OrderRow, ReportSource, Revocation};
+use crate::records::{
+    Alert, DeviceReported, DeviceRow, FleetRow, NewManifest, NotHonouredRow, OrderHit, OrderRow,
+    OrderSearch, ReportSource, Revocation, phone_tail,
+};
 use crate::storage::rows::{self, group_report_sources, to_i64, to_u64};
 use crate::storage::{BatchTransaction, CodeCheckTransaction, Storage};
 
@@ -40,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0006_operators_and_claims.sql"),
     include_str!("../../../migrations/sqlite/0007_tlog.sql"),
     include_str!("../../../migrations/sqlite/0008_photos.sql"),
+    include_str!("../../../migrations/sqlite/0009_back_office_lookups.sql"),
 ];
 
 /// The server's SQLite store.
@@ -247,8 +251,8 @@ impl Storage for SqliteStore {
         self.worker
             .run(move |c| {
                 c.execute(
-                    "INSERT INTO orders(parcel_id, order_ref, label, spec_json, numeric_key, qr_key, attempts_spent, attempt_limit)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+                    "INSERT INTO orders(parcel_id, order_ref, label, spec_json, numeric_key, qr_key, attempts_spent, attempt_limit, phone_tail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
                     params![
                         order.spec.parcel_id,
                         order.spec.order_ref,
@@ -256,7 +260,8 @@ impl Storage for SqliteStore {
                         spec,
                         hex::encode(order.numeric_key),
                         hex::encode(order.qr_key),
-                        order.attempt_limit
+                        order.attempt_limit,
+                        phone_tail(&order.spec.recipient.phone)
                     ],
                 )
                 .map(|_| ())
@@ -479,6 +484,94 @@ impl Storage for SqliteStore {
             .await
     }
 
+    async fn record_device_report(
+        &self,
+        device_id: &str,
+        reported: &DeviceReported,
+    ) -> Result<(), ServerError> {
+        let (device_id, r) = (device_id.to_owned(), reported.clone());
+        self.worker
+            .run(move |c| {
+                c.execute(
+                    "UPDATE devices SET app_version = COALESCE(?2, app_version),
+                        profile = COALESCE(?3, profile), events_waiting = COALESCE(?4, events_waiting),
+                        log_size = COALESCE(?5, log_size), reported_at_ms = COALESCE(?6, reported_at_ms)
+                     WHERE device_id = ?1",
+                    params![device_id, r.app_version, r.profile, r.events_waiting, r.log_size, r.at_ms],
+                )
+                .map(|_| ())
+                .map_err(db_err)
+            })
+            .await
+    }
+
+    async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<OrderHit>, ServerError> {
+        let Some((sql, params)) = rows::order_search_sql(search, |n| format!("?{n}")) else {
+            return Ok(Vec::new());
+        };
+        self.worker
+            .run(move |c| {
+                let values: Vec<rusqlite::types::Value> = params
+                    .into_iter()
+                    .map(|p| match p {
+                        rows::SearchParam::Text(t) => rusqlite::types::Value::Text(t),
+                        rows::SearchParam::Int(i) => rusqlite::types::Value::Integer(i),
+                    })
+                    .collect();
+                let mut stmt = c.prepare(&sql).map_err(db_err)?;
+                let found = stmt
+                    .query_map(rusqlite::params_from_iter(values), |r| {
+                        Ok((
+                            (r.get(0)?, r.get(1)?, r.get(2)?),
+                            r.get::<_, String>(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ))
+                    })
+                    .map_err(db_err)?;
+                let mut out = Vec::new();
+                for row in found {
+                    let (ids, spec, last, depot) = row.map_err(db_err)?;
+                    out.push(rows::order_hit(ids, &spec, last, depot)?);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn not_honoured_between(
+        &self,
+        depot: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<NotHonouredRow>, ServerError> {
+        let depot = depot.to_owned();
+        self.worker
+            .run(move |c| {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT n.device_id, n.seq, e.order_ref, e.signed_at_ms, n.reason
+                 FROM not_honoured n JOIN events e ON e.device_id = n.device_id AND e.seq = n.seq
+                 WHERE e.depot = ?1 AND e.signed_at_ms >= ?2 AND e.signed_at_ms < ?3
+                 ORDER BY e.signed_at_ms, n.device_id, n.seq",
+                    )
+                    .map_err(db_err)?;
+                let found = stmt
+                    .query_map(params![depot, from_ms, to_ms], |r| {
+                        Ok(NotHonouredRow {
+                            device_id: r.get(0)?,
+                            seq: r.get(1)?,
+                            order_ref: r.get(2)?,
+                            signed_at_ms: r.get(3)?,
+                            reason: r.get(4)?,
+                        })
+                    })
+                    .map_err(db_err)?;
+                found.collect::<Result<Vec<_>, _>>().map_err(db_err)
+            })
+            .await
+    }
+
     async fn fleet(&self) -> Result<Vec<FleetRow>, ServerError> {
         self.worker
             .run(|c| {
@@ -486,13 +579,21 @@ impl Storage for SqliteStore {
                     .prepare(
                         "SELECT d.device_id, d.hardware_label, d.depot, d.enrolled_at_ms, d.public_key, d.last_seq,
                         (SELECT MAX(e.received_at_ms) FROM events e WHERE e.device_id = d.device_id),
-                        d.revoked_at_ms, d.revoked_reason
+                        d.revoked_at_ms, d.revoked_reason,
+                        d.app_version, d.profile, d.events_waiting, d.log_size, d.reported_at_ms
                  FROM devices d ORDER BY d.device_id",
                     )
                     .map_err(db_err)?;
                 let rows = stmt
                     .query_map([], |r| {
-                        Ok(rows::fleet_row((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, (r.get(7)?, r.get(8)?)))
+                        let reported = DeviceReported {
+                            app_version: r.get(9)?,
+                            profile: r.get(10)?,
+                            events_waiting: r.get(11)?,
+                            log_size: r.get(12)?,
+                            at_ms: r.get(13)?,
+                        };
+                        Ok(rows::fleet_row((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, (r.get(7)?, r.get(8)?), reported))
                     })
                     .map_err(db_err)?;
                 rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
