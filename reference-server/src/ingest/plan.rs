@@ -132,7 +132,7 @@ pub fn plan(
                     ctx.ledgers.insert(parcel_id.clone(), ledger.clone());
                     writes.ledgers.insert(parcel_id, ledger);
                 }
-                store(&mut ctx, &mut writes, event)?;
+                store(&mut ctx, &mut writes, event, verified)?;
                 day.push(&event.body);
                 (EventStatus::Pending, None)
             }
