@@ -13,7 +13,7 @@ use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
 use crate::day_close_record::DayCloseRecord;
 use crate::keys::{
-    PublicKey, Signer, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
+    PublicKey, Signer, StrongKey, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
 };
 use crate::load_check_record::LoadCheckRecord;
 use crate::photo::PhotoRef;
@@ -266,6 +266,22 @@ impl SignedEvent {
 
     /// Checks schema, hash and signature (not the chain).
     pub fn verify(&self, device_key: &PublicKey) -> Result<(), ProtocolError> {
+        let (bytes, sig) = self.hashed_bytes()?;
+        device_key.verify(&bytes, &sig, "event")
+    }
+
+    /// Checks schema, hash and signature with a key checked once for many
+    /// events ([`PublicKey::strong`]); returns the canonical bytes of the
+    /// body it verified (the event log's leaf is made of them).
+    pub fn verify_strong(&self, device_key: &StrongKey) -> Result<Vec<u8>, ProtocolError> {
+        let (bytes, sig) = self.hashed_bytes()?;
+        device_key.verify(&bytes, &sig, "event")?;
+        Ok(bytes)
+    }
+
+    /// The body's canonical bytes once schema and hash are checked, and the
+    /// raw signature.
+    fn hashed_bytes(&self) -> Result<(Vec<u8>, [u8; 64]), ProtocolError> {
         if self.body.schema != EVENT_SCHEMA {
             return Err(ProtocolError::WrongSchema {
                 found: self.body.schema.clone(),
@@ -277,7 +293,7 @@ impl SignedEvent {
             return Err(ProtocolError::HashMismatch { seq: self.body.seq });
         }
         let sig = decode_hex_array::<64>(&self.signature, "signature")?;
-        device_key.verify(&bytes, &sig, "event")
+        Ok((bytes, sig))
     }
 }
 

@@ -92,11 +92,40 @@ impl PublicKey {
         signature_bytes: &[u8],
         what: &'static str,
     ) -> Result<(), ProtocolError> {
+        self.strong()
+            .map_err(|_| ProtocolError::BadSignature(what))?
+            .verify(message, signature_bytes, what)
+    }
+
+    /// The key checked once ([`PublicKey::check_strong`]) and decoded, to
+    /// verify many signatures with it (a batch of one device's events): the
+    /// check is a scalar multiplication, as dear as a verification.
+    pub fn strong(&self) -> Result<StrongKey, ProtocolError> {
+        self.check_strong()?;
+        let key = VerifyingKey::from_bytes(&self.0)
+            .map_err(|_| ProtocolError::WeakKey("not a point on the Ed25519 curve"))?;
+        Ok(StrongKey(key))
+    }
+}
+
+/// A public key that passed [`PublicKey::check_strong`], decoded for
+/// verification ([`PublicKey::strong`]).
+#[derive(Clone, Copy)]
+pub struct StrongKey(VerifyingKey);
+
+impl StrongKey {
+    /// Verifies an Ed25519 signature over `message` strictly, as
+    /// [`PublicKey::verify`] does, without checking the key again.
+    pub fn verify(
+        &self,
+        message: &[u8],
+        signature_bytes: &[u8],
+        what: &'static str,
+    ) -> Result<(), ProtocolError> {
         let bad = || ProtocolError::BadSignature(what);
-        self.check_strong().map_err(|_| bad())?;
         let sig_bytes: [u8; 64] = signature_bytes.try_into().map_err(|_| bad())?;
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| bad())?;
-        key.verify_strict(message, &Signature::from_bytes(&sig_bytes))
+        self.0
+            .verify_strict(message, &Signature::from_bytes(&sig_bytes))
             .map_err(|_| bad())
     }
 }

@@ -48,6 +48,15 @@ pub fn leaf_hash(event: &SignedEvent) -> Result<Hash, ProtocolError> {
     Ok(tlog_tiles::record_hash(&leaf_data(event)?))
 }
 
+/// The leaf hash of a signed event whose body's canonical bytes are at
+/// hand (as [`SignedEvent::verify_strong`] returns them): the same hash as
+/// [`leaf_hash`], without encoding the body again.
+pub fn leaf_hash_of(canonical_body: Vec<u8>, signature_hex: &str) -> Result<Hash, ProtocolError> {
+    let mut data = canonical_body;
+    data.extend_from_slice(&decode_hex_array::<64>(signature_hex, "signature")?);
+    Ok(tlog_tiles::record_hash(&data))
+}
+
 /// A tree head: how many leaves, and the root hash.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TreeHead {

@@ -248,3 +248,31 @@ fn issuing_online_check_and_checkpoint_vectors_match_the_document() {
         );
     }
 }
+
+/// A batch verifies each event with the key checked once: the same verdict
+/// as the single check, and the bytes it returns make the same log leaf.
+#[test]
+fn a_key_checked_once_verifies_as_the_single_check_and_gives_the_same_leaf() {
+    let key = device_key();
+    let sealed = SignedEvent::seal(vector_body(), &key).expect("seal");
+    let public = courier_protocol::keys::Signer::public_key(&key);
+    let strong = public.strong().expect("strong key");
+    let bytes = sealed.verify_strong(&strong).expect("verifies");
+    sealed.verify(&public).expect("verifies");
+    assert_eq!(
+        courier_protocol::merkle_log::leaf_hash_of(bytes, &sealed.signature).expect("leaf"),
+        courier_protocol::merkle_log::leaf_hash(&sealed).expect("leaf")
+    );
+    let mut forged = sealed.clone();
+    forged.body.seq += 1;
+    assert!(forged.verify_strong(&strong).is_err());
+    assert!(forged.verify(&public).is_err());
+    let mut bad_signature = sealed;
+    bad_signature.signature = "00".repeat(64);
+    assert!(bad_signature.verify_strong(&strong).is_err());
+    // A small-order key is refused before any signature is looked at.
+    assert!(
+        courier_protocol::keys::PublicKey([0; 32]).strong().is_err(),
+        "weak key accepted"
+    );
+}

@@ -11,7 +11,6 @@ use courier_protocol::manifest::ManifestBody;
 use courier_protocol::rules::{DayCloseDifference, ParcelLedger};
 use courier_protocol::strict_json::CheckedValue;
 use courier_protocol::vocabulary::{EventKind, SupervisorFactor};
-use serde_json::Value;
 
 use crate::records::{DeviceRow, OrderRow};
 use crate::supervisor_rows::{
@@ -48,21 +47,25 @@ pub enum Uploaded {
 impl Uploaded {
     /// Parses one element of the batch's `events` array.
     pub fn parse(item: CheckedValue) -> Uploaded {
-        let refused = |v: &Value, reason: RejectReason| Uploaded::Malformed {
+        let v = &item.value;
+        let event_id = v["body"]["event_id"].as_str().unwrap_or("").to_owned();
+        let seq = v["body"]["seq"].as_u64().unwrap_or(0);
+        let hash = v["hash"].as_str().unwrap_or("").to_owned();
+        let refused = |reason: RejectReason| Uploaded::Malformed {
             reason,
-            event_id: v["body"]["event_id"].as_str().unwrap_or("").to_owned(),
-            seq: v["body"]["seq"].as_u64().unwrap_or(0),
-            hash: v["hash"].as_str().unwrap_or("").to_owned(),
+            event_id,
+            seq,
+            hash,
         };
         if item.repeated_key.is_some() {
-            return refused(&item.value, RejectReason::Malformed);
+            return refused(RejectReason::Malformed);
         }
-        match serde_json::from_value::<SignedEvent>(item.value.clone()) {
+        match serde_json::from_value::<SignedEvent>(item.value) {
             Ok(e) if e.check_wire_form().is_ok() => match check_event(&e.body) {
                 Ok(()) => Uploaded::Event(Box::new(e)),
-                Err(_) => refused(&item.value, RejectReason::TooLarge),
+                Err(_) => refused(RejectReason::TooLarge),
             },
-            _ => refused(&item.value, RejectReason::Malformed),
+            _ => refused(RejectReason::Malformed),
         }
     }
 }
@@ -283,6 +286,8 @@ pub struct NewEvent {
     pub order_ref: Option<String>,
     /// The device's depot when it was received.
     pub depot: Option<String>,
+    /// Its leaf in the event log (from the canonical bytes verified).
+    pub leaf_hash: [u8; 32],
 }
 
 /// An alert to record.

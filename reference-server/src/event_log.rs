@@ -127,22 +127,21 @@ pub async fn view(
     seq: u64,
     held: Option<u64>,
 ) -> Result<LogView, ServerError> {
-    let size = store.log_size().await?;
-    let leaf = match seq {
-        0 => None,
-        s => store.log_leaf_index(device_id, s).await?,
-    }
-    .filter(|i| *i < size);
+    let (size, leaf) = match seq {
+        0 => (store.log_size().await?, None),
+        s => store.log_size_and_leaf(device_id, s).await?,
+    };
+    let leaf = leaf.filter(|i| *i < size);
     let from = held.filter(|h| *h > 0 && *h < size);
+    // All three are tried in each round, so the hashes any of them lacks
+    // are fetched together (one round trip, then the computation).
     let (root, inclusion, consistency) = compute(store, |r| {
-        let root = tlog_tiles::tree_hash(size, r)?;
+        let root = tlog_tiles::tree_hash(size, r);
         let inclusion = leaf
             .map(|i| tlog_tiles::prove_record(size, i, r))
-            .transpose()?;
-        let consistency = from
-            .map(|m| tlog_tiles::prove_tree(size, m, r))
-            .transpose()?;
-        Ok((root, inclusion, consistency))
+            .transpose();
+        let consistency = from.map(|m| tlog_tiles::prove_tree(size, m, r)).transpose();
+        Ok((root?, inclusion?, consistency?))
     })
     .await?;
     let head = TreeHead { size, root };

@@ -10,6 +10,17 @@
 //! verifies, and that every device holds a verified receipt for every event.
 //! It prints events/s, p50/p99 per batch, CPU and memory of the server
 //! processes (from /proc) and the load average. Bounded by `--max-seconds`.
+//!
+//! Before the sync it measures, on this machine and in the same run, the
+//! floor of ingest: what a server cannot avoid per event (the body's
+//! canonical bytes and their hash, one strict Ed25519 verification) and per
+//! batch (one durable commit on the same PostgreSQL cluster); after it, the
+//! CPU the servers and PostgreSQL spent per event, beside that floor.
+//!
+//! With `--arrival-rate EVENTS_PER_S` the load is open-loop: devices arrive
+//! one after another at that rate in events (as at the evening peak, each
+//! syncing its day as soon as it arrives, whatever is still in flight), and
+//! p50/p99 per batch count from the device's arrival for its first batch.
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, TcpStream};
@@ -82,6 +93,14 @@ struct Args {
     /// First loopback port (PostgreSQL on it, servers after it).
     #[arg(long, default_value_t = 56000)]
     port: u16,
+    /// Open loop: devices arrive at this rate, in events per second (each
+    /// syncs its day on arrival; `--concurrency` no longer applies).
+    #[arg(long)]
+    arrival_rate: Option<f64>,
+    /// Load `pg_stat_statements` and print the statements that took most
+    /// of PostgreSQL's time during the sync (the database's profile).
+    #[arg(long)]
+    pg_statements: bool,
 }
 
 /// A throwaway PostgreSQL cluster in a temporary directory.
@@ -90,6 +109,8 @@ struct PgCluster {
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// More `-c` settings (e.g. `shared_preload_libraries`).
+    extra: String,
 }
 
 impl PgCluster {
@@ -104,7 +125,7 @@ impl PgCluster {
         }
     }
 
-    fn start(bin: &Path, port: u16) -> anyhow::Result<PgCluster> {
+    fn start(bin: &Path, port: u16, extra: &str) -> anyhow::Result<PgCluster> {
         let dir = std::env::temp_dir().join(format!("escrow-load-pg-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let as_postgres = rustix_is_root();
@@ -119,6 +140,7 @@ impl PgCluster {
             bin: bin.to_owned(),
             port,
             as_postgres,
+            extra: extra.to_owned(),
         };
         let data = pg.dir.join("data");
         run(pg.cmd("initdb").arg("-D").arg(&data).args([
@@ -134,9 +156,10 @@ impl PgCluster {
 
     fn pg_ctl(&self, action: &str) -> anyhow::Result<()> {
         let opts = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c max_connections=200 -c shared_buffers=512MB -c wal_buffers=16MB -c checkpoint_timeout=15min -c max_wal_size=4GB -c synchronous_commit=on -c fsync=on",
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c max_connections=200 -c shared_buffers=512MB -c wal_buffers=16MB -c checkpoint_timeout=15min -c max_wal_size=4GB -c synchronous_commit=on -c fsync=on {}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.extra
         );
         run(self
             .cmd("pg_ctl")
@@ -275,19 +298,204 @@ fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
-/// CPU ticks of every process named `postgres`.
-fn postgres_ticks() -> u64 {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0;
+/// Without `events`: creates and resets `pg_stat_statements`. With them:
+/// prints the statements that took most of the time since, per event.
+async fn pg_statements(pg: &PgCluster, events: Option<u64>) -> anyhow::Result<()> {
+    let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls).await?;
+    let conn = tokio::spawn(conn);
+    match events {
+        None => {
+            client
+                .batch_execute(
+                    "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()",
+                )
+                .await?
+        }
+        Some(events) => {
+            let rows = client
+                .query(
+                    "SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
+                     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25",
+                    &[],
+                )
+                .await?;
+            let all: f64 = client
+                .query_one("SELECT sum(total_exec_time) FROM pg_stat_statements", &[])
+                .await?
+                .get(0);
+            println!(
+                "pg_stat_statements: {:.1} us of execution per event in all; the top statements:",
+                all * 1000.0 / events.max(1) as f64
+            );
+            for r in rows {
+                let calls: i64 = r.get(0);
+                let total_ms: f64 = r.get(1);
+                println!(
+                    "  {:>6.1} us/event {:>7.1} us/call {:>8} calls  {}",
+                    total_ms * 1000.0 / events.max(1) as f64,
+                    total_ms * 1000.0 / calls.max(1) as f64,
+                    calls,
+                    r.get::<_, String>(3)
+                );
+            }
+        }
+    }
+    drop(client);
+    let _ = conn.await;
+    Ok(())
+}
+
+/// The parent's pid from `/proc/PID/stat`.
+fn proc_ppid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..]
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The processes of this run's cluster: its postmaster (`postmaster.pid`)
+/// and its children (backends, writers), not other clusters on the machine.
+fn cluster_pids(pg: &PgCluster) -> Vec<u32> {
+    let Some(master) = std::fs::read_to_string(pg.dir.join("data").join("postmaster.pid"))
+        .ok()
+        .and_then(|s| s.lines().next()?.trim().parse::<u32>().ok())
+    else {
+        return Vec::new();
     };
-    dir.filter_map(Result::ok)
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return vec![master];
+    };
+    let mut pids: Vec<u32> = dir
+        .filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.trim() == "postgres")
-        })
-        .filter_map(proc_ticks)
+        .filter(|pid| proc_ppid(*pid) == Some(master))
+        .collect();
+    pids.push(master);
+    pids
+}
+
+/// CPU ticks of this run's PostgreSQL processes.
+fn postgres_ticks(pg: Option<&PgCluster>) -> u64 {
+    pg.map_or(0, |pg| {
+        cluster_pids(pg).into_iter().filter_map(proc_ticks).sum()
+    })
+}
+
+/// CPU nanoseconds of this run's PostgreSQL processes (`schedstat`: each
+/// PostgreSQL process has one thread).
+fn postgres_cpu_ns(pg: &PgCluster) -> u64 {
+    cluster_pids(pg)
+        .into_iter()
+        .filter_map(|pid| schedstat_ns(&format!("/proc/{pid}/schedstat")))
         .sum()
+}
+
+/// The first field of a `schedstat` file: nanoseconds on a CPU.
+fn schedstat_ns(path: &str) -> Option<u64> {
+    std::fs::read_to_string(path)
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// CPU nanoseconds of the calling thread.
+fn thread_cpu_ns() -> u64 {
+    schedstat_ns("/proc/thread-self/schedstat").unwrap_or(0)
+}
+
+/// What ingest cannot avoid, measured on this machine in this run.
+struct Floor {
+    /// CPU per event: the body's canonical bytes and their SHA-256.
+    canonical_us: f64,
+    /// CPU per event: one strict Ed25519 verification (key checked once).
+    verify_us: f64,
+    /// PostgreSQL CPU per durable commit of one row.
+    commit_cpu_us: f64,
+    /// Wall time per durable commit, one after another.
+    commit_wall_us: f64,
+}
+
+impl Floor {
+    /// CPU per event, a commit shared by a batch of `batch` events.
+    fn per_event_us(&self, batch: u64) -> f64 {
+        self.canonical_us + self.verify_us + self.commit_cpu_us / batch as f64
+    }
+}
+
+/// Events signed by a throwaway device, for the floor.
+fn floor_events(n: usize) -> anyhow::Result<(Vec<SignedEvent>, PublicKey)> {
+    let key = keypair_from_pkcs8(&generate_pkcs8()?)?;
+    let public = Signer::public_key(&key);
+    let mut dev = SimDevice {
+        index: 0,
+        id: "dev-floor".into(),
+        key,
+        parcel_id: "P-FLOOR".into(),
+        seq: 0,
+        prev: GENESIS_PREV_HASH.into(),
+        nonce: 0,
+        day_start_ms: 1_780_000_000_000,
+        receipted: HashSet::new(),
+    };
+    let events = (0..n).map(|_| dev.next()).collect::<anyhow::Result<_>>()?;
+    Ok((events, public))
+}
+
+/// The per-event floor: canonical bytes and hash, then verification, each
+/// timed on one thread's CPU clock.
+fn measure_event_floor(n: usize) -> anyhow::Result<(f64, f64)> {
+    let (events, public) = floor_events(n)?;
+    std::thread::spawn(move || -> anyhow::Result<(f64, f64)> {
+        let key = public.strong()?;
+        let t0 = thread_cpu_ns();
+        let mut bytes = Vec::with_capacity(events.len());
+        for e in &events {
+            let b = e.body.canonical_bytes()?;
+            if hex::encode(courier_protocol::keys::sha256(&b)) != e.hash {
+                bail!("floor: hash mismatch");
+            }
+            bytes.push(b);
+        }
+        let t1 = thread_cpu_ns();
+        for (e, b) in events.iter().zip(&bytes) {
+            let sig = hex::decode(&e.signature)?;
+            key.verify(b, &sig, "event")?;
+        }
+        let t2 = thread_cpu_ns();
+        let per = |ns: u64| ns as f64 / 1000.0 / events.len() as f64;
+        Ok((per(t1 - t0), per(t2 - t1)))
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("floor thread panicked"))?
+}
+
+/// The per-batch floor: `n` durable commits of one row each, one after
+/// another on one connection, on this run's cluster (`fsync` and
+/// `synchronous_commit` on): PostgreSQL's CPU and the wall time per commit.
+async fn measure_commit_floor(pg: &PgCluster, n: u32) -> anyhow::Result<(f64, f64)> {
+    let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls).await?;
+    let conn = tokio::spawn(conn);
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS load_floor (n BIGINT NOT NULL)")
+        .await?;
+    let insert = client
+        .prepare("INSERT INTO load_floor(n) VALUES ($1)")
+        .await?;
+    let cpu0 = postgres_cpu_ns(pg);
+    let t0 = Instant::now();
+    for i in 0..n {
+        client.execute(&insert, &[&i64::from(i)]).await?;
+    }
+    let wall = t0.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let cpu = postgres_cpu_ns(pg).saturating_sub(cpu0) as f64 / 1000.0 / f64::from(n);
+    client.batch_execute("DROP TABLE load_floor").await?;
+    drop(client);
+    let _ = conn.await;
+    Ok((cpu, wall))
 }
 
 fn loadavg() -> String {
@@ -362,6 +570,9 @@ impl SimDevice {
 
 #[derive(Default)]
 struct Stats {
+    /// Devices syncing now, and the most at once (open loop).
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
     accepted: AtomicU64,
     duplicates: AtomicU64,
     retries: AtomicU64,
@@ -488,8 +699,13 @@ async fn setup_device(sh: &Shared, index: usize, day_start_ms: i64) -> anyhow::R
     })
 }
 
-/// Syncs one device's day; returns it with its receipts.
-async fn sync_day(sh: Arc<Shared>, mut dev: SimDevice) -> anyhow::Result<SimDevice> {
+/// Syncs one device's day; returns it with its receipts. With `arrival`
+/// (open loop), the first batch's latency counts from it.
+async fn sync_day(
+    sh: Arc<Shared>,
+    mut dev: SimDevice,
+    mut arrival: Option<Instant>,
+) -> anyhow::Result<SimDevice> {
     let total = sh.args.events;
     let server_key = sh
         .server_key
@@ -514,7 +730,7 @@ async fn sync_day(sh: Arc<Shared>, mut dev: SimDevice) -> anyhow::Result<SimDevi
             nonce[..8].copy_from_slice(&dev.nonce.to_le_bytes());
             let now = (system_clock())();
             let auth = sign_request(&dev.key, &dev.id, "POST", "/v1/events", &body, now, nonce);
-            let started = Instant::now();
+            let started = arrival.take().unwrap_or_else(Instant::now);
             let answer = sh
                 .http
                 .post(format!("{url}/v1/events"))
@@ -604,7 +820,15 @@ fn main() -> anyhow::Result<()> {
     };
     let tmp = tempfile::tempdir()?;
     let pg = match args.engine {
-        Engine::Postgres => Some(PgCluster::start(&args.pg_bin, args.port)?),
+        Engine::Postgres => Some(PgCluster::start(
+            &args.pg_bin,
+            args.port,
+            if args.pg_statements {
+                "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+            } else {
+                ""
+            },
+        )?),
         Engine::Sqlite => None,
     };
     let db = match &pg {
@@ -640,13 +864,19 @@ fn main() -> anyhow::Result<()> {
         args: args.clone(),
     });
     println!(
-        "escrow-load: {:?}, {} server processes, {} devices x {} events in batches of {}, {} at once{}",
+        "escrow-load: {:?}, {} server processes, {} devices x {} events in batches of {}, {}{}",
         args.engine,
         args.servers,
         args.devices,
         args.events,
         args.batch,
-        args.concurrency,
+        match args.arrival_rate {
+            Some(r) => format!(
+                "open loop: devices arriving at {r:.0} events/s (one every {:.1} ms)",
+                args.events as f64 / r * 1000.0
+            ),
+            None => format!("{} at once", args.concurrency),
+        },
         if args.chaos {
             ", chaos (SIGKILL + restart of server 1, PostgreSQL restart)"
         } else {
@@ -680,10 +910,37 @@ fn main() -> anyhow::Result<()> {
         setup.elapsed().as_secs_f64()
     );
 
+    // The floor, on this machine now: per event, then per commit.
+    let (canonical_us, verify_us) = measure_event_floor(2000)?;
+    let (commit_cpu_us, commit_wall_us) = match &pg {
+        Some(pg) => rt.block_on(measure_commit_floor(pg, 500))?,
+        None => (0.0, 0.0),
+    };
+    let floor = Floor {
+        canonical_us,
+        verify_us,
+        commit_cpu_us,
+        commit_wall_us,
+    };
+    println!(
+        "floor: canonical bytes + SHA-256 {:.1} us/event, strict Ed25519 verification {:.1} us/event (CPU of one thread); durable commit {:.0} us PostgreSQL CPU, {:.0} us wall (500 one-row commits in a row) = {:.1} us/event in batches of {}; floor {:.1} us CPU/event",
+        floor.canonical_us,
+        floor.verify_us,
+        floor.commit_cpu_us,
+        floor.commit_wall_us,
+        floor.commit_cpu_us / args.batch as f64,
+        args.batch,
+        floor.per_event_us(args.batch)
+    );
+
+    if let (Some(pg), true) = (&pg, args.pg_statements) {
+        rt.block_on(pg_statements(pg, None))?;
+    }
+
     // The evening sync, measured.
     let load_before = loadavg();
     let ticks_before: Vec<u64> = servers.iter().map(ServerProc::ticks).collect();
-    let pg_ticks_before = postgres_ticks();
+    let pg_ticks_before = postgres_ticks(pg.as_ref());
     let own_ticks_before = proc_ticks(std::process::id()).unwrap_or(0);
     let started = Instant::now();
     let expected = args.devices as u64 * args.events;
@@ -694,10 +951,24 @@ fn main() -> anyhow::Result<()> {
         for dev in devices {
             let sh = shared.clone();
             let gate = gate.clone();
-            tasks.push(tokio::spawn(async move {
-                let _p = gate.acquire_owned().await?;
-                sync_day(sh, dev).await
-            }));
+            match args.arrival_rate {
+                Some(rate) => {
+                    let at = started
+                        + Duration::from_secs_f64(dev.index as f64 * args.events as f64 / rate);
+                    tasks.push(tokio::spawn(async move {
+                        tokio::time::sleep_until(at.into()).await;
+                        let now = sh.stats.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+                        sh.stats.max_in_flight.fetch_max(now, Ordering::Relaxed);
+                        let done = sync_day(sh.clone(), dev, Some(at)).await;
+                        sh.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
+                        done
+                    }));
+                }
+                None => tasks.push(tokio::spawn(async move {
+                    let _p = gate.acquire_owned().await?;
+                    sync_day(sh, dev, None).await
+                })),
+            }
         }
         if args.chaos {
             let sh = shared.clone();
@@ -745,7 +1016,7 @@ fn main() -> anyhow::Result<()> {
         .zip(&ticks_before)
         .map(|(s, b)| (s.ticks().saturating_sub(*b)) as f64 / 100.0)
         .collect();
-    let pg_cpu = postgres_ticks().saturating_sub(pg_ticks_before) as f64 / 100.0;
+    let pg_cpu = postgres_ticks(pg.as_ref()).saturating_sub(pg_ticks_before) as f64 / 100.0;
     let mem: Vec<(u64, u64)> = servers
         .iter()
         .map(|s| {
@@ -756,6 +1027,7 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     let stats = &shared.stats;
+    let max_in_flight = stats.max_in_flight.load(Ordering::Relaxed);
     let mut lat = stats
         .latencies_us
         .lock()
@@ -793,7 +1065,26 @@ fn main() -> anyhow::Result<()> {
         "devices (this process: signing, JSON, receipts): CPU {own:.1} s ({:.0}% of one core)",
         own / elapsed * 100.0
     );
+    if args.arrival_rate.is_some() {
+        println!("open loop: at most {max_in_flight} devices syncing at once");
+    }
+    if accepted > 0 && (pg.is_none() || !args.chaos) {
+        let servers_cpu: f64 = cpu.iter().sum();
+        let per_event = (servers_cpu + pg_cpu) * 1e6 / accepted as f64;
+        let floor_us = floor.per_event_us(args.batch);
+        println!(
+            "per event: servers {:.1} us + PostgreSQL {:.1} us = {per_event:.1} us CPU ({:.0} events/s on 2 cores at this cost); floor {floor_us:.1} us, everything else {:.1} us; devices' signing apart: {:.1} us",
+            servers_cpu * 1e6 / accepted as f64,
+            pg_cpu * 1e6 / accepted as f64,
+            2e6 / per_event,
+            per_event - floor_us,
+            own * 1e6 / accepted as f64,
+        );
+    }
     println!("load average before {load_before}, after {load_after}");
+    if let (Some(pg), true) = (&pg, args.pg_statements) {
+        rt.block_on(pg_statements(pg, Some(accepted)))?;
+    }
     for line in chaos_log.lock().unwrap_or_else(|e| e.into_inner()).iter() {
         println!("chaos: {line}");
     }

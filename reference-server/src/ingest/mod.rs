@@ -12,7 +12,7 @@ pub use plan::plan;
 use crate::batch::{BatchKeys, IngestOutcome, Uploaded};
 use crate::error::{NotFound, ServerError};
 use crate::event_log;
-use crate::storage::Storage;
+use crate::storage::{LogLeaf, Storage};
 
 /// How many times a batch is tried on contention before the error is
 /// answered (the device retries later).
@@ -52,7 +52,15 @@ async fn ingest_once(
         .await?
         .ok_or_else(|| NotFound::Device(device_id.to_owned()))?;
     let (outcome, writes) = plan(ctx, events)?;
-    let leaves = event_log::leaves_of(device_id, writes.events.iter().map(|e| &e.event))?;
+    let leaves = writes
+        .events
+        .iter()
+        .map(|e| LogLeaf {
+            device_id: device_id.to_owned(),
+            seq: e.event.body.seq,
+            leaf_hash: e.leaf_hash,
+        })
+        .collect();
     tx.apply_batch(device_id, writes, now_ms).await?;
     event_log::append(&mut *tx, leaves).await?;
     tx.commit().await?;

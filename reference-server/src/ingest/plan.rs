@@ -48,7 +48,9 @@ use std::collections::BTreeMap;
 use courier_protocol::api::{EventResult, EventStatus, RejectReason};
 use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
+use courier_protocol::keys::StrongKey;
 use courier_protocol::manifest::ManifestParcel;
+use courier_protocol::merkle_log::{leaf_hash, leaf_hash_of};
 use courier_protocol::request_signing::MAX_SKEW_MS;
 use courier_protocol::rules::desk::{self, HandoverStatus};
 use courier_protocol::rules::refusal::Refusal;
@@ -86,9 +88,14 @@ pub fn plan(
     // The device's day, from its honoured events (a not-honoured reopening
     // reopens nothing).
     let mut day = DayStatus::of(ctx.held_events.iter().map(|e| &e.body));
+    // The device's key is checked once for the batch (a scalar
+    // multiplication); a weak key verifies nothing.
+    let key = ctx.device.public_key.strong().ok();
     let mut results = Vec::with_capacity(events.len());
     let mut stopped = false;
     for item in events {
+        // The canonical bytes the signature was verified over, for the leaf.
+        let mut verified = None;
         let (event_id, seq, hash) = match item {
             Uploaded::Event(e) => (e.body.event_id.clone(), e.body.seq, e.hash.clone()),
             Uploaded::Malformed {
@@ -101,7 +108,14 @@ pub fn plan(
         let verdict = match item {
             _ if stopped => Err(RejectReason::NotProcessed),
             Uploaded::Malformed { reason, .. } => Err(*reason),
-            Uploaded::Event(event) => check_one(&mut ctx, &mut writes, &day, event)?,
+            Uploaded::Event(event) => check_one(
+                &mut ctx,
+                &mut writes,
+                &day,
+                key.as_ref(),
+                &mut verified,
+                event,
+            )?,
         };
         let (status, reason) = match (verdict, item) {
             (Ok(Accept::New(ledger)), Uploaded::Event(event)) => {
@@ -109,7 +123,7 @@ pub fn plan(
                     ctx.ledgers.insert(parcel_id.clone(), ledger.clone());
                     writes.ledgers.insert(parcel_id, ledger);
                 }
-                store(&mut ctx, &mut writes, event)?;
+                store(&mut ctx, &mut writes, event, verified)?;
                 day.push(&event.body);
                 (EventStatus::Accepted, None)
             }
@@ -118,12 +132,12 @@ pub fn plan(
                     ctx.ledgers.insert(parcel_id.clone(), ledger.clone());
                     writes.ledgers.insert(parcel_id, ledger);
                 }
-                store(&mut ctx, &mut writes, event)?;
+                store(&mut ctx, &mut writes, event, verified)?;
                 day.push(&event.body);
                 (EventStatus::Pending, None)
             }
             (Ok(Accept::NotHonoured(reason)), Uploaded::Event(event)) => {
-                store(&mut ctx, &mut writes, event)?;
+                store(&mut ctx, &mut writes, event, verified)?;
                 writes.not_honoured.push(NewNotHonoured {
                     event_id: event.body.event_id.clone(),
                     seq: event.body.seq,
@@ -157,12 +171,18 @@ pub fn plan(
 }
 
 /// Stores an authentic, well-chained event (honoured or not): the chain
-/// goes on after it.
+/// goes on after it. `verified` is its body's canonical bytes, as verified.
 fn store(
     ctx: &mut BatchContext,
     writes: &mut BatchWrites,
     event: &SignedEvent,
+    verified: Option<Vec<u8>>,
 ) -> Result<(), ServerError> {
+    let leaf = match verified {
+        Some(bytes) => leaf_hash_of(bytes, &event.signature),
+        None => leaf_hash(event),
+    }
+    .map_err(ServerError::Key)?;
     let order_ref = event
         .body
         .parcel_id
@@ -183,6 +203,7 @@ fn store(
         signed_at_ms: signed_time_ms(event),
         order_ref,
         depot: ctx.depot.clone(),
+        leaf_hash: leaf.0,
         event: event.clone(),
     });
     writes.tip = ChainTip {
@@ -214,6 +235,8 @@ fn check_one(
     ctx: &mut BatchContext,
     writes: &mut BatchWrites,
     day: &DayStatus,
+    key: Option<&StrongKey>,
+    verified: &mut Option<Vec<u8>>,
     event: &SignedEvent,
 ) -> Result<Verdict, ServerError> {
     let device_id = ctx.device.device_id.clone();
@@ -236,8 +259,9 @@ fn check_one(
     if event.body.device_id != device_id {
         return Ok(Err(RejectReason::WrongDevice));
     }
-    if event.verify(&ctx.device.public_key).is_err() {
-        return Ok(Err(RejectReason::BadSignature));
+    match key.map(|k| event.verify_strong(k)) {
+        Some(Ok(bytes)) => *verified = Some(bytes),
+        _ => return Ok(Err(RejectReason::BadSignature)),
     }
     if event.body.seq <= tip.seq
         && let Some(stored) = ctx.at_seq.get(&event.body.seq)

@@ -30,4 +30,15 @@ pub trait LogStorage: Send + Sync {
 
     /// The leaf index of a device's event, if it is in the log.
     async fn log_leaf_index(&self, device_id: &str, seq: u64) -> Result<Option<u64>, ServerError>;
+
+    /// The log's size and the leaf index of a device's event (if in the
+    /// log), read together: an engine may answer both in one statement.
+    async fn log_size_and_leaf(
+        &self,
+        device_id: &str,
+        seq: u64,
+    ) -> Result<(u64, Option<u64>), ServerError> {
+        let size = self.log_size().await?;
+        Ok((size, self.log_leaf_index(device_id, seq).await?))
+    }
 }

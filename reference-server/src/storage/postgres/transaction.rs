@@ -81,14 +81,14 @@ impl BatchTransaction for PgTx {
         keys: &BatchKeys,
     ) -> Result<Option<BatchContext>, ServerError> {
         let c = self.client()?;
-        let row = c
-            .query_opt(
+        let stmt = c
+            .prepare_cached(
                 "SELECT device_id, public_key, last_seq, last_hash, revoked_at_ms, revoked_reason,
                  depot FROM devices WHERE device_id = $1 FOR UPDATE",
-                &[&device_id],
             )
             .await
             .map_err(pg_err)?;
+        let row = c.query_opt(&stmt, &[&device_id]).await.map_err(pg_err)?;
         let Some(row) = row else {
             return Ok(None);
         };
