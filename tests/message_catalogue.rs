@@ -96,6 +96,34 @@ fn refusals() -> Vec<Refusal> {
             required: 2,
             taken: 1,
         },
+        Refusal::DeskStopParcel {
+            label: "L-0042".into(),
+        },
+        Refusal::HandedToDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::NoDeskStop {
+            label: "L-0042".into(),
+        },
+        Refusal::WrongDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::NotThisDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::NotReceivedAtDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::AlreadyAtDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::HoldingOver {
+            label: "L-0042".into(),
+        },
+        Refusal::HoldingRunning {
+            label: "L-0042".into(),
+        },
+        Refusal::HandoverMismatch,
     ];
     for r in &all {
         match r {
@@ -132,6 +160,16 @@ fn refusals() -> Vec<Refusal> {
             | Refusal::DayClosedMissing { .. }
             | Refusal::NotLoaded { .. } => {}
             Refusal::PhotoRequired { .. } => {}
+            Refusal::DeskStopParcel { .. }
+            | Refusal::HandedToDesk { .. }
+            | Refusal::NoDeskStop { .. }
+            | Refusal::WrongDesk { .. }
+            | Refusal::NotThisDesk { .. }
+            | Refusal::NotReceivedAtDesk { .. }
+            | Refusal::AlreadyAtDesk { .. }
+            | Refusal::HoldingOver { .. }
+            | Refusal::HoldingRunning { .. }
+            | Refusal::HandoverMismatch => {}
         }
     }
     all

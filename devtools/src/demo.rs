@@ -179,6 +179,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             depot: "Dépôt Alger-Est".into(),
             valid_for_ms: 18 * 3_600_000,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         },
         now_ms(),

@@ -50,6 +50,7 @@ pub fn parcel_spec(attempt_limit: u32) -> ManifestParcel {
         },
         withdrawn: false,
         load_check: false,
+        desk: None,
     }
 }
 

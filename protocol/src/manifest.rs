@@ -98,6 +98,10 @@ pub struct ManifestParcel {
     /// is never loaded).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub load_check: bool,
+    /// The stop desk the parcel goes to instead of the buyer's door (absent:
+    /// delivered at the door).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<crate::desk_stop::DeskStop>,
 }
 
 impl ManifestParcel {

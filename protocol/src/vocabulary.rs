@@ -236,6 +236,13 @@ pub enum EventKind {
     /// The end of the morning load check: the signed `loaded` record (counts,
     /// missing labels), confirmed by the courier, signed with the supervisor.
     LoadChecked,
+    /// The courier handed a parcel to its stop desk (`detail.desk_device`):
+    /// the desk's matching intake discharges him.
+    DeskHandover,
+    /// The stop desk took a parcel in from the courier (`detail.courier_device`,
+    /// and when scanned from the courier's screen `detail.handover_event`,
+    /// `detail.handover_hash`): it holds it for the buyer.
+    DeskIntake,
 }
 
 impl EventKind {

@@ -496,6 +496,7 @@ async fn main() -> anyhow::Result<()> {
                     depot,
                     valid_for_ms: hours * 3600 * 1000,
                     load_check: false,
+                    desks: Default::default(),
                     photos: Default::default(),
                 },
                 now,

@@ -353,6 +353,7 @@ async fn cancel_before_delivery_and_refund_after_delivery_cannot_be_confused() {
             depot: "D".into(),
             valid_for_ms: HOUR,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         })
         .send()

@@ -47,6 +47,9 @@ pub struct ParcelLedger {
     /// Scanned into the vehicle at the morning load check.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub loaded: bool,
+    /// Its custody at a stop desk, as this device's events leave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<super::desk::DeskCustody>,
 }
 
 impl Default for ParcelLedger {
@@ -61,6 +64,7 @@ impl Default for ParcelLedger {
             fee_payer: None,
             fee_confirmations: BTreeMap::new(),
             loaded: false,
+            desk: None,
         }
     }
 }
@@ -93,6 +97,7 @@ impl ParcelLedger {
             }),
             collected_label: self.collected_label.clone(),
             loaded: self.loaded,
+            desk: self.desk.clone(),
         }
     }
 
@@ -199,5 +204,6 @@ impl ParcelLedger {
         self.inspection_offered = p.visit.as_ref().is_some_and(|v| v.inspection_offered);
         self.collected_label.clone_from(&p.collected_label);
         self.loaded = p.loaded;
+        self.desk.clone_from(&p.desk);
     }
 }

@@ -55,6 +55,7 @@ pub async fn manifest_in(
             depot: depot.into(),
             valid_for_ms: 48 * HOUR,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         },
     )
