@@ -98,7 +98,7 @@ fn row(e: &SignedEvent, lang: TimelineLang, offset_min: i32) -> TimelineRow {
     let w = |k: &str| lang.word(k);
     let b = &e.body;
     let ms = b.signed_time_ms();
-    let mut what = w(&code(&b.kind));
+    let mut what = w(&code(b.kind));
     if let Some(o) = &b.outcome {
         what = format!("{what}: {}", w(&code(o)));
     }
@@ -113,9 +113,9 @@ fn row(e: &SignedEvent, lang: TimelineLang, offset_min: i32) -> TimelineRow {
         details.push(format!(
             "{}: {}, {}, {} ({} {} {} {})",
             w("code_check"),
-            w(&code(&v.entry)),
-            w(&code(&v.check)),
-            w(&code(&v.result)),
+            w(&code(v.entry)),
+            w(&code(v.check)),
+            w(&code(v.result)),
             w("try"),
             v.attempt,
             w("of"),
@@ -152,7 +152,7 @@ fn row(e: &SignedEvent, lang: TimelineLang, offset_min: i32) -> TimelineRow {
             "{who} · {} {} ({})",
             w("supervisor"),
             s.supervisor_id,
-            code(&s.factor)
+            code(s.factor)
         );
     }
     let place = match (&b.position.fix, &b.position.last_fix) {
