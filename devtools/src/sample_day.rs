@@ -235,6 +235,7 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
             code: issued.material,
             withdrawn: spec.withdrawn.contains(&label),
             load_check: spec.load_check,
+            order_parcels: Vec::new(),
         });
         codes.push(SampleCode {
             label,

@@ -90,6 +90,7 @@ pub fn item_fr(item: ReturnItem) -> &'static str {
     match item {
         ReturnItem::Parcel => "Colis",
         ReturnItem::CollectedItem => "Article collecté",
+        ReturnItem::OrderParcel => "Colis de la commande",
     }
 }
 

@@ -66,6 +66,7 @@ pub async fn create_order(
         code: codes.material.clone(),
         withdrawn: false,
         load_check: false,
+        order_parcels: Vec::new(),
     };
     db.add_order(&OrderRow {
         spec,
