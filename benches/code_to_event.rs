@@ -40,7 +40,7 @@ fn run(iterations: u32, samples: usize) -> anyhow::Result<Vec<Duration>> {
             iterations,
             withdrawn: &[],
             load_check: false,
-            order_parcels: Vec::new(),
+            two_parcel_orders: &[],
         },
         &server,
     )?;

@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
             iterations: 1_000,
             withdrawn: &[],
             load_check: false,
-            order_parcels: Vec::new(),
+            two_parcel_orders: &[],
         },
         &server,
     )?;

@@ -100,7 +100,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             iterations: 1,
             withdrawn: &[],
             load_check: false,
-            order_parcels: Vec::new(),
+            two_parcel_orders: &[],
         },
         &keypair_from_pkcs8(&generate_pkcs8()?)?,
     )?;

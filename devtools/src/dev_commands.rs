@@ -66,7 +66,7 @@ pub fn sample_manifest(a: &SampleManifestArgs<'_>) -> Result<crate::sample_day::
             iterations: a.iterations,
             withdrawn: a.withdraw,
             load_check: false,
-            order_parcels: Vec::new(),
+            two_parcel_orders: &[],
         },
         &pair,
     )?;
@@ -92,7 +92,7 @@ pub fn codes(parcels: usize) -> Result<Vec<crate::sample_day::SampleCode>> {
             iterations: 1,
             withdrawn: &[],
             load_check: false,
-            order_parcels: Vec::new(),
+            two_parcel_orders: &[],
         },
         &throwaway,
     )?

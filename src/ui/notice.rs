@@ -194,6 +194,18 @@ pub enum NoticeKind {
     NoCamera,
     /// The camera gave no usable photo: take it again.
     CameraFailed,
+    /// A parcel of the order is not scanned at the door yet: no code, no handover.
+    OrderParcelNotScanned,
+    /// The label scanned at the door is not a parcel of this order.
+    NotInOrder,
+    /// Every parcel of the order is refused: nothing to hand over.
+    OrderAllRefused,
+    /// At the door: a parcel of the order scanned.
+    OrderParcelScanned,
+    /// At the door: that parcel was already scanned.
+    OrderParcelAlreadyScanned,
+    /// At the door: the buyer's refusal of one parcel is recorded.
+    OrderParcelRefused,
 }
 
 /// A notice: its kind and the numbers its sentence takes.
@@ -290,6 +302,7 @@ pub fn scan_notice(v: &ScanVerdict) -> Notice {
     plain(match v {
         ScanVerdict::Received(ReturnItem::Parcel) => K::ScanReceived,
         ScanVerdict::Received(ReturnItem::CollectedItem) => K::ScanCollectedReceived,
+        ScanVerdict::Received(ReturnItem::OrderParcel) => K::ScanReceived,
         ScanVerdict::AlreadyReceived => K::ScanAlreadyReceived,
         ScanVerdict::Unexpected(UnexpectedWhy::NotInManifest) => K::ScanNotInManifest,
         ScanVerdict::Unexpected(UnexpectedWhy::WasDelivered) => K::ScanWasDelivered,
@@ -407,6 +420,9 @@ pub fn refusal(r: &Refusal) -> Notice {
         Refusal::SupervisorRequired => plain(K::CorrectionNeedsSupervisor),
         Refusal::DayClosedMissing { .. } => plain(K::DayClosedMissing),
         Refusal::NotLoaded { .. } => plain(K::NotLoaded),
+        Refusal::OrderParcelNotScanned { .. } => plain(K::OrderParcelNotScanned),
+        Refusal::NotInOrder { .. } => plain(K::NotInOrder),
+        Refusal::OrderAllRefused => plain(K::OrderAllRefused),
         Refusal::PhotoRequired {
             required, taken, ..
         } => Notice {
