@@ -608,7 +608,8 @@ impl Terminal {
         if text.is_empty() {
             return Err(TerminalError::UnknownLabel(String::new()));
         }
-        match self.parcel(text) {
+        // A parcel of an order of several parcels opens its order.
+        match self.order_of(text) {
             Ok(p) => return Ok(p.spec.label),
             Err(TerminalError::UnknownLabel(_)) => {}
             Err(e) => return Err(e),

@@ -200,12 +200,6 @@ pub enum NoticeKind {
     NotInOrder,
     /// Every parcel of the order is refused: nothing to hand over.
     OrderAllRefused,
-    /// At the door: a parcel of the order scanned.
-    OrderParcelScanned,
-    /// At the door: that parcel was already scanned.
-    OrderParcelAlreadyScanned,
-    /// At the door: the buyer's refusal of one parcel is recorded.
-    OrderParcelRefused,
 }
 
 /// A notice: its kind and the numbers its sentence takes.

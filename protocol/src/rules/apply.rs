@@ -299,8 +299,12 @@ impl Parcel {
             }
             EventKind::ParcelLoaded => {
                 self.next_state(&Action::Load)?;
-                if event.detail.get("label") != Some(&self.spec.label) {
-                    return Err(missing("detail.label (the parcel's)"));
+                if !event
+                    .detail
+                    .get("label")
+                    .is_some_and(|l| self.spec.order_labels().contains(&l.as_str()))
+                {
+                    return Err(missing("detail.label (the parcel's, or its order's)"));
                 }
                 next.loaded = true;
             }
