@@ -463,9 +463,13 @@ fn morning_load_check(t: &mut Terminal, badge: &str) -> Result<()> {
         } else {
             LabelEntry::Scanned(label)
         };
-        let a = t.scan_load(entry)?;
-        if matches!(a.verdict, LoadVerdict::Loaded) {
-            loaded += 1;
+        match t.scan_load(entry) {
+            Ok(a) if matches!(a.verdict, LoadVerdict::Loaded) => loaded += 1,
+            Ok(_) => {}
+            Err(e) => {
+                say(&format!("load {label}"), &Err(e));
+                break;
+            }
         }
     }
     println!("  {loaded} parcels scanned into the van ({typed} label typed)");
