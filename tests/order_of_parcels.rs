@@ -187,15 +187,25 @@ fn an_order_whose_every_parcel_is_refused_takes_no_code_and_comes_back_whole() {
     for l in [&first, &second] {
         t.scan_order_parcel(&first, LabelEntry::Scanned(l))
             .expect("scan");
-        t.refuse_order_parcel(&first, l, Outcome::BuyerCancelled, None)
-            .expect("declined");
+        t.refuse_order_parcel(
+            &first,
+            l,
+            Outcome::BuyerCancelled,
+            Some(Reason::ChangedMind),
+        )
+        .expect("declined");
     }
     assert_eq!(
         refused(t.submit_code(&first, CodeEntry::Keypad(&code.numeric))),
         Refusal::OrderAllRefused
     );
-    t.record_outcome(&first, Outcome::BuyerCancelled, None, None)
-        .expect("the order's refusal");
+    t.record_outcome(
+        &first,
+        Outcome::BuyerCancelled,
+        Some(Reason::ChangedMind),
+        None,
+    )
+    .expect("the order's refusal");
     let book = t.day_book().expect("book");
     for l in [&first, &second] {
         let line = book.line(l).expect("expected back");
