@@ -156,6 +156,7 @@ fn main() -> anyhow::Result<()> {
             depot: "D".into(),
             valid_for_ms: 3_600_000,
             load_check: false,
+            desks: Default::default(),
             photos: PhotoPolicy::from([(
                 PhotoCase::RefusedAfterInspection,
                 PhotoRule {

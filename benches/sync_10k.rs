@@ -93,6 +93,7 @@ fn main() -> anyhow::Result<()> {
             depot: "D".into(),
             valid_for_ms: 3_600_000,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         },
         state.now_ms(),

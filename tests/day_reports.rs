@@ -36,6 +36,7 @@ fn manifest_for(server: &Server, device: &str, parcels: &[&str], depot: &str) {
             depot: depot.into(),
             valid_for_ms: 3_600_000,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         },
         state.now_ms(),

@@ -104,6 +104,34 @@ fn refusals() -> Vec<Refusal> {
             order_ref: "ORD-1".into(),
         },
         Refusal::OrderAllRefused,
+        Refusal::DeskStopParcel {
+            label: "L-0042".into(),
+        },
+        Refusal::HandedToDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::NoDeskStop {
+            label: "L-0042".into(),
+        },
+        Refusal::WrongDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::NotThisDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::NotReceivedAtDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::AlreadyAtDesk {
+            label: "L-0042".into(),
+        },
+        Refusal::HoldingOver {
+            label: "L-0042".into(),
+        },
+        Refusal::HoldingRunning {
+            label: "L-0042".into(),
+        },
+        Refusal::HandoverMismatch,
     ];
     for r in &all {
         match r {
@@ -143,6 +171,16 @@ fn refusals() -> Vec<Refusal> {
             Refusal::OrderParcelNotScanned { .. }
             | Refusal::NotInOrder { .. }
             | Refusal::OrderAllRefused => {}
+            Refusal::DeskStopParcel { .. }
+            | Refusal::HandedToDesk { .. }
+            | Refusal::NoDeskStop { .. }
+            | Refusal::WrongDesk { .. }
+            | Refusal::NotThisDesk { .. }
+            | Refusal::NotReceivedAtDesk { .. }
+            | Refusal::AlreadyAtDesk { .. }
+            | Refusal::HoldingOver { .. }
+            | Refusal::HoldingRunning { .. }
+            | Refusal::HandoverMismatch => {}
         }
     }
     all

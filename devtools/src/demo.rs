@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
 use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
 use courier_protocol::rules::LoadVerdict;
+use courier_protocol::rules::operator_role::DepotScope;
 use courier_protocol::vocabulary::{CodePolicy, Outcome, ParcelKind, Reason, SupervisorFactor};
 use courier_terminal::assembly::{DeviceConfig, PositionInput, ScannerInput};
 use courier_terminal::clock::{Clock, SystemClock};
@@ -54,7 +55,14 @@ pub struct DemoArgs {
     /// Parcels in the sample day.
     #[arg(long, default_value_t = 40)]
     pub parcels: usize,
+    /// After the round, write the dispute pack of the parcel refused after
+    /// inspection into this directory (implies --headless).
+    #[arg(long)]
+    pub dispute_pack: Option<PathBuf>,
 }
+
+/// Algiers' offset from UTC, minutes: the demo pack's timeline is told in it.
+const ALGIERS_UTC_OFFSET_MIN: i32 = 60;
 
 const DEMO_ITERATIONS: u32 = 100_000;
 /// Route position of the sample day's order of two parcels under one code.
@@ -179,6 +187,8 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             // The morning load check: every parcel scanned into the van
             // with the supervisor before it can be delivered.
             load_check: true,
+            load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         },
         now_ms(),
@@ -251,7 +261,8 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         Ok(())
     };
     sync_now()?;
-    let code = if !args.headless && courier_terminal::ui::has_display() {
+    let headless = args.headless || args.dispute_pack.is_some();
+    let code = if !headless && courier_terminal::ui::has_display() {
         config.background_sync = Some(Schedule {
             poll: Duration::from_secs(5),
             manifest_every: Duration::from_secs(60),
@@ -266,7 +277,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         drop(device.parts);
         0
     } else {
-        if !args.headless {
+        if !headless {
             println!(
                 "no display (neither WAYLAND_DISPLAY nor DISPLAY is set): running a scripted doorstep round instead"
             );
@@ -288,9 +299,53 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
         .block_on(state.store().device_events(device_id.as_str()))?
         .len();
     println!("the escrow server holds {stored} events of this device");
+    if let Some(out) = &args.dispute_pack {
+        write_refused_pack(&runtime, &state, &device_id, out)?;
+    }
     drop(gnss_sim);
     runtime.block_on(server.stop());
     Ok(code)
+}
+
+/// Writes the dispute pack of the parcel this device recorded as refused
+/// after inspection, as the server makes it (`escrow-server dispute-pack`).
+fn write_refused_pack(
+    runtime: &tokio::runtime::Runtime,
+    state: &AppState,
+    device_id: &str,
+    out: &std::path::Path,
+) -> Result<()> {
+    let events = runtime.block_on(state.store().device_events(device_id))?;
+    let refused = events
+        .iter()
+        .find(|e| e.body.outcome == Some(Outcome::RefusedAfterInspection))
+        .and_then(|e| e.body.parcel_id.clone())
+        .context("the round recorded no refusal after inspection")?;
+    let order_ref = runtime
+        .block_on(state.store().order(&refused))?
+        .context("the refused parcel's order")?
+        .spec
+        .order_ref;
+    let pack = runtime.block_on(escrow_reference_server::dispute_pack::build_for(
+        state.store(),
+        state.photos(),
+        state.key(),
+        "courier-devtools demo",
+        &order_ref,
+        &DepotScope::All,
+        ALGIERS_UTC_OFFSET_MIN,
+        now_ms(),
+    ))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let path = out.join(&pack.file_name);
+    std::fs::write(&path, &pack.bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "dispute pack:        {} ({} bytes, order {order_ref})",
+        path.display(),
+        pack.bytes.len()
+    );
+    Ok(())
 }
 
 /// The one-shot sync the demo runs before and after the round.

@@ -265,6 +265,7 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
             } else {
                 Vec::new()
             },
+            desk: None,
         });
         codes.push(SampleCode {
             label,

@@ -48,6 +48,16 @@ pub struct EnrollResponse {
     pub server_time_ms: i64,
 }
 
+/// Answer to `GET /v1/desk-handovers/{event_id}`: where the device's
+/// handover to a stop desk stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskHandoverResponse {
+    /// The `desk_handover` event.
+    pub event_id: String,
+    /// Confirmed by the desk's matching intake, or still pending.
+    pub status: crate::rules::desk::HandoverStatus,
+}
+
 /// Answer to `GET /v1/manifest`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestResponse {
@@ -82,6 +92,11 @@ pub enum EventStatus {
     /// wrong) refuses it. The reason says which; no money moves and the back
     /// office gets an alert. The device treats it as delivered to the server.
     NotHonoured,
+    /// Stored, and the chain goes on, but its effect waits for another
+    /// device's event: a courier's handover to a stop desk until the desk's
+    /// matching intake (`GET /v1/desk-handovers/{event_id}` tells when). The
+    /// device treats it as delivered to the server.
+    Pending,
 }
 
 /// Why an event was rejected.
@@ -162,6 +177,9 @@ pub enum RejectReason {
     /// The outcome or intake lacks the photos the manifest's photo policy
     /// requires for it.
     PhotoRequired,
+    /// A stop desk's intake names a courier's handover the server holds with
+    /// another device or hash.
+    HandoverMismatch,
 }
 
 impl RejectReason {
@@ -529,6 +547,11 @@ pub struct IssueManifestRequest {
     /// The photo policy the manifest carries (absent: no photo asked).
     #[serde(default)]
     pub photos: crate::photo_policy::PhotoPolicy,
+    /// Parcels that go to a stop desk instead of the door: parcel id → the
+    /// desk (its device, holding days). The server marks `held_here` on the
+    /// desk's own manifest (absent: none).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub desks: std::collections::BTreeMap<String, crate::desk_stop::DeskStop>,
 }
 
 /// `POST /v1/admin/devices/{device_id}/revoke`: revokes a device.

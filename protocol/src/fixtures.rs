@@ -51,6 +51,7 @@ pub fn parcel_spec(attempt_limit: u32) -> ManifestParcel {
         withdrawn: false,
         load_check: false,
         order_parcels: Vec::new(),
+        desk: None,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod day_close_record;
 pub mod day_report_csv;
 pub mod day_report_words;
 pub mod day_window;
+pub mod desk_stop;
 pub mod enrollment_qr;
 pub mod envelope;
 pub mod error;

@@ -105,6 +105,10 @@ pub struct ManifestParcel {
     /// parcel `label` (today's manifests).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub order_parcels: Vec<OrderParcel>,
+    /// The stop desk the parcel goes to instead of the buyer's door (absent:
+    /// delivered at the door).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<crate::desk_stop::DeskStop>,
 }
 
 impl ManifestParcel {

@@ -243,6 +243,13 @@ pub enum EventKind {
     /// refused it (outcome, reason and liability as for an order's refusal):
     /// it goes back to the depot, the others may still be accepted.
     OrderParcelRefused,
+    /// The courier handed a parcel to its stop desk (`detail.desk_device`):
+    /// the desk's matching intake discharges him.
+    DeskHandover,
+    /// The stop desk took a parcel in from the courier (`detail.courier_device`,
+    /// and when scanned from the courier's screen `detail.handover_event`,
+    /// `detail.handover_hash`): it holds it for the buyer.
+    DeskIntake,
 }
 
 impl EventKind {

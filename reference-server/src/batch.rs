@@ -102,6 +102,10 @@ pub struct BatchContext {
     /// `day_closed` event or an event the day's status decides (see
     /// [`BatchKeys::history`]; empty otherwise).
     pub held_events: Vec<SignedEvent>,
+    /// The stop desks' ledgers of the parcels the batch hands over, by
+    /// (desk device, parcel): a handover is confirmed by the desk's intake
+    /// (see [`BatchKeys::desk_ledgers`]).
+    pub desk_ledgers: HashMap<(String, String), ParcelLedger>,
 }
 
 /// The supervisors a batch's proofs name, in every depot (the plan keeps the
@@ -142,6 +146,10 @@ pub struct BatchKeys {
     /// a correction, a reopening): the store then loads the device's stored
     /// events too.
     pub history: bool,
+    /// (desk device, parcel) of each `desk_handover` in the batch: the store
+    /// loads the desk's ledger of the parcel (its intake). The courier's
+    /// handover events an intake names are among [`BatchKeys::event_ids`].
+    pub desk_ledgers: Vec<(String, String)>,
 }
 
 impl BatchKeys {
@@ -153,6 +161,7 @@ impl BatchKeys {
         let mut versions = BTreeSet::new();
         let mut sessions = BTreeSet::new();
         let mut accepted = Vec::new();
+        let mut handovers = Vec::new();
         for item in events {
             if let Uploaded::Event(e) = item {
                 keys.event_ids.push(e.body.event_id.clone());
@@ -192,11 +201,34 @@ impl BatchKeys {
                 if e.body.kind == EventKind::Arrived {
                     versions.extend(e.body.manifest_version);
                 }
+                // A stop desk's events are judged under their manifest (the
+                // parcel's desk, its holding period).
+                if matches!(e.body.kind, EventKind::DeskHandover | EventKind::DeskIntake)
+                    || e.body
+                        .detail
+                        .contains_key(courier_protocol::rules::desk::HOLD_DETAIL)
+                {
+                    versions.extend(e.body.manifest_version);
+                }
+                if e.body.kind == EventKind::DeskHandover
+                    && let (Some(desk), Some(p)) =
+                        (e.body.detail.get("desk_device"), &e.body.parcel_id)
+                {
+                    keys.desk_ledgers.push((desk.clone(), p.clone()));
+                }
+                if e.body.kind == EventKind::DeskIntake
+                    && let Some(h) = e.body.detail.get("handover_event")
+                {
+                    handovers.push(h.clone());
+                }
             }
         }
         if keys.day_close {
             versions.extend(accepted);
         }
+        // The handovers the desk's intakes name are looked up like the
+        // batch's own ids (stored events by id).
+        keys.event_ids.extend(handovers);
         keys.parcel_ids = parcels.into_iter().collect();
         keys.supervisors = supervisors
             .into_iter()

@@ -183,6 +183,9 @@ pub enum NotFound {
     /// No such supervisor in the depot (or revoked).
     #[error("no supervisor {0} (depot/id) in force; the back office issues it")]
     Supervisor(String),
+    /// No honoured handover to a stop desk with this event id by this device.
+    #[error("no handover {0} to a stop desk recorded by this device")]
+    DeskHandover(String),
 }
 
 /// A request the server refuses as invalid.

@@ -114,9 +114,7 @@ pub async fn backfill(store: &dyn Storage) -> Result<u64, ServerError> {
 
 /// The committed tree's head at its current size.
 pub async fn head(store: &dyn LogStorage) -> Result<TreeHead, ServerError> {
-    let size = store.log_size().await?;
-    let root = compute(store, |r| tlog_tiles::tree_hash(size, r)).await?;
-    Ok(TreeHead { size, root })
+    root_at(store, store.log_size().await?).await
 }
 
 /// The log as shown to a device after an upload: the signed checkpoint of
@@ -162,6 +160,26 @@ pub async fn view(
             hashes: encode_proof(&p),
         }),
     })
+}
+
+/// The audit paths of leaves `indexes` (each below `size`) to the tree of
+/// `size` leaves, all to one root: the proofs of a dispute pack.
+pub async fn inclusions(
+    store: &dyn LogStorage,
+    size: u64,
+    indexes: &[u64],
+) -> Result<Vec<Vec<Hash>>, ServerError> {
+    let mut proofs = Vec::with_capacity(indexes.len());
+    for i in indexes {
+        proofs.push(compute(store, |r| tlog_tiles::prove_record(size, *i, r)).await?);
+    }
+    Ok(proofs)
+}
+
+/// The root of the committed tree's first `size` leaves.
+pub async fn root_at(store: &dyn LogStorage, size: u64) -> Result<TreeHead, ServerError> {
+    let root = compute(store, |r| tlog_tiles::tree_hash(size, r)).await?;
+    Ok(TreeHead { size, root })
 }
 
 /// The consistency proof from `from` to `to` (both at most the committed size).

@@ -22,6 +22,8 @@ pub mod back_office;
 pub mod batch;
 pub mod claim_rows;
 pub mod code_check;
+pub mod desk_handover;
+pub mod dispute_pack;
 pub mod error;
 pub mod event_log;
 pub mod faults;

@@ -11,10 +11,12 @@ use courier_protocol::back_office::CreateOperatorRequest;
 use courier_protocol::enrollment_qr::{EnrollmentQr, Profile};
 use courier_protocol::keys::Signer;
 use courier_protocol::manifest::{Address, Recipient};
+use courier_protocol::rules::operator_role::DepotScope;
 use courier_protocol::rules::operator_role::OperatorRole;
 use courier_protocol::vocabulary::{CodePolicy, ParcelKind};
 use escrow_reference_server::back_office::PasswordCost;
 use escrow_reference_server::faults::Faults;
+use escrow_reference_server::photo_store::FsPhotoBlobs;
 use escrow_reference_server::storage::open::open_storage;
 use escrow_reference_server::{
     AppState, Database, ServerConfig, admin, start, start_tls, system_clock, tls,
@@ -134,6 +136,20 @@ enum Command {
         /// The day's offset from UTC, e.g. +01:00.
         #[arg(long, default_value = "+00:00", allow_hyphen_values = true)]
         utc_offset: String,
+    },
+    /// Write the dispute pack of an order (every event of it, the devices'
+    /// keys, manifest entries, photos, inclusion proofs to one checkpoint,
+    /// the timeline in fr, ar, en): one signed tar (docs/protocol.md,
+    /// "Dispute pack").
+    DisputePack {
+        /// The order reference.
+        order_ref: String,
+        /// The timeline's UTC offset, e.g. +01:00.
+        #[arg(long, default_value = "+00:00", allow_hyphen_values = true)]
+        utc_offset: String,
+        /// Where to write it (default: dispute-pack-<order>.tar here).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Sign a device's next manifest with the given parcels.
     IssueManifest {
@@ -434,6 +450,34 @@ async fn main() -> anyhow::Result<()> {
                 .write_all(&csv)
                 .context("cannot write the extraction")?;
         }
+        Command::DisputePack {
+            order_ref,
+            utc_offset,
+            out,
+        } => {
+            let offset = courier_protocol::day_window::DayWindow::parse("1970-01-01", &utc_offset)
+                .with_context(|| format!("--utc-offset {utc_offset:?}"))?
+                .utc_offset_min;
+            let db = open().await?;
+            let key = admin::server_key(db.as_ref()).await?;
+            let photos = FsPhotoBlobs::new(database.photo_dir());
+            let pack = escrow_reference_server::dispute_pack::build_for(
+                db.as_ref(),
+                &photos,
+                &key,
+                "command-line",
+                &order_ref,
+                &DepotScope::All,
+                offset,
+                now,
+            )
+            .await
+            .with_context(|| format!("the dispute pack of order {order_ref}"))?;
+            let path = out.unwrap_or_else(|| PathBuf::from(&pack.file_name));
+            std::fs::write(&path, &pack.bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("{} ({} bytes)", path.display(), pack.bytes.len());
+        }
         Command::IssueManifest {
             device,
             parcels,
@@ -452,6 +496,7 @@ async fn main() -> anyhow::Result<()> {
                     depot,
                     valid_for_ms: hours * 3600 * 1000,
                     load_check: false,
+                    desks: Default::default(),
                     photos: Default::default(),
                 },
                 now,

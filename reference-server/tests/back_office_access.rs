@@ -354,3 +354,38 @@ async fn every_page_renders_in_french_arabic_right_to_left_and_english() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_dispute_pack_link_downloads_for_the_claim_roles_of_the_orders_depot_only() {
+    let s = scene().await;
+    let yacine = WebClient::sign_in(&s, "yacine").await;
+    let (status, page) = yacine.get("/back-office/orders?q=W-ALG").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("href=\"/back-office/orders/W-ALG/dispute-pack\""),
+        "the timeline links its pack: {page}"
+    );
+    let r = reqwest::Client::new()
+        .get(s.h.url("/back-office/orders/W-ALG/dispute-pack"))
+        .header("cookie", &yacine.cookie)
+        .send()
+        .await
+        .expect("pack");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/x-tar");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .contains("dispute-pack-W-ALG.tar")
+    );
+    let bytes = r.bytes().await.expect("bytes");
+    assert!(bytes.len() > 1024 && &bytes[257..262] == b"ustar", "a tar");
+    // Another depot's order: nothing, as on its timeline.
+    let (status, _) = yacine.get("/back-office/orders/W-ORN/dispute-pack").await;
+    assert_eq!(status, 404);
+    // Carrier IT has no claims role: refused, no pack.
+    let nour = WebClient::sign_in(&s, "nour").await;
+    let (status, page) = nour.get("/back-office/orders/W-ALG/dispute-pack").await;
+    assert_eq!(status, 403, "{page}");
+}

@@ -13,6 +13,7 @@ mod doorstep;
 
 use std::sync::atomic::Ordering;
 
+use common::operators::{manifest_in, operator};
 use common::{ADMIN, Device, Harness, T0, error_code};
 use courier_protocol::api::{CreateOrderResponse, IssueManifestRequest, ManifestResponse};
 use courier_protocol::back_office::{
@@ -27,30 +28,6 @@ use doorstep::{accepted, delivered, upload};
 use serde_json::{Value, json};
 
 const HOUR: i64 = 3_600_000;
-
-/// Creates an account with the admin token and signs it in.
-async fn operator(h: &Harness, name: &str, roles: &[OperatorRole], depots: &[&str]) -> String {
-    let created: CreateOperatorResponse = h
-        .admin_post(
-            "/v1/admin/operators",
-            &CreateOperatorRequest {
-                name: name.into(),
-                roles: roles.to_vec(),
-                depots: depots.iter().map(|d| d.to_string()).collect(),
-            },
-        )
-        .await;
-    let r = h
-        .http
-        .post(h.url("/v1/operator-sessions"))
-        .json(&json!({"name": name, "password": created.password}))
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(r.status(), 200);
-    let s: OperatorSession = r.json().await.expect("session");
-    s.token
-}
 
 /// A back-office call as the operator holding `token`: status and body.
 async fn call(
@@ -79,23 +56,6 @@ async fn ok<T: serde::de::DeserializeOwned>(
     let (status, text) = call(h, token, method, path, body).await;
     assert_eq!(status, 200, "{method} {path}: {text}");
     serde_json::from_str(&text).expect("json")
-}
-
-/// A manifest for `device` in `depot`.
-async fn manifest_in(h: &Harness, device: &str, parcels: &[&str], depot: &str) -> SignedManifest {
-    h.admin_post(
-        "/v1/admin/manifests",
-        &IssueManifestRequest {
-            device_id: device.into(),
-            parcel_ids: parcels.iter().map(|s| s.to_string()).collect(),
-            withdrawn: vec![],
-            depot: depot.into(),
-            valid_for_ms: 48 * HOUR,
-            load_check: false,
-            photos: Default::default(),
-        },
-    )
-    .await
 }
 
 /// Delivers `order` from `device` (signed at [`T0`]).
@@ -393,6 +353,7 @@ async fn cancel_before_delivery_and_refund_after_delivery_cannot_be_confused() {
             depot: "D".into(),
             valid_for_ms: HOUR,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         })
         .send()

@@ -45,6 +45,7 @@ async fn load_day(h: &Harness) -> LoadDay {
                 depot: "D".into(),
                 valid_for_ms: 3_600_000,
                 load_check: true,
+                desks: Default::default(),
                 photos: Default::default(),
             },
         )

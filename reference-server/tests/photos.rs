@@ -59,6 +59,7 @@ async fn the_server_checks_names_chunks_and_hashes_and_signs_a_receipt() {
             "/v1/admin/manifests",
             &IssueManifestRequest {
                 load_check: false,
+                desks: Default::default(),
                 device_id: dev.id.clone(),
                 parcel_ids: vec![order.parcel_id.clone()],
                 withdrawn: vec![],

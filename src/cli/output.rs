@@ -75,6 +75,7 @@ pub fn display_name(state: DisplayState) -> String {
         DisplayState::Withdrawn => "withdrawn".into(),
         DisplayState::Locked => "locked".into(),
         DisplayState::Returned => "returned".into(),
+        DisplayState::AtDesk => "at_desk".into(),
     }
 }
 

@@ -212,6 +212,7 @@ mod tests {
             }),
             collected_label: None,
             loaded: false,
+            desk: None,
         }
     }
 

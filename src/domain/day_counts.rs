@@ -34,7 +34,10 @@ impl DayCounts {
                 DisplayState::ToDo | DisplayState::AtDoor => c.to_do += 1,
                 DisplayState::Delivered => c.delivered += 1,
                 DisplayState::Failed(_) | DisplayState::Locked => c.failed += 1,
-                DisplayState::Withdrawn | DisplayState::Returned => c.withdrawn_or_returned += 1,
+                // Handed to a stop desk: off the courier's round, not delivered by him.
+                DisplayState::Withdrawn | DisplayState::Returned | DisplayState::AtDesk => {
+                    c.withdrawn_or_returned += 1
+                }
             }
         }
         c
@@ -61,6 +64,7 @@ mod tests {
             visit: at_door.then(courier_test_support::visit),
             collected_label: None,
             loaded: false,
+            desk: None,
         }
     }
 

@@ -63,6 +63,7 @@ mod tests {
             visit: None,
             collected_label: None,
             loaded: false,
+            desk: None,
         }
     }
 

@@ -12,14 +12,12 @@ use courier_protocol::day_report_words::{
 use courier_protocol::rules::day_report::{DayReport, DayRow, ReturnStatus};
 use courier_protocol::rules::returns::{PayerWhy, ReturnItem};
 use courier_protocol::vocabulary::Outcome;
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, TextStr};
+use pdf_writer::Content;
 use qrcode::{Color, QrCode};
 
-use super::pdf_text::{PdfFonts, Weight};
 use super::{ExportError, write_file};
+use courier_pdf_text::{PAGE_H, PAGE_W, PdfFonts, Weight, a4_document};
 
-const PAGE_W: f32 = 595.28;
-const PAGE_H: f32 = 841.89;
 const MARGIN: f32 = 36.0;
 const TABLE_SIZE: f32 = 7.5;
 
@@ -76,51 +74,17 @@ pub fn day_sheet(report: &DayReport) -> Result<Vec<u8>, ExportError> {
     signatures(&mut c, &mut fonts, report, y - 16.0);
     pages.push(c);
 
-    let total = pages.len();
-    let mut pdf = Pdf::new();
-    let mut next = 1;
-    let mut alloc = || {
-        next += 1;
-        Ref::new(next)
-    };
-    let catalog = Ref::new(1);
-    let tree = alloc();
-    let page_ids: Vec<(Ref, Ref)> = (0..total).map(|_| (alloc(), alloc())).collect();
-    let info = alloc();
-    for (i, mut content) in pages.into_iter().enumerate() {
-        footer(&mut content, &mut fonts, report, i + 1, total);
-        let (page_id, content_id) = page_ids[i];
-        let packed = miniz_oxide::deflate::compress_to_vec_zlib(&content.finish(), 6);
-        pdf.stream(content_id, &packed).filter(Filter::FlateDecode);
-        let mut page = pdf.page(page_id);
-        page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
-            .parent(tree)
-            .contents(content_id);
-        page.finish();
-    }
-    let font_refs = fonts.write(&mut pdf, &mut alloc);
-    // Fonts are resources of the page tree, inherited by every page.
-    let mut tree_w = pdf.pages(tree);
-    tree_w
-        .kids(page_ids.iter().map(|p| p.0))
-        .count(i32::try_from(total).unwrap_or(i32::MAX));
-    {
-        let mut resources = tree_w.resources();
-        let mut f = resources.fonts();
-        for (name, id) in &font_refs {
-            f.pair(Name(name.as_bytes()), *id);
-        }
-    }
-    tree_w.finish();
-    pdf.catalog(catalog).pages(tree);
     let title = format!(
         "Feuille de journée {} {}",
         report.device_id, report.day.date
     );
-    pdf.document_info(info)
-        .title(TextStr(&title))
-        .creator(TextStr("courier-terminal"));
-    Ok(pdf.finish())
+    Ok(a4_document(
+        &mut fonts,
+        pages,
+        |c, fonts, page, total| footer(c, fonts, report, page, total),
+        &title,
+        "courier-terminal",
+    ))
 }
 
 /// Title, names, totals and the day close with its QR code; returns where the table starts.

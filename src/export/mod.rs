@@ -6,7 +6,6 @@
 pub mod csv;
 pub mod day_report_json;
 pub mod day_sheet_pdf;
-pub mod pdf_text;
 
 use std::path::{Path, PathBuf};
 

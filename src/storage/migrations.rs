@@ -156,6 +156,9 @@ WHEN NEW.deleted_at_ms IS NOT NULL AND OLD.event_seq IS NOT NULL AND OLD.receipt
 BEGIN SELECT RAISE(ABORT, 'a photo an event names is deleted only after its receipt'); END;
 "#,
         ),
+        // 8 (desk): the parcel's custody at a stop desk (handed over, taken
+        // in, hold ended), the parcel's state like its load.
+        M::up("ALTER TABLE parcels ADD COLUMN desk_json TEXT;"),
     ])
 }
 

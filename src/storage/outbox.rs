@@ -89,6 +89,7 @@ fn status_str(s: EventStatus) -> &'static str {
         EventStatus::Duplicate => "duplicate",
         EventStatus::Rejected => "rejected",
         EventStatus::NotHonoured => "not_honoured",
+        EventStatus::Pending => "pending",
     }
 }
 

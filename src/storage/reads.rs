@@ -246,7 +246,7 @@ fn query_parcels<P: rusqlite::Params>(
     params: P,
 ) -> Result<Vec<Parcel>, StoreError> {
     let sql = format!(
-        "SELECT spec_json, state, attempts_spent, visit_json, collected_label, loaded FROM parcels {tail}"
+        "SELECT spec_json, state, attempts_spent, visit_json, collected_label, loaded, desk_json FROM parcels {tail}"
     );
     let mut stmt = conn.prepare(&sql).map_err(classify("reading parcels"))?;
     let rows = stmt
@@ -258,12 +258,13 @@ fn query_parcels<P: rusqlite::Params>(
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, bool>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })
         .map_err(classify("reading parcels"))?;
     let mut out = Vec::new();
     for row in rows {
-        let (spec, state, attempts_spent, visit, collected_label, loaded) =
+        let (spec, state, attempts_spent, visit, collected_label, loaded, desk) =
             row.map_err(classify("reading parcels"))?;
         let spec: ManifestParcel = decode("parcel", &spec)?;
         let state = ParcelState::from_db(&state)
@@ -276,6 +277,7 @@ fn query_parcels<P: rusqlite::Params>(
             visit,
             collected_label,
             loaded,
+            desk: desk.map(|d| decode("desk custody", &d)).transpose()?,
         });
     }
     Ok(out)

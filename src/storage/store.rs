@@ -203,14 +203,15 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 pub(super) fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<(), StoreError> {
     const CTX: &str = "saving the parcel";
     let visit = p.visit.as_ref().map(encode).transpose()?;
+    let desk = p.desk.as_ref().map(encode).transpose()?;
     conn.execute(
-        "INSERT INTO parcels(parcel_id, label, order_ref, route_order, spec_json, state, attempts_spent, visit_json, collected_label, updated_seq, loaded)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO parcels(parcel_id, label, order_ref, route_order, spec_json, state, attempts_spent, visit_json, collected_label, updated_seq, loaded, desk_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(parcel_id) DO UPDATE SET label = excluded.label, order_ref = excluded.order_ref,
            route_order = excluded.route_order, spec_json = excluded.spec_json, state = excluded.state,
            attempts_spent = MAX(attempts_spent, excluded.attempts_spent), visit_json = excluded.visit_json,
            collected_label = excluded.collected_label, updated_seq = excluded.updated_seq,
-           loaded = excluded.loaded",
+           loaded = excluded.loaded, desk_json = excluded.desk_json",
         params![
             p.spec.parcel_id,
             p.spec.label,
@@ -222,7 +223,8 @@ pub(super) fn write_parcel(conn: &Connection, p: &Parcel, seq: u64) -> Result<()
             visit,
             p.collected_label,
             seq,
-            p.loaded
+            p.loaded,
+            desk
         ],
     )
     .map(|_| ())
@@ -253,6 +255,7 @@ mod tests {
             visit: None,
             collected_label: None,
             loaded: false,
+            desk: None,
         };
         store.append(|tx| {
             let tip = tx.chain_tip()?;

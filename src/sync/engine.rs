@@ -384,7 +384,9 @@ impl SyncEngine {
                 )));
             }
             match r.status {
-                EventStatus::Accepted => taken.accepted += 1,
+                // Pending: stored, its effect waits for another device's
+                // event (a stop desk's intake): delivered to the server.
+                EventStatus::Accepted | EventStatus::Pending => taken.accepted += 1,
                 EventStatus::Duplicate => taken.duplicate += 1,
                 EventStatus::NotHonoured => {
                     // Delivered to the server, with no effect: acknowledged,

@@ -108,6 +108,7 @@ fn apply(held: &[Parcel], signed: &SignedManifest) -> Vec<Parcel> {
                     visit: None,
                     collected_label: None,
                     loaded: false,
+                    desk: None,
                 });
             p.spec = spec.clone();
             if spec.withdrawn { p.withdrawn() } else { p }

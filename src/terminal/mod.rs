@@ -35,6 +35,7 @@ use crate::storage::{Append, ManifestRow, MetaKey, Reads, Store, StoreError, Tx}
 
 pub mod code_check;
 pub mod depot;
+pub mod desk;
 pub mod doorstep;
 pub mod fees;
 pub mod load_check;
@@ -49,6 +50,7 @@ pub mod supervisor;
 pub mod supervisor_server;
 
 pub use code_check::{CodeAnswer, CodeEntry, OnlineAnswer, OnlineCodeCheck};
+pub use desk::{HandoverAnswer, HeldParcel};
 pub use doorstep::ContactChannel;
 pub use fees::FeeChangeRequest;
 pub use load_check::{LoadAnswer, LoadCounts};

@@ -200,6 +200,26 @@ pub enum NoticeKind {
     NotInOrder,
     /// Every parcel of the order is refused: nothing to hand over.
     OrderAllRefused,
+    /// The parcel goes to a stop desk: hand it over there.
+    DeskStopParcel,
+    /// Handed over to the stop desk already.
+    HandedToDesk,
+    /// The parcel does not go to a stop desk.
+    NoDeskStop,
+    /// The handover names another stop desk.
+    WrongDesk,
+    /// The parcel is not announced for this desk.
+    NotThisDesk,
+    /// Not taken in at this desk yet.
+    NotReceivedAtDesk,
+    /// Already taken in at this desk.
+    AlreadyAtDesk,
+    /// The holding period is over: it goes back.
+    HoldingOver,
+    /// Still within the holding period.
+    HoldingRunning,
+    /// The handover scanned is not the courier's recorded one.
+    HandoverMismatch,
 }
 
 /// A notice: its kind and the numbers its sentence takes.
@@ -417,6 +437,16 @@ pub fn refusal(r: &Refusal) -> Notice {
         Refusal::OrderParcelNotScanned { .. } => plain(K::OrderParcelNotScanned),
         Refusal::NotInOrder { .. } => plain(K::NotInOrder),
         Refusal::OrderAllRefused => plain(K::OrderAllRefused),
+        Refusal::DeskStopParcel { .. } => plain(K::DeskStopParcel),
+        Refusal::HandedToDesk { .. } => plain(K::HandedToDesk),
+        Refusal::NoDeskStop { .. } => plain(K::NoDeskStop),
+        Refusal::WrongDesk { .. } => plain(K::WrongDesk),
+        Refusal::NotThisDesk { .. } => plain(K::NotThisDesk),
+        Refusal::NotReceivedAtDesk { .. } => plain(K::NotReceivedAtDesk),
+        Refusal::AlreadyAtDesk { .. } => plain(K::AlreadyAtDesk),
+        Refusal::HoldingOver { .. } => plain(K::HoldingOver),
+        Refusal::HoldingRunning { .. } => plain(K::HoldingRunning),
+        Refusal::HandoverMismatch => plain(K::HandoverMismatch),
         Refusal::PhotoRequired {
             required, taken, ..
         } => Notice {

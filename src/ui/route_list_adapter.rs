@@ -69,6 +69,7 @@ pub(super) fn state_codes(p: &Parcel) -> (&'static str, &'static str) {
         DisplayState::Withdrawn => ("withdrawn", ""),
         DisplayState::Locked => ("locked", ""),
         DisplayState::Returned => ("returned", ""),
+        DisplayState::AtDesk => ("at_desk", ""),
     }
 }
 

@@ -173,6 +173,7 @@ impl Harness {
                 depot: "D".into(),
                 valid_for_ms,
                 load_check: false,
+                desks: Default::default(),
                 photos: Default::default(),
             },
         )

@@ -223,6 +223,7 @@ impl Server {
             depot: "Depot".into(),
             valid_for_ms,
             load_check: false,
+            desks: Default::default(),
             photos,
         };
         let (store, key) = (state.store(), state.key());

@@ -98,6 +98,9 @@ impl Parcel {
         match event.kind {
             EventKind::Arrived => {
                 next.state = self.next_state(&Action::Arrive)?;
+                if self.spec.desk.is_some() {
+                    super::desk::check_counter(self, ctx.clock.device_utc_ms)?;
+                }
                 next.visit = Some(Visit {
                     arrived_utc_ms: ctx.clock.device_utc_ms,
                     arrived_monotonic_ms: ctx.clock.monotonic_ms,
@@ -207,6 +210,21 @@ impl Parcel {
                     }
                     next.state = ParcelState::Delivered;
                     next.attempts_spent = next.attempts_spent.max(v.attempt);
+                } else if event
+                    .detail
+                    .get(super::desk::HOLD_DETAIL)
+                    .map(String::as_str)
+                    == Some(super::desk::HOLD_EXPIRED)
+                {
+                    next.state = super::desk::check_expiry(
+                        self,
+                        outcome,
+                        event.reason,
+                        ctx.clock.device_utc_ms,
+                    )?;
+                    if let Some(d) = next.desk.as_mut() {
+                        d.expired = true;
+                    }
                 } else {
                     if event.handover.is_some() {
                         return Err(RuleViolation::Inconsistent(
@@ -333,6 +351,19 @@ impl Parcel {
                         reason: event.reason,
                     });
                 }
+            EventKind::DeskHandover => {
+                super::desk::check_handover(self, event)?;
+                next.desk = Some(super::desk::DeskCustody {
+                    handed_over_at_ms: Some(ctx.clock.device_utc_ms),
+                    ..Default::default()
+                });
+            }
+            EventKind::DeskIntake => {
+                let intake = super::desk::check_intake(self, event, ctx.clock.device_utc_ms)?;
+                next.desk = Some(super::desk::DeskCustody {
+                    intake: Some(intake),
+                    ..Default::default()
+                });
             }
             EventKind::LoadAlarm => {
                 if !event.detail.contains_key("label") {

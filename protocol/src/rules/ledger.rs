@@ -52,6 +52,9 @@ pub struct ParcelLedger {
     /// refused (empty otherwise).
     #[serde(default, skip_serializing_if = "OrderAtDoor::is_empty")]
     pub door: OrderAtDoor,
+    /// Its custody at a stop desk, as this device's events leave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<super::desk::DeskCustody>,
 }
 
 impl Default for ParcelLedger {
@@ -67,6 +70,7 @@ impl Default for ParcelLedger {
             fee_confirmations: BTreeMap::new(),
             loaded: false,
             door: OrderAtDoor::default(),
+            desk: None,
         }
     }
 }
@@ -100,6 +104,7 @@ impl ParcelLedger {
             }),
             collected_label: self.collected_label.clone(),
             loaded: self.loaded,
+            desk: self.desk.clone(),
         }
     }
 
@@ -211,5 +216,6 @@ impl ParcelLedger {
             .as_ref()
             .map(|v| v.order.clone())
             .unwrap_or_default();
+        self.desk.clone_from(&p.desk);
     }
 }

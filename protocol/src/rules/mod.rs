@@ -2,7 +2,8 @@
 //! by the escrow server when it ingests: the parcel state machine, the
 //! outcome → reason → liability table, attempt limits and corrections; and the
 //! depot's: the morning load check, the day's returns from the log, fee
-//! changes, the day close; and the back office's: operators' roles, claims
+//! changes, the day close; stop desks (the handover to a desk, its counter,
+//! the holding period); and the back office's: operators' roles, claims
 //! and cancellations.
 //!
 //! Pure code: no I/O, no clock, no randomness.
@@ -12,6 +13,7 @@ pub mod claim;
 pub mod correction;
 pub mod day_close;
 pub mod day_report;
+pub mod desk;
 pub mod draft;
 pub mod fees;
 pub mod ledger;

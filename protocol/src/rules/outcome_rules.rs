@@ -160,6 +160,7 @@ mod tests {
             }),
             collected_label: None,
             loaded: false,
+            desk: None,
         };
         for o in Outcome::ALL {
             assert_eq!(

@@ -76,6 +76,8 @@ pub enum DisplayState {
     Locked,
     /// Back at the depot.
     Returned,
+    /// Handed over to the stop desk (the courier's side).
+    AtDesk,
 }
 
 /// The current visit at the door (cleared by an outcome).
@@ -123,6 +125,8 @@ pub struct Parcel {
     pub collected_label: Option<String>,
     /// Scanned into the vehicle at the morning load check: it left the depot.
     pub loaded: bool,
+    /// Its custody at a stop desk (handed over, taken in, hold ended).
+    pub desk: Option<super::desk::DeskCustody>,
 }
 
 /// A move on a parcel.
@@ -161,6 +165,9 @@ impl Parcel {
 
     /// What the route list shows.
     pub fn display_state(&self) -> DisplayState {
+        if super::desk::handed_over(self) {
+            return DisplayState::AtDesk;
+        }
         match self.state {
             ParcelState::Delivered => DisplayState::Delivered,
             ParcelState::Withdrawn => DisplayState::Withdrawn,
@@ -190,7 +197,10 @@ impl Parcel {
         match self.display_state() {
             DisplayState::ToDo | DisplayState::AtDoor | DisplayState::Locked => false,
             DisplayState::Failed(_) => self.check(&Action::Arrive).is_err(),
-            DisplayState::Delivered | DisplayState::Withdrawn | DisplayState::Returned => true,
+            DisplayState::Delivered
+            | DisplayState::Withdrawn
+            | DisplayState::Returned
+            | DisplayState::AtDesk => true,
         }
     }
 
@@ -208,6 +218,11 @@ impl Parcel {
     /// The state after a legal action.
     pub fn next_state(&self, action: &Action) -> Result<ParcelState, Refusal> {
         use ParcelState::*;
+        if super::desk::handed_over(self) && *action != Action::Withdraw {
+            return Err(Refusal::HandedToDesk {
+                label: self.spec.label.clone(),
+            });
+        }
         match (self.state, action) {
             (ReturnedToDepot, _) => Err(Refusal::ReturnedToDepot),
             (Delivered, Action::Withdraw) => Ok(Delivered),
@@ -218,7 +233,17 @@ impl Parcel {
             (_, Action::Withdraw) => Ok(Withdrawn),
             (_, Action::CheckIn) => Ok(ReturnedToDepot),
             (state, Action::Load) => Ok(state),
-            (Failed(o), Action::Arrive) if !retryable(o) => Err(Refusal::Final(o)),
+            (Failed(o), Action::Arrive) if !retryable(o) && self.spec.desk.is_none() => {
+                Err(Refusal::Final(o))
+            }
+            (state, Action::Arrive) if self.spec.desk.is_some() => {
+                super::desk::counter_open(self)?;
+                match state {
+                    Failed(o) if !retryable(o) => Err(Refusal::Final(o)),
+                    _ if self.visit.is_some() => Err(Refusal::AlreadyArrived),
+                    _ => Ok(Pending),
+                }
+            }
             (_, Action::Arrive) if self.spec.must_be_loaded() && !self.loaded => {
                 Err(Refusal::NotLoaded {
                     label: self.spec.label.clone(),
@@ -314,7 +339,7 @@ pub(crate) mod tests {
     proptest! {
         #[test]
         fn state_machine_invariants(limit in 1u32..6, actions in prop::collection::vec(action_strategy(), 0..60)) {
-            let mut p = Parcel { spec: spec(limit), state: ParcelState::Pending, attempts_spent: 0, visit: None, collected_label: None, loaded: false };
+            let mut p = Parcel { spec: spec(limit), state: ParcelState::Pending, attempts_spent: 0, visit: None, collected_label: None, loaded: false, desk: None };
             let mut was_withdrawn = false;
             for (action, matches) in &actions {
                 let before = p.clone();
@@ -373,6 +398,7 @@ pub(crate) mod tests {
             visit: Some(visit()),
             collected_label: None,
             loaded: false,
+            desk: None,
         };
         assert_eq!(p.check(&Action::CheckCode), Err(Refusal::Withdrawn));
         assert_eq!(p.check(&Action::Arrive), Err(Refusal::Withdrawn));
@@ -388,6 +414,7 @@ pub(crate) mod tests {
             visit: Some(visit()),
             collected_label: None,
             loaded: false,
+            desk: None,
         };
         assert_eq!(
             p.check(&Action::CheckCode),

@@ -214,4 +214,67 @@ pub enum Refusal {
         "every parcel of this order is refused: nothing to hand over, no code; record the order's refusal"
     )]
     OrderAllRefused,
+    /// The parcel goes to a stop desk: the courier hands it over there, it
+    /// is not delivered at the door.
+    #[error(
+        "parcel {label} goes to a stop desk: hand it over at the desk, it is not delivered at the door"
+    )]
+    DeskStopParcel {
+        /// The parcel's label.
+        label: String,
+    },
+    /// The courier handed the parcel to its stop desk: the desk has it now.
+    #[error("parcel {label} was handed over to the stop desk: the desk has it now")]
+    HandedToDesk {
+        /// The parcel's label.
+        label: String,
+    },
+    /// The parcel is not routed to a stop desk (or this device is the desk).
+    #[error("parcel {label} does not go to a stop desk: deliver it at the door")]
+    NoDeskStop {
+        /// The parcel's label.
+        label: String,
+    },
+    /// The handover names another desk than the manifest's.
+    #[error("parcel {label} goes to another stop desk than this one")]
+    WrongDesk {
+        /// The parcel's label.
+        label: String,
+    },
+    /// On the desk's terminal: the parcel is not one this desk receives.
+    #[error("parcel {label} is not announced for this stop desk: do not take it in")]
+    NotThisDesk {
+        /// The parcel's label.
+        label: String,
+    },
+    /// On the desk's terminal: not taken in from the courier yet.
+    #[error("parcel {label} has not been taken in at this desk: scan the courier's handover first")]
+    NotReceivedAtDesk {
+        /// The parcel's label.
+        label: String,
+    },
+    /// On the desk's terminal: taken in already.
+    #[error("parcel {label} is already taken in at this desk")]
+    AlreadyAtDesk {
+        /// The parcel's label.
+        label: String,
+    },
+    /// The desk's holding period is over: the parcel goes back as a return.
+    #[error(
+        "the holding period of parcel {label} is over: it goes back to the depot as a return, the buyer pays"
+    )]
+    HoldingOver {
+        /// The parcel's label.
+        label: String,
+    },
+    /// The desk's holding period is still running: the buyer may still come.
+    #[error("parcel {label} is still within its holding period: the buyer may still collect it")]
+    HoldingRunning {
+        /// The parcel's label.
+        label: String,
+    },
+    /// The desk's intake names a handover the server holds with another
+    /// device or hash.
+    #[error("the handover scanned is not the one the courier's terminal recorded")]
+    HandoverMismatch,
 }

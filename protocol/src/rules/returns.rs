@@ -15,7 +15,10 @@
 //! - every item collected on an exchange or a pick-up (`item_collected`);
 //! - but never a parcel the manifest asks to load at the morning load check
 //!   and that was not scanned into the vehicle (`parcel_loaded`): it never
-//!   left the depot (listed in [`DayBook::not_loaded`]).
+//!   left the depot (listed in [`DayBook::not_loaded`]);
+//! - nor a stop desk's parcel the courier handed over (`desk_handover`), nor
+//!   one the desk holds for the buyer (listed in [`DayBook::at_desk`]); the
+//!   desk sends back only a parcel whose hold ended (an outcome).
 //!
 //! The day is what follows the last `day_closed` event: a return received, a
 //! delivery, or an unexpected scan recorded before it belongs to an earlier
@@ -228,6 +231,10 @@ pub struct DayBook {
     /// Labels the load check required and never loaded: not expected back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_loaded: Vec<String>,
+    /// Labels at a stop desk, not expected back: on the courier's terminal
+    /// handed over to the desk; on the desk's, held for the buyer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_desk: Vec<String>,
 }
 
 /// Kinds [`DayBook::from_log`] reads nothing from (a store may leave them
@@ -257,6 +264,8 @@ struct Replay {
     refused: BTreeMap<String, (Outcome, Option<Reason>, Option<Liability>, EventRef)>,
     /// Parcels of the order received at the depot (`item_received`), by label.
     order_received: BTreeMap<String, Intake>,
+    handed_to_desk: bool,
+    taken_in_at_desk: bool,
 }
 
 fn intake(e: &SignedEvent) -> Intake {
@@ -354,6 +363,8 @@ impl DayBook {
                 }
                 EventKind::ReturnCheckIn => r.returned = Some(intake(e)),
                 EventKind::ParcelLoaded => r.loaded = true,
+                EventKind::DeskHandover => r.handed_to_desk = true,
+                EventKind::DeskIntake => r.taken_in_at_desk = true,
                 EventKind::ItemReceived => r.collected_received = Some(intake(e)),
                 EventKind::ReturnCondition => {
                     let target = match b.detail.get("item").map(String::as_str) {
@@ -470,6 +481,24 @@ impl DayBook {
             }
             if p.kind == ParcelKind::Pickup {
                 continue;
+            }
+            // A stop desk's parcel: the courier's ends at the desk's
+            // intake (his handover); the desk's goes back only after an
+            // outcome (its hold ended), and one never taken in was never
+            // there.
+            if let Some(stop) = &p.desk {
+                let at_desk = if stop.held_here {
+                    if !r.taken_in_at_desk {
+                        continue;
+                    }
+                    r.outcome.is_none()
+                } else {
+                    r.handed_to_desk
+                };
+                if at_desk {
+                    book.at_desk.push(p.label.clone());
+                    continue;
+                }
             }
             if p.must_be_loaded() && !r.loaded {
                 book.not_loaded

@@ -61,6 +61,7 @@ impl RuleViolation {
                 Refusal::DayClosedMissing { .. } => RejectReason::DayClosed,
                 Refusal::NotLoaded { .. } => RejectReason::NotLoaded,
                 Refusal::PhotoRequired { .. } => RejectReason::PhotoRequired,
+                Refusal::HandoverMismatch => RejectReason::HandoverMismatch,
                 _ => RejectReason::NotAllowedNow,
             },
             RuleViolation::Count(CountRule::Liability { .. }) => RejectReason::WrongLiability,

@@ -1,10 +1,12 @@
 //! A device's manifests: built from its orders and its depot's supervisors,
 //! signed, stored. An order is issued to one device at a time: issuing it
 //! here takes it from its holder, and the previous holder's next manifest
-//! lists it as withdrawn. A cancelled order is never issued again, and is
-//! withdrawn from the device that held it.
+//! lists it as withdrawn (unless the new holder is the stop desk the
+//! previous holder carries it to). A cancelled order is never issued again,
+//! and is withdrawn from the device that held it.
 
 use courier_protocol::api::IssueManifestRequest;
+use courier_protocol::desk_stop::DeskStop;
 use courier_protocol::manifest::{MANIFEST_SCHEMA, ManifestBody, ManifestSettings, SignedManifest};
 use ring::signature::Ed25519KeyPair;
 
@@ -74,6 +76,10 @@ async fn issue(
         spec.route_order = u32::try_from(i + 1).unwrap_or(u32::MAX);
         spec.withdrawn = is_withdrawn;
         spec.load_check = req.load_check;
+        spec.desk = req.desks.get(pid).map(|stop| DeskStop {
+            held_here: stop.device_id == req.device_id,
+            ..stop.clone()
+        });
         parcels.push(spec);
     }
     let version = latest.as_ref().map_or(1, |(v, _)| v + 1);
@@ -141,7 +147,14 @@ async fn given_away(
         if req.parcel_ids.contains(id) || req.withdrawn.contains(id) {
             continue;
         }
-        let elsewhere = db.holder(id).await?.is_some_and(|h| h != req.device_id);
+        // A parcel the courier hands to its stop desk stays on his manifest
+        // when the desk holds the order (he still carries it to the desk).
+        let holder = db.holder(id).await?;
+        let at_its_desk = p
+            .desk
+            .as_ref()
+            .is_some_and(|d| holder.as_ref() == Some(&d.device_id));
+        let elsewhere = holder.is_some_and(|h| h != req.device_id) && !at_its_desk;
         if elsewhere || db.order_cancelled(id).await? {
             out.push(id.clone());
         }

@@ -67,6 +67,7 @@ pub async fn create_order(
         withdrawn: false,
         load_check: false,
         order_parcels: req.order_parcels.clone(),
+        desk: None,
     };
     if spec.has_several_parcels() {
         // The same checks every terminal makes on the manifest.

@@ -120,6 +120,7 @@ async fn withdraw(
             depot: latest.body.depot.clone(),
             valid_for_ms,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         },
         now_ms,

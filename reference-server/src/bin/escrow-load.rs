@@ -470,6 +470,7 @@ async fn setup_device(sh: &Shared, index: usize, day_start_ms: i64) -> anyhow::R
             depot: format!("Depot-{}", index % 20),
             valid_for_ms: 24 * 3_600_000,
             load_check: false,
+            desks: Default::default(),
             photos: Default::default(),
         },
     )
@@ -550,7 +551,7 @@ async fn sync_day(sh: Arc<Shared>, mut dev: SimDevice) -> anyhow::Result<SimDevi
                 .map_err(|e| anyhow::anyhow!("receipt does not verify: {e}"))?;
             for r in &receipt.results {
                 match r.status {
-                    EventStatus::Accepted => {
+                    EventStatus::Accepted | EventStatus::Pending => {
                         sh.stats.accepted.fetch_add(1, Ordering::Relaxed);
                     }
                     EventStatus::Duplicate => {

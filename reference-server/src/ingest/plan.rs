@@ -50,6 +50,7 @@ use courier_protocol::code_verifier::CodeKey;
 use courier_protocol::envelope::{ChainTip, SignedEvent};
 use courier_protocol::manifest::ManifestParcel;
 use courier_protocol::request_signing::MAX_SKEW_MS;
+use courier_protocol::rules::desk::{self, HandoverStatus};
 use courier_protocol::rules::refusal::Refusal;
 use courier_protocol::rules::{
     CounterEffect, DayBook, DayStatus, LoadBook, ParcelLedger, RuleViolation,
@@ -112,6 +113,15 @@ pub fn plan(
                 day.push(&event.body);
                 (EventStatus::Accepted, None)
             }
+            (Ok(Accept::Pending(ledger)), Uploaded::Event(event)) => {
+                if let Some((parcel_id, ledger)) = ledger {
+                    ctx.ledgers.insert(parcel_id.clone(), ledger.clone());
+                    writes.ledgers.insert(parcel_id, ledger);
+                }
+                store(&mut ctx, &mut writes, event)?;
+                day.push(&event.body);
+                (EventStatus::Pending, None)
+            }
             (Ok(Accept::NotHonoured(reason)), Uploaded::Event(event)) => {
                 store(&mut ctx, &mut writes, event)?;
                 writes.not_honoured.push(NewNotHonoured {
@@ -121,9 +131,10 @@ pub fn plan(
                 });
                 (EventStatus::NotHonoured, Some(reason))
             }
-            (Ok(Accept::New(_) | Accept::NotHonoured(_)), Uploaded::Malformed { reason, .. }) => {
-                (EventStatus::Rejected, Some(*reason))
-            }
+            (
+                Ok(Accept::New(_) | Accept::NotHonoured(_) | Accept::Pending(_)),
+                Uploaded::Malformed { reason, .. },
+            ) => (EventStatus::Rejected, Some(*reason)),
             (Ok(Accept::Duplicate), _) => (EventStatus::Duplicate, None),
             (Err(reason), _) => {
                 stopped = true;
@@ -190,6 +201,9 @@ enum Accept {
     New(Option<(String, ParcelLedger)>),
     /// Store it as evidence, with no effect, for this reason.
     NotHonoured(RejectReason),
+    /// Store it with its ledger; its effect waits for another device's
+    /// event (a stop desk's intake).
+    Pending(Option<(String, ParcelLedger)>),
     /// Already stored.
     Duplicate,
 }
@@ -341,6 +355,13 @@ fn check_one(
         .and_then(|v| ctx.manifests.get(&v))
         .and_then(|m| m.parcels.iter().find(|p| p.parcel_id == parcel_id))
         .is_some_and(|p| p.load_check);
+    // So is the parcel's stop desk (and whether this device is the desk).
+    spec.desk = event
+        .body
+        .manifest_version
+        .and_then(|v| ctx.manifests.get(&v))
+        .and_then(|m| m.parcels.iter().find(|p| p.parcel_id == parcel_id))
+        .and_then(|p| p.desk.clone());
     let version = event.body.manifest_version.unwrap_or(u64::MAX);
     let withdrawn = ctx
         .withdrawals
@@ -450,7 +471,70 @@ fn check_one(
             }
         }
     }
+    match event.body.kind {
+        EventKind::DeskIntake => {
+            if let Some(refusal) = intake_names_other(ctx, &next) {
+                let violation = RuleViolation::from(refusal);
+                return Ok(not_honoured(
+                    writes,
+                    event,
+                    violation.reject_reason(),
+                    &violation.to_string(),
+                ));
+            }
+        }
+        EventKind::DeskHandover => {
+            let status = handover_held(ctx, event, parcel_id);
+            if status != HandoverStatus::Confirmed {
+                if status == HandoverStatus::Mismatch {
+                    writes.alerts.push(NewAlert {
+                        kind: "desk_handover_mismatch",
+                        detail: format!(
+                            "seq {} (desk_handover, parcel {parcel_id}): the desk's intake of the parcel names another handover; the courier still answers for it",
+                            event.body.seq
+                        ),
+                    });
+                }
+                return Ok(Ok(Accept::Pending(Some((parcel_id.to_owned(), next)))));
+            }
+        }
+        _ => {}
+    }
     Ok(Ok(Accept::New(Some((parcel_id.to_owned(), next)))))
+}
+
+/// A stop desk's intake that names a courier's handover the server holds
+/// with another device or hash (the shared rule's refusal).
+fn intake_names_other(ctx: &BatchContext, after: &ParcelLedger) -> Option<Refusal> {
+    let intake = after.desk.as_ref()?.intake.as_ref()?;
+    let held = intake
+        .handover_event
+        .as_ref()
+        .and_then(|id| ctx.known.get(id))
+        .map(|(d, _, h)| (d.as_str(), h.as_str()));
+    desk::check_intake_names(intake, held).err()
+}
+
+/// Where a courier's handover stands: confirmed by the desk's matching
+/// intake of the parcel (the desk's ledger as committed), else pending.
+fn handover_held(ctx: &BatchContext, event: &SignedEvent, parcel_id: &str) -> HandoverStatus {
+    let desk_device = event
+        .body
+        .detail
+        .get("desk_device")
+        .cloned()
+        .unwrap_or_default();
+    let intake = ctx
+        .desk_ledgers
+        .get(&(desk_device, parcel_id.to_owned()))
+        .and_then(|l| l.desk.as_ref())
+        .and_then(|d| d.intake.as_ref());
+    desk::handover_status(
+        &event.body.device_id,
+        &event.body.event_id,
+        &event.hash,
+        intake,
+    )
 }
 
 /// Kinds that settle an order (who is paid, who pays): only the device
@@ -811,6 +895,7 @@ mod tests {
                 },
                 manifests: HashMap::from([(1, manifest)]),
                 held_events: Vec::new(),
+                desk_ledgers: Default::default(),
             };
             Fixture {
                 key,

@@ -20,6 +20,7 @@ use super::access::{PeerAddr, require_private_transport};
 use super::answer::{ApiError, ApiResult, ok, query_of};
 use super::operator_auth::{Cancellers, ClaimDesk, ClaimReaders, Operator, StrictJson};
 use crate::back_office;
+use crate::dispute_pack;
 use crate::state::AppState;
 
 /// `POST /v1/operator-sessions`: signs an operator in; answers a bearer token.
@@ -139,13 +140,8 @@ pub async fn extraction(
             "bad query ({e}); expected date=YYYY-MM-DD and optional utc_offset=%2B01:00"
         ))
     })?;
-    // A "+" in a query string reads as a space: take " 01:00" as "+01:00".
-    let offset = q
-        .utc_offset
-        .as_deref()
-        .unwrap_or("+00:00")
-        .replacen(' ', "+", 1);
-    let day = DayWindow::parse(&q.date, &offset).map_err(|e| bad(e.to_string()))?;
+    let day = DayWindow::parse(&q.date, &offset_param(q.utc_offset.as_deref()))
+        .map_err(|e| bad(e.to_string()))?;
     let scope = op.account.scope();
     let bytes = back_office::extraction_csv(state.store(), &day, |d| scope.covers(d))
         .await
@@ -156,4 +152,50 @@ pub async fn extraction(
         bytes,
     )
         .into_response())
+}
+
+/// A `utc_offset` query value: `+01:00`, default `+00:00`; a "+" in a query
+/// string reads as a space, so " 01:00" is taken as "+01:00".
+fn offset_param(value: Option<&str>) -> String {
+    value.unwrap_or("+00:00").replacen(' ', "+", 1)
+}
+
+/// Query of `GET /v1/orders/{order_ref}/dispute-pack`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackQuery {
+    utc_offset: Option<String>,
+}
+
+/// `GET /v1/orders/{order_ref}/dispute-pack?utc_offset=+01:00`: the order's
+/// dispute pack (a signed tar, docs/protocol.md "Dispute pack"), from the
+/// events of the operator's depots; times told at the offset.
+pub async fn dispute_pack(
+    State(state): State<Arc<AppState>>,
+    op: Operator<ClaimReaders>,
+    Path(order_ref): Path<String>,
+    uri: Uri,
+) -> Result<axum::response::Response, ApiError> {
+    let bad = |m: String| ApiError::new(&state, StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m);
+    let q: PackQuery = query_of(uri.query().unwrap_or("")).map_err(|e| {
+        bad(format!(
+            "bad query ({e}); expected an optional utc_offset=%2B01:00"
+        ))
+    })?;
+    let offset = DayWindow::parse("1970-01-01", &offset_param(q.utc_offset.as_deref()))
+        .map_err(|e| bad(e.to_string()))?
+        .utc_offset_min;
+    let pack = dispute_pack::build_for(
+        state.store(),
+        state.photos(),
+        state.key(),
+        &op.account.name,
+        &order_ref,
+        &op.account.scope(),
+        offset,
+        state.now_ms(),
+    )
+    .await
+    .map_err(|e| ApiError::from_server(&state, e))?;
+    Ok(pack.into_response())
 }

@@ -34,6 +34,25 @@ use crate::ingest::ingest;
 use crate::records::DeviceRow;
 use crate::state::AppState;
 
+/// `GET /v1/desk-handovers/{event_id}`: where this device's handover to a
+/// stop desk stands (pending until the desk's matching intake).
+pub async fn desk_handover(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(event_id): axum::extract::Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult {
+    let device = authenticate(&state, &headers, &method, &uri, b"").await?;
+    let status = crate::desk_handover::handover_status(state.store(), &device.device_id, &event_id)
+        .await
+        .map_err(|e| ApiError::from_server(&state, e))?
+        .ok_or_else(|| {
+            ApiError::from_server(&state, NotFound::DeskHandover(event_id.clone()).into())
+        })?;
+    ok(courier_protocol::api::DeskHandoverResponse { event_id, status })
+}
+
 /// `POST /v1/events` as received: each event kept as raw checked JSON so that
 /// a fault in one event is that event's rejection, not the whole request's.
 #[derive(Deserialize)]

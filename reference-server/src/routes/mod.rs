@@ -36,6 +36,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(device::enroll).layer(DefaultBodyLimit::max(MAX_ENROLL_BODY_BYTES)),
         )
         .route("/v1/manifest", get(device::manifest))
+        .route("/v1/desk-handovers/{event_id}", get(device::desk_handover))
         .route("/v1/events", post(device::events))
         .route("/v1/code-checks", post(device::code_check))
         .route("/v1/checkpoint", get(device::checkpoint))
@@ -94,6 +95,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(back_office::cancel_order),
         )
         .route("/v1/extraction", get(back_office::extraction))
+        .route(
+            "/v1/orders/{order_ref}/dispute-pack",
+            get(back_office::dispute_pack),
+        )
         .route("/v1/admin/reports/day", get(admin::admin_day_report))
         .route(
             "/v1/admin/devices/{device_id}/checkpoint",

@@ -159,4 +159,15 @@ pub trait Storage:
         device: Option<&str>,
         depot: Option<&str>,
     ) -> Result<Vec<ReportSource>, ServerError>;
+
+    /// The stored event `event_id`, unless it was not honoured.
+    async fn honoured_event(&self, event_id: &str) -> Result<Option<SignedEvent>, ServerError>;
+
+    /// The ledger `device_id` holds of `parcel_id` (a stop desk's view of a
+    /// parcel a courier handed over).
+    async fn parcel_ledger(
+        &self,
+        device_id: &str,
+        parcel_id: &str,
+    ) -> Result<Option<courier_protocol::rules::ParcelLedger>, ServerError>;
 }

@@ -313,6 +313,12 @@ pub const TEXTS: &[(&str, &str, &str, &str)] = &[
         "Download the CSV extraction",
     ),
     (
+        "download_dispute_pack",
+        "Télécharger le dossier de litige (preuves signées)",
+        "تنزيل ملف النزاع (الأدلة الموقعة)",
+        "Download the dispute pack (signed evidence)",
+    ),
+    (
         "day_close_flags",
         "Alertes de clôture de journée",
         "تنبيهات إغلاق اليوم",

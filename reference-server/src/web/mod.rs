@@ -47,6 +47,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/back-office/depots", get(depots::day))
         .route("/back-office/depots/extraction.csv", get(depots::csv))
         .route("/back-office/orders", get(orders::timeline))
+        .route(
+            "/back-office/orders/{order_ref}/dispute-pack",
+            get(orders::pack),
+        )
         .route("/back-office/claims", get(claims::list))
         .route("/back-office/claims/{claim_id}", get(claims::claim))
         .route(

@@ -1,18 +1,21 @@
 //! The orders page: an order's timeline in words, found by its reference,
-//! from the events of the devices the operator's depots cover.
+//! from the events of the devices the operator's depots cover, and the
+//! order's dispute pack to download (the same roles as the API's).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::fleet::when;
 use super::render::{message, page};
 use super::session::WebOperator;
+use crate::dispute_pack;
+use crate::error::{NotFound, ServerError};
 use crate::routes::operator_auth::ClaimReaders;
 use crate::state::AppState;
 
@@ -72,4 +75,34 @@ pub async fn timeline(
         "orders.html",
         context! { q => order_ref, events => events },
     )
+}
+
+/// `GET /back-office/orders/{order_ref}/dispute-pack`: the order's dispute
+/// pack (docs/protocol.md, "Dispute pack"), times in the server's zone (UTC).
+pub async fn pack(
+    State(state): State<Arc<AppState>>,
+    op: WebOperator<ClaimReaders>,
+    Path(order_ref): Path<String>,
+) -> Response {
+    match dispute_pack::build_for(
+        state.store(),
+        state.photos(),
+        state.key(),
+        &op.account.name,
+        &order_ref,
+        &op.account.scope(),
+        0,
+        state.now_ms(),
+    )
+    .await
+    {
+        Ok(pack) => pack.into_response(),
+        Err(ServerError::NotFound(NotFound::OrderRef(r))) => {
+            message(StatusCode::NOT_FOUND, &op.frame, "not_found", &r)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, %order_ref, "dispute pack failed");
+            message(StatusCode::INTERNAL_SERVER_ERROR, &op.frame, "refused", "")
+        }
+    }
 }

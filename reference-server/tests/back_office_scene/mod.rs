@@ -73,6 +73,7 @@ async fn manifest_in(h: &Harness, device: &str, parcels: &[&str], depot: &str) -
             depot: depot.into(),
             valid_for_ms: 48 * HOUR,
             load_check: false,
+            desks: Default::default(),
         },
     )
     .await

@@ -4,4 +4,5 @@
 
 pub use courier_test_support::server::*;
 
+pub mod operators;
 pub mod supervisors;

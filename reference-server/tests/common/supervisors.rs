@@ -130,6 +130,7 @@ impl SupervisorHarness for Harness {
                 depot: depot.into(),
                 valid_for_ms: 3_600_000,
                 load_check: false,
+                desks: Default::default(),
                 photos: Default::default(),
             },
         )

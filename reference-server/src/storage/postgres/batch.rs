@@ -169,6 +169,19 @@ pub(super) async fn load_context(
             manifests.insert(to_u64(r.get(0)), manifest_body(r.get(1))?);
         }
     }
+    let mut desk_ledgers = HashMap::new();
+    for (desk, p) in &keys.desk_ledgers {
+        let stmt = tx
+            .prepare_cached(
+                "SELECT ledger_json FROM parcel_ledgers WHERE device_id = $1 AND parcel_id = $2",
+            )
+            .await
+            .map_err(pg_err)?;
+        if let Some(r) = tx.query_opt(&stmt, &[desk, p]).await.map_err(pg_err)? {
+            let ledger = rows::json(r.get::<_, &str>(0), "parcel ledger")?;
+            desk_ledgers.insert((desk.clone(), p.clone()), ledger);
+        }
+    }
     Ok(BatchContext {
         device,
         known,
@@ -183,6 +196,7 @@ pub(super) async fn load_context(
         supervisors,
         manifests,
         held_events,
+        desk_ledgers,
     })
 }
 

@@ -499,6 +499,35 @@ impl Storage for PgStore {
         Ok(n > 0)
     }
 
+    async fn honoured_event(&self, event_id: &str) -> Result<Option<SignedEvent>, ServerError> {
+        Ok(self
+            .events_where(
+                "SELECT signed_json FROM events WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = events.event_id)",
+                &[&event_id],
+            )
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn parcel_ledger(
+        &self,
+        device_id: &str,
+        parcel_id: &str,
+    ) -> Result<Option<courier_protocol::rules::ParcelLedger>, ServerError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT ledger_json FROM parcel_ledgers WHERE device_id = $1 AND parcel_id = $2",
+                &[&device_id, &parcel_id],
+            )
+            .await
+            .map_err(pg_err)?;
+        Ok(row
+            .map(|r| rows::json(r.get::<_, &str>(0), "parcel ledger"))
+            .transpose()?)
+    }
+
     async fn device_events(&self, device_id: &str) -> Result<Vec<SignedEvent>, ServerError> {
         self.events_where(
             "SELECT signed_json FROM events WHERE device_id = $1 ORDER BY seq",

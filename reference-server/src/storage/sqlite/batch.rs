@@ -155,6 +155,20 @@ pub(super) fn load_context(
             manifests.insert(v, manifest_body(&json)?);
         }
     }
+    let mut desk_ledgers = HashMap::new();
+    for (desk, p) in &keys.desk_ledgers {
+        let ledger: Option<String> = tx
+            .query_row(
+                "SELECT ledger_json FROM parcel_ledgers WHERE device_id = ?1 AND parcel_id = ?2",
+                [desk, p],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        if let Some(j) = ledger {
+            desk_ledgers.insert((desk.clone(), p.clone()), rows::json(&j, "parcel ledger")?);
+        }
+    }
     Ok(BatchContext {
         device,
         known,
@@ -169,6 +183,7 @@ pub(super) fn load_context(
         supervisors,
         manifests,
         held_events,
+        desk_ledgers,
     })
 }
 

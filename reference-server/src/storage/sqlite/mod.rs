@@ -379,6 +379,44 @@ impl Storage for SqliteStore {
             .await
     }
 
+    async fn honoured_event(&self, event_id: &str) -> Result<Option<SignedEvent>, ServerError> {
+        let event_id = event_id.to_owned();
+        self.worker
+            .run(move |c| {
+                Ok(events_query(
+                    c,
+                    "SELECT signed_json FROM events WHERE event_id = ?1 AND NOT EXISTS (SELECT 1 FROM not_honoured n WHERE n.event_id = events.event_id)",
+                    [event_id],
+                )?
+                .into_iter()
+                .next())
+            })
+            .await
+    }
+
+    async fn parcel_ledger(
+        &self,
+        device_id: &str,
+        parcel_id: &str,
+    ) -> Result<Option<courier_protocol::rules::ParcelLedger>, ServerError> {
+        let (device_id, parcel_id) = (device_id.to_owned(), parcel_id.to_owned());
+        self.worker
+            .run(move |c| {
+                let json: Option<String> = c
+                    .query_row(
+                        "SELECT ledger_json FROM parcel_ledgers WHERE device_id = ?1 AND parcel_id = ?2",
+                        [device_id, parcel_id],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                Ok(json
+                    .map(|j| rows::json(&j, "parcel ledger"))
+                    .transpose()?)
+            })
+            .await
+    }
+
     async fn device_events(&self, device_id: &str) -> Result<Vec<SignedEvent>, ServerError> {
         let device_id = device_id.to_owned();
         self.worker

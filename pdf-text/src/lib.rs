@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use harfrust::{Direction, FontRef, ShapeOptions, ShaperData, UnicodeBuffer, script};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
-use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, Str};
+use pdf_writer::{Chunk, Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 const NOTO_SANS: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
 const NOTO_SANS_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
@@ -85,7 +85,7 @@ const ARABIC: usize = 2;
 
 /// The embedded fonts could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("the fonts built into the terminal cannot be read: the build is damaged, reinstall it")]
+#[error("the fonts built into this program cannot be read: the build is damaged, reinstall it")]
 pub struct FontsDamaged;
 
 impl PdfFonts {
@@ -357,6 +357,64 @@ impl PdfFonts {
         }
         out
     }
+}
+
+/// An A4 page's width, in points.
+pub const PAGE_W: f32 = 595.28;
+/// An A4 page's height, in points.
+pub const PAGE_H: f32 = 841.89;
+
+/// Assembles A4 pages into one PDF: `footer(content, fonts, page, total)`
+/// draws each page's footer (pages count from 1), then the contents are
+/// compressed and the fonts embedded once, as resources of the page tree.
+pub fn a4_document(
+    fonts: &mut PdfFonts,
+    pages: Vec<Content>,
+    mut footer: impl FnMut(&mut Content, &mut PdfFonts, usize, usize),
+    title: &str,
+    creator: &str,
+) -> Vec<u8> {
+    let total = pages.len();
+    let mut pdf = Pdf::new();
+    let mut next = 1;
+    let mut alloc = || {
+        next += 1;
+        Ref::new(next)
+    };
+    let catalog = Ref::new(1);
+    let tree = alloc();
+    let page_ids: Vec<(Ref, Ref)> = (0..total).map(|_| (alloc(), alloc())).collect();
+    let info = alloc();
+    for (i, mut content) in pages.into_iter().enumerate() {
+        footer(&mut content, fonts, i + 1, total);
+        let (page_id, content_id) = page_ids[i];
+        let packed = miniz_oxide::deflate::compress_to_vec_zlib(&content.finish(), 6);
+        pdf.stream(content_id, &packed).filter(Filter::FlateDecode);
+        let mut page = pdf.page(page_id);
+        page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
+            .parent(tree)
+            .contents(content_id);
+        page.finish();
+    }
+    let font_refs = fonts.write(&mut pdf, &mut alloc);
+    // Fonts are resources of the page tree, inherited by every page.
+    let mut tree_w = pdf.pages(tree);
+    tree_w
+        .kids(page_ids.iter().map(|p| p.0))
+        .count(i32::try_from(total).unwrap_or(i32::MAX));
+    {
+        let mut resources = tree_w.resources();
+        let mut f = resources.fonts();
+        for (name, id) in &font_refs {
+            f.pair(Name(name.as_bytes()), *id);
+        }
+    }
+    tree_w.finish();
+    pdf.catalog(catalog).pages(tree);
+    pdf.document_info(info)
+        .title(TextStr(title))
+        .creator(TextStr(creator));
+    pdf.finish()
 }
 
 fn is_arabic(c: char) -> bool {
