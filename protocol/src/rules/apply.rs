@@ -351,6 +351,7 @@ impl Parcel {
                         reason: event.reason,
                     });
                 }
+            }
             EventKind::DeskHandover => {
                 super::desk::check_handover(self, event)?;
                 next.desk = Some(super::desk::DeskCustody {
