@@ -40,6 +40,7 @@ fn run(iterations: u32, samples: usize) -> anyhow::Result<Vec<Duration>> {
             iterations,
             withdrawn: &[],
             load_check: false,
+            two_parcel_orders: &[],
         },
         &server,
     )?;

@@ -46,6 +46,7 @@ fn main() -> anyhow::Result<()> {
             iterations: 1_000,
             withdrawn: &[],
             load_check: false,
+            two_parcel_orders: &[],
         },
         &server,
     )?;

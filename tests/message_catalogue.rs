@@ -96,6 +96,14 @@ fn refusals() -> Vec<Refusal> {
             required: 2,
             taken: 1,
         },
+        Refusal::OrderParcelNotScanned {
+            label: "L-0042B".into(),
+        },
+        Refusal::NotInOrder {
+            label: "L-0099".into(),
+            order_ref: "ORD-1".into(),
+        },
+        Refusal::OrderAllRefused,
         Refusal::DeskStopParcel {
             label: "L-0042".into(),
         },
@@ -160,6 +168,9 @@ fn refusals() -> Vec<Refusal> {
             | Refusal::DayClosedMissing { .. }
             | Refusal::NotLoaded { .. } => {}
             Refusal::PhotoRequired { .. } => {}
+            Refusal::OrderParcelNotScanned { .. }
+            | Refusal::NotInOrder { .. }
+            | Refusal::OrderAllRefused => {}
             Refusal::DeskStopParcel { .. }
             | Refusal::HandedToDesk { .. }
             | Refusal::NoDeskStop { .. }

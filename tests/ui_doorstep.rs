@@ -310,6 +310,7 @@ fn withdrawn_parcel_cannot_be_delivered() {
             iterations: common::TEST_ITERATIONS,
             withdrawn: &withdrawn,
             load_check: false,
+            two_parcel_orders: &[],
         },
         &r.day.server,
     )

@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use courier_protocol::api::{CreateOrderRequest, IssueManifestRequest};
 use courier_protocol::keys::{generate_pkcs8, keypair_from_pkcs8};
+use courier_protocol::rules::LoadVerdict;
 use courier_protocol::rules::operator_role::DepotScope;
 use courier_protocol::vocabulary::{CodePolicy, Outcome, ParcelKind, Reason, SupervisorFactor};
 use courier_terminal::assembly::{DeviceConfig, PositionInput, ScannerInput};
@@ -27,7 +28,8 @@ use courier_terminal::sync::background::Schedule;
 use courier_terminal::sync::enrollment::enroll;
 use courier_terminal::sync::run_once::{RunOptions, run_once};
 use courier_terminal::terminal::{
-    CodeAnswer, CodeEntry, ContactChannel, DataDir, Terminal, TerminalError, verify_log,
+    CodeAnswer, CodeEntry, ContactChannel, DataDir, LabelEntry, OrderDoor, SignInAnswer,
+    SupervisorEntry, Terminal, TerminalError, verify_log,
 };
 use escrow_reference_server::faults::Faults;
 use escrow_reference_server::{AppState, Database, ServerConfig, admin, start, system_clock};
@@ -63,6 +65,8 @@ pub struct DemoArgs {
 const ALGIERS_UTC_OFFSET_MIN: i32 = 60;
 
 const DEMO_ITERATIONS: u32 = 100_000;
+/// Route position of the sample day's order of two parcels under one code.
+const DEMO_TWO_PARCEL_ORDER: u32 = 2;
 
 /// Runs the demo; returns the exit code.
 pub fn run(args: &DemoArgs) -> Result<u8> {
@@ -107,7 +111,8 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             parcels: args.parcels,
             iterations: 1,
             withdrawn: &[],
-            load_check: false,
+            load_check: true,
+            two_parcel_orders: &[DEMO_TWO_PARCEL_ORDER],
         },
         &keypair_from_pkcs8(&generate_pkcs8()?)?,
     )?;
@@ -129,6 +134,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
                 iterations: Some(DEMO_ITERATIONS),
                 attempt_limit: Some(p.attempt_limit),
                 demo_secret: Some(DEMO_SECRET.to_owned()),
+                order_parcels: p.order_parcels.clone(),
             },
         ))?;
         parcel_ids.push(created.parcel_id);
@@ -178,6 +184,9 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             withdrawn,
             depot: "Dépôt Alger-Est".into(),
             valid_for_ms: 18 * 3_600_000,
+            // The morning load check: every parcel scanned into the van
+            // with the supervisor before it can be delivered.
+            load_check: true,
             load_check: false,
             desks: Default::default(),
             photos: Default::default(),
@@ -279,6 +288,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             .scans
             .take()
             .context("the scanner reader did not start")?;
+        morning_load_check(&mut device.terminal, &printed.badge_text)?;
         let code = scripted_round(&mut device.terminal, &template.codes, &scanner_sim, &scans)?;
         drop(device);
         code
@@ -363,6 +373,91 @@ pub fn now_ms() -> i64 {
     SystemClock::new().now().device_utc_ms
 }
 
+/// An order of two parcels under one code: both scanned at the door (the
+/// second label typed), the buyer keeps one and refuses the other (wrong
+/// item: the seller pays its return), the code is given once and the
+/// delivery releases the kept parcel's amount only.
+fn two_parcel_order(
+    t: &mut Terminal,
+    order: &Parcel,
+    codes: &[SampleCode],
+    scanner: &ScannerSim,
+    scans: &mpsc::Receiver<String>,
+) -> Result<()> {
+    let c = codes
+        .iter()
+        .find(|c| c.label == order.spec.label)
+        .context("code of the order")?;
+    let labels: Vec<String> = order
+        .spec
+        .order_labels()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let [kept, refused] = labels.as_slice() else {
+        anyhow::bail!("the demo's order has two parcels");
+    };
+    println!(
+        "  order {} ({} parcels, {}): one code for the order",
+        order.spec.order_ref,
+        labels.len(),
+        money(order.spec.amount_minor, &order.spec.currency)
+    );
+    let at_door = t.arrive_and_offer_inspection(kept);
+    say("arrive, the buyer inspects", &event(at_door));
+    say(
+        "type the code before scanning every parcel",
+        &code(t.submit_code(kept, CodeEntry::Keypad(&c.numeric))),
+    );
+    scanner.type_code(Some("]C0"), kept)?;
+    let scanned = scans
+        .recv_timeout(Duration::from_secs(5))
+        .context("the scanner simulator sent nothing")?;
+    say(
+        &format!("scan parcel {scanned}"),
+        &t.scan_order_parcel(kept, LabelEntry::Scanned(&scanned))
+            .map(|a| scanned_text(&a.order)),
+    );
+    say(
+        &format!("type parcel {refused} (label torn)"),
+        &t.scan_order_parcel(kept, LabelEntry::Typed(refused))
+            .map(|a| scanned_text(&a.order)),
+    );
+    say(
+        &format!("buyer refuses {refused}: wrong item (seller pays)"),
+        &event(t.refuse_order_parcel(
+            kept,
+            refused,
+            Outcome::RefusedAfterInspection,
+            Some(Reason::WrongItem),
+        )),
+    );
+    let answer = t.submit_code(kept, CodeEntry::Keypad(&c.numeric));
+    let released = answer
+        .as_ref()
+        .ok()
+        .and_then(|a| a.event.body.handover.clone());
+    say("type the buyer's code", &code(answer));
+    if let Some(h) = released {
+        println!(
+            "  handed over {} and released {} of {}",
+            h.labels.join(", "),
+            money(h.amount_minor, &order.spec.currency),
+            money(order.spec.amount_minor, &order.spec.currency)
+        );
+    }
+    Ok(())
+}
+
+fn scanned_text(o: &OrderDoor) -> String {
+    let done = o.parcels.iter().filter(|p| p.scanned).count();
+    format!("{done} of {} parcels scanned", o.parcels.len())
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    format!("{}.{:02} {currency}", minor / 100, (minor % 100).abs())
+}
+
 fn say(step: &str, r: &std::result::Result<String, TerminalError>) {
     match r {
         Ok(t) => println!("  {step:<44} → {t}"),
@@ -397,6 +492,57 @@ fn code(
         CodeVerdict::Locked => "LOCKED: too many wrong codes".to_owned(),
         CodeVerdict::NeedsNetwork => "NEEDS NETWORK: do not hand over".to_owned(),
     })
+}
+
+/// The morning load check, scripted: the depot supervisor signs in with the
+/// badge (checked by the escrow server, which issues the session its events
+/// are honoured under), every parcel to load is scanned into the van (one
+/// label typed, as when a scan fails), a label of another depot raises the
+/// alarm, the courier confirms the totals and the supervisor signs them.
+fn morning_load_check(t: &mut Terminal, badge: &str) -> Result<()> {
+    println!("\nmorning load check at the depot");
+    let signed_in = t.supervisor_sign_in(SupervisorEntry::Badge(badge));
+    say(
+        "supervisor scans the badge",
+        &signed_in.map(|a| match a {
+            SignInAnswer::SignedIn(s) => format!("signed in: {}", s.name),
+            other => format!("{other:?}"),
+        }),
+    );
+    let to_load: Vec<String> = t.load_book()?.lines.into_iter().map(|l| l.label).collect();
+    let (mut loaded, mut typed) = (0, 0);
+    for (i, label) in to_load.iter().enumerate() {
+        let entry = if i == 1 {
+            typed += 1;
+            LabelEntry::Typed(label)
+        } else {
+            LabelEntry::Scanned(label)
+        };
+        match t.scan_load(entry) {
+            Ok(a) if matches!(a.verdict, LoadVerdict::Loaded) => loaded += 1,
+            Ok(_) => {}
+            Err(e) => {
+                say(&format!("load {label}"), &Err(e));
+                break;
+            }
+        }
+    }
+    println!("  {loaded} parcels scanned into the van ({typed} label typed)");
+    say(
+        "scan a parcel of another depot",
+        &t.scan_load(LabelEntry::Scanned("DZ99999999"))
+            .map(|a| format!("{:?}", a.verdict)),
+    );
+    say(
+        "courier confirms the totals",
+        &event(t.confirm_load_as_courier()),
+    );
+    say(
+        "supervisor signs the load check",
+        &event(t.sign_load_check()),
+    );
+    t.supervisor_sign_out();
+    Ok(())
 }
 
 /// A scripted doorstep round through the real terminal service.
@@ -462,6 +608,9 @@ fn scripted_round(
             "scan the buyer's QR",
             &code(t.submit_code(&second.spec.label, CodeEntry::Qr(&qr))),
         );
+    }
+    if let Some(order) = find(&|p| p.spec.has_several_parcels() && !p.spec.withdrawn) {
+        two_parcel_order(t, &order, codes, scanner, scans)?;
     }
     if let Some(third) = parcels.iter().filter(|p| plain(p)).nth(3).cloned() {
         println!(
@@ -536,6 +685,16 @@ fn scripted_round(
             &code(t.submit_code(&w.spec.label, CodeEntry::Keypad(&c.numeric))),
         );
     }
+    let book = t.day_book()?;
+    println!(
+        "\nexpected back at the depot: {} ({})",
+        book.lines.len(),
+        book.lines
+            .iter()
+            .map(|l| l.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let s = t.status()?;
     println!(
         "\nday so far: {} parcels, {} delivered, {} to do, {} not delivered; {} events, {} waiting to sync",

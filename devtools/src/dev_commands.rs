@@ -66,6 +66,7 @@ pub fn sample_manifest(a: &SampleManifestArgs<'_>) -> Result<crate::sample_day::
             iterations: a.iterations,
             withdrawn: a.withdraw,
             load_check: false,
+            two_parcel_orders: &[],
         },
         &pair,
     )?;
@@ -91,6 +92,7 @@ pub fn codes(parcels: usize) -> Result<Vec<crate::sample_day::SampleCode>> {
             iterations: 1,
             withdrawn: &[],
             load_check: false,
+            two_parcel_orders: &[],
         },
         &throwaway,
     )?

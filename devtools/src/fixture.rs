@@ -45,6 +45,12 @@ pub fn day(parcels: usize) -> Day {
 /// A fresh device with a loaded manifest of `parcels` parcels that asks (or
 /// not) for the morning load check.
 pub fn day_with(parcels: usize, load_check: bool) -> Day {
+    day_with_orders(parcels, load_check, &[])
+}
+
+/// Like [`day_with`], the deliveries at these route positions made orders of
+/// two parcels under one code ([`crate::sample_day::two_parcels`]).
+pub fn day_with_orders(parcels: usize, load_check: bool, two_parcel_orders: &[u32]) -> Day {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = DataDir(tmp.path().join("data"));
     let pkcs8 = generate_pkcs8().expect("server key");
@@ -62,6 +68,7 @@ pub fn day_with(parcels: usize, load_check: bool) -> Day {
             iterations: TEST_ITERATIONS,
             withdrawn: &[],
             load_check,
+            two_parcel_orders,
         },
         &server,
     )

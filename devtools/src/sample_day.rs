@@ -12,6 +12,7 @@ use courier_protocol::manifest::{
     Address, Collect, DEFAULT_ATTEMPT_LIMIT, MANIFEST_SCHEMA, ManifestBody, ManifestParcel,
     ManifestSettings, Recipient, SignedManifest,
 };
+use courier_protocol::order_parcels::OrderParcel;
 use courier_protocol::supervisor::{
     DEFAULT_SUPERVISOR_ATTEMPT_LIMIT, IssuedSupervisor, issue_supervisor_from,
 };
@@ -115,6 +116,10 @@ pub struct SampleSpec<'a> {
     pub withdrawn: &'a [String],
     /// Every parcel must be scanned into the vehicle at the morning load check.
     pub load_check: bool,
+    /// Route positions (from 1) of plain deliveries made orders of two
+    /// parcels under one code: the second labelled `<label>B`, the amount
+    /// split in two (others are left as they are).
+    pub two_parcel_orders: &'a [u32],
 }
 
 const STREETS: [(&str, &str, f64, f64); 20] = [
@@ -164,6 +169,24 @@ const NAMES: [&str; 12] = [
     "Imane Taleb",
     "Samir Ouali",
 ];
+
+/// The two parcels of a sample order of `amount_minor`: the first under the
+/// order's label (a pair of shoes), the second `<label>B` (a bag).
+pub fn two_parcels(label: &str, amount_minor: i64) -> Vec<OrderParcel> {
+    let first = amount_minor * 3 / 5;
+    vec![
+        OrderParcel {
+            label: label.to_owned(),
+            amount_minor: first,
+            description: Some("Chaussures de sport".into()),
+        },
+        OrderParcel {
+            label: format!("{label}B"),
+            amount_minor: amount_minor - first,
+            description: Some("Sac à main".into()),
+        },
+    ]
+}
 
 /// Builds and signs the sample day.
 pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDay, ProtocolError> {
@@ -235,6 +258,13 @@ pub fn sample_day(spec: &SampleSpec<'_>, server: &dyn Signer) -> Result<SampleDa
             code: issued.material,
             withdrawn: spec.withdrawn.contains(&label),
             load_check: spec.load_check,
+            order_parcels: if kind == ParcelKind::Delivery
+                && spec.two_parcel_orders.contains(&(n as u32))
+            {
+                two_parcels(&label, ((1_500 + (n * 2_750) % 43_500) as i64) * 100)
+            } else {
+                Vec::new()
+            },
             desk: None,
         });
         codes.push(SampleCode {

@@ -21,7 +21,7 @@ use courier_terminal::domain::position::{
 };
 use courier_terminal::position_source::SharedPosition;
 use courier_terminal::storage::{MetaKey, Store};
-use courier_terminal::terminal::{CodeEntry, DataDir, Terminal, init};
+use courier_terminal::terminal::{CodeEntry, DataDir, LabelEntry, Terminal, init};
 use courier_terminal::ui::{
     App, AppConfig, AppState, CodeEntryState, DepotState, EnrollState, LabelPadState, Language,
     MainWindow, NoAnswerState, OutcomeState, ParcelViewState, RouteListState, Screen, Verdict,
@@ -104,6 +104,18 @@ pub fn sample_device_with(
     withdrawn: &[String],
     load_check: bool,
 ) -> Result<SampleDevice> {
+    sample_device_full(root, parcels, withdrawn, load_check, &[])
+}
+
+/// Like [`sample_device_with`], the deliveries at these route positions made
+/// orders of two parcels under one code.
+pub fn sample_device_full(
+    root: &Path,
+    parcels: usize,
+    withdrawn: &[String],
+    load_check: bool,
+    two_parcel_orders: &[u32],
+) -> Result<SampleDevice> {
     let dir = DataDir(root.join("data"));
     let pkcs8 = generate_pkcs8().map_err(|e| anyhow::anyhow!("server key: {e}"))?;
     let server = keypair_from_pkcs8(&pkcs8).map_err(|e| anyhow::anyhow!("server key: {e}"))?;
@@ -122,6 +134,7 @@ pub fn sample_device_with(
             iterations: 1_000,
             withdrawn,
             load_check,
+            two_parcel_orders,
         },
         &server,
     )?;
@@ -203,6 +216,12 @@ pub const PANELS: [Panel; 3] = [
     },
 ];
 
+/// The tour's order of two parcels (route position 30, far down the list so
+/// the route's shots are as before).
+const TOUR_ORDER_POSITION: u32 = 30;
+/// Its label.
+const TOUR_ORDER: &str = "DZ40001110";
+
 /// A device with some history so every state shows, and an app on it (inline
 /// worker), at French. The position is at the first stop with a fresh fix.
 pub struct TourRig {
@@ -224,7 +243,7 @@ pub fn tour_rig(root: &Path) -> Result<TourRig> {
 pub fn tour_rig_on(root: &Path, profile: Option<Profile>) -> Result<TourRig> {
     let _ = std::fs::remove_dir_all(root);
     let withdrawn = vec!["DZ40000185".to_owned()];
-    let device = sample_device(root, 40, &withdrawn)?;
+    let device = sample_device_full(root, 40, &withdrawn, false, &[TOUR_ORDER_POSITION])?;
     if let Some(p) = profile {
         Store::open(&device.dir.database())?.set_meta(MetaKey::Profile, p.as_str())?;
     }
@@ -254,6 +273,18 @@ pub fn tour_rig_on(root: &Path, profile: Option<Profile>) -> Result<TourRig> {
             Outcome::CarrierProblem,
             Some(Reason::AddressNotFound),
             None,
+        )?;
+        // The order of two parcels at the door: both scanned, the buyer
+        // refused the second after inspection.
+        t.arrive_and_offer_inspection(TOUR_ORDER)?;
+        t.scan_order_parcel(TOUR_ORDER, LabelEntry::Scanned(TOUR_ORDER))?;
+        let second = format!("{TOUR_ORDER}B");
+        t.scan_order_parcel(TOUR_ORDER, LabelEntry::Typed(&second))?;
+        t.refuse_order_parcel(
+            TOUR_ORDER,
+            &second,
+            Outcome::RefusedAfterInspection,
+            Some(Reason::Damaged),
         )?;
         t.arrive("DZ40000111")?;
         t.offer_inspection("DZ40000111")?;
@@ -427,6 +458,11 @@ pub fn tour(rig: &TourRig, shot: &mut dyn FnMut(&str) -> Result<()>) -> Result<(
     app_state.invoke_dismiss();
     app_state.set_test_platform(was_test);
     depot_tour(rig, shot)?;
+    // An order of two parcels at the door: one scanned and kept, one refused
+    // with its reason; the code releases the kept one's amount.
+    go(ui, Screen::Route);
+    app.scan(TOUR_ORDER);
+    shot("34-order-one-refused")?;
     position.set(fix_at(36.7640, 3.0510, 800));
     app.refresh_status();
     Ok(())

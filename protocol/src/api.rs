@@ -509,6 +509,11 @@ pub struct CreateOrderRequest {
     pub attempt_limit: Option<u32>,
     /// Derive the codes from this demo secret instead of fresh randomness.
     pub demo_secret: Option<String>,
+    /// An order of several parcels under its one code: every parcel with its
+    /// amount, the first being `label`; the amounts add up to `amount_minor`
+    /// (absent: the order is the one parcel `label`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_parcels: Vec<crate::order_parcels::OrderParcel>,
 }
 
 /// The created order; the only time the codes leave the server.

@@ -186,6 +186,7 @@ mod tests {
             day: None,
             load: None,
             photos: Vec::new(),
+            handover: None,
         }
     }
 

@@ -162,6 +162,7 @@ mod tests {
                 arrived_ms: Some(t),
                 outcome_ms: Some(t + 60_000),
                 photos: Vec::new(),
+                handover: None,
             }],
             totals: ReportTotals::default(),
             head: None,

@@ -90,7 +90,22 @@ pub fn item_fr(item: ReturnItem) -> &'static str {
     match item {
         ReturnItem::Parcel => "Colis",
         ReturnItem::CollectedItem => "Article collecté",
+        ReturnItem::OrderParcel => "Colis de la commande",
     }
+}
+
+/// An amount in minor units, in French (`2 550,00`).
+pub fn minor_fr(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let units = (minor / 100).unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped},{:02}", (minor % 100).unsigned_abs())
 }
 
 /// The row's result in French: the outcome, else why it has none.
@@ -100,6 +115,20 @@ pub fn result_fr(r: &DayRow) -> String {
     }
     if r.item == ReturnItem::CollectedItem {
         return "Article collecté chez l'acheteur".into();
+    }
+    if let Some(h) = &r.handover {
+        // An order of several parcels: what was handed over and released.
+        return format!(
+            "Livré en partie : {} colis remis ({}), {} libérés",
+            h.labels.len(),
+            h.labels.join(", "),
+            minor_fr(h.amount_minor)
+        );
+    }
+    if r.item == ReturnItem::OrderParcel
+        && let Some(o) = r.outcome
+    {
+        return format!("Colis de la commande : {}", outcome_fr(o));
     }
     match (r.outcome, r.withdrawn) {
         (Some(o), _) => outcome_fr(o).into(),

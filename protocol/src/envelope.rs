@@ -16,6 +16,7 @@ use crate::keys::{
     PublicKey, Signer, StrongKey, decode_hex_array, decode_lower_hex_array, is_uuid_v7, sha256,
 };
 use crate::load_check_record::LoadCheckRecord;
+use crate::order_parcels::Handover;
 use crate::photo::PhotoRef;
 use crate::supervisor::SupervisorProof;
 use crate::vocabulary::{CheckMode, CheckResult, EntryMode, EventKind, Liability, Outcome, Reason};
@@ -164,6 +165,11 @@ pub struct EventBody {
     /// none, and then absent from the canonical bytes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub photos: Vec<PhotoRef>,
+    /// On the delivery of an order of several parcels: the parcels handed
+    /// over and the amount released (absent otherwise, and then absent from
+    /// the canonical bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<Handover>,
 }
 
 impl EventBody {

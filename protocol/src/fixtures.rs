@@ -50,6 +50,7 @@ pub fn parcel_spec(attempt_limit: u32) -> ManifestParcel {
         },
         withdrawn: false,
         load_check: false,
+        order_parcels: Vec::new(),
         desk: None,
     }
 }
@@ -64,6 +65,7 @@ pub fn visit() -> Visit {
         arrival_fix_e7: None,
         contacts: Vec::new(),
         inspection_offered: false,
+        order: Default::default(),
     }
 }
 
@@ -125,6 +127,7 @@ pub fn event_body(
         day: None,
         load: None,
         photos: Vec::new(),
+        handover: None,
     }
 }
 

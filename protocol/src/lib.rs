@@ -29,6 +29,7 @@ pub mod load_check_record;
 pub mod log_consistency;
 pub mod manifest;
 pub mod merkle_log;
+pub mod order_parcels;
 pub mod photo;
 pub mod photo_policy;
 pub mod profile;

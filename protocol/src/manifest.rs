@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ProtocolError;
 use crate::canonical::to_canonical_bytes;
 use crate::keys::{PublicKey, Signer, decode_hex_array};
+use crate::order_parcels::OrderParcel;
 use crate::photo_policy::{PhotoPolicy, check_photo_policy};
 use crate::supervisor::SupervisorCredential;
 pub use crate::verifier_spec::VerifierSpec;
@@ -98,6 +99,12 @@ pub struct ManifestParcel {
     /// is never loaded).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub load_check: bool,
+    /// An order of several parcels under this entry's one code: every parcel
+    /// of the order with its amount, the first being this entry's `label`;
+    /// the amounts add up to `amount_minor`. Absent: the order is the one
+    /// parcel `label` (today's manifests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_parcels: Vec<OrderParcel>,
     /// The stop desk the parcel goes to instead of the buyer's door (absent:
     /// delivered at the door).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,6 +116,74 @@ impl ManifestParcel {
     /// (the manifest asks for it, and the parcel carries something out).
     pub fn must_be_loaded(&self) -> bool {
         self.load_check && self.kind != ParcelKind::Pickup
+    }
+
+    /// Whether this entry is an order of several parcels under one code.
+    pub fn has_several_parcels(&self) -> bool {
+        !self.order_parcels.is_empty()
+    }
+
+    /// Every parcel label of the order, in the manifest's order (the entry's
+    /// own label alone for a one-parcel order).
+    pub fn order_labels(&self) -> Vec<&str> {
+        if self.order_parcels.is_empty() {
+            vec![self.label.as_str()]
+        } else {
+            self.order_parcels
+                .iter()
+                .map(|o| o.label.as_str())
+                .collect()
+        }
+    }
+
+    /// The parcel of the order with this label, if it is one.
+    pub fn order_parcel(&self, label: &str) -> Option<&OrderParcel> {
+        self.order_parcels.iter().find(|o| o.label == label)
+    }
+
+    /// Checks an order of several parcels: at least two, the first is the
+    /// entry's label, a plain delivery, amounts not negative adding up to
+    /// the order's.
+    fn check_order_parcels(&self) -> Result<(), String> {
+        if self.order_parcels.is_empty() {
+            return Ok(());
+        }
+        let id = &self.parcel_id;
+        if self.order_parcels.len() < 2 {
+            return Err(format!(
+                "parcel {id}: an order of several parcels lists at least two"
+            ));
+        }
+        if self.order_parcels[0].label != self.label {
+            return Err(format!(
+                "parcel {id}: the order's first parcel must be its label {}",
+                self.label
+            ));
+        }
+        if self.kind != ParcelKind::Delivery {
+            return Err(format!(
+                "parcel {id}: only a delivery may hold several parcels"
+            ));
+        }
+        let mut sum: i64 = 0;
+        for o in &self.order_parcels {
+            if o.amount_minor < 0 {
+                return Err(format!(
+                    "parcel {id}: parcel {} has a negative amount",
+                    o.label
+                ));
+            }
+            sum = sum
+                .checked_add(o.amount_minor)
+                .ok_or_else(|| format!("parcel {id}: the order's amounts overflow"))?;
+        }
+        if sum != self.amount_minor {
+            return Err(format!(
+                "parcel {id}: the parcels' amounts add up to {sum}, the order's is {}",
+                self.amount_minor
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -242,6 +317,12 @@ impl ManifestBody {
             }
             if !labels.insert(&p.label) {
                 return Err(format!("label {} appears twice", p.label));
+            }
+            p.check_order_parcels()?;
+            for o in p.order_parcels.iter().skip(1) {
+                if !labels.insert(&o.label) {
+                    return Err(format!("label {} appears twice", o.label));
+                }
             }
             if p.attempt_limit == 0 {
                 return Err(format!("parcel {} has an attempt limit of 0", p.parcel_id));

@@ -236,6 +236,13 @@ pub enum EventKind {
     /// The end of the morning load check: the signed `loaded` record (counts,
     /// missing labels), confirmed by the courier, signed with the supervisor.
     LoadChecked,
+    /// A parcel of an order of several parcels was scanned (or its label
+    /// typed) at the door: only a parcel scanned may be handed over.
+    OrderParcelScanned,
+    /// The buyer inspected a parcel of an order of several parcels and
+    /// refused it (outcome, reason and liability as for an order's refusal):
+    /// it goes back to the depot, the others may still be accepted.
+    OrderParcelRefused,
     /// The courier handed a parcel to its stop desk (`detail.desk_device`):
     /// the desk's matching intake discharges him.
     DeskHandover,

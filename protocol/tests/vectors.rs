@@ -70,6 +70,7 @@ fn vector_body() -> EventBody {
         day: None,
         load: None,
         photos: Vec::new(),
+        handover: None,
     }
 }
 

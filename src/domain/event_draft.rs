@@ -60,5 +60,6 @@ pub fn into_body(
         day: draft.day,
         load: draft.load,
         photos: draft.photos,
+        handover: draft.handover,
     }
 }

@@ -1,6 +1,6 @@
 //! What a text scanned while a parcel is on screen is: the item collected
-//! from the buyer (exchange, pick-up), the parcel's own label again, or a
-//! label to open. The screens route the scan by this answer only.
+//! from the buyer (exchange, pick-up), the parcel's own label again, a parcel
+//! of its order of several parcels at the door, or a label to open. The screens route the scan by this answer only.
 
 use super::parcel::Parcel;
 
@@ -11,6 +11,8 @@ pub enum ParcelScan {
     CollectedItem,
     /// The parcel's own label while its item is awaited: nothing to do.
     OwnLabel,
+    /// A parcel of this order of several parcels, at the door: record its scan.
+    OrderParcel,
     /// A parcel label: open that parcel (possibly this one again).
     Label,
 }
@@ -24,7 +26,12 @@ pub fn awaits_collected_item(parcel: &Parcel) -> bool {
 
 /// What `text`, scanned while `parcel` is on screen, is.
 pub fn parcel_scan(parcel: &Parcel, text: &str) -> ParcelScan {
-    if !awaits_collected_item(parcel) {
+    if parcel.spec.order_parcel(text).is_some()
+        && parcel.open_for_delivery()
+        && parcel.visit.is_some()
+    {
+        ParcelScan::OrderParcel
+    } else if !awaits_collected_item(parcel) {
         ParcelScan::Label
     } else if text == parcel.spec.label {
         ParcelScan::OwnLabel

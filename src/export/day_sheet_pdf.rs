@@ -339,7 +339,9 @@ fn table_header(c: &mut Content, fonts: &mut PdfFonts, y: f32) -> f32 {
 /// A row's cells, each wrapped to its column (at most four lines).
 fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec<Vec<String>> {
     let result = match (row.reason, row.item) {
-        (Some(reason), ReturnItem::Parcel) => format!("{} ({})", result_fr(row), reason_fr(reason)),
+        (Some(reason), ReturnItem::Parcel | ReturnItem::OrderParcel) if row.handover.is_none() => {
+            format!("{} ({})", result_fr(row), reason_fr(reason))
+        }
         _ => result_fr(row),
     };
     let clock = |t: i64| r.day.format_clock(t);
@@ -357,6 +359,7 @@ fn row_cells(fonts: &mut PdfFonts, r: &DayReport, n: usize, row: &DayRow) -> Vec
     }
     let label = match row.item {
         ReturnItem::CollectedItem => format!("{} (article collecté)", row.label),
+        ReturnItem::OrderParcel => format!("{} (colis de la commande)", row.label),
         ReturnItem::Parcel => row.label.clone(),
     };
     let texts: [String; 8] = [

@@ -59,7 +59,10 @@ impl Terminal {
         label: &str,
         entry: CodeEntry<'_>,
     ) -> Result<CodeAnswer, TerminalError> {
-        let mut p = self.parcel(label)?;
+        // A label of an order of several parcels opens its order: one code.
+        let mut p = self.order_of(label)?;
+        let label = p.spec.label.clone();
+        let label = label.as_str();
         let (secret, qr_order) = match entry {
             CodeEntry::Keypad(typed) => (
                 BuyerSecret::numeric(&entry_text(typed), p.spec.code.digits)?,
@@ -223,6 +226,9 @@ impl Terminal {
                         .parcel(&p.spec.parcel_id, &p.spec.order_ref)
                         .outcome(Outcome::Delivered, None);
                     d.inspection_offered = p.visit.as_ref().map(|v| v.inspection_offered);
+                    // An order of several parcels: exactly those scanned and
+                    // not refused, and their amount.
+                    d.handover = courier_protocol::rules::handover_due(&p)?;
                     d
                 }
                 Settlement::Mismatch(_) => EventDraft::new(EventKind::CodeAttempt)

@@ -108,8 +108,11 @@ impl Terminal {
                     Some(Decision::event(d))
                 }
                 LoadVerdict::Loaded => {
+                    // The line's parcel: a parcel of an order of several
+                    // parcels loads under its order.
+                    let pid = line.as_ref().map_or("", |l| l.parcel_id.as_str());
                     let p = tx
-                        .parcel_by_label(&label)?
+                        .parcel_by_id(pid)?
                         .ok_or_else(|| TerminalError::UnknownLabel(label.clone()))?;
                     counts.loaded += 1;
                     counts.missing = counts.missing.saturating_sub(1);

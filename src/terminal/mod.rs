@@ -41,6 +41,7 @@ pub mod fees;
 pub mod load_check;
 pub mod log;
 pub mod manifest;
+pub mod order_door;
 pub mod photos;
 pub mod returns;
 pub mod setup;
@@ -54,6 +55,7 @@ pub use doorstep::ContactChannel;
 pub use fees::FeeChangeRequest;
 pub use load_check::{LoadAnswer, LoadCounts};
 pub use log::{VerifyReport, verify_log};
+pub use order_door::{DoorParcel, DoorScanAnswer, OrderDoor};
 pub use returns::{IntakeInput, LabelEntry, ScanAnswer, ScanCounts};
 pub use setup::{DataDir, InitReport, init, record_enrollment};
 pub use status::Status;
@@ -608,7 +610,8 @@ impl Terminal {
         if text.is_empty() {
             return Err(TerminalError::UnknownLabel(String::new()));
         }
-        match self.parcel(text) {
+        // A parcel of an order of several parcels opens its order.
+        match self.order_of(text) {
             Ok(p) => return Ok(p.spec.label),
             Err(TerminalError::UnknownLabel(_)) => {}
             Err(e) => return Err(e),

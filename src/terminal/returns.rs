@@ -5,6 +5,7 @@
 
 use courier_protocol::envelope::SignedEvent;
 use courier_protocol::manifest::ManifestParcel;
+use courier_protocol::rules::order_at_door::ORDER_PARCEL_ITEM;
 use courier_protocol::rules::returns::{ReturnLine, UnexpectedWhy};
 use courier_protocol::rules::{DayBook, ReturnItem, ScanVerdict};
 use courier_protocol::vocabulary::{Condition, EventKind};
@@ -214,6 +215,16 @@ impl Terminal {
                             with_intake(EventDraft::new(EventKind::ItemReceived))
                                 .parcel(&p.spec.parcel_id, &p.spec.order_ref),
                         )),
+                        // A parcel of an order of several parcels: received
+                        // without ending the order (the shared rules check it
+                        // is one of the order's that comes back).
+                        ReturnItem::OrderParcel => Some(Decision::apply(
+                            with_intake(EventDraft::new(EventKind::ItemReceived))
+                                .parcel(&p.spec.parcel_id, &p.spec.order_ref)
+                                .detail("item", ORDER_PARCEL_ITEM),
+                            &p,
+                            &context(stamp),
+                        )?),
                     }
                 }
             };
@@ -271,6 +282,7 @@ impl Terminal {
             let item = match line.item {
                 ReturnItem::Parcel => "parcel",
                 ReturnItem::CollectedItem => "collected_item",
+                ReturnItem::OrderParcel => ORDER_PARCEL_ITEM,
             };
             let mut d = EventDraft::new(EventKind::ReturnCondition)
                 .parcel(&line.parcel_id, &line.order_ref)

@@ -119,6 +119,8 @@ fn busy_kind(cmd: &Command) -> Option<&'static str> {
         | Command::OfferInspection(_)
         | Command::Collect { .. }
         | Command::Contact { .. }
+        | Command::ScanOrderParcel { .. }
+        | Command::RefuseOrderParcel { .. }
         | Command::Outcome { .. } => Some("record"),
         Command::Depot(DepotCommand::Open) => None,
         Command::Depot(_) => Some("record"),

@@ -61,6 +61,13 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
         }
     });
     let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
+    ui.global::<ParcelViewState>()
+        .on_type_order_parcel(move || {
+            if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
+                open(&ui, &ctx, "order");
+            }
+        });
+    let (w, c) = (ui.as_weak(), Rc::downgrade(ctx));
     ui.global::<ParcelViewState>().on_type_item(move || {
         if let (Some(ui), Some(ctx)) = (w.upgrade(), c.upgrade()) {
             open(&ui, &ctx, "collect");
@@ -105,11 +112,16 @@ fn letters(label: &str) -> String {
 pub(super) fn back_to(ui: &MainWindow) -> Screen {
     let g = ui.global::<LabelPadState>();
     g.set_typed("".into());
-    if g.get_mode().as_str() == "collect" {
+    if matches!(g.get_mode().as_str(), "collect" | "order") {
         Screen::Parcel
     } else {
         Screen::Route
     }
+}
+
+/// Whether the pad is typing a label of the order at the door.
+pub(super) fn typing_order_parcel(ui: &MainWindow) -> bool {
+    ui.global::<LabelPadState>().get_mode().as_str() == "order"
 }
 
 /// Whether the pad is typing the collected item's label.
@@ -144,6 +156,16 @@ fn submit(ui: &MainWindow, ctx: &UiCtx) {
     if collecting(ui) {
         if let Some(label) = ctx.current_label() {
             ctx.send(Command::Collect { label, item: typed });
+        }
+    } else if typing_order_parcel(ui) {
+        if let Some(order) = ctx.current_label() {
+            g.set_typed("".into());
+            ui.global::<AppState>().set_screen(Screen::Parcel);
+            ctx.send(Command::ScanOrderParcel {
+                order,
+                label: typed,
+                typed: true,
+            });
         }
     } else {
         // Resolved by the worker like a scan: the label, or the one that ends so.

@@ -47,7 +47,7 @@ pub use display::{Display, Rotation, ScaleSource};
 pub use first_run::{FirstRun, FirstRunApp, Started, run_first_run};
 pub use generated::{
     AboutState, AppState, CodeEntryState, DepotState, DiagRow, DiagnoseState, Dir, EnrollState,
-    LabelPadState, MainWindow, NoAnswerState, OutcomeState, ParcelViewState, ReturnRow,
-    RouteListState, Screen, Sizes, StatusBarState, SupervisorRow, Tr, Verdict,
+    LabelPadState, MainWindow, NoAnswerState, OrderParcelRow, OutcomeState, ParcelViewState,
+    ReturnRow, RouteListState, Screen, Sizes, StatusBarState, SupervisorRow, Tr, Verdict,
 };
 pub use language::Language;

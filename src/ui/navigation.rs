@@ -50,7 +50,9 @@ pub(crate) fn on_scan(ui: &MainWindow, ctx: &UiCtx, text: &str) {
             code_entry_adapter::submit_qr(ui, ctx, text);
         }
         Screen::Parcel | Screen::LabelPad
-            if screen == Screen::Parcel || label_pad_adapter::collecting(ui) =>
+            if screen == Screen::Parcel
+                || label_pad_adapter::collecting(ui)
+                || label_pad_adapter::typing_order_parcel(ui) =>
         {
             let scan = ctx
                 .current
@@ -62,6 +64,16 @@ pub(crate) fn on_scan(ui: &MainWindow, ctx: &UiCtx, text: &str) {
                     label,
                     item: text.to_owned(),
                 }),
+                Some((ParcelScan::OrderParcel, order)) => {
+                    if screen == Screen::LabelPad {
+                        ui.global::<AppState>().set_screen(Screen::Parcel);
+                    }
+                    ctx.send(Command::ScanOrderParcel {
+                        order,
+                        label: text.to_owned(),
+                        typed: false,
+                    });
+                }
                 Some((ParcelScan::OwnLabel, _)) => {}
                 Some((ParcelScan::Label, _)) | None => ctx.send(Command::Open(text.to_owned())),
             }

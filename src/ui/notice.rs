@@ -194,6 +194,12 @@ pub enum NoticeKind {
     NoCamera,
     /// The camera gave no usable photo: take it again.
     CameraFailed,
+    /// A parcel of the order is not scanned at the door yet: no code, no handover.
+    OrderParcelNotScanned,
+    /// The label scanned at the door is not a parcel of this order.
+    NotInOrder,
+    /// Every parcel of the order is refused: nothing to hand over.
+    OrderAllRefused,
     /// The parcel goes to a stop desk: hand it over there.
     DeskStopParcel,
     /// Handed over to the stop desk already.
@@ -310,6 +316,7 @@ pub fn scan_notice(v: &ScanVerdict) -> Notice {
     plain(match v {
         ScanVerdict::Received(ReturnItem::Parcel) => K::ScanReceived,
         ScanVerdict::Received(ReturnItem::CollectedItem) => K::ScanCollectedReceived,
+        ScanVerdict::Received(ReturnItem::OrderParcel) => K::ScanReceived,
         ScanVerdict::AlreadyReceived => K::ScanAlreadyReceived,
         ScanVerdict::Unexpected(UnexpectedWhy::NotInManifest) => K::ScanNotInManifest,
         ScanVerdict::Unexpected(UnexpectedWhy::WasDelivered) => K::ScanWasDelivered,
@@ -427,6 +434,9 @@ pub fn refusal(r: &Refusal) -> Notice {
         Refusal::SupervisorRequired => plain(K::CorrectionNeedsSupervisor),
         Refusal::DayClosedMissing { .. } => plain(K::DayClosedMissing),
         Refusal::NotLoaded { .. } => plain(K::NotLoaded),
+        Refusal::OrderParcelNotScanned { .. } => plain(K::OrderParcelNotScanned),
+        Refusal::NotInOrder { .. } => plain(K::NotInOrder),
+        Refusal::OrderAllRefused => plain(K::OrderAllRefused),
         Refusal::DeskStopParcel { .. } => plain(K::DeskStopParcel),
         Refusal::HandedToDesk { .. } => plain(K::HandedToDesk),
         Refusal::NoDeskStop { .. } => plain(K::NoDeskStop),

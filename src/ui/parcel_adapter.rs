@@ -3,15 +3,17 @@
 use std::rc::Rc;
 
 use courier_protocol::manifest::ManifestSettings;
-use courier_protocol::vocabulary::CodePolicy;
-use slint::ComponentHandle;
+use courier_protocol::vocabulary::{CodePolicy, Outcome, Reason};
+use slint::{ComponentHandle, ModelRc, VecModel};
 
+use super::generated::OrderParcelRow;
 use super::worker::Command;
 use super::{
     AppState, CodeEntryState, MainWindow, OutcomeState, ParcelViewState, Screen, UiCtx, Verdict,
     format,
 };
 use crate::domain::parcel::Parcel;
+use crate::terminal::OrderDoor;
 
 pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
     let g = ui.global::<ParcelViewState>();
@@ -39,6 +41,20 @@ pub(super) fn connect(ui: &MainWindow, ctx: &Rc<UiCtx>) {
             ctx.send(Command::Collect {
                 label,
                 item: item.to_string(),
+            });
+        }
+    });
+    let c = Rc::downgrade(ctx);
+    g.on_refuse_order_parcel(move |label, outcome, reason| {
+        if let Some(ctx) = c.upgrade()
+            && let Some(order) = ctx.current_label()
+            && let Some(outcome) = Outcome::parse(&outcome)
+        {
+            ctx.send(Command::RefuseOrderParcel {
+                order,
+                label: label.to_string(),
+                outcome,
+                reason: Reason::parse(&reason),
             });
         }
     });
@@ -100,4 +116,50 @@ pub(super) fn show(ui: &MainWindow, ctx: &UiCtx, p: &Parcel, _settings: &Manifes
         .set_tries_left(i32::try_from(p.tries_left()).unwrap_or(i32::MAX));
     ui.global::<CodeEntryState>()
         .set_digits(i32::from(p.spec.code.digits));
+    show_order(ui, ctx, p);
+}
+
+/// The parcels of an order of several parcels at the door: scanned, refused
+/// (with the reason), and what the code releases now.
+fn show_order(ui: &MainWindow, ctx: &UiCtx, p: &Parcel) {
+    let g = ui.global::<ParcelViewState>();
+    g.set_refusing("".into());
+    let order = p.spec.has_several_parcels().then(|| OrderDoor::of(p));
+    g.set_is_order(order.is_some());
+    let Some(order) = order else {
+        g.set_order_parcels(ModelRc::default());
+        g.set_order_releases("".into());
+        return;
+    };
+    let lang = ctx.lang.get();
+    let rows: Vec<OrderParcelRow> = order
+        .parcels
+        .iter()
+        .map(|d| OrderParcelRow {
+            label: d.label.as_str().into(),
+            amount: format::amount(d.amount_minor, &order.currency, lang).into(),
+            description: d.description.clone().unwrap_or_default().into(),
+            scanned: d.scanned,
+            refused: d
+                .refused
+                .map(|(o, _)| o.as_str())
+                .unwrap_or_default()
+                .into(),
+            reason: d
+                .refused
+                .and_then(|(_, r)| r)
+                .map(Reason::as_str)
+                .unwrap_or_default()
+                .into(),
+        })
+        .collect();
+    g.set_order_parcels(ModelRc::new(VecModel::from(rows)));
+    g.set_order_releases(
+        order
+            .releases_minor
+            .filter(|_| p.open_for_delivery())
+            .map(|m| format::amount(m, &order.currency, lang))
+            .unwrap_or_default()
+            .into(),
+    );
 }

@@ -15,7 +15,7 @@ use crate::domain::no_answer::NoAnswerReadiness;
 use crate::domain::parcel::Parcel;
 use crate::domain::refusal::Refusal;
 use crate::storage::outbox::SyncStatus;
-use crate::terminal::{CodeEntry, ContactChannel, Status, Terminal, TerminalError};
+use crate::terminal::{CodeEntry, ContactChannel, LabelEntry, Status, Terminal, TerminalError};
 
 /// A code as entered on the screen. Kept in memory only, never logged.
 pub enum CodeInput {
@@ -65,6 +65,26 @@ pub enum Command {
         /// Outcome.
         outcome: Outcome,
         /// Reason, if the outcome takes one.
+        reason: Option<Reason>,
+    },
+    /// A parcel of an order of several parcels scanned or typed at the door.
+    ScanOrderParcel {
+        /// The order's label.
+        order: String,
+        /// The parcel's label as scanned or typed.
+        label: String,
+        /// Typed on the pad (the scan failed).
+        typed: bool,
+    },
+    /// The buyer refuses one parcel of the order.
+    RefuseOrderParcel {
+        /// The order's label.
+        order: String,
+        /// The refused parcel's label.
+        label: String,
+        /// Refused after inspection, or declined.
+        outcome: Outcome,
+        /// Its reason.
         reason: Option<Reason>,
     },
     /// Where the parcel stands with the "no answer" rule (evidence screen).
@@ -254,6 +274,28 @@ impl Worker {
             } => {
                 t.record_outcome(&label, outcome, reason, None)?;
                 Ok(Reply::Recorded { outcome })
+            }
+            Command::ScanOrderParcel {
+                order,
+                label,
+                typed,
+            } => {
+                let entry = if typed {
+                    LabelEntry::Typed(&label)
+                } else {
+                    LabelEntry::Scanned(&label)
+                };
+                t.scan_order_parcel(&order, entry)?;
+                self.parcel_reply(&order, false)
+            }
+            Command::RefuseOrderParcel {
+                order,
+                label,
+                outcome,
+                reason,
+            } => {
+                t.refuse_order_parcel(&order, &label, outcome, reason)?;
+                self.parcel_reply(&order, false)
             }
             Command::NoAnswer(label) => Ok(Reply::NoAnswer {
                 readiness: t.no_answer_readiness(&label)?,

@@ -121,6 +121,7 @@ impl Harness {
                 iterations: Some(1_000),
                 attempt_limit: Some(3),
                 demo_secret: None,
+                order_parcels: Vec::new(),
             },
         )
         .await

@@ -116,11 +116,35 @@ impl Server {
     }
 
     pub fn order(&self, order_ref: &str, policy: CodePolicy) -> CreateOrderResponse {
+        self.order_of_parcels(order_ref, policy, &[])
+    }
+
+    /// An order of several parcels under one code: `(label, amount)` of each
+    /// (the first is the order's label); none: the one parcel `L-<order_ref>`
+    /// of 1000.
+    pub fn order_of_parcels(
+        &self,
+        order_ref: &str,
+        policy: CodePolicy,
+        parcels: &[(&str, i64)],
+    ) -> CreateOrderResponse {
+        let order_parcels: Vec<courier_protocol::order_parcels::OrderParcel> = parcels
+            .iter()
+            .map(
+                |(label, amount)| courier_protocol::order_parcels::OrderParcel {
+                    label: (*label).into(),
+                    amount_minor: *amount,
+                    description: None,
+                },
+            )
+            .collect();
         block_on(admin::create_order(
             self.state().store(),
             &CreateOrderRequest {
                 order_ref: order_ref.into(),
-                label: format!("L-{order_ref}"),
+                label: parcels
+                    .first()
+                    .map_or_else(|| format!("L-{order_ref}"), |(l, _)| (*l).to_owned()),
                 kind: ParcelKind::Delivery,
                 policy,
                 recipient: Recipient {
@@ -133,13 +157,18 @@ impl Server {
                     lat_e7: None,
                     lon_e7: None,
                 },
-                amount_minor: 1000,
+                amount_minor: if parcels.is_empty() {
+                    1000
+                } else {
+                    parcels.iter().map(|(_, a)| a).sum()
+                },
                 currency: "EUR".into(),
                 collect: None,
                 digits: None,
                 iterations: Some(1_000),
                 attempt_limit: Some(3),
                 demo_secret: None,
+                order_parcels,
             },
         ))
         .expect("create order")

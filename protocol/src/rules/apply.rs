@@ -14,6 +14,9 @@ use crate::vocabulary::{CheckResult, EventKind, Outcome};
 use super::correction::{check_correction, check_correction_authority};
 use super::day_close::{DayStatus, check_late_delivery};
 use super::draft::EventDraft;
+use super::order_at_door::{
+    ORDER_PARCEL_ITEM, RefusedParcel, check_door_scan, check_handover, check_parcel_refusal,
+};
 use super::outcome_rules::{check_attempt, check_liability, code_check_step, record_outcome_step};
 use super::parcel::{Action, ContactLog, Parcel, ParcelState, Visit};
 use super::refusal::Refusal;
@@ -105,6 +108,7 @@ impl Parcel {
                     arrival_fix_e7: ctx.fix_e7,
                     contacts: Vec::new(),
                     inspection_offered: false,
+                    order: Default::default(),
                 });
             }
             EventKind::InspectionOffered => {
@@ -199,6 +203,7 @@ impl Parcel {
                         return Err(missing("a code proof"));
                     }
                     code_check_step(self)?;
+                    check_handover(self, event.handover.as_ref())?;
                     check_attempt(v, self.spec.attempt_limit)?;
                     if let Some(day) = ctx.day {
                         check_late_delivery(day, &self.spec.label)?;
@@ -221,6 +226,11 @@ impl Parcel {
                         d.expired = true;
                     }
                 } else {
+                    if event.handover.is_some() {
+                        return Err(RuleViolation::Inconsistent(
+                            "only a delivery hands parcels over".into(),
+                        ));
+                    }
                     next.state = record_outcome_step(self, outcome, event.reason)?;
                 }
                 next.visit = None;
@@ -268,7 +278,20 @@ impl Parcel {
                     .detail
                     .get("label")
                     .ok_or_else(|| missing("detail.label"))?;
-                if self.collected_label.as_ref() != Some(label) {
+                if event.detail.get("item").map(String::as_str) == Some(ORDER_PARCEL_ITEM) {
+                    // A parcel of an order of several parcels back at the depot:
+                    // one the buyer refused (the order delivered), or one of a
+                    // failed order other than the label whose check-in ends it.
+                    let of_order =
+                        self.spec.has_several_parcels() && self.spec.order_parcel(label).is_some();
+                    let ok = of_order
+                        && (self.state == ParcelState::Delivered || *label != self.spec.label);
+                    if !ok {
+                        return Err(RuleViolation::Inconsistent(format!(
+                            "{label} is not a parcel of this order that comes back"
+                        )));
+                    }
+                } else if self.collected_label.as_ref() != Some(label) {
                     return Err(RuleViolation::Inconsistent(
                         "the item received is not the item recorded as collected".into(),
                     ));
@@ -294,10 +317,40 @@ impl Parcel {
             }
             EventKind::ParcelLoaded => {
                 self.next_state(&Action::Load)?;
-                if event.detail.get("label") != Some(&self.spec.label) {
-                    return Err(missing("detail.label (the parcel's)"));
+                if !event
+                    .detail
+                    .get("label")
+                    .is_some_and(|l| self.spec.order_labels().contains(&l.as_str()))
+                {
+                    return Err(missing("detail.label (the parcel's, or its order's)"));
                 }
                 next.loaded = true;
+            }
+            EventKind::OrderParcelScanned => {
+                let label = event
+                    .detail
+                    .get("label")
+                    .ok_or_else(|| missing("detail.label"))?;
+                check_door_scan(self, label)?;
+                if let Some(v) = next.visit.as_mut() {
+                    v.order.scanned.push(label.clone());
+                }
+            }
+            EventKind::OrderParcelRefused => {
+                let label = event
+                    .detail
+                    .get("label")
+                    .ok_or_else(|| missing("detail.label"))?;
+                let outcome = event.outcome.ok_or_else(|| missing("an outcome"))?;
+                check_liability(outcome, event.liability)?;
+                check_parcel_refusal(self, label, outcome, event.reason)?;
+                if let Some(v) = next.visit.as_mut() {
+                    v.order.refused.push(RefusedParcel {
+                        label: label.clone(),
+                        outcome,
+                        reason: event.reason,
+                    });
+                }
             }
             EventKind::DeskHandover => {
                 super::desk::check_handover(self, event)?;

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::day_window::DayWindow;
 use crate::envelope::SignedEvent;
 use crate::manifest::{ManifestBody, ManifestParcel};
+use crate::order_parcels::Handover;
 use crate::vocabulary::{EventKind, Liability, Outcome, ParcelKind, Reason};
 
 use super::returns::{
@@ -86,6 +87,11 @@ pub struct DayRow {
     /// when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub photos: Vec<String>,
+    /// On the row of an order of several parcels delivered: the parcels
+    /// handed over and the amount released (a partial delivery names fewer
+    /// than the order's; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<Handover>,
 }
 
 /// The day in numbers.
@@ -269,6 +275,7 @@ struct Track {
     arrived_ms: Option<i64>,
     tries: u32,
     collected: Option<String>,
+    handover: Option<Handover>,
 }
 
 /// Computes the day report.
@@ -333,6 +340,7 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
                     tr.reason = b.reason;
                     if b.kind == EventKind::Outcome {
                         tr.outcome_ms = Some(t);
+                        tr.handover.clone_from(&b.handover);
                     }
                 }
             }
@@ -358,7 +366,10 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
                 .iter()
                 .find(|l| l.parcel_id == p.parcel_id && l.item == item)
         };
-        let delivered = book.delivered.iter().any(|l| l == &p.label);
+        let delivered = p
+            .order_labels()
+            .into_iter()
+            .any(|label| book.delivered.iter().any(|l| l == label));
         let parcel_line = line(ReturnItem::Parcel);
         if parcel_line.is_some() || delivered || !settled_before(&p.label) {
             let fees = match parcel_line {
@@ -396,6 +407,41 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
                     .filter(|e| e.body.parcel_id.as_deref() == Some(p.parcel_id.as_str()))
                     .flat_map(|e| e.body.photos.iter().map(|ph| ph.sha256.clone()))
                     .collect(),
+                handover: tr.handover.clone().filter(|_| delivered),
+            });
+        }
+        // The parcels of an order of several parcels that come back: refused
+        // at the door of a delivered order, or with the order that failed.
+        for l in book
+            .lines
+            .iter()
+            .filter(|l| l.parcel_id == p.parcel_id && l.item == ReturnItem::OrderParcel)
+        {
+            let (outcome, reason) = match &l.fees.why {
+                PayerWhy::Outcome { outcome, reason } => (Some(*outcome), *reason),
+                _ => (tr.outcome, tr.reason),
+            };
+            rows.push(DayRow {
+                label: l.label.clone(),
+                item: ReturnItem::OrderParcel,
+                parcel_id: Some(p.parcel_id.clone()),
+                order_ref: Some(p.order_ref.clone()),
+                kind: Some(p.kind),
+                route_order: Some(p.route_order),
+                outcome,
+                reason,
+                withdrawn: p.withdrawn,
+                code_tries: tr.tries,
+                collected_label: None,
+                expected_because: Some(l.because),
+                return_fees: Some(l.fees.clone()),
+                return_status: status(Some(l.received.is_some())),
+                intake: l.received.clone(),
+                unexpected: None,
+                arrived_ms: None,
+                outcome_ms: None,
+                photos: Vec::new(),
+                handover: None,
             });
         }
         if let Some(l) = line(ReturnItem::CollectedItem) {
@@ -419,6 +465,7 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
                 arrived_ms: None,
                 outcome_ms: None,
                 photos: Vec::new(),
+                handover: None,
             });
         }
     }
@@ -443,6 +490,7 @@ pub fn day_report(input: DayInput<'_>) -> DayReport {
             arrived_ms: None,
             outcome_ms: None,
             photos: Vec::new(),
+            handover: None,
         });
     }
 

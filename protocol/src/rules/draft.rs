@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::envelope::{EventBody, Verification};
+use crate::order_parcels::Handover;
 use crate::photo::PhotoRef;
 use crate::vocabulary::{EventKind, Liability, Outcome, Reason};
 
@@ -39,6 +40,9 @@ pub struct EventDraft {
     pub load: Option<LoadCheckRecord>,
     /// The photos that support it.
     pub photos: Vec<PhotoRef>,
+    /// The parcels handed over and the amount released (the delivery of an
+    /// order of several parcels only).
+    pub handover: Option<Handover>,
 }
 
 impl EventDraft {
@@ -58,6 +62,7 @@ impl EventDraft {
             day: None,
             load: None,
             photos: Vec::new(),
+            handover: None,
         }
     }
 
@@ -93,6 +98,7 @@ impl EventDraft {
             day: body.day.clone(),
             load: body.load.clone(),
             photos: body.photos.clone(),
+            handover: body.handover.clone(),
         }
     }
 

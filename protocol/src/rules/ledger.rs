@@ -19,6 +19,7 @@ use super::apply::{Corrected, EventContext};
 use super::day_close::DayStatus;
 use super::draft::EventDraft;
 use super::fees::{check_fee_change, check_fee_confirmation};
+use super::order_at_door::OrderAtDoor;
 use super::parcel::{Parcel, ParcelState, Visit};
 pub use super::violation::RuleViolation;
 
@@ -47,6 +48,10 @@ pub struct ParcelLedger {
     /// Scanned into the vehicle at the morning load check.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub loaded: bool,
+    /// An order of several parcels at the door: what the visit scanned and
+    /// refused (empty otherwise).
+    #[serde(default, skip_serializing_if = "OrderAtDoor::is_empty")]
+    pub door: OrderAtDoor,
     /// Its custody at a stop desk, as this device's events leave it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desk: Option<super::desk::DeskCustody>,
@@ -64,6 +69,7 @@ impl Default for ParcelLedger {
             fee_payer: None,
             fee_confirmations: BTreeMap::new(),
             loaded: false,
+            door: OrderAtDoor::default(),
             desk: None,
         }
     }
@@ -94,6 +100,7 @@ impl ParcelLedger {
                 arrival_fix_e7: None,
                 contacts: Vec::new(),
                 inspection_offered: self.inspection_offered,
+                order: self.door.clone(),
             }),
             collected_label: self.collected_label.clone(),
             loaded: self.loaded,
@@ -204,6 +211,11 @@ impl ParcelLedger {
         self.inspection_offered = p.visit.as_ref().is_some_and(|v| v.inspection_offered);
         self.collected_label.clone_from(&p.collected_label);
         self.loaded = p.loaded;
+        self.door = p
+            .visit
+            .as_ref()
+            .map(|v| v.order.clone())
+            .unwrap_or_default();
         self.desk.clone_from(&p.desk);
     }
 }

@@ -116,7 +116,9 @@ pub struct LoadBook {
 
 #[derive(Default)]
 struct Replay {
-    loaded: Option<LoadScan>,
+    /// Scans into the vehicle by label (an order of several parcels loads
+    /// each of its parcels).
+    loaded: BTreeMap<String, LoadScan>,
     ended: bool,
 }
 
@@ -156,12 +158,14 @@ impl LoadBook {
             };
             let r = replay.entry(pid).or_default();
             match b.kind {
-                EventKind::ParcelLoaded if r.loaded.is_none() => {
-                    r.loaded = Some(LoadScan {
-                        event_id: b.event_id.clone(),
-                        at_ms: b.clock.device_utc_ms,
-                        typed: b.detail.get("entry").is_some_and(|x| x == "typed"),
-                    });
+                EventKind::ParcelLoaded => {
+                    if let Some(label) = b.detail.get("label") {
+                        r.loaded.entry(label.clone()).or_insert_with(|| LoadScan {
+                            event_id: b.event_id.clone(),
+                            at_ms: b.clock.device_utc_ms,
+                            typed: b.detail.get("entry").is_some_and(|x| x == "typed"),
+                        });
+                    }
                 }
                 EventKind::Outcome if b.outcome == Some(Outcome::Delivered) => r.ended = true,
                 EventKind::ReturnCheckIn => r.ended = true,
@@ -175,15 +179,17 @@ impl LoadBook {
                 continue;
             }
             let r = replay.remove(p.parcel_id.as_str()).unwrap_or_default();
-            if r.ended && r.loaded.is_none() {
+            if r.ended && r.loaded.is_empty() {
                 continue;
             }
-            book.lines.push(LoadLine {
-                label: p.label.clone(),
-                parcel_id: p.parcel_id.clone(),
-                order_ref: p.order_ref.clone(),
-                loaded: r.loaded,
-            });
+            for label in p.order_labels() {
+                book.lines.push(LoadLine {
+                    label: label.to_owned(),
+                    parcel_id: p.parcel_id.clone(),
+                    order_ref: p.order_ref.clone(),
+                    loaded: r.loaded.get(label).cloned(),
+                });
+            }
         }
         book
     }

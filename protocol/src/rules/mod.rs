@@ -19,6 +19,7 @@ pub mod fees;
 pub mod ledger;
 pub mod load_check;
 pub mod operator_role;
+pub mod order_at_door;
 pub mod outcome_rules;
 pub mod parcel;
 pub mod photo_rule;
@@ -36,6 +37,10 @@ pub use fees::{FeeChangeSubject, check_fee_change, check_fee_confirmation};
 pub use ledger::{CounterEffect, ParcelLedger};
 pub use load_check::{LoadBook, LoadCheckDifference, LoadTotals, LoadVerdict, check_load_check};
 pub use operator_role::{DepotScope, OperatorRole};
+pub use order_at_door::{
+    OrderAtDoor, PARCEL_REFUSALS, RefusedParcel, check_door_scan, check_handover,
+    check_order_ready, check_parcel_refusal, handover_due,
+};
 pub use outcome_rules::{
     check_attempt, check_liability, check_reason, code_check_step, record_outcome_step,
 };

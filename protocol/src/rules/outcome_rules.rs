@@ -4,6 +4,7 @@
 use crate::envelope::Verification;
 use crate::vocabulary::{CheckMode, CheckResult, Liability, Outcome, ParcelKind, Reason};
 
+use super::order_at_door::check_order_ready;
 use super::parcel::{Action, Parcel, ParcelState};
 use super::refusal::Refusal;
 
@@ -37,8 +38,9 @@ pub fn record_outcome_step(
 }
 
 /// Whether a code may be checked now: the state machine (arrived, not locked,
-/// not delivered or withdrawn) and, for exchanges and pick-ups, the item
-/// collected first. Returns the parcel's state if the code is wrong.
+/// not delivered or withdrawn), for exchanges and pick-ups the item
+/// collected first, and for an order of several parcels every parcel scanned
+/// at the door and one at least not refused ([`check_order_ready`]). Returns the parcel's state if the code is wrong.
 pub fn code_check_step(p: &Parcel) -> Result<ParcelState, Refusal> {
     let next = p.next_state(&Action::CheckCode)?;
     if matches!(p.spec.kind, ParcelKind::Exchange | ParcelKind::Pickup)
@@ -46,6 +48,7 @@ pub fn code_check_step(p: &Parcel) -> Result<ParcelState, Refusal> {
     {
         return Err(Refusal::CollectFirst);
     }
+    check_order_ready(p)?;
     Ok(next)
 }
 

@@ -3,6 +3,7 @@
 use crate::manifest::ManifestParcel;
 use crate::vocabulary::{Outcome, ParcelKind};
 
+use super::order_at_door::OrderAtDoor;
 use super::refusal::Refusal;
 
 /// The stored state of a parcel. "Locked" is derived from the attempt counter.
@@ -94,6 +95,10 @@ pub struct Visit {
     pub contacts: Vec<ContactLog>,
     /// Whether the courier offered inspection.
     pub inspection_offered: bool,
+    /// An order of several parcels: what was scanned and refused at the door
+    /// (absent for a one-parcel order, and while nothing is).
+    #[serde(default, skip_serializing_if = "OrderAtDoor::is_empty")]
+    pub order: OrderAtDoor,
 }
 
 /// One attempt to reach the buyer during a visit.

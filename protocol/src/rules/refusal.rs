@@ -192,6 +192,28 @@ pub enum Refusal {
         /// Photos the event carries.
         taken: u8,
     },
+    /// A parcel of an order of several parcels was not scanned at the door:
+    /// it cannot be handed over, and the code waits until every parcel is.
+    #[error(
+        "parcel {label} of this order is not scanned yet: scan (or type) every parcel of the order before the code"
+    )]
+    OrderParcelNotScanned {
+        /// The parcel's label.
+        label: String,
+    },
+    /// The scanned label is not a parcel of this order.
+    #[error("parcel {label} is not part of order {order_ref}: scan a parcel of this order")]
+    NotInOrder {
+        /// The label scanned or typed.
+        label: String,
+        /// The order at the door.
+        order_ref: String,
+    },
+    /// The buyer refused every parcel of the order: nothing to hand over.
+    #[error(
+        "every parcel of this order is refused: nothing to hand over, no code; record the order's refusal"
+    )]
+    OrderAllRefused,
     /// The parcel goes to a stop desk: the courier hands it over there, it
     /// is not delivered at the door.
     #[error(

@@ -33,6 +33,7 @@ use crate::manifest::ManifestParcel;
 use crate::vocabulary::{Condition, EventKind, Liability, Outcome, ParcelKind, Reason};
 
 use super::day_close::DayTotals;
+use super::order_at_door::ORDER_PARCEL_ITEM;
 use super::parcel::is_locked;
 
 /// Which physical item a return line is.
@@ -43,6 +44,10 @@ pub enum ReturnItem {
     Parcel,
     /// The item collected from the buyer on an exchange or a pick-up.
     CollectedItem,
+    /// A parcel of an order of several parcels under the order's entry: one
+    /// the buyer refused at the door, or one of an order that failed other
+    /// than the entry's own label (its label is in `order_parcels`).
+    OrderParcel,
 }
 
 /// Why a return is expected.
@@ -146,8 +151,12 @@ impl ReturnLine {
     /// Whether who pays this return's fees may be changed at the depot: a
     /// return that follows a failed outcome event (the rule of
     /// [`super::fees::check_fee_change`] then decides the new payer).
+    /// A refused parcel of an order delivered is not: its fees follow its
+    /// refusal at the door.
     pub fn fees_changeable(&self) -> bool {
-        self.outcome_event.is_some() && matches!(self.because, ExpectedBecause::Failed(_))
+        self.item != ReturnItem::OrderParcel
+            && self.outcome_event.is_some()
+            && matches!(self.because, ExpectedBecause::Failed(_))
     }
 }
 
@@ -249,6 +258,12 @@ struct Replay {
     collected_received: Option<Intake>,
     fee_change: Option<(Liability, String, Liability, String)>,
     loaded: bool,
+    /// The labels the delivery handed over (an order of several parcels).
+    handed_over: Option<Vec<String>>,
+    /// Refusals of parcels of the order at the door, by label (the latest wins).
+    refused: BTreeMap<String, (Outcome, Option<Reason>, Option<Liability>, EventRef)>,
+    /// Parcels of the order received at the depot (`item_received`), by label.
+    order_received: BTreeMap<String, Intake>,
     handed_to_desk: bool,
     taken_in_at_desk: bool,
 }
@@ -310,6 +325,24 @@ impl DayBook {
             match b.kind {
                 EventKind::Outcome if b.outcome == Some(Outcome::Delivered) => {
                     r.delivered_seq = Some(b.seq);
+                    r.handed_over = b.handover.as_ref().map(|h| h.labels.clone());
+                }
+                EventKind::OrderParcelRefused => {
+                    if let (Some(label), Some(o)) = (b.detail.get("label"), b.outcome) {
+                        let at = EventRef {
+                            event_id: b.event_id.clone(),
+                            hash: e.hash.clone(),
+                        };
+                        r.refused
+                            .insert(label.clone(), (o, b.reason, b.liability, at));
+                    }
+                }
+                EventKind::ItemReceived
+                    if b.detail.get("item").map(String::as_str) == Some(ORDER_PARCEL_ITEM) =>
+                {
+                    if let Some(label) = b.detail.get("label") {
+                        r.order_received.insert(label.clone(), intake(e));
+                    }
                 }
                 EventKind::Outcome | EventKind::Correction => {
                     if let Some(o) = b.outcome {
@@ -336,6 +369,10 @@ impl DayBook {
                 EventKind::ReturnCondition => {
                     let target = match b.detail.get("item").map(String::as_str) {
                         Some("collected_item") => r.collected_received.as_mut(),
+                        Some(ORDER_PARCEL_ITEM) => b
+                            .detail
+                            .get("label")
+                            .and_then(|l| r.order_received.get_mut(l)),
                         _ => r.returned.as_mut(),
                     };
                     if let Some(i) = target {
@@ -399,15 +436,47 @@ impl DayBook {
                 });
             }
             if let Some(seq) = r.delivered_seq {
-                if seq > since_seq {
-                    book.delivered.push(p.label.clone());
-                } else {
-                    book.delivered_before.push(p.label.clone());
+                let handed = r
+                    .handed_over
+                    .clone()
+                    .unwrap_or_else(|| vec![p.label.clone()]);
+                for label in &handed {
+                    if seq > since_seq {
+                        book.delivered.push(label.clone());
+                    } else {
+                        book.delivered_before.push(label.clone());
+                    }
                 }
-                continue;
-            }
-            if earlier(&r.returned) {
-                book.received_before.push(p.label.clone());
+                // The parcels of the order the buyer refused come back.
+                for label in p.order_labels() {
+                    if handed.iter().any(|h| h == label) {
+                        continue;
+                    }
+                    let refusal = r.refused.get(label);
+                    let (outcome, reason, liability) = refusal.map_or(
+                        (Outcome::RefusedAfterInspection, None, None),
+                        |(o, reason, l, _)| (*o, *reason, *l),
+                    );
+                    let received = r.order_received.get(label);
+                    if earlier(&received.cloned()) {
+                        book.received_before.push(label.to_owned());
+                        continue;
+                    }
+                    book.lines.push(ReturnLine {
+                        label: label.to_owned(),
+                        item: ReturnItem::OrderParcel,
+                        parcel_id: p.parcel_id.clone(),
+                        order_ref: p.order_ref.clone(),
+                        kind: p.kind,
+                        because: ExpectedBecause::Failed(outcome),
+                        outcome_event: refusal.map(|(_, _, _, e)| e.clone()),
+                        fees: Fees {
+                            payer: liability.unwrap_or(outcome.liability()),
+                            why: PayerWhy::Outcome { outcome, reason },
+                        },
+                        received: received.cloned(),
+                    });
+                }
                 continue;
             }
             if p.kind == ParcelKind::Pickup {
@@ -432,8 +501,26 @@ impl DayBook {
                 }
             }
             if p.must_be_loaded() && !r.loaded {
-                book.not_loaded.push(p.label.clone());
+                book.not_loaded
+                    .extend(p.order_labels().into_iter().map(str::to_owned));
                 continue;
+            }
+            // The other parcels of a failed order of several parcels come back
+            // with it (the entry's own label is the line below).
+            let others: Vec<&str> = p.order_labels().into_iter().skip(1).collect();
+            if earlier(&r.returned) {
+                book.received_before.push(p.label.clone());
+                for label in &others {
+                    if earlier(&r.order_received.get(*label).cloned()) {
+                        book.received_before.push((*label).to_owned());
+                    }
+                }
+                if others
+                    .iter()
+                    .all(|l| earlier(&r.order_received.get(*l).cloned()))
+                {
+                    continue;
+                }
             }
             let locked = is_locked(r.max_attempt, p.attempt_limit);
             let (because, mut fees) = match (&r.outcome, p.withdrawn) {
@@ -479,7 +566,7 @@ impl DayBook {
                     },
                 };
             }
-            book.lines.push(ReturnLine {
+            let line = ReturnLine {
                 label: p.label.clone(),
                 item: ReturnItem::Parcel,
                 parcel_id: p.parcel_id.clone(),
@@ -489,7 +576,21 @@ impl DayBook {
                 outcome_event: r.outcome.as_ref().map(|(_, _, _, e)| e.clone()),
                 fees,
                 received: r.returned.clone(),
-            });
+            };
+            let others: Vec<ReturnLine> = others
+                .into_iter()
+                .filter(|l| !earlier(&r.order_received.get(*l).cloned()))
+                .map(|l| ReturnLine {
+                    label: l.to_owned(),
+                    item: ReturnItem::OrderParcel,
+                    received: r.order_received.get(l).cloned(),
+                    ..line.clone()
+                })
+                .collect();
+            if !earlier(&r.returned) {
+                book.lines.push(line);
+            }
+            book.lines.extend(others);
         }
         book.lines.extend(collected);
         book

@@ -66,8 +66,26 @@ pub async fn create_order(
         code: codes.material.clone(),
         withdrawn: false,
         load_check: false,
+        order_parcels: req.order_parcels.clone(),
         desk: None,
     };
+    if spec.has_several_parcels() {
+        // The same checks every terminal makes on the manifest.
+        let body = courier_protocol::manifest::ManifestBody {
+            schema: courier_protocol::manifest::MANIFEST_SCHEMA.into(),
+            version: 1,
+            device_id: String::new(),
+            issued_at_ms: 0,
+            expires_at_ms: 1,
+            depot: String::new(),
+            settings: Default::default(),
+            parcels: vec![spec.clone()],
+            supervisors: Vec::new(),
+            offline_badge: false,
+            photos: Default::default(),
+        };
+        body.check_content().map_err(Invalid::ManifestContent)?;
+    }
     db.add_order(&OrderRow {
         spec,
         numeric_key: *codes.numeric_key.as_bytes(),

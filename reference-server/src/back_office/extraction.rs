@@ -28,7 +28,8 @@ pub const EXTRACTION_HEADER: [&str; 12] = [
     "date",
 ];
 
-/// A delivery as a journal line: the order's amount released to the seller,
+/// A delivery as a journal line: the order's amount released to the seller
+/// (for an order of several parcels, the amount its handover names),
 /// at the event's signed time, by the device that recorded it.
 fn delivery(e: &OrderEvent) -> Option<StatusChange> {
     let body = &e.event.body;
@@ -44,7 +45,11 @@ fn delivery(e: &OrderEvent) -> Option<StatusChange> {
         status: "delivered".into(),
         claim_id: None,
         refund_minor: 0,
-        amount_minor: spec.amount_minor,
+        // An order of several parcels releases what was handed over.
+        amount_minor: body
+            .handover
+            .as_ref()
+            .map_or(spec.amount_minor, |h| h.amount_minor),
         currency: spec.currency.clone(),
         operator: format!("device:{}", body.device_id),
         reason: String::new(),
