@@ -52,6 +52,7 @@ fn wrong(code: &str) -> &'static str {
 fn manifest(day: &common::Day, version: u64, withdrawn: &[String]) -> SignedManifest {
     sample_day(
         &SampleSpec {
+            two_parcel_orders: Default::default(),
             device_id: &day.device_id,
             version,
             issued_at_ms: common::now_ms(),

@@ -187,7 +187,6 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             // The morning load check: every parcel scanned into the van
             // with the supervisor before it can be delivered.
             load_check: true,
-            load_check: false,
             desks: Default::default(),
             photos: Default::default(),
         },

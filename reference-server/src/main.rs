@@ -319,6 +319,7 @@ async fn main() -> anyhow::Result<()> {
             let created = admin::create_order(
                 db.as_ref(),
                 &CreateOrderRequest {
+                    order_parcels: Default::default(),
                     order_ref,
                     label,
                     kind: ParcelKind::Delivery,

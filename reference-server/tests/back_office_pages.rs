@@ -332,6 +332,7 @@ async fn the_day_sheet_prints_the_depots_day_and_the_events_not_honoured_are_lis
         s.h.admin_post(
             "/v1/admin/manifests",
             &IssueManifestRequest {
+                desks: Default::default(),
                 photos: Default::default(),
                 device_id: s.alg.id.clone(),
                 parcel_ids: vec![order.parcel_id.clone()],

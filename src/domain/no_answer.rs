@@ -158,6 +158,7 @@ mod tests {
 
     fn visit(contacts: u32) -> Visit {
         Visit {
+            order: Default::default(),
             arrived_utc_ms: 1_000_000,
             arrived_monotonic_ms: 5_000,
             boot_id: "boot".into(),

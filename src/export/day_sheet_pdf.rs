@@ -497,6 +497,7 @@ mod tests {
 
     fn row(n: u32) -> DayRow {
         DayRow {
+            handover: Default::default(),
             label: format!("DZ{n:08}"),
             item: ReturnItem::Parcel,
             parcel_id: Some(format!("P{n}")),

@@ -304,19 +304,26 @@ impl ApiClient {
     }
 
     /// Uploads a batch of events, saying the size of the event log's
-    /// checkpoint this device keeps (for the consistency proof).
+    /// checkpoint this device keeps (for the consistency proof) and what the
+    /// device says of itself (for the fleet page, not evidence).
     pub async fn upload(
         &self,
         events: &[SignedEvent],
         log_size: Option<u64>,
+        device: &DeviceReport,
     ) -> Result<EventsResponse, CallError> {
         #[derive(serde::Serialize)]
         struct Borrowed<'a> {
             events: &'a [SignedEvent],
             #[serde(skip_serializing_if = "Option::is_none")]
             log_size: Option<u64>,
+            device: &'a DeviceReport,
         }
-        let body = serde_json::to_vec(&Borrowed { events, log_size })
+        let body = serde_json::to_vec(&Borrowed {
+            events,
+            log_size,
+            device,
+        })
             .map_err(|e| CallError::Local(e.to_string()))?;
         self.call(reqwest::Method::POST, "/v1/events", body).await
     }

@@ -160,6 +160,7 @@ pub struct SyncEngine {
     client: ApiClient,
     server_key: PublicKey,
     device_id: String,
+    profile: Profile,
     config: SyncConfig,
 }
 
@@ -202,6 +203,7 @@ impl SyncEngine {
             client,
             server_key,
             device_id,
+            profile,
             config,
         })
     }
@@ -219,6 +221,7 @@ impl SyncEngine {
             client,
             server_key,
             device_id,
+            profile,
             config,
         } = self;
         SyncEngine {
@@ -226,6 +229,7 @@ impl SyncEngine {
             client,
             server_key,
             device_id,
+            profile,
             config,
         }
     }
@@ -278,7 +282,15 @@ impl SyncEngine {
                     report.requests += 1;
                     let log_size =
                         log_watch::kept_head(&self.store, &self.server_key)?.map(|h| h.size);
-                    match self.client.upload(&batch, log_size).await {
+                    // What the device says of itself, for the fleet page:
+                    // the events still waiting behind this batch.
+                    let waiting = self.store.pending_count()?;
+                    let device = DeviceReport {
+                        app_version: env!("CARGO_PKG_VERSION").to_owned(),
+                        profile: self.profile,
+                        events_waiting: waiting.saturating_sub(batch.len() as u64),
+                    };
+                    match self.client.upload(&batch, log_size, &device).await {
                         Ok(answer) => match self.accept_receipt(&batch, &answer) {
                             Ok(taken) => {
                                 report.batches += 1;

@@ -350,7 +350,9 @@ mod tests {
             handover_event: None,
             handover_hash: None,
         };
-        let s = |i| handover_status("C", "E", "H", i);
+        fn s(i: Option<&DeskIntake>) -> HandoverStatus {
+            handover_status("C", "E", "H", i)
+        }
         assert_eq!(s(None), HandoverStatus::Pending);
         assert_eq!(s(Some(&scanned("C", "E", "H"))), HandoverStatus::Confirmed);
         assert_eq!(s(Some(&typed)), HandoverStatus::Confirmed);

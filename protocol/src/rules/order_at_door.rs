@@ -232,6 +232,7 @@ mod tests {
             },
         ];
         Parcel {
+            desk: Default::default(),
             spec,
             state: ParcelState::Pending,
             attempts_spent: 0,

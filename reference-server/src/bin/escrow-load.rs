@@ -531,6 +531,7 @@ impl SimDevice {
         }
         let at = self.day_start_ms + i64::try_from(seq).unwrap_or(0) * 180_000;
         let body = EventBody {
+            handover: Default::default(),
             schema: EVENT_SCHEMA.into(),
             event_id: uuid::Uuid::now_v7().to_string(),
             device_id: self.id.clone(),
@@ -646,6 +647,7 @@ async fn setup_device(sh: &Shared, index: usize, day_start_ms: i64) -> anyhow::R
         url,
         "/v1/admin/orders",
         &CreateOrderRequest {
+            order_parcels: Default::default(),
             order_ref: order_ref.clone(),
             label: format!("L-{order_ref}"),
             kind: ParcelKind::Delivery,

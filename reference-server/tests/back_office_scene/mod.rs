@@ -185,6 +185,7 @@ pub async fn order_with_phone(s: &Scene, order_ref: &str, label: &str) -> Create
             iterations: Some(1_000),
             attempt_limit: Some(3),
             demo_secret: None,
+            order_parcels: Vec::new(),
         },
     )
     .await
