@@ -86,6 +86,9 @@ fn order_at_the_door() {
         ui.global::<AppState>().get_error_kind(),
         "order_parcel_not_scanned"
     );
+    // The notice is read and dismissed, then back to the order's parcels.
+    ui.global::<AppState>().invoke_dismiss();
+    settle(&app);
     press(ui, "Back");
     settle(&app);
 

@@ -241,6 +241,30 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "تم التحقق من التحميل",
         "Load checked",
     ),
+    (
+        "order_parcel_scanned",
+        "Colis de la commande scanné à la porte",
+        "مُسح طرد من الطلب عند الباب",
+        "Parcel of the order scanned at the door",
+    ),
+    (
+        "order_parcel_refused",
+        "Colis de la commande refusé",
+        "رُفض طرد من الطلب",
+        "Parcel of the order refused",
+    ),
+    (
+        "desk_handover",
+        "Remis au point relais",
+        "سُلّم إلى نقطة الاستلام",
+        "Handed over to the stop desk",
+    ),
+    (
+        "desk_intake",
+        "Reçu au point relais",
+        "استُلم في نقطة الاستلام",
+        "Received at the stop desk",
+    ),
     // Outcomes.
     ("delivered", "Livré", "سُلّم", "Delivered"),
     (
