@@ -192,6 +192,10 @@ pub enum RejectReason {
     /// A stop desk's intake names a courier's handover the server holds with
     /// another device or hash.
     HandoverMismatch,
+    /// The order was cancelled (refunded in full before delivery) before this
+    /// step reached the server: the step moves no money, and the back office
+    /// is alerted to recover the parcel or the refund.
+    OrderCancelled,
 }
 
 impl RejectReason {

@@ -86,6 +86,8 @@ pub struct BatchContext {
     pub orders: HashMap<String, OrderRow>,
     /// The device each of the batch's parcels is issued to now (absent: none).
     pub holders: HashMap<String, String>,
+    /// Parcels of the batch whose order was cancelled (refunded in full).
+    pub cancelled: HashSet<String>,
     /// Manifest versions that withdrew each parcel from the device.
     pub withdrawals: HashMap<String, Vec<u64>>,
     /// The device's ledger of each parcel of the batch.

@@ -392,6 +392,50 @@ async fn cancel_before_delivery_and_refund_after_delivery_cannot_be_confused() {
 }
 
 #[tokio::test]
+async fn a_delivery_signed_on_the_manifest_from_before_the_cancellation_moves_no_money() {
+    let h = Harness::new().await;
+    let agent = operator(&h, "amina", &[OperatorRole::BackOffice], &[]).await;
+    let mut dev = h.enroll().await;
+    let order = h.order("C-9", CodePolicy::OfflineAllowed).await;
+    let m = manifest_in(&h, &dev.id, &[&order.parcel_id], "D").await;
+    // The buyer cancels while the courier is offline: refunded in full.
+    let cancel: CancelOrderResponse = ok(
+        &h,
+        &agent,
+        "POST",
+        "/v1/orders/C-9/cancel",
+        Some(json!({"reason": "buyer cancelled before dispatch"})),
+    )
+    .await;
+    assert_eq!(cancel.refund_minor, 100);
+    // The courier, still on the manifest from before, hands the parcel over
+    // with the buyer's code: recorded, but it releases nothing.
+    let pid = &order.parcel_id;
+    let arrived = dev.next(EventKind::Arrived, Some(pid));
+    let d = delivered(&mut dev, &m, pid, &order.numeric_code, 1);
+    let answer = upload(&h, &mut dev, &[arrived, d]).await;
+    assert_eq!(
+        answer,
+        vec![
+            accepted(),
+            ("not_honoured".to_owned(), "order_cancelled".to_owned())
+        ]
+    );
+    // The back office is told, and no claim reopens the money.
+    let (_, alerts) = call(&h, ADMIN, "GET", "/v1/admin/alerts", None).await;
+    assert!(alerts.contains("order_cancelled"), "{alerts}");
+    let (status, text) = call(
+        &h,
+        &agent,
+        "POST",
+        "/v1/claims",
+        Some(claim_body("C-9", "refund")),
+    )
+    .await;
+    assert_eq!(status, 409, "no claim on a cancelled order: {text}");
+}
+
+#[tokio::test]
 async fn an_operator_of_one_depot_neither_sees_nor_decides_another_depots_claims() {
     let h = Harness::new().await;
     let head_office = operator(&h, "amina", &[OperatorRole::BackOffice], &[]).await;

@@ -367,8 +367,9 @@ impl Note {
 }
 
 /// One reason of each wording [`not_honoured_words`] gives.
-const NOT_HONOURED_SAMPLES: [RejectReason; 7] = [
+const NOT_HONOURED_SAMPLES: [RejectReason; 8] = [
     RejectReason::NotHolder,
+    RejectReason::OrderCancelled,
     RejectReason::DeviceRevoked,
     RejectReason::BadProof,
     RejectReason::ParcelLocked,
@@ -390,6 +391,9 @@ fn not_honoured_words(r: RejectReason) -> &'static str {
     match r {
         RejectReason::NotHolder => {
             "the order was given to another terminal: this step moves no money; tell the supervisor"
+        }
+        RejectReason::OrderCancelled => {
+            "the order was cancelled and refunded before this step reached the server: it moves no money; keep the parcel aside and tell the supervisor"
         }
         RejectReason::DeviceRevoked => {
             "this terminal was revoked by the back office: call carrier IT"

@@ -324,7 +324,7 @@ impl ApiClient {
             log_size,
             device,
         })
-            .map_err(|e| CallError::Local(e.to_string()))?;
+        .map_err(|e| CallError::Local(e.to_string()))?;
         self.call(reqwest::Method::POST, "/v1/events", body).await
     }
 

@@ -368,6 +368,17 @@ fn check_one(
         let why = format!("the order is issued to device {holder} now");
         return Ok(not_honoured(writes, event, RejectReason::NotHolder, &why));
     }
+    // A cancelled order was refunded in full: a step that settles it, signed
+    // on a manifest from before the cancellation, moves no money; the alert
+    // tells the back office to recover the parcel or the refund.
+    if settles(event.body.kind) && ctx.cancelled.contains(parcel_id) {
+        return Ok(not_honoured(
+            writes,
+            event,
+            RejectReason::OrderCancelled,
+            "the order was cancelled and refunded before this step reached the server: recover the parcel or the refund",
+        ));
+    }
     let order = order.clone();
     let mut spec = order.spec.clone();
     spec.attempt_limit = order.attempt_limit;
@@ -882,6 +893,7 @@ mod tests {
                 issued: HashSet::new(),
                 orders: HashMap::new(),
                 holders: HashMap::new(),
+                cancelled: HashSet::new(),
                 withdrawals: HashMap::new(),
                 ledgers: HashMap::new(),
                 proof_failures: HashSet::new(),

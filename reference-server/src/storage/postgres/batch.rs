@@ -36,6 +36,7 @@ pub(super) async fn load_context(
         issued,
         orders,
         holders,
+        cancelled,
         withdrawals,
         ledgers,
     } = parcels;
@@ -94,6 +95,7 @@ pub(super) async fn load_context(
         issued,
         orders,
         holders,
+        cancelled,
         withdrawals,
         ledgers,
         proof_failures,
@@ -165,6 +167,7 @@ struct ParcelRows {
     issued: HashSet<String>,
     orders: HashMap<String, OrderRow>,
     holders: HashMap<String, String>,
+    cancelled: HashSet<String>,
     withdrawals: HashMap<String, Vec<u64>>,
     ledgers: HashMap<String, ParcelLedger>,
 }
@@ -185,7 +188,8 @@ async fn parcel_rows(
         async {
             let stmt = tx
                 .prepare_cached(
-                    "SELECT parcel_id, spec_json, numeric_key, qr_key, attempts_spent, attempt_limit, holder
+                    "SELECT parcel_id, spec_json, numeric_key, qr_key, attempts_spent, attempt_limit, holder,
+                            cancelled_at_ms IS NOT NULL
                      FROM orders WHERE parcel_id = ANY($1) ORDER BY parcel_id FOR UPDATE",
                 )
                 .await
@@ -223,6 +227,9 @@ async fn parcel_rows(
     for r in &orders {
         if let Some(h) = r.get::<_, Option<String>>(6) {
             out.holders.insert(r.get::<_, String>(0), h);
+        }
+        if r.get::<_, bool>(7) {
+            out.cancelled.insert(r.get::<_, String>(0));
         }
         out.orders.insert(r.get::<_, String>(0), order_from(r)?);
     }

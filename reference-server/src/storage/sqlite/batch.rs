@@ -53,6 +53,7 @@ pub(super) fn load_context(
     let mut issued = HashSet::new();
     let mut orders = HashMap::new();
     let mut holders = HashMap::new();
+    let mut cancelled = HashSet::new();
     let mut withdrawals = HashMap::new();
     let mut ledgers = HashMap::new();
     for p in &keys.parcel_ids {
@@ -71,15 +72,21 @@ pub(super) fn load_context(
         if let Some(o) = order_in(tx, p)? {
             orders.insert(p.clone(), o);
         }
-        let holder: Option<String> = tx
-            .query_row("SELECT holder FROM orders WHERE parcel_id = ?1", [p], |r| {
-                r.get(0)
-            })
+        let holder: Option<(Option<String>, bool)> = tx
+            .query_row(
+                "SELECT holder, cancelled_at_ms IS NOT NULL FROM orders WHERE parcel_id = ?1",
+                [p],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
-            .map_err(db_err)?
-            .flatten();
-        if let Some(h) = holder {
-            holders.insert(p.clone(), h);
+            .map_err(db_err)?;
+        if let Some((holder, was_cancelled)) = holder {
+            if let Some(h) = holder {
+                holders.insert(p.clone(), h);
+            }
+            if was_cancelled {
+                cancelled.insert(p.clone());
+            }
         }
         let mut stmt = tx
             .prepare_cached(
@@ -176,6 +183,7 @@ pub(super) fn load_context(
         issued,
         orders,
         holders,
+        cancelled,
         withdrawals,
         ledgers,
         proof_failures,
