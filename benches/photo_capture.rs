@@ -83,6 +83,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 fn order(n: usize) -> CreateOrderRequest {
     CreateOrderRequest {
+        order_parcels: Default::default(),
         order_ref: format!("PHOTO-{n}"),
         label: format!("L-PHOTO-{n}"),
         kind: ParcelKind::Delivery,

@@ -56,6 +56,7 @@ fn main() -> anyhow::Result<()> {
     let order = rt.block_on(admin::create_order(
         state.store(),
         &CreateOrderRequest {
+            order_parcels: Default::default(),
             order_ref: "BENCH-1".into(),
             label: "L-BENCH-1".into(),
             kind: ParcelKind::Delivery,
