@@ -421,8 +421,10 @@ fn is_arabic(c: char) -> bool {
     matches!(c as u32, 0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF)
 }
 
-/// Splits a line into runs of Arabic and of other text; spaces and
-/// punctuation join the run before them (the first run, at the start).
+/// Splits a line into runs of Arabic and of other text; spaces join the run
+/// before them (the first run, at the start). Punctuation and symbols outside
+/// the Arabic blocks (`(`, `#`, `±`, `·`, ...) are set in the Latin face,
+/// which has them: the Arabic face lacks most of them.
 fn runs(text: &str) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     let first_strong = text
@@ -430,7 +432,7 @@ fn runs(text: &str) -> Vec<(String, bool)> {
         .find(|c| c.is_alphanumeric())
         .is_some_and(is_arabic);
     for c in text.chars() {
-        let arabic = if c.is_alphanumeric() {
+        let arabic = if !c.is_whitespace() {
             is_arabic(c)
         } else {
             out.last().map_or(first_strong, |r| r.1)
